@@ -1,0 +1,3 @@
+"""kitchen: self-service DataOps kitchens."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from kitchen.cli.main import run
+
+run()

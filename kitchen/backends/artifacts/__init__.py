@@ -1,0 +1,21 @@
+"""The artifacts port: where runs leave their logs and reports, per release environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kitchen import config
+from kitchen.backends.artifacts.base import ArtifactStore
+from kitchen.errors import ConfigError
+
+
+def connect(settings: config.Artifacts, root: Path, environment: str) -> ArtifactStore:
+    if isinstance(settings, config.LocalArtifacts):
+        from kitchen.backends.artifacts.local import LocalArtifactStore
+
+        return LocalArtifactStore(root / settings.path, environment)
+    raise ConfigError(
+        f"environments.{environment}.artifacts: type {settings.type!r} is not available in "
+        "this version of kitchen.",
+        hint="Use type: local (the embedded default).",
+    )

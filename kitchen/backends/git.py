@@ -1,0 +1,127 @@
+"""The git port (GitPython): branches, checkout, commits of the kitchen tree."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import git
+from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+
+from kitchen.errors import GitError
+
+FALLBACK_AUTHOR = git.Actor("kitchen", "kitchen@localhost")
+
+
+@contextlib.contextmanager
+def _mapped(action: str) -> Iterator[None]:
+    """Turn GitPython's errors into a ``GitError`` that says what was being done."""
+    try:
+        yield
+    except GitCommandError as exc:
+        detail = (exc.stderr or exc.stdout or "").strip().removeprefix("stderr:").strip(" '\n")
+        lines = [line.strip() for line in detail.splitlines() if line.strip()]
+        reason = lines[0].removeprefix("error: ").removeprefix("fatal: ") if lines else str(exc)
+        raise GitError(f"Could not {action}: {reason}") from exc
+
+
+class Git:
+    def __init__(self, repo: git.Repo) -> None:
+        self.repo = repo
+
+    @classmethod
+    def open(cls, path: Path) -> Git:
+        try:
+            return cls(git.Repo(path, search_parent_directories=True))
+        except (InvalidGitRepositoryError, NoSuchPathError):
+            raise GitError(
+                f"{path} is not inside a git repository.", hint="Run `kitchen init` there first."
+            ) from None
+
+    @classmethod
+    def init(cls, path: Path, initial_branch: str) -> Git:
+        """Open the repository at ``path``, creating it if there is none."""
+        if (path / ".git").exists():
+            return cls.open(path)
+        with _mapped(f"create a git repository in {path}"):
+            return cls(git.Repo.init(path, initial_branch=initial_branch))
+
+    @property
+    def root(self) -> Path:
+        return Path(self.repo.working_tree_dir or self.repo.git_dir)
+
+    def has_commits(self) -> bool:
+        try:
+            self.repo.head.commit  # noqa: B018 - raises when HEAD is unborn
+        except ValueError:
+            return False
+        return True
+
+    def current_branch(self) -> str | None:
+        """The checked-out branch (also when it has no commit yet); None when HEAD is detached."""
+        if self.repo.head.is_detached:
+            return None
+        return self.repo.head.reference.name
+
+    def branch_exists(self, name: str) -> bool:
+        return name in {head.name for head in self.repo.heads}
+
+    def tip(self, branch: str) -> str:
+        return self.repo.heads[branch].commit.hexsha
+
+    def create_branch(self, name: str, start: str) -> None:
+        """Create ``name`` at ``start`` (a branch or any revision, e.g. ``HEAD``)."""
+        with _mapped(f"create branch {name!r} from {start!r}"):
+            self.repo.git.branch("--no-track", name, start)
+
+    def delete_branch(self, name: str) -> None:
+        if self.branch_exists(name):
+            with _mapped(f"delete branch {name!r}"):
+                self.repo.git.branch("-D", name)
+
+    def checkout(self, branch: str) -> None:
+        with _mapped(f"check out {branch!r}"):
+            self.repo.git.checkout(branch)
+
+    def commits_not_in(self, branch: str, base: str) -> int:
+        """How many commits ``branch`` has that ``base`` does not."""
+        with _mapped(f"compare {branch!r} with {base!r}"):
+            return int(self.repo.git.rev_list("--count", f"{base}..{branch}"))
+
+    def user_email(self) -> str | None:
+        with self.repo.config_reader() as reader:
+            value = reader.get_value("user", "email", default="")
+        return str(value) or None
+
+    def commit_paths(self, paths: Sequence[str], message: str) -> bool:
+        """Commit ``paths`` alone (not whatever else is staged); False if nothing changed."""
+        changed = self.repo.git.status("--porcelain", "--", *paths).strip()
+        if not changed:
+            return False
+        with _mapped("commit " + ", ".join(paths)):
+            self.repo.git.add("--", *paths)
+            author = self._author()
+            self.repo.git.commit(
+                "-m",
+                message,
+                "--only",
+                "--",
+                *paths,
+                env={
+                    "GIT_AUTHOR_NAME": author.name or "",
+                    "GIT_AUTHOR_EMAIL": author.email or "",
+                    "GIT_COMMITTER_NAME": author.name or "",
+                    "GIT_COMMITTER_EMAIL": author.email or "",
+                },
+            )
+        return True
+
+    def _author(self) -> git.Actor:
+        """The configured identity, or a neutral one so a fresh machine can still commit."""
+        with self.repo.config_reader() as reader:
+            name = reader.get_value("user", "name", default="")
+            email = reader.get_value("user", "email", default="")
+        if email:
+            return git.Actor(str(name) or str(email), str(email))
+        return FALLBACK_AUTHOR

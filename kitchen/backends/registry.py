@@ -1,0 +1,150 @@
+"""The registry: the kitchens of one release environment, kept in its warehouse.
+
+It lives in the warehouse's ``kitchen_meta`` schema, so the record of a kitchen sits next to
+the kitchen's data and shares its fate (and its access rules) in each environment.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
+from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join, sql
+from kitchen.model import DataState, Kitchen, Status
+from kitchen.names import REGISTRY_SCHEMA
+
+KITCHENS = TableSpec(
+    name="kitchens",
+    columns=(
+        Column("name", "TEXT"),
+        Column("parent", "TEXT"),
+        Column("environment", "TEXT"),
+        Column("branch", "TEXT"),
+        Column("schema_name", "TEXT"),
+        Column("status", "TEXT"),
+        Column("protected", "BOOLEAN"),
+        Column("is_root", "BOOLEAN"),
+        Column("staff", "TEXT"),
+        Column("created_by", "TEXT"),
+        Column("created_at", "TEXT"),
+        Column("expires_at", "TEXT"),
+        Column("data", "TEXT"),
+        Column("error", "TEXT"),
+    ),
+    primary_key="name",
+)
+COLUMNS = [column.name for column in KITCHENS.columns]
+
+
+class Registry:
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+        self._exists: bool | None = None
+
+    @property
+    def _table(self) -> Identifier:
+        return self.warehouse.table(REGISTRY_SCHEMA, KITCHENS.name)
+
+    def exists(self) -> bool:
+        if self._exists is None:
+            tables = self.warehouse.list_tables(REGISTRY_SCHEMA)
+            self._exists = KITCHENS.name in tables
+        return self._exists
+
+    def ensure(self) -> None:
+        """Create the registry's schema and table if this warehouse has none yet."""
+        if self.exists():
+            return
+        with self.warehouse.transaction():
+            self.warehouse.create_schema(REGISTRY_SCHEMA)
+            self.warehouse.create_table(REGISTRY_SCHEMA, KITCHENS)
+        self._exists = True
+
+    def all(self) -> list[Kitchen]:
+        if not self.exists():
+            return []
+        rows = self.warehouse.execute(
+            sql("SELECT {} FROM {} ORDER BY name", _columns(), self._table)
+        )
+        return [_to_kitchen(row) for row in rows]
+
+    def get(self, name: str) -> Kitchen | None:
+        if not self.exists():
+            return None
+        rows = self.warehouse.execute(
+            sql("SELECT {} FROM {} WHERE name = {}", _columns(), self._table, Placeholder()),
+            [name],
+        )
+        return _to_kitchen(rows[0]) if rows else None
+
+    def add(self, kitchen: Kitchen) -> None:
+        self.ensure()
+        values = join(", ", [Placeholder()] * len(COLUMNS))
+        self.warehouse.execute(
+            sql("INSERT INTO {} ({}) VALUES ({})", self._table, _columns(), values),
+            _to_row(kitchen),
+        )
+
+    def set_status(self, name: str, status: Status, error: str | None = None) -> None:
+        self._update(name, status=status.value, error=error)
+
+    def set_data(self, name: str, data: DataState | None) -> None:
+        self._update(name, data=json.dumps(asdict(data)) if data else None)
+
+    def remove(self, name: str) -> None:
+        if self.exists():
+            self.warehouse.execute(
+                sql("DELETE FROM {} WHERE name = {}", self._table, Placeholder()), [name]
+            )
+
+    def _update(self, name: str, **values: object) -> None:
+        assignments = join(", ", [sql("{} = {}", Identifier(key), Placeholder()) for key in values])
+        self.warehouse.execute(
+            sql("UPDATE {} SET {} WHERE name = {}", self._table, assignments, Placeholder()),
+            [*values.values(), name],
+        )
+
+
+def _columns() -> Query:
+    return join(", ", [Identifier(column) for column in COLUMNS])
+
+
+def _to_row(kitchen: Kitchen) -> list[object]:
+    return [
+        kitchen.name,
+        kitchen.parent,
+        kitchen.environment,
+        kitchen.branch,
+        kitchen.schema,
+        kitchen.status.value,
+        kitchen.protected,
+        kitchen.root,
+        json.dumps(kitchen.staff),
+        kitchen.created_by,
+        kitchen.created_at,
+        kitchen.expires_at,
+        json.dumps(asdict(kitchen.data)) if kitchen.data else None,
+        kitchen.error,
+    ]
+
+
+def _to_kitchen(row: tuple[Any, ...]) -> Kitchen:
+    record = dict(zip(COLUMNS, row, strict=True))
+    return Kitchen(
+        name=record["name"],
+        parent=record["parent"],
+        environment=record["environment"],
+        branch=record["branch"],
+        schema=record["schema_name"],
+        status=Status(record["status"]),
+        protected=bool(record["protected"]),
+        root=bool(record["is_root"]),
+        staff=json.loads(record["staff"] or "[]"),
+        created_by=record["created_by"],
+        created_at=record["created_at"],
+        expires_at=record["expires_at"],
+        data=DataState(**json.loads(record["data"])) if record["data"] else None,
+        error=record["error"],
+    )

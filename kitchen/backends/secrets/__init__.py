@@ -1,0 +1,21 @@
+"""The secrets port: named secrets of one release environment (a vault)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kitchen import config
+from kitchen.backends.secrets.base import SecretStore
+from kitchen.errors import ConfigError
+
+
+def connect(settings: config.Secrets, root: Path, environment: str) -> SecretStore:
+    if isinstance(settings, config.FileSecrets):
+        from kitchen.backends.secrets.file import FileSecretStore
+
+        return FileSecretStore(root / settings.path, environment)
+    raise ConfigError(
+        f"environments.{environment}.secrets: type {settings.type!r} is not available in "
+        "this version of kitchen.",
+        hint="Use type: file (the embedded default).",
+    )

@@ -1,0 +1,87 @@
+"""The embedded vault: a YAML file per release environment, mode 0600, git-ignored."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kitchen.errors import SecretsError
+
+MODE = 0o600
+
+
+class FileSecretStore:
+    def __init__(self, path: Path, environment: str) -> None:
+        self.path = path
+        self.environment = environment
+
+    @property
+    def location(self) -> str:
+        return f"secrets file {self.path}"
+
+    def create(self) -> bool:
+        """Create an empty store readable by its owner alone; False if it already existed."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, MODE)
+        except FileExistsError:
+            return False
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write("{}\n")
+        return True
+
+    def get(self, key: str) -> str:
+        value = self._read().get(key)
+        if value is None:
+            raise SecretsError(
+                f"Secret {key!r} is missing from the {self.environment} {self.location}.",
+                hint=f"Add it with a line `{key}: ...` (the file is mode 0600 and git-ignored).",
+            )
+        return str(value)
+
+    def set(self, key: str, value: str) -> None:
+        values = self._read()
+        values[key] = value
+        self._write(values)
+
+    def delete(self, key: str) -> None:
+        values = self._read()
+        if values.pop(key, None) is not None:
+            self._write(values)
+
+    def keys(self) -> list[str]:
+        return sorted(self._read())
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            mode = stat.S_IMODE(self.path.stat().st_mode)
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise SecretsError(f"The {self.location} cannot be read: {exc.strerror}.") from None
+        if mode & 0o077:
+            raise SecretsError(
+                f"The {self.location} is readable by others (mode {mode:o}).",
+                hint=f"Run `chmod 600 {self.path}`.",
+            )
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError:
+            # the parser's message may quote a secret value: say where, not what
+            raise SecretsError(f"The {self.location} is not valid YAML.") from None
+        if not isinstance(data, dict):
+            raise SecretsError(f"The {self.location} must hold a mapping of key: value.")
+        return data
+
+    def _write(self, values: dict[str, Any]) -> None:
+        self.create()
+        temporary = self.path.with_suffix(".tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, MODE)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(values, handle, sort_keys=True)
+        os.replace(temporary, self.path)

@@ -1,0 +1,22 @@
+"""The warehouse port: schemas, tables and in-warehouse copies for one release environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kitchen import config
+from kitchen.backends.warehouse.base import Warehouse
+from kitchen.errors import ConfigError
+
+
+def connect(settings: config.Warehouse, root: Path, environment: str) -> Warehouse:
+    """The adapter for ``settings.type``; its driver is imported here, not at start-up."""
+    if isinstance(settings, config.DuckDBWarehouse):
+        from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
+
+        return DuckDBWarehouse(root / settings.path, environment)
+    raise ConfigError(
+        f"environments.{environment}.warehouse: type {settings.type!r} is not available in "
+        "this version of kitchen.",
+        hint="Use type: duckdb (the embedded default).",
+    )

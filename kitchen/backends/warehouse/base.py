@@ -1,0 +1,192 @@
+"""The warehouse protocol and the SQL every adapter shares."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join, sql
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # a portable SQL type: INTEGER, TEXT, DATE, TIMESTAMP, DECIMAL(p,s), BOOLEAN
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    column: str
+    table: str
+    references: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: str | None = None
+    foreign_keys: tuple[ForeignKey, ...] = ()
+
+
+class Warehouse(Protocol):
+    """One release environment's warehouse. Data moves inside it, never through the client."""
+
+    environment: str
+
+    @property
+    def location(self) -> str:
+        """Where the warehouse is, for messages; never contains a secret."""
+        ...
+
+    def close(self) -> None: ...
+    def table(self, schema: str, table: str) -> Identifier: ...
+    def execute(self, query: Query, params: Sequence[object] = ()) -> list[tuple[Any, ...]]: ...
+    def transaction(self) -> AbstractContextManager[None]: ...
+    def schema_exists(self, schema: str) -> bool: ...
+    def create_schema(self, schema: str) -> None: ...
+    def drop_schema(self, schema: str) -> None: ...
+    def list_schemas(self) -> list[str]: ...
+    def list_tables(self, schema: str) -> list[str]: ...
+    def create_table(self, schema: str, spec: TableSpec) -> None: ...
+    def insert_rows(
+        self, schema: str, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None: ...
+    def copy_table(self, source: Warehouse, source_schema: str, table: str, schema: str) -> int: ...
+    def row_count(self, schema: str, table: str) -> int: ...
+    def preview(
+        self, schema: str, table: str, limit: int
+    ) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+
+
+class SqlWarehouse(ABC):
+    """What every SQL warehouse does the same way; adapters supply connection and naming."""
+
+    environment: str
+    INSERT_BATCH = 500  # rows per multi-row INSERT: far faster than executemany on DuckDB
+
+    @property
+    @abstractmethod
+    def location(self) -> str: ...
+
+    @abstractmethod
+    def execute(self, query: Query, params: Sequence[object] = ()) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    def qualify(self, *names: str) -> Identifier:
+        """The fully qualified identifier of a schema or ``schema, table`` in this adapter."""
+
+    def table(self, schema: str, table: str) -> Identifier:
+        return self.qualify(schema, table)
+
+    @abstractmethod
+    def _begin(self) -> None: ...
+
+    @abstractmethod
+    def _commit(self) -> None: ...
+
+    @abstractmethod
+    def _rollback(self) -> None: ...
+
+    _depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A transaction; nested calls join the outer one."""
+        if self._depth:
+            yield
+            return
+        self._begin()
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._rollback()
+            raise
+        self._depth = 0
+        self._commit()
+
+    def schema_exists(self, schema: str) -> bool:
+        return schema in self.list_schemas()
+
+    def list_schemas(self) -> list[str]:
+        rows = self.execute(
+            sql(
+                "SELECT schema_name FROM information_schema.schemata"
+                " WHERE catalog_name = current_database() ORDER BY schema_name"
+            )
+        )
+        return [row[0] for row in rows]
+
+    def create_schema(self, schema: str) -> None:
+        self.execute(sql("CREATE SCHEMA IF NOT EXISTS {}", self.qualify(schema)))
+
+    def drop_schema(self, schema: str) -> None:
+        self.execute(sql("DROP SCHEMA IF EXISTS {} CASCADE", self.qualify(schema)))
+
+    def list_tables(self, schema: str) -> list[str]:
+        rows = self.execute(
+            sql(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = {}"
+                " AND table_catalog = current_database() AND table_type = 'BASE TABLE'"
+                " ORDER BY table_name",
+                Placeholder(),
+            ),
+            [schema],
+        )
+        return [row[0] for row in rows]
+
+    def create_table(self, schema: str, spec: TableSpec) -> None:
+        items = [sql(f"{{}} {column.type}", Identifier(column.name)) for column in spec.columns]
+        if spec.primary_key:
+            items.append(sql("PRIMARY KEY ({})", Identifier(spec.primary_key)))
+        for fk in spec.foreign_keys:
+            target = self.table(schema, fk.table)
+            items.append(
+                sql(
+                    "FOREIGN KEY ({}) REFERENCES {} ({})",
+                    Identifier(fk.column),
+                    target,
+                    Identifier(fk.references),
+                )
+            )
+        self.execute(sql("CREATE TABLE {} ({})", self.table(schema, spec.name), join(", ", items)))
+
+    def insert_rows(
+        self, schema: str, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        names = join(", ", [Identifier(column) for column in columns])
+        row = sql("({})", join(", ", [Placeholder()] * len(columns)))
+        for start in range(0, len(rows), self.INSERT_BATCH):
+            batch = rows[start : start + self.INSERT_BATCH]
+            values = join(", ", [row] * len(batch))
+            statement = sql(
+                "INSERT INTO {} ({}) VALUES {}", self.table(schema, table), names, values
+            )
+            self.execute(statement, [value for item in batch for value in item])
+
+    def row_count(self, schema: str, table: str) -> int:
+        return int(self.execute(sql("SELECT count(*) FROM {}", self.table(schema, table)))[0][0])
+
+    def preview(
+        self, schema: str, table: str, limit: int
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        columns = self.execute(
+            sql(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = {}"
+                " AND table_name = {} AND table_catalog = current_database()"
+                " ORDER BY ordinal_position",
+                Placeholder(),
+                Placeholder(),
+            ),
+            [schema, table],
+        )
+        rows = self.execute(
+            sql("SELECT * FROM {} ORDER BY 1 LIMIT {}", self.table(schema, table), Placeholder()),
+            [limit],
+        )
+        return [column[0] for column in columns], rows

@@ -1,0 +1,80 @@
+"""All human output: rich on stderr for progress and messages, stdout for results and JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console as RichConsole
+from rich.console import RenderableType
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from kitchen.errors import KitchenError
+from kitchen.reporting import Advance
+
+
+class Console:
+    """The one place that prints. With ``json_mode`` stdout carries JSON and nothing else."""
+
+    def __init__(self, json_mode: bool = False, verbose: bool = False) -> None:
+        self.json_mode = json_mode
+        self.verbose = verbose
+        self.out = RichConsole(highlight=False, soft_wrap=False)
+        self.err = RichConsole(stderr=True, highlight=False)
+
+    # Reporter protocol (used by workflows)
+
+    def step(self, message: str) -> None:
+        self.err.print(f"[dim]•[/] {escape(message)}")
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"[yellow]warning:[/] {escape(message)}")
+
+    @contextmanager
+    def progress(self, description: str, total: int) -> Iterator[Advance]:
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.err,
+            transient=True,
+        )
+        with bar:
+            task = bar.add_task(escape(description), total=total)
+            yield lambda amount: bar.advance(task, amount)
+
+    # results
+
+    def show(self, renderable: RenderableType) -> None:
+        if not self.json_mode:
+            self.out.print(renderable)
+
+    def success(self, message: str) -> None:
+        if not self.json_mode:
+            self.out.print(f"[green]✓[/] {escape(message)}")
+
+    def json(self, document: Any) -> None:
+        sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+        sys.stdout.flush()
+
+    def error(self, exc: KitchenError) -> None:
+        self.err.print(f"[red]error:[/] {escape(exc.message)}")
+        if exc.hint:
+            self.err.print(f"[dim]hint:[/] {escape(exc.hint)}")
+        if self.json_mode:
+            kind = type(exc).__name__
+            self.json(
+                {
+                    "error": {
+                        "type": kind,
+                        "message": exc.message,
+                        "hint": exc.hint,
+                        "exit_code": int(exc.exit_code),
+                    }
+                }
+            )

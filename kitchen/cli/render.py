@@ -1,0 +1,141 @@
+"""Turning results into rich tables and trees for people, and plain dicts for --json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.tree import Tree
+
+from kitchen.model import DataState, Kitchen, Status
+from kitchen.workflows.inspect import Details, Listing
+
+STATUS_STYLE = {
+    Status.READY: "green",
+    Status.PROVISIONING: "yellow",
+    Status.DELETING: "yellow",
+    Status.FAILED: "red",
+    Status.MISSING: "red",
+    Status.UNREACHABLE: "red",
+}
+
+
+def status(value: Status) -> str:
+    return f"[{STATUS_STYLE[value]}]{value.value}[/]"
+
+
+def kitchen_table(listing: Listing) -> Table:
+    table = Table(title="Kitchens", title_justify="left")
+    for column in ("", "name", "parent", "environment", "branch", "schema", "status", "expires"):
+        table.add_column(column)
+    for kitchen in listing.kitchens:
+        table.add_row(
+            "*" if kitchen.name == listing.current else "",
+            _label(kitchen),
+            kitchen.parent or "",
+            kitchen.environment,
+            kitchen.branch,
+            kitchen.schema,
+            status(kitchen.status),
+            kitchen.expires_at or "",
+        )
+    return table
+
+
+def kitchen_tree(listing: Listing) -> Tree:
+    """The kitchen tree, which mirrors the git branch tree."""
+    tree = Tree("[bold]kitchens[/]", guide_style="dim")
+    by_parent: dict[str | None, list[Kitchen]] = {}
+    known = {kitchen.name for kitchen in listing.kitchens}
+    for kitchen in listing.kitchens:
+        parent = kitchen.parent if kitchen.parent in known else None
+        by_parent.setdefault(parent, []).append(kitchen)
+
+    def add(node: Tree, parent: str | None) -> None:
+        for kitchen in by_parent.get(parent, []):
+            marker = "[bold cyan]* [/]" if kitchen.name == listing.current else ""
+            details = f"[dim]{kitchen.environment} · {escape(kitchen.branch)}[/]"
+            label = f"{marker}{_label(kitchen)}  {details}"
+            if kitchen.status != Status.READY:
+                label += f"  {status(kitchen.status)}"
+            add(node.add(label), kitchen.name)
+
+    add(tree, None)
+    return tree
+
+
+def _label(kitchen: Kitchen) -> str:
+    flags = " [magenta](protected)[/]" if kitchen.protected else ""
+    return f"[bold]{kitchen.name}[/]{flags}"
+
+
+def details(result: Details) -> RenderableType:
+    kitchen = result.kitchen
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="dim")
+    facts.add_column()
+    rows: list[tuple[str, str]] = [
+        ("kitchen", _label(kitchen) + (" [cyan](checked out)[/]" if result.current else "")),
+        (
+            "status",
+            status(kitchen.status) + (f"  {escape(kitchen.error)}" if kitchen.error else ""),
+        ),
+        ("parent", kitchen.parent or "(none)"),
+        ("environment", kitchen.environment),
+        ("branch", escape(kitchen.branch) + _divergence(result)),
+        ("schema", kitchen.schema),
+        ("data", escape(describe_data(kitchen.data))),
+        ("staff", escape(", ".join(kitchen.staff)) or "anyone"),
+    ]
+    if kitchen.approvers:
+        rows.append(("approvers", escape(", ".join(kitchen.approvers))))
+    rows.append(("created", escape(f"{kitchen.created_at or '?'} by {kitchen.created_by or '?'}")))
+    if kitchen.expires_at:
+        rows.append(("expires", kitchen.expires_at))
+    for label, value in rows:
+        facts.add_row(label, value)
+    parts: list[RenderableType] = [facts]
+    if result.tables:
+        tables = Table(title="Tables", title_justify="left")
+        tables.add_column("table")
+        tables.add_column("rows", justify="right")
+        for info in result.tables:
+            tables.add_row(info.name, f"{info.rows:,}")
+        parts.append(tables)
+    for name, (columns, rows_) in result.preview.items():
+        sample = Table(title=f"{name} (first {len(rows_)} rows)", title_justify="left")
+        for column in columns:
+            sample.add_column(column, overflow="fold")
+        for row in rows_:
+            sample.add_row(*(escape(str(value)) for value in row))
+        parts.append(sample)
+    return Group(*parts)
+
+
+def _divergence(result: Details) -> str:
+    if result.commits_ahead is None or result.commits_behind is None:
+        return ""
+    return f" [dim]({result.commits_ahead} ahead, {result.commits_behind} behind its parent)[/]"
+
+
+def describe_data(data: DataState | None) -> str:
+    if data is None:
+        return "no data"
+    amount = f"{data.tables} tables, {data.rows:,} rows"
+    if data.source is None:
+        return f"original data ({amount}), loaded {data.copied_at}"
+    if data.masked:
+        return f"masked copy of {data.source} ({amount}), {data.copied_at}"
+    return f"UNMASKED copy of {data.source} ({amount}), {data.copied_at}; masking is not set up"
+
+
+def details_json(result: Details) -> dict[str, Any]:
+    return {
+        **result.kitchen.to_json(),
+        "checked_out": result.current,
+        "commits_ahead": result.commits_ahead,
+        "commits_behind": result.commits_behind,
+        "tables": [{"name": info.name, "rows": info.rows} for info in result.tables],
+    }

@@ -1,0 +1,300 @@
+"""kitchen.yaml: the validated model and its loader.
+
+Backends are chosen by ``type:`` alone (pydantic discriminated unions). Every error names the
+file, the key path, the line and what was expected; unknown keys are errors, not ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kitchen import names
+from kitchen.errors import ConfigError
+
+CONFIG_FILE = "kitchen.yaml"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# Warehouses
+
+
+class DuckDBWarehouse(Strict):
+    type: Literal["duckdb"]
+    path: str = Field(description="DuckDB database file, relative to the repository root")
+
+
+class PostgresWarehouse(Strict):
+    type: Literal["postgres"]
+    dsn: str | None = None
+    host: str | None = None
+    port: int = 5432
+    dbname: str | None = None
+    user: str | None = None
+    password: str | None = None
+    sslmode: str | None = None
+
+
+Warehouse = Annotated[DuckDBWarehouse | PostgresWarehouse, Field(discriminator="type")]
+
+
+# Secrets
+
+
+class FileSecrets(Strict):
+    type: Literal["file"]
+    path: str
+
+
+class VaultAuth(Strict):
+    method: Literal["token", "approle", "jwt"] = "token"
+    role: str | None = None
+    mount: str | None = None
+
+
+class VaultSecrets(Strict):
+    type: Literal["vault"]
+    url: str
+    mount: str = "secret"
+    path: str
+    namespace: str | None = None
+    verify: bool = True
+    ca_cert: str | None = None
+    auth: VaultAuth = VaultAuth()
+
+
+Secrets = Annotated[FileSecrets | VaultSecrets, Field(discriminator="type")]
+
+
+# Artifacts
+
+
+class LocalArtifacts(Strict):
+    type: Literal["local"]
+    path: str
+
+
+class S3Artifacts(Strict):
+    type: Literal["s3"]
+    bucket: str
+    prefix: str = ""
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
+Artifacts = Annotated[LocalArtifacts | S3Artifacts, Field(discriminator="type")]
+
+
+class Environment(Strict):
+    """A release environment: warehouse + secrets + artifacts, aligned across dev and prod."""
+
+    warehouse: Warehouse
+    secrets: Secrets
+    artifacts: Artifacts
+    sensitive: bool = Field(False, description="data leaving it is always masked")
+
+
+class RootKitchen(Strict):
+    environment: str
+    parent: str | None = None
+    branch: str
+    schema_: str | None = Field(None, alias="schema")
+    protected: bool = False
+    staff: tuple[str, ...] = ()
+    approvers: tuple[str, ...] = ()
+
+    @field_validator("schema_")
+    @classmethod
+    def _schema_is_a_plain_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", value):
+            raise ValueError("must use lowercase letters, digits and '_', starting with a letter")
+        return value
+
+
+class GitSettings(Strict):
+    remote: str | None = None
+    branch_prefix: str = "kitchen/"
+
+    @field_validator("branch_prefix")
+    @classmethod
+    def _prefix_is_a_ref_path(cls, value: str) -> str:
+        if value and not re.fullmatch(r"([A-Za-z0-9_-][A-Za-z0-9._-]*/)*", value):
+            raise ValueError("must be empty or folder names each ending in '/', e.g. 'kitchen/'")
+        return value
+
+
+class Sample(Strict):
+    default: str | int | None = None
+    tables: dict[str, str | int] = {}
+    seed: int = 0
+
+
+class Masking(Strict):
+    salt: str | None = None
+    rules: dict[str, str | dict[str, Any]] = {}
+
+
+class DataSettings(Strict):
+    sample: Sample = Sample()
+    masking: Masking = Masking()
+    unmasked_pii: Literal["fail", "warn"] = "fail"
+
+
+class Config(Strict):
+    project: str
+    git: GitSettings = GitSettings()
+    environments: dict[str, Environment]
+    kitchens: dict[str, RootKitchen]
+    data: DataSettings = DataSettings()
+    pipelines: str = "pipelines"
+
+    @field_validator("kitchens")
+    @classmethod
+    def _root_names_follow_the_rule(cls, value: dict[str, RootKitchen]) -> dict[str, RootKitchen]:
+        for name in value:
+            if not names.NAME_PATTERN.fullmatch(name) or len(name) > names.MAX_LENGTH:
+                raise ValueError(f"kitchen name {name!r} must use {names.RULE}")
+        return value
+
+    def root_schema(self, name: str) -> str:
+        return self.kitchens[name].schema_ or names.schema_for(name)
+
+
+def load(path: Path) -> Config:
+    """Read and validate ``path``; every problem is a ``ConfigError`` naming file and key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"No {CONFIG_FILE} at {path.parent}.", hint="Run `kitchen init` to create one."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc}).") from exc
+    return parse(text, path)
+
+
+def parse(text: str, source: Path) -> Config:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else str(source)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(
+            f"{where}: invalid YAML: {problem}.", hint="Fix the YAML syntax at that position."
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings at the top level.")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            ([part for part in error["loc"] if not _is_union_tag(part)], _expected(error))
+            for error in exc.errors()
+        ]
+        unknown = any(error["type"] == "extra_forbidden" for error in exc.errors())
+        raise ConfigError(_describe(problems, source, node), hint=_hint(unknown)) from None
+    problems = _tree_problems(config)
+    if problems:
+        raise ConfigError(_describe(problems, source, node), hint=_hint(False))
+    return config
+
+
+Problem = tuple[list[int | str], str]
+
+
+def _tree_problems(config: Config) -> list[Problem]:
+    """Checks across sections: environments exist, parents exist, no parent cycle."""
+    if not config.kitchens:
+        return [(["kitchens"], "declare at least one root kitchen")]
+    problems: list[Problem] = []
+    known = ", ".join(sorted(config.environments)) or "none"
+    for name, kitchen in config.kitchens.items():
+        if kitchen.environment not in config.environments:
+            problems.append(
+                (
+                    ["kitchens", name, "environment"],
+                    f"unknown environment {kitchen.environment!r} (declared: {known})",
+                )
+            )
+        if kitchen.parent is not None and kitchen.parent not in config.kitchens:
+            problems.append((["kitchens", name, "parent"], f"unknown kitchen {kitchen.parent!r}"))
+        elif (cycle := _cycle_from(config, name)) is not None:
+            problems.append((["kitchens", name, "parent"], f"parent cycle {cycle}"))
+    return problems
+
+
+def _cycle_from(config: Config, start: str) -> str | None:
+    seen = [start]
+    parent = config.kitchens[start].parent
+    while parent is not None and parent in config.kitchens:
+        if parent in seen:
+            return " -> ".join([*seen, parent])
+        seen.append(parent)
+        parent = config.kitchens[parent].parent
+    return None
+
+
+def _describe(problems: list[Problem], source: Path, node: yaml.Node | None) -> str:
+    lines = []
+    for loc, expected in problems:
+        key = ".".join(str(part) for part in loc) or "(top level)"
+        line = _line_of(node, loc)
+        lines.append(
+            f"{source}:{line}: {key}: {expected}" if line else f"{source}: {key}: {expected}"
+        )
+    return "\n".join(lines)
+
+
+def _hint(unknown_keys: bool) -> str:
+    if unknown_keys:
+        return "Remove or correct the unknown keys; kitchen.example.yaml documents every key."
+    return "See kitchen.example.yaml for a complete, commented example."
+
+
+def _is_union_tag(part: int | str) -> bool:
+    # pydantic adds the chosen union member ("duckdb", "function-after[...]") to the location
+    return isinstance(part, str) and ("[" in part or part in _UNION_TAGS)
+
+
+_UNION_TAGS = {"duckdb", "postgres", "file", "vault", "local", "s3", "str", "int", "dict[str,any]"}
+
+
+def _expected(error: Any) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "union_tag_invalid":
+        ctx = error["ctx"]
+        return f"type must be one of {ctx['expected_tags']} (got {ctx['tag']!r})"
+    if kind == "union_tag_not_found":
+        return "a 'type:' key is required"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    got = error.get("input")
+    if kind != "value_error" and isinstance(got, str | int | float | bool):
+        return f"{message} (got {got!r})"
+    return message
+
+
+def _line_of(node: yaml.Node | None, loc: list[int | str]) -> int | None:
+    """The 1-based line of the deepest existing node along ``loc``."""
+    line = None
+    for part in loc:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        found = next(((k, v) for k, v in node.value if k.value == part), None)
+        if found is None:
+            break
+        key, node = found
+        line = key.start_mark.line + 1
+    return line

@@ -1,0 +1,60 @@
+"""Plain typed records that every layer passes around."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    PROVISIONING = "provisioning"
+    READY = "ready"
+    FAILED = "failed"
+    DELETING = "deleting"
+    MISSING = "missing"  # a root kitchen declared in kitchen.yaml but not provisioned yet
+    UNREACHABLE = "unreachable"  # its environment's registry could not be read
+
+
+@dataclass(frozen=True)
+class DataState:
+    """What data a kitchen holds and where it came from."""
+
+    source: str | None
+    masked: bool
+    tables: int
+    rows: int
+    copied_at: str
+
+
+@dataclass
+class Kitchen:
+    name: str
+    parent: str | None
+    environment: str
+    branch: str
+    schema: str
+    status: Status
+    protected: bool = False
+    root: bool = False
+    staff: list[str] = field(default_factory=list)
+    approvers: list[str] = field(default_factory=list)
+    created_by: str | None = None
+    created_at: str | None = None
+    expires_at: str | None = None
+    data: DataState | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    rows: int
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()

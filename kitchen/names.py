@@ -1,0 +1,68 @@
+"""The one naming rule for kitchens, and how a name becomes a branch and a schema."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from kitchen.errors import InvalidName
+
+MAX_LENGTH = 40
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_-]*")
+REGISTRY_SCHEMA = "kitchen_meta"
+# Schemas that belong to the warehouse itself (PostgreSQL and DuckDB) or to kitchen.
+RESERVED_SCHEMAS = frozenset(
+    {"public", "information_schema", "main", "temp", "system", REGISTRY_SCHEMA}
+)
+RESERVED_PREFIXES = ("pg_",)
+RULE = "lowercase letters, digits, '-' and '_', starting with a letter, at most 40 characters"
+
+
+def validate(name: str) -> str:
+    """Return ``name`` if it follows the naming rule, else raise ``InvalidName``."""
+    shown = ascii(name)  # escapes control and non-ASCII characters so output stays safe
+    if not name:
+        raise InvalidName("A kitchen name cannot be empty.", hint=f"Use {RULE}.")
+    if len(name) > MAX_LENGTH:
+        raise InvalidName(
+            f"Kitchen name {shown[:50]}... is {len(name)} characters long.",
+            hint=f"Use at most {MAX_LENGTH} characters.",
+        )
+    if not NAME_PATTERN.fullmatch(name):
+        raise InvalidName(f"{shown} is not a valid kitchen name.", hint=f"Use {RULE}.")
+    return name
+
+
+def schema_for(name: str) -> str:
+    """The warehouse schema of a kitchen: its name with '-' turned into '_'."""
+    return name.replace("-", "_")
+
+
+def branch_for(name: str, prefix: str) -> str:
+    """The git branch of a kitchen: the configured prefix followed by its name."""
+    return f"{prefix}{name}"
+
+
+def is_reserved_schema(schema: str) -> bool:
+    return schema in RESERVED_SCHEMAS or schema.startswith(RESERVED_PREFIXES)
+
+
+def check_available(name: str, taken: Iterable[tuple[str, str]], roots: Iterable[str]) -> None:
+    """Refuse a valid ``name`` that is reserved or whose schema collides with a kitchen's.
+
+    ``taken`` holds the (name, schema) of every existing kitchen, ``roots`` the root kitchens.
+    """
+    schema = schema_for(name)
+    if name in set(roots):
+        raise InvalidName(f"{name!r} is a root kitchen declared in kitchen.yaml.")
+    if is_reserved_schema(schema):
+        raise InvalidName(
+            f"{name!r} is reserved: schema {schema!r} belongs to the warehouse or to kitchen.",
+            hint="Choose another name.",
+        )
+    for other, other_schema in taken:
+        if other != name and other_schema == schema:
+            raise InvalidName(
+                f"{name!r} would use schema {schema!r}, which kitchen {other!r} already uses.",
+                hint="Choose a name that differs by more than '-' versus '_'.",
+            )

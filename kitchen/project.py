@@ -1,0 +1,165 @@
+"""A kitchen project: its config, its git repository and the backends of each environment.
+
+Backends are opened on first use and kept for the life of the command, so a command that
+never touches an environment never connects to it.
+"""
+
+from __future__ import annotations
+
+import os
+from fnmatch import fnmatchcase
+from functools import cached_property
+from pathlib import Path
+
+from kitchen import config, names
+from kitchen.backends import artifacts, secrets, warehouse
+from kitchen.backends.artifacts.base import ArtifactStore
+from kitchen.backends.git import Git
+from kitchen.backends.registry import Registry
+from kitchen.backends.secrets.base import SecretStore
+from kitchen.backends.warehouse.base import Warehouse
+from kitchen.errors import BadInput, ConfigError, KitchenError, KitchenNotFound, NotAllowed
+from kitchen.model import Kitchen, Status
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` that holds a kitchen.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / config.CONFIG_FILE).is_file():
+            return folder
+    raise ConfigError(
+        f"No {config.CONFIG_FILE} in {start} or any folder above it.",
+        hint="Run `kitchen init` to set up a kitchen project here.",
+    )
+
+
+class Project:
+    def __init__(self, root: Path, settings: config.Config) -> None:
+        self.root = root
+        self.config = settings
+        self._warehouses: dict[str, Warehouse] = {}
+        self._registries: dict[str, Registry] = {}
+
+    @classmethod
+    def load(cls, start: Path) -> Project:
+        root = find_root(start)
+        return cls(root, config.load(root / config.CONFIG_FILE))
+
+    def close(self) -> None:
+        for connection in self._warehouses.values():
+            connection.close()
+        self._warehouses.clear()
+        self._registries.clear()
+
+    # backends
+
+    @cached_property
+    def git(self) -> Git:
+        return Git.open(self.root)
+
+    def environment(self, name: str) -> config.Environment:
+        return self.config.environments[name]
+
+    def warehouse(self, environment: str) -> Warehouse:
+        if environment not in self._warehouses:
+            settings = self.environment(environment).warehouse
+            self._warehouses[environment] = warehouse.connect(settings, self.root, environment)
+        return self._warehouses[environment]
+
+    def registry(self, environment: str) -> Registry:
+        if environment not in self._registries:
+            self._registries[environment] = Registry(self.warehouse(environment))
+        return self._registries[environment]
+
+    def secrets(self, environment: str) -> SecretStore:
+        settings = self.environment(environment).secrets
+        return secrets.connect(settings, self.root, environment)
+
+    def artifacts(self, environment: str) -> ArtifactStore:
+        settings = self.environment(environment).artifacts
+        return artifacts.connect(settings, self.root, environment)
+
+    # who is acting
+
+    @cached_property
+    def user(self) -> str:
+        """The acting user: ``KITCHEN_USER`` if set, else git's ``user.email``."""
+        user = os.environ.get("KITCHEN_USER") or self.git.user_email()
+        if not user:
+            raise BadInput(
+                "Cannot tell who you are.",
+                hint="Set `git config user.email you@example.com` or the KITCHEN_USER variable.",
+            )
+        return user
+
+    def require_staff(self, kitchen: Kitchen, action: str) -> None:
+        """Staff patterns are globs (``*@acme.io``); an empty staff list admits everyone."""
+        if kitchen.staff and not any(fnmatchcase(self.user, who) for who in kitchen.staff):
+            raise NotAllowed(
+                f"{self.user} is not staff of kitchen {kitchen.name!r} and cannot {action}.",
+                hint=f"Ask one of {', '.join(kitchen.staff)} to add you to its staff.",
+            )
+
+    # kitchens
+
+    def root_kitchen(self, name: str) -> Kitchen:
+        """A root kitchen as kitchen.yaml declares it (status not yet known)."""
+        declared = self.config.kitchens[name]
+        return Kitchen(
+            name=name,
+            parent=declared.parent,
+            environment=declared.environment,
+            branch=declared.branch,
+            schema=self.config.root_schema(name),
+            status=Status.MISSING,
+            protected=declared.protected,
+            root=True,
+            staff=list(declared.staff),
+            approvers=list(declared.approvers),
+        )
+
+    def kitchens(self) -> tuple[list[Kitchen], list[KitchenError]]:
+        """Every kitchen of every environment; unreachable environments are reported, not fatal."""
+        found: dict[str, Kitchen] = {name: self.root_kitchen(name) for name in self.config.kitchens}
+        problems: list[KitchenError] = []
+        for environment in self.config.environments:
+            try:
+                recorded = self.registry(environment).all()
+            except KitchenError as exc:
+                problems.append(exc)
+                for kitchen in found.values():
+                    if kitchen.environment == environment:
+                        kitchen.status = Status.UNREACHABLE
+                continue
+            for kitchen in recorded:
+                found[kitchen.name] = self._merge_declared(kitchen)
+        return sorted(found.values(), key=lambda k: k.name), problems
+
+    def kitchen(self, name: str) -> Kitchen:
+        if name in self.config.kitchens:
+            declared = self.root_kitchen(name)
+            recorded = self.registry(declared.environment).get(name)
+            return self._merge_declared(recorded) if recorded else declared
+        for environment in self.config.environments:
+            recorded = self.registry(environment).get(name)
+            if recorded is not None:
+                return recorded
+        names.validate(name)
+        raise KitchenNotFound(f"No kitchen named {name!r}.", hint="See `kitchen list`.")
+
+    def _merge_declared(self, recorded: Kitchen) -> Kitchen:
+        """For root kitchens kitchen.yaml is the truth; the registry adds status and history."""
+        if recorded.name not in self.config.kitchens:
+            return recorded
+        declared = self.root_kitchen(recorded.name)
+        declared.status = recorded.status
+        declared.created_by = recorded.created_by
+        declared.created_at = recorded.created_at
+        declared.data = recorded.data
+        declared.error = recorded.error
+        return declared
+
+    def checked_out(self, kitchens: list[Kitchen]) -> Kitchen | None:
+        branch = self.git.current_branch()
+        return next((kitchen for kitchen in kitchens if kitchen.branch == branch), None)

@@ -1,0 +1,178 @@
+"""kitchen create: registry row -> branch -> schema -> data -> ready, undone on failure."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from kitchen import faults, names
+from kitchen.errors import BadInput, KitchenError, PreconditionFailed
+from kitchen.model import Kitchen, Status, utcnow
+from kitchen.project import Project
+from kitchen.reporting import Reporter
+from kitchen.workflows.datacopy import copy_tables
+
+DEFAULT_PARENT = "dev"
+TTL_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    name: str
+    parent: str | None = None
+    data: bool = True
+    staff: tuple[str, ...] = ()
+    ttl: str | None = None
+    checkout: bool = True
+
+
+def create(project: Project, request: CreateRequest, report: Reporter) -> Kitchen:
+    names.validate(request.name)
+    expires_at = expiry(request.ttl)
+    staff = [validate_staff(who) for who in request.staff] or [project.user]
+    kitchens, problems = project.kitchens()
+    if problems:
+        raise problems[0]  # without every registry the name cannot be checked for uniqueness
+    parent = _parent(project, request.parent, kitchens)
+    same_environment = [(k.name, k.schema) for k in kitchens if k.environment == parent.environment]
+    names.check_available(request.name, same_environment, project.config.kitchens)
+    _refuse_existing(request.name, kitchens)
+    project.require_staff(parent, "create kitchens from it")
+    kitchen = Kitchen(
+        name=request.name,
+        parent=parent.name,
+        environment=parent.environment,
+        branch=names.branch_for(request.name, project.config.git.branch_prefix),
+        schema=names.schema_for(request.name),
+        status=Status.PROVISIONING,
+        staff=staff,
+        created_by=project.user,
+        created_at=utcnow(),
+        expires_at=expires_at,
+    )
+    _refuse_leftovers(project, kitchen)
+    _provision(project, kitchen, parent, request.data, report)
+    if request.checkout:
+        _checkout(project, kitchen, report)
+    return project.kitchen(kitchen.name)
+
+
+def _provision(
+    project: Project, kitchen: Kitchen, parent: Kitchen, data: bool, report: Reporter
+) -> None:
+    registry = project.registry(kitchen.environment)
+    warehouse = project.warehouse(kitchen.environment)
+    registry.add(kitchen)
+    made: list[str] = []
+    try:
+        faults.checkpoint("registry")
+        report.step(f"Branch {kitchen.branch} from {parent.branch}")
+        project.git.create_branch(kitchen.branch, parent.branch)
+        made.append("branch")
+        faults.checkpoint("branch")
+        report.step(f"Schema {kitchen.schema} in the {kitchen.environment} warehouse")
+        warehouse.create_schema(kitchen.schema)
+        made.append("schema")
+        faults.checkpoint("schema")
+        if data:
+            registry.set_data(kitchen.name, copy_tables(project, parent, kitchen, report))
+        registry.set_status(kitchen.name, Status.READY)
+    except BaseException as exc:
+        _undo(project, kitchen, made, exc, report)
+        raise
+
+
+def _undo(
+    project: Project, kitchen: Kitchen, made: list[str], cause: BaseException, report: Reporter
+) -> None:
+    """Take back what a failed create made; if that fails too, leave a row marked failed."""
+    try:
+        if "schema" in made:
+            project.warehouse(kitchen.environment).drop_schema(kitchen.schema)
+        if "branch" in made:
+            project.git.delete_branch(kitchen.branch)
+        project.registry(kitchen.environment).remove(kitchen.name)
+    except KitchenError as exc:
+        reason = cause.message if isinstance(cause, KitchenError) else type(cause).__name__
+        report.warn(
+            f"Could not clean up after the failed create ({exc.message}). "
+            f"Run `kitchen delete {kitchen.name}` to finish the clean-up."
+        )
+        # best effort: if the registry is down too, the row stays 'provisioning', which
+        # `kitchen delete` cleans up just the same
+        with contextlib.suppress(KitchenError):
+            project.registry(kitchen.environment).set_status(kitchen.name, Status.FAILED, reason)
+    else:
+        report.warn(f"Create of {kitchen.name!r} failed; nothing was left behind.")
+
+
+def _parent(project: Project, requested: str | None, kitchens: list[Kitchen]) -> Kitchen:
+    if requested is None:
+        current = project.checked_out(kitchens)
+        requested = current.name if current else DEFAULT_PARENT
+    parent = next((kitchen for kitchen in kitchens if kitchen.name == requested), None)
+    if parent is None:
+        raise BadInput(f"No kitchen named {requested!r} to create from.", hint="Pass --parent.")
+    if parent.status != Status.READY:
+        raise PreconditionFailed(
+            f"Parent kitchen {parent.name!r} is {parent.status.value}, not ready.",
+            hint="Run `kitchen init` for root kitchens, or pick another --parent.",
+        )
+    return parent
+
+
+def _refuse_existing(name: str, kitchens: list[Kitchen]) -> None:
+    existing = next((kitchen for kitchen in kitchens if kitchen.name == name), None)
+    if existing is None:
+        return
+    if existing.status == Status.READY:
+        raise PreconditionFailed(
+            f"Kitchen {name!r} already exists.", hint=f"Use `kitchen checkout {name}`."
+        )
+    raise PreconditionFailed(
+        f"Kitchen {name!r} is half-made (status {existing.status.value}).",
+        hint=f"Run `kitchen delete {name}` to clean it up, then create it again.",
+    )
+
+
+def _refuse_leftovers(project: Project, kitchen: Kitchen) -> None:
+    """Never adopt or overwrite a branch or schema that no kitchen owns."""
+    if project.git.branch_exists(kitchen.branch):
+        raise PreconditionFailed(
+            f"Branch {kitchen.branch!r} already exists and belongs to no kitchen.",
+            hint="Delete or rename that branch, or choose another kitchen name.",
+        )
+    if project.warehouse(kitchen.environment).schema_exists(kitchen.schema):
+        raise PreconditionFailed(
+            f"Schema {kitchen.schema!r} already exists in the {kitchen.environment} warehouse "
+            "and belongs to no kitchen.",
+            hint="Drop or rename that schema, or choose another kitchen name.",
+        )
+
+
+def _checkout(project: Project, kitchen: Kitchen, report: Reporter) -> None:
+    try:
+        project.git.checkout(kitchen.branch)
+    except KitchenError as exc:
+        report.warn(f"{exc.message} Run `kitchen checkout {kitchen.name}` when ready.")
+
+
+def expiry(ttl: str | None) -> str | None:
+    """``7d`` -> the UTC time seven days from now (units: m, h, d, w)."""
+    if ttl is None:
+        return None
+    match = re.fullmatch(r"([1-9][0-9]{0,4})([mhdw])", ttl.strip())
+    if not match:
+        raise BadInput(f"TTL {ttl!r} is not a duration.", hint="Use e.g. 30m, 12h, 7d or 2w.")
+    delta = timedelta(**{TTL_UNITS[match[2]]: int(match[1])})
+    return (datetime.now(UTC).replace(microsecond=0) + delta).isoformat()
+
+
+def validate_staff(who: str) -> str:
+    """A staff entry is an email address or a glob of them (``*@acme.io``)."""
+    who = who.strip()
+    if not re.fullmatch(r"[A-Za-z0-9._%+*?-]+@[A-Za-z0-9.*?-]+", who):
+        raise BadInput(f"Staff entry {who!r} is not an email address or pattern.")
+    return who

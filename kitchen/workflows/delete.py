@@ -1,0 +1,63 @@
+"""kitchen delete: drop the schema, delete the branch, remove the registry row."""
+
+from __future__ import annotations
+
+from kitchen import faults
+from kitchen.errors import NotAllowed, PreconditionFailed
+from kitchen.model import Kitchen, Status
+from kitchen.project import Project
+from kitchen.reporting import Reporter
+
+
+def check(project: Project, name: str, force: bool) -> Kitchen:
+    """Every refusal, before anything is asked or touched. Returns the kitchen to delete."""
+    kitchen = project.kitchen(name)
+    if kitchen.root:
+        raise NotAllowed(
+            f"{name!r} is a root kitchen declared in kitchen.yaml and cannot be deleted here.",
+            hint="Remove it from kitchen.yaml if you really mean to retire it.",
+        )
+    if kitchen.protected:
+        raise NotAllowed(f"Kitchen {name!r} is protected.")
+    kitchens, _ = project.kitchens()
+    children = sorted(k.name for k in kitchens if k.parent == name)
+    if children:
+        raise PreconditionFailed(
+            f"Kitchen {name!r} has child kitchens: {', '.join(children)}.",
+            hint="Delete or merge them first.",
+        )
+    project.require_staff(kitchen, "delete it")
+    if not force:
+        _refuse_unmerged(project, kitchen)
+    return kitchen
+
+
+def _refuse_unmerged(project: Project, kitchen: Kitchen) -> None:
+    git = project.git
+    parent_branch = project.kitchen(kitchen.parent).branch if kitchen.parent else None
+    if parent_branch is None or not git.branch_exists(kitchen.branch):
+        return
+    unmerged = git.commits_not_in(kitchen.branch, parent_branch)
+    if unmerged:
+        raise PreconditionFailed(
+            f"Branch {kitchen.branch} has {unmerged} commit(s) not merged into {parent_branch}.",
+            hint=f"Merge them first, or run `kitchen delete {kitchen.name} --force` to lose them.",
+        )
+
+
+def delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
+    """Each step is idempotent, so re-running after a crash finishes the job."""
+    registry = project.registry(kitchen.environment)
+    registry.set_status(kitchen.name, Status.DELETING)
+    git = project.git
+    if git.current_branch() == kitchen.branch and kitchen.parent:
+        parent = project.kitchen(kitchen.parent)
+        report.step(f"Checking out {parent.branch} (the parent's branch)")
+        git.checkout(parent.branch)
+    report.step(f"Dropping schema {kitchen.schema}")
+    project.warehouse(kitchen.environment).drop_schema(kitchen.schema)
+    faults.checkpoint("schema")
+    report.step(f"Deleting branch {kitchen.branch}")
+    git.delete_branch(kitchen.branch)
+    faults.checkpoint("branch")
+    registry.remove(kitchen.name)

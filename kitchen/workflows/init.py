@@ -1,0 +1,173 @@
+"""kitchen init: a git repository, kitchen.yaml, and the root kitchens, provisioned.
+
+Every step checks before it acts, so running init again changes nothing, and running it
+after a half-finished init (or a lost schema) completes what is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kitchen import config, demo, templates
+from kitchen.backends.git import Git
+from kitchen.backends.secrets.file import FileSecretStore
+from kitchen.errors import GitError
+from kitchen.model import DataState, Kitchen, Status, utcnow
+from kitchen.project import Project
+from kitchen.reporting import Reporter
+from kitchen.workflows.datacopy import copy_tables
+
+GITIGNORE = ".gitignore"
+IGNORED = ".kitchen/"
+ENVIRONMENTS = ({"name": "production", "sensitive": True}, {"name": "dev", "sensitive": False})
+
+
+@dataclass
+class InitReport:
+    root: Path
+    changes: list[str] = field(default_factory=list)
+
+
+def init(directory: Path, with_demo: bool, report: Reporter) -> InitReport:
+    directory = directory.resolve()
+    _refuse_nested(directory)
+    result = InitReport(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    if not (directory / ".git").exists():
+        result.changes.append("created a git repository")
+    git = Git.init(directory, initial_branch="main")
+    config_path = directory / config.CONFIG_FILE
+    if not config_path.exists():
+        config_path.write_text(_render_config(directory, git), encoding="utf-8")
+        result.changes.append(f"wrote {config.CONFIG_FILE}")
+    project = Project(directory, config.load(config_path))
+    project.user  # noqa: B018 - fail before provisioning if nobody can be named as creator
+    result.changes += _ignore_local_state(project)
+    result.changes += _create_secret_files(project)
+    result.changes += _commit_setup(project)
+    for kitchen in _roots_parents_first(project):
+        result.changes += _provision_root(project, kitchen, report)
+    if with_demo:
+        result.changes += _load_demo(project, report)
+    return result
+
+
+def _refuse_nested(directory: Path) -> None:
+    """kitchen.yaml belongs at a repository's root, not in a folder inside one."""
+    for folder in directory.parents:
+        if (folder / ".git").exists():
+            if not (directory / ".git").exists():
+                raise GitError(
+                    f"{directory} is inside the git repository {folder}.",
+                    hint=f"kitchen.yaml belongs at a repository root: `kitchen init {folder}`.",
+                )
+            return
+
+
+def _render_config(directory: Path, git: Git) -> str:
+    project = re.sub(r"[^a-z0-9]+", "-", directory.name.lower()).strip("-") or "analytics"
+    branch = git.current_branch() or "main"
+    return templates.render(
+        "kitchen.yaml.j2", project=project, production_branch=branch, environments=ENVIRONMENTS
+    )
+
+
+def _ignore_local_state(project: Project) -> list[str]:
+    entries = [IGNORED]
+    for environment in project.config.environments.values():
+        secrets = environment.secrets
+        if isinstance(secrets, config.FileSecrets) and not secrets.path.startswith(IGNORED):
+            entries.append(secrets.path)
+    path = project.root / GITIGNORE
+    existing = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    missing = [entry for entry in entries if entry not in existing]
+    if not missing:
+        return []
+    block = templates.text("gitignore") if IGNORED in missing else ""
+    block += "".join(f"{entry}\n" for entry in missing if entry != IGNORED)
+    separator = "\n" if existing else ""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(separator + block)
+    return [f"added {', '.join(missing)} to {GITIGNORE}"]
+
+
+def _create_secret_files(project: Project) -> list[str]:
+    changes = []
+    for name, environment in project.config.environments.items():
+        settings = environment.secrets
+        if isinstance(settings, config.FileSecrets):
+            store = FileSecretStore(project.root / settings.path, name)
+            if store.create():
+                changes.append(f"created the {name} secrets file {settings.path} (mode 0600)")
+    return changes
+
+
+def _commit_setup(project: Project) -> list[str]:
+    """Commit kitchen.yaml and .gitignore on the top branch, so every kitchen branch has them."""
+    git = project.git
+    top = next(k for k in project.config.kitchens.values() if k.parent is None)
+    if git.has_commits() and git.current_branch() != top.branch:
+        return []
+    if git.commit_paths([config.CONFIG_FILE, GITIGNORE], "kitchen: set up the kitchen tree"):
+        return [f"committed {config.CONFIG_FILE} and {GITIGNORE}"]
+    return []
+
+
+def _roots_parents_first(project: Project) -> list[Kitchen]:
+    ordered: list[str] = []
+    declared = project.config.kitchens
+    while len(ordered) < len(declared):
+        for name, kitchen in declared.items():
+            if name not in ordered and (kitchen.parent is None or kitchen.parent in ordered):
+                ordered.append(name)
+    return [project.root_kitchen(name) for name in ordered]
+
+
+def _provision_root(project: Project, kitchen: Kitchen, report: Reporter) -> list[str]:
+    changes = []
+    git = project.git
+    if not git.branch_exists(kitchen.branch):
+        start = project.root_kitchen(kitchen.parent).branch if kitchen.parent else "HEAD"
+        report.step(f"Branch {kitchen.branch} for kitchen {kitchen.name}")
+        git.create_branch(kitchen.branch, start)
+        changes.append(f"created branch {kitchen.branch} for kitchen {kitchen.name}")
+    warehouse = project.warehouse(kitchen.environment)
+    if not warehouse.schema_exists(kitchen.schema):
+        warehouse.create_schema(kitchen.schema)
+        changes.append(f"created schema {kitchen.schema} in the {kitchen.environment} warehouse")
+    registry = project.registry(kitchen.environment)
+    recorded = registry.get(kitchen.name)
+    if recorded is None:
+        kitchen.status = Status.READY
+        kitchen.created_by = project.user
+        kitchen.created_at = utcnow()
+        registry.add(kitchen)
+        changes.append(f"registered kitchen {kitchen.name}")
+    elif recorded.status != Status.READY:
+        registry.set_status(kitchen.name, Status.READY)
+        changes.append(f"marked kitchen {kitchen.name} ready")
+    return changes
+
+
+def _load_demo(project: Project, report: Reporter) -> list[str]:
+    """Load the demo shop into the top root kitchen and copy it down to the other roots."""
+    changes = []
+    roots = _roots_parents_first(project)
+    top = roots[0]
+    warehouse = project.warehouse(top.environment)
+    if not warehouse.list_tables(top.schema):
+        report.step(f"Loading the demo shop into {top.name}")
+        rows = demo.load(warehouse, top.schema)
+        state = DataState(None, False, len(demo.TABLES), rows, utcnow())
+        project.registry(top.environment).set_data(top.name, state)
+        changes.append(f"loaded the demo shop ({rows:,} rows) into {top.name}")
+    for kitchen in roots[1:]:
+        parent = project.kitchen(kitchen.parent or top.name)
+        if project.warehouse(kitchen.environment).list_tables(kitchen.schema):
+            continue
+        state = copy_tables(project, parent, kitchen, report)
+        project.registry(kitchen.environment).set_data(kitchen.name, state)
+        changes.append(f"copied {state.rows:,} rows from {parent.name} into {kitchen.name}")
+    return changes

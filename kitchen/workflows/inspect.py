@@ -1,0 +1,77 @@
+"""Read-only views of kitchens: list, show, and which one is checked out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kitchen.errors import KitchenError, PreconditionFailed
+from kitchen.model import Kitchen, Status, TableInfo
+from kitchen.project import Project
+
+PREVIEW_ROWS = 5
+
+
+@dataclass
+class Listing:
+    kitchens: list[Kitchen]
+    current: str | None
+    problems: list[KitchenError]
+
+
+@dataclass
+class Details:
+    kitchen: Kitchen
+    current: bool
+    tables: list[TableInfo]
+    commits_ahead: int | None
+    commits_behind: int | None
+    preview: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = field(default_factory=dict)
+
+
+def list_kitchens(project: Project) -> Listing:
+    kitchens, problems = project.kitchens()
+    current = project.checked_out(kitchens)
+    return Listing(kitchens, current.name if current else None, problems)
+
+
+def show(project: Project, name: str, preview: int = 0) -> Details:
+    kitchen = project.kitchen(name)
+    tables: list[TableInfo] = []
+    samples: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+    if kitchen.status in (Status.READY, Status.PROVISIONING, Status.FAILED):
+        warehouse = project.warehouse(kitchen.environment)
+        for table in warehouse.list_tables(kitchen.schema):
+            tables.append(TableInfo(table, warehouse.row_count(kitchen.schema, table)))
+            if preview:
+                samples[table] = warehouse.preview(kitchen.schema, table, preview)
+    ahead, behind = _divergence(project, kitchen)
+    current = project.git.current_branch() == kitchen.branch
+    return Details(kitchen, current, tables, ahead, behind, samples)
+
+
+def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | None]:
+    """Commits the kitchen's branch has that its parent's lacks, and the other way round."""
+    git = project.git
+    if not kitchen.parent or not git.branch_exists(kitchen.branch):
+        return None, None
+    parent_branch = project.kitchen(kitchen.parent).branch
+    if not git.branch_exists(parent_branch):
+        return None, None
+    return (
+        git.commits_not_in(kitchen.branch, parent_branch),
+        git.commits_not_in(parent_branch, kitchen.branch),
+    )
+
+
+def checkout(project: Project, name: str) -> Kitchen:
+    kitchen = project.kitchen(name)
+    if kitchen.status != Status.READY:
+        raise PreconditionFailed(
+            f"Kitchen {name!r} is {kitchen.status.value}, not ready.",
+            hint=f"Run `kitchen delete {name}` and create it again."
+            if not kitchen.root
+            else "Run `kitchen init` to provision the root kitchens.",
+        )
+    project.git.checkout(kitchen.branch)
+    return kitchen
