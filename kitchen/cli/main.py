@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import click
 import typer
 
 from kitchen import __version__
 from kitchen.cli.console import Console
-from kitchen.errors import ExitCode, KitchenError
+from kitchen.errors import BadInput, ExitCode, KitchenError
 
 if TYPE_CHECKING:
     from kitchen.project import Project
@@ -28,7 +27,7 @@ app = typer.Typer(
     help="Self-service DataOps kitchens: a git branch, a warehouse schema with test data, "
     "credentials and pipelines for every piece of work.\n\n"
     "Example: kitchen create profitability --ttl 7d",
-    no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -64,6 +63,9 @@ def main_options(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
     if verbose:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
     ctx.obj = State(directory=directory, verbose=verbose)
@@ -234,7 +236,6 @@ def delete(
 
     Example: kitchen delete profitability --yes
     """
-    from kitchen.errors import BadInput
     from kitchen.workflows import delete as workflow
 
     state = _state(ctx, json_mode)
@@ -282,13 +283,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.err.print_exception()
         console.error(exc)
         return int(exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         console.err.print("Aborted.")
         return int(ExitCode.INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show(file=sys.stderr)
+    except typer.TyperException as exc:  # a usage error found while parsing the command line
+        context = getattr(exc, "ctx", None)
+        command = context.command_path if context else "kitchen"
+        message = getattr(exc, "format_message", lambda: str(exc))()
+        console.error(BadInput(message, hint=f"See `{command} --help`."))
         return int(ExitCode.BAD_INPUT)
     except KeyboardInterrupt:
         console.err.print("Interrupted.")

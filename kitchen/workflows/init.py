@@ -35,7 +35,8 @@ def init(directory: Path, with_demo: bool, report: Reporter) -> InitReport:
     _refuse_nested(directory)
     result = InitReport(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    if not (directory / ".git").exists():
+    new_repository = not (directory / ".git").exists()
+    if new_repository:
         result.changes.append("created a git repository")
     git = Git.init(directory, initial_branch="main")
     config_path = directory / config.CONFIG_FILE
@@ -47,8 +48,13 @@ def init(directory: Path, with_demo: bool, report: Reporter) -> InitReport:
     result.changes += _ignore_local_state(project)
     result.changes += _create_secret_files(project)
     result.changes += _commit_setup(project)
-    for kitchen in _roots_parents_first(project):
+    roots = _roots_parents_first(project)
+    for kitchen in roots:
         result.changes += _provision_root(project, kitchen, report)
+    if new_repository and len(roots) > 1:
+        # developers start from the integration kitchen (dev), not from production
+        project.git.checkout(roots[1].branch)
+        result.changes.append(f"checked out {roots[1].branch} (kitchen {roots[1].name})")
     if with_demo:
         result.changes += _load_demo(project, report)
     return result

@@ -1,0 +1,134 @@
+"""Isolation for every test: HOME, git identity and backend variables cannot leak in."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kitchen.cli.main import main
+
+USER = "dev@acme.example"
+LEAKY_PREFIXES = ("VAULT_", "AWS_", "PG", "KITCHEN_", "GIT_")
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith(LEAKY_PREFIXES):
+            monkeypatch.delenv(name)
+    home.mkdir(parents=True, exist_ok=True)
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text(
+        f"[user]\n\tname = Dev\n\temail = {USER}\n[init]\n\tdefaultBranch = main\n"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that rich never wraps a name
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    isolate(monkeypatch, tmp_path / "home")
+    monkeypatch.chdir(tmp_path)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+class Cli:
+    """Runs `kitchen` in-process, as the console script would, capturing its output."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], directory: Path) -> None:
+        self.capsys = capsys
+        self.directory = directory
+
+    def __call__(self, *args: str) -> Result:
+        self.capsys.readouterr()
+        code = main(["-C", str(self.directory), *args])
+        captured = self.capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+
+def run_kitchen(directory: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    """Runs `kitchen` in a subprocess: for crashes, start-up cost and the real entry point."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "kitchen", "-C", str(directory), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One `kitchen init --demo` per session; tests get a copy of it."""
+    base = tmp_path_factory.mktemp("template")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(monkeypatch, base / "home")
+        assert main(["init", "--demo", str(base / "shop")]) == 0
+    yield base / "shop"
+
+
+@pytest.fixture
+def shop(demo_template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "shop"
+    shutil.copytree(demo_template, target, symlinks=True)
+    return target
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], shop: Path) -> Cli:
+    return Cli(capsys, shop)
+
+
+def snapshot(project: Path) -> dict[str, Any]:
+    """Everything a kitchen command may change: branches, schemas, tables, registry rows.
+
+    Read with git and duckdb directly, not through kitchen, so a bug cannot hide itself.
+    """
+    import duckdb
+
+    heads = subprocess.run(
+        ["git", "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    state: dict[str, Any] = {"branches": sorted(line for line in heads if line)}
+    for path in sorted((project / ".kitchen" / "warehouse").glob("*.duckdb")):
+        connection = duckdb.connect(str(path), read_only=True)
+        try:
+            tables = connection.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2"
+            ).fetchall()
+            schemas = connection.execute(
+                "SELECT schema_name FROM information_schema.schemata"
+                " WHERE catalog_name = current_database() ORDER BY 1"
+            ).fetchall()
+            rows = connection.execute(
+                "SELECT name, status FROM kitchen_meta.kitchens ORDER BY 1"
+            ).fetchall()
+        finally:
+            connection.close()
+        state[path.stem] = {"schemas": schemas, "tables": tables, "registry": rows}
+    return state

@@ -1,0 +1,205 @@
+"""One contract per port, run against every adapter (more arrive with PostgreSQL, Vault, S3)."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from kitchen.backends.artifacts.base import ArtifactStore
+from kitchen.backends.artifacts.local import LocalArtifactStore
+from kitchen.backends.registry import Registry
+from kitchen.backends.secrets.base import SecretStore
+from kitchen.backends.secrets.file import FileSecretStore
+from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
+from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
+from kitchen.errors import ArtifactsError, SecretsError, WarehouseError, WarehouseUnreachable
+from kitchen.model import DataState, Kitchen, Status
+
+WAREHOUSES: dict[str, Callable[[Path, str], Warehouse]] = {
+    "duckdb": lambda folder, env: DuckDBWarehouse(folder / f"{env}.duckdb", env),
+}
+SECRETS: dict[str, Callable[[Path], SecretStore]] = {
+    "file": lambda folder: FileSecretStore(folder / "secrets.yaml", "dev"),
+}
+ARTIFACTS: dict[str, Callable[[Path], ArtifactStore]] = {
+    "local": lambda folder: LocalArtifactStore(folder / "artifacts", "dev"),
+}
+PEOPLE = TableSpec("people", (Column("id", "INTEGER"), Column("name", "TEXT")), primary_key="id")
+
+
+@pytest.fixture(params=sorted(WAREHOUSES))
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
+    connection = WAREHOUSES[request.param](tmp_path, "dev")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(params=sorted(WAREHOUSES))
+def other_environment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
+    connection = WAREHOUSES[request.param](tmp_path, "production")
+    yield connection
+    connection.close()
+
+
+def test_schemas_tables_rows(warehouse: Warehouse) -> None:
+    warehouse.create_schema("alpha")
+    warehouse.create_schema("alpha")  # idempotent
+    assert warehouse.schema_exists("alpha") and not warehouse.schema_exists("beta")
+    warehouse.create_table("alpha", PEOPLE)
+    warehouse.insert_rows("alpha", "people", ["id", "name"], [(i, f"p{i}") for i in range(1234)])
+    assert warehouse.list_tables("alpha") == ["people"]
+    assert warehouse.row_count("alpha", "people") == 1234
+    columns, rows = warehouse.preview("alpha", "people", 2)
+    assert columns == ["id", "name"] and rows == [(0, "p0"), (1, "p1")]
+    warehouse.drop_schema("alpha")
+    warehouse.drop_schema("alpha")  # idempotent
+    assert not warehouse.schema_exists("alpha")
+
+
+def test_copy_inside_and_across_environments(
+    warehouse: Warehouse, other_environment: Warehouse
+) -> None:
+    other_environment.create_schema("production")
+    other_environment.create_table("production", PEOPLE)
+    other_environment.insert_rows("production", "people", ["id", "name"], [(1, "ann"), (2, "bo")])
+    warehouse.create_schema("dev")
+    assert warehouse.copy_table(other_environment, "production", "people", "dev") == 2
+    warehouse.create_schema("feature")
+    assert warehouse.copy_table(warehouse, "dev", "people", "feature") == 2
+    assert warehouse.preview("feature", "people", 5)[1] == [(1, "ann"), (2, "bo")]
+    assert not other_environment.schema_exists("dev")  # environments stay separate
+
+
+def test_identifiers_are_quoted_not_interpreted(warehouse: Warehouse) -> None:
+    hostile = 'x"; DROP SCHEMA victim CASCADE; --'
+    warehouse.create_schema("victim")
+    warehouse.create_schema(hostile)
+    assert warehouse.schema_exists(hostile) and warehouse.schema_exists("victim")
+
+
+def test_transaction_rolls_back_on_error(warehouse: Warehouse) -> None:
+    warehouse.create_schema("t")
+    warehouse.create_table("t", PEOPLE)
+    with pytest.raises(WarehouseError), warehouse.transaction():
+        warehouse.insert_rows("t", "people", ["id", "name"], [(1, "a")])
+        warehouse.insert_rows("t", "people", ["id", "name"], [(1, "duplicate")])
+    assert warehouse.row_count("t", "people") == 0
+
+
+def test_a_bad_statement_is_a_warehouse_error(warehouse: Warehouse) -> None:
+    with pytest.raises(WarehouseError, match="refused"):
+        warehouse.row_count("nowhere", "nothing")
+
+
+def test_registry_round_trip(warehouse: Warehouse) -> None:
+    registry = Registry(warehouse)
+    assert registry.all() == [] and registry.get("x") is None  # no registry yet: empty
+    kitchen = Kitchen(
+        "feature",
+        "dev",
+        "dev",
+        "kitchen/feature",
+        "feature",
+        Status.PROVISIONING,
+        staff=["a@x.io"],
+        created_by="a@x.io",
+        created_at="2026-01-01T00:00:00+00:00",
+    )
+    registry.add(kitchen)
+    registry.set_status("feature", Status.FAILED, "boom")
+    registry.set_data("feature", DataState("dev", False, 3, 10, "2026-01-01T00:00:00+00:00"))
+    stored = registry.get("feature")
+    assert stored is not None
+    assert (stored.status, stored.error, stored.staff) == (Status.FAILED, "boom", ["a@x.io"])
+    assert stored.data == DataState("dev", False, 3, 10, "2026-01-01T00:00:00+00:00")
+    assert [k.name for k in Registry(warehouse).all()] == ["feature"]
+    registry.remove("feature")
+    assert registry.all() == []
+
+
+def test_duckdb_file_in_use_is_unreachable(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(tmp_path / 'dev.duckdb')!r}); "
+            "print('open', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(WarehouseUnreachable) as caught:
+            DuckDBWarehouse(tmp_path / "dev.duckdb", "dev").list_schemas()
+        assert caught.value.exit_code == 5 and "dev warehouse" in caught.value.message
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.fixture(params=sorted(SECRETS))
+def secrets(request: pytest.FixtureRequest, tmp_path: Path) -> SecretStore:
+    return SECRETS[request.param](tmp_path)
+
+
+def test_secrets_round_trip_without_leaking(secrets: SecretStore) -> None:
+    secrets.set("masking/salt", "s3cr3t-canary")
+    assert secrets.get("masking/salt") == "s3cr3t-canary"
+    assert secrets.keys() == ["masking/salt"]
+    secrets.delete("masking/salt")
+    with pytest.raises(SecretsError) as caught:
+        secrets.get("masking/salt")
+    assert "masking/salt" in caught.value.message and "s3cr3t" not in caught.value.message
+
+
+def test_secrets_file_is_private(tmp_path: Path) -> None:
+    store = FileSecretStore(tmp_path / "s" / "dev.yaml", "dev")
+    assert store.create() and not store.create()
+    store.set("k", "v")
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    store.path.chmod(0o644)
+    with pytest.raises(SecretsError, match="readable by others") as caught:
+        store.get("k")
+    assert caught.value.hint == f"Run `chmod 600 {store.path}`."
+
+
+def test_broken_secrets_file_does_not_echo_its_content(tmp_path: Path) -> None:
+    store = FileSecretStore(tmp_path / "dev.yaml", "dev")
+    store.create()
+    store.path.write_text("token: [s3cr3t-canary\n")
+    with pytest.raises(SecretsError) as caught:
+        store.get("token")
+    assert "s3cr3t" not in str(caught.value)
+
+
+@pytest.fixture(params=sorted(ARTIFACTS))
+def artifacts(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactStore:
+    return ARTIFACTS[request.param](tmp_path)
+
+
+def test_artifacts_round_trip(artifacts: ArtifactStore) -> None:
+    artifacts.put("kitchens/a/runs/1/log.txt", b"hello")
+    artifacts.put("kitchens/a/runs/1/report.json", b"{}")
+    artifacts.put("kitchens/b/runs/2/log.txt", b"other")
+    assert artifacts.get("kitchens/a/runs/1/log.txt") == b"hello"
+    assert artifacts.list("kitchens/a/") == [
+        "kitchens/a/runs/1/log.txt",
+        "kitchens/a/runs/1/report.json",
+    ]
+    assert artifacts.delete("kitchens/a/") == 2
+    assert artifacts.list() == ["kitchens/b/runs/2/log.txt"]
+    with pytest.raises(ArtifactsError):
+        artifacts.get("kitchens/a/runs/1/log.txt")
+
+
+@pytest.mark.parametrize("key", ["../escape", "/etc/passwd", "a/../../b", ""])
+def test_artifact_keys_cannot_escape(artifacts: ArtifactStore, key: str) -> None:
+    with pytest.raises(ArtifactsError):
+        artifacts.put(key, b"x")

@@ -1,0 +1,79 @@
+"""The installed command itself: the demo story, start-up cost, version and help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from kitchen import __version__
+from tests.conftest import run_kitchen
+
+HEAVY = ("duckdb", "psycopg", "hvac", "boto3", "botocore")
+
+
+def test_kitchen_demo_runs_the_story_and_exits_0(tmp_path: Path) -> None:
+    result = run_kitchen(tmp_path, "demo")
+    assert result.code == 0, result.err
+    for step in ("init --demo", "create profitability", "list --tree", "delete profitability"):
+        assert f"$ kitchen {step}" in result.out
+    assert "The demo ran end to end" in result.out
+    assert "Traceback" not in result.err
+
+
+def test_demo_works_without_any_git_identity(tmp_path: Path, monkeypatch) -> None:
+    empty = tmp_path / "empty.gitconfig"
+    empty.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    assert run_kitchen(tmp_path, "demo").code == 0
+
+
+def test_help_and_version_do_not_import_backend_drivers() -> None:
+    probe = (
+        "import sys\n"
+        "from kitchen.cli.main import main\n"
+        "for args in (['--help'], ['--version'], ['create', '--help']):\n"
+        "    assert main(args) == 0\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run_kitchen(tmp_path, "--version")
+    assert (result.code, result.out.strip()) == (0, f"kitchen {__version__}")
+
+
+def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
+    for command in ("init", "create", "list", "show", "checkout", "delete", "demo"):
+        result = run_kitchen(tmp_path, command, "--help")
+        assert result.code == 0
+        assert f"Example: kitchen {command}" in result.out
+
+
+def test_internal_errors_say_they_are_bugs(monkeypatch, capsys) -> None:
+    from kitchen.cli.main import main
+    from kitchen.workflows import inspect
+
+    def broken(project: object) -> None:
+        raise ValueError("an unexpected state")
+
+    monkeypatch.setattr(inspect, "list_kitchens", broken)
+    (Path.cwd() / "kitchen.yaml").write_text(
+        (Path(__file__).parents[2] / "kitchen.example.yaml").read_text()
+    )
+    assert main(["list"]) == 70
+    err = capsys.readouterr().err
+    assert "This is a bug in kitchen" in err and "ValueError" in err and "Traceback" not in err
+
+
+def test_verbose_shows_the_traceback(tmp_path: Path) -> None:
+    # kitchen.yaml as a folder: reading it is an OSError that kitchen reports as a config error
+    (tmp_path / "kitchen.yaml").mkdir()
+    result = run_kitchen(tmp_path, "list")
+    assert result.code == 2 and "Traceback" not in result.err
+    verbose = run_kitchen(tmp_path, "--verbose", "list")
+    assert verbose.code == 2 and "Traceback" in verbose.err

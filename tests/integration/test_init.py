@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import stat
+import subprocess
+from pathlib import Path
+
+from kitchen.cli.main import main
+from tests.conftest import Cli, snapshot
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_init_sets_up_git_config_and_both_root_kitchens(tmp_path: Path, capsys) -> None:
+    project = tmp_path / "analytics"
+    assert main(["init", str(project)]) == 0
+    assert "wrote kitchen.yaml" in capsys.readouterr().out
+    assert set(git(project, "branch", "--format=%(refname:short)").split()) == {"main", "develop"}
+    assert git(project, "show", "main:kitchen.yaml").startswith("# kitchen.yaml")
+    assert ".kitchen/" in (project / ".gitignore").read_text().splitlines()
+    assert git(project, "status", "--porcelain") == ""  # local state is git-ignored
+    for environment in ("production", "dev"):
+        secrets = project / ".kitchen" / "secrets" / f"{environment}.yaml"
+        assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
+    state = snapshot(project)
+    assert ("production",) in state["production"]["schemas"]
+    assert ("dev",) in state["dev"]["schemas"]
+    assert ("dev",) not in state["production"]["schemas"]  # environments are separate files
+    assert state["production"]["registry"] == [("production", "ready")]
+    assert state["dev"]["registry"] == [("dev", "ready")]
+
+
+def test_init_twice_changes_nothing_and_says_so(tmp_path: Path, capsys) -> None:
+    project = tmp_path / "analytics"
+    assert main(["init", str(project)]) == 0
+    before = snapshot(project), (project / ".gitignore").read_text(), git(project, "log", "--all")
+    capsys.readouterr()
+    assert main(["init", str(project)]) == 0
+    assert "Nothing to do" in capsys.readouterr().out
+    after = snapshot(project), (project / ".gitignore").read_text(), git(project, "log", "--all")
+    assert after == before
+
+
+def test_init_json_lists_changes(tmp_path: Path, capsys) -> None:
+    import json
+
+    assert main(["init", str(tmp_path / "p"), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["root"] == str(tmp_path / "p")
+    assert "wrote kitchen.yaml" in document["changes"]
+
+
+def test_init_repairs_a_lost_schema(tmp_path: Path, capsys) -> None:
+    import duckdb
+
+    project = tmp_path / "p"
+    assert main(["init", str(project)]) == 0
+    connection = duckdb.connect(str(project / ".kitchen/warehouse/dev.duckdb"))
+    connection.execute("DROP SCHEMA dev")
+    connection.close()
+    capsys.readouterr()
+    assert main(["init", str(project)]) == 0
+    assert "created schema dev in the dev warehouse" in capsys.readouterr().out
+    assert ("dev",) in snapshot(project)["dev"]["schemas"]
+
+
+def test_init_in_an_existing_repository_keeps_its_branch_and_staging(
+    tmp_path: Path, capsys
+) -> None:
+    project = tmp_path / "repo"
+    project.mkdir()
+    git(project, "init", "-b", "trunk")
+    (project / "model.sql").write_text("select 1\n")
+    git(project, "add", "model.sql")
+    git(project, "commit", "-m", "first")
+    (project / "staged.sql").write_text("select 2\n")
+    git(project, "add", "staged.sql")
+    assert main(["init", str(project)]) == 0
+    assert "branch: trunk" in (project / "kitchen.yaml").read_text()
+    assert git(project, "show", "--name-only", "--format=", "HEAD").split() == [
+        ".gitignore",
+        "kitchen.yaml",
+    ]
+    assert git(project, "diff", "--cached", "--name-only") == "staged.sql"
+
+
+def test_init_refuses_a_folder_inside_another_repository(tmp_path: Path, capsys) -> None:
+    outer = tmp_path / "outer"
+    assert main(["init", str(outer)]) == 0
+    capsys.readouterr()
+    assert main(["init", str(outer / "inner")]) == 3
+    assert "inside the git repository" in capsys.readouterr().err
+    assert not (outer / "inner" / "kitchen.yaml").exists()
+
+
+def test_demo_data_is_in_production_and_copied_unmasked_into_dev(cli: Cli) -> None:
+    shown = cli("show", "dev", "--json")
+    assert shown.code == 0
+    dev = shown.json()
+    tables = {table["name"]: table["rows"] for table in dev["tables"]}
+    assert tables == {"customers": 1000, "orders": 4000, "products": 40}
+    assert dev["data"]["masked"] is False and dev["data"]["source"] == "production"
+    production = cli("show", "production", "--json").json()
+    assert {t["name"]: t["rows"] for t in production["tables"]} == tables
+    assert production["data"]["source"] is None
+    human = cli("show", "dev")
+    assert "UNMASKED copy of production" in human.out
+    assert "unmasked" in human.err
+
+
+def test_missing_config_is_exit_2_with_a_hint(tmp_path: Path, capsys) -> None:
+    assert main(["-C", str(tmp_path), "list"]) == 2
+    err = capsys.readouterr().err
+    assert "No kitchen.yaml" in err and "kitchen init" in err and "Traceback" not in err
+
+
+def test_broken_config_names_file_key_and_line(cli: Cli, shop: Path) -> None:
+    config = shop / "kitchen.yaml"
+    config.write_text(
+        config.read_text().replace("protected: true", "protected: true\n    colour: red")
+    )
+    result = cli("list")
+    assert result.code == 2
+    assert "kitchen.yaml:" in result.err and "kitchens.production.colour: unknown key" in result.err
+    assert "Traceback" not in result.err

@@ -1,0 +1,222 @@
+"""create / list / show / checkout / delete on real git and real DuckDB files."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import USER, Cli, snapshot
+
+KITCHEN_FIELDS = {
+    "name",
+    "parent",
+    "environment",
+    "branch",
+    "schema",
+    "status",
+    "protected",
+    "staff",
+    "created_by",
+    "created_at",
+    "expires_at",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def commit(repo: Path, name: str) -> None:
+    (repo / name).write_text("select 1\n")
+    git(repo, "add", name)
+    git(repo, "commit", "-m", f"add {name}")
+
+
+def test_create_makes_branch_schema_data_and_record(cli: Cli, shop: Path) -> None:
+    result = cli("create", "sftp-refactor", "--json")
+    assert result.code == 0, result.err
+    kitchen = result.json()
+    assert kitchen.keys() >= KITCHEN_FIELDS
+    expected = {
+        "name": "sftp-refactor",
+        "parent": "dev",
+        "environment": "dev",
+        "branch": "kitchen/sftp-refactor",
+        "schema": "sftp_refactor",
+        "status": "ready",
+        "protected": False,
+        "staff": [USER],
+        "created_by": USER,
+        "expires_at": None,
+    }
+    assert {key: kitchen[key] for key in expected} == expected
+    assert datetime.fromisoformat(kitchen["created_at"]) <= datetime.now(UTC)
+    assert git(shop, "rev-parse", "kitchen/sftp-refactor") == git(shop, "rev-parse", "develop")
+    assert git(shop, "branch", "--show-current") == "kitchen/sftp-refactor"
+    tables = {t["name"]: t["rows"] for t in cli("show", "sftp-refactor", "--json").json()["tables"]}
+    assert tables == {"customers": 1000, "orders": 4000, "products": 40}
+    assert ("sftp_refactor",) in snapshot(shop)["dev"]["schemas"]
+
+
+def test_default_parent_is_the_checked_out_kitchen(cli: Cli, shop: Path) -> None:
+    assert cli("create", "first").code == 0
+    result = cli("create", "second", "--no-checkout", "--no-data", "--json")
+    assert result.json()["parent"] == "first"
+    assert git(shop, "branch", "--show-current") == "kitchen/first"
+    assert cli("show", "second", "--json").json()["tables"] == []
+
+
+def test_default_parent_is_dev_when_no_kitchen_is_checked_out(cli: Cli, shop: Path) -> None:
+    git(shop, "checkout", "-q", "-b", "scratch")
+    assert cli("create", "feature", "--json").json()["parent"] == "dev"
+
+
+def test_ttl_and_staff(cli: Cli) -> None:
+    result = cli("create", "short-lived", "--ttl", "2d", "--staff", "a@x.io, *@acme.io", "--json")
+    kitchen = result.json()
+    assert kitchen["staff"] == ["a@x.io", "*@acme.io"]
+    expires = datetime.fromisoformat(kitchen["expires_at"])
+    assert abs(expires - (datetime.now(UTC) + timedelta(days=2))) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(("option", "value"), [("--ttl", "7"), ("--ttl", "-1d"), ("--staff", "x")])
+def test_bad_options_are_exit_2_and_create_nothing(
+    cli: Cli, shop: Path, option: str, value: str
+) -> None:
+    before = snapshot(shop)
+    result = cli("create", "short-lived", option, value)
+    assert result.code == 2 and "Traceback" not in result.err
+    assert snapshot(shop) == before
+
+
+def test_create_existing_name_is_a_conflict(cli: Cli) -> None:
+    assert cli("create", "twice").code == 0
+    result = cli("create", "twice")
+    assert result.code == 3 and "already exists" in result.err
+
+
+def test_create_refuses_a_branch_or_schema_no_kitchen_owns(cli: Cli, shop: Path) -> None:
+    git(shop, "branch", "kitchen/taken")
+    assert cli("create", "taken").code == 3
+    import duckdb
+
+    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"))
+    connection.execute("CREATE SCHEMA occupied")
+    connection.close()
+    before = snapshot(shop)
+    result = cli("create", "occupied")
+    assert result.code == 3 and "belongs to no kitchen" in result.err
+    assert snapshot(shop) == before
+
+
+def test_unknown_or_unready_parent(cli: Cli) -> None:
+    assert cli("create", "x", "--parent", "nope").code == 2
+
+
+def test_non_staff_of_the_parent_is_not_allowed(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli("create", "mine", "--staff", USER).code == 0
+    monkeypatch.setenv("KITCHEN_USER", "intruder@elsewhere.io")
+    result = cli("create", "child", "--parent", "mine")
+    assert result.code == 4 and "not staff" in result.err
+    assert cli("delete", "mine", "--yes").code == 4
+
+
+def test_list_table_tree_and_json(cli: Cli) -> None:
+    assert cli("create", "profitability").code == 0
+    listing = cli("list", "--json").json()
+    assert listing["current"] == "profitability"
+    assert [k["name"] for k in listing["kitchens"]] == ["dev", "production", "profitability"]
+    assert all(k.keys() >= KITCHEN_FIELDS for k in listing["kitchens"])
+    tree = cli("list", "--tree").out
+    lines = tree.splitlines()
+    production = next(i for i, line in enumerate(lines) if "production" in line)
+    dev = next(i for i, line in enumerate(lines) if " dev " in line)
+    mine = next(i for i, line in enumerate(lines) if "profitability" in line)
+    assert production < dev < mine
+    assert lines[mine].index("profitability") > lines[dev].index("dev")  # nested deeper
+    assert "* profitability" in tree
+    assert "profitability" in cli("list").out
+
+
+def test_json_output_is_only_json(cli: Cli) -> None:
+    for args in (("list", "--json"), ("show", "dev", "--json"), ("create", "j", "--json")):
+        result = cli(*args)
+        assert result.code == 0
+        result.json()  # the whole of stdout parses
+
+
+def test_errors_in_json_mode_are_json_on_stdout(cli: Cli) -> None:
+    result = cli("show", "nope", "--json")
+    assert result.code == 2
+    assert result.json()["error"]["exit_code"] == 2
+    assert "No kitchen named 'nope'" in result.err
+
+
+def test_show_reports_commits_ahead(cli: Cli, shop: Path) -> None:
+    assert cli("create", "work").code == 0
+    commit(shop, "a.sql")
+    shown = cli("show", "work", "--json").json()
+    assert (shown["commits_ahead"], shown["commits_behind"], shown["checked_out"]) == (1, 0, True)
+    assert "1 ahead, 0 behind" in cli("show", "work").out
+
+
+def test_checkout_switches_branch(cli: Cli, shop: Path) -> None:
+    assert cli("create", "one", "--no-checkout").code == 0
+    assert git(shop, "branch", "--show-current") == "develop"
+    assert cli("checkout", "one").code == 0
+    assert git(shop, "branch", "--show-current") == "kitchen/one"
+    assert cli("checkout", "production").code == 0
+    assert git(shop, "branch", "--show-current") == "main"
+    assert cli("checkout", "missing").code == 2
+
+
+def test_delete_removes_schema_branch_and_record(cli: Cli, shop: Path) -> None:
+    before = snapshot(shop)
+    assert cli("create", "gone", "--no-checkout").code == 0
+    result = cli("delete", "gone", "--yes", "--json")
+    assert result.code == 0 and result.json()["deleted"]["name"] == "gone"
+    assert snapshot(shop) == before
+    assert cli("show", "gone").code == 2
+
+
+def test_delete_of_the_checked_out_kitchen_returns_to_the_parent(cli: Cli, shop: Path) -> None:
+    assert cli("create", "here").code == 0
+    assert cli("delete", "here", "--yes").code == 0
+    assert git(shop, "branch", "--show-current") == "develop"
+
+
+def test_delete_refuses_root_and_protected_kitchens(cli: Cli, shop: Path) -> None:
+    before = snapshot(shop)
+    for name in ("production", "dev"):
+        result = cli("delete", name, "--yes", "--force")
+        assert result.code == 4 and "root kitchen" in result.err
+    assert snapshot(shop) == before
+
+
+def test_delete_refuses_a_kitchen_with_children(cli: Cli) -> None:
+    assert cli("create", "parent").code == 0
+    assert cli("create", "child").code == 0
+    result = cli("delete", "parent", "--yes")
+    assert result.code == 3 and "child" in result.err
+
+
+def test_delete_refuses_unmerged_commits_unless_forced(cli: Cli, shop: Path) -> None:
+    assert cli("create", "wip").code == 0
+    commit(shop, "wip.sql")
+    result = cli("delete", "wip", "--yes")
+    assert result.code == 3 and "1 commit(s) not merged into develop" in result.err
+    assert "kitchen/wip" in git(shop, "branch")
+    assert cli("delete", "wip", "--yes", "--force").code == 0
+    assert "kitchen/wip" not in git(shop, "branch")
+
+
+def test_delete_without_terminal_needs_yes(cli: Cli) -> None:
+    assert cli("create", "keep", "--no-checkout").code == 0
+    result = cli("delete", "keep")
+    assert result.code == 2 and "--yes" in result.err
+    assert cli("show", "keep").code == 0

@@ -1,0 +1,61 @@
+"""A create or delete that fails at any step leaves nothing, or something delete cleans up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kitchen.faults import CRASH_EXIT
+from tests.conftest import Cli, run_kitchen, snapshot
+
+CREATE_STEPS = ["registry", "branch", "schema", "data"]
+
+
+@pytest.mark.parametrize("step", CREATE_STEPS)
+def test_failed_create_leaves_nothing_and_can_be_retried(
+    cli: Cli, shop: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    before = snapshot(shop)
+    monkeypatch.setenv("KITCHEN_FAIL_AT", step)
+    result = cli("create", "fragile")
+    assert result.code == 3
+    assert f"Injected failure at step '{step}'" in result.err
+    assert "nothing was left behind" in result.err
+    assert snapshot(shop) == before
+    monkeypatch.delenv("KITCHEN_FAIL_AT")
+    assert cli("create", "fragile").code == 0
+    tables = cli("show", "fragile", "--json").json()["tables"]
+    assert sum(table["rows"] for table in tables) == 5040
+
+
+@pytest.mark.parametrize("step", CREATE_STEPS)
+def test_create_killed_at_any_step_is_cleaned_up_by_delete(shop: Path, step: str) -> None:
+    before = snapshot(shop)
+    crashed = run_kitchen(shop, "create", "crashy", env={"KITCHEN_FAIL_AT": f"{step}:crash"})
+    assert crashed.code == CRASH_EXIT
+    shown = run_kitchen(shop, "show", "crashy", "--json")
+    assert shown.code == 0 and '"status": "provisioning"' in shown.out
+    again = run_kitchen(shop, "create", "crashy")
+    assert again.code == 3 and "kitchen delete crashy" in again.err
+    assert run_kitchen(shop, "delete", "crashy", "--yes").code == 0
+    assert snapshot(shop) == before
+    assert run_kitchen(shop, "create", "crashy").code == 0
+
+
+@pytest.mark.parametrize("step", ["schema", "branch"])
+def test_delete_killed_half_way_finishes_when_run_again(cli: Cli, shop: Path, step: str) -> None:
+    before = snapshot(shop)
+    assert cli("create", "doomed", "--no-checkout").code == 0
+    crashed = run_kitchen(
+        shop, "delete", "doomed", "--yes", env={"KITCHEN_FAIL_AT": f"{step}:crash"}
+    )
+    assert crashed.code == CRASH_EXIT
+    assert '"status": "deleting"' in cli("show", "doomed", "--json").out
+    assert cli("delete", "doomed", "--yes").code == 0
+    assert snapshot(shop) == before
+
+
+def test_unknown_command_errors_never_show_a_traceback(cli: Cli) -> None:
+    result = cli("create", "--parent")
+    assert result.code == 2 and "Traceback" not in result.err

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+
+from kitchen import names
+from kitchen.errors import ExitCode, InvalidName
+
+
+@pytest.mark.parametrize("name", ["a", "profitability", "sftp-refactor", "a_b-1", "x" * 40])
+def test_valid_names_pass(name: str) -> None:
+    assert names.validate(name) == name
+
+
+@pytest.mark.parametrize(
+    "name", ["", "A", "1abc", "-abc", "_abc", "a b", "a.b", "a/b", "ä", "x" * 41, "a;drop"]
+)
+def test_invalid_names_are_bad_input(name: str) -> None:
+    with pytest.raises(InvalidName) as caught:
+        names.validate(name)
+    assert caught.value.exit_code == ExitCode.BAD_INPUT
+    assert caught.value.hint
+
+
+def test_message_escapes_control_characters() -> None:
+    with pytest.raises(InvalidName) as caught:
+        names.validate("a\x1b[31mred")
+    assert "\x1b" not in caught.value.message
+    assert "\\x1b" in caught.value.message
+
+
+def test_schema_and_branch_derivation() -> None:
+    assert names.schema_for("sftp-refactor") == "sftp_refactor"
+    assert names.branch_for("sftp-refactor", "kitchen/") == "kitchen/sftp-refactor"
+    assert names.branch_for("x", "") == "x"
+
+
+@pytest.mark.parametrize(
+    "name", ["public", "information_schema", "pg_temp", "pg-x", "main", "kitchen_meta"]
+)
+def test_reserved_names_are_refused(name: str) -> None:
+    with pytest.raises(InvalidName, match="reserved"):
+        names.check_available(name, [], roots=["production", "dev"])
+
+
+def test_root_kitchen_names_are_refused() -> None:
+    with pytest.raises(InvalidName, match="root kitchen"):
+        names.check_available("dev", [], roots=["production", "dev"])
+
+
+def test_schema_collision_with_another_kitchen() -> None:
+    with pytest.raises(InvalidName, match="'a_b' already uses"):
+        names.check_available("a-b", [("a_b", "a_b")], roots=[])
+
+
+def test_collision_with_a_root_schema() -> None:
+    with pytest.raises(InvalidName, match="production"):
+        names.check_available("analytics", [("production", "analytics")], roots=["production"])
+
+
+def test_free_name_is_accepted() -> None:
+    names.check_available("a-c", [("a_b", "a_b"), ("dev", "dev")], roots=["dev"])

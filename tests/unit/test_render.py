@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from rich.console import Console
+
+from kitchen.cli import render
+from kitchen.model import DataState, Kitchen, Status
+from kitchen.workflows.inspect import Listing
+
+
+def kitchen(name: str, parent: str | None, status: Status = Status.READY) -> Kitchen:
+    return Kitchen(name, parent, "dev", f"kitchen/{name}", name, status, protected=name == "prod")
+
+
+def text(renderable: object) -> str:
+    console = Console(width=120, record=True, color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_tree_nests_children_under_parents_and_marks_the_current_kitchen() -> None:
+    listing = Listing(
+        [kitchen("b", "dev"), kitchen("dev", "prod"), kitchen("prod", None), kitchen("a", "dev")],
+        current="a",
+        problems=[],
+    )
+    lines = text(render.kitchen_tree(listing)).splitlines()
+    assert lines[0] == "kitchens"
+    assert lines[1].startswith("└── prod (protected)")
+    assert lines[2].startswith("    └── dev ")
+    assert lines[3].startswith("        ├── b ")
+    assert lines[4].startswith("        └── * a ")
+
+
+def test_tree_shows_kitchens_whose_parent_is_gone_at_top_level_with_status() -> None:
+    listing = Listing([kitchen("orphan", "deleted", Status.FAILED)], current=None, problems=[])
+    lines = text(render.kitchen_tree(listing)).splitlines()
+    assert lines[1].startswith("└── orphan") and "failed" in lines[1]
+
+
+def test_markup_in_values_is_not_interpreted() -> None:
+    odd = Kitchen("x", None, "dev", "kitchen/[red]x[/]", "x", Status.READY)
+    assert "kitchen/[red]x[/]" in text(render.kitchen_tree(Listing([odd], None, [])))
+
+
+def test_data_descriptions() -> None:
+    assert render.describe_data(None) == "no data"
+    assert render.describe_data(DataState(None, False, 3, 5040, "t")).startswith("original data")
+    unmasked = render.describe_data(DataState("dev", False, 3, 5040, "t"))
+    assert unmasked.startswith("UNMASKED copy of dev (3 tables, 5,040 rows)")
+    assert render.describe_data(DataState("dev", True, 1, 1, "t")).startswith("masked copy")
