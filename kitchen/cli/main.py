@@ -291,7 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except typer.TyperException as exc:  # a usage error found while parsing the command line
         context = getattr(exc, "ctx", None)
         command = context.command_path if context else "kitchen"
-        message = getattr(exc, "format_message", lambda: str(exc))()
+        formatter = getattr(exc, "format_message", None)
+        message = formatter() if formatter else str(exc)
         console.error(BadInput(message, hint=f"See `{command} --help`."))
         return int(ExitCode.BAD_INPUT)
     except KeyboardInterrupt:

@@ -30,7 +30,7 @@ BAD_NAMES = [
     "a|b",
     "a&&b",
     "naïve",  # unicode
-    "ｆｕｌｌｗｉｄｔｈ",
+    "\uff46\uff55\uff4c\uff4c\uff57\uff49\uff44\uff54\uff48",  # full-width letters
     "kitchen\u200b",  # zero-width space
     "a\nb",  # control characters
     "a\x1b[2Jb",
