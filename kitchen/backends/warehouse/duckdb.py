@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from kitchen.errors import WarehouseError, WarehouseUnreachable
 # start with a letter): DuckDB confuses a catalog and a schema of the same name.
 CATALOG = "0kitchen"
 SOURCE_ALIAS = "0source"
+log = logging.getLogger(__name__)
 
 
 class DuckDBWarehouse(SqlWarehouse):
@@ -56,6 +58,7 @@ class DuckDBWarehouse(SqlWarehouse):
 
     def execute(self, query: Query, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         text = query.render(quote_identifier, "?")
+        log.debug("%s: %s", self.environment, text)  # the statement only, never its values
         try:
             return self.connection.execute(text, list(params)).fetchall()
         except duckdb.Error as exc:

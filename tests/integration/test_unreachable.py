@@ -1,0 +1,50 @@
+"""A warehouse that cannot be reached: exit 5 for what needs it, a warning for listings."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli
+
+
+@pytest.fixture
+def dev_locked(shop: Path) -> Iterator[None]:
+    """Another process holds the dev warehouse file, as a second kitchen command would."""
+    path = shop / ".kitchen" / "warehouse" / "dev.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('open', flush=True); "
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+    yield
+    holder.kill()
+    holder.wait()
+
+
+def test_create_in_an_unreachable_environment_is_exit_5(cli: Cli, dev_locked: None) -> None:
+    result = cli("create", "blocked")
+    assert result.code == 5
+    assert "dev warehouse" in result.err and "Traceback" not in result.err
+
+
+def test_list_reports_the_unreachable_environment_and_shows_the_rest(
+    cli: Cli, dev_locked: None
+) -> None:
+    result = cli("list", "--json")
+    assert result.code == 0
+    listing = result.json()
+    status = {kitchen["name"]: kitchen["status"] for kitchen in listing["kitchens"]}
+    assert status == {"dev": "unreachable", "production": "ready"}
+    assert any("dev warehouse" in problem for problem in listing["problems"])
+    assert "warning:" in result.err
