@@ -44,20 +44,29 @@ def init(directory: Path, with_demo: bool, report: Reporter) -> InitReport:
         config_path.write_text(_render_config(directory, git), encoding="utf-8")
         result.changes.append(f"wrote {config.CONFIG_FILE}")
     project = Project(directory, config.load(config_path))
+    project.git = git
+    try:
+        result.changes += _set_up(project, with_demo, new_repository, report)
+    finally:
+        project.close()
+    return result
+
+
+def _set_up(project: Project, with_demo: bool, new_repository: bool, report: Reporter) -> list[str]:
     project.user  # noqa: B018 - fail before provisioning if nobody can be named as creator
-    result.changes += _ignore_local_state(project)
-    result.changes += _create_secret_files(project)
-    result.changes += _commit_setup(project)
+    changes = _ignore_local_state(project)
+    changes += _create_secret_files(project)
+    changes += _commit_setup(project)
     roots = _roots_parents_first(project)
     for kitchen in roots:
-        result.changes += _provision_root(project, kitchen, report)
+        changes += _provision_root(project, kitchen, report)
     if new_repository and len(roots) > 1:
         # developers start from the integration kitchen (dev), not from production
         project.git.checkout(roots[1].branch)
-        result.changes.append(f"checked out {roots[1].branch} (kitchen {roots[1].name})")
+        changes.append(f"checked out {roots[1].branch} (kitchen {roots[1].name})")
     if with_demo:
-        result.changes += _load_demo(project, report)
-    return result
+        changes += _load_demo(project, report)
+    return changes
 
 
 def _refuse_nested(directory: Path) -> None:

@@ -126,3 +126,12 @@ def test_broken_config_names_file_key_and_line(cli: Cli, shop: Path) -> None:
     assert result.code == 2
     assert "kitchen.yaml:" in result.err and "kitchens.production.colour: unknown key" in result.err
     assert "Traceback" not in result.err
+
+
+def test_team_backends_not_yet_available_are_exit_2(tmp_path: Path, capsys) -> None:
+    example = Path(__file__).parents[2] / "kitchen.example.yaml"
+    (tmp_path / "kitchen.yaml").write_text(example.read_text())
+    assert main(["-C", str(tmp_path), "show", "dev"]) == 2
+    err = capsys.readouterr().err
+    assert "environments.dev.warehouse: type 'postgres' is not available" in err
+    assert "Traceback" not in err

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kitchen import config
+from kitchen.backends import unavailable
 from kitchen.backends.artifacts.base import ArtifactStore
-from kitchen.errors import ConfigError
 
 
 def connect(settings: config.Artifacts, root: Path, environment: str) -> ArtifactStore:
@@ -14,8 +14,4 @@ def connect(settings: config.Artifacts, root: Path, environment: str) -> Artifac
         from kitchen.backends.artifacts.local import LocalArtifactStore
 
         return LocalArtifactStore(root / settings.path, environment)
-    raise ConfigError(
-        f"environments.{environment}.artifacts: type {settings.type!r} is not available in "
-        "this version of kitchen.",
-        hint="Use type: local (the embedded default).",
-    )
+    raise unavailable("artifacts", settings.type, environment, "local")

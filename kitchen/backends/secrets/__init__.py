@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kitchen import config
+from kitchen.backends import unavailable
 from kitchen.backends.secrets.base import SecretStore
-from kitchen.errors import ConfigError
 
 
 def connect(settings: config.Secrets, root: Path, environment: str) -> SecretStore:
@@ -14,8 +14,4 @@ def connect(settings: config.Secrets, root: Path, environment: str) -> SecretSto
         from kitchen.backends.secrets.file import FileSecretStore
 
         return FileSecretStore(root / settings.path, environment)
-    raise ConfigError(
-        f"environments.{environment}.secrets: type {settings.type!r} is not available in "
-        "this version of kitchen.",
-        hint="Use type: file (the embedded default).",
-    )
+    raise unavailable("secrets", settings.type, environment, "file")

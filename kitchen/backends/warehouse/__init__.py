@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kitchen import config
+from kitchen.backends import unavailable
 from kitchen.backends.warehouse.base import Warehouse
-from kitchen.errors import ConfigError
 
 
 def connect(settings: config.Warehouse, root: Path, environment: str) -> Warehouse:
@@ -15,8 +15,4 @@ def connect(settings: config.Warehouse, root: Path, environment: str) -> Warehou
         from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 
         return DuckDBWarehouse(root / settings.path, environment)
-    raise ConfigError(
-        f"environments.{environment}.warehouse: type {settings.type!r} is not available in "
-        "this version of kitchen.",
-        hint="Use type: duckdb (the embedded default).",
-    )
+    raise unavailable("warehouse", settings.type, environment, "duckdb")
