@@ -15,7 +15,7 @@ FALLBACK_AUTHOR = git.Actor("kitchen", "kitchen@localhost")
 
 
 @contextlib.contextmanager
-def _mapped(action: str) -> Iterator[None]:
+def _mapped(action: str, hint: str | None = None) -> Iterator[None]:
     """Turn GitPython's errors into a ``GitError`` that says what was being done."""
     try:
         yield
@@ -23,7 +23,10 @@ def _mapped(action: str) -> Iterator[None]:
         detail = (exc.stderr or exc.stdout or "").strip().removeprefix("stderr:").strip(" '\n")
         lines = [line.strip() for line in detail.splitlines() if line.strip()]
         reason = lines[0].removeprefix("error: ").removeprefix("fatal: ") if lines else str(exc)
-        raise GitError(f"Could not {action}: {reason}") from exc
+        files = [line for line in lines[1:] if not line.startswith(("Please", "Aborting"))]
+        if files:
+            reason = f"{reason} {', '.join(files)}"
+        raise GitError(f"Could not {action}: {reason}", hint=hint) from exc
 
 
 class Git:
@@ -81,7 +84,7 @@ class Git:
                 self.repo.git.branch("-D", name)
 
     def checkout(self, branch: str) -> None:
-        with _mapped(f"check out {branch!r}"):
+        with _mapped(f"check out {branch!r}", hint="Commit or stash your changes, then retry."):
             self.repo.git.checkout(branch)
 
     def commits_not_in(self, branch: str, base: str) -> int:

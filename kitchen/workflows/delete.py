@@ -47,13 +47,14 @@ def _refuse_unmerged(project: Project, kitchen: Kitchen) -> None:
 
 def delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
     """Each step is idempotent, so re-running after a crash finishes the job."""
-    registry = project.registry(kitchen.environment)
-    registry.set_status(kitchen.name, Status.DELETING)
     git = project.git
     if git.current_branch() == kitchen.branch and kitchen.parent:
+        # first, so that a checkout git refuses leaves the kitchen untouched
         parent = project.kitchen(kitchen.parent)
         report.step(f"Checking out {parent.branch} (the parent's branch)")
         git.checkout(parent.branch)
+    registry = project.registry(kitchen.environment)
+    registry.set_status(kitchen.name, Status.DELETING)
     report.step(f"Dropping schema {kitchen.schema}")
     project.warehouse(kitchen.environment).drop_schema(kitchen.schema)
     faults.checkpoint("schema")

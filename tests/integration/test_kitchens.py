@@ -220,3 +220,18 @@ def test_delete_without_terminal_needs_yes(cli: Cli) -> None:
     result = cli("delete", "keep")
     assert result.code == 2 and "--yes" in result.err
     assert cli("show", "keep").code == 0
+
+
+def test_checkout_refused_by_git_leaves_the_kitchen_untouched(cli: Cli, shop: Path) -> None:
+    assert cli("create", "edits").code == 0
+    commit(shop, "model.sql")  # on the kitchen's branch only
+    (shop / "model.sql").write_text("select 2 -- not committed\n")
+    result = cli("checkout", "dev")
+    assert result.code == 3
+    assert "model.sql" in result.err and "stash" in result.err
+    before = snapshot(shop)
+    deleted = cli("delete", "edits", "--yes", "--force")
+    assert deleted.code == 3 and "model.sql" in deleted.err
+    assert snapshot(shop) == before
+    assert cli("show", "edits", "--json").json()["status"] == "ready"
+    assert (shop / "model.sql").read_text() == "select 2 -- not committed\n"
