@@ -55,11 +55,7 @@ class Git:
         return Path(self.repo.working_tree_dir or self.repo.git_dir)
 
     def has_commits(self) -> bool:
-        try:
-            self.repo.head.commit  # noqa: B018 - raises when HEAD is unborn
-        except ValueError:
-            return False
-        return True
+        return bool(self.repo.head.is_valid())
 
     def current_branch(self) -> str | None:
         """The checked-out branch (also when it has no commit yet); None when HEAD is detached."""

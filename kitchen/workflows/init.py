@@ -53,13 +53,13 @@ def init(directory: Path, with_demo: bool, report: Reporter) -> InitReport:
 
 
 def _set_up(project: Project, with_demo: bool, new_repository: bool, report: Reporter) -> list[str]:
-    project.user  # noqa: B018 - fail before provisioning if nobody can be named as creator
+    creator = project.user  # first: fail before changing anything if nobody can be named
     changes = _ignore_local_state(project)
     changes += _create_secret_files(project)
     changes += _commit_setup(project)
     roots = _roots_parents_first(project)
     for kitchen in roots:
-        changes += _provision_root(project, kitchen, report)
+        changes += _provision_root(project, kitchen, creator, report)
     if new_repository and len(roots) > 1:
         # developers start from the integration kitchen (dev), not from production
         project.git.checkout(roots[1].branch)
@@ -140,7 +140,9 @@ def _roots_parents_first(project: Project) -> list[Kitchen]:
     return [project.root_kitchen(name) for name in ordered]
 
 
-def _provision_root(project: Project, kitchen: Kitchen, report: Reporter) -> list[str]:
+def _provision_root(
+    project: Project, kitchen: Kitchen, creator: str, report: Reporter
+) -> list[str]:
     changes = []
     git = project.git
     if not git.branch_exists(kitchen.branch):
@@ -156,7 +158,7 @@ def _provision_root(project: Project, kitchen: Kitchen, report: Reporter) -> lis
     recorded = registry.get(kitchen.name)
     if recorded is None:
         kitchen.status = Status.READY
-        kitchen.created_by = project.user
+        kitchen.created_by = creator
         kitchen.created_at = utcnow()
         registry.add(kitchen)
         changes.append(f"registered kitchen {kitchen.name}")

@@ -2,11 +2,18 @@ from __future__ import annotations
 
 import pytest
 
-from kitchen.backends.warehouse.sql import Identifier, Placeholder, join, quote_identifier, sql
+from kitchen.backends.warehouse.sql import (
+    Identifier,
+    Placeholder,
+    Query,
+    join,
+    quote_identifier,
+    sql,
+)
 
 
-def render(query: object) -> str:
-    return query.render(quote_identifier, "?")  # type: ignore[attr-defined]
+def render(query: Query) -> str:
+    return query.render(quote_identifier, "?")
 
 
 def test_identifiers_are_quoted_and_embedded_quotes_doubled() -> None:
