@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from kitchen.cli.main import main
+from tests.servers import PostgresServer, start_postgres
 
 USER = "dev@acme.example"
 LEAKY_PREFIXES = ("VAULT_", "AWS_", "PG", "KITCHEN_", "GIT_")
@@ -76,6 +77,36 @@ def run_kitchen(directory: Path, *args: str, env: dict[str, str] | None = None) 
         check=False,
     )
     return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole session, on loopback."""
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_database(postgres: PostgresServer) -> Iterator[Callable[[str], str]]:
+    """Creates fresh databases on the session's server; returns their DSNs."""
+    import psycopg
+
+    created: list[str] = []
+
+    def make(label: str) -> str:
+        name = f"t{len(created)}_{label}_{os.getpid()}_{id(created) % 100000}"
+        with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return postgres.dsn(name)
+
+    yield make
+    import psycopg as driver
+
+    with driver.connect(postgres.dsn(), autocommit=True) as admin:
+        for name in created:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

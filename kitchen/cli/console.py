@@ -24,7 +24,7 @@ class Console:
         self.json_mode = json_mode
         self.verbose = verbose
         self.out = RichConsole(highlight=False, soft_wrap=False)
-        self.err = RichConsole(stderr=True, highlight=False)
+        self.err = RichConsole(stderr=True, highlight=False, soft_wrap=True)
 
     # Reporter protocol (used by workflows)
 

@@ -133,5 +133,16 @@ def test_team_backends_not_yet_available_are_exit_2(tmp_path: Path, capsys) -> N
     (tmp_path / "kitchen.yaml").write_text(example.read_text())
     assert main(["-C", str(tmp_path), "show", "dev"]) == 2
     err = capsys.readouterr().err
-    assert "environments.dev.warehouse: type 'postgres' is not available" in err
+    assert "environments.dev.warehouse: secret references" in err
     assert "Traceback" not in err
+
+
+def test_invalid_postgres_dsn_is_a_config_error(tmp_path: Path, capsys) -> None:
+    example = (Path(__file__).parents[2] / "kitchen.example.yaml").read_text()
+    broken = example.replace(
+        "postgresql://kitchen:{{ secret('warehouse#password') }}@dev-db.internal:5432/analytics",
+        "host=a = b",
+    )
+    (tmp_path / "kitchen.yaml").write_text(broken)
+    assert main(["-C", str(tmp_path), "show", "dev"]) == 2
+    assert "environments.dev.warehouse.dsn: not a valid" in capsys.readouterr().err

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from kitchen import config
-from kitchen.backends import unavailable
 from kitchen.backends.warehouse.base import Warehouse
 
 
@@ -15,4 +14,6 @@ def connect(settings: config.Warehouse, root: Path, environment: str) -> Warehou
         from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 
         return DuckDBWarehouse(root / settings.path, environment)
-    raise unavailable("warehouse", settings.type, environment, "duckdb")
+    from kitchen.backends.warehouse.postgres import PostgresWarehouse
+
+    return PostgresWarehouse(settings, environment)

@@ -1,0 +1,196 @@
+"""PostgreSQL (and servers that speak its protocol, e.g. Redshift) through psycopg 3.
+
+Nothing here needs a server newer than PostgreSQL 13. Identifiers only pass through
+``psycopg.sql``; values are always parameters.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql as pgsql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from kitchen import config
+from kitchen.backends.warehouse.base import SqlWarehouse, Warehouse
+from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, sql
+from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT = 10
+
+
+class PostgresWarehouse(SqlWarehouse):
+    def __init__(self, settings: config.PostgresWarehouse, environment: str) -> None:
+        self.environment = environment
+        fields = {
+            "host": settings.host,
+            "port": settings.port if settings.host or not settings.dsn else None,
+            "dbname": settings.dbname,
+            "user": settings.user,
+            "password": settings.password,
+            "sslmode": settings.sslmode,
+        }
+        where = f"environments.{environment}.warehouse"
+        given = {key: value for key, value in fields.items() if value is not None}
+        if any("{{" in str(value) for value in [settings.dsn, *given.values()]):
+            raise ConfigError(
+                f"{where}: secret references ({{{{ secret(...) }}}}) are not supported by this "
+                "version of kitchen.",
+                hint="Use libpq's PGPASSWORD variable or ~/.pgpass for the password meanwhile.",
+            )
+        try:
+            self._conninfo = make_conninfo(settings.dsn or "", **given)
+        except psycopg.ProgrammingError:
+            raise ConfigError(f"{where}.dsn: not a valid PostgreSQL connection string.") from None
+        self._connection: psycopg.Connection[Any] | None = None
+
+    @property
+    def address(self) -> tuple[str, str, str]:
+        """(host, port, database): where the server is, without credentials."""
+        params = conninfo_to_dict(self._conninfo)
+        return (
+            str(params.get("host") or "localhost"),
+            str(params.get("port") or "5432"),
+            str(params.get("dbname") or params.get("user") or ""),
+        )
+
+    @property
+    def location(self) -> str:
+        host, port, database = self.address
+        return f"PostgreSQL at {host}:{port}, database {database}"
+
+    @property
+    def connection(self) -> psycopg.Connection[Any]:
+        if self._connection is None:
+            try:
+                self._connection = psycopg.connect(
+                    self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT
+                )
+            except psycopg.OperationalError as exc:
+                raise WarehouseUnreachable(
+                    f"Cannot connect to the {self.environment} warehouse ({self.location}): "
+                    f"{self._reason(exc)}",
+                    hint="Check that the server runs and accepts connections, and the "
+                    f"credentials in environments.{self.environment}.warehouse.",
+                ) from None
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def qualify(self, *names: str) -> Identifier:
+        return Identifier(*names)
+
+    def execute(self, query: Query, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        statement = _compose(query, escape_percent=bool(params))
+        if log.isEnabledFor(logging.DEBUG):  # the statement only, never its values
+            log.debug("%s: %s", self.environment, statement.as_string(self.connection))
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute(statement, list(params) if params else None)
+                return cursor.fetchall() if cursor.description else []
+        except psycopg.OperationalError as exc:
+            self.close()
+            raise WarehouseUnreachable(
+                f"Lost the {self.environment} warehouse ({self.location}): {self._reason(exc)}"
+            ) from None
+        except psycopg.Error as exc:
+            raise WarehouseError(
+                f"The {self.environment} warehouse refused a statement: {self._reason(exc)}"
+            ) from None
+
+    def _begin(self) -> None:
+        self.connection.execute("BEGIN")
+
+    def _commit(self) -> None:
+        self.connection.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if self._connection is not None and not self._connection.closed:
+            self._connection.execute("ROLLBACK")
+
+    def copy_table(self, source: Warehouse, source_schema: str, table: str, schema: str) -> int:
+        if not isinstance(source, PostgresWarehouse):
+            raise WarehouseError(
+                f"Cannot copy from {source.location} into {self.location}.",
+                hint="Both environments must use the same warehouse type.",
+            )
+        target = self.table(schema, table)
+        if source.address == self.address:
+            origin = self.table(source_schema, table)
+            self.execute(sql("CREATE TABLE {} AS SELECT * FROM {}", target, origin))
+        else:
+            self._stream_from(source, source_schema, table, schema)
+        return self.row_count(schema, table)
+
+    def _stream_from(
+        self, source: PostgresWarehouse, source_schema: str, table: str, schema: str
+    ) -> None:
+        """Another server or database: binary COPY relayed block by block, never decoded here."""
+        columns = source.column_types(source_schema, table)
+        definitions = pgsql.SQL(", ").join(
+            pgsql.SQL("{} {}").format(pgsql.Identifier(name), pgsql.SQL(kind))
+            for name, kind in columns
+        )
+        target = pgsql.Identifier(schema, table)
+        outgoing = pgsql.SQL("COPY (SELECT * FROM {}) TO STDOUT (FORMAT BINARY)").format(
+            pgsql.Identifier(source_schema, table)
+        )
+        incoming = pgsql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(target)
+        try:
+            with self.connection.transaction():
+                self.connection.execute(
+                    pgsql.SQL("CREATE TABLE {} ({})").format(target, definitions)
+                )
+                with (
+                    source.connection.cursor().copy(outgoing) as reader,
+                    self.connection.cursor().copy(incoming) as writer,
+                ):
+                    for block in reader:
+                        writer.write(block)
+        except psycopg.Error as exc:
+            raise WarehouseError(
+                f"Copying {source_schema}.{table} from {source.location} failed: "
+                f"{self._reason(exc)}"
+            ) from None
+
+    def column_types(self, schema: str, table: str) -> list[tuple[str, str]]:
+        """Each column's name and its full type, as PostgreSQL itself would write it."""
+        rows = self.execute(
+            sql(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+                " JOIN pg_class c ON c.oid = a.attrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = {} AND c.relname = {} AND a.attnum > 0 AND NOT a.attisdropped"
+                " ORDER BY a.attnum",
+                Placeholder(),
+                Placeholder(),
+            ),
+            [schema, table],
+        )
+        return [(str(name), str(kind)) for name, kind in rows]
+
+    def _reason(self, exc: psycopg.Error) -> str:
+        """The server's first line, with the password scrubbed should it ever appear."""
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        password = conninfo_to_dict(self._conninfo).get("password")
+        return text.replace(str(password), "***") if password else text
+
+
+def _compose(query: Query, escape_percent: bool) -> pgsql.Composed:
+    """Our query parts, one to one as psycopg.sql parts."""
+    parts: list[pgsql.Composable] = []
+    for part in query.parts:
+        if isinstance(part, Identifier):
+            parts.append(pgsql.Identifier(*part.parts))
+        elif isinstance(part, Placeholder):
+            parts.append(pgsql.Placeholder())
+        else:
+            parts.append(pgsql.SQL(part.replace("%", "%%") if escape_percent else part))
+    return pgsql.Composed(parts)

@@ -1,0 +1,107 @@
+"""The whole kitchen flow with both release environments on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.conftest import Cli
+from tests.servers import PostgresServer, free_port
+
+CONFIG = """\
+project: shop
+environments:
+  production:
+    warehouse: {{type: postgres, dsn: "{production}"}}
+    secrets: {{type: file, path: .kitchen/secrets/production.yaml}}
+    artifacts: {{type: local, path: .kitchen/artifacts/production}}
+  dev:
+    warehouse: {{type: postgres, host: 127.0.0.1, port: {port}, user: postgres, dbname: {dev}}}
+    secrets: {{type: file, path: .kitchen/secrets/dev.yaml}}
+    artifacts: {{type: local, path: .kitchen/artifacts/dev}}
+kitchens:
+  production: {{environment: production, branch: main, schema: analytics, protected: true}}
+  dev: {{environment: dev, parent: production, branch: develop}}
+"""
+
+
+@pytest.fixture
+def pg_project(
+    tmp_path: Path,
+    postgres: PostgresServer,
+    postgres_database: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    production = postgres_database("production")
+    dev = postgres_database("dev").split("dbname=")[1]
+    project = tmp_path / "pg"
+    project.mkdir()
+    (project / "kitchen.yaml").write_text(
+        CONFIG.format(production=production, port=postgres.port, dev=dev)
+    )
+    monkeypatch.setenv("PGPASSWORD", postgres.password)  # libpq's own variable, as users set it
+    return project
+
+
+def schemas(dsn: str) -> set[str]:
+    with psycopg.connect(dsn) as connection:
+        rows = connection.execute("SELECT nspname FROM pg_namespace").fetchall()
+    return {row[0] for row in rows if not row[0].startswith(("pg_", "information_schema"))}
+
+
+def test_init_create_delete_on_postgres(capsys, pg_project: Path, postgres: PostgresServer) -> None:
+    cli = Cli(capsys, pg_project)
+    result = cli("init", "--demo")
+    assert result.code == 0, result.err
+    dev = cli("show", "dev", "--json").json()
+    assert {t["name"]: t["rows"] for t in dev["tables"]} == {
+        "customers": 1000,
+        "orders": 4000,
+        "products": 40,
+    }
+    created = cli("create", "feature", "--json")
+    assert created.code == 0, created.err
+    feature = cli("show", "feature", "--json").json()
+    assert sum(t["rows"] for t in feature["tables"]) == 5040
+    assert cli("delete", "feature", "--yes").code == 0
+    assert cli("show", "feature").code == 2
+
+
+def test_failed_create_on_postgres_leaves_nothing(
+    capsys, pg_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    before = cli("list", "--json").json()["kitchens"]
+    monkeypatch.setenv("KITCHEN_FAIL_AT", "data")
+    assert cli("create", "fragile").code == 3
+    monkeypatch.delenv("KITCHEN_FAIL_AT")
+    assert cli("list", "--json").json()["kitchens"] == before
+    assert cli("create", "fragile").code == 0
+
+
+def test_unreachable_server_is_exit_5_naming_host_and_port_not_the_password(
+    capsys, tmp_path: Path
+) -> None:
+    port = free_port()  # nothing listens there
+    project = tmp_path / "down"
+    project.mkdir()
+    dsn = f"postgresql://kitchen:canary-pw-123@127.0.0.1:{port}/analytics"
+    (project / "kitchen.yaml").write_text(CONFIG.format(production=dsn, port=port, dev="dev"))
+    result = Cli(capsys, project)("show", "production")
+    assert result.code == 5
+    assert f"127.0.0.1:{port}" in result.err
+    assert "canary-pw-123" not in result.err + result.out
+
+
+def test_wrong_password_is_exit_5_without_the_password(
+    capsys, pg_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGPASSWORD", "wrong-canary-pw")
+    result = Cli(capsys, pg_project)("show", "dev")
+    assert result.code == 5
+    assert "password authentication failed" in result.err
+    assert "wrong-canary-pw" not in result.err + result.out

@@ -1,0 +1,147 @@
+"""Real servers for the integration tests, started on loopback by the suite itself."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+UNPRIVILEGED = "nobody"  # PostgreSQL refuses to run as root
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def postgres_binaries() -> Path:
+    """The system's PostgreSQL when present, else the binaries of the pgserver wheel."""
+    found = shutil.which("pg_ctl")
+    candidates = [found] if found else []
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)
+    if candidates:
+        return Path(candidates[0]).resolve().parent
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    if os.geteuid() == 0:
+        # the wheel lives under root's home: let the unprivileged server user reach it
+        from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions
+
+        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
+        ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
+    return Path(POSTGRES_BIN_PATH)
+
+
+@dataclass
+class PostgresServer:
+    host: str
+    port: int
+    user: str
+    password: str
+    folder: Path
+    process: subprocess.Popen[bytes]
+
+    def dsn(self, database: str = "postgres") -> str:
+        return (
+            f"host={self.host} port={self.port} user={self.user} "
+            f"password={self.password} dbname={database}"
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_postgres() -> PostgresServer:
+    binaries = postgres_binaries()
+    folder = Path(tempfile.mkdtemp(prefix="kitchen-pg-"))
+    data = folder / "data"
+    password = secrets.token_urlsafe(16)
+    password_file = folder / "password"
+    password_file.write_text(password)
+    uid = gid = None  # as ourselves, unless we are root
+    if os.geteuid() == 0:
+        account = pwd.getpwnam(UNPRIVILEGED)
+        uid, gid = account.pw_uid, account.pw_gid
+        for path in (folder, password_file):
+            os.chown(path, uid, gid)
+    subprocess.run(
+        [
+            str(binaries / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            f"--pwfile={password_file}",
+        ],
+        check=True,
+        capture_output=True,
+        user=uid,
+        group=gid,
+    )
+    port = free_port()
+    log = (folder / "server.log").open("wb")
+    process = subprocess.Popen(
+        [
+            str(binaries / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            f"unix_socket_directories={folder}",
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=200",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        user=uid,
+        group=gid,
+    )
+    server = PostgresServer("127.0.0.1", port, "postgres", password, folder, process)
+    _wait_until_ready(server)
+    return server
+
+
+def _wait_until_ready(server: PostgresServer, timeout: float = 60) -> None:
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            psycopg.connect(server.dsn(), connect_timeout=2).close()
+            return
+        except psycopg.OperationalError:
+            if server.process.poll() is not None or time.monotonic() > deadline:
+                log = (server.folder / "server.log").read_text(errors="replace")
+                server.stop()
+                raise RuntimeError(f"PostgreSQL did not start:\n{log[-2000:]}") from None
+            time.sleep(0.2)
