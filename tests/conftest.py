@@ -14,6 +14,10 @@ from typing import Any
 
 import pytest
 
+from kitchen import config
+from kitchen.backends.warehouse.base import Warehouse
+from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
+from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.cli.main import main
 from tests.servers import PostgresServer, start_postgres
 
@@ -107,6 +111,31 @@ def postgres_database(postgres: PostgresServer) -> Iterator[Callable[[str], str]
     with driver.connect(postgres.dsn(), autocommit=True) as admin:
         for name in created:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+WarehouseFactory = Callable[[str], "Warehouse"]
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def open_warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WarehouseFactory]:
+    """Opens the warehouse of an environment, each in its own file or database."""
+    opened: list[Warehouse] = []
+
+    def duckdb(environment: str) -> Warehouse:
+        return DuckDBWarehouse(tmp_path / f"{environment}.duckdb", environment)
+
+    def postgres(environment: str) -> Warehouse:
+        dsn = request.getfixturevalue("postgres_database")(environment)
+        return PostgresWarehouse(config.PostgresWarehouse(type="postgres", dsn=dsn), environment)
+
+    def make(environment: str) -> Warehouse:
+        warehouse = (duckdb if request.param == "duckdb" else postgres)(environment)
+        opened.append(warehouse)
+        return warehouse
+
+    yield make
+    for warehouse in opened:
+        warehouse.close()
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from kitchen import config
 from kitchen.backends.artifacts.base import ArtifactStore
 from kitchen.backends.artifacts.local import LocalArtifactStore
 from kitchen.backends.registry import Registry
@@ -16,11 +15,10 @@ from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.secrets.file import FileSecretStore
 from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
-from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.errors import ArtifactsError, SecretsError, WarehouseError, WarehouseUnreachable
 from kitchen.model import DataState, Kitchen, Status
+from tests.conftest import WarehouseFactory
 
-WarehouseFactory = Callable[[str], Warehouse]
 SECRETS: dict[str, Callable[[Path], SecretStore]] = {
     "file": lambda folder: FileSecretStore(folder / "secrets.yaml", "dev"),
 }
@@ -28,28 +26,6 @@ ARTIFACTS: dict[str, Callable[[Path], ArtifactStore]] = {
     "local": lambda folder: LocalArtifactStore(folder / "artifacts", "dev"),
 }
 PEOPLE = TableSpec("people", (Column("id", "INTEGER"), Column("name", "TEXT")), primary_key="id")
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def open_warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WarehouseFactory]:
-    """Opens the warehouse of an environment, each in its own file or database."""
-    opened: list[Warehouse] = []
-
-    def duckdb(environment: str) -> Warehouse:
-        return DuckDBWarehouse(tmp_path / f"{environment}.duckdb", environment)
-
-    def postgres(environment: str) -> Warehouse:
-        dsn = request.getfixturevalue("postgres_database")(environment)
-        return PostgresWarehouse(config.PostgresWarehouse(type="postgres", dsn=dsn), environment)
-
-    def make(environment: str) -> Warehouse:
-        warehouse = (duckdb if request.param == "duckdb" else postgres)(environment)
-        opened.append(warehouse)
-        return warehouse
-
-    yield make
-    for warehouse in opened:
-        warehouse.close()
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from typing import Any, Protocol
 
 from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join, sql
 
+SELECT_ALL = sql("*")
+
 
 @dataclass(frozen=True)
 class Column:
@@ -55,7 +57,39 @@ class Warehouse(Protocol):
     def insert_rows(
         self, schema: str, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
     ) -> None: ...
-    def copy_table(self, source: Warehouse, source_schema: str, table: str, schema: str) -> int: ...
+    def copy_table(
+        self,
+        source: Warehouse,
+        source_schema: str,
+        table: str,
+        schema: str,
+        select: Query | None = None,
+    ) -> int:
+        """Copy ``source_schema.table`` of ``source`` into ``schema``; ``select`` is the list
+        of output expressions (default ``*``), evaluated where the source rows are read."""
+        ...
+
+    def column_types(self, schema: str, table: str) -> list[tuple[str, str]]:
+        """Each column's name and full SQL type, in table order."""
+        ...
+
+    def overlap(
+        self, source: Warehouse, source_schema: str, table: str, schema: str, column: str
+    ) -> int:
+        """How many distinct values of ``schema.table.column`` also occur in the source's."""
+        ...
+
+    def set_salt(self, salt: str) -> None:
+        """Bind the masking salt to the session; SQL reads it through ``salt_sql``."""
+        ...
+
+    @property
+    def salt_sql(self) -> Query: ...
+
+    def hash_int(self, hex_digest: Query) -> Query:
+        """A non-negative integer below 2**28 from a hex digest (its first 7 digits)."""
+        ...
+
     def row_count(self, schema: str, table: str) -> int: ...
     def preview(
         self, schema: str, table: str, limit: int
@@ -168,6 +202,18 @@ class SqlWarehouse(ABC):
                 "INSERT INTO {} ({}) VALUES {}", self.table(schema, table), names, values
             )
             self.execute(statement, [value for item in batch for value in item])
+
+    def _overlap_query(self, kitchen: Identifier, origin: Identifier, column: str) -> Query:
+        ident = Identifier(column)
+        return sql(
+            "SELECT count(*) FROM (SELECT DISTINCT {} AS v FROM {} WHERE {} IS NOT NULL) k"
+            " WHERE k.v IN (SELECT {} FROM {})",
+            ident,
+            kitchen,
+            ident,
+            ident,
+            origin,
+        )
 
     def row_count(self, schema: str, table: str) -> int:
         return int(self.execute(sql("SELECT count(*) FROM {}", self.table(schema, table)))[0][0])

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from kitchen.backends.warehouse.base import SqlWarehouse, Warehouse
+from kitchen.backends.warehouse.base import SELECT_ALL, SqlWarehouse, Warehouse
 from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, quote_identifier, sql
 from kitchen.errors import WarehouseError, WarehouseUnreachable
 
@@ -76,27 +77,74 @@ class DuckDBWarehouse(SqlWarehouse):
         if self._connection is not None:
             self._connection.execute("ROLLBACK")
 
-    def copy_table(self, source: Warehouse, source_schema: str, table: str, schema: str) -> int:
-        target = self.table(schema, table)
+    @property
+    def salt_sql(self) -> Query:
+        return sql("getvariable('kitchen_salt')")
+
+    def set_salt(self, salt: str) -> None:
+        self.execute(sql("SET VARIABLE kitchen_salt = {}", Placeholder()), [salt])
+
+    def hash_int(self, hex_digest: Query) -> Query:
+        return sql("CAST(('0x' || substr({}, 1, 7)) AS INTEGER)", hex_digest)
+
+    def column_types(self, schema: str, table: str) -> list[tuple[str, str]]:
+        rows = self.execute(
+            sql(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                " WHERE table_catalog = current_database() AND table_schema = {}"
+                " AND table_name = {} ORDER BY ordinal_position",
+                Placeholder(),
+                Placeholder(),
+            ),
+            [schema, table],
+        )
+        return [(str(name), str(kind)) for name, kind in rows]
+
+    def copy_table(
+        self,
+        source: Warehouse,
+        source_schema: str,
+        table: str,
+        schema: str,
+        select: Query | None = None,
+    ) -> int:
+        columns = select or SELECT_ALL
+        with self._visible(source) as catalog:
+            origin = Identifier(*catalog, source_schema, table)
+            target = self.table(schema, table)
+            self.execute(sql("CREATE TABLE {} AS SELECT {} FROM {}", target, columns, origin))
+        return self.row_count(schema, table)
+
+    def overlap(
+        self, source: Warehouse, source_schema: str, table: str, schema: str, column: str
+    ) -> int:
+        with self._visible(source) as catalog:
+            origin = Identifier(*catalog, source_schema, table)
+            query = self._overlap_query(self.table(schema, table), origin, column)
+            return int(self.execute(query)[0][0])
+
+    @contextmanager
+    def _visible(self, source: Warehouse) -> Iterator[tuple[str, ...]]:
+        """The catalog under which ``source``'s tables can be read from this connection.
+
+        Another environment's file is attached read-only while needed; this process must
+        let go of it first, since DuckDB opens a file once.
+        """
         if source is self:
-            origin = self.table(source_schema, table)
-            self.execute(sql("CREATE TABLE {} AS SELECT * FROM {}", target, origin))
-            return self.row_count(schema, table)
+            yield (CATALOG,)
+            return
         if not isinstance(source, DuckDBWarehouse):
             raise WarehouseError(
                 f"Cannot copy from {source.location} into {self.location}.",
                 hint="Both environments must use the same warehouse type.",
             )
-        # Another file: attach it read-only; this process must let go of it first.
         source.close()
         alias = Identifier(SOURCE_ALIAS)
         self.execute(sql("ATTACH {} AS {} (READ_ONLY)", Placeholder(), alias), [str(source.path)])
         try:
-            origin = Identifier(SOURCE_ALIAS, source_schema, table)
-            self.execute(sql("CREATE TABLE {} AS SELECT * FROM {}", target, origin))
+            yield (SOURCE_ALIAS,)
         finally:
             self.execute(sql("DETACH {}", alias))
-        return self.row_count(schema, table)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -15,8 +15,8 @@ from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from kitchen import config
-from kitchen.backends.warehouse.base import SqlWarehouse, Warehouse
-from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, sql
+from kitchen.backends.warehouse.base import SELECT_ALL, SqlWarehouse, Warehouse
+from kitchen.backends.warehouse.sql import Identifier, Literal, Placeholder, Query, join, sql
 from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
 
 log = logging.getLogger(__name__)
@@ -115,50 +115,115 @@ class PostgresWarehouse(SqlWarehouse):
         if self._connection is not None and not self._connection.closed:
             self._connection.execute("ROLLBACK")
 
-    def copy_table(self, source: Warehouse, source_schema: str, table: str, schema: str) -> int:
+    @property
+    def salt_sql(self) -> Query:
+        return sql("current_setting('kitchen.salt')")
+
+    def set_salt(self, salt: str) -> None:
+        self.execute(sql("SELECT set_config('kitchen.salt', {}, false)", Placeholder()), [salt])
+
+    def hash_int(self, hex_digest: Query) -> Query:
+        return sql("('x' || substr({}, 1, 7))::bit(28)::int", hex_digest)
+
+    def copy_table(
+        self,
+        source: Warehouse,
+        source_schema: str,
+        table: str,
+        schema: str,
+        select: Query | None = None,
+    ) -> int:
         if not isinstance(source, PostgresWarehouse):
             raise WarehouseError(
                 f"Cannot copy from {source.location} into {self.location}.",
                 hint="Both environments must use the same warehouse type.",
             )
         target = self.table(schema, table)
+        columns = select or SELECT_ALL
+        origin = self.table(source_schema, table)
         if source.address == self.address:
-            origin = self.table(source_schema, table)
-            self.execute(sql("CREATE TABLE {} AS SELECT * FROM {}", target, origin))
+            self.execute(sql("CREATE TABLE {} AS SELECT {} FROM {}", target, columns, origin))
         else:
-            self._stream_from(source, source_schema, table, schema)
+            self._stream_from(source, sql("SELECT {} FROM {}", columns, origin), schema, table)
         return self.row_count(schema, table)
 
-    def _stream_from(
-        self, source: PostgresWarehouse, source_schema: str, table: str, schema: str
-    ) -> None:
-        """Another server or database: binary COPY relayed block by block, never decoded here."""
-        columns = source.column_types(source_schema, table)
-        definitions = pgsql.SQL(", ").join(
-            pgsql.SQL("{} {}").format(pgsql.Identifier(name), pgsql.SQL(kind))
-            for name, kind in columns
-        )
-        target = pgsql.Identifier(schema, table)
-        outgoing = pgsql.SQL("COPY (SELECT * FROM {}) TO STDOUT (FORMAT BINARY)").format(
-            pgsql.Identifier(source_schema, table)
-        )
-        incoming = pgsql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(target)
-        try:
-            with self.connection.transaction():
-                self.connection.execute(
-                    pgsql.SQL("CREATE TABLE {} ({})").format(target, definitions)
+    def overlap(
+        self, source: Warehouse, source_schema: str, table: str, schema: str, column: str
+    ) -> int:
+        assert isinstance(source, PostgresWarehouse)  # copy_table refused any other source
+        kitchen = self.table(schema, table)
+        if source.address == self.address:
+            query = self._overlap_query(kitchen, self.table(source_schema, table), column)
+            return int(self.execute(query)[0][0])
+        # The kitchen's (masked) values go to a temporary table in the source, so the
+        # original values never leave the source environment.
+        probe = Identifier("kitchen_overlap_probe")
+        values = sql("SELECT DISTINCT {} FROM {}", Identifier(column), kitchen)
+        with source.transaction():
+            origin = source.table(source_schema, table)
+            source.execute(
+                sql(
+                    "CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} LIMIT 0",
+                    probe,
+                    Identifier(column),
+                    origin,
                 )
-                with (
-                    source.connection.cursor().copy(outgoing) as reader,
-                    self.connection.cursor().copy(incoming) as writer,
-                ):
-                    for block in reader:
-                        writer.write(block)
+            )
+            self._relay(values, source, probe)
+            query = source._overlap_query(probe, origin, column)
+            return int(source.execute(query)[0][0])
+
+    def _relay(self, query: Query, target: PostgresWarehouse, table: Identifier) -> None:
+        """Rows of ``query`` here into ``table`` there, as binary COPY blocks."""
+        outgoing = pgsql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(
+            _compose(query, escape_percent=False)
+        )
+        incoming = pgsql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(
+            _compose(sql("{}", table), escape_percent=False)
+        )
+        with (
+            self.connection.cursor().copy(outgoing) as reader,
+            target.connection.cursor().copy(incoming) as writer,
+        ):
+            for block in reader:
+                writer.write(block)
+
+    def _stream_from(
+        self, source: PostgresWarehouse, query: Query, schema: str, table: str
+    ) -> None:
+        """Another server or database: binary COPY relayed block by block, never decoded here.
+
+        ``query`` runs in the source, so masking happens before any value leaves it.
+        """
+        definitions = join(
+            ", ",
+            [sql(f"{{}} {kind}", Identifier(name)) for name, kind in source.result_types(query)],
+        )
+        target = self.table(schema, table)
+        try:
+            with self.transaction():
+                self.execute(sql("CREATE TABLE {} ({})", target, definitions))
+                source._relay(query, self, target)
         except psycopg.Error as exc:
             raise WarehouseError(
-                f"Copying {source_schema}.{table} from {source.location} failed: "
-                f"{self._reason(exc)}"
+                f"Copying table {table} from {source.location} failed: {self._reason(exc)}"
             ) from None
+
+    def result_types(self, query: Query) -> list[tuple[str, str]]:
+        """The names and full types of the columns ``query`` returns, without running it."""
+        view = pgsql.Identifier(f"kitchen_probe_{id(query)}")
+        with self.connection.transaction(force_rollback=True):
+            self.connection.execute(
+                pgsql.SQL("CREATE TEMPORARY VIEW {} AS {}").format(
+                    view, _compose(query, escape_percent=False)
+                )
+            )
+            rows = self.connection.execute(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+                " WHERE a.attrelid = %s::regclass AND a.attnum > 0 ORDER BY a.attnum",
+                [view.as_string(self.connection)],
+            ).fetchall()
+        return [(str(name), str(kind)) for name, kind in rows]
 
     def column_types(self, schema: str, table: str) -> list[tuple[str, str]]:
         """Each column's name and its full type, as PostgreSQL itself would write it."""
@@ -191,6 +256,8 @@ def _compose(query: Query, escape_percent: bool) -> pgsql.Composed:
             parts.append(pgsql.Identifier(*part.parts))
         elif isinstance(part, Placeholder):
             parts.append(pgsql.Placeholder())
+        elif isinstance(part, Literal):
+            parts.append(pgsql.Literal(part.value))
         else:
             parts.append(pgsql.SQL(part.replace("%", "%%") if escape_percent else part))
     return pgsql.Composed(parts)

@@ -25,7 +25,17 @@ class Placeholder:
     """Where a parameter value goes; values never enter the SQL text."""
 
 
-Part = str | Identifier | Placeholder
+@dataclass(frozen=True)
+class Literal:
+    """A constant from kitchen's own config or dictionaries, quoted by the adapter.
+
+    For statements that take no parameters (``COPY``); never use it for a secret.
+    """
+
+    value: str | int | float
+
+
+Part = str | Identifier | Placeholder | Literal
 
 
 @dataclass(frozen=True)
@@ -39,12 +49,17 @@ class Query:
                 out.append(".".join(quote(name) for name in part.parts))
             elif isinstance(part, Placeholder):
                 out.append(placeholder)
+            elif isinstance(part, Literal):
+                out.append(quote_literal(part.value))
             else:
                 out.append(part)
         return "".join(out)
 
 
-def sql(template: str, *args: Identifier | Placeholder | Query) -> Query:
+Arg = Identifier | Placeholder | Literal | Query
+
+
+def sql(template: str, *args: Arg) -> Query:
     """``sql("SELECT * FROM {} WHERE name = {}", Identifier("s", "t"), Placeholder())``."""
     texts = template.split("{}")
     if len(texts) != len(args) + 1:
@@ -56,7 +71,7 @@ def sql(template: str, *args: Identifier | Placeholder | Query) -> Query:
     return Query(tuple(part for part in parts if part != ""))
 
 
-def join(separator: str, items: Sequence[Identifier | Placeholder | Query]) -> Query:
+def join(separator: str, items: Sequence[Arg]) -> Query:
     parts: list[Part] = []
     for index, item in enumerate(items):
         if index:
@@ -70,3 +85,14 @@ def quote_identifier(name: str) -> str:
     if "\x00" in name:
         raise ValueError("identifiers cannot contain NUL")
     return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str | int | float) -> str:
+    """Standard SQL literal: numbers as they are, strings in quotes with quotes doubled."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TypeError(f"cannot write {type(value).__name__} as a SQL literal")
+    if isinstance(value, int | float):
+        return repr(value)
+    if "\x00" in value:
+        raise ValueError("literals cannot contain NUL")
+    return "'" + value.replace("'", "''") + "'"

@@ -1,0 +1,1 @@
+"""The data layer: masking rules compiled to SQL, sampling, PII detection."""

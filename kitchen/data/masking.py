@@ -1,0 +1,357 @@
+"""Masking rules: parsed from kitchen.yaml, matched to columns, compiled to SQL.
+
+Every strategy is an SQL expression evaluated inside the warehouse. Values that must stay
+consistent (so masked keys still join) are derived from ``md5(salt || tag || value)``: the
+same value and salt give the same output in every table, every kitchen and both engines. The
+salt is bound to the session (``Warehouse.set_salt``) and never appears in SQL text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from kitchen.backends.warehouse.base import Warehouse
+from kitchen.backends.warehouse.sql import Identifier, Literal, Query, join, sql
+from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
+from kitchen.errors import ConfigError
+
+TEXT, NUMBER, TEMPORAL = "text", "number", "temporal"
+ANY = frozenset({TEXT, NUMBER, TEMPORAL, "other"})
+
+
+def family(sql_type: str) -> str:
+    """text, number, temporal or other, from a type as either engine spells it."""
+    kind = sql_type.lower()
+    if re.search(r"char|text|string|uuid", kind):
+        return TEXT
+    if re.search(r"int|numeric|decimal|real|double|float|money", kind):
+        return NUMBER
+    if re.search(r"date|time", kind):
+        return TEMPORAL
+    return "other"
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str  # table.column, globs allowed: "*.email"
+    strategy: str
+    option: Any
+
+    @property
+    def exact(self) -> bool:
+        return not re.search(r"[*?\[]", self.pattern)
+
+    @property
+    def specificity(self) -> int:
+        return -len(re.findall(r"[*?\[]", self.pattern))
+
+    def where(self) -> str:
+        return f"data.masking.rules.{self.pattern}"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    rule: Rule | None
+
+    @property
+    def masked(self) -> bool:
+        return self.rule is not None and self.rule.strategy != "keep"
+
+
+# Strategies
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str
+    fits: frozenset[str]
+    check: Callable[[Any], str | None]  # the option's problem, if any
+    compile: Callable[[Warehouse, Identifier, str, Any], Query]
+    verifiable: bool  # True: no original value may appear in the kitchen afterwards
+
+
+def _digest(warehouse: Warehouse, column: Identifier, tag: str) -> Query:
+    return sql("md5({} || {} || CAST({} AS TEXT))", warehouse.salt_sql, Literal(f":{tag}:"), column)
+
+
+def _pick(warehouse: Warehouse, column: Identifier, tag: str, size: int) -> Query:
+    """A deterministic integer in [0, size) derived from the value."""
+    return sql("({} % {})", warehouse.hash_int(_digest(warehouse, column, tag)), Literal(size))
+
+
+def _choice(warehouse: Warehouse, column: Identifier, tag: str, words: tuple[str, ...]) -> Query:
+    cases = [sql("WHEN {} THEN {}", Literal(i), Literal(w)) for i, w in enumerate(words)]
+    return sql("(CASE {} {} END)", _pick(warehouse, column, tag, len(words)), join(" ", cases))
+
+
+def _cast(expression: Query, sql_type: str) -> Query:
+    # the type comes from the warehouse's own catalogue, as it spells it
+    return sql(f"CAST({{}} AS {sql_type})", expression)
+
+
+def _none(option: Any) -> str | None:
+    return None if option is None else "takes no option"
+
+
+def _text_or_none(option: Any) -> str | None:
+    return None if option is None or isinstance(option, str) else "expects a text value"
+
+
+def _hash_check(option: Any) -> str | None:
+    length = option.get("length") if isinstance(option, dict) else option
+    if option is None or (isinstance(length, int) and 8 <= length <= 32):
+        return None
+    return "expects a length from 8 to 32, e.g. {hash: {length: 16}}"
+
+
+def _email_check(option: Any) -> str | None:
+    domain = option.get("domain") if isinstance(option, dict) else option
+    if option is None or (isinstance(domain, str) and re.fullmatch(r"[a-z0-9.-]+", domain)):
+        return None
+    return "expects a domain, e.g. {email: {domain: example.invalid}}"
+
+
+def _name_check(option: Any) -> str | None:
+    return None if option in (None, "full", "first", "last") else "expects full, first or last"
+
+
+def _partial_bounds(option: Any) -> tuple[int, int]:
+    if isinstance(option, int):
+        return 0, option
+    if isinstance(option, dict):
+        return int(option.get("first", 0)), int(option.get("last", 0))
+    return 0, 4
+
+
+def _partial_check(option: Any) -> str | None:
+    if option is None or (isinstance(option, int) and option >= 0):
+        return None
+    counts = option.values() if isinstance(option, dict) else ()
+    if (
+        counts
+        and set(option) <= {"first", "last"}
+        and all(isinstance(v, int) and v >= 0 for v in counts)
+    ):
+        return None
+    return "expects how many characters to keep, e.g. 4 or {first: 1, last: 2}"
+
+
+def _days(option: Any) -> int:
+    value = option.get("days") if isinstance(option, dict) else option
+    return 30 if value is None else int(value)
+
+
+def _shift_check(option: Any) -> str | None:
+    value = option.get("days") if isinstance(option, dict) else option
+    if option is None or (isinstance(value, int) and 1 <= value <= 36500):
+        return None
+    return "expects a number of days from 1 to 36500, e.g. {shift: 30}"
+
+
+def _noise_check(option: Any) -> str | None:
+    if isinstance(option, int | float) and not isinstance(option, bool) and 0 < option <= 1:
+        return None
+    return "expects a fraction between 0 and 1, e.g. {noise: 0.05} for +/- 5%"
+
+
+def _generalize_check(option: Any) -> str | None:
+    if option in ("year", "month") or (isinstance(option, int) and option > 0):
+        return None
+    return "expects year, month (dates) or a bucket size (numbers), e.g. {generalize: year}"
+
+
+def _fixed_check(option: Any) -> str | None:
+    if isinstance(option, str | int | float) and not isinstance(option, bool):
+        return None
+    return "expects a value, e.g. {fixed: 0}"
+
+
+def _sql_check(option: Any) -> str | None:
+    if isinstance(option, str) and "{column}" in option:
+        return None
+    return 'expects an SQL expression using {column}, e.g. {sql: "upper({column})"}'
+
+
+def _phone(w: Warehouse, c: Identifier) -> Query:
+    area = sql("CAST(200 + {} AS TEXT)", _pick(w, c, "area", 800))
+    line = sql("lpad(CAST({} AS TEXT), 2, '0')", _pick(w, c, "line", 100))
+    return sql("('+1-' || {} || '-555-01' || {})", area, line)  # 555-01xx: fictional numbers
+
+
+def _name(w: Warehouse, c: Identifier, option: Any) -> Query:
+    first, last = _choice(w, c, "first", FIRST_NAMES), _choice(w, c, "last", LAST_NAMES)
+    if option == "first":
+        return first
+    if option == "last":
+        return last
+    return sql("({} || ' ' || {})", first, last)
+
+
+def _partial(c: Identifier, option: Any) -> Query:
+    head, tail = _partial_bounds(option)
+    keep = Literal(head + tail)
+    return sql(
+        "(CASE WHEN length({}) <= {} THEN repeat('*', length({})) ELSE "
+        "left({}, {}) || repeat('*', length({}) - {}) || right({}, {}) END)",
+        *(c, keep, c, c, Literal(head), c, keep, c, Literal(tail)),
+    )
+
+
+def _shift(w: Warehouse, c: Identifier, kind: str, option: Any) -> Query:
+    days = sql("(1 + {})", _pick(w, c, "shift", _days(option)))  # never 0: always moves
+    sign = sql("(CASE WHEN {} = 0 THEN 1 ELSE -1 END)", _pick(w, c, "sign", 2))
+    return _cast(sql("{} + {} * {} * INTERVAL '1 day'", c, sign, days), kind)
+
+
+def _noise(w: Warehouse, c: Identifier, kind: str, option: Any) -> Query:
+    offset = sql("({} - 10000)", _pick(w, c, "noise", 20001))
+    factor = sql("(1 + {} * {} / 10000.0)", Literal(float(option)), offset)
+    return _cast(sql("{} * {}", c, factor), kind)
+
+
+def _generalize(c: Identifier, kind: str, option: Any) -> Query:
+    if isinstance(option, int):
+        return _cast(sql("floor({} / {}) * {}", c, Literal(option), Literal(option)), kind)
+    return _cast(sql("date_trunc({}, {})", Literal(option), c), kind)
+
+
+def _hash(w: Warehouse, c: Identifier, kind: str, option: Any) -> Query:
+    length = option.get("length", 32) if isinstance(option, dict) else option or 32
+    return sql("substr({}, 1, {})", _digest(w, c, "hash"), Literal(int(length)))
+
+
+def _email(w: Warehouse, c: Identifier, kind: str, option: Any) -> Query:
+    domain = (option.get("domain") if isinstance(option, dict) else option) or "example.invalid"
+    return sql(
+        "('user-' || substr({}, 1, 12) || '@' || {})", _digest(w, c, "email"), Literal(domain)
+    )
+
+
+def _custom(c: Identifier, option: str) -> Query:
+    """The user's expression with each ``{column}`` replaced by the quoted column."""
+    parts: list[str | Identifier] = ["("]
+    for index, piece in enumerate(option.split("{column}")):
+        if index:
+            parts.append(c)
+        parts.append(piece)
+    return Query((*parts, ")"))
+
+
+STRATEGIES = {
+    s.name: s
+    for s in (
+        Strategy("keep", ANY, _none, lambda w, c, t, o: sql("{}", c), False),
+        Strategy("null", ANY, _none, lambda w, c, t, o: sql(f"CAST(NULL AS {t})"), True),
+        Strategy(
+            "redact",
+            frozenset({TEXT}),
+            _text_or_none,
+            lambda w, c, t, o: sql("{}", Literal(o or "REDACTED")),
+            True,
+        ),
+        Strategy("hash", frozenset({TEXT}), _hash_check, _hash, True),
+        Strategy("email", frozenset({TEXT}), _email_check, _email, True),
+        Strategy("name", frozenset({TEXT}), _name_check, lambda w, c, t, o: _name(w, c, o), False),
+        Strategy("phone", frozenset({TEXT}), _none, lambda w, c, t, o: _phone(w, c), True),
+        Strategy(
+            "partial", frozenset({TEXT}), _partial_check, lambda w, c, t, o: _partial(c, o), True
+        ),
+        Strategy("shift", frozenset({TEMPORAL}), _shift_check, _shift, False),
+        Strategy("noise", frozenset({NUMBER}), _noise_check, _noise, False),
+        Strategy(
+            "generalize",
+            frozenset({TEMPORAL, NUMBER}),
+            _generalize_check,
+            lambda w, c, t, o: _generalize(c, t, o),
+            False,
+        ),
+        Strategy(
+            "fixed", ANY, _fixed_check, lambda w, c, t, o: _cast(sql("{}", Literal(o)), t), True
+        ),
+        Strategy("sql", ANY, _sql_check, lambda w, c, t, o: _custom(c, o), True),
+    )
+}
+
+
+# Rules
+
+
+def parse_rules(raw: Mapping[str, str | dict[str, Any]]) -> list[Rule]:
+    """Validate every rule of ``data.masking.rules``; an error names the rule."""
+    rules = []
+    for pattern, spec in raw.items():
+        where = f"data.masking.rules.{pattern}"
+        table, _, column = pattern.partition(".")
+        if not table or not column or "." in column:
+            raise ConfigError(f"{where}: expected table.column (globs allowed, e.g. *.email).")
+        if isinstance(spec, str):
+            name, option = spec, None
+        elif isinstance(spec, dict) and len(spec) == 1:
+            ((name, option),) = spec.items()
+        else:
+            raise ConfigError(
+                f"{where}: give one strategy, as a name (email) or {{strategy: option}}."
+            )
+        strategy = STRATEGIES.get(name)
+        if strategy is None:
+            known = ", ".join(sorted(STRATEGIES))
+            raise ConfigError(f"{where}: unknown strategy {name!r} (known: {known}).")
+        problem = strategy.check(option)
+        if problem:
+            raise ConfigError(f"{where}: {name} {problem} (got {option!r}).")
+        rules.append(Rule(pattern, name, option))
+    return rules
+
+
+def rule_for(rules: list[Rule], table: str, column: str) -> Rule | None:
+    """The most specific matching rule: exact, then fewer wildcards, then the first declared."""
+    matching = [r for r in rules if fnmatchcase(f"{table}.{column}", r.pattern)]
+    return max(matching, key=lambda r: r.specificity, default=None)
+
+
+def plan(rules: list[Rule], table: str, columns: list[tuple[str, str]]) -> list[Column]:
+    """Match ``rules`` to a table's columns, refusing strategies that do not fit the type."""
+    planned = []
+    for name, kind in columns:
+        rule = rule_for(rules, table, name)
+        if rule is not None and family(kind) not in STRATEGIES[rule.strategy].fits:
+            fits = " or ".join(sorted(STRATEGIES[rule.strategy].fits))
+            raise ConfigError(
+                f"{rule.where()}: {rule.strategy} fits {fits} columns, "
+                f"but {table}.{name} is {kind}."
+            )
+        planned.append(Column(name, kind, rule))
+    return planned
+
+
+def check_targets(rules: list[Rule], tables: dict[str, list[tuple[str, str]]]) -> None:
+    """An exact rule must name an existing table and column (a typo would mask nothing)."""
+    for rule in rules:
+        if not rule.exact:
+            continue
+        table, column = rule.pattern.split(".")
+        if table not in tables:
+            raise ConfigError(f"{rule.where()}: there is no table {table!r} to mask.")
+        if column not in {name for name, _ in tables[table]}:
+            raise ConfigError(f"{rule.where()}: table {table!r} has no column {column!r}.")
+
+
+def select_list(warehouse: Warehouse, columns: list[Column]) -> Query:
+    """``<masked expression> AS "column", ...`` for a CREATE TABLE AS or COPY."""
+    items = []
+    for column in columns:
+        ident = Identifier(column.name)
+        if column.rule is None or not column.masked:
+            items.append(sql("{}", ident))
+            continue
+        strategy = STRATEGIES[column.rule.strategy]
+        expression = strategy.compile(warehouse, ident, column.type, column.rule.option)
+        guarded = sql("CASE WHEN {} IS NULL THEN NULL ELSE {} END", ident, expression)
+        items.append(sql("{} AS {}", guarded, ident))
+    return join(", ", items)

@@ -1,0 +1,218 @@
+"""Every masking strategy, compiled to SQL and run inside DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kitchen import config
+from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
+from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
+from kitchen.backends.warehouse.postgres import PostgresWarehouse
+from kitchen.data import masking
+from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
+from tests.conftest import WarehouseFactory
+
+PEOPLE = TableSpec(
+    "people",
+    (
+        Column("id", "INTEGER"),
+        Column("full_name", "TEXT"),
+        Column("email", "TEXT"),
+        Column("phone", "TEXT"),
+        Column("birth_date", "DATE"),
+        Column("card", "TEXT"),
+        Column("amount", "DECIMAL(10,2)"),
+        Column("note", "TEXT"),
+    ),
+    primary_key="id",
+)
+ROWS = [
+    (
+        1,
+        "Ann Lee",
+        "ann@corp.example",
+        "+1-555-100-2000",
+        date(1980, 5, 17),
+        "4111111111111111",
+        Decimal("120.50"),
+        "vip",
+    ),
+    (
+        2,
+        "Bo Chan",
+        "bo@corp.example",
+        "+1-555-100-2001",
+        date(1992, 11, 3),
+        "5500005555555559",
+        Decimal("80.00"),
+        None,
+    ),
+    (3, "Cy Diaz", "ann@corp.example", None, None, "340000000000009", Decimal("5.25"), "x"),
+]
+COLUMNS = [column.name for column in PEOPLE.columns]
+
+
+@pytest.fixture
+def warehouse(open_warehouse: WarehouseFactory) -> Warehouse:
+    warehouse = open_warehouse("dev")
+    warehouse.create_schema("src")
+    warehouse.create_table("src", PEOPLE)
+    warehouse.insert_rows("src", "people", COLUMNS, ROWS)
+    warehouse.set_salt("test-salt")
+    return warehouse
+
+
+def masked(warehouse: Warehouse, rules: dict[str, Any], schema: str = "dst") -> list[tuple]:
+    parsed = masking.parse_rules(rules)
+    columns = masking.plan(parsed, "people", warehouse.column_types("src", "people"))
+    warehouse.create_schema(schema)
+    warehouse.copy_table(
+        warehouse, "src", "people", schema, masking.select_list(warehouse, columns)
+    )
+    return warehouse.preview(schema, "people", 10)[1]
+
+
+def column(rows: list[tuple], name: str) -> list[Any]:
+    return [row[COLUMNS.index(name)] for row in rows]
+
+
+def test_keep_and_unruled_columns_are_copied_as_they_are(warehouse: Warehouse) -> None:
+    rows = masked(warehouse, {"people.note": "keep"})
+    assert rows == ROWS
+
+
+def test_null_redact_fixed(warehouse: Warehouse) -> None:
+    rows = masked(
+        warehouse,
+        {"people.note": "null", "people.full_name": "redact", "people.amount": {"fixed": 0}},
+    )
+    assert column(rows, "note") == [None, None, None]
+    assert column(rows, "full_name") == ["REDACTED"] * 3
+    assert column(rows, "amount") == [Decimal("0.00")] * 3
+
+
+def test_hash_is_keyed_deterministic_and_consistent_across_rows(warehouse: Warehouse) -> None:
+    rows = masked(warehouse, {"people.email": {"hash": {"length": 16}}})
+    emails = column(rows, "email")
+    assert all(re.fullmatch(r"[0-9a-f]{16}", value) for value in emails)
+    assert emails[0] == emails[2] != emails[1]  # same input, same output
+    warehouse.set_salt("another-salt")
+    assert (
+        column(masked(warehouse, {"people.email": "hash"}, "other"), "email")[0][:16] != emails[0]
+    )
+
+
+def test_email_name_phone_look_real_and_never_original(warehouse: Warehouse) -> None:
+    rows = masked(
+        warehouse,
+        {"people.email": "email", "people.full_name": "name", "people.phone": "phone"},
+    )
+    for value in column(rows, "email"):
+        assert re.fullmatch(r"user-[0-9a-f]{12}@example\.invalid", value)
+    for value in column(rows, "full_name"):
+        first, last = value.split(" ")
+        assert first in FIRST_NAMES and last in LAST_NAMES
+    phones = column(rows, "phone")
+    assert re.fullmatch(r"\+1-[2-9]\d\d-555-01\d\d", phones[0]) and phones[2] is None
+    originals = {value for row in ROWS for value in row if value is not None}
+    assert not originals & set(column(rows, "email") + phones)
+
+
+def test_partial_keeps_the_ends(warehouse: Warehouse) -> None:
+    rows = masked(warehouse, {"people.card": {"partial": {"first": 1, "last": 4}}})
+    assert column(rows, "card") == ["4***********1111", "5***********5559", "3**********0009"]
+    short = masked(warehouse, {"people.note": {"partial": 4}}, "short")
+    assert column(short, "note") == ["***", None, "*"]  # too short to show anything
+
+
+def test_shift_moves_every_date_within_the_window(warehouse: Warehouse) -> None:
+    rows = masked(warehouse, {"people.birth_date": {"shift": 10}})
+    for original, shifted in zip(
+        column(ROWS, "birth_date"), column(rows, "birth_date"), strict=True
+    ):
+        if original is None:
+            assert shifted is None
+        else:
+            assert isinstance(shifted, date) and 1 <= abs((shifted - original).days) <= 10
+
+
+def test_noise_stays_within_the_percentage(warehouse: Warehouse) -> None:
+    rows = masked(warehouse, {"people.amount": {"noise": 0.1}})
+    for original, noisy in zip(column(ROWS, "amount"), column(rows, "amount"), strict=True):
+        assert abs(noisy - original) <= original * Decimal("0.1") + Decimal("0.01")
+    assert column(rows, "amount") != column(ROWS, "amount")
+
+
+def test_generalize_dates_and_numbers(warehouse: Warehouse) -> None:
+    rows = masked(
+        warehouse,
+        {"people.birth_date": {"generalize": "year"}, "people.amount": {"generalize": 50}},
+    )
+    assert column(rows, "birth_date") == [date(1980, 1, 1), date(1992, 1, 1), None]
+    assert column(rows, "amount") == [Decimal("100.00"), Decimal("50.00"), Decimal("0.00")]
+
+
+def test_custom_sql_expression(warehouse: Warehouse) -> None:
+    rows = masked(warehouse, {"people.full_name": {"sql": "upper(left({column}, 1)) || '.'"}})
+    assert column(rows, "full_name") == ["A.", "B.", "C."]
+
+
+def test_globs_match_and_the_most_specific_rule_wins(warehouse: Warehouse) -> None:
+    rows = masked(warehouse, {"*.email": "redact", "people.email": {"redact": "exact"}})
+    assert column(rows, "email") == ["exact"] * 3
+
+
+def test_same_value_masks_the_same_in_every_table_and_kitchen(warehouse: Warehouse) -> None:
+    warehouse.create_table("src", TableSpec("contacts", (Column("email", "TEXT"),)))
+    warehouse.insert_rows("src", "contacts", ["email"], [("bo@corp.example",)])
+    rules = masking.parse_rules({"*.email": "email"})
+    first = masked(warehouse, {"*.email": "email"}, "kitchen_a")
+    second = masked(warehouse, {"*.email": "email"}, "kitchen_b")
+    assert first == second
+    columns = masking.plan(rules, "contacts", warehouse.column_types("src", "contacts"))
+    warehouse.copy_table(
+        warehouse, "src", "contacts", "kitchen_a", masking.select_list(warehouse, columns)
+    )
+    contact = warehouse.preview("kitchen_a", "contacts", 1)[1][0][0]
+    assert contact == column(first, "email")[1]  # so masked keys still join
+
+
+def test_overlap_finds_originals_and_not_masked_values(warehouse: Warehouse) -> None:
+    masked(warehouse, {"people.email": "email"})
+    assert warehouse.overlap(warehouse, "src", "people", "dst", "email") == 0
+    assert warehouse.overlap(warehouse, "src", "people", "dst", "full_name") == 3
+
+
+def test_both_engines_mask_identically(
+    tmp_path: Path, postgres_database: Callable[[str], str]
+) -> None:
+    rules = {
+        "people.email": "email",
+        "people.full_name": "name",
+        "people.phone": "phone",
+        "people.birth_date": "shift",
+        "people.card": "hash",
+        "people.amount": {"noise": 0.2},
+    }
+    engines: list[Warehouse] = [
+        DuckDBWarehouse(tmp_path / "dev.duckdb", "dev"),
+        PostgresWarehouse(
+            config.PostgresWarehouse(type="postgres", dsn=postgres_database("dev")), "dev"
+        ),
+    ]
+    results = []
+    for warehouse in engines:
+        warehouse.create_schema("src")
+        warehouse.create_table("src", PEOPLE)
+        warehouse.insert_rows("src", "people", COLUMNS, ROWS)
+        warehouse.set_salt("shared")
+        results.append(masked(warehouse, rules))
+        warehouse.close()
+    assert results[0] == results[1]

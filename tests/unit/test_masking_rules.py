@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import pytest
+
+from kitchen.data import masking
+from kitchen.errors import ConfigError, ExitCode
+
+COLUMNS = {"customers": [("email", "VARCHAR"), ("birth_date", "DATE"), ("score", "INTEGER")]}
+
+
+def error(rules: dict) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parsed = masking.parse_rules(rules)
+        masking.check_targets(parsed, COLUMNS)
+        masking.plan(parsed, "customers", COLUMNS["customers"])
+    assert caught.value.exit_code == ExitCode.BAD_INPUT
+    return caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        (
+            {"customers.email": "scramble"},
+            "data.masking.rules.customers.email: unknown strategy 'scramble'",
+        ),
+        ({"customers": "email"}, "expected table.column"),
+        ({"a.b.c": "email"}, "expected table.column"),
+        ({"customers.email": {"email": {}, "hash": {}}}, "give one strategy"),
+        ({"customers.email": ["email"]}, "give one strategy"),
+        ({"customers.score": {"noise": 5}}, "noise expects a fraction between 0 and 1"),
+        ({"customers.score": {"noise": True}}, "noise expects a fraction"),
+        ({"customers.birth_date": {"shift": 0}}, "shift expects a number of days"),
+        ({"customers.email": {"hash": {"length": 4}}}, "hash expects a length from 8 to 32"),
+        ({"customers.email": {"partial": {"middle": 2}}}, "partial expects"),
+        ({"customers.birth_date": {"generalize": "week"}}, "generalize expects"),
+        ({"customers.email": {"sql": "upper(email)"}}, "using {column}"),
+        ({"customers.email": {"name": "middle"}}, "name expects full, first or last"),
+        ({"customers.email": {"keep": 1}}, "keep takes no option"),
+        ({"customers.email": {"email": {"domain": "x y"}}}, "email expects a domain"),
+        ({"orders.amount": {"noise": 0.1}}, "there is no table 'orders'"),
+        ({"customers.ssn": "redact"}, "table 'customers' has no column 'ssn'"),
+        (
+            {"customers.birth_date": "email"},
+            "email fits text columns, but customers.birth_date is DATE",
+        ),
+        ({"customers.email": {"shift": 3}}, "shift fits temporal columns"),
+        ({"customers.email": {"noise": 0.1}}, "noise fits number columns"),
+    ],
+)
+def test_bad_rules_are_exit_2_naming_the_rule(rules: dict, message: str) -> None:
+    assert message in error(rules)
+
+
+def test_globs_that_match_nothing_are_fine() -> None:
+    parsed = masking.parse_rules({"*.ssn": "redact", "orders.*": "keep"})
+    masking.check_targets(parsed, COLUMNS)
+    assert all(c.rule is None for c in masking.plan(parsed, "customers", COLUMNS["customers"]))
+
+
+def test_specificity_exact_beats_table_glob_beats_column_glob() -> None:
+    parsed = masking.parse_rules(
+        {"*.*": "keep", "*.email": "hash", "customers.*": "redact", "customers.email": "email"}
+    )
+    assert masking.rule_for(parsed, "customers", "email").strategy == "email"
+    assert masking.rule_for(parsed, "customers", "name").strategy == "redact"
+    assert masking.rule_for(parsed, "orders", "email").strategy == "hash"
+    assert masking.rule_for(parsed, "orders", "id").strategy == "keep"
+
+
+@pytest.mark.parametrize(
+    ("kind", "family"),
+    [
+        ("VARCHAR", "text"),
+        ("character varying(255)", "text"),
+        ("text", "text"),
+        ("INTEGER", "number"),
+        ("numeric(12,2)", "number"),
+        ("DECIMAL(10,2)", "number"),
+        ("double precision", "number"),
+        ("DATE", "temporal"),
+        ("timestamp without time zone", "temporal"),
+        ("BOOLEAN", "other"),
+        ("jsonb", "other"),
+    ],
+)
+def test_type_families(kind: str, family: str) -> None:
+    assert masking.family(kind) == family
