@@ -19,13 +19,16 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class DataState:
-    """What data a kitchen holds and where it came from."""
+    """What data a kitchen holds, where it came from, and whether its masking held."""
 
     source: str | None
     masked: bool
     tables: int
     rows: int
     copied_at: str
+    rules: int = 0  # masking rules applied by this copy (0: inherited or unmasked)
+    verified_at: str | None = None  # when the check that no original value remains passed
+    problems: list[str] = field(default_factory=list)  # what that check found
 
 
 @dataclass

@@ -18,16 +18,25 @@ DEMO_USER = "demo@kitchen.example"
 STORY: tuple[tuple[str, list[str]], ...] = (
     (
         "Set up a project: git, kitchen.yaml, and two root kitchens (production and dev), "
-        "with a demo shop loaded into production and copied into dev.",
+        "with a demo shop loaded into production and copied, masked, into dev.",
         ["init", "--demo"],
     ),
-    ("The dev kitchen: its own branch, schema and data.", ["show", "dev"]),
+    (
+        "Production's customers: real names, emails and phones (in a real team, only "
+        "production engineers see these).",
+        ["show", "production", "--rows", "3", "--table", "customers"],
+    ),
+    (
+        "The same customers in dev: fake names, emails and phones, computed inside the "
+        "warehouse, verified to contain no original value, and still joined to their orders.",
+        ["show", "dev", "--rows", "3", "--table", "customers"],
+    ),
     (
         "A data engineer starts work on customer profitability: a kitchen of their own, "
-        "branched from dev with a copy of dev's data.",
+        "branched from dev with a copy of dev's (masked) data.",
         ["create", "profitability", "--parent", "dev", "--ttl", "7d"],
     ),
-    ("Their kitchen's data, ready to work on.", ["show", "profitability", "--rows", "3"]),
+    ("Their kitchen, ready to work in.", ["show", "profitability"]),
     ("The kitchen tree mirrors the git branches.", ["list", "--tree"]),
     ("Done: delete the kitchen (schema, branch and record).", ["delete", "profitability", "--yes"]),
     ("Back to the two root kitchens.", ["list", "--tree"]),

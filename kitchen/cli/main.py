@@ -185,17 +185,19 @@ def show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Kitchen name.")],
     rows: Annotated[int, typer.Option(help="Also show the first N rows of each table.")] = 0,
+    table: Annotated[str | None, typer.Option(help="Show rows of this table only.")] = None,
     json_mode: JsonOption = False,
 ) -> None:
-    """Show a kitchen: branch, schema, data, staff and tables.
+    """Show a kitchen: branch, schema, data (and whether its masking was verified), staff
+    and tables.
 
-    Example: kitchen show dev --rows 3
+    Example: kitchen show dev --rows 3 --table customers
     """
     from kitchen.cli import render
     from kitchen.workflows.inspect import show as run_show
 
     state = _state(ctx, json_mode)
-    details = run_show(_project(ctx), name, preview=max(rows, 0))
+    details = run_show(_project(ctx), name, preview=max(rows, 0), only=table)
     if json_mode:
         state.console.json(render.details_json(details))
     else:

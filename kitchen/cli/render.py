@@ -126,9 +126,14 @@ def describe_data(data: DataState | None) -> str:
     amount = f"{data.tables} tables, {data.rows:,} rows"
     if data.source is None:
         return f"original data ({amount}), loaded {data.copied_at}"
-    if data.masked:
-        return f"masked copy of {data.source} ({amount}), {data.copied_at}"
-    return f"UNMASKED copy of {data.source} ({amount}), {data.copied_at}; masking is not set up"
+    if not data.masked:
+        return f"UNMASKED copy of {data.source} ({amount}), {data.copied_at}; no masking applied"
+    if not data.rules:
+        return f"copy of {data.source}, masked upstream ({amount}), {data.copied_at}"
+    copy = f"masked copy of {data.source} ({amount}), {data.copied_at}"
+    if data.problems:
+        return f"{copy}; masking check FAILED: {'; '.join(data.problems)}"
+    return f"{copy}; masking verified {data.verified_at} ({data.rules} rules)"
 
 
 def details_json(result: Details) -> dict[str, Any]:

@@ -63,6 +63,11 @@ class Column:
     def masked(self) -> bool:
         return self.rule is not None and self.rule.strategy != "keep"
 
+    @property
+    def verifiable(self) -> bool:
+        """Replaced by values that must never equal an original (see Strategy.verifiable)."""
+        return self.rule is not None and STRATEGIES[self.rule.strategy].verifiable
+
 
 # Strategies
 

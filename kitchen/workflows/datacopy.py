@@ -1,27 +1,106 @@
-"""Filling a kitchen's schema with its parent's tables, inside the warehouse."""
+"""Filling a kitchen's schema with its parent's tables, masked where data leaves safety.
+
+Every row moves inside the warehouse (or, between PostgreSQL servers, as binary COPY blocks
+produced by the masked SELECT in the source): none passes through Python.
+"""
 
 from __future__ import annotations
 
 from kitchen import faults
+from kitchen.backends.secrets import reference
+from kitchen.backends.warehouse.base import Warehouse
+from kitchen.data import masking
+from kitchen.errors import ConfigError
 from kitchen.model import DataState, Kitchen, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 
 
-def copy_tables(project: Project, source: Kitchen, target: Kitchen, report: Reporter) -> DataState:
-    """Copy every table of ``source`` into ``target``'s (empty) schema; no row leaves the warehouse.
+def needs_masking(project: Project, source: Kitchen, target: Kitchen) -> bool:
+    """Data is masked when it leaves a sensitive environment or crosses environments."""
+    sensitive = project.environment(source.environment).sensitive
+    return sensitive or source.environment != target.environment
 
-    Masking arrives with the data layer; until then the copy is plain and says so.
-    """
+
+def copy_tables(project: Project, source: Kitchen, target: Kitchen, report: Reporter) -> DataState:
+    """Copy every table of ``source`` into ``target``'s (empty) schema."""
     origin = project.warehouse(source.environment)
     destination = project.warehouse(target.environment)
     tables = origin.list_tables(source.schema)
+    mask = needs_masking(project, source, target)
+    plans = _plans(project, origin, source, tables) if mask else {}
+    if mask:
+        salt = _salt(project, source.environment)
+        origin.set_salt(salt)
+        destination.set_salt(salt)
     rows = 0
-    with report.progress(f"Copying {len(tables)} tables from {source.name}", len(tables)) as done:
+    label = "Masking and copying" if mask else "Copying"
+    with report.progress(f"{label} {len(tables)} tables from {source.name}", len(tables)) as done:
         for table in tables:
-            rows += destination.copy_table(origin, source.schema, table, target.schema)
+            select = masking.select_list(origin, plans[table]) if mask else None
+            rows += destination.copy_table(origin, source.schema, table, target.schema, select)
             done(1)
             faults.checkpoint("data")
-    return DataState(
-        source=source.name, masked=False, tables=len(tables), rows=rows, copied_at=utcnow()
+    if not mask:
+        inherited = source.data.masked if source.data else False
+        return DataState(source.name, inherited, len(tables), rows, utcnow())
+    problems = _verify(
+        origin, destination, source=source, target=target, plans=plans, report=report
     )
+    return DataState(
+        source=source.name,
+        masked=True,
+        tables=len(tables),
+        rows=rows,
+        copied_at=utcnow(),
+        rules=len({c.rule for columns in plans.values() for c in columns if c.masked}),
+        verified_at=None if problems else utcnow(),
+        problems=problems,
+    )
+
+
+def _plans(
+    project: Project, origin: Warehouse, source: Kitchen, tables: list[str]
+) -> dict[str, list[masking.Column]]:
+    """Every table's columns with their rules; every rule checked before anything is copied."""
+    rules = masking.parse_rules(project.config.data.masking.rules)
+    columns = {table: origin.column_types(source.schema, table) for table in tables}
+    masking.check_targets(rules, columns)
+    return {table: masking.plan(rules, table, columns[table]) for table in tables}
+
+
+def _salt(project: Project, environment: str) -> str:
+    """The masking salt from the environment's secrets; never a silent default."""
+    configured = project.config.data.masking.salt
+    key = reference(configured) if configured else None
+    if key is None:
+        raise ConfigError(
+            "data.masking.salt: data leaving the "
+            f"{environment} environment is masked, which needs a salt from its secrets.",
+            hint="Set data.masking.salt: \"{{ secret('masking#salt') }}\" and store the "
+            "salt under that key (kitchen init does both).",
+        )
+    return project.secrets(environment).get(key)
+
+
+def _verify(
+    origin: Warehouse,
+    destination: Warehouse,
+    *,
+    source: Kitchen,
+    target: Kitchen,
+    plans: dict[str, list[masking.Column]],
+    report: Reporter,
+) -> list[str]:
+    """For every replaced column, no original value may be present in the kitchen."""
+    problems = []
+    for table, columns in plans.items():
+        for column in columns:
+            if not column.verifiable:
+                continue
+            found = destination.overlap(origin, source.schema, table, target.schema, column.name)
+            if found:
+                problems.append(f"{table}.{column.name}: {found} original value(s) present")
+    for problem in problems:
+        report.warn(f"Masking check failed in {target.name}: {problem}.")
+    return problems

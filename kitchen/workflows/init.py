@@ -7,13 +7,15 @@ after a half-finished init (or a lost schema) completes what is missing.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kitchen import config, demo, templates
 from kitchen.backends.git import Git
+from kitchen.backends.secrets import reference
 from kitchen.backends.secrets.file import FileSecretStore
-from kitchen.errors import GitError
+from kitchen.errors import GitError, SecretsError
 from kitchen.model import DataState, Kitchen, Status, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -35,24 +37,24 @@ def init(directory: Path, with_demo: bool, report: Reporter) -> InitReport:
     _refuse_nested(directory)
     result = InitReport(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    new_repository = not (directory / ".git").exists()
-    if new_repository:
+    if not (directory / ".git").exists():
         result.changes.append("created a git repository")
     git = Git.init(directory, initial_branch="main")
+    fresh = not git.has_commits()  # nobody's work is checked out yet
     config_path = directory / config.CONFIG_FILE
     if not config_path.exists():
-        config_path.write_text(_render_config(directory, git), encoding="utf-8")
+        config_path.write_text(_render_config(directory, git, with_demo), encoding="utf-8")
         result.changes.append(f"wrote {config.CONFIG_FILE}")
     project = Project(directory, config.load(config_path))
     project.git = git
     try:
-        result.changes += _set_up(project, with_demo, new_repository, report)
+        result.changes += _set_up(project, with_demo, fresh, report)
     finally:
         project.close()
     return result
 
 
-def _set_up(project: Project, with_demo: bool, new_repository: bool, report: Reporter) -> list[str]:
+def _set_up(project: Project, with_demo: bool, fresh: bool, report: Reporter) -> list[str]:
     creator = project.user  # first: fail before changing anything if nobody can be named
     changes = _ignore_local_state(project)
     changes += _create_secret_files(project)
@@ -60,7 +62,7 @@ def _set_up(project: Project, with_demo: bool, new_repository: bool, report: Rep
     roots = _roots_parents_first(project)
     for kitchen in roots:
         changes += _provision_root(project, kitchen, creator, report)
-    if new_repository and len(roots) > 1:
+    if fresh and len(roots) > 1:
         # developers start from the integration kitchen (dev), not from production
         project.git.checkout(roots[1].branch)
         changes.append(f"checked out {roots[1].branch} (kitchen {roots[1].name})")
@@ -81,11 +83,15 @@ def _refuse_nested(directory: Path) -> None:
             return
 
 
-def _render_config(directory: Path, git: Git) -> str:
+def _render_config(directory: Path, git: Git, with_demo: bool) -> str:
     project = re.sub(r"[^a-z0-9]+", "-", directory.name.lower()).strip("-") or "analytics"
     branch = git.current_branch() or "main"
     return templates.render(
-        "kitchen.yaml.j2", project=project, production_branch=branch, environments=ENVIRONMENTS
+        "kitchen.yaml.j2",
+        project=project,
+        production_branch=branch,
+        environments=ENVIRONMENTS,
+        demo=with_demo,
     )
 
 
@@ -109,14 +115,29 @@ def _ignore_local_state(project: Project) -> list[str]:
 
 
 def _create_secret_files(project: Project) -> list[str]:
+    """Each environment's secrets file, with a masking salt of its own."""
     changes = []
+    salt = project.config.data.masking.salt
+    salt_key = reference(salt) if salt else None
     for name, environment in project.config.environments.items():
         settings = environment.secrets
-        if isinstance(settings, config.FileSecrets):
-            store = FileSecretStore(project.root / settings.path, name)
-            if store.create():
-                changes.append(f"created the {name} secrets file {settings.path} (mode 0600)")
+        if not isinstance(settings, config.FileSecrets):
+            continue
+        store = FileSecretStore(project.root / settings.path, name)
+        if store.create():
+            changes.append(f"created the {name} secrets file {settings.path} (mode 0600)")
+        if salt_key and not _has(store, salt_key):
+            store.set(salt_key, secrets.token_urlsafe(32))
+            changes.append(f"generated the {name} masking salt ({salt_key})")
     return changes
+
+
+def _has(store: FileSecretStore, key: str) -> bool:
+    try:
+        store.get(key)
+    except SecretsError:
+        return False
+    return True
 
 
 def _commit_setup(project: Project) -> list[str]:

@@ -35,7 +35,7 @@ def list_kitchens(project: Project) -> Listing:
     return Listing(kitchens, current.name if current else None, problems)
 
 
-def show(project: Project, name: str, preview: int = 0) -> Details:
+def show(project: Project, name: str, preview: int = 0, only: str | None = None) -> Details:
     kitchen = project.kitchen(name)
     tables: list[TableInfo] = []
     samples: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
@@ -43,7 +43,7 @@ def show(project: Project, name: str, preview: int = 0) -> Details:
         warehouse = project.warehouse(kitchen.environment)
         for table in warehouse.list_tables(kitchen.schema):
             tables.append(TableInfo(table, warehouse.row_count(kitchen.schema, table)))
-            if preview:
+            if preview and only in (None, table):
                 samples[table] = warehouse.preview(kitchen.schema, table, preview)
     ahead, behind = _divergence(project, kitchen)
     current = project.git.current_branch() == kitchen.branch

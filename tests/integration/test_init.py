@@ -96,19 +96,45 @@ def test_init_refuses_a_folder_inside_another_repository(tmp_path: Path, capsys)
     assert not (outer / "inner" / "kitchen.yaml").exists()
 
 
-def test_demo_data_is_in_production_and_copied_unmasked_into_dev(cli: Cli) -> None:
+def test_demo_data_is_in_production_and_masked_into_dev(cli: Cli) -> None:
     shown = cli("show", "dev", "--json")
     assert shown.code == 0
     dev = shown.json()
     tables = {table["name"]: table["rows"] for table in dev["tables"]}
     assert tables == {"customers": 1000, "orders": 4000, "products": 40}
-    assert dev["data"]["masked"] is False and dev["data"]["source"] == "production"
+    assert dev["data"]["masked"] is True and dev["data"]["source"] == "production"
+    assert dev["data"]["rules"] == 5 and dev["data"]["problems"] == []
     production = cli("show", "production", "--json").json()
     assert {t["name"]: t["rows"] for t in production["tables"]} == tables
     assert production["data"]["source"] is None
-    human = cli("show", "dev")
-    assert "UNMASKED copy of production" in human.out
-    assert "unmasked" in human.err
+    assert "masking verified" in cli("show", "dev").out
+
+
+def test_a_failed_masking_check_is_reported(cli: Cli, shop: Path) -> None:
+    config = shop / "kitchen.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "customers.phone: phone",
+            'customers.phone: phone\n      customers.city: {sql: "{column}"}',
+        )
+    )
+    result = cli("create", "hotfix", "--parent", "production")
+    assert result.code == 0
+    assert (
+        "Masking check failed in hotfix: customers.city: 8 original value(s) present" in result.err
+    )
+    data = cli("show", "hotfix", "--json").json()["data"]
+    assert data["verified_at"] is None and data["problems"] == [
+        "customers.city: 8 original value(s) present"
+    ]
+    assert "masking check FAILED" in cli("show", "hotfix").out
+
+
+def test_sensitive_environment_without_a_salt_is_exit_2(cli: Cli, shop: Path) -> None:
+    secrets = shop / ".kitchen" / "secrets" / "production.yaml"
+    secrets.write_text("{}\n")
+    result = cli("create", "hotfix", "--parent", "production")
+    assert result.code == 2 and "masking#salt" in result.err
 
 
 def test_missing_config_is_exit_2_with_a_hint(tmp_path: Path, capsys) -> None:

@@ -25,6 +25,10 @@ environments:
 kitchens:
   production: {{environment: production, branch: main, schema: analytics, protected: true}}
   dev: {{environment: dev, parent: production, branch: develop}}
+data:
+  masking:
+    salt: "{{{{ secret('masking#salt') }}}}"
+    rules: {{customers.email: email, customers.full_name: name, customers.phone: phone}}
 """
 
 
@@ -57,6 +61,7 @@ def test_init_create_delete_on_postgres(capsys, pg_project: Path, postgres: Post
     result = cli("init", "--demo")
     assert result.code == 0, result.err
     dev = cli("show", "dev", "--json").json()
+    assert dev["data"]["masked"] and dev["data"]["verified_at"] and dev["data"]["rules"] == 3
     assert {t["name"]: t["rows"] for t in dev["tables"]} == {
         "customers": 1000,
         "orders": 4000,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from kitchen import config
@@ -15,3 +16,12 @@ def connect(settings: config.Secrets, root: Path, environment: str) -> SecretSto
 
         return FileSecretStore(root / settings.path, environment)
     raise unavailable("secrets", settings.type, environment, "file")
+
+
+REFERENCE = re.compile(r"\{\{\s*secret\(\s*(['\"])([^'\"]+)\1\s*\)\s*\}\}")
+
+
+def reference(value: str) -> str | None:
+    """The key of a whole-value reference ``{{ secret('masking#salt') }}``, else None."""
+    match = REFERENCE.fullmatch(value.strip())
+    return match[2] if match else None

@@ -35,7 +35,12 @@ class FileSecretStore:
         return True
 
     def get(self, key: str) -> str:
-        value = self._read().get(key)
+        """``key`` is a plain key or ``path#field`` (a field of the mapping at ``path``)."""
+        values = self._read()
+        value = values.get(key)
+        path, _, field = key.partition("#")
+        if value is None and field and isinstance(values.get(path), dict):
+            value = values[path].get(field)
         if value is None:
             raise SecretsError(
                 f"Secret {key!r} is missing from the {self.environment} {self.location}.",
