@@ -138,7 +138,7 @@ class Sample(Strict):
 
 class Masking(Strict):
     salt: str | None = None
-    rules: dict[str, str | dict[str, Any]] = {}
+    rules: dict[str, str | dict[str, Any] | None] = {}  # YAML's null is the null strategy
 
 
 class DataSettings(Strict):

@@ -287,7 +287,7 @@ STRATEGIES = {
 # Rules
 
 
-def parse_rules(raw: Mapping[str, str | dict[str, Any]]) -> list[Rule]:
+def parse_rules(raw: Mapping[str, str | dict[str, Any] | None]) -> list[Rule]:
     """Validate every rule of ``data.masking.rules``; an error names the rule."""
     rules = []
     for pattern, spec in raw.items():
@@ -295,8 +295,8 @@ def parse_rules(raw: Mapping[str, str | dict[str, Any]]) -> list[Rule]:
         table, _, column = pattern.partition(".")
         if not table or not column or "." in column:
             raise ConfigError(f"{where}: expected table.column (globs allowed, e.g. *.email).")
-        if isinstance(spec, str):
-            name, option = spec, None
+        if spec is None or isinstance(spec, str):  # `col: null` in YAML means the null strategy
+            name, option = spec or "null", None
         elif isinstance(spec, dict) and len(spec) == 1:
             ((name, option),) = spec.items()
         else:

@@ -86,3 +86,7 @@ def test_specificity_exact_beats_table_glob_beats_column_glob() -> None:
 )
 def test_type_families(kind: str, family: str) -> None:
     assert masking.family(kind) == family
+
+
+def test_yaml_null_means_the_null_strategy() -> None:
+    assert masking.parse_rules({"customers.email": None})[0].strategy == "null"
