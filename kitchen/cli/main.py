@@ -33,6 +33,12 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+data_app = typer.Typer(
+    help="The data in kitchens: PII scans and refreshes.\n\nExample: kitchen data scan production",
+    no_args_is_help=True,
+)
+app.add_typer(data_app, name="data")
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
 
 
@@ -254,6 +260,31 @@ def delete(
         state.console.json({"deleted": kitchen.to_json()})
     else:
         state.console.success(f"Deleted kitchen {name}.")
+
+
+@data_app.command("scan")
+def data_scan(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Argument(help="Kitchen to scan (default: the checked-out one).")
+    ] = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Find columns that look like PII (names and sampled values) and the rule masking each.
+
+    Findings show evidence as counts, never values.
+
+    Example: kitchen data scan production --json
+    """
+    from kitchen.cli import render
+    from kitchen.workflows.data import scan
+
+    state = _state(ctx, json_mode)
+    result = scan(_project(ctx), name)
+    if json_mode:
+        state.console.json(render.scan_json(result))
+    else:
+        state.console.show(render.scan_table(result))
 
 
 @app.command()

@@ -9,7 +9,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from kitchen.data import pii
 from kitchen.model import DataState, Kitchen, Status
+from kitchen.workflows.data import ScanResult
 from kitchen.workflows.inspect import Details, Listing
 
 STATUS_STYLE = {
@@ -143,4 +145,43 @@ def details_json(result: Details) -> dict[str, Any]:
         "commits_ahead": result.commits_ahead,
         "commits_behind": result.commits_behind,
         "tables": [{"name": info.name, "rows": info.rows} for info in result.tables],
+    }
+
+
+def scan_table(result: ScanResult) -> RenderableType:
+    if not result.findings:
+        return f"No column of {result.kitchen.name} looks like PII."
+    table = Table(
+        title=f"Columns of {result.kitchen.name} that look like PII", title_justify="left"
+    )
+    for column in ("column", "kind", "evidence", "masking rule"):
+        table.add_column(column)
+    for finding, rule in result.findings:
+        masked_by = (
+            escape(f"{rule.pattern}: {rule.strategy}")
+            if rule
+            else f"[red]none[/] (suggested: {escape(pii.rule_text(finding))})"
+        )
+        table.add_row(
+            f"{finding.table}.{finding.column}", finding.kind, finding.evidence, masked_by
+        )
+    return table
+
+
+def scan_json(result: ScanResult) -> dict[str, Any]:
+    return {
+        "kitchen": result.kitchen.name,
+        "findings": [
+            {
+                "table": finding.table,
+                "column": finding.column,
+                "kind": finding.kind,
+                "evidence": finding.evidence,
+                "suggested_rule": finding.suggested_rule,
+                "rule": {"pattern": rule.pattern, "strategy": rule.strategy, "option": rule.option}
+                if rule
+                else None,
+            }
+            for finding, rule in result.findings
+        ],
     }

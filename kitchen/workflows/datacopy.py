@@ -9,8 +9,8 @@ from __future__ import annotations
 from kitchen import faults
 from kitchen.backends.secrets import reference
 from kitchen.backends.warehouse.base import Warehouse
-from kitchen.data import masking
-from kitchen.errors import ConfigError
+from kitchen.data import masking, pii
+from kitchen.errors import ConfigError, PreconditionFailed
 from kitchen.model import DataState, Kitchen, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -29,6 +29,8 @@ def copy_tables(project: Project, source: Kitchen, target: Kitchen, report: Repo
     tables = origin.list_tables(source.schema)
     mask = needs_masking(project, source, target)
     plans = _plans(project, origin, source, tables) if mask else {}
+    if project.environment(source.environment).sensitive:
+        _gate_unmasked_pii(project, origin, source, report)
     if mask:
         salt = _salt(project, source.environment)
         origin.set_salt(salt)
@@ -67,6 +69,30 @@ def _plans(
     columns = {table: origin.column_types(source.schema, table) for table in tables}
     masking.check_targets(rules, columns)
     return {table: masking.plan(rules, table, columns[table]) for table in tables}
+
+
+def _gate_unmasked_pii(
+    project: Project, origin: Warehouse, source: Kitchen, report: Reporter
+) -> None:
+    """A column that looks like PII and has no rule stops a copy out of a sensitive place."""
+    rules = masking.parse_rules(project.config.data.masking.rules)
+    unruled = [
+        finding
+        for finding in pii.scan(origin, source.schema)
+        if masking.rule_for(rules, finding.table, finding.column) is None
+    ]
+    if not unruled:
+        return
+    listing = "; ".join(pii.describe(finding) for finding in unruled)
+    if project.config.data.unmasked_pii == "warn":
+        report.warn(f"Copying columns that look like PII without a masking rule: {listing}.")
+        return
+    raise PreconditionFailed(
+        f"{source.environment} is sensitive and these columns look like PII but have no "
+        f"masking rule: {listing}.",
+        hint="Add the rules under data.masking.rules (`keep` where a column is not PII), "
+        "or set data.unmasked_pii: warn.",
+    )
 
 
 def _salt(project: Project, environment: str) -> str:

@@ -1,0 +1,193 @@
+"""PII detection: column names and sampled values, with evidence and a suggested rule.
+
+Findings carry counts, never values: a scan's output is safe to paste in a ticket.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import yaml
+
+from kitchen.backends.warehouse.base import Warehouse
+from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
+from kitchen.data.masking import TEMPORAL, family
+
+SAMPLE_SIZE = 200
+VALUE_THRESHOLD = 0.6  # share of sampled values that must look like the kind
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    column: re.Pattern[str]  # column names that suggest it
+    looks_like: Callable[[Any], bool] | None  # a sampled value that matches it
+    rule: str | dict[str, Any]  # the suggested masking rule
+
+
+@dataclass(frozen=True)
+class Finding:
+    table: str
+    column: str
+    kind: str
+    evidence: str
+    suggested_rule: str | dict[str, Any]
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+PHONE = re.compile(r"(\+?\d{1,3}[ .-]?)?(\(\d{2,4}\) ?|\d{2,4})([ .-]?\d{2,4}){1,3}")
+SSN = re.compile(r"(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}")
+STREET = re.compile(
+    r"\d+[A-Za-z]?\s+(\w+\s+){0,3}(street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|"
+    r"boulevard|blvd|way|place|pl|square|sq|terrace|parkway|pkwy|highway|hwy)\.?\b.*",
+    re.IGNORECASE,
+)
+FIRST = {name.lower() for name in FIRST_NAMES}
+LAST = {name.lower() for name in LAST_NAMES}
+
+
+def is_email(value: Any) -> bool:
+    return bool(EMAIL.fullmatch(_text(value)))
+
+
+def is_phone(value: Any) -> bool:
+    text = _text(value)
+    digits = sum(ch.isdigit() for ch in text)
+    return 7 <= digits <= 15 and bool(PHONE.fullmatch(text)) and not is_card(value)
+
+
+def is_ssn(value: Any) -> bool:
+    return bool(SSN.fullmatch(_text(value)))
+
+
+def luhn(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        number = int(char) * (2 if index % 2 else 1)
+        total += number - 9 if number > 9 else number
+    return total % 10 == 0
+
+
+def is_card(value: Any) -> bool:
+    digits = re.sub(r"[ -]", "", _text(value))
+    return digits.isdigit() and 13 <= len(digits) <= 19 and luhn(digits)
+
+
+def is_iban(value: Any) -> bool:
+    text = _text(value).replace(" ", "").upper()
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", text):
+        return False
+    rearranged = text[4:] + text[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def is_ip(value: Any) -> bool:
+    text = _text(value)
+    if not text or not re.fullmatch(r"[0-9A-Fa-f:.]+", text):
+        return False
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_person_name(value: Any) -> bool:
+    """'Ann', 'Ann Lee', 'Lee, Ann': a known first name, or first and last names."""
+    words = _text(value).lower().replace(",", " ").split()
+    if len(words) == 1:
+        return words[0] in FIRST or words[0] in LAST
+    if not 2 <= len(words) <= 4:
+        return False
+    return (words[0] in FIRST and words[-1] in LAST) or (words[0] in LAST and words[-1] in FIRST)
+
+
+def is_street_address(value: Any) -> bool:
+    return bool(STREET.fullmatch(_text(value)))
+
+
+def is_birth_date(value: Any) -> bool:
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        return False
+    age = (date.today() - value).days / 365.25
+    return 0 <= age <= 120
+
+
+# Most specific first: an SSN or an IPv4 address would also pass for a phone number.
+KINDS = (
+    Kind("email", re.compile(r"e_?mail"), is_email, "email"),
+    Kind("national id", re.compile(r"ssn|social_?sec|national_?id|tax_?id"), is_ssn, "redact"),
+    Kind("card number", re.compile(r"card|^cc_|^pan$"), is_card, {"partial": {"last": 4}}),
+    Kind("iban", re.compile(r"iban|account_?n"), is_iban, {"partial": {"first": 4}}),
+    Kind("ip address", re.compile(r"(^|_)ip(_|$)|ip_?addr"), is_ip, "hash"),
+    Kind("phone", re.compile(r"phone|mobile|cell|fax|^tel"), is_phone, "phone"),
+    Kind(
+        "person name",
+        re.compile(r"(full|first|last|sur|given|family)_?name|^name$"),
+        is_person_name,
+        "name",
+    ),
+    Kind("street address", re.compile(r"address|street|addr"), is_street_address, "redact"),
+    Kind("birth date", re.compile(r"birth|dob|born"), None, {"generalize": "year"}),
+)
+
+
+def classify(table: str, column: str, sql_type: str, values: Sequence[Any]) -> Finding | None:
+    """The most convincing kind of PII in one column, or None."""
+    name = column.lower()
+    present = [value for value in values if value is not None]
+    for kind in KINDS:
+        if kind.looks_like is None:
+            continue
+        hits = sum(1 for value in present if kind.looks_like(value))
+        if present and hits / len(present) >= VALUE_THRESHOLD:
+            evidence = f"{hits}/{len(present)} sampled values match"
+            if kind.column.search(name):
+                evidence += "; so does the name"
+            return Finding(table, column, kind.name, evidence, kind.rule)
+    for kind in KINDS:
+        if not kind.column.search(name):
+            continue
+        if kind.name == "birth date" and family(sql_type) == TEMPORAL:
+            plausible = sum(1 for value in present if is_birth_date(value))
+            if not present or plausible / len(present) >= VALUE_THRESHOLD:
+                return Finding(table, column, kind.name, "a date column, named like one", kind.rule)
+        elif kind.name != "birth date" and not present:
+            return Finding(table, column, kind.name, "its name (no values to sample)", kind.rule)
+    return None
+
+
+def scan(warehouse: Warehouse, schema: str) -> list[Finding]:
+    """Every suspicious column of every table in ``schema``."""
+    findings = []
+    for table in warehouse.list_tables(schema):
+        types = dict(warehouse.column_types(schema, table))
+        columns, rows = warehouse.preview(schema, table, SAMPLE_SIZE)
+        for index, column in enumerate(columns):
+            values = [row[index] for row in rows]
+            finding = classify(table, column, types.get(column, ""), values)
+            if finding:
+                findings.append(finding)
+    return findings
+
+
+def describe(finding: Finding) -> str:
+    """``customers.ssn (national id): suggested rule redact`` for messages."""
+    return f"{finding.table}.{finding.column} ({finding.kind}): suggested rule {rule_text(finding)}"
+
+
+def rule_text(finding: Finding) -> str:
+    """The suggested rule as it would be written in kitchen.yaml: email, {partial: {last: 4}}."""
+    rule = finding.suggested_rule
+    return rule if isinstance(rule, str) else yaml.safe_dump(rule, default_flow_style=True).strip()
