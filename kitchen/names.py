@@ -14,7 +14,8 @@ REGISTRY_SCHEMA = "kitchen_meta"
 RESERVED_SCHEMAS = frozenset(
     {"public", "information_schema", "main", "temp", "system", REGISTRY_SCHEMA}
 )
-RESERVED_PREFIXES = ("pg_",)
+INTERNAL_PREFIX = "kitchen_"  # kitchen's own schemas: the registry, refresh staging
+RESERVED_PREFIXES = ("pg_", INTERNAL_PREFIX)
 RULE = "lowercase letters, digits, '-' and '_', starting with a letter, at most 40 characters"
 
 
@@ -41,6 +42,11 @@ def schema_for(name: str) -> str:
 def branch_for(name: str, prefix: str) -> str:
     """The git branch of a kitchen: the configured prefix followed by its name."""
     return f"{prefix}{name}"
+
+
+def staging_schema(schema: str) -> str:
+    """Where ``kitchen data refresh`` builds a kitchen's new tables (within 63 characters)."""
+    return f"{INTERNAL_PREFIX}stage_{schema}"[:63]
 
 
 def is_reserved_schema(schema: str) -> bool:

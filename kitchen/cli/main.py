@@ -287,6 +287,33 @@ def data_scan(
         state.console.show(render.scan_table(result))
 
 
+@data_app.command("refresh")
+def data_refresh(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Kitchen whose data to rebuild.")],
+    source: Annotated[
+        str | None, typer.Option("--from", help="Kitchen to copy from (default: the parent).")
+    ] = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Rebuild a kitchen's data from its parent (or --from), masked as on create.
+
+    The new tables are built aside and swapped in at once; until then, and after any
+    failure, the old data stays. Tables the kitchen made itself are left alone.
+
+    Example: kitchen data refresh profitability --from dev
+    """
+    from kitchen.cli import render
+    from kitchen.workflows.refresh import refresh
+
+    state = _state(ctx, json_mode)
+    kitchen = refresh(_project(ctx), name, source, state.console)
+    if json_mode:
+        state.console.json(kitchen.to_json())
+    else:
+        state.console.success(f"Refreshed {name}: {render.describe_data(kitchen.data)}.")
+
+
 @app.command()
 def demo(
     ctx: typer.Context,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kitchen import faults
+from kitchen import faults, names
 from kitchen.errors import NotAllowed, PreconditionFailed
 from kitchen.model import Kitchen, Status
 from kitchen.project import Project
@@ -56,7 +56,9 @@ def delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
     registry = project.registry(kitchen.environment)
     registry.set_status(kitchen.name, Status.DELETING)
     report.step(f"Dropping schema {kitchen.schema}")
-    project.warehouse(kitchen.environment).drop_schema(kitchen.schema)
+    warehouse = project.warehouse(kitchen.environment)
+    warehouse.drop_schema(names.staging_schema(kitchen.schema))  # left by a dead refresh
+    warehouse.drop_schema(kitchen.schema)
     faults.checkpoint("schema")
     report.step(f"Deleting branch {kitchen.branch}")
     git.delete_branch(kitchen.branch)

@@ -41,6 +41,8 @@ BAD_NAMES = [
     "pg_catalog",
     "pg-toast",  # schema pg_toast
     "kitchen_meta",
+    "kitchen_stage_dev",  # kitchen's own schemas
+    "kitchen-x",
     "main",
     "production",  # root kitchens
     "dev",

@@ -32,6 +32,9 @@ data:
 """
 
 
+CONFIG_DEV: dict[Path, str] = {}  # each project's dev database
+
+
 @pytest.fixture
 def pg_project(
     tmp_path: Path,
@@ -41,6 +44,7 @@ def pg_project(
 ) -> Path:
     production = postgres_database("production")
     dev = postgres_database("dev").split("dbname=")[1]
+    CONFIG_DEV[tmp_path / "pg"] = dev
     project = tmp_path / "pg"
     project.mkdir()
     (project / "kitchen.yaml").write_text(
@@ -73,6 +77,29 @@ def test_init_create_delete_on_postgres(capsys, pg_project: Path, postgres: Post
     assert sum(t["rows"] for t in feature["tables"]) == 5040
     assert cli("delete", "feature", "--yes").code == 0
     assert cli("show", "feature").code == 2
+
+
+def test_refresh_on_postgres_swaps_atomically(
+    capsys, pg_project: Path, postgres: PostgresServer
+) -> None:
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    assert cli("create", "feature").code == 0
+    dev_dsn = postgres.dsn(CONFIG_DEV[pg_project])
+    with psycopg.connect(dev_dsn, autocommit=True) as connection:
+        connection.execute("CREATE VIEW feature.big_orders AS SELECT * FROM feature.orders")
+        connection.execute("DELETE FROM dev.orders WHERE order_id > 100")
+    blocked = cli("data", "refresh", "feature")  # a view depends on the old table
+    assert blocked.code == 3 and "depend" in blocked.err
+    assert {t["name"]: t["rows"] for t in cli("show", "feature", "--json").json()["tables"]}[
+        "orders"
+    ] == 4000
+    with psycopg.connect(dev_dsn, autocommit=True) as connection:
+        connection.execute("DROP VIEW feature.big_orders")
+    assert cli("data", "refresh", "feature").code == 0
+    tables = {t["name"]: t["rows"] for t in cli("show", "feature", "--json").json()["tables"]}
+    assert tables["orders"] == 100
+    assert "kitchen_stage_feature" not in schemas(dev_dsn)
 
 
 def test_failed_create_on_postgres_leaves_nothing(

@@ -79,6 +79,10 @@ class Warehouse(Protocol):
         """How many distinct values of ``schema.table.column`` also occur in the source's."""
         ...
 
+    def swap_in(self, staging: str, schema: str, tables: list[str]) -> None:
+        """Replace each ``schema.table`` by ``staging.table`` in one transaction."""
+        ...
+
     def set_salt(self, salt: str) -> None:
         """Bind the masking salt to the session; SQL reads it through ``salt_sql``."""
         ...
@@ -202,6 +206,15 @@ class SqlWarehouse(ABC):
                 "INSERT INTO {} ({}) VALUES {}", self.table(schema, table), names, values
             )
             self.execute(statement, [value for item in batch for value in item])
+
+    def swap_in(self, staging: str, schema: str, tables: list[str]) -> None:
+        """Drop and re-create inside one transaction: all tables change, or none."""
+        with self.transaction():
+            for table in tables:
+                target = self.table(schema, table)
+                self.execute(sql("DROP TABLE IF EXISTS {}", target))
+                origin = self.table(staging, table)
+                self.execute(sql("CREATE TABLE {} AS SELECT * FROM {}", target, origin))
 
     def _overlap_query(self, kitchen: Identifier, origin: Identifier, column: str) -> Query:
         ident = Identifier(column)

@@ -147,6 +147,14 @@ class PostgresWarehouse(SqlWarehouse):
             self._stream_from(source, sql("SELECT {} FROM {}", columns, origin), schema, table)
         return self.row_count(schema, table)
 
+    def swap_in(self, staging: str, schema: str, tables: list[str]) -> None:
+        """Moves the new tables in (no copy); a dependent view makes it fail whole."""
+        with self.transaction():
+            for table in tables:
+                self.execute(sql("DROP TABLE IF EXISTS {}", self.table(schema, table)))
+                moved = self.table(staging, table)
+                self.execute(sql("ALTER TABLE {} SET SCHEMA {}", moved, Identifier(schema)))
+
     def overlap(
         self, source: Warehouse, source_schema: str, table: str, schema: str, column: str
     ) -> int:

@@ -1,0 +1,39 @@
+"""kitchen data refresh: rebuild a kitchen's data aside, then swap it in atomically.
+
+Until the swap the old data stays as it was; a failure or a crash before it leaves the old
+data intact, and the leftover staging schema is dropped by the next refresh or by delete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kitchen import names
+from kitchen.errors import BadInput, NotAllowed
+from kitchen.model import Kitchen
+from kitchen.project import Project
+from kitchen.reporting import Reporter
+from kitchen.workflows.datacopy import copy_tables
+
+
+def refresh(project: Project, name: str, source_name: str | None, report: Reporter) -> Kitchen:
+    kitchen = project.kitchen(name)
+    if kitchen.protected:
+        raise NotAllowed(f"Kitchen {name!r} is protected: its data is not refreshed from others.")
+    project.require_staff(kitchen, "refresh its data")
+    source_name = source_name or kitchen.parent
+    if source_name is None or source_name == name:
+        raise BadInput(f"Kitchen {name!r} has no parent to refresh from.", hint="Pass --from.")
+    source = project.kitchen(source_name)
+    warehouse = project.warehouse(kitchen.environment)
+    staging = names.staging_schema(kitchen.schema)
+    warehouse.drop_schema(staging)  # a previous refresh may have died half-way
+    warehouse.create_schema(staging)
+    try:
+        state = copy_tables(project, source, replace(kitchen, schema=staging), report)
+        report.step(f"Swapping the new tables into {kitchen.schema}")
+        warehouse.swap_in(staging, kitchen.schema, warehouse.list_tables(staging))
+    finally:
+        warehouse.drop_schema(staging)
+    project.registry(kitchen.environment).set_data(kitchen.name, state)
+    return project.kitchen(name)

@@ -1,0 +1,82 @@
+"""kitchen data refresh: new data swapped in at once; the old data survives any failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from kitchen.faults import CRASH_EXIT
+from tests.conftest import Cli, run_kitchen, snapshot
+
+
+def rows(cli: Cli, name: str) -> dict[str, int]:
+    return {t["name"]: t["rows"] for t in cli("show", name, "--json").json()["tables"]}
+
+
+def dev_sql(shop: Path, statement: str) -> None:
+    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"))
+    connection.execute(statement)
+    connection.close()
+
+
+@pytest.fixture
+def feature(cli: Cli, shop: Path) -> str:
+    assert cli("create", "feature").code == 0
+    dev_sql(shop, "CREATE TABLE dev.feature.my_model AS SELECT 42 AS answer")  # the kitchen's own
+    dev_sql(shop, "DELETE FROM dev.dev.orders WHERE order_id > 1000")  # the parent moves on
+    return "feature"
+
+
+def test_refresh_brings_the_parents_data_and_keeps_the_kitchens_own_tables(
+    cli: Cli, feature: str
+) -> None:
+    assert rows(cli, feature)["orders"] == 4000
+    result = cli("data", "refresh", feature, "--json")
+    assert result.code == 0, result.err
+    assert rows(cli, feature) == {"customers": 1000, "orders": 1000, "products": 40, "my_model": 1}
+    assert result.json()["data"]["source"] == "dev"
+
+
+def test_refresh_from_another_kitchen_masks_like_create(cli: Cli, feature: str) -> None:
+    result = cli("data", "refresh", feature, "--from", "production", "--json")
+    assert result.code == 0, result.err
+    data = result.json()["data"]
+    assert data["source"] == "production" and data["rules"] == 5 and data["verified_at"]
+    assert rows(cli, feature)["orders"] == 4000
+
+
+def test_failed_refresh_leaves_the_old_data_intact(
+    cli: Cli, shop: Path, feature: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(shop)
+    data_before = cli("show", feature, "--json").json()["data"]
+    monkeypatch.setenv("KITCHEN_FAIL_AT", "data")  # after the first new table is built
+    assert cli("data", "refresh", feature).code == 3
+    assert snapshot(shop) == before  # staging dropped, kitchen untouched
+    assert cli("show", feature, "--json").json()["data"] == data_before
+
+
+def test_refresh_killed_half_way_leaves_old_data_and_the_next_one_completes(
+    cli: Cli, shop: Path, feature: str
+) -> None:
+    crashed = run_kitchen(shop, "data", "refresh", feature, env={"KITCHEN_FAIL_AT": "data:crash"})
+    assert crashed.code == CRASH_EXIT
+    assert rows(cli, feature)["orders"] == 4000  # old data still there
+    assert any(s == ("kitchen_stage_feature",) for s in snapshot(shop)["dev"]["schemas"])
+    assert cli("data", "refresh", feature).code == 0
+    assert rows(cli, feature)["orders"] == 1000
+    assert ("kitchen_stage_feature",) not in snapshot(shop)["dev"]["schemas"]
+
+
+def test_delete_also_removes_a_dead_refreshs_staging(cli: Cli, shop: Path, feature: str) -> None:
+    run_kitchen(shop, "data", "refresh", feature, env={"KITCHEN_FAIL_AT": "data:crash"})
+    assert cli("delete", feature, "--yes", "--force").code == 0
+    assert ("kitchen_stage_feature",) not in snapshot(shop)["dev"]["schemas"]
+
+
+def test_refresh_refusals(cli: Cli) -> None:
+    assert cli("data", "refresh", "production").code == 4  # protected
+    assert cli("data", "refresh", "nope").code == 2
+    assert cli("data", "refresh", "dev", "--from", "dev").code == 2
