@@ -40,7 +40,9 @@ def copy_tables(project: Project, source: Kitchen, target: Kitchen, report: Repo
     with report.progress(f"{label} {len(tables)} tables from {source.name}", len(tables)) as done:
         for table in tables:
             select = masking.select_list(origin, plans[table]) if mask else None
-            rows += destination.copy_table(origin, source.schema, table, target.schema, select)
+            rows += destination.copy_table(
+                origin, source.schema, table, target.schema, select=select
+            )
             done(1)
             faults.checkpoint("data")
     if not mask:

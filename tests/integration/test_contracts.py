@@ -197,3 +197,22 @@ def test_artifacts_round_trip(artifacts: ArtifactStore) -> None:
 def test_artifact_keys_cannot_escape(artifacts: ArtifactStore, key: str) -> None:
     with pytest.raises(ArtifactsError):
         artifacts.put(key, b"x")
+
+
+def test_foreign_keys_with_nullability(warehouse: Warehouse) -> None:
+    from kitchen.backends.warehouse.base import ForeignKey, Reference
+
+    warehouse.create_schema("shop")
+    warehouse.create_table("shop", PEOPLE)
+    staff = TableSpec(
+        "staff",
+        (Column("id", "INTEGER"), Column("person", "INTEGER NOT NULL"), Column("boss", "INTEGER")),
+        primary_key="id",
+        foreign_keys=(ForeignKey("person", "people", "id"), ForeignKey("boss", "staff", "id")),
+    )
+    warehouse.create_table("shop", staff)
+    assert sorted(warehouse.foreign_keys("shop"), key=lambda r: r.parent) == [
+        Reference("staff", ("person",), "people", ("id",), nullable=False),
+        Reference("staff", ("boss",), "staff", ("id",), nullable=True),
+    ]
+    assert warehouse.foreign_keys("public") == []

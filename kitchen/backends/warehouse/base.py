@@ -13,6 +13,12 @@ from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join,
 SELECT_ALL = sql("*")
 
 
+def select_from(columns: Query | None, origin: Identifier, where: Query | None) -> Query:
+    """``SELECT <columns> FROM <origin> [WHERE <where>]``."""
+    query = sql("SELECT {} FROM {}", columns or SELECT_ALL, origin)
+    return sql("{} WHERE {}", query, where) if where is not None else query
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -24,6 +30,17 @@ class ForeignKey:
     column: str
     table: str
     references: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A foreign key: ``table(columns)`` references ``parent(parent_columns)``."""
+
+    table: str
+    columns: tuple[str, ...]
+    parent: str
+    parent_columns: tuple[str, ...]
+    nullable: bool  # every referencing column may be NULL: a cycle can be broken here
 
 
 @dataclass(frozen=True)
@@ -63,10 +80,13 @@ class Warehouse(Protocol):
         source_schema: str,
         table: str,
         schema: str,
+        *,
         select: Query | None = None,
+        where: Query | None = None,
     ) -> int:
         """Copy ``source_schema.table`` of ``source`` into ``schema``; ``select`` is the list
-        of output expressions (default ``*``), evaluated where the source rows are read."""
+        of output expressions (default ``*``) and ``where`` filters the rows, both evaluated
+        where the source rows are read. ``SourceTable`` parts name tables of the source."""
         ...
 
     def column_types(self, schema: str, table: str) -> list[tuple[str, str]]:
@@ -81,6 +101,10 @@ class Warehouse(Protocol):
 
     def swap_in(self, staging: str, schema: str, tables: list[str]) -> None:
         """Replace each ``schema.table`` by ``staging.table`` in one transaction."""
+        ...
+
+    def foreign_keys(self, schema: str) -> list[Reference]:
+        """The foreign keys between tables of ``schema``."""
         ...
 
     def set_salt(self, salt: str) -> None:

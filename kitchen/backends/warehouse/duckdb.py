@@ -10,8 +10,15 @@ from typing import Any
 
 import duckdb
 
-from kitchen.backends.warehouse.base import SELECT_ALL, SqlWarehouse, Warehouse
-from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, quote_identifier, sql
+from kitchen.backends.warehouse.base import Reference, SqlWarehouse, Warehouse, select_from
+from kitchen.backends.warehouse.sql import (
+    Identifier,
+    Placeholder,
+    Query,
+    quote_identifier,
+    resolve_sources,
+    sql,
+)
 from kitchen.errors import WarehouseError, WarehouseUnreachable
 
 # The file is attached under a catalog name that no schema can have (kitchen names and schemas
@@ -106,14 +113,39 @@ class DuckDBWarehouse(SqlWarehouse):
         source_schema: str,
         table: str,
         schema: str,
+        *,
         select: Query | None = None,
+        where: Query | None = None,
     ) -> int:
-        columns = select or SELECT_ALL
         with self._visible(source) as catalog:
             origin = Identifier(*catalog, source_schema, table)
-            target = self.table(schema, table)
-            self.execute(sql("CREATE TABLE {} AS SELECT {} FROM {}", target, columns, origin))
+            query = resolve_sources(
+                select_from(select, origin, where),
+                lambda name: Identifier(*catalog, source_schema, name),
+            )
+            self.execute(sql("CREATE TABLE {} AS {}", self.table(schema, table), query))
         return self.row_count(schema, table)
+
+    def foreign_keys(self, schema: str) -> list[Reference]:
+        rows = self.execute(
+            sql(
+                "SELECT k.table_name, k.constraint_column_names, k.referenced_table,"
+                " k.referenced_column_names, bool_and(c.is_nullable = 'YES')"
+                " FROM duckdb_constraints() k JOIN information_schema.columns c"
+                " ON c.table_catalog = k.database_name AND c.table_schema = k.schema_name"
+                " AND c.table_name = k.table_name AND list_contains(k.constraint_column_names,"
+                " c.column_name)"
+                " WHERE k.constraint_type = 'FOREIGN KEY' AND k.database_name = {}"
+                " AND k.schema_name = {} GROUP BY ALL ORDER BY 1, 3",
+                Placeholder(),
+                Placeholder(),
+            ),
+            [CATALOG, schema],
+        )
+        return [
+            Reference(table, tuple(columns), parent, tuple(parents), bool(nullable))
+            for table, columns, parent, parents, nullable in rows
+        ]
 
     def overlap(
         self, source: Warehouse, source_schema: str, table: str, schema: str, column: str

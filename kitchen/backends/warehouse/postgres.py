@@ -15,8 +15,17 @@ from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from kitchen import config
-from kitchen.backends.warehouse.base import SELECT_ALL, SqlWarehouse, Warehouse
-from kitchen.backends.warehouse.sql import Identifier, Literal, Placeholder, Query, join, sql
+from kitchen.backends.warehouse.base import Reference, SqlWarehouse, Warehouse, select_from
+from kitchen.backends.warehouse.sql import (
+    Identifier,
+    Literal,
+    Placeholder,
+    Query,
+    SourceTable,
+    join,
+    resolve_sources,
+    sql,
+)
 from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
 
 log = logging.getLogger(__name__)
@@ -131,21 +140,50 @@ class PostgresWarehouse(SqlWarehouse):
         source_schema: str,
         table: str,
         schema: str,
+        *,
         select: Query | None = None,
+        where: Query | None = None,
     ) -> int:
         if not isinstance(source, PostgresWarehouse):
             raise WarehouseError(
                 f"Cannot copy from {source.location} into {self.location}.",
                 hint="Both environments must use the same warehouse type.",
             )
-        target = self.table(schema, table)
-        columns = select or SELECT_ALL
-        origin = self.table(source_schema, table)
+        query = resolve_sources(
+            select_from(select, self.table(source_schema, table), where),
+            lambda name: Identifier(source_schema, name),
+        )
         if source.address == self.address:
-            self.execute(sql("CREATE TABLE {} AS SELECT {} FROM {}", target, columns, origin))
+            self.execute(sql("CREATE TABLE {} AS {}", self.table(schema, table), query))
         else:
-            self._stream_from(source, sql("SELECT {} FROM {}", columns, origin), schema, table)
+            self._stream_from(source, query, schema, table)
         return self.row_count(schema, table)
+
+    def foreign_keys(self, schema: str) -> list[Reference]:
+        rows = self.execute(
+            sql(
+                "SELECT c.relname, p.relname,"
+                " ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, i)"
+                "  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n"
+                "  ORDER BY u.i),"
+                " ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(n, i)"
+                "  JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n"
+                "  ORDER BY u.i),"
+                " (SELECT bool_and(NOT a.attnotnull) FROM unnest(k.conkey) u(n)"
+                "  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n)"
+                " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+                " JOIN pg_class p ON p.oid = k.confrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE k.contype = 'f' AND n.nspname = {} AND p.relnamespace = n.oid"
+                " ORDER BY 1, 2",
+                Placeholder(),
+            ),
+            [schema],
+        )
+        return [
+            Reference(table, tuple(columns), parent, tuple(parents), bool(nullable))
+            for table, parent, columns, parents, nullable in rows
+        ]
 
     def swap_in(self, staging: str, schema: str, tables: list[str]) -> None:
         """Moves the new tables in (no copy); a dependent view makes it fail whole."""
@@ -266,6 +304,8 @@ def _compose(query: Query, escape_percent: bool) -> pgsql.Composed:
             parts.append(pgsql.Placeholder())
         elif isinstance(part, Literal):
             parts.append(pgsql.Literal(part.value))
+        elif isinstance(part, SourceTable):
+            raise ValueError(f"unresolved source table {part.table!r}: resolve_sources first")
         else:
             parts.append(pgsql.SQL(part.replace("%", "%%") if escape_percent else part))
     return pgsql.Composed(parts)

@@ -35,7 +35,14 @@ class Literal:
     value: str | int | float
 
 
-Part = str | Identifier | Placeholder | Literal
+@dataclass(frozen=True)
+class SourceTable:
+    """A table of the schema being copied from, named as the adapter can reach it."""
+
+    table: str
+
+
+Part = str | Identifier | Placeholder | Literal | SourceTable
 
 
 @dataclass(frozen=True)
@@ -51,12 +58,14 @@ class Query:
                 out.append(placeholder)
             elif isinstance(part, Literal):
                 out.append(quote_literal(part.value))
+            elif isinstance(part, SourceTable):
+                raise ValueError(f"unresolved source table {part.table!r}: resolve_sources first")
             else:
                 out.append(part)
         return "".join(out)
 
 
-Arg = Identifier | Placeholder | Literal | Query
+Arg = Identifier | Placeholder | Literal | SourceTable | Query
 
 
 def sql(template: str, *args: Arg) -> Query:
@@ -78,6 +87,13 @@ def join(separator: str, items: Sequence[Arg]) -> Query:
             parts.append(separator)
         parts.extend(item.parts if isinstance(item, Query) else (item,))
     return Query(tuple(parts))
+
+
+def resolve_sources(query: Query, name: Callable[[str], Identifier]) -> Query:
+    """Replace each ``SourceTable`` by the identifier the adapter reads it under."""
+    return Query(
+        tuple(name(part.table) if isinstance(part, SourceTable) else part for part in query.parts)
+    )
 
 
 def quote_identifier(name: str) -> str:
