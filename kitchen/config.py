@@ -131,9 +131,10 @@ class GitSettings(Strict):
 
 
 class Sample(Strict):
-    default: str | int | None = None
+    default: str | int | None = None  # "10%", a row count, or all (the default)
     tables: dict[str, str | int] = {}
     seed: int = 0
+    foreign_keys: list[str] = []  # "orders.customer_id -> customers.id", beyond the catalogue
 
 
 class Masking(Strict):

@@ -40,6 +40,13 @@ data_app = typer.Typer(
 app.add_typer(data_app, name="data")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
+SampleOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Sample each table: '10%', a row count or 'all' (FK-consistent; default: "
+        "data.sample where data leaves its environment, else all)."
+    ),
+]
 
 
 @dataclass
@@ -136,18 +143,19 @@ def create(
     checkout: Annotated[
         bool, typer.Option("--checkout/--no-checkout", help="Check out its branch afterwards.")
     ] = True,
+    sample: SampleOption = None,
     json_mode: JsonOption = False,
 ) -> None:
     """Create a kitchen: a branch from its parent, its own schema, and a copy of the data.
 
-    Example: kitchen create profitability --parent dev --ttl 7d --staff ana@acme.io
+    Example: kitchen create profitability --parent dev --ttl 7d --sample 10%
     """
     from kitchen.workflows.create import CreateRequest
     from kitchen.workflows.create import create as run_create
 
     state = _state(ctx, json_mode)
     people = tuple(who for who in (staff or "").split(",") if who.strip())
-    request = CreateRequest(name, parent, data, people, ttl, checkout)
+    request = CreateRequest(name, parent, data, people, ttl, checkout, sample)
     kitchen = run_create(_project(ctx), request, state.console)
     if json_mode:
         state.console.json(kitchen.to_json())
@@ -294,6 +302,7 @@ def data_refresh(
     source: Annotated[
         str | None, typer.Option("--from", help="Kitchen to copy from (default: the parent).")
     ] = None,
+    sample: SampleOption = None,
     json_mode: JsonOption = False,
 ) -> None:
     """Rebuild a kitchen's data from its parent (or --from), masked as on create.
@@ -307,7 +316,7 @@ def data_refresh(
     from kitchen.workflows.refresh import refresh
 
     state = _state(ctx, json_mode)
-    kitchen = refresh(_project(ctx), name, source, state.console)
+    kitchen = refresh(_project(ctx), name, source, state.console, sample)
     if json_mode:
         state.console.json(kitchen.to_json())
     else:

@@ -126,6 +126,8 @@ def describe_data(data: DataState | None) -> str:
     if data is None:
         return "no data"
     amount = f"{data.tables} tables, {data.rows:,} rows"
+    if data.sample:
+        amount += f"; sampled {data.sample}"
     if data.source is None:
         return f"original data ({amount}), loaded {data.copied_at}"
     if not data.masked:

@@ -15,11 +15,12 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from kitchen.backends.warehouse.base import Warehouse
-from kitchen.backends.warehouse.sql import Identifier, Literal, Query, join, sql
+from kitchen.backends.warehouse.sql import Identifier, Literal, Part, Query, join, sql
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
 from kitchen.errors import ConfigError
 
 TEXT, NUMBER, TEMPORAL = "text", "number", "temporal"
+Value = Identifier | Query  # a column, or an expression standing for it
 ANY = frozenset({TEXT, NUMBER, TEMPORAL, "other"})
 
 
@@ -77,20 +78,20 @@ class Strategy:
     name: str
     fits: frozenset[str]
     check: Callable[[Any], str | None]  # the option's problem, if any
-    compile: Callable[[Warehouse, Identifier, str, Any], Query]
+    compile: Callable[[Warehouse, Value, str, Any], Query]
     verifiable: bool  # True: no original value may appear in the kitchen afterwards
 
 
-def _digest(warehouse: Warehouse, column: Identifier, tag: str) -> Query:
+def _digest(warehouse: Warehouse, column: Value, tag: str) -> Query:
     return sql("md5({} || {} || CAST({} AS TEXT))", warehouse.salt_sql, Literal(f":{tag}:"), column)
 
 
-def _pick(warehouse: Warehouse, column: Identifier, tag: str, size: int) -> Query:
+def _pick(warehouse: Warehouse, column: Value, tag: str, size: int) -> Query:
     """A deterministic integer in [0, size) derived from the value."""
     return sql("({} % {})", warehouse.hash_int(_digest(warehouse, column, tag)), Literal(size))
 
 
-def _choice(warehouse: Warehouse, column: Identifier, tag: str, words: tuple[str, ...]) -> Query:
+def _choice(warehouse: Warehouse, column: Value, tag: str, words: tuple[str, ...]) -> Query:
     cases = [sql("WHEN {} THEN {}", Literal(i), Literal(w)) for i, w in enumerate(words)]
     return sql("(CASE {} {} END)", _pick(warehouse, column, tag, len(words)), join(" ", cases))
 
@@ -183,13 +184,13 @@ def _sql_check(option: Any) -> str | None:
     return 'expects an SQL expression using {column}, e.g. {sql: "upper({column})"}'
 
 
-def _phone(w: Warehouse, c: Identifier) -> Query:
+def _phone(w: Warehouse, c: Value) -> Query:
     area = sql("CAST(200 + {} AS TEXT)", _pick(w, c, "area", 800))
     line = sql("lpad(CAST({} AS TEXT), 2, '0')", _pick(w, c, "line", 100))
     return sql("('+1-' || {} || '-555-01' || {})", area, line)  # 555-01xx: fictional numbers
 
 
-def _name(w: Warehouse, c: Identifier, option: Any) -> Query:
+def _name(w: Warehouse, c: Value, option: Any) -> Query:
     first, last = _choice(w, c, "first", FIRST_NAMES), _choice(w, c, "last", LAST_NAMES)
     if option == "first":
         return first
@@ -198,7 +199,7 @@ def _name(w: Warehouse, c: Identifier, option: Any) -> Query:
     return sql("({} || ' ' || {})", first, last)
 
 
-def _partial(c: Identifier, option: Any) -> Query:
+def _partial(c: Value, option: Any) -> Query:
     head, tail = _partial_bounds(option)
     keep = Literal(head + tail)
     return sql(
@@ -208,42 +209,42 @@ def _partial(c: Identifier, option: Any) -> Query:
     )
 
 
-def _shift(w: Warehouse, c: Identifier, kind: str, option: Any) -> Query:
+def _shift(w: Warehouse, c: Value, kind: str, option: Any) -> Query:
     days = sql("(1 + {})", _pick(w, c, "shift", _days(option)))  # never 0: always moves
     sign = sql("(CASE WHEN {} = 0 THEN 1 ELSE -1 END)", _pick(w, c, "sign", 2))
     return _cast(sql("{} + {} * {} * INTERVAL '1 day'", c, sign, days), kind)
 
 
-def _noise(w: Warehouse, c: Identifier, kind: str, option: Any) -> Query:
+def _noise(w: Warehouse, c: Value, kind: str, option: Any) -> Query:
     offset = sql("({} - 10000)", _pick(w, c, "noise", 20001))
     factor = sql("(1 + {} * {} / 10000.0)", Literal(float(option)), offset)
     return _cast(sql("{} * {}", c, factor), kind)
 
 
-def _generalize(c: Identifier, kind: str, option: Any) -> Query:
+def _generalize(c: Value, kind: str, option: Any) -> Query:
     if isinstance(option, int):
         return _cast(sql("floor({} / {}) * {}", c, Literal(option), Literal(option)), kind)
     return _cast(sql("date_trunc({}, {})", Literal(option), c), kind)
 
 
-def _hash(w: Warehouse, c: Identifier, kind: str, option: Any) -> Query:
+def _hash(w: Warehouse, c: Value, kind: str, option: Any) -> Query:
     length = option.get("length", 32) if isinstance(option, dict) else option or 32
     return sql("substr({}, 1, {})", _digest(w, c, "hash"), Literal(int(length)))
 
 
-def _email(w: Warehouse, c: Identifier, kind: str, option: Any) -> Query:
+def _email(w: Warehouse, c: Value, kind: str, option: Any) -> Query:
     domain = (option.get("domain") if isinstance(option, dict) else option) or "example.invalid"
     return sql(
         "('user-' || substr({}, 1, 12) || '@' || {})", _digest(w, c, "email"), Literal(domain)
     )
 
 
-def _custom(c: Identifier, option: str) -> Query:
+def _custom(c: Value, option: str) -> Query:
     """The user's expression with each ``{column}`` replaced by the quoted column."""
-    parts: list[str | Identifier] = ["("]
+    parts: list[Part] = ["("]
     for index, piece in enumerate(option.split("{column}")):
         if index:
-            parts.append(c)
+            parts.extend(c.parts if isinstance(c, Query) else (c,))
         parts.append(piece)
     return Query((*parts, ")"))
 
@@ -347,16 +348,21 @@ def check_targets(rules: list[Rule], tables: dict[str, list[tuple[str, str]]]) -
             raise ConfigError(f"{rule.where()}: table {table!r} has no column {column!r}.")
 
 
-def select_list(warehouse: Warehouse, columns: list[Column]) -> Query:
-    """``<masked expression> AS "column", ...`` for a CREATE TABLE AS or COPY."""
+def select_list(
+    warehouse: Warehouse, columns: list[Column], sources: Mapping[str, Query] | None = None
+) -> Query:
+    """``<masked expression> AS "column", ...`` for a CREATE TABLE AS or COPY.
+
+    ``sources`` gives an expression to read instead of a column (sampling NULLs dangling
+    references); masking then applies to that expression.
+    """
     items = []
     for column in columns:
         ident = Identifier(column.name)
-        if column.rule is None or not column.masked:
-            items.append(sql("{}", ident))
-            continue
-        strategy = STRATEGIES[column.rule.strategy]
-        expression = strategy.compile(warehouse, ident, column.type, column.rule.option)
-        guarded = sql("CASE WHEN {} IS NULL THEN NULL ELSE {} END", ident, expression)
-        items.append(sql("{} AS {}", guarded, ident))
+        value: Value = (sources or {}).get(column.name, ident)
+        if column.rule is not None and column.masked:
+            strategy = STRATEGIES[column.rule.strategy]
+            masked = strategy.compile(warehouse, value, column.type, column.rule.option)
+            value = sql("CASE WHEN {} IS NULL THEN NULL ELSE {} END", value, masked)
+        items.append(sql("{} AS {}", value, ident))
     return join(", ", items)

@@ -26,6 +26,7 @@ class CreateRequest:
     staff: tuple[str, ...] = ()
     ttl: str | None = None
     checkout: bool = True
+    sample: str | None = None  # overrides data.sample.default for this copy
 
 
 def create(project: Project, request: CreateRequest, report: Reporter) -> Kitchen:
@@ -53,14 +54,14 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
         expires_at=expires_at,
     )
     _refuse_leftovers(project, kitchen)
-    _provision(project, kitchen, parent, request.data, report)
+    _provision(project, kitchen, parent, request, report)
     if request.checkout:
         _checkout(project, kitchen, report)
     return project.kitchen(kitchen.name)
 
 
 def _provision(
-    project: Project, kitchen: Kitchen, parent: Kitchen, data: bool, report: Reporter
+    project: Project, kitchen: Kitchen, parent: Kitchen, request: CreateRequest, report: Reporter
 ) -> None:
     registry = project.registry(kitchen.environment)
     warehouse = project.warehouse(kitchen.environment)
@@ -76,8 +77,9 @@ def _provision(
         warehouse.create_schema(kitchen.schema)
         made.append("schema")
         faults.checkpoint("schema")
-        if data:
-            registry.set_data(kitchen.name, copy_tables(project, parent, kitchen, report))
+        if request.data:
+            state = copy_tables(project, parent, kitchen, report, request.sample)
+            registry.set_data(kitchen.name, state)
         registry.set_status(kitchen.name, Status.READY)
     except BaseException as exc:
         _undo(project, kitchen, made, exc, report)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from kitchen import faults
 from kitchen.backends.secrets import reference
-from kitchen.backends.warehouse.base import Warehouse
-from kitchen.data import masking, pii
+from kitchen.backends.warehouse.base import Reference, Warehouse
+from kitchen.data import masking, pii, sampling
 from kitchen.errors import ConfigError, PreconditionFailed
 from kitchen.model import DataState, Kitchen, utcnow
 from kitchen.project import Project
@@ -22,15 +22,28 @@ def needs_masking(project: Project, source: Kitchen, target: Kitchen) -> bool:
     return sensitive or source.environment != target.environment
 
 
-def copy_tables(project: Project, source: Kitchen, target: Kitchen, report: Reporter) -> DataState:
-    """Copy every table of ``source`` into ``target``'s (empty) schema."""
+def copy_tables(
+    project: Project,
+    source: Kitchen,
+    target: Kitchen,
+    report: Reporter,
+    sample: str | None = None,
+) -> DataState:
+    """Copy every table of ``source`` into ``target``'s (empty) schema.
+
+    Masking and the configured sampling apply where data leaves safety (``needs_masking``);
+    ``sample`` (``--sample``) samples any copy.
+    """
     origin = project.warehouse(source.environment)
     destination = project.warehouse(target.environment)
     tables = origin.list_tables(source.schema)
+    types = {table: origin.column_types(source.schema, table) for table in tables}
     mask = needs_masking(project, source, target)
-    plans = _plans(project, origin, source, tables) if mask else {}
+    columns = _plans(project, types) if mask else _unmasked(types)
     if project.environment(source.environment).sensitive:
         _gate_unmasked_pii(project, origin, source, report)
+    references = _references(project, origin, source)
+    rows_of = _sampling(project, origin, types, references, sample) if mask or sample else {}
     if mask:
         salt = _salt(project, source.environment)
         origin.set_salt(salt)
@@ -39,17 +52,30 @@ def copy_tables(project: Project, source: Kitchen, target: Kitchen, report: Repo
     label = "Masking and copying" if mask else "Copying"
     with report.progress(f"{label} {len(tables)} tables from {source.name}", len(tables)) as done:
         for table in tables:
-            select = masking.select_list(origin, plans[table]) if mask else None
+            sampled = rows_of.get(table, sampling.TablePlan())
+            select = masking.select_list(origin, columns[table], sampled.columns)
             rows += destination.copy_table(
-                origin, source.schema, table, target.schema, select=select
+                origin, source.schema, table, target.schema, select=select, where=sampled.where
             )
             done(1)
             faults.checkpoint("data")
+    described = _describe_sample(project, sample) if rows_of else None
+    recorded = [
+        [r.table, list(r.columns), r.parent, list(r.parent_columns), r.nullable] for r in references
+    ]
     if not mask:
         inherited = source.data.masked if source.data else False
-        return DataState(source.name, inherited, len(tables), rows, utcnow())
+        return DataState(
+            source.name,
+            inherited,
+            len(tables),
+            rows,
+            utcnow(),
+            sample=described,
+            references=recorded,
+        )
     problems = _verify(
-        origin, destination, source=source, target=target, plans=plans, report=report
+        origin, destination, source=source, target=target, plans=columns, report=report
     )
     return DataState(
         source=source.name,
@@ -57,20 +83,55 @@ def copy_tables(project: Project, source: Kitchen, target: Kitchen, report: Repo
         tables=len(tables),
         rows=rows,
         copied_at=utcnow(),
-        rules=len({c.rule for columns in plans.values() for c in columns if c.masked}),
+        rules=len({c.rule for planned in columns.values() for c in planned if c.masked}),
         verified_at=None if problems else utcnow(),
         problems=problems,
+        sample=described,
+        references=recorded,
     )
 
 
+def _unmasked(types: dict[str, list[tuple[str, str]]]) -> dict[str, list[masking.Column]]:
+    return {table: masking.plan([], table, columns) for table, columns in types.items()}
+
+
+def _references(project: Project, origin: Warehouse, source: Kitchen) -> list[Reference]:
+    """The source's foreign keys: its catalogue's, those its own copy recorded, the config's."""
+    found = origin.foreign_keys(source.schema)
+    if source.data:
+        found += [
+            Reference(t, tuple(c), p, tuple(pc), n) for t, c, p, pc, n in source.data.references
+        ]
+    found += sampling.virtual_references(project.config.data.sample.foreign_keys)
+    return list(dict.fromkeys(found))  # each once, in order
+
+
+def _sampling(
+    project: Project,
+    origin: Warehouse,
+    types: dict[str, list[tuple[str, str]]],
+    references: list[Reference],
+    sample: str | None,
+) -> dict[str, sampling.TablePlan]:
+    columns = {table: [name for name, _ in found] for table, found in types.items()}
+    settings = project.config.data.sample
+    return sampling.plan(origin, settings, columns, references, default=sample)
+
+
+def _describe_sample(project: Project, sample: str | None) -> str:
+    settings = project.config.data.sample
+    parts = [f"{sample if sample is not None else settings.default or 'all'} of each table"]
+    parts += [f"{table}: {spec}" for table, spec in settings.tables.items()]
+    return f"{', '.join(str(p) for p in parts)} (seed {settings.seed}), FK-consistent"
+
+
 def _plans(
-    project: Project, origin: Warehouse, source: Kitchen, tables: list[str]
+    project: Project, types: dict[str, list[tuple[str, str]]]
 ) -> dict[str, list[masking.Column]]:
     """Every table's columns with their rules; every rule checked before anything is copied."""
     rules = masking.parse_rules(project.config.data.masking.rules)
-    columns = {table: origin.column_types(source.schema, table) for table in tables}
-    masking.check_targets(rules, columns)
-    return {table: masking.plan(rules, table, columns[table]) for table in tables}
+    masking.check_targets(rules, types)
+    return {table: masking.plan(rules, table, columns) for table, columns in types.items()}
 
 
 def _gate_unmasked_pii(

@@ -16,7 +16,13 @@ from kitchen.reporting import Reporter
 from kitchen.workflows.datacopy import copy_tables
 
 
-def refresh(project: Project, name: str, source_name: str | None, report: Reporter) -> Kitchen:
+def refresh(
+    project: Project,
+    name: str,
+    source_name: str | None,
+    report: Reporter,
+    sample: str | None = None,
+) -> Kitchen:
     kitchen = project.kitchen(name)
     if kitchen.protected:
         raise NotAllowed(f"Kitchen {name!r} is protected: its data is not refreshed from others.")
@@ -30,7 +36,7 @@ def refresh(project: Project, name: str, source_name: str | None, report: Report
     warehouse.drop_schema(staging)  # a previous refresh may have died half-way
     warehouse.create_schema(staging)
     try:
-        state = copy_tables(project, source, replace(kitchen, schema=staging), report)
+        state = copy_tables(project, source, replace(kitchen, schema=staging), report, sample)
         report.step(f"Swapping the new tables into {kitchen.schema}")
         warehouse.swap_in(staging, kitchen.schema, warehouse.list_tables(staging))
     finally:

@@ -1,0 +1,235 @@
+"""Deterministic, foreign-key-consistent samples, as SQL predicates on the source.
+
+Each sampled table keeps its own sample (a deterministic hash of the row and the seed) plus
+every row that a kept row of a child table references. So no kept row points at a dropped
+parent, and the parents of kept rows are kept. Tables are walked children first; a cycle is
+broken at a nullable foreign key, whose dangling references become NULL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kitchen import config
+from kitchen.backends.warehouse.base import Reference, Warehouse
+from kitchen.backends.warehouse.sql import (
+    Identifier,
+    Literal,
+    Query,
+    SourceTable,
+    join,
+    sql,
+)
+from kitchen.errors import ConfigError
+
+ALL = None  # every row
+
+
+@dataclass(frozen=True)
+class Percent:
+    value: float
+
+
+@dataclass(frozen=True)
+class Rows:
+    count: int
+
+
+Spec = Percent | Rows | None
+
+
+@dataclass
+class TablePlan:
+    where: Query | None = None  # None: every row
+    columns: dict[str, Query] = field(default_factory=dict)  # referencing columns to NULL out
+
+
+def parse_spec(value: str | int | None, where: str) -> Spec:
+    if value is None or value in ("all", "100%"):
+        return ALL
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return Rows(value)
+    if isinstance(value, str) and (match := re.fullmatch(r"(\d+(?:\.\d+)?)%", value.strip())):
+        percent = float(match[1])
+        if 0 < percent <= 100:
+            return ALL if percent == 100 else Percent(percent)
+    raise ConfigError(f"{where}: expected a percent like '10%', a row count or 'all'.")
+
+
+def virtual_references(declared: list[str]) -> list[Reference]:
+    """``orders.customer_id -> customers.id`` entries of data.sample.foreign_keys."""
+    references = []
+    for index, text in enumerate(declared):
+        match = re.fullmatch(r"\s*(\w+)\.(\w+)\s*->\s*(\w+)\.(\w+)\s*", text)
+        if not match:
+            raise ConfigError(
+                f"data.sample.foreign_keys[{index}]: expected 'table.column -> table.column'."
+            )
+        table, column, parent, parent_column = match.groups()
+        references.append(Reference(table, (column,), parent, (parent_column,), nullable=False))
+    return references
+
+
+def plan(
+    warehouse: Warehouse,
+    settings: config.Sample,
+    tables: Mapping[str, list[str]],
+    references: list[Reference],
+    default: str | int | None = None,
+) -> dict[str, TablePlan]:
+    """How to copy each table (``tables``: their columns); empty when nothing is sampled.
+
+    ``default`` overrides ``settings.default`` (``kitchen create --sample``).
+    """
+    for name in settings.tables:
+        if name not in tables:
+            raise ConfigError(f"data.sample.tables.{name}: there is no table {name!r}.")
+    fallback = parse_spec(settings.default, "data.sample.default")  # checked even if overridden
+    if default is not None:
+        fallback = parse_spec(default, "--sample")
+    specs = {
+        t: parse_spec(settings.tables[t], f"data.sample.tables.{t}")
+        if t in settings.tables
+        else fallback
+        for t in tables
+    }
+    if all(spec is ALL for spec in specs.values()):
+        return {}
+    edges = [r for r in references if r.table in specs and r.parent in specs]
+    kept, broken = _break_cycles(edges, specs)
+    walker = _Walker(warehouse, specs, kept, settings.seed, tables)
+    plans = {table: TablePlan(where=walker.kept(table)) for table in tables}
+    for reference in broken:
+        parent_rows = walker.kept(reference.parent)
+        if parent_rows is None:
+            continue
+        columns = join(", ", [Identifier(c) for c in reference.columns])
+        parents = join(", ", [Identifier(c) for c in reference.parent_columns])
+        present = sql(
+            "({}) IN (SELECT {} FROM {} WHERE {})",
+            columns,
+            parents,
+            SourceTable(reference.parent),
+            parent_rows,
+        )
+        for column in reference.columns:
+            plans[reference.table].columns[column] = sql(
+                "CASE WHEN {} THEN {} END", present, Identifier(column)
+            )
+    return plans
+
+
+def _break_cycles(
+    edges: list[Reference], specs: Mapping[str, Spec]
+) -> tuple[list[Reference], list[Reference]]:
+    """Drop nullable edges inside cycles until none is left among sampled tables."""
+    kept, broken = list(edges), []
+    while cycle := _cycle(kept, specs):
+        nullable = next((edge for edge in cycle if edge.nullable), None)
+        if nullable is None:
+            path = " -> ".join([cycle[0].table, *(edge.parent for edge in cycle)])
+            raise ConfigError(
+                f"data.sample: cannot sample the foreign-key cycle {path}: none of its keys is "
+                "nullable, so it cannot be broken.",
+                hint="Copy these tables whole: data.sample.tables: {"
+                + ", ".join(f"{edge.table}: all" for edge in cycle)
+                + "}.",
+            )
+        kept.remove(nullable)
+        broken.append(nullable)
+    return kept, broken
+
+
+def _cycle(edges: list[Reference], specs: Mapping[str, Spec]) -> list[Reference] | None:
+    """A cycle of child -> parent edges among sampled tables, or None.
+
+    Tables copied whole end the walk: their predicate does not look at their children.
+    """
+    by_child: dict[str, list[Reference]] = {}
+    for edge in edges:
+        by_child.setdefault(edge.table, []).append(edge)
+
+    def walk(
+        start: str, table: str, path: list[Reference], seen: set[str]
+    ) -> list[Reference] | None:
+        for edge in by_child.get(table, []):
+            if edge.parent == start:
+                return [*path, edge]
+            if edge.parent not in seen and specs[edge.parent] is not ALL:
+                seen.add(edge.parent)
+                found = walk(start, edge.parent, [*path, edge], seen)
+                if found:
+                    return found
+        return None
+
+    for start in sorted(specs):
+        if specs[start] is not ALL and (found := walk(start, start, [], {start})):
+            return found
+    return None
+
+
+class _Walker:
+    """Builds each table's keep predicate from its sample and its children's kept rows."""
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        specs: Mapping[str, Spec],
+        edges: list[Reference],
+        seed: int,
+        columns: Mapping[str, list[str]],
+    ) -> None:
+        self.warehouse = warehouse
+        self.columns = columns
+        self.specs = specs
+        self.children: dict[str, list[Reference]] = {}
+        for edge in edges:
+            self.children.setdefault(edge.parent, []).append(edge)
+        self.seed = seed
+        self.memo: dict[str, Query | None] = {}
+
+    def kept(self, table: str) -> Query | None:
+        if table not in self.memo:
+            self.memo[table] = self._kept(table)
+        return self.memo[table]
+
+    def _kept(self, table: str) -> Query | None:
+        spec = self.specs[table]
+        if spec is ALL:
+            return None
+        parts = [self._sample(table, spec)]
+        for edge in self.children.get(table, []):
+            child_rows = self.kept(edge.table)
+            columns = join(", ", [Identifier(c) for c in edge.parent_columns])
+            referencing = join(", ", [Identifier(c) for c in edge.columns])
+            select = sql("SELECT {} FROM {}", referencing, SourceTable(edge.table))
+            if child_rows is not None:
+                select = sql("{} WHERE {}", select, child_rows)
+            parts.append(sql("({}) IN ({})", columns, select))
+        return sql("({})", join(" OR ", parts))
+
+    def _fingerprint(self, table: str) -> Query:
+        """md5 of the seed and the whole row: the same rows for the same seed, every time."""
+        values = [
+            sql("coalesce(CAST({} AS TEXT), '~')", Identifier(table, column))
+            for column in self.columns[table]
+        ]
+        row = sql("concat_ws('|', {})", join(", ", values))
+        return sql("md5({} || {})", Literal(f"{self.seed}:{table}:"), row)
+
+    def _sample(self, table: str, spec: Percent | Rows) -> Query:
+        fingerprint = self._fingerprint(table)
+        if isinstance(spec, Percent):
+            bucket = sql("({} % 10000)", self.warehouse.hash_int(fingerprint))
+            return sql("{} < {}", bucket, Literal(round(spec.value * 100)))
+        inner = self._fingerprint(table)
+        return sql(
+            "{} IN (SELECT {} FROM {} AS {} ORDER BY 1 LIMIT {})",
+            fingerprint,
+            inner,
+            SourceTable(table),
+            Identifier(table),
+            Literal(spec.count),
+        )
