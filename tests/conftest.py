@@ -192,3 +192,8 @@ def snapshot(project: Path) -> dict[str, Any]:
             connection.close()
         state[path.stem] = {"schemas": schemas, "tables": tables, "registry": rows}
     return state
+
+
+def copy_args(projection: Any) -> dict[str, Any]:
+    """copy_table's keyword arguments for a masking.Projection."""
+    return {"select": projection.columns, "derived": projection.derived}

@@ -74,26 +74,40 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Target:
+    """What a strategy masks: the value, its digest (computed once per row) and its type."""
+
+    warehouse: Warehouse
+    value: Value
+    digest: Query  # md5(salt || ':' || strategy || ':' || value), as a column of the row
+    type: str
+
+
+@dataclass(frozen=True)
 class Strategy:
     name: str
     fits: frozenset[str]
     check: Callable[[Any], str | None]  # the option's problem, if any
-    compile: Callable[[Warehouse, Value, str, Any], Query]
+    compile: Callable[[Target, Any], Query]
     verifiable: bool  # True: no original value may appear in the kitchen afterwards
+    hashed: bool = False  # derives its output from the digest
 
 
-def _digest(warehouse: Warehouse, column: Value, tag: str) -> Query:
-    return sql("md5({} || {} || CAST({} AS TEXT))", warehouse.salt_sql, Literal(f":{tag}:"), column)
+def digest(warehouse: Warehouse, value: Value, strategy: str) -> Query:
+    tag = Literal(f":{strategy}:")
+    return sql("md5({} || {} || CAST({} AS TEXT))", warehouse.salt_sql, tag, value)
 
 
-def _pick(warehouse: Warehouse, column: Value, tag: str, size: int) -> Query:
-    """A deterministic integer in [0, size) derived from the value."""
-    return sql("({} % {})", warehouse.hash_int(_digest(warehouse, column, tag)), Literal(size))
+def _pick(t: Target, slot: int, size: int) -> Query:
+    """A deterministic integer in [0, size) from the digest's ``slot``-th 7 hex digits."""
+    part = sql("substr({}, {}, 7)", t.digest, Literal(1 + 7 * slot))
+    return sql("({} % {})", t.warehouse.hash_int(part), Literal(size))
 
 
-def _choice(warehouse: Warehouse, column: Value, tag: str, words: tuple[str, ...]) -> Query:
-    cases = [sql("WHEN {} THEN {}", Literal(i), Literal(w)) for i, w in enumerate(words)]
-    return sql("(CASE {} {} END)", _pick(warehouse, column, tag, len(words)), join(" ", cases))
+def _choice(t: Target, slot: int, words: tuple[str, ...]) -> Query:
+    # an array index, not a CASE: one lookup instead of a comparison per word
+    listed = join(", ", [Literal(word) for word in words])
+    return sql("(ARRAY[{}])[1 + {}]", listed, _pick(t, slot, len(words)))
 
 
 def _cast(expression: Query, sql_type: str) -> Query:
@@ -184,14 +198,18 @@ def _sql_check(option: Any) -> str | None:
     return 'expects an SQL expression using {column}, e.g. {sql: "upper({column})"}'
 
 
-def _phone(w: Warehouse, c: Value) -> Query:
-    area = sql("CAST(200 + {} AS TEXT)", _pick(w, c, "area", 800))
-    line = sql("lpad(CAST({} AS TEXT), 2, '0')", _pick(w, c, "line", 100))
-    return sql("('+1-' || {} || '-555-01' || {})", area, line)  # 555-01xx: fictional numbers
+def _hash(t: Target, option: Any) -> Query:
+    length = option.get("length", 32) if isinstance(option, dict) else option or 32
+    return sql("substr({}, 1, {})", t.digest, Literal(int(length)))
 
 
-def _name(w: Warehouse, c: Value, option: Any) -> Query:
-    first, last = _choice(w, c, "first", FIRST_NAMES), _choice(w, c, "last", LAST_NAMES)
+def _email(t: Target, option: Any) -> Query:
+    domain = (option.get("domain") if isinstance(option, dict) else option) or "example.invalid"
+    return sql("('user-' || substr({}, 1, 12) || '@' || {})", t.digest, Literal(domain))
+
+
+def _name(t: Target, option: Any) -> Query:
+    first, last = _choice(t, 0, FIRST_NAMES), _choice(t, 1, LAST_NAMES)
     if option == "first":
         return first
     if option == "last":
@@ -199,9 +217,15 @@ def _name(w: Warehouse, c: Value, option: Any) -> Query:
     return sql("({} || ' ' || {})", first, last)
 
 
-def _partial(c: Value, option: Any) -> Query:
+def _phone(t: Target, option: Any) -> Query:
+    area = sql("CAST(200 + {} AS TEXT)", _pick(t, 0, 800))
+    line = sql("lpad(CAST({} AS TEXT), 2, '0')", _pick(t, 1, 100))
+    return sql("('+1-' || {} || '-555-01' || {})", area, line)  # 555-01xx: fictional numbers
+
+
+def _partial(t: Target, option: Any) -> Query:
     head, tail = _partial_bounds(option)
-    keep = Literal(head + tail)
+    keep, c = Literal(head + tail), t.value
     return sql(
         "(CASE WHEN length({}) <= {} THEN repeat('*', length({})) ELSE "
         "left({}, {}) || repeat('*', length({}) - {}) || right({}, {}) END)",
@@ -209,42 +233,31 @@ def _partial(c: Value, option: Any) -> Query:
     )
 
 
-def _shift(w: Warehouse, c: Value, kind: str, option: Any) -> Query:
-    days = sql("(1 + {})", _pick(w, c, "shift", _days(option)))  # never 0: always moves
-    sign = sql("(CASE WHEN {} = 0 THEN 1 ELSE -1 END)", _pick(w, c, "sign", 2))
-    return _cast(sql("{} + {} * {} * INTERVAL '1 day'", c, sign, days), kind)
+def _shift(t: Target, option: Any) -> Query:
+    days = sql("(1 + {})", _pick(t, 0, _days(option)))  # never 0: always moves
+    sign = sql("(CASE WHEN {} = 0 THEN 1 ELSE -1 END)", _pick(t, 1, 2))
+    return _cast(sql("{} + {} * {} * INTERVAL '1 day'", t.value, sign, days), t.type)
 
 
-def _noise(w: Warehouse, c: Value, kind: str, option: Any) -> Query:
-    offset = sql("({} - 10000)", _pick(w, c, "noise", 20001))
+def _noise(t: Target, option: Any) -> Query:
+    offset = sql("({} - 10000)", _pick(t, 0, 20001))
     factor = sql("(1 + {} * {} / 10000.0)", Literal(float(option)), offset)
-    return _cast(sql("{} * {}", c, factor), kind)
+    return _cast(sql("{} * {}", t.value, factor), t.type)
 
 
-def _generalize(c: Value, kind: str, option: Any) -> Query:
+def _generalize(t: Target, option: Any) -> Query:
     if isinstance(option, int):
-        return _cast(sql("floor({} / {}) * {}", c, Literal(option), Literal(option)), kind)
-    return _cast(sql("date_trunc({}, {})", Literal(option), c), kind)
+        bucket = Literal(option)
+        return _cast(sql("floor({} / {}) * {}", t.value, bucket, bucket), t.type)
+    return _cast(sql("date_trunc({}, {})", Literal(option), t.value), t.type)
 
 
-def _hash(w: Warehouse, c: Value, kind: str, option: Any) -> Query:
-    length = option.get("length", 32) if isinstance(option, dict) else option or 32
-    return sql("substr({}, 1, {})", _digest(w, c, "hash"), Literal(int(length)))
-
-
-def _email(w: Warehouse, c: Value, kind: str, option: Any) -> Query:
-    domain = (option.get("domain") if isinstance(option, dict) else option) or "example.invalid"
-    return sql(
-        "('user-' || substr({}, 1, 12) || '@' || {})", _digest(w, c, "email"), Literal(domain)
-    )
-
-
-def _custom(c: Value, option: str) -> Query:
+def _custom(t: Target, option: str) -> Query:
     """The user's expression with each ``{column}`` replaced by the quoted column."""
     parts: list[Part] = ["("]
     for index, piece in enumerate(option.split("{column}")):
         if index:
-            parts.extend(c.parts if isinstance(c, Query) else (c,))
+            parts.extend(t.value.parts if isinstance(t.value, Query) else (t.value,))
         parts.append(piece)
     return Query((*parts, ")"))
 
@@ -252,35 +265,29 @@ def _custom(c: Value, option: str) -> Query:
 STRATEGIES = {
     s.name: s
     for s in (
-        Strategy("keep", ANY, _none, lambda w, c, t, o: sql("{}", c), False),
-        Strategy("null", ANY, _none, lambda w, c, t, o: sql(f"CAST(NULL AS {t})"), True),
+        Strategy("keep", ANY, _none, lambda t, o: sql("{}", t.value), False),
+        Strategy("null", ANY, _none, lambda t, o: sql(f"CAST(NULL AS {t.type})"), True),
         Strategy(
             "redact",
             frozenset({TEXT}),
             _text_or_none,
-            lambda w, c, t, o: sql("{}", Literal(o or "REDACTED")),
+            lambda t, o: sql("{}", Literal(o or "REDACTED")),
             True,
         ),
-        Strategy("hash", frozenset({TEXT}), _hash_check, _hash, True),
-        Strategy("email", frozenset({TEXT}), _email_check, _email, True),
-        Strategy("name", frozenset({TEXT}), _name_check, lambda w, c, t, o: _name(w, c, o), False),
-        Strategy("phone", frozenset({TEXT}), _none, lambda w, c, t, o: _phone(w, c), True),
+        Strategy("hash", frozenset({TEXT}), _hash_check, _hash, True, hashed=True),
+        Strategy("email", frozenset({TEXT}), _email_check, _email, True, hashed=True),
+        Strategy("name", frozenset({TEXT}), _name_check, _name, False, hashed=True),
+        Strategy("phone", frozenset({TEXT}), _none, _phone, True, hashed=True),
+        Strategy("partial", frozenset({TEXT}), _partial_check, _partial, True),
+        Strategy("shift", frozenset({TEMPORAL}), _shift_check, _shift, False, hashed=True),
+        Strategy("noise", frozenset({NUMBER}), _noise_check, _noise, False, hashed=True),
         Strategy(
-            "partial", frozenset({TEXT}), _partial_check, lambda w, c, t, o: _partial(c, o), True
-        ),
-        Strategy("shift", frozenset({TEMPORAL}), _shift_check, _shift, False),
-        Strategy("noise", frozenset({NUMBER}), _noise_check, _noise, False),
-        Strategy(
-            "generalize",
-            frozenset({TEMPORAL, NUMBER}),
-            _generalize_check,
-            lambda w, c, t, o: _generalize(c, t, o),
-            False,
+            "generalize", frozenset({TEMPORAL, NUMBER}), _generalize_check, _generalize, False
         ),
         Strategy(
-            "fixed", ANY, _fixed_check, lambda w, c, t, o: _cast(sql("{}", Literal(o)), t), True
+            "fixed", ANY, _fixed_check, lambda t, o: _cast(sql("{}", Literal(o)), t.type), True
         ),
-        Strategy("sql", ANY, _sql_check, lambda w, c, t, o: _custom(c, o), True),
+        Strategy("sql", ANY, _sql_check, _custom, True),
     )
 }
 
@@ -348,21 +355,37 @@ def check_targets(rules: list[Rule], tables: dict[str, list[tuple[str, str]]]) -
             raise ConfigError(f"{rule.where()}: table {table!r} has no column {column!r}.")
 
 
+@dataclass(frozen=True)
+class Projection:
+    """The output columns of a masked copy, and the per-row digests they read.
+
+    Databases do not share repeated subexpressions, so each masked column's digest is
+    computed once, in a derived table below the output list (``derived``).
+    """
+
+    columns: Query
+    derived: Query | None
+
+
 def select_list(
     warehouse: Warehouse, columns: list[Column], sources: Mapping[str, Query] | None = None
-) -> Query:
+) -> Projection:
     """``<masked expression> AS "column", ...`` for a CREATE TABLE AS or COPY.
 
     ``sources`` gives an expression to read instead of a column (sampling NULLs dangling
     references); masking then applies to that expression.
     """
-    items = []
-    for column in columns:
+    items, digests = [], []
+    for index, column in enumerate(columns):
         ident = Identifier(column.name)
         value: Value = (sources or {}).get(column.name, ident)
         if column.rule is not None and column.masked:
             strategy = STRATEGIES[column.rule.strategy]
-            masked = strategy.compile(warehouse, value, column.type, column.rule.option)
+            alias = Identifier(f"kitchen_digest_{index}")
+            if strategy.hashed:
+                digests.append(sql("{} AS {}", digest(warehouse, value, strategy.name), alias))
+            target = Target(warehouse, value, sql("{}", alias), column.type)
+            masked = strategy.compile(target, column.rule.option)
             value = sql("CASE WHEN {} IS NULL THEN NULL ELSE {} END", value, masked)
         items.append(sql("{} AS {}", value, ident))
-    return join(", ", items)
+    return Projection(join(", ", items), join(", ", digests) if digests else None)

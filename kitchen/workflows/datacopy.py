@@ -53,9 +53,15 @@ def copy_tables(
     with report.progress(f"{label} {len(tables)} tables from {source.name}", len(tables)) as done:
         for table in tables:
             sampled = rows_of.get(table, sampling.TablePlan())
-            select = masking.select_list(origin, columns[table], sampled.columns)
+            projection = masking.select_list(origin, columns[table], sampled.columns)
             rows += destination.copy_table(
-                origin, source.schema, table, target.schema, select=select, where=sampled.where
+                origin,
+                source.schema,
+                table,
+                target.schema,
+                select=projection.columns,
+                where=sampled.where,
+                derived=projection.derived,
             )
             done(1)
             faults.checkpoint("data")

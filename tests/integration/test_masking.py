@@ -17,7 +17,7 @@ from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.data import masking
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
-from tests.conftest import WarehouseFactory
+from tests.conftest import WarehouseFactory, copy_args
 
 PEOPLE = TableSpec(
     "people",
@@ -74,7 +74,7 @@ def masked(warehouse: Warehouse, rules: dict[str, Any], schema: str = "dst") -> 
     columns = masking.plan(parsed, "people", warehouse.column_types("src", "people"))
     warehouse.create_schema(schema)
     warehouse.copy_table(
-        warehouse, "src", "people", schema, select=masking.select_list(warehouse, columns)
+        warehouse, "src", "people", schema, **copy_args(masking.select_list(warehouse, columns))
     )
     return warehouse.preview(schema, "people", 10)[1]
 
@@ -178,7 +178,11 @@ def test_same_value_masks_the_same_in_every_table_and_kitchen(warehouse: Warehou
     assert first == second
     columns = masking.plan(rules, "contacts", warehouse.column_types("src", "contacts"))
     warehouse.copy_table(
-        warehouse, "src", "contacts", "kitchen_a", select=masking.select_list(warehouse, columns)
+        warehouse,
+        "src",
+        "contacts",
+        "kitchen_a",
+        **copy_args(masking.select_list(warehouse, columns)),
     )
     contact = warehouse.preview("kitchen_a", "contacts", 1)[1][0][0]
     assert contact == column(first, "email")[1]  # so masked keys still join

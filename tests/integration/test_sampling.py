@@ -11,7 +11,7 @@ from kitchen import config
 from kitchen.backends.warehouse.base import Column, Reference, TableSpec, Warehouse
 from kitchen.data import sampling
 from kitchen.errors import ConfigError
-from tests.conftest import Cli, WarehouseFactory
+from tests.conftest import Cli, WarehouseFactory, copy_args
 
 
 def query(shop: Path, sql: str) -> list[tuple]:
@@ -128,8 +128,10 @@ def copy(warehouse: Warehouse, plans: dict[str, sampling.TablePlan]) -> None:
     warehouse.create_schema("dst")
     for table, plan in plans.items():
         columns = masking.plan([], table, warehouse.column_types("src", table))
-        select = masking.select_list(warehouse, columns, plan.columns)
-        warehouse.copy_table(warehouse, "src", table, "dst", select=select, where=plan.where)
+        projection = masking.select_list(warehouse, columns, plan.columns)
+        warehouse.copy_table(
+            warehouse, "src", table, "dst", where=plan.where, **copy_args(projection)
+        )
 
 
 def test_a_cycle_without_a_nullable_key_is_refused_with_a_way_out(tmp_path: Path) -> None:

@@ -13,10 +13,21 @@ from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join,
 SELECT_ALL = sql("*")
 
 
-def select_from(columns: Query | None, origin: Identifier, where: Query | None) -> Query:
-    """``SELECT <columns> FROM <origin> [WHERE <where>]``."""
-    query = sql("SELECT {} FROM {}", columns or SELECT_ALL, origin)
-    return sql("{} WHERE {}", query, where) if where is not None else query
+def select_from(
+    columns: Query | None, origin: Identifier, where: Query | None, derived: Query | None
+) -> Query:
+    """``SELECT <columns> FROM <origin> [WHERE <where>]``; with ``derived`` (per-row values
+    the columns read), ``SELECT <columns> FROM (SELECT *, <derived> FROM ...) AS <table>``."""
+    rows = (
+        sql("SELECT *, {} FROM {}", derived, origin) if derived else sql("SELECT * FROM {}", origin)
+    )
+    if where is not None:
+        rows = sql("{} WHERE {}", rows, where)
+    if derived is None and columns is None:
+        return rows
+    return sql(
+        "SELECT {} FROM ({}) AS {}", columns or SELECT_ALL, rows, Identifier(origin.parts[-1])
+    )
 
 
 @dataclass(frozen=True)
@@ -83,10 +94,12 @@ class Warehouse(Protocol):
         *,
         select: Query | None = None,
         where: Query | None = None,
+        derived: Query | None = None,
     ) -> int:
         """Copy ``source_schema.table`` of ``source`` into ``schema``; ``select`` is the list
-        of output expressions (default ``*``) and ``where`` filters the rows, both evaluated
-        where the source rows are read. ``SourceTable`` parts name tables of the source."""
+        of output expressions (default ``*``), ``where`` filters the rows and ``derived``
+        adds per-row values the output reads (see ``select_from``), all evaluated where the
+        source rows are read. ``SourceTable`` parts name tables of the source."""
         ...
 
     def column_types(self, schema: str, table: str) -> list[tuple[str, str]]:

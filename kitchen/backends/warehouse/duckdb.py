@@ -116,11 +116,12 @@ class DuckDBWarehouse(SqlWarehouse):
         *,
         select: Query | None = None,
         where: Query | None = None,
+        derived: Query | None = None,
     ) -> int:
         with self._visible(source) as catalog:
             origin = Identifier(*catalog, source_schema, table)
             query = resolve_sources(
-                select_from(select, origin, where),
+                select_from(select, origin, where, derived),
                 lambda name: Identifier(*catalog, source_schema, name),
             )
             self.execute(sql("CREATE TABLE {} AS {}", self.table(schema, table), query))

@@ -143,6 +143,7 @@ class PostgresWarehouse(SqlWarehouse):
         *,
         select: Query | None = None,
         where: Query | None = None,
+        derived: Query | None = None,
     ) -> int:
         if not isinstance(source, PostgresWarehouse):
             raise WarehouseError(
@@ -150,7 +151,7 @@ class PostgresWarehouse(SqlWarehouse):
                 hint="Both environments must use the same warehouse type.",
             )
         query = resolve_sources(
-            select_from(select, self.table(source_schema, table), where),
+            select_from(select, self.table(source_schema, table), where, derived),
             lambda name: Identifier(source_schema, name),
         )
         if source.address == self.address:
