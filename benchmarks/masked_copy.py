@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -177,6 +178,7 @@ def report(results: dict[str, float], rows: int, sampled_rows: int) -> None:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the server
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dsn", help="an existing PostgreSQL (default: start one)")
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 1M customers, 3M orders")

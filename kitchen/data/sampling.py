@@ -105,8 +105,7 @@ def plan(
         parent_rows = walker.kept(reference.parent)
         if parent_rows is None:
             continue
-        columns = join(", ", [Identifier(c) for c in reference.columns])
-        parents = join(", ", [Identifier(c) for c in reference.parent_columns])
+        columns, parents = _columns(reference.columns), _columns(reference.parent_columns)
         present = sql(
             "({}) IN (SELECT {} FROM {} WHERE {})",
             columns,
@@ -170,6 +169,10 @@ def _cycle(edges: list[Reference], specs: Mapping[str, Spec]) -> list[Reference]
     return None
 
 
+def _columns(names: tuple[str, ...]) -> Query:
+    return join(", ", [Identifier(name) for name in names])
+
+
 class _Walker:
     """Builds each table's keep predicate from its sample and its children's kept rows."""
 
@@ -199,16 +202,28 @@ class _Walker:
         spec = self.specs[table]
         if spec is ALL:
             return None
-        parts = [self._sample(table, spec)]
-        for edge in self.children.get(table, []):
-            child_rows = self.kept(edge.table)
-            columns = join(", ", [Identifier(c) for c in edge.parent_columns])
-            referencing = join(", ", [Identifier(c) for c in edge.columns])
-            select = sql("SELECT {} FROM {}", referencing, SourceTable(edge.table))
-            if child_rows is not None:
-                select = sql("{} WHERE {}", select, child_rows)
-            parts.append(sql("({}) IN ({})", columns, select))
-        return sql("({})", join(" OR ", parts))
+        own = self._sample(table, spec)
+        edges = self.children.get(table, [])
+        if not edges:
+            return own
+        branches = [(edge.parent_columns, self._referenced(edge)) for edge in edges]
+        keys = {columns for columns, _ in branches}
+        if len(keys) == 1:
+            # key IN (own sample UNION ALL what the children reference): a single semi-join.
+            # PostgreSQL cannot make a semi-join of a subquery under OR, and falls back to
+            # rescanning it for every row once its hash no longer fits in work_mem.
+            key = _columns(keys.pop())
+            mine = sql("SELECT {} FROM {} WHERE {}", key, SourceTable(table), own)
+            union = join(" UNION ALL ", [mine, *(select for _, select in branches)])
+            return sql("({}) IN ({})", key, union)
+        alternatives = [own] + [sql("({}) IN ({})", _columns(k), q) for k, q in branches]
+        return sql("({})", join(" OR ", alternatives))
+
+    def _referenced(self, edge: Reference) -> Query:
+        """The parent keys that the kept rows of ``edge.table`` reference."""
+        select = sql("SELECT {} FROM {}", _columns(edge.columns), SourceTable(edge.table))
+        child_rows = self.kept(edge.table)
+        return sql("{} WHERE {}", select, child_rows) if child_rows is not None else select
 
     def _fingerprint(self, table: str) -> Query:
         """md5 of the seed and the whole row: the same rows for the same seed, every time."""
