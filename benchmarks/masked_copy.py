@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kitchen import config
 from kitchen.backends.warehouse.base import Reference
-from kitchen.backends.warehouse.postgres import PostgresWarehouse
+from kitchen.backends.warehouse.postgres import PARALLEL_COPY, PostgresWarehouse
 from kitchen.data import masking, sampling
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
 
@@ -82,8 +82,11 @@ def reset(dsn: str, schema: str) -> None:
         connection.execute(pgsql.SQL("CREATE SCHEMA {}").format(name))
 
 
-def plain_copy(dsn: str, schema: str) -> None:
+def plain_copy(dsn: str, schema: str, parallel: bool = False) -> None:
     with psycopg.connect(dsn, autocommit=True) as connection:
+        if parallel:  # the settings kitchen's copy uses, for a like-for-like comparison
+            for setting in PARALLEL_COPY:
+                connection.execute(pgsql.SQL("SET {} = 0").format(pgsql.Identifier(setting)))
         for table in ("customers", "orders"):
             target, origin = pgsql.Identifier(schema, table), pgsql.Identifier("src", table)
             statement = pgsql.SQL("CREATE TABLE {} AS SELECT * FROM {}").format(target, origin)
@@ -197,6 +200,11 @@ def main() -> None:
         results: dict[str, float] = {}
         steps: list[tuple[str, str, Callable[[], None]]] = [
             ("plain CREATE TABLE AS", "plain", lambda: plain_copy(dsn, "plain")),
+            (
+                "plain CREATE TABLE AS, parallel settings",
+                "plain_parallel",
+                lambda: plain_copy(dsn, "plain_parallel", parallel=True),
+            ),
             (
                 "kitchen masked copy",
                 "masked",

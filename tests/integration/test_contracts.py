@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kitchen import config
 from kitchen.backends.artifacts.base import ArtifactStore
 from kitchen.backends.artifacts.local import LocalArtifactStore
 from kitchen.backends.registry import Registry
@@ -15,6 +16,8 @@ from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.secrets.file import FileSecretStore
 from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
+from kitchen.backends.warehouse.postgres import PostgresWarehouse
+from kitchen.backends.warehouse.sql import sql
 from kitchen.errors import ArtifactsError, SecretsError, WarehouseError, WarehouseUnreachable
 from kitchen.model import DataState, Kitchen, Status
 from tests.conftest import WarehouseFactory
@@ -216,3 +219,21 @@ def test_foreign_keys_with_nullability(warehouse: Warehouse) -> None:
         Reference("staff", ("boss",), "staff", ("id",), nullable=True),
     ]
     assert warehouse.foreign_keys("public") == []
+
+
+def test_postgres_copy_works_where_the_parallel_hint_is_unknown(
+    postgres_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Servers that speak the protocol without PostgreSQL's settings (Redshift) still copy."""
+    from kitchen.backends.warehouse import postgres
+
+    monkeypatch.setattr(postgres, "PARALLEL_COPY", ("no_such_setting", "parallel_setup_cost"))
+    dsn = postgres_database("dev")
+    warehouse = PostgresWarehouse(config.PostgresWarehouse(type="postgres", dsn=dsn), "dev")
+    warehouse.create_schema("a")
+    warehouse.create_table("a", PEOPLE)
+    warehouse.insert_rows("a", "people", ["id", "name"], [(1, "x")])
+    warehouse.create_schema("b")
+    assert warehouse.copy_table(warehouse, "a", "people", "b") == 1
+    assert warehouse.execute(sql("SHOW parallel_setup_cost"))[0][0] == "1000"  # reset after
+    warehouse.close()
