@@ -197,3 +197,11 @@ def snapshot(project: Path) -> dict[str, Any]:
 def copy_args(projection: Any) -> dict[str, Any]:
     """copy_table's keyword arguments for a masking.Projection."""
     return {"select": projection.columns, "derived": projection.derived}
+
+
+def edit_config(project: Path, old: str, new: str) -> None:
+    """Change one passage of a project's kitchen.yaml (which must contain it)."""
+    path = project / "kitchen.yaml"
+    text = path.read_text()
+    assert old in text, f"kitchen.yaml has no {old!r}"
+    path.write_text(text.replace(old, new, 1))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.conftest import Cli, snapshot
+from tests.conftest import Cli, edit_config, snapshot
 
 DEMO_PII = {
     ("customers", "full_name"): "person name",
@@ -60,8 +60,7 @@ def test_pii_without_a_rule_stops_a_copy_out_of_a_sensitive_environment(
 
 def test_unmasked_pii_warn_lets_the_copy_through_with_a_warning(cli: Cli, shop: Path) -> None:
     add_ssn_column(shop)
-    config = shop / "kitchen.yaml"
-    config.write_text(config.read_text().replace("unmasked_pii: fail", "unmasked_pii: warn"))
+    edit_config(shop, "unmasked_pii: fail", "unmasked_pii: warn")
     result = cli("create", "hotfix", "--parent", "production")
     assert result.code == 0, result.err
     assert "warning: Copying columns that look like PII without a masking rule" in result.err
@@ -69,11 +68,8 @@ def test_unmasked_pii_warn_lets_the_copy_through_with_a_warning(cli: Cli, shop: 
 
 def test_a_rule_clears_the_gate(cli: Cli, shop: Path) -> None:
     add_ssn_column(shop)
-    config = shop / "kitchen.yaml"
-    config.write_text(
-        config.read_text().replace(
-            "customers.phone: phone", "customers.phone: phone\n      customers.ssn: redact"
-        )
+    edit_config(
+        shop, "customers.phone: phone", "customers.phone: phone\n      customers.ssn: redact"
     )
     assert cli("create", "hotfix", "--parent", "production").code == 0
     data = cli("show", "hotfix", "--json").json()["data"]

@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 from kitchen.cli.main import main
-from tests.conftest import Cli, snapshot
+from tests.conftest import Cli, edit_config, snapshot
 
 
 def git(repo: Path, *args: str) -> str:
@@ -111,12 +111,10 @@ def test_demo_data_is_in_production_and_masked_into_dev(cli: Cli) -> None:
 
 
 def test_a_failed_masking_check_is_reported(cli: Cli, shop: Path) -> None:
-    config = shop / "kitchen.yaml"
-    config.write_text(
-        config.read_text().replace(
-            "customers.phone: phone",
-            'customers.phone: phone\n      customers.city: {sql: "{column}"}',
-        )
+    edit_config(
+        shop,
+        "customers.phone: phone",
+        'customers.phone: phone\n      customers.city: {sql: "{column}"}',
     )
     result = cli("create", "hotfix", "--parent", "production")
     assert result.code == 0
@@ -144,10 +142,7 @@ def test_missing_config_is_exit_2_with_a_hint(tmp_path: Path, capsys) -> None:
 
 
 def test_broken_config_names_file_key_and_line(cli: Cli, shop: Path) -> None:
-    config = shop / "kitchen.yaml"
-    config.write_text(
-        config.read_text().replace("protected: true", "protected: true\n    colour: red")
-    )
+    edit_config(shop, "protected: true", "protected: true\n    colour: red")
     result = cli("list")
     assert result.code == 2
     assert "kitchen.yaml:" in result.err and "kitchens.production.colour: unknown key" in result.err

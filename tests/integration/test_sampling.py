@@ -11,7 +11,7 @@ from kitchen import config
 from kitchen.backends.warehouse.base import Column, Reference, TableSpec, Warehouse
 from kitchen.data import sampling
 from kitchen.errors import ConfigError
-from tests.conftest import Cli, WarehouseFactory, copy_args
+from tests.conftest import Cli, WarehouseFactory, copy_args, edit_config
 
 
 def query(shop: Path, sql: str) -> list[tuple]:
@@ -48,23 +48,16 @@ def test_same_seed_same_rows_other_seed_other_rows(cli: Cli, shop: Path) -> None
     assert cli("create", "one", "--sample", "10%", "--no-checkout").code == 0
     assert cli("create", "two", "--sample", "10%", "--no-checkout").code == 0
     assert order_ids(shop, "one") == order_ids(shop, "two")
-    config_file = shop / "kitchen.yaml"
-    config_file.write_text(
-        config_file.read_text().replace(
-            "  unmasked_pii: fail", "  sample: {seed: 7}\n  unmasked_pii: fail"
-        )
-    )
+    edit_config(shop, "  unmasked_pii: fail", "  sample: {seed: 7}\n  unmasked_pii: fail")
     assert cli("create", "three", "--sample", "10%", "--no-checkout").code == 0
     assert order_ids(shop, "three") != order_ids(shop, "one")
 
 
 def test_configured_sample_applies_where_data_leaves_its_environment(cli: Cli, shop: Path) -> None:
-    config_file = shop / "kitchen.yaml"
-    config_file.write_text(
-        config_file.read_text().replace(
-            "  unmasked_pii: fail",
-            "  sample: {default: '20%', tables: {orders: 300}}\n  unmasked_pii: fail",
-        )
+    edit_config(
+        shop,
+        "  unmasked_pii: fail",
+        "  sample: {default: '20%', tables: {orders: 300}}\n  unmasked_pii: fail",
     )
     result = cli("data", "refresh", "dev", "--json")  # production -> dev: masked and sampled
     assert result.code == 0, result.err
@@ -86,12 +79,7 @@ def test_configured_sample_applies_where_data_leaves_its_environment(cli: Cli, s
     ],
 )
 def test_bad_sample_settings_are_exit_2(cli: Cli, shop: Path, setting: str, message: str) -> None:
-    config_file = shop / "kitchen.yaml"
-    config_file.write_text(
-        config_file.read_text().replace(
-            "  unmasked_pii: fail", f"  sample: {setting}\n  unmasked_pii: fail"
-        )
-    )
+    edit_config(shop, "  unmasked_pii: fail", f"  sample: {setting}\n  unmasked_pii: fail")
     result = cli("create", "x", "--sample", "10%")
     assert result.code == 2 and message in result.err
 

@@ -157,14 +157,20 @@ class SqlWarehouse(ABC):
     def table(self, schema: str, table: str) -> Identifier:
         return self.qualify(schema, table)
 
+    @property
     @abstractmethod
-    def _begin(self) -> None: ...
+    def connected(self) -> bool:
+        """Whether a connection is open (so a rollback has something to roll back)."""
 
-    @abstractmethod
-    def _commit(self) -> None: ...
+    def _begin(self) -> None:
+        self.execute(sql("BEGIN"))
 
-    @abstractmethod
-    def _rollback(self) -> None: ...
+    def _commit(self) -> None:
+        self.execute(sql("COMMIT"))
+
+    def _rollback(self) -> None:
+        if self.connected:
+            self.execute(sql("ROLLBACK"))
 
     _depth = 0
 

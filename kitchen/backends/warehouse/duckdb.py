@@ -74,15 +74,9 @@ class DuckDBWarehouse(SqlWarehouse):
                 f"The {self.environment} warehouse refused a statement: {_first_line(exc)}"
             ) from exc
 
-    def _begin(self) -> None:
-        self.connection.execute("BEGIN TRANSACTION")
-
-    def _commit(self) -> None:
-        self.connection.execute("COMMIT")
-
-    def _rollback(self) -> None:
-        if self._connection is not None:
-            self._connection.execute("ROLLBACK")
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None
 
     @property
     def salt_sql(self) -> Query:

@@ -116,15 +116,9 @@ class PostgresWarehouse(SqlWarehouse):
                 f"The {self.environment} warehouse refused a statement: {self._reason(exc)}"
             ) from None
 
-    def _begin(self) -> None:
-        self.connection.execute("BEGIN")
-
-    def _commit(self) -> None:
-        self.connection.execute("COMMIT")
-
-    def _rollback(self) -> None:
-        if self._connection is not None and not self._connection.closed:
-            self._connection.execute("ROLLBACK")
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and not self._connection.closed
 
     @property
     def salt_sql(self) -> Query:
