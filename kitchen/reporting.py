@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 Advance = Callable[[int], None]
@@ -13,17 +13,3 @@ class Reporter(Protocol):
     def step(self, message: str) -> None: ...
     def warn(self, message: str) -> None: ...
     def progress(self, description: str, total: int) -> AbstractContextManager[Advance]: ...
-
-
-class SilentReporter:
-    """For library use and tests: says nothing."""
-
-    def step(self, message: str) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        pass
-
-    @contextmanager
-    def progress(self, description: str, total: int) -> Iterator[Advance]:
-        yield lambda amount: None

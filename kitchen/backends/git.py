@@ -50,10 +50,6 @@ class Git:
         with _mapped(f"create a git repository in {path}"):
             return cls(git.Repo.init(path, initial_branch=initial_branch))
 
-    @property
-    def root(self) -> Path:
-        return Path(self.repo.working_tree_dir or self.repo.git_dir)
-
     def has_commits(self) -> bool:
         return bool(self.repo.head.is_valid())
 
@@ -65,9 +61,6 @@ class Git:
 
     def branch_exists(self, name: str) -> bool:
         return name in {head.name for head in self.repo.heads}
-
-    def tip(self, branch: str) -> str:
-        return self.repo.heads[branch].commit.hexsha
 
     def create_branch(self, name: str, start: str) -> None:
         """Create ``name`` at ``start`` (a branch or any revision, e.g. ``HEAD``)."""

@@ -9,8 +9,6 @@ from kitchen.errors import KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, Status, TableInfo
 from kitchen.project import Project
 
-PREVIEW_ROWS = 5
-
 
 @dataclass
 class Listing:
