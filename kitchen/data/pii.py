@@ -173,7 +173,7 @@ def scan(warehouse: Warehouse, schema: str) -> list[Finding]:
     findings = []
     for table in warehouse.list_tables(schema):
         types = dict(warehouse.column_types(schema, table))
-        columns, rows = warehouse.preview(schema, table, SAMPLE_SIZE)
+        columns, rows = warehouse.preview(schema, table, SAMPLE_SIZE, ordered=False)
         for index, column in enumerate(columns):
             values = [row[index] for row in rows]
             finding = classify(table, column, types.get(column, ""), values)

@@ -133,8 +133,11 @@ class Warehouse(Protocol):
 
     def row_count(self, schema: str, table: str) -> int: ...
     def preview(
-        self, schema: str, table: str, limit: int
-    ) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+        self, schema: str, table: str, limit: int, ordered: bool = True
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and the first ``limit`` rows (by the first column if ``ordered``;
+        otherwise whichever rows come first, without sorting the table)."""
+        ...
 
 
 class SqlWarehouse(ABC):
@@ -275,7 +278,7 @@ class SqlWarehouse(ABC):
         return int(self.execute(sql("SELECT count(*) FROM {}", self.table(schema, table)))[0][0])
 
     def preview(
-        self, schema: str, table: str, limit: int
+        self, schema: str, table: str, limit: int, ordered: bool = True
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         columns = self.execute(
             sql(
@@ -287,8 +290,8 @@ class SqlWarehouse(ABC):
             ),
             [schema, table],
         )
-        rows = self.execute(
-            sql("SELECT * FROM {} ORDER BY 1 LIMIT {}", self.table(schema, table), Placeholder()),
-            [limit],
+        statement = (
+            "SELECT * FROM {} ORDER BY 1 LIMIT {}" if ordered else "SELECT * FROM {} LIMIT {}"
         )
+        rows = self.execute(sql(statement, self.table(schema, table), Placeholder()), [limit])
         return [column[0] for column in columns], rows
