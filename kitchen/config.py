@@ -54,19 +54,26 @@ class FileSecrets(Strict):
 
 
 class VaultAuth(Strict):
+    """How kitchen logs in. Credentials come from the environment or files, never the config."""
+
     method: Literal["token", "approle", "jwt"] = "token"
-    role: str | None = None
-    mount: str | None = None
+    mount: str | None = None  # the auth method's mount (default: approle, jwt)
+    token_file: str | None = None  # token: VAULT_TOKEN, else this file, else ~/.vault-token
+    role_id_file: str | None = None  # approle: VAULT_ROLE_ID, else this file
+    secret_id_file: str | None = None  # approle: VAULT_SECRET_ID, else this file
+    role: str | None = None  # jwt: the role to log in as
+    jwt_env: str = "VAULT_JWT"  # jwt: the variable CI puts its identity token in
 
 
 class VaultSecrets(Strict):
     type: Literal["vault"]
-    url: str
-    mount: str = "secret"
-    path: str
-    namespace: str | None = None
+    url: str | None = None  # default: VAULT_ADDR
+    mount: str = "secret"  # a KV version 2 mount
+    path: str  # this environment's secrets live below it
+    namespace: str | None = None  # default: VAULT_NAMESPACE
     verify: bool = True
-    ca_cert: str | None = None
+    ca_cert: str | None = None  # default: VAULT_CACERT
+    timeout: int = 10
     auth: VaultAuth = VaultAuth()
 
 

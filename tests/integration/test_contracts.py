@@ -14,6 +14,7 @@ from kitchen.backends.artifacts.local import LocalArtifactStore
 from kitchen.backends.registry import Registry
 from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.secrets.file import FileSecretStore
+from kitchen.backends.secrets.vault import VaultSecretStore
 from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
@@ -22,9 +23,7 @@ from kitchen.errors import ArtifactsError, SecretsError, WarehouseError, Warehou
 from kitchen.model import DataState, Kitchen, Status
 from tests.conftest import WarehouseFactory
 
-SECRETS: dict[str, Callable[[Path], SecretStore]] = {
-    "file": lambda folder: FileSecretStore(folder / "secrets.yaml", "dev"),
-}
+SECRETS = ["file", "vault"]
 ARTIFACTS: dict[str, Callable[[Path], ArtifactStore]] = {
     "local": lambda folder: LocalArtifactStore(folder / "artifacts", "dev"),
 }
@@ -141,19 +140,36 @@ def test_duckdb_file_in_use_is_unreachable(tmp_path: Path) -> None:
         holder.wait()
 
 
-@pytest.fixture(params=sorted(SECRETS))
-def secrets(request: pytest.FixtureRequest, tmp_path: Path) -> SecretStore:
-    return SECRETS[request.param](tmp_path)
+@pytest.fixture(params=SECRETS)
+def secrets(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> SecretStore:
+    if request.param == "file":
+        return FileSecretStore(tmp_path / "secrets.yaml", "dev")
+    server = request.getfixturevalue("openbao")
+    monkeypatch.setenv("VAULT_TOKEN", server.root_token)
+    settings = config.VaultSecrets(type="vault", url=server.url, path=f"kitchen/{tmp_path.name}")
+    return VaultSecretStore(settings, "dev", tmp_path)
 
 
 def test_secrets_round_trip_without_leaking(secrets: SecretStore) -> None:
-    secrets.set("masking/salt", "s3cr3t-canary")
-    assert secrets.get("masking/salt") == "s3cr3t-canary"
-    assert secrets.keys() == ["masking/salt"]
-    secrets.delete("masking/salt")
+    secrets.set("masking#salt", "s3cr3t-canary")
+    secrets.set("warehouse#password", "pw-canary")
+    assert secrets.get("masking#salt") == "s3cr3t-canary"
+    assert secrets.keys() == ["masking#salt", "warehouse#password"]
+    secrets.delete("masking#salt")
     with pytest.raises(SecretsError) as caught:
-        secrets.get("masking/salt")
-    assert "masking/salt" in caught.value.message and "s3cr3t" not in caught.value.message
+        secrets.get("masking#salt")
+    assert caught.value.exit_code == 2
+    assert "masking" in caught.value.message and "s3cr3t" not in caught.value.message
+    assert secrets.get("warehouse#password") == "pw-canary"
+
+
+def test_fields_of_one_secret_are_independent(secrets: SecretStore) -> None:
+    secrets.set("db#user", "kitchen")
+    secrets.set("db#password", "pw")
+    secrets.set("db#password", "pw2")
+    assert (secrets.get("db#user"), secrets.get("db#password")) == ("kitchen", "pw2")
 
 
 def test_secrets_file_is_private(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 from kitchen import config
-from kitchen.backends import unavailable
 from kitchen.backends.secrets.base import SecretStore
 
 
@@ -15,7 +14,9 @@ def connect(settings: config.Secrets, root: Path, environment: str) -> SecretSto
         from kitchen.backends.secrets.file import FileSecretStore
 
         return FileSecretStore(root / settings.path, environment)
-    raise unavailable("secrets", settings.type, environment, "file")
+    from kitchen.backends.secrets.vault import VaultSecretStore
+
+    return VaultSecretStore(settings, environment, root)
 
 
 REFERENCE = re.compile(r"\{\{\s*secret\(\s*(['\"])([^'\"]+)\1\s*\)\s*\}\}")
