@@ -160,6 +160,15 @@ class VaultSecretStore:
             hint="Log in with `vault login` or `bao login`, or set VAULT_TOKEN.",
         )
 
+    def _token_valid(self) -> bool:
+        if self._client is None:
+            return False
+        try:
+            self._client.auth.token.lookup_self()
+        except vault.VaultError:
+            return False
+        return True
+
     def _login_refused(self, where: str) -> NotAllowed:
         return NotAllowed(
             f"The {self.environment} Vault did not accept the login ({where}): the token or "
@@ -183,12 +192,14 @@ class VaultSecretStore:
         except vault.InvalidPath:
             raise self._missing(path, DEFAULT_FIELD) from None
         except vault.Forbidden:
+            if not self._token_valid():  # a revoked or expired token is refused the same way
+                raise self._login_refused(where) from None
             raise NotAllowed(
                 f"The {self.environment} Vault denied access to {where}.",
                 hint="Your token's policy does not cover this path; ask its owners for access.",
             ) from None
         except vault.InvalidRequest as exc:
-            if "permission denied" not in str(exc):  # a bad request, not a refused login
+            if path != "auth" and "permission denied" not in str(exc):
                 raise SecretsError(
                     f"The {self.environment} Vault refused a request on {where}."
                 ) from None
