@@ -16,6 +16,7 @@ from kitchen.backends import artifacts, secrets, warehouse
 from kitchen.backends.artifacts.base import ArtifactStore
 from kitchen.backends.git import Git
 from kitchen.backends.registry import Registry
+from kitchen.backends.secrets import Scoped
 from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.errors import BadInput, ConfigError, KitchenError, KitchenNotFound, NotAllowed
@@ -64,6 +65,9 @@ class Project:
     def warehouse(self, environment: str) -> Warehouse:
         if environment not in self._warehouses:
             settings = self.environment(environment).warehouse
+            if "{{" in settings.model_dump_json():  # resolved only when there is a reference
+                where = f"environments.{environment}.warehouse"
+                settings = self.scoped(environment).resolve_settings(settings, where)
             self._warehouses[environment] = warehouse.connect(settings, self.root, environment)
         return self._warehouses[environment]
 
@@ -75,6 +79,10 @@ class Project:
     def secrets(self, environment: str) -> SecretStore:
         settings = self.environment(environment).secrets
         return secrets.connect(settings, self.root, environment)
+
+    def scoped(self, environment: str, kitchen: str | None = None) -> Scoped:
+        """The environment's secrets as a kitchen sees them (its own path first)."""
+        return Scoped(self.secrets(environment), kitchen)
 
     def artifacts(self, environment: str) -> ArtifactStore:
         settings = self.environment(environment).artifacts

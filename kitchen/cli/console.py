@@ -4,27 +4,43 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console as RichConsole
 from rich.console import RenderableType
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from kitchen import redaction
 from kitchen.errors import KitchenError
 from kitchen.reporting import Advance
 
 
+class Scrubbed:
+    """A text stream that passes everything written through ``redaction.scrub``."""
+
+    def __init__(self, stream: Callable[[], TextIO]) -> None:
+        self._stream = stream  # looked up on each write, so test capture still sees it
+
+    def write(self, text: str) -> int:
+        return self._stream().write(redaction.scrub(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream(), name)
+
+
 class Console:
-    """The one place that prints. With ``json_mode`` stdout carries JSON and nothing else."""
+    """The one place that prints. With ``json_mode`` stdout carries JSON and nothing else.
+    Every secret value this process resolved is scrubbed from what it prints."""
 
     def __init__(self, json_mode: bool = False, verbose: bool = False) -> None:
         self.json_mode = json_mode
         self.verbose = verbose
-        self.out = RichConsole(highlight=False, soft_wrap=False)
-        self.err = RichConsole(stderr=True, highlight=False, soft_wrap=True)
+        stdout, stderr = Scrubbed(lambda: sys.stdout), Scrubbed(lambda: sys.stderr)
+        self.out = RichConsole(file=stdout, highlight=False, soft_wrap=False)  # type: ignore[arg-type]
+        self.err = RichConsole(file=stderr, highlight=False, soft_wrap=True)  # type: ignore[arg-type]
 
     # Reporter protocol (used by workflows)
 
@@ -59,7 +75,7 @@ class Console:
             self.out.print(f"[green]✓[/] {escape(message)}")
 
     def json(self, document: Any) -> None:
-        sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+        sys.stdout.write(redaction.scrub(json.dumps(document, indent=2, default=str)) + "\n")
         sys.stdout.flush()
 
     def error(self, exc: KitchenError) -> None:

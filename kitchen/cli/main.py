@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
-from kitchen import __version__
+from kitchen import __version__, redaction
 from kitchen.cli.console import Console
 from kitchen.errors import BadInput, ExitCode, KitchenError
 
@@ -81,6 +82,8 @@ def main_options(
         raise typer.Exit()
     if verbose:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(redaction.Filter())
     ctx.obj = State(directory=directory, verbose=verbose)
 
 
@@ -372,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.err.print_exception()
         else:
             console.err.print(
-                f"[red]internal error:[/] {type(exc).__name__}: {exc}\n"
+                f"[red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
                 "This is a bug in kitchen. Run again with --verbose for the traceback."
             )
         return int(ExitCode.INTERNAL)

@@ -175,7 +175,7 @@ def _salt(project: Project, environment: str) -> str:
             hint="Set data.masking.salt: \"{{ secret('masking#salt') }}\" and store the "
             "salt under that key (kitchen init does both).",
         )
-    return project.secrets(environment).get(key)
+    return project.scoped(environment).get(key)
 
 
 def _verify(

@@ -149,13 +149,16 @@ def test_broken_config_names_file_key_and_line(cli: Cli, shop: Path) -> None:
     assert "Traceback" not in result.err
 
 
-def test_team_backends_not_yet_available_are_exit_2(tmp_path: Path, capsys) -> None:
+def test_the_team_example_resolves_its_password_from_vault(tmp_path: Path, capsys) -> None:
     example = Path(__file__).parents[2] / "kitchen.example.yaml"
     (tmp_path / "kitchen.yaml").write_text(example.read_text())
-    assert main(["-C", str(tmp_path), "show", "dev"]) == 2
+    assert main(["-C", str(tmp_path), "show", "dev"]) == 2  # its CA bundle is not here
     err = capsys.readouterr().err
-    assert "environments.dev.warehouse: secret references" in err
-    assert "Traceback" not in err
+    assert "environments.dev.secrets.ca_cert: no file /etc/ssl/certs/acme-ca.pem" in err
+    edit_config(tmp_path, "      ca_cert: /etc/ssl/certs/acme-ca.pem\n", "")
+    assert main(["-C", str(tmp_path), "show", "dev"]) == 4  # no Vault login yet
+    err = capsys.readouterr().err
+    assert "No Vault token for the dev environment" in err and "bao login" in err
 
 
 def test_invalid_postgres_dsn_is_a_config_error(tmp_path: Path, capsys) -> None:

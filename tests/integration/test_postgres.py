@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import Cli, edit_config
 from tests.servers import PostgresServer, free_port
 
 CONFIG = """\
@@ -137,3 +137,30 @@ def test_wrong_password_is_exit_5_without_the_password(
     assert result.code == 5
     assert "password authentication failed" in result.err
     assert "wrong-canary-pw" not in result.err + result.out
+
+
+def test_warehouse_password_from_a_secret_reference_never_printed(
+    capsys, pg_project: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PGPASSWORD")
+    edit_config(
+        pg_project,
+        "user: postgres, dbname:",
+        "user: postgres, password: \"{{ secret('warehouse#password') }}\", dbname:",
+    )
+    cli = Cli(capsys, pg_project)
+    assert cli("init").code == 2  # the dev secrets file has no warehouse#password yet
+    secrets = pg_project / ".kitchen" / "secrets" / "dev.yaml"
+    secrets.write_text(secrets.read_text() + f"warehouse#password: {postgres.password}\n")
+    production = pg_project / ".kitchen" / "secrets" / "production.yaml"
+    production.write_text(production.read_text() + f"warehouse#password: {postgres.password}\n")
+    edit_config(
+        pg_project, 'dsn: "host=', "dsn: \"password={{ secret('warehouse#password') }} host="
+    )
+    edit_config(pg_project, f" password={postgres.password}", "")
+    result = cli("--verbose", "init", "--demo")
+    assert result.code == 0, result.err
+    shown = cli("--verbose", "show", "dev", "--json")
+    assert shown.code == 0 and shown.json()["data"]["masked"]
+    for output in (result.out, result.err, shown.out, shown.err):
+        assert postgres.password not in output

@@ -18,7 +18,7 @@ import requests
 from hvac import exceptions as vault
 
 from kitchen import config
-from kitchen.errors import BadInput, NotAllowed, SecretsError, Unreachable
+from kitchen.errors import BadInput, ConfigError, NotAllowed, SecretsError, Unreachable
 
 DEFAULT_FIELD = "value"
 
@@ -116,6 +116,11 @@ class VaultSecretStore:
             ca_cert = self.settings.ca_cert or os.environ.get("VAULT_CACERT")
             if verify and ca_cert:
                 verify = str(self.root / ca_cert)
+                if not Path(verify).is_file():
+                    raise ConfigError(
+                        f"environments.{self.environment}.secrets.ca_cert: no file {verify}.",
+                        hint="Point ca_cert (or VAULT_CACERT) at the CA bundle of the Vault.",
+                    )
             client = hvac.Client(
                 url=self.url,
                 namespace=self.settings.namespace or os.environ.get("VAULT_NAMESPACE"),

@@ -47,12 +47,6 @@ class PostgresWarehouse(SqlWarehouse):
         }
         where = f"environments.{environment}.warehouse"
         given = {key: value for key, value in fields.items() if value is not None}
-        if any("{{" in str(value) for value in [settings.dsn, *given.values()]):
-            raise ConfigError(
-                f"{where}: secret references ({{{{ secret(...) }}}}) are not supported by this "
-                "version of kitchen.",
-                hint="Use libpq's PGPASSWORD variable or ~/.pgpass for the password meanwhile.",
-            )
         try:
             self._conninfo = make_conninfo(settings.dsn or "", **given)
         except psycopg.ProgrammingError:
