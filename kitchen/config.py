@@ -106,6 +106,8 @@ class Environment(Strict):
     secrets: Secrets
     artifacts: Artifacts
     sensitive: bool = Field(False, description="data leaving it is always masked")
+    # variables for `kitchen run` and pipelines; values may be {{ secret('path#key') }}
+    env: dict[str, str] = {}
 
 
 class RootKitchen(Strict):

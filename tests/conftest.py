@@ -213,3 +213,46 @@ def edit_config(project: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"kitchen.yaml has no {old!r}"
     path.write_text(text.replace(old, new, 1))
+
+
+CONFIG = """\
+project: shop
+environments:
+  production:
+    warehouse: {{type: postgres, dsn: "{production}"}}
+    secrets: {{type: file, path: .kitchen/secrets/production.yaml}}
+    artifacts: {{type: local, path: .kitchen/artifacts/production}}
+  dev:
+    warehouse: {{type: postgres, host: 127.0.0.1, port: {port}, user: postgres, dbname: {dev}}}
+    secrets: {{type: file, path: .kitchen/secrets/dev.yaml}}
+    artifacts: {{type: local, path: .kitchen/artifacts/dev}}
+kitchens:
+  production: {{environment: production, branch: main, schema: analytics, protected: true}}
+  dev: {{environment: dev, parent: production, branch: develop}}
+data:
+  masking:
+    salt: "{{{{ secret('masking#salt') }}}}"
+    rules: {{customers.email: email, customers.full_name: name, customers.phone: phone}}
+"""
+
+
+CONFIG_DEV: dict[Path, str] = {}  # each project's dev database
+
+
+@pytest.fixture
+def pg_project(
+    tmp_path: Path,
+    postgres: PostgresServer,
+    postgres_database: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    production = postgres_database("production")
+    dev = postgres_database("dev").split("dbname=")[1]
+    CONFIG_DEV[tmp_path / "pg"] = dev
+    project = tmp_path / "pg"
+    project.mkdir()
+    (project / "kitchen.yaml").write_text(
+        CONFIG.format(production=production, port=postgres.port, dev=dev)
+    )
+    monkeypatch.setenv("PGPASSWORD", postgres.password)  # libpq's own variable, as users set it
+    return project

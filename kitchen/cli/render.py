@@ -13,6 +13,7 @@ from kitchen.data import pii
 from kitchen.model import DataState, Kitchen, Status
 from kitchen.workflows.data import ScanResult
 from kitchen.workflows.inspect import Details, Listing
+from kitchen.workflows.secrets import Listing as SecretsListing
 
 STATUS_STYLE = {
     Status.READY: "green",
@@ -186,4 +187,27 @@ def scan_json(result: ScanResult) -> dict[str, Any]:
             }
             for finding, rule in result.findings
         ],
+    }
+
+
+def secrets_table(listing: SecretsListing) -> RenderableType:
+    if not listing.secrets:
+        return f"Kitchen {listing.kitchen.name} sees no secrets in {escape(listing.location)}."
+    table = Table(
+        title=f"Secrets of {listing.kitchen.name} ({escape(listing.location)})",
+        title_justify="left",
+    )
+    table.add_column("key")
+    table.add_column("from")
+    for key, source in listing.secrets:
+        table.add_row(escape(key), source)
+    return table
+
+
+def secrets_json(listing: SecretsListing) -> dict[str, Any]:
+    return {
+        "kitchen": listing.kitchen.name,
+        "environment": listing.kitchen.environment,
+        "location": listing.location,
+        "secrets": [{"key": key, "from": source} for key, source in listing.secrets],
     }

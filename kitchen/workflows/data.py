@@ -17,17 +17,18 @@ class ScanResult:
 
 
 def scan(project: Project, name: str | None) -> ScanResult:
-    kitchen = _kitchen(project, name)
+    kitchen = current_or_named(project, name)
     rules = masking.parse_rules(project.config.data.masking.rules)
     findings = pii.scan(project.warehouse(kitchen.environment), kitchen.schema)
     return ScanResult(kitchen, [(f, masking.rule_for(rules, f.table, f.column)) for f in findings])
 
 
-def _kitchen(project: Project, name: str | None) -> Kitchen:
+def current_or_named(project: Project, name: str | None) -> Kitchen:
+    """The named kitchen, or the one whose branch is checked out."""
     if name is not None:
         return project.kitchen(name)
     kitchens, _ = project.kitchens()
     current = project.checked_out(kitchens)
     if current is None:
-        raise BadInput("No kitchen's branch is checked out.", hint="Name the kitchen to scan.")
+        raise BadInput("No kitchen's branch is checked out.", hint="Name the kitchen.")
     return current

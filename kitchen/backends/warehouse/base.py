@@ -120,6 +120,10 @@ class Warehouse(Protocol):
         """The foreign keys between tables of ``schema``."""
         ...
 
+    def client_environment(self, schema: str) -> dict[str, str]:
+        """Variables that point a client tool at this warehouse, working in ``schema``."""
+        ...
+
     def set_salt(self, salt: str) -> None:
         """Bind the masking salt to the session; SQL reads it through ``salt_sql``."""
         ...

@@ -121,6 +121,13 @@ class DuckDBWarehouse(SqlWarehouse):
             self.execute(sql("CREATE TABLE {} AS {}", self.table(schema, table), query))
         return self.row_count(schema, table)
 
+    def client_environment(self, schema: str) -> dict[str, str]:
+        # the file's catalog is its name (dev.duckdb: dev): tools use "<catalog>.<schema>"
+        return {
+            "KITCHEN_DUCKDB": str(self.path.resolve()),
+            "KITCHEN_DUCKDB_CATALOG": self.path.stem,
+        }
+
     def foreign_keys(self, schema: str) -> list[Reference]:
         rows = self.execute(
             sql(

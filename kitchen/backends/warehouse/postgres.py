@@ -175,6 +175,20 @@ class PostgresWarehouse(SqlWarehouse):
             for setting in applied:
                 self.execute(sql("RESET {}", Identifier(setting)))
 
+    def client_environment(self, schema: str) -> dict[str, str]:
+        """libpq's own variables, so psql, dbt and any driver connect as kitchen does."""
+        params = conninfo_to_dict(self._conninfo)
+        names = {
+            "host": "PGHOST",
+            "port": "PGPORT",
+            "dbname": "PGDATABASE",
+            "user": "PGUSER",
+            "password": "PGPASSWORD",
+            "sslmode": "PGSSLMODE",
+        }
+        found = {names[key]: str(value) for key, value in params.items() if key in names and value}
+        return {**found, "PGOPTIONS": f"-c search_path={schema}"}
+
     def foreign_keys(self, schema: str) -> list[Reference]:
         rows = self.execute(
             sql(

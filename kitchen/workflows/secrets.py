@@ -1,0 +1,42 @@
+"""kitchen secrets: which secrets a kitchen sees and where each comes from; set its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kitchen.backends.secrets import check_key
+from kitchen.errors import BadInput
+from kitchen.model import Kitchen
+from kitchen.project import Project
+from kitchen.workflows.data import current_or_named
+
+KITCHENS = "kitchens/"
+
+
+@dataclass(frozen=True)
+class Listing:
+    kitchen: Kitchen
+    location: str  # the store, for people (never a credential)
+    secrets: list[tuple[str, str]]  # (key, "kitchen" or "environment"), names only
+
+
+def list_secrets(project: Project, name: str | None) -> Listing:
+    kitchen = current_or_named(project, name)
+    store = project.secrets(kitchen.environment)
+    own = f"{KITCHENS}{kitchen.name}/"
+    keys = store.keys()
+    mine = {key.removeprefix(own) for key in keys if key.startswith(own)}
+    inherited = {key for key in keys if not key.startswith(KITCHENS)} - mine
+    found = [(key, "kitchen") for key in mine] + [(key, "environment") for key in inherited]
+    return Listing(kitchen, store.location, sorted(found))
+
+
+def set_secret(project: Project, name: str, key: str, value: str) -> Kitchen:
+    """Write ``key`` to the kitchen's own path (never the environment's), staff only."""
+    kitchen = project.kitchen(name)
+    check_key(key)
+    project.require_staff(kitchen, "set its secrets")
+    if not value:
+        raise BadInput("The secret's value is empty.", hint="Pipe it in or type it at the prompt.")
+    project.secrets(kitchen.environment).set(f"{KITCHENS}{kitchen.name}/{key}", value)
+    return kitchen
