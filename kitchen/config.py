@@ -40,6 +40,8 @@ class PostgresWarehouse(Strict):
     user: str | None = None
     password: str | None = None
     sslmode: str | None = None
+    kitchen_roles: bool = False  # a login role per kitchen, limited to its own schema
+    read_parent: bool = False  # kitchen roles may also read their parent's schema
 
 
 Warehouse = Annotated[DuckDBWarehouse | PostgresWarehouse, Field(discriminator="type")]

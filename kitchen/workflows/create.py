@@ -12,6 +12,7 @@ from kitchen.errors import BadInput, KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, Status, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
+from kitchen.workflows import identity
 from kitchen.workflows.datacopy import copy_tables
 
 DEFAULT_PARENT = "dev"
@@ -80,6 +81,11 @@ def _provision(
         if request.data:
             state = copy_tables(project, parent, kitchen, report, request.sample)
             registry.set_data(kitchen.name, state)
+        if identity.enabled(project, kitchen):
+            report.step(f"Login role for {kitchen.name}, limited to its schema")
+            made.append("identity")
+            identity.make(project, kitchen)
+            faults.checkpoint("identity")
         registry.set_status(kitchen.name, Status.READY)
     except BaseException as exc:
         _undo(project, kitchen, made, exc, report)
@@ -91,6 +97,8 @@ def _undo(
 ) -> None:
     """Take back what a failed create made; if that fails too, leave a row marked failed."""
     try:
+        if "identity" in made:
+            identity.drop(project, kitchen)
         if "schema" in made:
             project.warehouse(kitchen.environment).drop_schema(kitchen.schema)
         if "branch" in made:

@@ -7,6 +7,7 @@ from kitchen.errors import NotAllowed, PreconditionFailed
 from kitchen.model import Kitchen, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
+from kitchen.workflows import identity
 
 
 def check(project: Project, name: str, force: bool) -> Kitchen:
@@ -60,6 +61,7 @@ def delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
     warehouse.drop_schema(names.staging_schema(kitchen.schema))  # left by a dead refresh
     warehouse.drop_schema(kitchen.schema)
     faults.checkpoint("schema")
+    identity.drop(project, kitchen)
     report.step(f"Deleting branch {kitchen.branch}")
     git.delete_branch(kitchen.branch)
     faults.checkpoint("branch")

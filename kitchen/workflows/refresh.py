@@ -13,6 +13,7 @@ from kitchen.errors import BadInput, NotAllowed
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reporting import Reporter
+from kitchen.workflows import identity
 from kitchen.workflows.datacopy import copy_tables
 
 
@@ -39,6 +40,7 @@ def refresh(
         state = copy_tables(project, source, replace(kitchen, schema=staging), report, sample)
         report.step(f"Swapping the new tables into {kitchen.schema}")
         warehouse.swap_in(staging, kitchen.schema, warehouse.list_tables(staging))
+        identity.regrant(project, kitchen)
     finally:
         warehouse.drop_schema(staging)
     project.registry(kitchen.environment).set_data(kitchen.name, state)

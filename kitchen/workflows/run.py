@@ -6,6 +6,7 @@ import os
 
 from kitchen.model import Kitchen
 from kitchen.project import Project
+from kitchen.workflows import identity
 from kitchen.workflows.data import current_or_named
 
 
@@ -21,6 +22,7 @@ def environment(project: Project, name: str | None) -> tuple[Kitchen, dict[str, 
         "KITCHEN_PROJECT": project.config.project,
     }
     variables.update(project.warehouse(kitchen.environment).client_environment(kitchen.schema))
+    variables.update(identity.client_credentials(project, kitchen))  # its own login, if any
     mapped = project.environment(kitchen.environment).env
     if mapped:
         secrets = project.scoped(kitchen.environment, kitchen.name)

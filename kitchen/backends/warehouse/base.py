@@ -124,6 +124,19 @@ class Warehouse(Protocol):
         """Variables that point a client tool at this warehouse, working in ``schema``."""
         ...
 
+    def create_identity(self, schema: str, read: list[str]) -> tuple[str, str] | None:
+        """A login for the kitchen of ``schema``: (user, password), or None where the
+        warehouse has no such thing or it is not configured."""
+        ...
+
+    def grant_identity(self, schema: str, read: list[str]) -> None:
+        """(Re-)grant the kitchen's login its rights: all in ``schema``, SELECT in ``read``."""
+        ...
+
+    def drop_identity(self, schema: str) -> None:
+        """Drop the kitchen's login, if there is one."""
+        ...
+
     def set_salt(self, salt: str) -> None:
         """Bind the masking salt to the session; SQL reads it through ``salt_sql``."""
         ...

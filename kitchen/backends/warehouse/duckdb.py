@@ -128,6 +128,17 @@ class DuckDBWarehouse(SqlWarehouse):
             "KITCHEN_DUCKDB_CATALOG": self.path.stem,
         }
 
+    # An embedded file has no users: the kitchen's identity is the file's permissions.
+
+    def create_identity(self, schema: str, read: list[str]) -> tuple[str, str] | None:
+        return None
+
+    def grant_identity(self, schema: str, read: list[str]) -> None:
+        pass
+
+    def drop_identity(self, schema: str) -> None:
+        pass
+
     def foreign_keys(self, schema: str) -> list[Reference]:
         rows = self.execute(
             sql(

@@ -6,7 +6,12 @@ Nothing here needs a server newer than PostgreSQL 13. Identifiers only pass thro
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
+import os
+import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +20,7 @@ import psycopg
 from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from kitchen import config
+from kitchen import config, redaction
 from kitchen.backends.warehouse.base import Reference, SqlWarehouse, Warehouse, select_from
 from kitchen.backends.warehouse.sql import (
     Identifier,
@@ -31,12 +36,14 @@ from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 10
+TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
 PARALLEL_COPY = ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size")
 
 
 class PostgresWarehouse(SqlWarehouse):
     def __init__(self, settings: config.PostgresWarehouse, environment: str) -> None:
         self.environment = environment
+        self.settings = settings
         fields = {
             "host": settings.host,
             "port": settings.port if settings.host or not settings.dsn else None,
@@ -189,6 +196,71 @@ class PostgresWarehouse(SqlWarehouse):
         found = {names[key]: str(value) for key, value in params.items() if key in names and value}
         return {**found, "PGOPTIONS": f"-c search_path={schema}"}
 
+    def role(self, schema: str) -> str:
+        """Role names are global to a server: the environment is part of the name."""
+        return f"kitchen_{self.environment}_{schema}"[:63]
+
+    def create_identity(self, schema: str, read: list[str]) -> tuple[str, str] | None:
+        if not self.settings.kitchen_roles:
+            return None
+        role, password = self.role(schema), redaction.remember(secrets.token_urlsafe(24))
+        with self.transaction():
+            if self._role_exists(role):  # left by a crash: take it over with a new password
+                self.execute(
+                    sql(
+                        "ALTER ROLE {} LOGIN PASSWORD {}",
+                        Identifier(role),
+                        Literal(scram_verifier(password)),
+                    )
+                )
+            else:
+                self.execute(
+                    sql(
+                        "CREATE ROLE {} LOGIN PASSWORD {}",
+                        Identifier(role),
+                        Literal(scram_verifier(password)),
+                    )
+                )
+            self.grant_identity(schema, read)
+        return role, password
+
+    def grant_identity(self, schema: str, read: list[str]) -> None:
+        role = self.role(schema)
+        if not self.settings.kitchen_roles or not self._role_exists(role):
+            return
+        who, own = Identifier(role), Identifier(schema)
+        with self.transaction():
+            database = self.execute(sql("SELECT current_database()"))[0][0]
+            self.execute(sql("GRANT CONNECT ON DATABASE {} TO {}", Identifier(database), who))
+            self.execute(sql("GRANT USAGE, CREATE ON SCHEMA {} TO {}", own, who))
+            self.execute(
+                sql(f"GRANT {TABLE_RIGHTS} ON ALL TABLES IN SCHEMA {{}} TO {{}}", own, who)
+            )
+            self.execute(sql("GRANT ALL ON ALL SEQUENCES IN SCHEMA {} TO {}", own, who))
+            later = (
+                f"ALTER DEFAULT PRIVILEGES IN SCHEMA {{}} GRANT {TABLE_RIGHTS} ON TABLES TO {{}}"
+            )
+            self.execute(sql(later, own, who))  # tables kitchen makes there later (a refresh)
+            for other in read:
+                self.execute(sql("GRANT USAGE ON SCHEMA {} TO {}", Identifier(other), who))
+                self.execute(
+                    sql("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}", Identifier(other), who)
+                )
+
+    def drop_identity(self, schema: str) -> None:
+        role = self.role(schema)
+        if not self._role_exists(role):
+            return
+        with self.transaction():
+            self.execute(sql("DROP OWNED BY {}", Identifier(role)))  # its objects and grants
+            self.execute(sql("DROP ROLE {}", Identifier(role)))
+
+    def _role_exists(self, role: str) -> bool:
+        found = self.execute(
+            sql("SELECT 1 FROM pg_roles WHERE rolname = {}", Placeholder()), [role]
+        )
+        return bool(found)
+
     def foreign_keys(self, schema: str) -> list[Reference]:
         rows = self.execute(
             sql(
@@ -322,6 +394,23 @@ class PostgresWarehouse(SqlWarehouse):
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         password = conninfo_to_dict(self._conninfo).get("password")
         return text.replace(str(password), "***") if password else text
+
+
+def scram_verifier(password: str, iterations: int = 4096) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password`` (RFC 5802, 7677).
+
+    CREATE ROLE takes no parameters, so kitchen sends the verifier: the password itself
+    never appears in SQL text or the server's logs.
+    """
+    salt = os.urandom(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    salt64, stored64, server64 = (
+        base64.b64encode(raw).decode() for raw in (salt, stored_key, server_key)
+    )
+    return f"SCRAM-SHA-256${iterations}:{salt64}${stored64}:{server64}"
 
 
 def _compose(query: Query, escape_percent: bool) -> pgsql.Composed:

@@ -1,0 +1,72 @@
+"""A warehouse login per kitchen (PostgreSQL, where `kitchen_roles` is on).
+
+The role may use and create only in its kitchen's schema, and read the parent's schema where
+`read_parent` allows. Its password lives on the kitchen's own secret path, and `kitchen run`
+connects with it instead of kitchen's own account.
+"""
+
+from __future__ import annotations
+
+from kitchen import config, redaction
+from kitchen.model import Kitchen
+from kitchen.project import Project
+
+USER, PASSWORD = "warehouse#user", "warehouse#password"
+
+
+def enabled(project: Project, kitchen: Kitchen) -> bool:
+    settings = project.environment(kitchen.environment).warehouse
+    return isinstance(settings, config.PostgresWarehouse) and settings.kitchen_roles
+
+
+def readable(project: Project, kitchen: Kitchen) -> list[str]:
+    """The parent's schema, where the config lets kitchen roles read it."""
+    settings = project.environment(kitchen.environment).warehouse
+    if not isinstance(settings, config.PostgresWarehouse) or not settings.read_parent:
+        return []
+    parent = project.kitchen(kitchen.parent) if kitchen.parent else None
+    return [parent.schema] if parent and parent.environment == kitchen.environment else []
+
+
+def make(project: Project, kitchen: Kitchen) -> bool:
+    """Create the kitchen's login and keep its credentials on the kitchen's own path."""
+    warehouse = project.warehouse(kitchen.environment)
+    made = warehouse.create_identity(kitchen.schema, readable(project, kitchen))
+    if made is None:
+        return False
+    user, password = made
+    store = project.secrets(kitchen.environment)
+    store.set(_own(kitchen, USER), user)
+    store.set(_own(kitchen, PASSWORD), password)
+    return True
+
+
+def regrant(project: Project, kitchen: Kitchen) -> None:
+    """After tables were replaced (a refresh), give the login its rights on the new ones."""
+    if enabled(project, kitchen):
+        project.warehouse(kitchen.environment).grant_identity(
+            kitchen.schema, readable(project, kitchen)
+        )
+
+
+def drop(project: Project, kitchen: Kitchen) -> None:
+    if not enabled(project, kitchen):
+        return
+    project.warehouse(kitchen.environment).drop_identity(kitchen.schema)
+    store = project.secrets(kitchen.environment)
+    for key in (USER, PASSWORD):
+        store.delete(_own(kitchen, key))
+
+
+def client_credentials(project: Project, kitchen: Kitchen) -> dict[str, str]:
+    """PGUSER and PGPASSWORD of the kitchen's login, for tools run in the kitchen."""
+    if not enabled(project, kitchen):
+        return {}
+    store = project.secrets(kitchen.environment)
+    user = store.get(_own(kitchen, USER))
+    password = redaction.remember(store.get(_own(kitchen, PASSWORD)))
+    return {"PGUSER": user, "PGPASSWORD": password}
+
+
+def _own(kitchen: Kitchen, key: str) -> str:
+    return f"kitchens/{kitchen.name}/{key}"

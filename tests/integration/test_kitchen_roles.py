@@ -1,0 +1,144 @@
+"""A PostgreSQL login per kitchen: its own schema only, never production; gone on delete."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.conftest import Cli, edit_config, run_kitchen
+from tests.servers import PostgresServer
+
+# Tries each action as the kitchen's login (libpq reads the PG* variables kitchen run sets).
+PROBE = """
+import json, os, psycopg
+attempts = {
+    "who": "SELECT current_user",
+    "read own": "SELECT count(*) FROM orders",
+    "create own": "CREATE TABLE mine AS SELECT 1 AS x",
+    "read parent": "SELECT count(*) FROM dev.orders",
+    "write parent": "DELETE FROM dev.orders",
+    "create in parent": "CREATE TABLE dev.intruder (x int)",
+    "create in public": "CREATE TABLE public.intruder (x int)",
+}
+results = {}
+with psycopg.connect("", autocommit=True) as connection:
+    for name, statement in attempts.items():
+        try:
+            row = connection.execute(statement).fetchone() if "SELECT" in statement[:6] else (
+                connection.execute(statement), "ok")[1]
+            results[name] = row[0] if isinstance(row, tuple) else row
+        except psycopg.errors.InsufficientPrivilege:
+            results[name] = "denied"
+try:
+    with psycopg.connect(dbname=os.environ["PRODUCTION_DB"]) as production:
+        production.execute("SELECT count(*) FROM analytics.customers").fetchone()
+        results["read production"] = "allowed"
+except psycopg.errors.InsufficientPrivilege:
+    results["read production"] = "denied"
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture
+def roles_project(capsys, pg_project: Path) -> Cli:
+    edit_config(
+        pg_project, "user: postgres, dbname:", "kitchen_roles: true, user: postgres, dbname:"
+    )
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    return cli
+
+
+def probe(project: Path, kitchen: str) -> dict[str, object]:
+    production = re.search(r"dbname=(\w+)", (project / "kitchen.yaml").read_text())
+    assert production is not None
+    result = run_kitchen(
+        project,
+        "run",
+        kitchen,
+        "--",
+        sys.executable,
+        "-c",
+        PROBE,
+        env={"PRODUCTION_DB": production[1]},
+    )
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def roles(postgres: PostgresServer) -> set[str]:
+    with psycopg.connect(postgres.dsn()) as connection:
+        rows = connection.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'kitchen%'")
+        return {row[0] for row in rows.fetchall()}
+
+
+def test_a_kitchens_login_works_in_its_schema_and_nowhere_else(
+    roles_project: Cli, pg_project: Path, postgres: PostgresServer
+) -> None:
+    assert roles_project("create", "feature").code == 0
+    assert roles(postgres) == {"kitchen_dev_feature"}
+    seen = probe(pg_project, "feature")
+    assert seen == {
+        "who": "kitchen_dev_feature",
+        "read own": 4000,
+        "create own": "ok",
+        "read parent": "denied",
+        "write parent": "denied",
+        "create in parent": "denied",
+        "create in public": "denied",
+        "read production": "denied",
+    }
+    secrets = (pg_project / ".kitchen/secrets/dev.yaml").read_text()
+    assert "kitchens/feature/warehouse#user: kitchen_dev_feature" in secrets
+
+
+def test_read_parent_lets_it_read_but_not_write_the_parent(
+    roles_project: Cli, pg_project: Path
+) -> None:
+    edit_config(pg_project, "kitchen_roles: true,", "kitchen_roles: true, read_parent: true,")
+    assert roles_project("create", "feature").code == 0
+    seen = probe(pg_project, "feature")
+    assert (seen["read parent"], seen["write parent"], seen["read production"]) == (
+        4000,
+        "denied",
+        "denied",
+    )
+
+
+def test_refresh_keeps_the_logins_rights_and_delete_removes_role_and_secret(
+    roles_project: Cli, pg_project: Path, postgres: PostgresServer
+) -> None:
+    assert roles_project("create", "feature").code == 0
+    assert roles_project("data", "refresh", "feature").code == 0
+    assert probe(pg_project, "feature")["read own"] == 4000
+    assert roles_project("delete", "feature", "--yes").code == 0
+    assert roles(postgres) == set()
+    assert "kitchens/feature" not in (pg_project / ".kitchen/secrets/dev.yaml").read_text()
+
+
+@pytest.mark.parametrize("mode", ["", ":crash"])
+def test_a_create_failing_at_the_login_leaves_no_role(
+    roles_project: Cli, pg_project: Path, postgres: PostgresServer, mode: str
+) -> None:
+    failed = run_kitchen(
+        pg_project, "create", "fragile", env={"KITCHEN_FAIL_AT": f"identity{mode}"}
+    )
+    assert failed.code != 0
+    if mode:  # killed: the half-made kitchen is cleaned up by delete
+        assert roles_project("delete", "fragile", "--yes").code == 0
+    assert roles(postgres) == set()
+    assert roles_project("create", "fragile").code == 0
+    assert roles(postgres) == {"kitchen_dev_fragile"}
+
+
+def test_the_login_password_never_appears_in_output(roles_project: Cli, pg_project: Path) -> None:
+    created = roles_project("--verbose", "create", "feature")
+    secrets = (pg_project / ".kitchen/secrets/dev.yaml").read_text()
+    password = re.search(r"kitchens/feature/warehouse#password: (\S+)", secrets)
+    assert password is not None
+    assert password[1] not in created.out + created.err
