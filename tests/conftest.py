@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,34 @@ class Result:
         return json.loads(self.out)
 
 
+# Every secret value the tests plant contains this word; kitchen must never print one.
+CANARY = re.compile(r"[\w.-]*canary[\w.-]*")
+PRINTED: list[tuple[str, str]] = []  # (command, what kitchen printed) over the whole session
+
+
+def record(args: tuple[str, ...], result: Result) -> Result:
+    PRINTED.append((" ".join(args), result.out + result.err))
+    return result
+
+
+def leaked(printed: list[tuple[str, str]]) -> list[str]:
+    return [
+        f"kitchen {command}: {sorted(set(CANARY.findall(text)))}"
+        for command, text in printed
+        if CANARY.search(text)
+    ]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The canary check over everything kitchen printed in the whole suite."""
+    leaks = leaked(PRINTED)
+    if leaks:
+        sys.stderr.write("\nSecret canaries in kitchen's output:\n" + "\n".join(leaks) + "\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif PRINTED:
+        sys.stderr.write(f"\ncanary check: {len(PRINTED)} kitchen outputs, no secret in any\n")
+
+
 class Cli:
     """Runs `kitchen` in-process, as the console script would, capturing its output."""
 
@@ -67,11 +96,17 @@ class Cli:
         self.capsys.readouterr()
         code = main(["-C", str(self.directory), *args])
         captured = self.capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+        return record(args, Result(code, captured.out, captured.err))
 
 
-def run_kitchen(directory: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    """Runs `kitchen` in a subprocess: for crashes, start-up cost and the real entry point."""
+def run_kitchen(
+    directory: Path, *args: str, env: dict[str, str] | None = None, tool_output: bool = False
+) -> Result:
+    """Runs `kitchen` in a subprocess: for crashes, start-up cost and the real entry point.
+
+    ``tool_output``: the output is a tool's own (``kitchen run``), not kitchen's, and may hold
+    the secrets the tool was given; it is left out of the canary check.
+    """
     completed = subprocess.run(
         [sys.executable, "-m", "kitchen", "-C", str(directory), *args],
         capture_output=True,
@@ -80,7 +115,8 @@ def run_kitchen(directory: Path, *args: str, env: dict[str, str] | None = None) 
         timeout=120,
         check=False,
     )
-    return Result(completed.returncode, completed.stdout, completed.stderr)
+    result = Result(completed.returncode, completed.stdout, completed.stderr)
+    return result if tool_output else record(args, result)
 
 
 @pytest.fixture(scope="session")

@@ -59,7 +59,9 @@ def test_run_injects_the_kitchen_and_passes_the_exit_code_through(
     )
     assert cli("create", "feature").code == 0
     assert set_secret(cli, monkeypatch, "feature", "dbt#token", value="tok-canary-8").code == 0
-    result = run_kitchen(shop, "run", "feature", "--", sys.executable, "-c", PRINT_ENV)
+    result = run_kitchen(
+        shop, "run", "feature", "--", sys.executable, "-c", PRINT_ENV, tool_output=True
+    )
     assert result.code == 0, result.err
     seen = json.loads(result.out)
     assert seen["KITCHEN_NAME"] == "feature" and seen["KITCHEN_SCHEMA"] == "feature"
