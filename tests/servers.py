@@ -34,6 +34,17 @@ def _die_with_parent() -> Callable[[], None] | None:
     return lambda: libc.prctl(pr_set_pdeathsig, signal.SIGINT)
 
 
+def stop(process: subprocess.Popen[bytes], folder: Path) -> None:
+    """SIGINT: a fast shutdown for both servers (PostgreSQL's SIGTERM waits for sessions)."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -75,13 +86,7 @@ class PostgresServer:
         )
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)  # fast shutdown: ends sessions, unlike SIGTERM
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        stop(self.process, self.folder)
 
 
 def start_postgres() -> PostgresServer:
@@ -173,13 +178,7 @@ class OpenBaoServer:
     folder: Path
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        stop(self.process, self.folder)
 
 
 def start_openbao() -> OpenBaoServer:

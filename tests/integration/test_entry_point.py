@@ -47,11 +47,28 @@ def test_version(tmp_path: Path) -> None:
     assert (result.code, result.out.strip()) == (0, f"kitchen {__version__}")
 
 
+COMMANDS = [
+    "init",
+    "create",
+    "list",
+    "show",
+    "checkout",
+    "delete",
+    "demo",
+    "run",
+    "data scan",
+    "data refresh",
+    "secrets list",
+    "secrets set",
+]
+
+
 def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
-    for command in ("init", "create", "list", "show", "checkout", "delete", "demo"):
-        result = run_kitchen(tmp_path, command, "--help")
-        assert result.code == 0
-        assert f"Example: kitchen {command}" in result.out
+    for command in COMMANDS:
+        result = run_kitchen(tmp_path, *command.split(), "--help")
+        assert result.code == 0, command
+        example = result.out[result.out.index("Example:") :]
+        assert f"kitchen {command}" in example.splitlines()[0], command
 
 
 def test_internal_errors_say_they_are_bugs(monkeypatch, capsys) -> None:

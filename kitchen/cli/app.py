@@ -1,0 +1,108 @@
+"""The `kitchen` typer application and what its commands share: options, state, project.
+
+Command modules (kitchens, data, secrets) register on these apps; they import workflows
+inside each command so `kitchen --help` stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kitchen import __version__, redaction
+from kitchen.cli.console import Console
+
+if TYPE_CHECKING:
+    from kitchen.project import Project
+
+app = typer.Typer(
+    name="kitchen",
+    help="Self-service DataOps kitchens: a git branch, a warehouse schema with test data, "
+    "credentials and pipelines for every piece of work.\n\n"
+    "Example: kitchen create profitability --ttl 7d",
+    invoke_without_command=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+data_app = typer.Typer(
+    help="The data in kitchens: PII scans and refreshes.\n\nExample: kitchen data scan production",
+    no_args_is_help=True,
+)
+app.add_typer(data_app, name="data")
+secrets_app = typer.Typer(
+    help="Secrets as kitchens see them, from their release environment's vault.\n\n"
+    "Example: kitchen secrets list profitability",
+    no_args_is_help=True,
+)
+app.add_typer(secrets_app, name="secrets")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
+SampleOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Sample each table: '10%', a row count or 'all' (FK-consistent; default: "
+        "data.sample where data leaves its environment, else all)."
+    ),
+]
+
+
+@dataclass
+class State:
+    directory: Path
+    verbose: bool
+    console: Console = field(default_factory=Console)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kitchen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path, typer.Option("-C", "--directory", help="Run as if started in this folder.")
+    ] = Path("."),
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks on stderr.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(redaction.Filter())
+    ctx.obj = State(directory=directory, verbose=verbose)
+
+
+def state_for(ctx: typer.Context, json_mode: bool = False) -> State:
+    state: State = ctx.obj
+    state.console = Console(json_mode=json_mode, verbose=state.verbose)
+    return state
+
+
+def project_for(ctx: typer.Context) -> Project:
+    from kitchen.project import Project
+
+    project = Project.load(ctx.obj.directory)
+    ctx.call_on_close(project.close)
+    return project
+
+
+RAW_ARGS: ContextVar[tuple[str, ...]] = ContextVar("kitchen_raw_args", default=())

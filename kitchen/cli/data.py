@@ -1,0 +1,62 @@
+"""kitchen data: PII scans and refreshes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kitchen.cli.app import JsonOption, SampleOption, data_app, project_for, state_for
+
+
+@data_app.command("scan")
+def data_scan(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Argument(help="Kitchen to scan (default: the checked-out one).")
+    ] = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Find columns that look like PII (names and sampled values) and the rule masking each.
+
+    Findings show evidence as counts, never values.
+
+    Example: kitchen data scan production --json
+    """
+    from kitchen.cli import render
+    from kitchen.workflows.data import scan
+
+    state = state_for(ctx, json_mode)
+    result = scan(project_for(ctx), name)
+    if json_mode:
+        state.console.json(render.scan_json(result))
+    else:
+        state.console.show(render.scan_table(result))
+
+
+@data_app.command("refresh")
+def data_refresh(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Kitchen whose data to rebuild.")],
+    source: Annotated[
+        str | None, typer.Option("--from", help="Kitchen to copy from (default: the parent).")
+    ] = None,
+    sample: SampleOption = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Rebuild a kitchen's data from its parent (or --from), masked as on create.
+
+    The new tables are built aside and swapped in at once; until then, and after any
+    failure, the old data stays. Tables the kitchen made itself are left alone.
+
+    Example: kitchen data refresh profitability --from dev
+    """
+    from kitchen.cli import render
+    from kitchen.workflows.refresh import refresh
+
+    state = state_for(ctx, json_mode)
+    kitchen = refresh(project_for(ctx), name, source, state.console, sample)
+    if json_mode:
+        state.console.json(kitchen.to_json())
+    else:
+        state.console.success(f"Refreshed {name}: {render.describe_data(kitchen.data)}.")

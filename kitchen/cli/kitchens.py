@@ -1,0 +1,202 @@
+"""Commands on kitchens: init, create, list, show, checkout, delete, demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kitchen.cli.app import JsonOption, SampleOption, app, project_for, state_for
+from kitchen.errors import BadInput, ExitCode
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    directory: Annotated[Path | None, typer.Argument(help="Folder to set up (default: .)")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Also load the demo shop data.")] = False,
+    json_mode: JsonOption = False,
+) -> None:
+    """Set up a kitchen project: git, kitchen.yaml and the root kitchens production and dev.
+
+    Safe to run again: it only adds what is missing.
+
+    Example: kitchen init --demo my-analytics
+    """
+    from kitchen.workflows.init import init as run_init
+
+    state = state_for(ctx, json_mode)
+    report = run_init(state.directory / (directory or Path(".")), demo, state.console)
+    if json_mode:
+        state.console.json({"root": str(report.root), "changes": report.changes})
+    elif report.changes:
+        for change in report.changes:
+            state.console.success(change)
+        state.console.show(f"Kitchen project ready in {report.root}. Next: kitchen create NAME")
+    else:
+        state.console.success(f"Nothing to do: {report.root} is already initialised.")
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Kitchen name: lowercase letters, digits, - and _.")],
+    parent: Annotated[
+        str | None,
+        typer.Option(help="Kitchen to branch from (default: the checked-out one, else dev)."),
+    ] = None,
+    data: Annotated[bool, typer.Option("--data/--no-data", help="Copy the parent's data.")] = True,
+    staff: Annotated[
+        str | None, typer.Option(help="Comma-separated emails or globs (default: you).")
+    ] = None,
+    ttl: Annotated[
+        str | None, typer.Option(help="Temporary kitchen: expires after e.g. 7d.")
+    ] = None,
+    checkout: Annotated[
+        bool, typer.Option("--checkout/--no-checkout", help="Check out its branch afterwards.")
+    ] = True,
+    sample: SampleOption = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Create a kitchen: a branch from its parent, its own schema, and a copy of the data.
+
+    Example: kitchen create profitability --parent dev --ttl 7d --sample 10%
+    """
+    from kitchen.workflows.create import CreateRequest
+    from kitchen.workflows.create import create as run_create
+
+    state = state_for(ctx, json_mode)
+    people = tuple(who for who in (staff or "").split(",") if who.strip())
+    request = CreateRequest(name, parent, data, people, ttl, checkout, sample)
+    kitchen = run_create(project_for(ctx), request, state.console)
+    if json_mode:
+        state.console.json(kitchen.to_json())
+    else:
+        state.console.success(
+            f"Kitchen {kitchen.name} is ready: branch {kitchen.branch}, schema {kitchen.schema}."
+        )
+
+
+@app.command(name="list")
+def list_(
+    ctx: typer.Context,
+    tree: Annotated[bool, typer.Option("--tree", help="Show the kitchen tree.")] = False,
+    json_mode: JsonOption = False,
+) -> None:
+    """List kitchens; * marks the checked-out one.
+
+    Example: kitchen list --tree
+    """
+    from kitchen.cli import render
+    from kitchen.workflows.inspect import list_kitchens
+
+    state = state_for(ctx, json_mode)
+    listing = list_kitchens(project_for(ctx))
+    for problem in listing.problems:
+        state.console.warn(problem.message)
+    if json_mode:
+        state.console.json(
+            {
+                "current": listing.current,
+                "kitchens": [kitchen.to_json() for kitchen in listing.kitchens],
+                "problems": [problem.message for problem in listing.problems],
+            }
+        )
+    else:
+        state.console.show(render.kitchen_tree(listing) if tree else render.kitchen_table(listing))
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Kitchen name.")],
+    rows: Annotated[int, typer.Option(help="Also show the first N rows of each table.")] = 0,
+    table: Annotated[str | None, typer.Option(help="Show rows of this table only.")] = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Show a kitchen: branch, schema, data (and whether its masking was verified), staff
+    and tables.
+
+    Example: kitchen show dev --rows 3 --table customers
+    """
+    from kitchen.cli import render
+    from kitchen.workflows.inspect import show as run_show
+
+    state = state_for(ctx, json_mode)
+    details = run_show(project_for(ctx), name, preview=max(rows, 0), only=table)
+    if json_mode:
+        state.console.json(render.details_json(details))
+    else:
+        state.console.show(render.details(details))
+        data = details.kitchen.data
+        if data is not None and data.source is not None and not data.masked:
+            state.console.warn(f"The data in {name} is unmasked: handle it like its source.")
+
+
+@app.command()
+def checkout(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="Kitchen name.")]
+) -> None:
+    """Check out a kitchen's branch.
+
+    Example: kitchen checkout profitability
+    """
+    from kitchen.workflows.inspect import checkout as run_checkout
+
+    state = state_for(ctx)
+    kitchen = run_checkout(project_for(ctx), name)
+    state.console.success(f"Switched to kitchen {kitchen.name} (branch {kitchen.branch}).")
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Kitchen name.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Delete even with commits not merged into the parent.")
+    ] = False,
+    json_mode: JsonOption = False,
+) -> None:
+    """Delete a kitchen: its schema, its branch and its registry record.
+
+    Also cleans up a kitchen whose create failed half-way.
+
+    Example: kitchen delete profitability --yes
+    """
+    from kitchen.workflows import delete as workflow
+
+    state = state_for(ctx, json_mode)
+    project = project_for(ctx)
+    kitchen = workflow.check(project, name, force)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise BadInput(f"Refusing to delete {name!r} without confirmation.", hint="Pass --yes.")
+        question = f"Delete kitchen {name} (schema {kitchen.schema}, branch {kitchen.branch})?"
+        if not typer.confirm(question):
+            raise typer.Exit(int(ExitCode.PRECONDITION))
+    workflow.delete(project, kitchen, state.console)
+    if json_mode:
+        state.console.json({"deleted": kitchen.to_json()})
+    else:
+        state.console.success(f"Deleted kitchen {name}.")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the demo folder afterwards.")] = False,
+) -> None:
+    """Run the whole kitchen story in a temporary folder, on the embedded default.
+
+    Example: kitchen demo --keep
+    """
+    from kitchen.cli.demo import run_demo
+    from kitchen.cli.main import main
+
+    state = state_for(ctx)
+    code = run_demo(state.console, main, keep=keep)
+    if code:
+        raise typer.Exit(code)

@@ -1,0 +1,97 @@
+"""kitchen secrets list/set, and kitchen run with a kitchen's credentials."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from kitchen.cli.app import RAW_ARGS, JsonOption, app, project_for, secrets_app, state_for
+
+
+@secrets_app.command("list")
+def secrets_list(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Argument(help="Kitchen (default: the checked-out one).")
+    ] = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """List the secrets a kitchen sees and where each resolves from; never their values.
+
+    A kitchen's own secrets come first; the rest are its environment's.
+
+    Example: kitchen secrets list profitability
+    """
+    from kitchen.cli import render
+    from kitchen.workflows.secrets import list_secrets
+
+    state = state_for(ctx, json_mode)
+    listing = list_secrets(project_for(ctx), name)
+    if json_mode:
+        state.console.json(render.secrets_json(listing))
+    else:
+        state.console.show(render.secrets_table(listing))
+
+
+@secrets_app.command("set")
+def secrets_set(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Kitchen whose own secret to set.")],
+    key: Annotated[str, typer.Argument(help="path#field, e.g. warehouse#password.")],
+) -> None:
+    """Set a secret on the kitchen's own path (staff only). The value is read from standard
+    input or a hidden prompt, never from an argument, so it stays out of shell history.
+
+    Example: printf %s "$TOKEN" | kitchen secrets set profitability dbt#token
+    """
+    from kitchen.workflows.secrets import set_secret
+
+    state = state_for(ctx)
+    if sys.stdin.isatty():
+        value = typer.prompt(f"Value of {key}", hide_input=True, confirmation_prompt=True)
+    else:
+        value = sys.stdin.read().removesuffix("\n")
+    kitchen = set_secret(project_for(ctx), name, key, value)
+    state.console.success(f"Set {key} for kitchen {kitchen.name}.")
+
+
+@app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run_tool(
+    ctx: typer.Context,
+    words: Annotated[
+        list[str] | None, typer.Argument(help="[NAME] -- COMMAND [ARGS...]", show_default=False)
+    ] = None,
+) -> None:
+    """Run a tool with a kitchen's context: KITCHEN_* variables, its warehouse connection
+    (libpq PG* variables with search_path set to its schema, or its DuckDB file) and the
+    secrets mapped in environments.<env>.env. The tool's exit code is passed through.
+
+    Example: kitchen run profitability -- psql -c "select count(*) from orders"
+    """
+    import subprocess
+
+    from kitchen.errors import BadInput
+    from kitchen.workflows.run import environment
+
+    raw = RAW_ARGS.get()
+    if "--" not in raw:
+        raise BadInput("Put the command after --.", hint="kitchen run [NAME] -- COMMAND ARGS...")
+    command = list(raw[raw.index("--") + 1 :])
+    before = (words or [])[: len(words or []) - len(command)]
+    if len(before) > 1 or not command:
+        raise BadInput(
+            "Give at most one kitchen before -- and a command after it.",
+            hint="kitchen run [NAME] -- COMMAND ARGS...",
+        )
+    project = project_for(ctx)
+    _, variables = environment(project, before[0] if before else None)
+    project.close()  # a DuckDB file can be opened by one process at a time: let the tool have it
+    try:
+        code = subprocess.call(command, env=variables)
+    except FileNotFoundError:
+        raise BadInput(
+            f"Command not found: {command[0]}.", hint="Check its name and PATH."
+        ) from None
+    raise typer.Exit(code)
