@@ -110,6 +110,7 @@ class Environment(Strict):
     sensitive: bool = Field(False, description="data leaving it is always masked")
     # variables for `kitchen run` and pipelines; values may be {{ secret('path#key') }}
     env: dict[str, str] = {}
+    vars: dict[str, Any] = {}  # pipeline template variables for this environment
 
 
 class RootKitchen(Strict):
@@ -120,6 +121,7 @@ class RootKitchen(Strict):
     protected: bool = False
     staff: tuple[str, ...] = ()
     approvers: tuple[str, ...] = ()
+    vars: dict[str, Any] = {}  # pipeline template variables for this kitchen
 
     @field_validator("schema_")
     @classmethod
@@ -209,14 +211,13 @@ def parse(text: str, source: Path) -> Config:
         config = Config.model_validate(data)
     except ValidationError as exc:
         problems = [
-            ([part for part in error["loc"] if not _is_union_tag(part)], _expected(error))
-            for error in exc.errors()
+            (strip_union_tags(list(error["loc"]), node), expected(error)) for error in exc.errors()
         ]
         unknown = any(error["type"] == "extra_forbidden" for error in exc.errors())
-        raise ConfigError(_describe(problems, source, node), hint=_hint(unknown)) from None
+        raise ConfigError(describe(problems, source, node), hint=_hint(unknown)) from None
     problems = _tree_problems(config)
     if problems:
-        raise ConfigError(_describe(problems, source, node), hint=_hint(False))
+        raise ConfigError(describe(problems, source, node), hint=_hint(False))
     return config
 
 
@@ -255,7 +256,8 @@ def _cycle_from(config: Config, start: str) -> str | None:
     return None
 
 
-def _describe(problems: list[Problem], source: Path, node: yaml.Node | None) -> str:
+def describe(problems: list[Problem], source: Path, node: yaml.Node | None) -> str:
+    """``file:line: key.path: what was expected``, one line per problem."""
     lines = []
     for loc, expected in problems:
         key = ".".join(str(part) for part in loc) or "(top level)"
@@ -272,15 +274,46 @@ def _hint(unknown_keys: bool) -> str:
     return "See kitchen.example.yaml for a complete, commented example."
 
 
-def _is_union_tag(part: int | str) -> bool:
-    # pydantic adds the chosen union member ("duckdb", "function-after[...]") to the location
-    return isinstance(part, str) and ("[" in part or part in _UNION_TAGS)
+def strip_union_tags(loc: list[int | str], node: yaml.Node | None) -> list[int | str]:
+    """pydantic adds the chosen union member ("duckdb", "function-after[...]") to locations;
+    such a part is dropped where the YAML has no key of that name at that point."""
+    kept: list[int | str] = []
+    for part in loc:
+        keys = {k.value: v for k, v in node.value} if isinstance(node, yaml.MappingNode) else {}
+        if isinstance(part, str) and part not in keys and ("[" in part or part in _TAGS):
+            continue
+        kept.append(part)
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            node = keys.get(part) if isinstance(part, str) else None
+    return kept
 
 
-_UNION_TAGS = {"duckdb", "postgres", "file", "vault", "local", "s3", "str", "int", "dict[str,any]"}
+_TAGS = {
+    "duckdb",
+    "postgres",
+    "file",
+    "vault",
+    "local",
+    "s3",
+    "str",
+    "int",
+    "float",
+    "dict[str,any]",
+    "row_count",
+    "not_null",
+    "unique",
+    "accepted_values",
+    "relationships",
+    "sql",
+    "freshness",
+    "schema",
+}
 
 
-def _expected(error: Any) -> str:
+def expected(error: Any) -> str:
+    """What a pydantic error says was expected, in the words of a config file."""
     kind = error["type"]
     if kind == "extra_forbidden":
         return "unknown key"
@@ -302,6 +335,10 @@ def _line_of(node: yaml.Node | None, loc: list[int | str]) -> int | None:
     """The 1-based line of the deepest existing node along ``loc``."""
     line = None
     for part in loc:
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+            continue
         if not isinstance(node, yaml.MappingNode):
             break
         found = next(((k, v) for k, v in node.value if k.value == part), None)

@@ -36,6 +36,21 @@ KITCHENS = TableSpec(
     primary_key="name",
 )
 COLUMNS = [column.name for column in KITCHENS.columns]
+RUNS = TableSpec(
+    name="runs",
+    columns=(
+        Column("id", "TEXT"),
+        Column("kitchen", "TEXT"),
+        Column("pipelines", "TEXT"),
+        Column("commit_sha", "TEXT"),
+        Column("dirty", "BOOLEAN"),
+        Column("started_at", "TEXT"),
+        Column("ended_at", "TEXT"),
+        Column("status", "TEXT"),
+        Column("results", "TEXT"),  # JSON: nodes and checks with their metrics
+    ),
+    primary_key="id",
+)
 
 
 class Registry:
@@ -54,13 +69,56 @@ class Registry:
         return self._exists
 
     def ensure(self) -> None:
-        """Create the registry's schema and table if this warehouse has none yet."""
-        if self.exists():
+        """Create the registry's schema and tables if this warehouse lacks them."""
+        if self.exists() and self._has(RUNS.name):
             return
         with self.warehouse.transaction():
             self.warehouse.create_schema(REGISTRY_SCHEMA)
-            self.warehouse.create_table(REGISTRY_SCHEMA, KITCHENS)
+            for spec in (KITCHENS, RUNS):
+                if not self._has(spec.name):
+                    self.warehouse.create_table(REGISTRY_SCHEMA, spec)
         self._exists = True
+
+    def _has(self, table: str) -> bool:
+        return table in self.warehouse.list_tables(REGISTRY_SCHEMA)
+
+    def add_run(self, run: dict[str, Any]) -> None:
+        """Record a run: the keys are the RUNS columns; ``results`` is stored as JSON."""
+        self.ensure()
+        names = [column.name for column in RUNS.columns]
+        values = [json.dumps(run[n]) if n == "results" else run[n] for n in names]
+        self.warehouse.execute(
+            sql(
+                "INSERT INTO {} ({}) VALUES ({})",
+                self.warehouse.table(REGISTRY_SCHEMA, RUNS.name),
+                join(", ", [Identifier(n) for n in names]),
+                join(", ", [Placeholder()] * len(names)),
+            ),
+            values,
+        )
+
+    def runs(self, kitchen: str | None = None) -> list[dict[str, Any]]:
+        """Recorded runs, newest first (of one kitchen, or all)."""
+        if not self.exists() or not self._has(RUNS.name):
+            return []
+        names = [column.name for column in RUNS.columns]
+        table = self.warehouse.table(REGISTRY_SCHEMA, RUNS.name)
+        columns = join(", ", [Identifier(n) for n in names])
+        if kitchen is None:
+            query, params = sql("SELECT {} FROM {} ORDER BY started_at DESC", columns, table), []
+        else:
+            query = sql(
+                "SELECT {} FROM {} WHERE kitchen = {} ORDER BY started_at DESC",
+                columns,
+                table,
+                Placeholder(),
+            )
+            params = [kitchen]
+        rows = self.warehouse.execute(query, params)
+        found = [dict(zip(names, row, strict=True)) for row in rows]
+        for run in found:
+            run["results"] = json.loads(run["results"] or "{}")
+        return found
 
     def all(self) -> list[Kitchen]:
         if not self.exists():

@@ -184,6 +184,52 @@ def delete(
         state.console.success(f"Deleted kitchen {name}.")
 
 
+@app.command("test")
+def test_pipelines(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Argument(help="Kitchen (default: the checked-out one).")
+    ] = None,
+    pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None,
+    node: Annotated[str | None, typer.Option(help="Only this node.")] = None,
+    var: Annotated[
+        list[str] | None, typer.Option(help="A template variable, k=v (repeatable).")
+    ] = None,
+    parallel: Annotated[int, typer.Option(min=1, help="Nodes run at once (PostgreSQL).")] = 4,
+    fail_fast: Annotated[bool, typer.Option(help="Stop after the first failure.")] = False,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML to this file.")] = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Run a kitchen's pipelines in dependency order, then their checks. Exit 0 when every
+    node succeeds and every error-severity check passes, 1 otherwise.
+
+    Example: kitchen test profitability --pipeline shop --junit report.xml
+    """
+    from kitchen.cli import render
+    from kitchen.pipelines import junit as junit_report
+    from kitchen.workflows.test import TestRequest, test, to_json
+
+    state = state_for(ctx, json_mode)
+    variables = dict(_variable(item) for item in var or [])
+    request = TestRequest(name, pipeline, node, variables, parallel, fail_fast)
+    run = test(project_for(ctx), request, state.console)
+    if junit:
+        junit.write_text(junit_report.render(run.id, run.kitchen.name, run.nodes, run.checks))
+    if json_mode:
+        state.console.json(to_json(run))
+    else:
+        state.console.show(render.test_summary(run))
+    if not run.passed:
+        raise typer.Exit(int(ExitCode.CHECKS_FAILED))
+
+
+def _variable(item: str) -> tuple[str, str]:
+    key, equals, value = item.partition("=")
+    if not equals or not key:
+        raise BadInput(f"--var {item!r} is not k=v.")
+    return key, value
+
+
 @app.command()
 def demo(
     ctx: typer.Context,

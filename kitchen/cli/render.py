@@ -14,6 +14,7 @@ from kitchen.model import DataState, Kitchen, Status
 from kitchen.workflows.data import ScanResult
 from kitchen.workflows.inspect import Details, Listing
 from kitchen.workflows.secrets import Listing as SecretsListing
+from kitchen.workflows.test import TestRun
 
 STATUS_STYLE = {
     Status.READY: "green",
@@ -211,3 +212,37 @@ def secrets_json(listing: SecretsListing) -> dict[str, Any]:
         "location": listing.location,
         "secrets": [{"key": key, "from": source} for key, source in listing.secrets],
     }
+
+
+def test_summary(run: TestRun) -> RenderableType:
+    nodes = Table(
+        title=f"Run {run.id} in {run.kitchen.name} at {run.commit[:10]}", title_justify="left"
+    )
+    for column in ("pipeline", "node", "type", "status", "seconds", "checks"):
+        nodes.add_column(column)
+    colours = {"passed": "green", "failed": "red", "skipped": "yellow"}
+    for node in run.nodes:
+        mine = [c for c in run.checks if c.node == node.node]
+        passed = sum(c.status == "pass" for c in mine)
+        nodes.add_row(
+            node.pipeline,
+            node.node,
+            node.type,
+            f"[{colours[node.status]}]{node.status}[/]",
+            f"{node.seconds:.2f}",
+            f"{passed}/{len(mine)}" if mine else "",
+        )
+    parts: list[RenderableType] = [nodes]
+    problems = [c for c in run.checks if c.status != "pass"]
+    if problems:
+        table = Table(title="Checks that did not pass", title_justify="left")
+        for column in ("check", "severity", "status", "message"):
+            table.add_column(column)
+        for check in problems:
+            table.add_row(
+                f"{check.node}.{check.name}", check.severity, check.status, escape(check.message)
+            )
+        parts.append(table)
+    verdict = "[green]passed[/]" if run.passed else "[red]failed[/]"
+    parts.append(f"Run {run.id}: {verdict}")
+    return Group(*parts)

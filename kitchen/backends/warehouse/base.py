@@ -124,6 +124,11 @@ class Warehouse(Protocol):
         """Variables that point a client tool at this warehouse, working in ``schema``."""
         ...
 
+    def run_script(self, schema: str, script: str) -> None:
+        """Run a pipeline's SQL (several statements) with ``schema`` as the default schema,
+        in one transaction: it all happens, or none of it does."""
+        ...
+
     def create_identity(self, schema: str, read: list[str]) -> tuple[str, str] | None:
         """A login for the kitchen of ``schema``: (user, password), or None where the
         warehouse has no such thing or it is not configured."""

@@ -128,6 +128,14 @@ class DuckDBWarehouse(SqlWarehouse):
             "KITCHEN_DUCKDB_CATALOG": self.path.stem,
         }
 
+    def run_script(self, schema: str, script: str) -> None:
+        self.execute(sql("USE {}", Identifier(CATALOG, schema)))
+        try:
+            with self.transaction():
+                self.execute(Query((script,)))
+        finally:
+            self.execute(sql("USE {}", Identifier(CATALOG, "main")))
+
     # An embedded file has no users: the kitchen's identity is the file's permissions.
 
     def create_identity(self, schema: str, read: list[str]) -> tuple[str, str] | None:

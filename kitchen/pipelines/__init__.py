@@ -1,0 +1,1 @@
+"""Pipelines: files -> DAG, node runners, checks, reports."""

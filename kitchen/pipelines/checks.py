@@ -1,0 +1,154 @@
+"""Checks on a node's output, each compiled to one query with quoted identifiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kitchen.backends.warehouse.base import Warehouse
+from kitchen.backends.warehouse.sql import Identifier, Literal, Query, join, sql
+from kitchen.data.masking import family
+from kitchen.errors import KitchenError
+from kitchen.pipelines import model
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    node: str
+    name: str
+    type: str
+    severity: str
+    status: str  # pass, fail, error (the check itself could not run)
+    metric: float | None
+    message: str
+
+    @property
+    def blocking(self) -> bool:
+        """A failure that fails the run: an error-severity check that did not pass."""
+        return self.severity == "error" and self.status != "pass"
+
+
+def run(
+    warehouse: Warehouse, schema: str, node: str, check: model.Check, query: str
+) -> CheckResult:
+    """``query`` is the rendered SQL of an ``sql`` check (other checks ignore it)."""
+    spec = check.check
+    try:
+        passed, metric, message = _evaluate(warehouse, schema, spec, query)
+    except KitchenError as exc:
+        return CheckResult(node, check.name, spec.type, check.severity, "error", None, exc.message)
+    return CheckResult(
+        node, check.name, spec.type, check.severity, "pass" if passed else "fail", metric, message
+    )
+
+
+def _table(warehouse: Warehouse, schema: str, name: str) -> Identifier:
+    """``orders`` in the kitchen's schema, or ``other_schema.orders``."""
+    owner, _, table = name.rpartition(".")
+    return warehouse.table(owner or schema, table)
+
+
+def _number(warehouse: Warehouse, query: Query) -> float:
+    value = warehouse.execute(query)[0][0]
+    return float(value) if value is not None else 0.0
+
+
+def _evaluate(
+    warehouse: Warehouse, schema: str, spec: Any, query: str
+) -> tuple[bool, float | None, str]:
+    if isinstance(spec, model.RowCount):
+        count = _number(
+            warehouse, sql("SELECT count(*) FROM {}", _table(warehouse, schema, spec.table))
+        )
+        return _within(count, spec.min, spec.max, spec.equals, "rows")
+    if isinstance(spec, model.Scalar):
+        value = _number(warehouse, Query((query,)))
+        return _within(value, spec.min, spec.max, spec.expect, "")
+    if isinstance(spec, model.SchemaCheck):
+        return _schema(warehouse, schema, spec)
+    if isinstance(spec, model.Freshness):
+        # as text: reading a zoned timestamp as a value needs pytz in DuckDB's driver
+        newest = warehouse.execute(
+            sql(
+                "SELECT CAST(max({}) AS TEXT) FROM {}",
+                Identifier(spec.column),
+                _table(warehouse, schema, spec.table),
+            )
+        )[0][0]
+        return _fresh(datetime.fromisoformat(newest) if newest else None, spec.max_age_hours)
+    bad = _number(warehouse, _violations(warehouse, schema, spec))
+    return bad == 0, bad, f"{int(bad)} violating rows" if bad else "no violations"
+
+
+def _violations(warehouse: Warehouse, schema: str, spec: Any) -> Query:
+    table = _table(warehouse, schema, spec.table)
+    if isinstance(spec, model.NotNull):
+        return sql("SELECT count(*) FROM {} WHERE {} IS NULL", table, Identifier(spec.column))
+    if isinstance(spec, model.Unique):
+        columns = join(", ", [Identifier(c) for c in spec.columns])
+        return sql(
+            "SELECT count(*) FROM (SELECT {} FROM {} GROUP BY {} HAVING count(*) > 1) d",
+            columns,
+            table,
+            columns,
+        )
+    if isinstance(spec, model.AcceptedValues):
+        allowed = join(", ", [Literal(str(value)) for value in spec.values])
+        column = Identifier(spec.column)
+        return sql(
+            "SELECT count(*) FROM {} WHERE {} IS NOT NULL AND CAST({} AS TEXT) NOT IN ({})",
+            table,
+            column,
+            column,
+            allowed,
+        )
+    parent_table, _, parent_column = spec.to.rpartition(".")
+    return sql(
+        "SELECT count(*) FROM {} c WHERE c.{} IS NOT NULL AND NOT EXISTS"
+        " (SELECT 1 FROM {} p WHERE p.{} = c.{})",
+        table,
+        Identifier(spec.column),
+        _table(warehouse, schema, parent_table),
+        Identifier(parent_column),
+        Identifier(spec.column),
+    )
+
+
+def _within(
+    value: float, low: float | None, high: float | None, equals: float | None, unit: str
+) -> tuple[bool, float, str]:
+    shown = f"{value:g} {unit}".strip()
+    if equals is not None and value != equals:
+        return False, value, f"{shown}, expected {equals:g}"
+    if low is not None and value < low:
+        return False, value, f"{shown}, expected at least {low:g}"
+    if high is not None and value > high:
+        return False, value, f"{shown}, expected at most {high:g}"
+    return True, value, shown
+
+
+def _fresh(newest: datetime | None, max_age_hours: float) -> tuple[bool, float | None, str]:
+    if newest is None:
+        return False, None, "no rows, so nothing is fresh"
+    if newest.tzinfo is None:
+        newest = newest.replace(tzinfo=UTC)
+    age = (datetime.now(UTC) - newest).total_seconds() / 3600
+    if age > max_age_hours:
+        return False, age, f"newest row is {age:.1f} h old, expected at most {max_age_hours:g} h"
+    return True, age, f"newest row is {age:.1f} h old"
+
+
+def _schema(warehouse: Warehouse, schema: str, spec: model.SchemaCheck) -> tuple[bool, None, str]:
+    owner, _, table = spec.table.rpartition(".")
+    actual = dict(warehouse.column_types(owner or schema, table))
+    if not actual:
+        return False, None, f"no table {spec.table}"
+    problems = []
+    for column, wanted in spec.columns.items():
+        found = actual.get(column)
+        if found is None:
+            problems.append(f"{column} is missing")
+        elif wanted.lower() not in (found.lower(), family(found)):
+            problems.append(f"{column} is {found}, expected {wanted}")
+    return not problems, None, "; ".join(problems) or "columns as expected"

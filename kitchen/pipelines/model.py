@@ -1,0 +1,223 @@
+"""Pipeline files: `pipelines/<name>/pipeline.yaml`, validated, with errors naming file and line.
+
+A pipeline is a DAG of nodes (sql, python, shell, dbt), each with checks. Dependencies are
+validated here: an unknown node or a cycle is exit 2 naming it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kitchen import config
+from kitchen.errors import ConfigError
+
+PIPELINE_FILE = "pipeline.yaml"
+NAME = r"^[a-z][a-z0-9_-]{0,62}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RowCount(Strict):
+    type: Literal["row_count"]
+    table: str
+    min: int | None = None
+    max: int | None = None
+    equals: int | None = None
+
+
+class NotNull(Strict):
+    type: Literal["not_null"]
+    table: str
+    column: str
+
+
+class Unique(Strict):
+    type: Literal["unique"]
+    table: str
+    columns: list[str]
+
+
+class AcceptedValues(Strict):
+    type: Literal["accepted_values"]
+    table: str
+    column: str
+    values: list[str | int | float]
+
+
+class Relationships(Strict):
+    type: Literal["relationships"]
+    table: str
+    column: str
+    to: str  # parent_table.column
+
+
+class Scalar(Strict):
+    type: Literal["sql"]
+    query: str  # returns one number
+    expect: float | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+class Freshness(Strict):
+    type: Literal["freshness"]
+    table: str
+    column: str
+    max_age_hours: float
+
+
+class SchemaCheck(Strict):
+    type: Literal["schema"]
+    table: str
+    columns: dict[str, str]  # name: type family or type (text, number, date, ...)
+
+
+CheckSpec = Annotated[
+    RowCount | NotNull | Unique | AcceptedValues | Relationships | Scalar | Freshness | SchemaCheck,
+    Field(discriminator="type"),
+]
+
+
+class Check(Strict):
+    name: str = Field(pattern=NAME)
+    severity: Literal["error", "warn", "log"] = "error"
+    check: CheckSpec
+
+
+class Node(Strict):
+    name: str = Field(pattern=NAME)
+    type: Literal["sql", "python", "shell", "dbt"]
+    file: str | None = None  # sql, python: relative to the pipeline's folder
+    command: str | None = None  # shell, dbt (default: dbt build)
+    depends_on: list[str] = []
+    env: dict[str, str] = {}
+    timeout: float = Field(600, gt=0)
+    tests: list[Check] = []
+
+    @field_validator("file")
+    @classmethod
+    def _file_stays_inside(cls, value: str | None) -> str | None:
+        if value is not None:
+            path = PurePosixPath(value)
+            if path.is_absolute() or ".." in path.parts or "\\" in value:
+                raise ValueError("must be a relative path inside the pipeline's folder")
+        return value
+
+
+class Pipeline(Strict):
+    name: str = ""
+    description: str = ""
+    vars: dict[str, Any] = {}
+    nodes: list[Node]
+    folder: Path = Path()
+
+    def node(self, name: str) -> Node:
+        return next(node for node in self.nodes if node.name == name)
+
+
+def load_all(root: Path, folder: str) -> list[Pipeline]:
+    """Every pipeline under ``root/folder``, validated."""
+    base = root / folder
+    if not base.is_dir():
+        return []
+    return [load(path) for path in sorted(base.glob(f"*/{PIPELINE_FILE}"))]
+
+
+def load(path: Path) -> Pipeline:
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}.") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with description and nodes.")
+    try:
+        pipeline = Pipeline.model_validate(
+            {**data, "name": path.parent.name, "folder": path.parent}
+        )
+    except ValidationError as exc:
+        problems = [
+            (config.strip_union_tags(list(error["loc"]), node), config.expected(error))
+            for error in exc.errors()
+        ]
+        raise ConfigError(config.describe(problems, path, node)) from None
+    problems = _graph_problems(pipeline)
+    if problems:
+        raise ConfigError(config.describe(problems, path, node))
+    for item in pipeline.nodes:
+        _check_files(pipeline, item, path, node)
+    return pipeline
+
+
+def _graph_problems(pipeline: Pipeline) -> list[tuple[list[int | str], str]]:
+    names = [node.name for node in pipeline.nodes]
+    problems: list[tuple[list[int | str], str]] = []
+    for index, node in enumerate(pipeline.nodes):
+        if names.count(node.name) > 1:
+            problems.append((["nodes", index, "name"], f"node {node.name!r} is declared twice"))
+        for dependency in node.depends_on:
+            if dependency not in names:
+                problems.append((["nodes", index, "depends_on"], f"unknown node {dependency!r}"))
+    if not problems and (cycle := find_cycle({n.name: n.depends_on for n in pipeline.nodes})):
+        problems.append((["nodes"], f"dependency cycle {' -> '.join(cycle)}"))
+    return problems
+
+
+def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """A dependency cycle as a path (``a -> b -> a``), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(name: str, path: list[str]) -> list[str] | None:
+        state[name] = 1
+        for dependency in graph.get(name, []):
+            if state.get(dependency) == 1:
+                return [*path[path.index(dependency) :], dependency]
+            if dependency not in state and (found := visit(dependency, [*path, dependency])):
+                return found
+        state[name] = 2
+        return None
+
+    for start in graph:
+        if start not in state and (found := visit(start, [start])):
+            return found
+    return None
+
+
+def _check_files(pipeline: Pipeline, node: Node, path: Path, tree: Any) -> None:
+    where: list[int | str] = ["nodes", pipeline.nodes.index(node)]
+    if node.type in ("sql", "python") and node.file is None:
+        raise ConfigError(
+            config.describe([([*where, "file"], f"a {node.type} node needs a file")], path, tree)
+        )
+    if node.type == "shell" and node.command is None:
+        raise ConfigError(
+            config.describe([([*where, "command"], "a shell node needs a command")], path, tree)
+        )
+    if node.file and not (pipeline.folder / node.file).is_file():
+        raise ConfigError(config.describe([([*where, "file"], f"no file {node.file}")], path, tree))
+
+
+def order(pipeline: Pipeline, only: set[str] | None = None) -> list[list[Node]]:
+    """Nodes in layers: each layer's nodes depend only on earlier layers (run in parallel)."""
+    wanted = [n for n in pipeline.nodes if only is None or n.name in only]
+    done: set[str] = set()
+    layers: list[list[Node]] = []
+    while len(done) < len(wanted):
+        layer = [
+            n
+            for n in wanted
+            if n.name not in done
+            and all(d in done or (only and d not in only) for d in n.depends_on)
+        ]
+        layers.append(layer)
+        done |= {n.name for n in layer}
+    return layers

@@ -1,0 +1,229 @@
+"""kitchen test: run pipelines' nodes in dependency order in a kitchen, then their checks.
+
+Independent nodes run in parallel on PostgreSQL; on DuckDB, whose file one process holds at a
+time, nodes run one after another. Every run is recorded in the kitchen's registry.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
+from kitchen.errors import BadInput, KitchenError
+from kitchen.model import Kitchen, utcnow
+from kitchen.pipelines import checks, model, runners, templating
+from kitchen.project import Project
+from kitchen.reporting import Reporter
+from kitchen.workflows import run as tool_run
+from kitchen.workflows.data import current_or_named
+
+
+@dataclass(frozen=True)
+class TestRequest:
+    kitchen: str | None = None
+    pipeline: str | None = None
+    node: str | None = None
+    vars: dict[str, str] = field(default_factory=dict)
+    parallel: int = 4
+    fail_fast: bool = False
+
+
+@dataclass
+class TestRun:
+    id: str
+    kitchen: Kitchen
+    commit: str
+    dirty: bool
+    started_at: str
+    ended_at: str = ""
+    nodes: list[runners.NodeResult] = field(default_factory=list)
+    checks: list[checks.CheckResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        nodes_ok = all(node.status in ("passed", "skipped") for node in self.nodes)
+        return nodes_ok and not any(check.blocking for check in self.checks)
+
+    @property
+    def status(self) -> str:
+        return "passed" if self.passed else "failed"
+
+
+def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
+    kitchen = current_or_named(project, request.kitchen)
+    pipelines = _selected(project, request)
+    git = project.git
+    run = TestRun(
+        id=uuid.uuid4().hex[:12],
+        kitchen=kitchen,
+        commit=git.repo.commit(kitchen.branch).hexsha,
+        dirty=git.current_branch() == kitchen.branch and git.repo.is_dirty(untracked_files=True),
+        started_at=utcnow(),
+    )
+    for pipeline in pipelines:
+        _run_pipeline(project, run, pipeline, request, report)
+    run.ended_at = utcnow()
+    project.registry(kitchen.environment).add_run(_record(run, pipelines))
+    return run
+
+
+def _selected(project: Project, request: TestRequest) -> list[model.Pipeline]:
+    pipelines = model.load_all(project.root, project.config.pipelines)
+    if request.pipeline:
+        pipelines = [p for p in pipelines if p.name == request.pipeline]
+        if not pipelines:
+            raise BadInput(f"No pipeline named {request.pipeline!r}.", hint="See pipelines/.")
+    if request.node:
+        pipelines = [p for p in pipelines if any(n.name == request.node for n in p.nodes)]
+        if not pipelines:
+            raise BadInput(f"No node named {request.node!r} in the selected pipelines.")
+    if not pipelines:
+        raise BadInput(
+            f"No pipelines in {project.config.pipelines}/.",
+            hint="Add pipelines/<name>/pipeline.yaml (see docs/pipelines.md).",
+        )
+    return pipelines
+
+
+def _run_pipeline(
+    project: Project, run: TestRun, pipeline: model.Pipeline, request: TestRequest, report: Reporter
+) -> None:
+    kitchen = run.kitchen
+    secrets = project.scoped(kitchen.environment, kitchen.name)
+    scope = Scope(
+        project, kitchen, pipeline, _context(project, kitchen, pipeline, request), secrets.get
+    )
+    serial = isinstance(project.warehouse(kitchen.environment), DuckDBWarehouse)
+    only = {request.node} if request.node else None
+    failed: set[str] = set()
+
+    def execute(node: model.Node) -> runners.NodeResult:
+        blocked = [d for d in node.depends_on if d in failed]
+        if blocked or (request.fail_fast and failed):
+            reason = f"skipped: {', '.join(blocked)} failed" if blocked else "skipped: fail-fast"
+            return runners.NodeResult(pipeline.name, node.name, node.type, "skipped", 0, reason)
+        started = time.perf_counter()
+        passed, message, output = _run_node(scope, node)
+        status = "passed" if passed else "failed"
+        seconds = time.perf_counter() - started
+        return runners.NodeResult(
+            pipeline.name, node.name, node.type, status, seconds, message, output
+        )
+
+    workers = 1 if serial else max(1, request.parallel)
+    with report.progress(f"Testing {pipeline.name} in {kitchen.name}", len(pipeline.nodes)) as done:
+        for layer in model.order(pipeline, only):
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(execute, layer))
+            for node, result in zip(layer, results, strict=True):
+                run.nodes.append(result)
+                done(1)
+                if result.status != "passed":  # a skipped node blocks its dependants too
+                    failed.add(node.name)
+                if result.status == "failed":
+                    report.warn(f"{pipeline.name}.{node.name} {result.message}")
+                elif result.status == "passed":
+                    found = _checks(scope, node)
+                    run.checks += found
+                    if any(check.blocking for check in found):
+                        failed.add(node.name)  # its dependants would build on broken data
+
+
+def _context(
+    project: Project, kitchen: Kitchen, pipeline: model.Pipeline, request: TestRequest
+) -> dict[str, Any]:
+    """Template variables: pipeline defaults < environment < root kitchen < --var."""
+    layered = dict(pipeline.vars)
+    layered.update(project.environment(kitchen.environment).vars)
+    if kitchen.name in project.config.kitchens:
+        layered.update(project.config.kitchens[kitchen.name].vars)
+    layered.update(request.vars)
+    return {
+        "kitchen": {
+            "name": kitchen.name,
+            "schema": kitchen.schema,
+            "branch": kitchen.branch,
+            "environment": kitchen.environment,
+        },
+        "vars": layered,
+    }
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a pipeline's nodes run, and how their templates render."""
+
+    project: Project
+    kitchen: Kitchen
+    pipeline: model.Pipeline
+    context: dict[str, Any]
+    secret: Callable[[str], str]
+
+    def render(self, text: str, source: Path) -> str:
+        return templating.render(text, source, self.context, self.secret)
+
+
+def _run_node(scope: Scope, node: model.Node) -> tuple[bool, str, str]:
+    project, kitchen, pipeline = scope.project, scope.kitchen, scope.pipeline
+    source = pipeline.folder / (node.file or model.PIPELINE_FILE)
+    script = scope.render(source.read_text(encoding="utf-8"), source) if node.file else None
+    warehouse = project.warehouse(kitchen.environment)
+    if node.type == "sql":
+        try:
+            runners.run_sql(warehouse, kitchen.schema, script or "")
+        except KitchenError as exc:  # the warehouse refused the SQL: the node failed
+            return False, exc.message, ""
+        return True, "", ""
+    _, env = tool_run.environment(project, kitchen.name)
+    for variable, value in node.env.items():
+        env[variable] = scope.render(value, pipeline.folder / model.PIPELINE_FILE)
+    if node.command:
+        node = node.model_copy(update={"command": scope.render(node.command, source)})
+    if isinstance(warehouse, DuckDBWarehouse):
+        warehouse.close()  # the tool may open the file itself
+    return runners.run_process(node, pipeline.folder, script, env)
+
+
+def _checks(scope: Scope, node: model.Node) -> list[checks.CheckResult]:
+    warehouse = scope.project.warehouse(scope.kitchen.environment)
+    results = []
+    for check in node.tests:
+        query = ""
+        if isinstance(check.check, model.Scalar):
+            query = scope.render(check.check.query, scope.pipeline.folder / model.PIPELINE_FILE)
+        results.append(checks.run(warehouse, scope.kitchen.schema, node.name, check, query))
+    return results
+
+
+def _record(run: TestRun, pipelines: list[model.Pipeline]) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "kitchen": run.kitchen.name,
+        "pipelines": ",".join(p.name for p in pipelines),
+        "commit_sha": run.commit,
+        "dirty": run.dirty,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "status": run.status,
+        "results": to_json(run),
+    }
+
+
+def to_json(run: TestRun) -> dict[str, Any]:
+    return {
+        "run_id": run.id,
+        "kitchen": run.kitchen.name,
+        "commit": run.commit,
+        "dirty": run.dirty,
+        "status": run.status,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "nodes": [vars(node) for node in run.nodes],
+        "checks": [vars(check) for check in run.checks],
+    }

@@ -1,0 +1,245 @@
+"""kitchen test: pipelines run in a kitchen, checks pass and fail, reports parse back."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import Cli
+
+SHOP = Path(__file__).parents[1] / "fixtures" / "pipelines" / "shop"
+
+
+@pytest.fixture
+def kitchen(cli: Cli, shop: Path) -> Path:
+    shutil.copytree(SHOP, shop / "pipelines" / "shop")
+    assert cli("create", "feature").code == 0
+    return shop
+
+
+def write_pipeline(
+    shop: Path, name: str, yaml_text: str, files: dict[str, str] | None = None
+) -> None:
+    folder = shop / "pipelines" / name
+    folder.mkdir(parents=True)
+    (folder / "pipeline.yaml").write_text(yaml_text)
+    for file, text in (files or {}).items():
+        (folder / file).write_text(text)
+
+
+def test_the_shop_pipeline_passes_and_is_recorded(cli: Cli, kitchen: Path, tmp_path: Path) -> None:
+    report = tmp_path / "junit.xml"
+    result = cli("test", "feature", "--json", "--junit", str(report))
+    assert result.code == 0, result.err
+    run = result.json()
+    assert run["status"] == "passed" and run["kitchen"] == "feature"
+    assert [n["node"] for n in run["nodes"]] == ["staging", "enrich", "mart"]
+    assert {c["name"]: c["status"] for c in run["checks"]} == {
+        "has-rows": "pass",
+        "order-id-unique": "pass",
+        "customers-known": "pass",
+        "margin-positive": "pass",
+    }
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert suite is not None and (suite.get("tests"), suite.get("failures")) == ("7", "0")
+    connection = duckdb.connect(str(kitchen / ".kitchen/warehouse/dev.duckdb"), read_only=True)
+    runs = connection.execute("SELECT id, kitchen, status FROM kitchen_meta.runs").fetchall()
+    connection.close()
+    assert runs == [(run["run_id"], "feature", "passed")]
+
+
+def test_a_broken_node_fails_the_run_and_skips_what_depends_on_it(
+    cli: Cli, kitchen: Path, tmp_path: Path
+) -> None:
+    (kitchen / "pipelines/shop/staging.sql").write_text("select * from no_such_table;")
+    report = tmp_path / "junit.xml"
+    result = cli("test", "feature", "--json", "--junit", str(report))
+    assert result.code == 1
+    status = {n["node"]: n["status"] for n in result.json()["nodes"]}
+    assert status == {"staging": "failed", "enrich": "skipped", "mart": "skipped"}
+    failure = ET.parse(report).getroot().find(".//testcase[@name='staging']/failure")
+    assert failure is not None and "no_such_table" in (failure.get("message") or "")
+
+
+def test_a_warning_is_reported_but_does_not_fail(cli: Cli, kitchen: Path) -> None:
+    result = cli("test", "feature", "--json", "--var", "min_orders=1000")  # empty mart
+    run = result.json()
+    assert result.code == 0
+    margin = next(c for c in run["checks"] if c["name"] == "margin-positive")
+    assert (margin["severity"], margin["status"]) == ("warn", "pass")  # min(NULL) counts as 0
+    assert cli("test", "feature", "--var", "min_orders").code == 2  # not k=v
+
+
+CHECKS = """
+nodes:
+  - name: build
+    type: sql
+    file: build.sql
+    tests:
+      - {name: rows, check: {type: row_count, table: t, %s}}
+"""
+BUILD = (
+    "create table t as select * from (values (1, 'a', 10, current_timestamp),"
+    " (2, null, 10, current_timestamp), (2, 'c', 99, current_timestamp)) v(id, label, parent, ts);"
+    "create table p as select 10 as id;"
+)
+
+
+@pytest.mark.parametrize(
+    ("check", "passes"),
+    [
+        ("min: 3", True),
+        ("max: 2", False),
+        ("equals: 3", True),
+        ("type: not_null, column: id", True),
+        ("type: not_null, column: label", False),
+        ("type: unique, columns: [label]", True),
+        ("type: unique, columns: [id]", False),
+        ("type: accepted_values, column: label, values: [a, c]", True),
+        ("type: accepted_values, column: label, values: [a]", False),
+        ("type: relationships, column: parent, to: p.id", False),
+        ("type: freshness, column: ts, max_age_hours: 1", True),
+        ("type: schema, columns: {id: number, label: text}", True),
+        ("type: schema, columns: {id: text}", False),
+        ("type: schema, columns: {missing: text}", False),
+    ],
+)
+def test_each_check_type_passes_and_fails(cli: Cli, shop: Path, check: str, passes: bool) -> None:
+    text = CHECKS % check
+    if not check.startswith(("min", "max", "equals")):
+        text = text.replace("type: row_count, table: t, ", "table: t, ")
+    write_pipeline(shop, "checks", text, {"build.sql": BUILD})
+    assert cli("create", "feature").code == 0
+    result = cli("test", "feature", "--json")
+    assert (result.code == 0) is passes, result.out + result.err
+    assert result.json()["checks"][0]["status"] == ("pass" if passes else "fail")
+
+
+def test_a_scalar_sql_check(cli: Cli, shop: Path) -> None:
+    write_pipeline(
+        shop,
+        "scalar",
+        """
+nodes:
+  - name: build
+    type: sql
+    file: build.sql
+    tests:
+      - name: total
+        check: {type: sql, query: "select sum(parent) from {{ kitchen.schema }}.t", expect: 119}
+      - {name: too-high, severity: log, check: {type: sql, query: "select 5", max: 4}}
+""",
+        {"build.sql": BUILD},
+    )
+    assert cli("create", "feature").code == 0
+    checks = {c["name"]: c for c in cli("test", "feature", "--json").json()["checks"]}
+    assert checks["total"]["status"] == "pass" and checks["total"]["metric"] == 119
+    assert checks["too-high"]["status"] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "message"),
+    [
+        (
+            "nodes: [{name: a, type: sql, file: a.sql, depends_on: [b]},"
+            " {name: b, type: sql, file: a.sql, depends_on: [a]}]",
+            "dependency cycle a -> b -> a",
+        ),
+        ("nodes: [{name: a, type: sql, file: a.sql, depends_on: [ghost]}]", "unknown node 'ghost'"),
+        ("nodes: [{name: a, type: sql, file: ../../etc/passwd}]", "must be a relative path"),
+        (
+            "nodes: [{name: a, type: sql, file: a.sql, tests: [{name: x, check: {type: magic}}]}]",
+            "type must be one of",
+        ),
+        (
+            "nodes:\n  - name: a\n    type: sql\n    file: a.sql\n    colour: red\n",
+            "pipeline.yaml:5: nodes.0.colour: unknown key",
+        ),
+        ("nodes: [{name: a, type: sql}]", "a sql node needs a file"),
+        ("nodes: [{name: a, type: sql, file: missing.sql}]", "no file missing.sql"),
+        (
+            "nodes: [{name: a, type: sql, file: a.sql}, {name: a, type: sql, file: a.sql}]",
+            "declared twice",
+        ),
+        ("nodes: [ {name: a", "invalid YAML"),
+    ],
+)
+def test_bad_pipeline_files_are_exit_2(cli: Cli, shop: Path, pipeline: str, message: str) -> None:
+    write_pipeline(shop, "bad", pipeline, {"a.sql": "select 1;"})
+    result = cli("test", "dev")
+    assert result.code == 2 and message in result.err, result.err
+    assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("select {{ vars.nothing }};", "'dict object' has no attribute 'nothing'"),
+        ("select {% if %};", "a.sql:1: template error"),
+        ("select {{ ''.__class__.__mro__ }};", "template not allowed"),
+    ],
+)
+def test_template_errors_name_the_file(cli: Cli, shop: Path, template: str, message: str) -> None:
+    write_pipeline(shop, "tpl", "nodes: [{name: a, type: sql, file: a.sql}]", {"a.sql": template})
+    result = cli("test", "dev")
+    assert result.code == 2 and message in result.err, result.err
+
+
+def test_python_and_shell_nodes_timeouts_and_exit_codes(cli: Cli, shop: Path) -> None:
+    write_pipeline(
+        shop,
+        "procs",
+        """
+nodes:
+  - {name: ok, type: shell, command: "test \\"$KITCHEN_NAME\\" = feature"}
+  - {name: fails, type: shell, command: "echo broken >&2; exit 3"}
+  - {name: slow, type: python, file: slow.py, timeout: 0.5}
+""",
+        {"slow.py": "import time; time.sleep(30)"},
+    )
+    assert cli("create", "feature").code == 0
+    result = cli("test", "feature", "--json")
+    nodes = {n["node"]: n for n in result.json()["nodes"]}
+    assert result.code == 1
+    assert nodes["ok"]["status"] == "passed"
+    assert (nodes["fails"]["message"], nodes["fails"]["output"].strip()) == (
+        "exited with 3",
+        "broken",
+    )
+    assert nodes["slow"]["message"] == "timed out after 0.5 s"
+
+
+def test_no_pipelines_is_a_clear_error(cli: Cli) -> None:
+    result = cli("test", "dev")
+    assert result.code == 2 and "No pipelines" in result.err
+
+
+def test_independent_nodes_run_at_the_same_time_on_postgres(capsys, pg_project: Path) -> None:
+    marks = (
+        "import os, time\n"
+        "open(os.environ['MARK'], 'w').write(f'{time.time()} ')\n"
+        "time.sleep(1)\n"
+        "open(os.environ['MARK'], 'a').write(f'{time.time()}')\n"
+    )
+    write_pipeline(
+        pg_project,
+        "wide",
+        """
+nodes:
+  - {name: a, type: python, file: mark.py, env: {MARK: a.mark}}
+  - {name: b, type: python, file: mark.py, env: {MARK: b.mark}}
+""",
+        {"mark.py": marks},
+    )
+    cli = Cli(capsys, pg_project)
+    assert cli("init").code == 0
+    assert cli("test", "dev", "--parallel", "2").code == 0
+    folder = pg_project / "pipelines" / "wide"
+    (a_start, a_end), (b_start, b_end) = (
+        map(float, (folder / f"{n}.mark").read_text().split()) for n in ("a", "b")
+    )
+    assert a_start < b_end and b_start < a_end  # the two runs overlapped
