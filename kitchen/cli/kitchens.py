@@ -223,6 +223,29 @@ def test_pipelines(
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))
 
 
+@app.command("runs")
+def runs_list(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Argument(help="Kitchen (default: the checked-out one).")
+    ] = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """List a kitchen's recorded test runs, newest first.
+
+    Example: kitchen runs profitability --json
+    """
+    from kitchen.cli import render
+    from kitchen.workflows.inspect import runs
+
+    state = state_for(ctx, json_mode)
+    kitchen, found = runs(project_for(ctx), name)
+    if json_mode:
+        state.console.json({"kitchen": kitchen.name, "runs": found})
+    else:
+        state.console.show(render.runs_table(kitchen.name, found))
+
+
 def _variable(item: str) -> tuple[str, str]:
     key, equals, value = item.partition("=")
     if not equals or not key:

@@ -95,6 +95,7 @@ def details(result: Details) -> RenderableType:
     ]
     if kitchen.approvers:
         rows.append(("approvers", escape(", ".join(kitchen.approvers))))
+    rows.append(("tests", _tested(result.tested)))
     rows.append(("created", escape(f"{kitchen.created_at or '?'} by {kitchen.created_by or '?'}")))
     if kitchen.expires_at:
         rows.append(("expires", kitchen.expires_at))
@@ -116,6 +117,35 @@ def details(result: Details) -> RenderableType:
             sample.add_row(*(escape(str(value)) for value in row))
         parts.append(sample)
     return Group(*parts)
+
+
+def _tested(tested: dict[str, Any] | None) -> str:
+    if tested is None:
+        return "[yellow]no passing run[/]: run kitchen test"
+    run = f"run {tested['run_id']} passed at {tested['commit'][:10]}"
+    if tested["covers_head"]:
+        return f"[green]{run}[/] (covers HEAD)"
+    why = "with uncommitted changes" if tested["dirty"] else f"HEAD is {tested['head'][:10]}"
+    return f"[yellow]{run}[/], {why}: run kitchen test again"
+
+
+def runs_table(kitchen: str, runs: list[dict[str, Any]]) -> RenderableType:
+    if not runs:
+        return f"No runs recorded for {kitchen}: run kitchen test {kitchen}."
+    table = Table(title=f"Runs of {kitchen}", title_justify="left")
+    for column in ("run", "started", "status", "commit", "pipelines"):
+        table.add_column(column)
+    for run in runs:
+        colour = "green" if run["status"] == "passed" else "red"
+        commit = run["commit_sha"][:10] + (" (dirty)" if run["dirty"] else "")
+        table.add_row(
+            run["id"],
+            run["started_at"],
+            f"[{colour}]{run['status']}[/]",
+            commit,
+            escape(run["pipelines"]),
+        )
+    return table
 
 
 def _divergence(result: Details) -> str:
@@ -149,6 +179,7 @@ def details_json(result: Details) -> dict[str, Any]:
         "commits_ahead": result.commits_ahead,
         "commits_behind": result.commits_behind,
         "tables": [{"name": info.name, "rows": info.rows} for info in result.tables],
+        "tested": result.tested,
     }
 
 

@@ -25,6 +25,7 @@ class Details:
     commits_ahead: int | None
     commits_behind: int | None
     preview: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = field(default_factory=dict)
+    tested: dict[str, Any] | None = None  # the latest passing run, and whether it covers HEAD
 
 
 def list_kitchens(project: Project) -> Listing:
@@ -45,7 +46,37 @@ def show(project: Project, name: str, preview: int = 0, only: str | None = None)
                 samples[table] = warehouse.preview(kitchen.schema, table, preview)
     ahead, behind = _divergence(project, kitchen)
     current = project.git.current_branch() == kitchen.branch
-    return Details(kitchen, current, tables, ahead, behind, samples)
+    return Details(kitchen, current, tables, ahead, behind, samples, _tested(project, kitchen))
+
+
+def _tested(project: Project, kitchen: Kitchen) -> dict[str, Any] | None:
+    if kitchen.status != Status.READY or not project.git.branch_exists(kitchen.branch):
+        return None
+    passing = [
+        r
+        for r in project.registry(kitchen.environment).runs(kitchen.name)
+        if r["status"] == "passed"
+    ]
+    if not passing:
+        return None
+    latest, head = passing[0], project.git.repo.commit(kitchen.branch).hexsha
+    covers = latest["commit_sha"] == head and not latest["dirty"]
+    return {
+        "run_id": latest["id"],
+        "commit": latest["commit_sha"],
+        "at": latest["started_at"],
+        "dirty": bool(latest["dirty"]),
+        "covers_head": covers,
+        "head": head,
+    }
+
+
+def runs(project: Project, name: str | None) -> tuple[Kitchen, list[dict[str, Any]]]:
+    """A kitchen's recorded test runs, newest first."""
+    from kitchen.workflows.data import current_or_named
+
+    kitchen = current_or_named(project, name)
+    return kitchen, project.registry(kitchen.environment).runs(kitchen.name)
 
 
 def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | None]:

@@ -243,3 +243,25 @@ nodes:
         map(float, (folder / f"{n}.mark").read_text().split()) for n in ("a", "b")
     )
     assert a_start < b_end and b_start < a_end  # the two runs overlapped
+
+
+def test_runs_are_listed_and_show_tells_whether_head_is_covered(cli: Cli, kitchen: Path) -> None:
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=kitchen, check=True, capture_output=True)
+
+    git("add", "pipelines")
+    git("commit", "-m", "add the shop pipeline")
+    assert cli("show", "feature", "--json").json()["tested"] is None
+    run_id = cli("test", "feature", "--json").json()["run_id"]
+    tested = cli("show", "feature", "--json").json()["tested"]
+    assert (tested["run_id"], tested["covers_head"]) == (run_id, True)
+    assert "(covers HEAD)" in cli("show", "feature").out
+    (kitchen / "pipelines/shop/README").write_text("notes\n")
+    git("add", "pipelines")
+    git("commit", "-m", "a new commit nobody tested")
+    assert cli("show", "feature", "--json").json()["tested"]["covers_head"] is False
+    runs = cli("runs", "feature", "--json").json()
+    assert [run["id"] for run in runs["runs"]] == [run_id] and runs["kitchen"] == "feature"
+    assert cli("runs", "dev", "--json").json()["runs"] == []
