@@ -309,6 +309,7 @@ _TAGS = {
     "sql",
     "freshness",
     "schema",
+    "spc",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,28 +20,53 @@ class CheckResult:
     name: str
     type: str
     severity: str
-    status: str  # pass, fail, error (the check itself could not run)
+    status: str  # pass, fail, error (could not run), insufficient (SPC: too little history)
     metric: float | None
     message: str
 
     @property
     def blocking(self) -> bool:
         """A failure that fails the run: an error-severity check that did not pass."""
-        return self.severity == "error" and self.status != "pass"
+        return self.severity == "error" and self.status in ("fail", "error")
 
 
 def run(
-    warehouse: Warehouse, schema: str, node: str, check: model.Check, query: str
+    warehouse: Warehouse,
+    schema: str,
+    node: str,
+    check: model.Check,
+    query: str,
+    *,
+    history: list[float] | None = None,
 ) -> CheckResult:
-    """``query`` is the rendered SQL of an ``sql`` check (other checks ignore it)."""
+    """``query`` is the rendered SQL of an ``sql`` or ``spc`` check; ``history`` the past
+    values of an ``spc`` check's metric, newest first."""
     spec = check.check
     try:
-        passed, metric, message = _evaluate(warehouse, schema, spec, query)
+        metric: float | None
+        if isinstance(spec, model.Spc):
+            value = _number(warehouse, Query((query,)))
+            status, metric, message = _control(value, history or [], spec)
+        else:
+            passed, metric, message = _evaluate(warehouse, schema, spec, query)
+            status = "pass" if passed else "fail"
     except KitchenError as exc:
         return CheckResult(node, check.name, spec.type, check.severity, "error", None, exc.message)
-    return CheckResult(
-        node, check.name, spec.type, check.severity, "pass" if passed else "fail", metric, message
-    )
+    return CheckResult(node, check.name, spec.type, check.severity, status, metric, message)
+
+
+def _control(value: float, history: list[float], spec: model.Spc) -> tuple[str, float, str]:
+    """Within mean +/- sigma standard deviations of the recent history?"""
+    recent = history[: spec.window]
+    if len(recent) < spec.min_history:
+        needed = f"{len(recent)} past values, {spec.min_history} needed for control limits"
+        return "insufficient", value, f"{value:g}: {needed}"
+    mean, spread = statistics.fmean(recent), statistics.stdev(recent)
+    low, high = mean - spec.sigma * spread, mean + spec.sigma * spread
+    limits = f"[{low:g}, {high:g}] (mean {mean:g}, {spec.sigma:g} sigma, {len(recent)} runs)"
+    if low <= value <= high:
+        return "pass", value, f"{value:g} within {limits}"
+    return "fail", value, f"{value:g} outside {limits}"
 
 
 def _table(warehouse: Warehouse, schema: str, name: str) -> Identifier:

@@ -78,8 +78,27 @@ class SchemaCheck(Strict):
     columns: dict[str, str]  # name: type family or type (text, number, date, ...)
 
 
+class Spc(Strict):
+    """Statistical process control: the metric must stay within mean +/- sigma standard
+    deviations of its own history (this kitchen's runs, then its parent's)."""
+
+    type: Literal["spc"]
+    metric: str  # SQL returning one number
+    sigma: float = Field(3, gt=0)
+    min_history: int = Field(5, ge=2)
+    window: int = Field(30, ge=2)  # how many past values count
+
+
 CheckSpec = Annotated[
-    RowCount | NotNull | Unique | AcceptedValues | Relationships | Scalar | Freshness | SchemaCheck,
+    RowCount
+    | NotNull
+    | Unique
+    | AcceptedValues
+    | Relationships
+    | Scalar
+    | Freshness
+    | SchemaCheck
+    | Spc,
     Field(discriminator="type"),
 ]
 

@@ -192,13 +192,37 @@ def _run_node(scope: Scope, node: model.Node) -> tuple[bool, str, str]:
 
 def _checks(scope: Scope, node: model.Node) -> list[checks.CheckResult]:
     warehouse = scope.project.warehouse(scope.kitchen.environment)
+    source = scope.pipeline.folder / model.PIPELINE_FILE
     results = []
     for check in node.tests:
-        query = ""
-        if isinstance(check.check, model.Scalar):
-            query = scope.render(check.check.query, scope.pipeline.folder / model.PIPELINE_FILE)
-        results.append(checks.run(warehouse, scope.kitchen.schema, node.name, check, query))
+        spec, query, history = check.check, "", None
+        if isinstance(spec, model.Scalar):
+            query = scope.render(spec.query, source)
+        elif isinstance(spec, model.Spc):
+            query = scope.render(spec.metric, source)
+            history = _history(scope, node, check)
+        results.append(
+            checks.run(warehouse, scope.kitchen.schema, node.name, check, query, history=history)
+        )
     return results
+
+
+def _history(scope: Scope, node: model.Node, check: model.Check) -> list[float]:
+    """The check's past metric values, newest first: this kitchen's runs, then its parent's."""
+    values: list[float] = []
+    kitchen: Kitchen | None = scope.kitchen
+    while kitchen is not None:
+        registry = scope.project.registry(kitchen.environment)
+        for run in registry.runs(kitchen.name):
+            for result in run["results"].get("checks", []):
+                same = (result.get("pipeline", scope.pipeline.name), result["node"], result["name"])
+                if same == (scope.pipeline.name, node.name, check.name) and result["status"] in (
+                    "pass",
+                    "fail",
+                ):
+                    values.append(float(result["metric"]))
+        kitchen = scope.project.kitchen(kitchen.parent) if kitchen.parent else None
+    return values
 
 
 def _record(run: TestRun, pipelines: list[model.Pipeline]) -> dict[str, Any]:

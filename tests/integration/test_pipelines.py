@@ -265,3 +265,74 @@ def test_runs_are_listed_and_show_tells_whether_head_is_covered(cli: Cli, kitche
     runs = cli("runs", "feature", "--json").json()
     assert [run["id"] for run in runs["runs"]] == [run_id] and runs["kitchen"] == "feature"
     assert cli("runs", "dev", "--json").json()["runs"] == []
+
+
+SPC = """
+nodes:
+  - name: build
+    type: sql
+    file: build.sql
+    tests:
+      - name: volume
+        check:
+          type: spc
+          metric: "select count(*) from {{ kitchen.schema }}.t"
+          sigma: 3
+          min_history: 5
+"""
+
+
+def seed_history(shop: Path, kitchen: str, values: list[float]) -> None:
+    from kitchen.backends.registry import Registry
+    from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
+
+    warehouse = DuckDBWarehouse(shop / ".kitchen/warehouse/dev.duckdb", "dev")
+    registry = Registry(warehouse)
+    for index, value in enumerate(values):
+        registry.add_run(
+            {
+                "id": f"seed{kitchen}{index}",
+                "kitchen": kitchen,
+                "pipelines": "spc",
+                "commit_sha": "0" * 40,
+                "dirty": False,
+                "started_at": f"2026-01-01T00:00:{index:02d}",
+                "ended_at": "",
+                "status": "passed",
+                "results": {
+                    "checks": [
+                        {"node": "build", "name": "volume", "status": "pass", "metric": value}
+                    ]
+                },
+            }
+        )
+    warehouse.close()
+
+
+@pytest.mark.parametrize(
+    ("history", "status", "code"),
+    [
+        ([3, 4, 2, 3, 3, 4, 2], "pass", 0),  # 3 rows: within the limits
+        ([100, 101, 99, 100, 102, 98], "fail", 1),  # 3 rows: far below
+        ([3, 3], "insufficient", 0),  # too little history: said so, not a pass
+    ],
+)
+def test_spc_limits_from_history(
+    cli: Cli, shop: Path, history: list[float], status: str, code: int
+) -> None:
+    write_pipeline(shop, "spc", SPC, {"build.sql": BUILD})
+    assert cli("create", "feature").code == 0
+    seed_history(shop, "feature", history)
+    result = cli("test", "feature", "--json")
+    check = result.json()["checks"][0]
+    assert (result.code, check["status"], check["metric"]) == (code, status, 3)
+    if status == "insufficient":
+        assert "2 past values, 5 needed" in check["message"]
+
+
+def test_spc_uses_the_parents_history_when_the_kitchen_has_none(cli: Cli, shop: Path) -> None:
+    write_pipeline(shop, "spc", SPC, {"build.sql": BUILD})
+    assert cli("create", "feature").code == 0
+    seed_history(shop, "dev", [100, 101, 99, 100, 102, 98])
+    check = cli("test", "feature", "--json").json()["checks"][0]
+    assert check["status"] == "fail" and "6 runs" in check["message"]
