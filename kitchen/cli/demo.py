@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.markup import escape
@@ -15,31 +16,59 @@ from kitchen.cli.console import Console
 
 DEMO_USER = "demo@kitchen.example"
 
-STORY: tuple[tuple[str, list[str]], ...] = (
-    (
-        "Set up a project: git, kitchen.yaml, and two root kitchens (production and dev), "
-        "with a demo shop loaded into production and copied, masked, into dev.",
+MART = Path("pipelines/shop/mart.sql")
+CORRECT, MISTAKE = "group by e.customer_id;", "group by e.customer_id, e.order_id;"
+
+
+@dataclass(frozen=True)
+class Step:
+    story: str
+    args: list[str]
+    expect: int = 0  # the exit code this step should end with
+    edit: tuple[str, str] | None = None  # (old, new) in the mart's SQL before the step
+
+
+STORY: tuple[Step, ...] = (
+    Step(
+        "Set up a project: git, kitchen.yaml, two root kitchens (production and dev), a "
+        "demo shop loaded into production and copied, masked, into dev, and a pipeline.",
         ["init", "--demo"],
     ),
-    (
+    Step(
         "Production's customers: real names, emails and phones (in a real team, only "
         "production engineers see these).",
         ["show", "production", "--rows", "3", "--table", "customers"],
     ),
-    (
+    Step(
         "The same customers in dev: fake names, emails and phones, computed inside the "
         "warehouse, verified to contain no original value, and still joined to their orders.",
         ["show", "dev", "--rows", "3", "--table", "customers"],
     ),
-    (
+    Step(
         "A data engineer starts work on customer profitability: a kitchen of their own, "
         "branched from dev with a copy of dev's (masked) data.",
         ["create", "profitability", "--parent", "dev", "--ttl", "7d"],
     ),
-    ("Their kitchen, ready to work in.", ["show", "profitability"]),
-    ("The kitchen tree mirrors the git branches.", ["list", "--tree"]),
-    ("Done: delete the kitchen (schema, branch and record).", ["delete", "profitability", "--yes"]),
-    ("Back to the two root kitchens.", ["list", "--tree"]),
+    Step(
+        "They run the pipeline (staging SQL, Python enrichment, a mart) and its ten checks "
+        "in their kitchen. The SPC check has no history yet, and says so.",
+        ["test", "profitability"],
+    ),
+    Step(
+        "A deliberate mistake: the mart groups by order as well as customer. A check catches "
+        "it, and kitchen test exits 1.",
+        ["test", "profitability"],
+        expect=1,
+        edit=(CORRECT, MISTAKE),
+    ),
+    Step("Fixed, and the checks pass again.", ["test", "profitability"], edit=(MISTAKE, CORRECT)),
+    Step("Their kitchen: data, branch and the latest passing run.", ["show", "profitability"]),
+    Step("The kitchen tree mirrors the git branches.", ["list", "--tree"]),
+    Step(
+        "Done: delete the kitchen (schema, branch and record).",
+        ["delete", "profitability", "--yes"],
+    ),
+    Step("Back to the two root kitchens.", ["list", "--tree"]),
 )
 
 
@@ -48,14 +77,21 @@ def run_demo(console: Console, command: Callable[[Sequence[str]], int], keep: bo
     console.show(f"[bold]kitchen demo[/] in {escape(str(folder))}")
     _prepare_repository(folder)
     try:
-        for number, (story, args) in enumerate(STORY, start=1):
+        for number, step in enumerate(STORY, start=1):
             console.show(Rule(f"step {number} of {len(STORY)}", align="left", style="dim"))
-            console.show(escape(story))
-            console.show(f"[bold cyan]$ kitchen {escape(' '.join(args))}[/]")
-            code = command(["-C", str(folder), *args])
-            if code:
-                console.err.print(f"[red]The demo stopped: step {number} exited with {code}.[/]")
-                return code
+            console.show(escape(step.story))
+            if step.edit:
+                mart = folder / MART
+                mart.write_text(mart.read_text().replace(*step.edit))
+                console.show(f"[dim]edited {MART}: {escape(step.edit[1])}[/]")
+            console.show(f"[bold cyan]$ kitchen {escape(' '.join(step.args))}[/]")
+            code = command(["-C", str(folder), *step.args])
+            if code != step.expect:
+                console.err.print(
+                    f"[red]The demo stopped: step {number} exited with {code}, "
+                    f"not {step.expect}.[/]"
+                )
+                return code or 1
         console.show(Rule(style="dim"))
         console.success("The demo ran end to end. Start your own with: kitchen init --demo DIR")
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,8 @@ def _set_up(project: Project, with_demo: bool, fresh: bool, report: Reporter) ->
     creator = project.user  # first: fail before changing anything if nobody can be named
     changes = _ignore_local_state(project)
     changes += _create_secret_files(project)
+    if with_demo:
+        changes += _install_demo_pipelines(project)
     changes += _commit_setup(project)
     roots = _roots_parents_first(project)
     for kitchen in roots:
@@ -140,14 +143,29 @@ def _has(store: FileSecretStore, key: str) -> bool:
     return True
 
 
+def _install_demo_pipelines(project: Project) -> list[str]:
+    """The demo shop's pipeline, unless the project has one of that name already."""
+    changes = []
+    for source in sorted((templates.folder() / "demo" / "pipelines").iterdir()):
+        target = project.root / project.config.pipelines / source.name
+        if not target.exists():
+            shutil.copytree(source, target)
+            changes.append(f"added the demo pipeline {project.config.pipelines}/{source.name}")
+    return changes
+
+
 def _commit_setup(project: Project) -> list[str]:
-    """Commit kitchen.yaml and .gitignore on the top branch, so every kitchen branch has them."""
+    """Commit kitchen.yaml, .gitignore (and pipelines) on the top branch, so every kitchen
+    branch has them."""
     git = project.git
     top = next(k for k in project.config.kitchens.values() if k.parent is None)
     if git.has_commits() and git.current_branch() != top.branch:
         return []
-    if git.commit_paths([config.CONFIG_FILE, GITIGNORE], "kitchen: set up the kitchen tree"):
-        return [f"committed {config.CONFIG_FILE} and {GITIGNORE}"]
+    paths = [config.CONFIG_FILE, GITIGNORE]
+    if (project.root / project.config.pipelines).is_dir():
+        paths.append(project.config.pipelines)
+    if git.commit_paths(paths, "kitchen: set up the kitchen tree"):
+        return [f"committed {', '.join(paths)}"]
     return []
 
 

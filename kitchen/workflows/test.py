@@ -216,10 +216,8 @@ def _history(scope: Scope, node: model.Node, check: model.Check) -> list[float]:
         for run in registry.runs(kitchen.name):
             for result in run["results"].get("checks", []):
                 same = (result.get("pipeline", scope.pipeline.name), result["node"], result["name"])
-                if same == (scope.pipeline.name, node.name, check.name) and result["status"] in (
-                    "pass",
-                    "fail",
-                ):
+                measured = result.get("metric") is not None and result["status"] != "error"
+                if same == (scope.pipeline.name, node.name, check.name) and measured:
                     values.append(float(result["metric"]))
         kitchen = scope.project.kitchen(kitchen.parent) if kitchen.parent else None
     return values

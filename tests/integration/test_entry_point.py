@@ -15,8 +15,16 @@ HEAVY = ("duckdb", "psycopg", "hvac", "boto3", "botocore")
 def test_kitchen_demo_runs_the_story_and_exits_0(tmp_path: Path) -> None:
     result = run_kitchen(tmp_path, "demo")
     assert result.code == 0, result.err
-    for step in ("init --demo", "create profitability", "list --tree", "delete profitability"):
+    for step in (
+        "init --demo",
+        "create profitability",
+        "test profitability",
+        "list --tree",
+        "delete profitability",
+    ):
         assert f"$ kitchen {step}" in result.out
+    assert "one-row-per-customer" in result.out  # the deliberate mistake was caught
+    assert result.out.count("passed") >= 2  # and the pipeline passed before and after
     assert "The demo ran end to end" in result.out
     assert "Traceback" not in result.err
 

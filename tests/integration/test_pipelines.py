@@ -11,12 +11,10 @@ import pytest
 
 from tests.conftest import Cli
 
-SHOP = Path(__file__).parents[1] / "fixtures" / "pipelines" / "shop"
-
 
 @pytest.fixture
 def kitchen(cli: Cli, shop: Path) -> Path:
-    shutil.copytree(SHOP, shop / "pipelines" / "shop")
+    """A feature kitchen of the demo shop, whose pipeline `init --demo` installed."""
     assert cli("create", "feature").code == 0
     return shop
 
@@ -38,14 +36,12 @@ def test_the_shop_pipeline_passes_and_is_recorded(cli: Cli, kitchen: Path, tmp_p
     run = result.json()
     assert run["status"] == "passed" and run["kitchen"] == "feature"
     assert [n["node"] for n in run["nodes"]] == ["staging", "enrich", "mart"]
-    assert {c["name"]: c["status"] for c in run["checks"]} == {
-        "has-rows": "pass",
-        "order-id-unique": "pass",
-        "customers-known": "pass",
-        "margin-positive": "pass",
-    }
+    statuses = {c["name"]: c["status"] for c in run["checks"]}
+    assert len(statuses) == 10
+    assert statuses.pop("customer-count-in-control") == "insufficient"  # no history yet
+    assert set(statuses.values()) == {"pass"}
     suite = ET.parse(report).getroot().find("testsuite")
-    assert suite is not None and (suite.get("tests"), suite.get("failures")) == ("7", "0")
+    assert suite is not None and (suite.get("tests"), suite.get("failures")) == ("13", "0")
     connection = duckdb.connect(str(kitchen / ".kitchen/warehouse/dev.duckdb"), read_only=True)
     runs = connection.execute("SELECT id, kitchen, status FROM kitchen_meta.runs").fetchall()
     connection.close()
@@ -65,13 +61,26 @@ def test_a_broken_node_fails_the_run_and_skips_what_depends_on_it(
     assert failure is not None and "no_such_table" in (failure.get("message") or "")
 
 
-def test_a_warning_is_reported_but_does_not_fail(cli: Cli, kitchen: Path) -> None:
-    result = cli("test", "feature", "--json", "--var", "min_orders=1000")  # empty mart
-    run = result.json()
-    assert result.code == 0
-    margin = next(c for c in run["checks"] if c["name"] == "margin-positive")
-    assert (margin["severity"], margin["status"]) == ("warn", "pass")  # min(NULL) counts as 0
-    assert cli("test", "feature", "--var", "min_orders").code == 2  # not k=v
+def test_a_warning_is_reported_but_does_not_fail(cli: Cli, shop: Path) -> None:
+    write_pipeline(
+        shop,
+        "warned",
+        """
+vars: {limit: 10}
+nodes:
+  - name: build
+    type: sql
+    file: build.sql
+    tests:
+      - {name: small, severity: warn, check: {type: row_count, table: t, max: "{{ vars.limit }}"}}
+""".replace('"{{ vars.limit }}"', "2"),
+        {"build.sql": BUILD},
+    )
+    assert cli("create", "feature").code == 0
+    result = cli("test", "feature", "--pipeline", "warned", "--json")
+    check = result.json()["checks"][0]
+    assert result.code == 0 and (check["severity"], check["status"]) == ("warn", "fail")
+    assert cli("test", "feature", "--var", "limit").code == 2  # not k=v
 
 
 CHECKS = """
@@ -83,9 +92,9 @@ nodes:
       - {name: rows, check: {type: row_count, table: t, %s}}
 """
 BUILD = (
-    "create table t as select * from (values (1, 'a', 10, current_timestamp),"
+    "create or replace table t as select * from (values (1, 'a', 10, current_timestamp),"
     " (2, null, 10, current_timestamp), (2, 'c', 99, current_timestamp)) v(id, label, parent, ts);"
-    "create table p as select 10 as id;"
+    "create or replace table p as select 10 as id;"
 )
 
 
@@ -114,7 +123,7 @@ def test_each_check_type_passes_and_fails(cli: Cli, shop: Path, check: str, pass
         text = text.replace("type: row_count, table: t, ", "table: t, ")
     write_pipeline(shop, "checks", text, {"build.sql": BUILD})
     assert cli("create", "feature").code == 0
-    result = cli("test", "feature", "--json")
+    result = cli("test", "feature", "--pipeline", "checks", "--json")
     assert (result.code == 0) is passes, result.out + result.err
     assert result.json()["checks"][0]["status"] == ("pass" if passes else "fail")
 
@@ -136,7 +145,10 @@ nodes:
         {"build.sql": BUILD},
     )
     assert cli("create", "feature").code == 0
-    checks = {c["name"]: c for c in cli("test", "feature", "--json").json()["checks"]}
+    checks = {
+        c["name"]: c
+        for c in cli("test", "feature", "--pipeline", "scalar", "--json").json()["checks"]
+    }
     assert checks["total"]["status"] == "pass" and checks["total"]["metric"] == 119
     assert checks["too-high"]["status"] == "fail"
 
@@ -170,7 +182,7 @@ nodes:
 )
 def test_bad_pipeline_files_are_exit_2(cli: Cli, shop: Path, pipeline: str, message: str) -> None:
     write_pipeline(shop, "bad", pipeline, {"a.sql": "select 1;"})
-    result = cli("test", "dev")
+    result = cli("test", "dev", "--pipeline", "bad")
     assert result.code == 2 and message in result.err, result.err
     assert "Traceback" not in result.err
 
@@ -185,7 +197,7 @@ def test_bad_pipeline_files_are_exit_2(cli: Cli, shop: Path, pipeline: str, mess
 )
 def test_template_errors_name_the_file(cli: Cli, shop: Path, template: str, message: str) -> None:
     write_pipeline(shop, "tpl", "nodes: [{name: a, type: sql, file: a.sql}]", {"a.sql": template})
-    result = cli("test", "dev")
+    result = cli("test", "dev", "--pipeline", "tpl")
     assert result.code == 2 and message in result.err, result.err
 
 
@@ -202,7 +214,7 @@ nodes:
         {"slow.py": "import time; time.sleep(30)"},
     )
     assert cli("create", "feature").code == 0
-    result = cli("test", "feature", "--json")
+    result = cli("test", "feature", "--pipeline", "procs", "--json")
     nodes = {n["node"]: n for n in result.json()["nodes"]}
     assert result.code == 1
     assert nodes["ok"]["status"] == "passed"
@@ -213,9 +225,11 @@ nodes:
     assert nodes["slow"]["message"] == "timed out after 0.5 s"
 
 
-def test_no_pipelines_is_a_clear_error(cli: Cli) -> None:
+def test_no_pipelines_is_a_clear_error(cli: Cli, shop: Path) -> None:
+    shutil.rmtree(shop / "pipelines")
     result = cli("test", "dev")
     assert result.code == 2 and "No pipelines" in result.err
+    assert cli("test", "dev", "--pipeline", "nope").code == 2
 
 
 def test_independent_nodes_run_at_the_same_time_on_postgres(capsys, pg_project: Path) -> None:
@@ -237,7 +251,7 @@ nodes:
     )
     cli = Cli(capsys, pg_project)
     assert cli("init").code == 0
-    assert cli("test", "dev", "--parallel", "2").code == 0
+    assert cli("test", "dev", "--pipeline", "wide", "--parallel", "2").code == 0
     folder = pg_project / "pipelines" / "wide"
     (a_start, a_end), (b_start, b_end) = (
         map(float, (folder / f"{n}.mark").read_text().split()) for n in ("a", "b")
@@ -251,14 +265,15 @@ def test_runs_are_listed_and_show_tells_whether_head_is_covered(cli: Cli, kitche
     def git(*args: str) -> None:
         subprocess.run(["git", *args], cwd=kitchen, check=True, capture_output=True)
 
+    (kitchen / "pipelines/shop/NOTES").write_text("the first change\n")
     git("add", "pipelines")
-    git("commit", "-m", "add the shop pipeline")
+    git("commit", "-m", "a first change on the kitchen's branch")
     assert cli("show", "feature", "--json").json()["tested"] is None
     run_id = cli("test", "feature", "--json").json()["run_id"]
     tested = cli("show", "feature", "--json").json()["tested"]
     assert (tested["run_id"], tested["covers_head"]) == (run_id, True)
     assert "(covers HEAD)" in cli("show", "feature").out
-    (kitchen / "pipelines/shop/README").write_text("notes\n")
+    (kitchen / "pipelines/shop/NOTES").write_text("a second change\n")
     git("add", "pipelines")
     git("commit", "-m", "a new commit nobody tested")
     assert cli("show", "feature", "--json").json()["tested"]["covers_head"] is False
@@ -323,7 +338,7 @@ def test_spc_limits_from_history(
     write_pipeline(shop, "spc", SPC, {"build.sql": BUILD})
     assert cli("create", "feature").code == 0
     seed_history(shop, "feature", history)
-    result = cli("test", "feature", "--json")
+    result = cli("test", "feature", "--pipeline", "spc", "--json")
     check = result.json()["checks"][0]
     assert (result.code, check["status"], check["metric"]) == (code, status, 3)
     if status == "insufficient":
@@ -334,5 +349,15 @@ def test_spc_uses_the_parents_history_when_the_kitchen_has_none(cli: Cli, shop: 
     write_pipeline(shop, "spc", SPC, {"build.sql": BUILD})
     assert cli("create", "feature").code == 0
     seed_history(shop, "dev", [100, 101, 99, 100, 102, 98])
-    check = cli("test", "feature", "--json").json()["checks"][0]
+    check = cli("test", "feature", "--pipeline", "spc", "--json").json()["checks"][0]
     assert check["status"] == "fail" and "6 runs" in check["message"]
+
+
+def test_spc_history_builds_up_from_the_kitchens_own_runs(cli: Cli, shop: Path) -> None:
+    write_pipeline(shop, "spc", SPC, {"build.sql": BUILD})
+    assert cli("create", "feature").code == 0
+    statuses = [
+        cli("test", "feature", "--pipeline", "spc", "--json").json()["checks"][0]["status"]
+        for _ in range(6)
+    ]
+    assert statuses == ["insufficient"] * 5 + ["pass"]  # five values, then control limits
