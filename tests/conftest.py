@@ -20,7 +20,14 @@ from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.cli.main import main
-from tests.servers import OpenBaoServer, PostgresServer, start_openbao, start_postgres
+from tests.servers import (
+    OpenBaoServer,
+    PostgresServer,
+    S3Server,
+    start_openbao,
+    start_postgres,
+    start_s3,
+)
 
 USER = "dev@acme.example"
 LEAKY_PREFIXES = ("VAULT_", "AWS_", "PG", "KITCHEN_", "GIT_")
@@ -133,6 +140,27 @@ def openbao() -> Iterator[OpenBaoServer]:
     server = start_openbao()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3Server]:
+    """One S3-compatible server (moto_server) for the whole session, on loopback."""
+    server = start_s3()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """A fresh bucket, with the credentials boto3 finds in the standard variables."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-canary-key")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    name = f"kitchen-{tmp_path.name.replace('_', '-').lower()}"[:63]
+    boto3.client("s3", endpoint_url=s3.url).create_bucket(Bucket=name)
+    return name
 
 
 @pytest.fixture

@@ -218,3 +218,43 @@ def start_openbao() -> OpenBaoServer:
             server.stop()
             raise RuntimeError(f"OpenBao did not start:\n{output[-2000:]}")
         time.sleep(0.2)
+
+
+@dataclass
+class S3Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    folder: Path
+
+    def stop(self) -> None:
+        stop(self.process, self.folder)
+
+
+def start_s3() -> S3Server:
+    """moto_server (from moto[server]): the S3 API on loopback, in memory."""
+    import requests
+
+    binary = shutil.which("moto_server")
+    if binary is None:
+        raise RuntimeError("no `moto_server` on PATH: install the test extra (moto[server])")
+    folder = Path(tempfile.mkdtemp(prefix="kitchen-s3-"))
+    port = free_port()
+    log = (folder / "server.log").open("wb")
+    process = subprocess.Popen(
+        [binary, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent(),  # noqa: PLW1509 - nothing but prctl runs there
+    )
+    server = S3Server(f"http://127.0.0.1:{port}", process, folder)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(server.url, timeout=2)
+            return server
+        except requests.RequestException:
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = (folder / "server.log").read_text(errors="replace")
+                server.stop()
+                raise RuntimeError(f"moto_server did not start:\n{output[-2000:]}") from None
+            time.sleep(0.2)

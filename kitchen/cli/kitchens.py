@@ -246,6 +246,55 @@ def runs_list(
         state.console.show(render.runs_table(kitchen.name, found))
 
 
+@app.command("artifacts")
+def artifacts_command(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Argument(help="Kitchen (default: the checked-out one).")
+    ] = None,
+    run_id: Annotated[str | None, typer.Argument(metavar="RUN", help="One run's id.")] = None,
+    download: Annotated[
+        Path | None, typer.Option(help="Download the run's artifacts into this folder.")
+    ] = None,
+    retry: Annotated[
+        bool, typer.Option("--retry", help="Upload artifacts that earlier runs could not.")
+    ] = False,
+    json_mode: JsonOption = False,
+) -> None:
+    """List a kitchen's run artifacts (reports, JUnit, node logs), download a run's, or
+    upload those that waited for an unreachable store.
+
+    Example: kitchen artifacts profitability 3f2a9c1b7d4e --download ./run
+    """
+    from kitchen.workflows import artifacts
+    from kitchen.workflows.data import current_or_named
+
+    state = state_for(ctx, json_mode)
+    project = project_for(ctx)
+    if retry:
+        uploaded = artifacts.retry(project)
+        if json_mode:
+            state.console.json({"uploaded": uploaded})
+        else:
+            total = sum(uploaded.values())
+            state.console.success(f"Uploaded {total} waiting artifact(s).")
+        return
+    kitchen = current_or_named(project, name)
+    if download is not None:
+        if run_id is None:
+            raise BadInput("Name the run to download.", hint="See `kitchen runs`.")
+        written = artifacts.download(project, kitchen, run_id, download)
+        if not written:
+            raise BadInput(f"No artifacts of run {run_id!r} for kitchen {kitchen.name!r}.")
+        state.console.success(f"Downloaded {len(written)} file(s) into {download}.")
+        return
+    keys = artifacts.listing(project, kitchen, run_id)
+    if json_mode:
+        state.console.json({"kitchen": kitchen.name, "artifacts": keys})
+    else:
+        state.console.show("\n".join(keys) or f"No artifacts for {kitchen.name}.")
+
+
 def _variable(item: str) -> tuple[str, str]:
     key, equals, value = item.partition("=")
     if not equals or not key:

@@ -6,6 +6,7 @@ time, nodes run one after another. Every run is recorded in the kitchen's regist
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -14,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kitchen import redaction
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.errors import BadInput, KitchenError
 from kitchen.model import Kitchen, utcnow
-from kitchen.pipelines import checks, model, runners, templating
+from kitchen.pipelines import checks, junit, model, runners, templating
 from kitchen.project import Project
 from kitchen.reporting import Reporter
+from kitchen.workflows import artifacts
 from kitchen.workflows import run as tool_run
 from kitchen.workflows.data import current_or_named
 
@@ -69,8 +72,20 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
     for pipeline in pipelines:
         _run_pipeline(project, run, pipeline, request, report)
     run.ended_at = utcnow()
-    project.registry(kitchen.environment).add_run(_record(run, pipelines))
+    project.registry(kitchen.environment).add_run(_record(run, pipelines))  # first: never lost
+    artifacts.publish(project, kitchen, run.id, _artifacts(run), report)
     return run
+
+
+def _artifacts(run: TestRun) -> dict[str, bytes]:
+    files = {
+        "report.json": json.dumps(to_json(run), indent=2, default=str).encode(),
+        "junit.xml": junit.render(run.id, run.kitchen.name, run.nodes, run.checks).encode(),
+    }
+    for node in run.nodes:
+        if node.output:
+            files[f"logs/{node.pipeline}.{node.node}.log"] = redaction.scrub(node.output).encode()
+    return files
 
 
 def _selected(project: Project, request: TestRequest) -> list[model.Pipeline]:

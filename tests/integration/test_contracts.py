@@ -11,6 +11,7 @@ import pytest
 from kitchen import config
 from kitchen.backends.artifacts.base import ArtifactStore
 from kitchen.backends.artifacts.local import LocalArtifactStore
+from kitchen.backends.artifacts.s3 import S3ArtifactStore
 from kitchen.backends.registry import Registry
 from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.secrets.file import FileSecretStore
@@ -24,9 +25,7 @@ from kitchen.model import DataState, Kitchen, Status
 from tests.conftest import WarehouseFactory
 
 SECRETS = ["file", "vault"]
-ARTIFACTS: dict[str, Callable[[Path], ArtifactStore]] = {
-    "local": lambda folder: LocalArtifactStore(folder / "artifacts", "dev"),
-}
+ARTIFACTS = ["local", "s3"]
 PEOPLE = TableSpec("people", (Column("id", "INTEGER"), Column("name", "TEXT")), primary_key="id")
 
 
@@ -192,9 +191,32 @@ def test_broken_secrets_file_does_not_echo_its_content(tmp_path: Path) -> None:
     assert "s3cr3t" not in str(caught.value)
 
 
-@pytest.fixture(params=sorted(ARTIFACTS))
+@pytest.fixture(params=ARTIFACTS)
 def artifacts(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactStore:
-    return ARTIFACTS[request.param](tmp_path)
+    if request.param == "local":
+        return LocalArtifactStore(tmp_path / "artifacts", "dev")
+    server = request.getfixturevalue("s3")
+    bucket = request.getfixturevalue("s3_bucket")
+    settings = config.S3Artifacts(type="s3", bucket=bucket, prefix="team", endpoint_url=server.url)
+    return S3ArtifactStore(settings, "dev")
+
+
+def test_s3_failures_have_exit_codes(s3, s3_bucket: str) -> None:
+    from kitchen.errors import ExitCode, KitchenError
+    from tests.servers import free_port
+
+    missing = config.S3Artifacts(type="s3", bucket="no-such-bucket", endpoint_url=s3.url)
+    with pytest.raises(KitchenError) as caught:
+        S3ArtifactStore(missing, "dev").put("a/b", b"x")
+    assert (
+        caught.value.exit_code == ExitCode.PRECONDITION and "does not exist" in caught.value.message
+    )
+    down = config.S3Artifacts(
+        type="s3", bucket=s3_bucket, endpoint_url=f"http://127.0.0.1:{free_port()}"
+    )
+    with pytest.raises(KitchenError) as caught:
+        S3ArtifactStore(down, "dev").put("a/b", b"x")
+    assert caught.value.exit_code == ExitCode.UNREACHABLE
 
 
 def test_artifacts_round_trip(artifacts: ArtifactStore) -> None:

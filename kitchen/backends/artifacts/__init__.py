@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from kitchen import config
-from kitchen.backends import unavailable
 from kitchen.backends.artifacts.base import ArtifactStore
 
 
@@ -14,4 +13,6 @@ def connect(settings: config.Artifacts, root: Path, environment: str) -> Artifac
         from kitchen.backends.artifacts.local import LocalArtifactStore
 
         return LocalArtifactStore(root / settings.path, environment)
-    raise unavailable("artifacts", settings.type, environment, "local")
+    from kitchen.backends.artifacts.s3 import S3ArtifactStore
+
+    return S3ArtifactStore(settings, environment)

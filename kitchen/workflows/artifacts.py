@@ -1,0 +1,81 @@
+"""A run's reports and logs in the environment's artifact store, never lost on the way.
+
+Artifacts go under ``kitchens/<kitchen>/runs/<run-id>/``. When the store cannot take them,
+they wait in ``.kitchen/pending-artifacts/<environment>/`` and ``kitchen artifacts --retry``
+uploads them later.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kitchen.errors import KitchenError
+from kitchen.model import Kitchen
+from kitchen.project import Project
+from kitchen.reporting import Reporter
+
+PENDING = Path(".kitchen") / "pending-artifacts"
+
+
+def run_prefix(kitchen: str, run_id: str | None = None) -> str:
+    return f"kitchens/{kitchen}/runs/" + (f"{run_id}/" if run_id else "")
+
+
+def publish(
+    project: Project, kitchen: Kitchen, run_id: str, files: dict[str, bytes], report: Reporter
+) -> bool:
+    """Upload ``files`` (name: content); on failure keep them for ``retry``. True if uploaded."""
+    prefix = run_prefix(kitchen.name, run_id)
+    try:
+        store = project.artifacts(kitchen.environment)
+        for name, content in files.items():
+            store.put(prefix + name, content)
+    except KitchenError as exc:
+        waiting = project.root / PENDING / kitchen.environment
+        for name, content in files.items():
+            path = waiting / prefix / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        report.warn(
+            f"The artifacts of run {run_id} were not uploaded ({exc.message}); the run is "
+            f"recorded, and they wait in {waiting.relative_to(project.root)} for "
+            "`kitchen artifacts --retry`."
+        )
+        return False
+    return True
+
+
+def retry(project: Project) -> dict[str, int]:
+    """Upload every waiting artifact; how many went to each environment's store."""
+    uploaded: dict[str, int] = {}
+    for environment in project.config.environments:
+        waiting = project.root / PENDING / environment
+        files = sorted(path for path in waiting.rglob("*") if path.is_file())
+        if not files:
+            continue
+        store = project.artifacts(environment)
+        for path in files:
+            store.put(path.relative_to(waiting).as_posix(), path.read_bytes())
+            path.unlink()  # only once it is safely in the store
+        uploaded[environment] = len(files)
+    return uploaded
+
+
+def pending(project: Project) -> int:
+    return sum(1 for path in (project.root / PENDING).rglob("*") if path.is_file())
+
+
+def listing(project: Project, kitchen: Kitchen, run_id: str | None) -> list[str]:
+    return project.artifacts(kitchen.environment).list(run_prefix(kitchen.name, run_id))
+
+
+def download(project: Project, kitchen: Kitchen, run_id: str, folder: Path) -> list[Path]:
+    store = project.artifacts(kitchen.environment)
+    prefix = run_prefix(kitchen.name, run_id)
+    written = []
+    for key in store.list(prefix):
+        target = folder / key.removeprefix(prefix)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(store.get(key))
+        written.append(target)
+    return written
