@@ -101,6 +101,14 @@ class S3Artifacts(Strict):
 Artifacts = Annotated[LocalArtifacts | S3Artifacts, Field(discriminator="type")]
 
 
+class Notifications(Strict):
+    """A Slack-compatible webhook for runs that failed or warned."""
+
+    webhook: str  # may be {{ secret('slack#webhook') }}: such URLs are credentials
+    channel: str | None = None  # may name the kitchen: "#kitchen-{{ kitchen.name }}"
+    on: list[Literal["failed", "warned", "passed"]] = ["failed", "warned"]
+
+
 class Environment(Strict):
     """A release environment: warehouse + secrets + artifacts, aligned across dev and prod."""
 
@@ -111,6 +119,7 @@ class Environment(Strict):
     # variables for `kitchen run` and pipelines; values may be {{ secret('path#key') }}
     env: dict[str, str] = {}
     vars: dict[str, Any] = {}  # pipeline template variables for this environment
+    notifications: Notifications | None = None
 
 
 class RootKitchen(Strict):

@@ -22,7 +22,7 @@ from kitchen.model import Kitchen, utcnow
 from kitchen.pipelines import checks, junit, model, runners, templating
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import artifacts
+from kitchen.workflows import artifacts, notify
 from kitchen.workflows import run as tool_run
 from kitchen.workflows.data import current_or_named
 
@@ -74,7 +74,18 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
     run.ended_at = utcnow()
     project.registry(kitchen.environment).add_run(_record(run, pipelines))  # first: never lost
     artifacts.publish(project, kitchen, run.id, _artifacts(run), report)
+    notify.notify(project, _announcement(run), report)
     return run
+
+
+def _announcement(run: TestRun) -> dict[str, object]:
+    warned = any(c.severity == "warn" and c.status in ("fail", "error") for c in run.checks)
+    result = notify.outcome(run.passed, warned)
+    failing = [f"{n.pipeline}.{n.node}: {n.message}" for n in run.nodes if n.status == "failed"]
+    failing += [f"{c.node}.{c.name}: {c.message}" for c in run.checks if c.status != "pass"]
+    lines = [f"kitchen test {run.kitchen.name}: {result} (run {run.id}, {run.commit[:10]})"]
+    lines += [f"- {line}" for line in failing[:10]]
+    return {"kitchen": run.kitchen.name, "outcome": result, "text": "\n".join(lines)}
 
 
 def _artifacts(run: TestRun) -> dict[str, bytes]:

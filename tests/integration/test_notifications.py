@@ -1,0 +1,78 @@
+"""Failed and warned runs are announced on the environment's webhook (a real HTTP server)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli, edit_config
+from tests.servers import free_port
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    received: list[dict[str, str]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", free_port()), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook-canary-token", received
+    server.shutdown()
+
+
+def configure(shop: Path, url: str) -> None:
+    secrets = shop / ".kitchen/secrets/dev.yaml"
+    secrets.write_text(secrets.read_text() + f"slack#webhook: {url}\n")
+    edit_config(
+        shop,
+        "    sensitive: false\n",
+        "    sensitive: false\n    notifications: {webhook: \"{{ secret('slack#webhook') }}\","
+        " channel: '#kitchen-{{ kitchen.name }}'}\n",
+    )
+
+
+def test_a_failed_run_is_announced_in_the_kitchens_channel(
+    cli: Cli, shop: Path, webhook: tuple[str, list[dict[str, str]]]
+) -> None:
+    url, received = webhook
+    configure(shop, url)
+    assert cli("create", "feature").code == 0
+    assert cli("test", "feature").code == 0
+    assert received == []  # a passing run is not news
+    (shop / "pipelines/shop/mart.sql").write_text(
+        (shop / "pipelines/shop/mart.sql")
+        .read_text()
+        .replace("group by e.customer_id;", "group by e.customer_id, e.order_id;")
+    )
+    result = cli("test", "feature")
+    assert result.code == 1
+    assert len(received) == 1
+    assert received[0]["channel"] == "#kitchen-feature"
+    assert received[0]["text"].startswith("kitchen test feature: failed")
+    assert "one-row-per-customer" in received[0]["text"]
+    assert "canary" not in result.out + result.err
+
+
+def test_an_unreachable_webhook_is_a_warning_only(cli: Cli, shop: Path) -> None:
+    configure(shop, f"http://127.0.0.1:{free_port()}/hook-canary-token")
+    assert cli("create", "feature").code == 0
+    (shop / "pipelines/shop/staging.sql").write_text("select * from nowhere;")
+    result = cli("test", "feature")
+    assert result.code == 1  # the run's own result, unchanged
+    assert "was not announced on the dev webhook" in result.err
+    assert "canary" not in result.out + result.err
