@@ -361,3 +361,12 @@ def test_spc_history_builds_up_from_the_kitchens_own_runs(cli: Cli, shop: Path) 
         for _ in range(6)
     ]
     assert statuses == ["insufficient"] * 5 + ["pass"]  # five values, then control limits
+
+
+@pytest.mark.skipif(shutil.which("dbt") is not None, reason="dbt is installed here")
+def test_a_dbt_node_says_clearly_when_dbt_is_missing(cli: Cli, shop: Path) -> None:
+    write_pipeline(shop, "transform", "nodes: [{name: models, type: dbt, command: build}]")
+    result = cli("test", "dev", "--pipeline", "transform", "--json")
+    node = result.json()["nodes"][0]
+    assert result.code == 1 and node["status"] == "failed"
+    assert node["message"].startswith("dbt is not installed")
