@@ -149,16 +149,21 @@ def _run_pipeline(
                 results = list(pool.map(execute, layer))
             for node, result in zip(layer, results, strict=True):
                 run.nodes.append(result)
+                found = _checks(scope, node) if result.status == "passed" else []
+                run.checks += found
                 done(1)
-                if result.status != "passed":  # a skipped node blocks its dependants too
-                    failed.add(node.name)
+                report.step(_live(pipeline.name, result, found))
+                if result.status != "passed" or any(check.blocking for check in found):
+                    failed.add(node.name)  # dependants would build on missing or broken data
                 if result.status == "failed":
                     report.warn(f"{pipeline.name}.{node.name} {result.message}")
-                elif result.status == "passed":
-                    found = _checks(scope, node)
-                    run.checks += found
-                    if any(check.blocking for check in found):
-                        failed.add(node.name)  # its dependants would build on broken data
+
+
+def _live(pipeline: str, result: runners.NodeResult, found: list[checks.CheckResult]) -> str:
+    """One line per finished node: its state, duration and checks."""
+    passed = sum(check.status == "pass" for check in found)
+    tally = f", checks {passed}/{len(found)}" if found else ""
+    return f"{pipeline}.{result.node}: {result.status} in {result.seconds:.2f} s{tally}"
 
 
 def _context(

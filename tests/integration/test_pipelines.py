@@ -403,3 +403,15 @@ def test_a_dbt_node_runs_dbt_with_the_kitchens_context(
     assert call["args"] == ["build", "--select", "marts"]
     assert call["schema"] == "feature" and call["duckdb"].endswith("dev.duckdb")
     assert call["cwd"] == str(shop / "pipelines" / "transform")
+
+
+def test_each_node_is_reported_as_it_finishes(cli: Cli, kitchen: Path) -> None:
+    result = cli("test", "feature", "--json")
+    lines = [line for line in result.err.splitlines() if line.startswith("• shop.")]
+    assert [line.split(":")[0] for line in lines] == [
+        "• shop.staging",
+        "• shop.enrich",
+        "• shop.mart",
+    ]
+    assert "checks 4/4" in lines[0] and " s" in lines[1]
+    result.json()  # stdout stays JSON alone
