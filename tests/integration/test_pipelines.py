@@ -415,3 +415,11 @@ def test_each_node_is_reported_as_it_finishes(cli: Cli, kitchen: Path) -> None:
     ]
     assert "checks 4/4" in lines[0] and " s" in lines[1]
     result.json()  # stdout stays JSON alone
+
+
+def test_a_single_node_can_be_run_on_its_own(cli: Cli, kitchen: Path) -> None:
+    assert cli("test", "feature").code == 0  # builds what mart depends on
+    result = cli("test", "feature", "--node", "mart", "--json")
+    assert result.code == 0
+    assert [n["node"] for n in result.json()["nodes"]] == ["mart"]
+    assert cli("test", "feature", "--node", "nope").code == 2
