@@ -203,10 +203,11 @@ def load(path: Path) -> Config:
     return parse(text, path)
 
 
-def parse(text: str, source: Path) -> Config:
+def read_yaml(text: str, source: Path) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for line numbers) and its data; a syntax error names the
+    file, line and column."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else str(source)
@@ -214,6 +215,10 @@ def parse(text: str, source: Path) -> Config:
         raise ConfigError(
             f"{where}: invalid YAML: {problem}.", hint="Fix the YAML syntax at that position."
         ) from None
+
+
+def parse(text: str, source: Path) -> Config:
+    node, data = read_yaml(text, source)
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of settings at the top level.")
     try:

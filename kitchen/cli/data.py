@@ -6,15 +6,20 @@ from typing import Annotated
 
 import typer
 
-from kitchen.cli.app import JsonOption, SampleOption, data_app, project_for, state_for
+from kitchen.cli.app import (
+    CurrentKitchen,
+    JsonOption,
+    SampleOption,
+    data_app,
+    project_for,
+    state_for,
+)
 
 
 @data_app.command("scan")
 def data_scan(
     ctx: typer.Context,
-    name: Annotated[
-        str | None, typer.Argument(help="Kitchen to scan (default: the checked-out one).")
-    ] = None,
+    name: CurrentKitchen = None,
     json_mode: JsonOption = False,
 ) -> None:
     """Find columns that look like PII (names and sampled values) and the rule masking each.

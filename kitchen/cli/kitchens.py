@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from kitchen.cli.app import JsonOption, SampleOption, app, project_for, state_for
+from kitchen.cli.app import CurrentKitchen, JsonOption, SampleOption, app, project_for, state_for
 from kitchen.errors import BadInput, ExitCode
 
 
@@ -187,9 +187,7 @@ def delete(
 @app.command("test")
 def test_pipelines(
     ctx: typer.Context,
-    name: Annotated[
-        str | None, typer.Argument(help="Kitchen (default: the checked-out one).")
-    ] = None,
+    name: CurrentKitchen = None,
     pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None,
     node: Annotated[str | None, typer.Option(help="Only this node.")] = None,
     var: Annotated[
@@ -226,9 +224,7 @@ def test_pipelines(
 @app.command("runs")
 def runs_list(
     ctx: typer.Context,
-    name: Annotated[
-        str | None, typer.Argument(help="Kitchen (default: the checked-out one).")
-    ] = None,
+    name: CurrentKitchen = None,
     json_mode: JsonOption = False,
 ) -> None:
     """List a kitchen's recorded test runs, newest first.
@@ -249,9 +245,7 @@ def runs_list(
 @app.command("artifacts")
 def artifacts_command(
     ctx: typer.Context,
-    name: Annotated[
-        str | None, typer.Argument(help="Kitchen (default: the checked-out one).")
-    ] = None,
+    name: CurrentKitchen = None,
     run_id: Annotated[str | None, typer.Argument(metavar="RUN", help="One run's id.")] = None,
     download: Annotated[
         Path | None, typer.Option(help="Download the run's artifacts into this folder.")

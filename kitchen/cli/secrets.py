@@ -7,15 +7,21 @@ from typing import Annotated
 
 import typer
 
-from kitchen.cli.app import RAW_ARGS, JsonOption, app, project_for, secrets_app, state_for
+from kitchen.cli.app import (
+    RAW_ARGS,
+    CurrentKitchen,
+    JsonOption,
+    app,
+    project_for,
+    secrets_app,
+    state_for,
+)
 
 
 @secrets_app.command("list")
 def secrets_list(
     ctx: typer.Context,
-    name: Annotated[
-        str | None, typer.Argument(help="Kitchen (default: the checked-out one).")
-    ] = None,
+    name: CurrentKitchen = None,
     json_mode: JsonOption = False,
 ) -> None:
     """List the secrets a kitchen sees and where each resolves from; never their values.

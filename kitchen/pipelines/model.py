@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kitchen import config
@@ -149,14 +148,7 @@ def load_all(root: Path, folder: str) -> list[Pipeline]:
 
 
 def load(path: Path) -> Pipeline:
-    text = path.read_text(encoding="utf-8")
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}.") from None
+    node, data = config.read_yaml(path.read_text(encoding="utf-8"), path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with description and nodes.")
     try:
