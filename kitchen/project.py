@@ -7,9 +7,11 @@ never touches an environment never connects to it.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from kitchen import config, names
 from kitchen.backends import artifacts, secrets, warehouse
@@ -167,6 +169,26 @@ class Project:
         declared.data = recorded.data
         declared.error = recorded.error
         return declared
+
+    def audit(self, kitchen: Kitchen, action: str, result: str = "ok", **details: object) -> None:
+        """Append to the audit trail of the kitchen's environment: who did what, when."""
+        self.registry(kitchen.environment).record(
+            {
+                "at": datetime.now(UTC).isoformat(),
+                "actor": self.user,
+                "action": action,
+                "kitchen": kitchen.name,
+                "result": result,
+                "details": details,
+            }
+        )
+
+    def events(self, kitchen: str | None = None) -> list[dict[str, Any]]:
+        """The audit trail of every environment this user can reach, newest first."""
+        found: list[dict[str, Any]] = []
+        for environment in self.config.environments:
+            found += self.registry(environment).events(kitchen)
+        return sorted(found, key=lambda event: str(event["at"]), reverse=True)
 
     def checked_out(self, kitchens: list[Kitchen]) -> Kitchen | None:
         branch = self.git.current_branch()

@@ -51,6 +51,17 @@ RUNS = TableSpec(
     ),
     primary_key="id",
 )
+EVENTS = TableSpec(
+    name="events",
+    columns=(
+        Column("at", "TEXT"),
+        Column("actor", "TEXT"),
+        Column("action", "TEXT"),  # create, delete, refresh, update, merge, promote, ...
+        Column("kitchen", "TEXT"),
+        Column("result", "TEXT"),  # ok, failed
+        Column("details", "TEXT"),  # JSON: commits, sources, runs...
+    ),
+)
 
 
 class Registry:
@@ -70,11 +81,11 @@ class Registry:
 
     def ensure(self) -> None:
         """Create the registry's schema and tables if this warehouse lacks them."""
-        if self.exists() and self._has(RUNS.name):
+        if self.exists() and self._has(RUNS.name) and self._has(EVENTS.name):
             return
         with self.warehouse.transaction():
             self.warehouse.create_schema(REGISTRY_SCHEMA)
-            for spec in (KITCHENS, RUNS):
+            for spec in (KITCHENS, RUNS, EVENTS):
                 if not self._has(spec.name):
                     self.warehouse.create_table(REGISTRY_SCHEMA, spec)
         self._exists = True
@@ -84,38 +95,58 @@ class Registry:
 
     def add_run(self, run: dict[str, Any]) -> None:
         """Record a run: the keys are the RUNS columns; ``results`` is stored as JSON."""
+        self._insert(RUNS, {**run, "results": json.dumps(run["results"])})
+
+    def record(self, event: dict[str, Any]) -> None:
+        """Append to the audit trail; ``details`` is stored as JSON."""
+        self._insert(EVENTS, {**event, "details": json.dumps(event.get("details") or {})})
+
+    def events(self, kitchen: str | None = None) -> list[dict[str, Any]]:
+        """The audit trail, newest first (of one kitchen, or all)."""
+        if not self.exists() or not self._has(EVENTS.name):
+            return []
+        found = self._select(EVENTS, "at", kitchen)
+        for event in found:
+            event["details"] = json.loads(event["details"] or "{}")
+        return found
+
+    def _insert(self, spec: TableSpec, values: dict[str, Any]) -> None:
         self.ensure()
-        names = [column.name for column in RUNS.columns]
-        values = [json.dumps(run[n]) if n == "results" else run[n] for n in names]
+        names = [column.name for column in spec.columns]
         self.warehouse.execute(
             sql(
                 "INSERT INTO {} ({}) VALUES ({})",
-                self.warehouse.table(REGISTRY_SCHEMA, RUNS.name),
+                self.warehouse.table(REGISTRY_SCHEMA, spec.name),
                 join(", ", [Identifier(n) for n in names]),
                 join(", ", [Placeholder()] * len(names)),
             ),
-            values,
+            [values.get(name) for name in names],
         )
+
+    def _select(self, spec: TableSpec, newest: str, kitchen: str | None) -> list[dict[str, Any]]:
+        names = [column.name for column in spec.columns]
+        table = self.warehouse.table(REGISTRY_SCHEMA, spec.name)
+        columns = join(", ", [Identifier(n) for n in names])
+        order = Identifier(newest)
+        if kitchen is None:
+            query = sql("SELECT {} FROM {} ORDER BY {} DESC", columns, table, order)
+            rows = self.warehouse.execute(query)
+        else:
+            query = sql(
+                "SELECT {} FROM {} WHERE kitchen = {} ORDER BY {} DESC",
+                columns,
+                table,
+                Placeholder(),
+                order,
+            )
+            rows = self.warehouse.execute(query, [kitchen])
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def runs(self, kitchen: str | None = None) -> list[dict[str, Any]]:
         """Recorded runs, newest first (of one kitchen, or all)."""
         if not self.exists() or not self._has(RUNS.name):
             return []
-        names = [column.name for column in RUNS.columns]
-        table = self.warehouse.table(REGISTRY_SCHEMA, RUNS.name)
-        columns = join(", ", [Identifier(n) for n in names])
-        if kitchen is None:
-            query, params = sql("SELECT {} FROM {} ORDER BY started_at DESC", columns, table), []
-        else:
-            query = sql(
-                "SELECT {} FROM {} WHERE kitchen = {} ORDER BY started_at DESC",
-                columns,
-                table,
-                Placeholder(),
-            )
-            params = [kitchen]
-        rows = self.warehouse.execute(query, params)
-        found = [dict(zip(names, row, strict=True)) for row in rows]
+        found = self._select(RUNS, "started_at", kitchen)
         for run in found:
             run["results"] = json.loads(run["results"] or "{}")
         return found

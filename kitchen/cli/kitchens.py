@@ -221,6 +221,26 @@ def test_pipelines(
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))
 
 
+@app.command("log")
+def log_command(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Only this kitchen's events.")] = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """The audit trail: who created, refreshed or deleted what, when, and with what result.
+
+    Example: kitchen log profitability --json
+    """
+    from kitchen.cli import render
+
+    state = state_for(ctx, json_mode)
+    events = project_for(ctx).events(name)
+    if json_mode:
+        state.console.json({"events": events})
+    else:
+        state.console.show(render.events_table(events))
+
+
 @app.command("runs")
 def runs_list(
     ctx: typer.Context,

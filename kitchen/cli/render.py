@@ -277,3 +277,23 @@ def test_summary(run: TestRun) -> RenderableType:
     verdict = "[green]passed[/]" if run.passed else "[red]failed[/]"
     parts.append(f"Run {run.id}: {verdict}")
     return Group(*parts)
+
+
+def events_table(events: list[dict[str, Any]]) -> RenderableType:
+    if not events:
+        return "No events recorded yet."
+    table = Table(title="Audit trail", title_justify="left")
+    for column in ("at", "who", "what", "kitchen", "result", "details"):
+        table.add_column(column)
+    for event in events:
+        details = ", ".join(f"{k}={v}" for k, v in event["details"].items() if v is not None)
+        colour = "green" if event["result"] == "ok" else "red"
+        table.add_row(
+            event["at"],
+            escape(event["actor"]),
+            event["action"],
+            event["kitchen"],
+            f"[{colour}]{event['result']}[/]",
+            escape(details),
+        )
+    return table

@@ -55,7 +55,13 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
         expires_at=expires_at,
     )
     _refuse_leftovers(project, kitchen)
-    _provision(project, kitchen, parent, request, report)
+    try:
+        _provision(project, kitchen, parent, request, report)
+    except KitchenError as exc:
+        with contextlib.suppress(KitchenError):  # the trail must not hide the real error
+            project.audit(kitchen, "create", "failed", parent=parent.name, error=exc.message)
+        raise
+    project.audit(kitchen, "create", parent=parent.name, data=request.data, ttl=request.ttl)
     if request.checkout:
         _checkout(project, kitchen, report)
     return project.kitchen(kitchen.name)

@@ -66,3 +66,4 @@ def delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
     git.delete_branch(kitchen.branch)
     faults.checkpoint("branch")
     registry.remove(kitchen.name)
+    project.audit(kitchen, "delete", status=kitchen.status.value)

@@ -44,4 +44,5 @@ def refresh(
     finally:
         warehouse.drop_schema(staging)
     project.registry(kitchen.environment).set_data(kitchen.name, state)
+    project.audit(kitchen, "refresh", source=source.name, rows=state.rows, masked=state.masked)
     return project.kitchen(name)
