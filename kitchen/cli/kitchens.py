@@ -221,6 +221,37 @@ def test_pipelines(
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))
 
 
+@app.command("gc")
+def gc_command(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would go.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also delete expired kitchens with unmerged commits.")
+    ] = False,
+    json_mode: JsonOption = False,
+) -> None:
+    """Delete temporary kitchens past their TTL (create --ttl). Kitchens with commits not
+    merged into their parent are kept unless --force; each kept one says why.
+
+    Example: kitchen gc --dry-run
+    """
+    from kitchen.workflows.gc import collect
+
+    state = state_for(ctx, json_mode)
+    result = collect(project_for(ctx), dry_run, force, state.console)
+    if json_mode:
+        state.console.json(
+            {"dry_run": dry_run, "removed": result.removed, "skipped": result.skipped}
+        )
+        return
+    verb = "Would delete" if dry_run else "Deleted"
+    state.console.success(
+        f"{verb} {len(result.removed)} expired kitchen(s): " + (", ".join(result.removed) or "none")
+    )
+    for name, why in result.skipped.items():
+        state.console.warn(f"Kept {name}: {why}")
+
+
 @app.command("log")
 def log_command(
     ctx: typer.Context,

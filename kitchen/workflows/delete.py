@@ -10,8 +10,12 @@ from kitchen.reporting import Reporter
 from kitchen.workflows import identity
 
 
-def check(project: Project, name: str, force: bool) -> Kitchen:
-    """Every refusal, before anything is asked or touched. Returns the kitchen to delete."""
+def check(
+    project: Project, name: str, force: bool, leaving: frozenset[str] = frozenset()
+) -> Kitchen:
+    """Every refusal, before anything is asked or touched. Returns the kitchen to delete.
+
+    ``leaving``: children that go in the same operation (gc) and so do not hold it back."""
     kitchen = project.kitchen(name)
     if kitchen.root:
         raise NotAllowed(
@@ -21,7 +25,7 @@ def check(project: Project, name: str, force: bool) -> Kitchen:
     if kitchen.protected:
         raise NotAllowed(f"Kitchen {name!r} is protected.")
     kitchens, _ = project.kitchens()
-    children = sorted(k.name for k in kitchens if k.parent == name)
+    children = sorted(k.name for k in kitchens if k.parent == name and k.name not in leaving)
     if children:
         raise PreconditionFailed(
             f"Kitchen {name!r} has child kitchens: {', '.join(children)}.",

@@ -1,0 +1,55 @@
+"""kitchen gc: delete temporary kitchens past their TTL, never unmerged work unless forced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from kitchen.errors import KitchenError
+from kitchen.model import Kitchen
+from kitchen.project import Project
+from kitchen.reporting import Reporter
+from kitchen.workflows import delete
+
+
+@dataclass
+class Collection:
+    removed: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # kitchen: why it was kept
+
+
+def expired(project: Project, now: datetime | None = None) -> list[Kitchen]:
+    moment = now or datetime.now(UTC)
+    kitchens, _ = project.kitchens()
+    return [
+        k
+        for k in kitchens
+        if not k.root and k.expires_at and datetime.fromisoformat(k.expires_at) <= moment
+    ]
+
+
+def collect(project: Project, dry_run: bool, force: bool, report: Reporter) -> Collection:
+    """Children before parents, so an expired tree goes in one run."""
+    result = Collection()
+    doomed = expired(project)
+    depth = {k.name: _depth(k, {d.name: d for d in doomed}) for k in doomed}
+    for kitchen in sorted(doomed, key=lambda k: -depth[k.name]):
+        try:
+            checked = delete.check(project, kitchen.name, force, frozenset(result.removed))
+        except KitchenError as exc:  # unmerged commits, living children, not staff...
+            result.skipped[kitchen.name] = exc.message
+            continue
+        if dry_run:
+            result.removed.append(kitchen.name)
+            continue
+        report.step(f"Deleting expired kitchen {kitchen.name} (expired {kitchen.expires_at})")
+        delete.delete(project, checked, report)
+        result.removed.append(kitchen.name)
+    return result
+
+
+def _depth(kitchen: Kitchen, doomed: dict[str, Kitchen]) -> int:
+    depth, parent = 0, kitchen.parent
+    while parent in doomed:
+        depth, parent = depth + 1, doomed[parent].parent
+    return depth

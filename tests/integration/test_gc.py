@@ -1,0 +1,47 @@
+"""kitchen gc: expired temporary kitchens go, unmerged work stays unless forced."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import duckdb
+
+from tests.conftest import Cli, snapshot
+
+
+def expire(shop: Path, *names: str) -> None:
+    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"))
+    for name in names:
+        connection.execute(
+            "UPDATE kitchen_meta.kitchens SET expires_at = '2026-01-01T00:00:00+00:00'"
+            " WHERE name = ?",
+            [name],
+        )
+    connection.close()
+
+
+def test_gc_removes_expired_kitchens_and_keeps_unmerged_work(cli: Cli, shop: Path) -> None:
+    assert cli("create", "old", "--ttl", "1d", "--no-checkout").code == 0
+    assert cli("create", "old-child", "--parent", "old", "--ttl", "1d", "--no-checkout").code == 0
+    assert cli("create", "wip", "--ttl", "1d").code == 0
+    (shop / "model.sql").write_text("select 1\n")
+    subprocess.run(["git", "add", "model.sql"], cwd=shop, check=True)
+    subprocess.run(["git", "commit", "-qm", "work"], cwd=shop, check=True)
+    assert cli("create", "fresh", "--parent", "dev", "--ttl", "7d", "--no-checkout").code == 0
+    expire(shop, "old", "old-child", "wip")
+
+    before = snapshot(shop)
+    dry = cli("gc", "--dry-run", "--json").json()
+    assert dry["removed"] == ["old-child", "old"] and list(dry["skipped"]) == ["wip"]
+    assert "not merged" in dry["skipped"]["wip"]
+    assert snapshot(shop) == before  # a dry run touches nothing
+
+    result = cli("gc", "--json")
+    assert result.code == 0 and result.json()["removed"] == ["old-child", "old"]
+    names = [k["name"] for k in cli("list", "--json").json()["kitchens"]]
+    assert "old" not in names and "wip" in names and "fresh" in names
+
+    assert cli("checkout", "dev").code == 0
+    assert cli("gc", "--force", "--json").json()["removed"] == ["wip"]
+    assert "Deleted 0 expired kitchen(s): none" in cli("gc").out
