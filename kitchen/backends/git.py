@@ -76,6 +76,38 @@ class Git:
         with _mapped(f"check out {branch!r}", hint="Commit or stash your changes, then retry."):
             self.repo.git.checkout(branch)
 
+    def is_dirty(self) -> bool:
+        return bool(self.repo.is_dirty(untracked_files=False))
+
+    def merging(self) -> bool:
+        """A merge is waiting for its conflicts to be resolved."""
+        return (Path(self.repo.git_dir) / "MERGE_HEAD").exists()
+
+    def conflicts(self) -> list[str]:
+        listed = self.repo.git.diff("--name-only", "--diff-filter=U")
+        return [line for line in listed.splitlines() if line]
+
+    def merge(self, branch: str) -> list[str]:
+        """Merge ``branch`` into the checked-out branch; the conflicted files, if any (the
+        merge is then left in progress for the user to resolve)."""
+        try:
+            self.repo.git.merge("--no-edit", branch, env=self._identity())
+        except GitCommandError as exc:
+            conflicted = self.conflicts()
+            if conflicted:
+                return conflicted
+            with _mapped(f"merge {branch!r}"):
+                raise exc from None
+        return []
+
+    def finish_merge(self) -> None:
+        with _mapped("finish the merge"):
+            self.repo.git.commit("--no-edit", env=self._identity())
+
+    def abort_merge(self) -> None:
+        with _mapped("abort the merge"):
+            self.repo.git.merge("--abort")
+
     def commits_not_in(self, branch: str, base: str) -> int:
         """How many commits ``branch`` has that ``base`` does not."""
         with _mapped(f"compare {branch!r} with {base!r}"):
@@ -93,21 +125,19 @@ class Git:
             return False
         with _mapped("commit " + ", ".join(paths)):
             self.repo.git.add("--", *paths)
-            author = self._author()
-            self.repo.git.commit(
-                "-m",
-                message,
-                "--only",
-                "--",
-                *paths,
-                env={
-                    "GIT_AUTHOR_NAME": author.name or "",
-                    "GIT_AUTHOR_EMAIL": author.email or "",
-                    "GIT_COMMITTER_NAME": author.name or "",
-                    "GIT_COMMITTER_EMAIL": author.email or "",
-                },
-            )
+            self.repo.git.commit("-m", message, "--only", "--", *paths, env=self._identity())
         return True
+
+    def _identity(self) -> dict[str, str]:
+        """The author and committer variables for a commit kitchen makes."""
+        author = self._author()
+        name, email = author.name or "", author.email or ""
+        return {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+        }
 
     def _author(self) -> git.Actor:
         """The configured identity, or a neutral one so a fresh machine can still commit."""

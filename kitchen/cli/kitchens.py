@@ -221,6 +221,47 @@ def test_pipelines(
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))
 
 
+@app.command("update")
+def update_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Kitchen to bring up to date with its parent.")],
+    refresh_data: Annotated[
+        bool, typer.Option("--refresh-data", help="Also rebuild its data from the parent.")
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--continue", help="Finish an update after resolving conflicts.")
+    ] = False,
+    abort: Annotated[bool, typer.Option("--abort", help="Give up an update in conflict.")] = False,
+    json_mode: JsonOption = False,
+) -> None:
+    """Merge the parent's branch down into the kitchen's branch (and optionally its data).
+
+    Example: kitchen update profitability --refresh-data
+    """
+    from kitchen.workflows.update import update
+
+    if resume and abort:
+        raise BadInput("Choose --continue or --abort, not both.")
+    state = state_for(ctx, json_mode)
+    action = "continue" if resume else "abort" if abort else None
+    result = update(project_for(ctx), name, refresh_data, action, state.console)
+    if json_mode:
+        state.console.json(
+            {
+                "kitchen": name,
+                "merged": result.merged,
+                "aborted": abort,
+                "refreshed": result.refreshed,
+            }
+        )
+    elif abort:
+        state.console.success(f"Update of {name} aborted: its branch is as it was.")
+    elif result.merged:
+        state.console.success(f"{name} is up to date with {result.kitchen.parent}.")
+    else:
+        state.console.success(f"{name} was already up to date with {result.kitchen.parent}.")
+
+
 @app.command("gc")
 def gc_command(
     ctx: typer.Context,

@@ -1,0 +1,97 @@
+"""kitchen update: merge the parent's branch down into a kitchen's branch.
+
+On conflicts the merge is left in progress, with the conflicted files listed and the way to
+finish (`--continue`) or give up (`--abort`): nothing is half-done without the user knowing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kitchen.errors import BadInput, PreconditionFailed
+from kitchen.model import Kitchen
+from kitchen.project import Project
+from kitchen.reporting import Reporter
+from kitchen.workflows.refresh import refresh
+
+
+@dataclass(frozen=True)
+class Update:
+    kitchen: Kitchen
+    merged: int  # commits the merge brought in (0: already up to date)
+    refreshed: bool
+
+
+def update(
+    project: Project, name: str, refresh_data: bool, action: str | None, report: Reporter
+) -> Update:
+    """``action``: None for a new update, "continue" or "abort" for one left in conflicts."""
+    kitchen = project.kitchen(name)
+    if kitchen.parent is None:
+        raise BadInput(f"Kitchen {name!r} has no parent to update from.")
+    project.require_staff(kitchen, "update it")
+    parent = project.kitchen(kitchen.parent)
+    git = project.git
+    if action is not None:
+        return _resume(project, kitchen, parent, action, refresh_data=refresh_data, report=report)
+    if git.merging():
+        raise PreconditionFailed(
+            "A merge is in progress in this repository.",
+            hint=f"Finish it with `kitchen update {name} --continue` or `--abort`.",
+        )
+    if git.is_dirty():
+        raise PreconditionFailed(
+            "The worktree has uncommitted changes.", hint="Commit or stash them, then update."
+        )
+    if git.current_branch() != kitchen.branch:
+        git.checkout(kitchen.branch)
+    behind = git.commits_not_in(parent.branch, kitchen.branch)
+    if behind == 0:
+        return _done(project, kitchen, 0, refresh_data, report)
+    report.step(f"Merging {behind} commit(s) from {parent.branch} into {kitchen.branch}")
+    conflicted = git.merge(parent.branch)
+    if conflicted:
+        project.audit(kitchen, "update", "conflicts", parent=parent.name, files=conflicted)
+        raise _conflicts(kitchen, conflicted)
+    return _done(project, kitchen, behind, refresh_data, report)
+
+
+def _resume(
+    project: Project,
+    kitchen: Kitchen,
+    parent: Kitchen,
+    action: str,
+    *,
+    refresh_data: bool,
+    report: Reporter,
+) -> Update:
+    git = project.git
+    if not git.merging():
+        raise PreconditionFailed(f"No update of {kitchen.name!r} is in progress.")
+    if action == "abort":
+        git.abort_merge()
+        project.audit(kitchen, "update", "aborted", parent=parent.name)
+        return Update(kitchen, 0, False)
+    still = git.conflicts()
+    if still:
+        raise _conflicts(kitchen, still)
+    git.finish_merge()
+    return _done(project, kitchen, 1, refresh_data, report)
+
+
+def _done(
+    project: Project, kitchen: Kitchen, merged: int, refresh_data: bool, report: Reporter
+) -> Update:
+    if refresh_data:
+        refresh(project, kitchen.name, None, report)
+    head = project.git.repo.commit(kitchen.branch).hexsha
+    project.audit(kitchen, "update", merged=merged, commit=head, refreshed=refresh_data)
+    return Update(project.kitchen(kitchen.name), merged, refresh_data)
+
+
+def _conflicts(kitchen: Kitchen, files: list[str]) -> PreconditionFailed:
+    return PreconditionFailed(
+        f"Merging {kitchen.parent} into {kitchen.name} conflicts in: {', '.join(files)}.",
+        hint=f"Resolve them and `git add` them, then `kitchen update {kitchen.name} --continue`;"
+        f" or `kitchen update {kitchen.name} --abort` to leave everything as it was.",
+    )

@@ -1,0 +1,72 @@
+"""kitchen update: the parent merged down; conflicts listed, then continued or aborted."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.conftest import Cli
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def commit(repo: Path, path: str, text: str, message: str) -> None:
+    (repo / path).write_text(text)
+    git(repo, "add", path)
+    git(repo, "commit", "-qm", message)
+
+
+def diverge(cli: Cli, shop: Path, conflicting: bool) -> None:
+    """dev and the kitchen both change model.sql after the kitchen branched."""
+    commit(shop, "model.sql", "select 1\n", "base model on develop")
+    assert cli("create", "feature").code == 0
+    if conflicting:
+        commit(shop, "model.sql", "select 2 -- the kitchen's\n", "kitchen change")
+    else:
+        commit(shop, "own.sql", "x\n", "kitchen file")
+    assert cli("checkout", "dev").code == 0
+    commit(shop, "model.sql", "select 3 -- dev's\n", "dev moved on")
+
+
+def test_update_merges_the_parent_down(cli: Cli, shop: Path) -> None:
+    diverge(cli, shop, conflicting=False)
+    result = cli("update", "feature", "--json")
+    assert result.code == 0 and result.json()["merged"] == 1
+    assert git(shop, "show", "kitchen/feature:model.sql") == "select 3 -- dev's"
+    assert cli("update", "feature", "--json").json()["merged"] == 0  # already up to date
+    events = cli("log", "feature", "--json").json()["events"]
+    assert events[0]["action"] == "update" and events[0]["result"] == "ok"
+
+
+def test_conflicts_are_listed_then_continued(cli: Cli, shop: Path) -> None:
+    diverge(cli, shop, conflicting=True)
+    result = cli("update", "feature")
+    assert result.code == 3
+    assert "conflicts in: model.sql" in result.err and "--continue" in result.err
+    assert cli("update", "feature", "--continue").code == 3  # still unresolved: says so
+    (shop / "model.sql").write_text("select 23 -- both\n")
+    git(shop, "add", "model.sql")
+    assert cli("update", "feature", "--continue").code == 0
+    assert git(shop, "show", "kitchen/feature:model.sql") == "select 23 -- both"
+    assert git(shop, "status", "--porcelain") == ""
+
+
+def test_conflicts_can_be_aborted_leaving_everything_as_it_was(cli: Cli, shop: Path) -> None:
+    diverge(cli, shop, conflicting=True)
+    before = git(shop, "rev-parse", "kitchen/feature")
+    assert cli("update", "feature").code == 3
+    assert cli("update", "feature", "--abort").code == 0
+    assert git(shop, "rev-parse", "kitchen/feature") == before
+    assert git(shop, "status", "--porcelain") == ""
+    assert cli("update", "feature", "--abort").code == 3  # nothing in progress any more
+
+
+def test_update_refusals(cli: Cli, shop: Path) -> None:
+    assert cli("update", "production").code == 2  # no parent
+    assert cli("create", "feature").code == 0
+    (shop / "kitchen.yaml").write_text((shop / "kitchen.yaml").read_text() + "\n")
+    result = cli("update", "feature")
+    assert result.code == 3 and "uncommitted changes" in result.err
