@@ -87,17 +87,33 @@ class Git:
         listed = self.repo.git.diff("--name-only", "--diff-filter=U")
         return [line for line in listed.splitlines() if line]
 
-    def merge(self, branch: str) -> list[str]:
+    def merge(self, branch: str, no_ff: bool = False, message: str | None = None) -> list[str]:
         """Merge ``branch`` into the checked-out branch; the conflicted files, if any (the
         merge is then left in progress for the user to resolve)."""
+        options = ["--no-ff"] if no_ff else []
+        options += ["-m", message] if message else ["--no-edit"]
         try:
-            self.repo.git.merge("--no-edit", branch, env=self._identity())
+            self.repo.git.merge(*options, branch, env=self._identity())
         except GitCommandError as exc:
             conflicted = self.conflicts()
             if conflicted:
                 return conflicted
             with _mapped(f"merge {branch!r}"):
                 raise exc from None
+        return []
+
+    def merge_conflicts(self, base: str, other: str) -> list[str]:
+        """The files merging ``other`` into ``base`` would conflict in, touching no worktree."""
+        try:
+            self.repo.git.merge_tree("--write-tree", "--name-only", base, other)
+        except GitCommandError as exc:  # exit 1: the merge would conflict
+            lines = (exc.stdout or "").strip().strip("'").splitlines()[1:]
+            files = []
+            for line in lines:
+                if not line.strip():
+                    break  # after the file names come git's messages
+                files.append(line.strip())
+            return files
         return []
 
     def finish_merge(self) -> None:

@@ -12,7 +12,8 @@ from typing import Any
 
 from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
 from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join, sql
-from kitchen.model import DataState, Kitchen, Status
+from kitchen.errors import PreconditionFailed, WarehouseError
+from kitchen.model import DataState, Kitchen, Status, utcnow
 from kitchen.names import REGISTRY_SCHEMA
 
 KITCHENS = TableSpec(
@@ -51,6 +52,11 @@ RUNS = TableSpec(
     ),
     primary_key="id",
 )
+LOCKS = TableSpec(
+    name="locks",
+    columns=(Column("target", "TEXT"), Column("holder", "TEXT"), Column("since", "TEXT")),
+    primary_key="target",
+)
 EVENTS = TableSpec(
     name="events",
     columns=(
@@ -81,11 +87,11 @@ class Registry:
 
     def ensure(self) -> None:
         """Create the registry's schema and tables if this warehouse lacks them."""
-        if self.exists() and self._has(RUNS.name) and self._has(EVENTS.name):
+        if self.exists() and all(self._has(s.name) for s in (RUNS, EVENTS, LOCKS)):
             return
         with self.warehouse.transaction():
             self.warehouse.create_schema(REGISTRY_SCHEMA)
-            for spec in (KITCHENS, RUNS, EVENTS):
+            for spec in (KITCHENS, RUNS, EVENTS, LOCKS):
                 if not self._has(spec.name):
                     self.warehouse.create_table(REGISTRY_SCHEMA, spec)
         self._exists = True
@@ -96,6 +102,29 @@ class Registry:
     def add_run(self, run: dict[str, Any]) -> None:
         """Record a run: the keys are the RUNS columns; ``results`` is stored as JSON."""
         self._insert(RUNS, {**run, "results": json.dumps(run["results"])})
+
+    def lock(self, target: str, holder: str) -> None:
+        """Take the lock on ``target`` (one merge into a kitchen at a time) or refuse."""
+        try:
+            self._insert(LOCKS, {"target": target, "holder": holder, "since": utcnow()})
+        except WarehouseError:
+            rows = self._select(LOCKS, "since", None)
+            held = next((row for row in rows if row["target"] == target), None)
+            who = f" by {held['holder']} since {held['since']}" if held else ""
+            raise PreconditionFailed(
+                f"Another merge into {target} is in progress{who}.",
+                hint="Wait for it to finish, then merge again.",
+            ) from None
+
+    def unlock(self, target: str) -> None:
+        self.warehouse.execute(
+            sql(
+                "DELETE FROM {} WHERE target = {}",
+                self.warehouse.table(REGISTRY_SCHEMA, LOCKS.name),
+                Placeholder(),
+            ),
+            [target],
+        )
 
     def record(self, event: dict[str, Any]) -> None:
         """Append to the audit trail; ``details`` is stored as JSON."""

@@ -262,6 +262,70 @@ def update_command(
         state.console.success(f"{name} was already up to date with {result.kitchen.parent}.")
 
 
+@app.command("merge")
+def merge_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Kitchen to merge into its parent.")],
+    into: Annotated[str | None, typer.Option(help="The parent (checked, for scripts).")] = None,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Show what would merge; touch nothing.")
+    ] = False,
+    approved_by: Annotated[
+        str | None, typer.Option(help="The approver, for a protected parent.")
+    ] = None,
+    post_test: Annotated[
+        bool, typer.Option("--post-test/--no-post-test", help="Test the parent afterwards.")
+    ] = True,
+    delete_after: Annotated[
+        bool, typer.Option("--delete-after", help="Delete the kitchen once merged.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    json_mode: JsonOption = False,
+) -> None:
+    """Merge a tested kitchen into its parent: a --no-ff commit with Kitchen, Tested-Run,
+    Tested-Commit and Approved-By trailers, after every gate passed; then the parent's tests.
+
+    Example: kitchen merge profitability --preview
+    """
+    from dataclasses import asdict
+
+    from kitchen.workflows import merge as workflow
+
+    state = state_for(ctx, json_mode)
+    project = project_for(ctx)
+    if preview:
+        seen = workflow.preview(project, name, into)
+        if json_mode:
+            state.console.json(asdict(seen))
+        else:
+            state.console.show(
+                f"{len(seen.commits)} commit(s) from {name} into {seen.into}; "
+                f"{len(seen.files)} file(s) changed; pipelines touched: "
+                f"{', '.join(seen.pipelines) or 'none'}; conflicts: "
+                f"{', '.join(seen.conflicts) or 'none'}"
+            )
+        if seen.conflicts:
+            raise typer.Exit(int(ExitCode.PRECONDITION))
+        return
+    if not yes and sys.stdin.isatty() and not typer.confirm(f"Merge {name} into its parent?"):
+        raise typer.Exit(int(ExitCode.PRECONDITION))
+    merged = workflow.merge(
+        project, name, into, approved_by=approved_by, post_test=post_test, report=state.console
+    )
+    if delete_after and merged.commit:
+        from kitchen.workflows import delete
+
+        delete.delete(project, delete.check(project, name, force=False), state.console)
+    if json_mode:
+        state.console.json(asdict(merged))
+    elif merged.commit is None:
+        state.console.success(f"{name} is merged into {merged.into} already.")
+    else:
+        state.console.success(f"Merged {name} into {merged.into} ({merged.commit[:10]}).")
+    if merged.post_test and merged.post_test["status"] == "failed":
+        raise typer.Exit(int(ExitCode.CHECKS_FAILED))
+
+
 @app.command("gc")
 def gc_command(
     ctx: typer.Context,

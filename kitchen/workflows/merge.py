@@ -1,0 +1,191 @@
+"""kitchen merge: a tested kitchen into its parent, through gates, as a --no-ff commit.
+
+Gates, each refusing with what to do: the kitchen contains its parent's tip; a passing run
+exists for the exact HEAD of its branch; the caller is staff of the parent; a protected
+parent has an approval from one of its approvers who did not author the merged commits; no
+other merge into the same parent is in progress. Merging again what is merged says so.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from kitchen.errors import BadInput, NotAllowed, PreconditionFailed
+from kitchen.model import Kitchen
+from kitchen.project import Project
+from kitchen.reporting import Reporter
+
+APPROVAL_VARIABLE = "KITCHEN_APPROVED_BY"  # set by the CI job from the approved review
+
+
+@dataclass
+class Preview:
+    kitchen: str
+    into: str
+    commits: list[str]
+    files: list[str]
+    pipelines: list[str]
+    conflicts: list[str]
+
+
+@dataclass
+class Merged:
+    kitchen: str
+    into: str
+    commit: str | None  # None: it was merged already
+    run: str | None = None
+    approved_by: str | None = None
+    post_test: dict[str, Any] | None = field(default=None)
+
+
+def target(project: Project, kitchen: Kitchen, into: str | None) -> Kitchen:
+    if kitchen.parent is None:
+        raise BadInput(f"Kitchen {kitchen.name!r} has no parent to merge into.")
+    if into is not None and into != kitchen.parent:
+        raise BadInput(
+            f"{kitchen.name!r} can only be merged into its parent {kitchen.parent!r}.",
+            hint="Merge it there, then merge that kitchen on.",
+        )
+    parent = project.kitchen(kitchen.parent)
+    if parent.environment != kitchen.environment:
+        raise BadInput(
+            f"{parent.name!r} is in another release environment: that is a promotion.",
+            hint=f"Use `kitchen promote {kitchen.name} --to {parent.name}`.",
+        )
+    return parent
+
+
+def preview(project: Project, name: str, into: str | None) -> Preview:
+    """What a merge would bring, computed without touching any worktree (git merge-tree)."""
+    kitchen = project.kitchen(name)
+    parent = target(project, kitchen, into)
+    git = project.git.repo.git
+    commits = git.log("--format=%h %s", f"{parent.branch}..{kitchen.branch}").splitlines()
+    files = git.diff("--name-only", f"{parent.branch}...{kitchen.branch}").splitlines()
+    pipelines = sorted(
+        {
+            f.split("/")[1]
+            for f in files
+            if f.startswith(f"{project.config.pipelines}/") and f.count("/") >= 2
+        }
+    )
+    conflicts = project.git.merge_conflicts(parent.branch, kitchen.branch)
+    return Preview(name, parent.name, commits, files, pipelines, conflicts)
+
+
+def merge(
+    project: Project,
+    name: str,
+    into: str | None,
+    *,
+    approved_by: str | None,
+    post_test: bool,
+    report: Reporter,
+) -> Merged:
+    kitchen = project.kitchen(name)
+    parent = target(project, kitchen, into)
+    git = project.git
+    if git.commits_not_in(kitchen.branch, parent.branch) == 0:
+        return Merged(name, parent.name, None)  # merged already: saying so is the answer
+    if git.commits_not_in(parent.branch, kitchen.branch):
+        raise PreconditionFailed(
+            f"{kitchen.name} does not contain the tip of {parent.branch}.",
+            hint=f"Run `kitchen update {kitchen.name}`, test it, then merge.",
+        )
+    head = git.repo.commit(kitchen.branch).hexsha
+    run = _tested(project, kitchen, head)
+    project.require_staff(parent, f"merge into {parent.name}")
+    approver = _approval(project, kitchen, parent, approved_by)
+    if git.is_dirty():
+        raise PreconditionFailed(
+            "The worktree has uncommitted changes.", hint="Commit or stash them, then merge."
+        )
+    registry = project.registry(parent.environment)
+    registry.lock(parent.name, project.user)
+    try:
+        commit = _merge_commit(project, kitchen, parent, run=run, approver=approver, head=head)
+    finally:
+        registry.unlock(parent.name)
+    project.audit(kitchen, "merge", into=parent.name, commit=commit, run=run, approved_by=approver)
+    result = Merged(name, parent.name, commit, run, approver)
+    if post_test:
+        result.post_test = _post_test(project, parent, report)
+    return result
+
+
+def _tested(project: Project, kitchen: Kitchen, head: str) -> str:
+    runs = project.registry(kitchen.environment).runs(kitchen.name)
+    for run in runs:
+        if run["status"] == "passed" and run["commit_sha"] == head and not run["dirty"]:
+            return str(run["id"])
+    latest = next(iter(runs), None)
+    seen = (
+        (
+            f"the latest run, {latest['id']}, {latest['status']} at {latest['commit_sha'][:10]}"
+            + (" with uncommitted changes" if latest["dirty"] else "")
+        )
+        if latest
+        else "no runs"
+    )
+    raise PreconditionFailed(
+        f"No passing run of {kitchen.name} for its HEAD {head[:10]} ({seen}).",
+        hint=f"Run `kitchen test {kitchen.name}` on the committed HEAD, then merge.",
+    )
+
+
+def _approval(project: Project, kitchen: Kitchen, parent: Kitchen, given: str | None) -> str | None:
+    if not parent.protected:
+        return given
+    approver = given or os.environ.get(APPROVAL_VARIABLE)
+    if not approver:
+        raise NotAllowed(
+            f"{parent.name} is protected: merging into it needs an approval.",
+            hint=f"Pass --approved-by with one of {', '.join(parent.approvers) or 'its approvers'}"
+            f" (in CI: {APPROVAL_VARIABLE}).",
+        )
+    if approver not in parent.approvers:
+        raise NotAllowed(f"{approver} is not an approver of {parent.name}.")
+    authors = set(
+        project.git.repo.git.log("--format=%ae", f"{parent.branch}..{kitchen.branch}").splitlines()
+    )
+    if approver in authors:
+        raise NotAllowed(
+            f"{approver} authored commits being merged and cannot approve them.",
+            hint="Ask another approver.",
+        )
+    return approver
+
+
+def _merge_commit(
+    project: Project,
+    kitchen: Kitchen,
+    parent: Kitchen,
+    *,
+    run: str,
+    approver: str | None,
+    head: str,
+) -> str:
+    git = project.git
+    if git.current_branch() != parent.branch:
+        git.checkout(parent.branch)
+    trailers = [f"Kitchen: {kitchen.name}", f"Tested-Run: {run}", f"Tested-Commit: {head}"]
+    if approver:
+        trailers.append(f"Approved-By: {approver}")
+    message = f"Merge kitchen {kitchen.name} into {parent.name}\n\n" + "\n".join(trailers)
+    conflicted = git.merge(kitchen.branch, no_ff=True, message=message)
+    if conflicted:  # cannot happen when the kitchen contains the parent's tip: be safe
+        git.abort_merge()
+        raise PreconditionFailed(f"Merging {kitchen.name} conflicts in: {', '.join(conflicted)}.")
+    return str(git.repo.commit(parent.branch).hexsha)
+
+
+def _post_test(project: Project, parent: Kitchen, report: Reporter) -> dict[str, Any]:
+    from kitchen.workflows.test import TestRequest, test
+
+    try:
+        run = test(project, TestRequest(kitchen=parent.name), report)
+    except BadInput as exc:  # no pipelines in the parent: nothing to test
+        return {"status": "skipped", "reason": exc.message}
+    return {"status": run.status, "run_id": run.id}

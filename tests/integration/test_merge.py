@@ -1,0 +1,116 @@
+"""kitchen merge: preview, every gate refusing with its exit code, trailers, idempotence."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import USER, Cli, edit_config
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def commit(repo: Path, path: str, text: str) -> None:
+    (repo / path).write_text(text)
+    git(repo, "add", path)
+    git(repo, "commit", "-qm", f"change {path}")
+
+
+@pytest.fixture
+def tested(cli: Cli, shop: Path) -> Path:
+    """A feature kitchen with a committed change and a passing run for its HEAD."""
+    assert cli("create", "feature").code == 0
+    commit(shop, "notes.md", "profitability notes\n")
+    assert cli("test", "feature").code == 0
+    return shop
+
+
+def test_preview_touches_nothing_and_reports_conflicts(cli: Cli, tested: Path) -> None:
+    head = git(tested, "rev-parse", "HEAD")
+    seen = cli("merge", "feature", "--preview", "--json")
+    assert seen.code == 0
+    document = seen.json()
+    assert document["into"] == "dev" and document["files"] == ["notes.md"]
+    assert len(document["commits"]) == 1 and document["conflicts"] == []
+    assert git(tested, "rev-parse", "HEAD") == head
+    assert cli("checkout", "dev").code == 0
+    commit(tested, "notes.md", "dev's own notes\n")
+    conflicted = cli("merge", "feature", "--preview", "--json")
+    assert conflicted.code == 3 and conflicted.json()["conflicts"] == ["notes.md"]
+
+
+def test_a_merge_with_trailers_then_again_is_idempotent(cli: Cli, tested: Path) -> None:
+    run_id = cli("runs", "feature", "--json").json()["runs"][0]["id"]
+    merged = cli("merge", "feature", "--yes", "--json")
+    assert merged.code == 0, merged.err
+    document = merged.json()
+    assert document["run"] == run_id and document["post_test"]["status"] == "passed"
+    message = git(tested, "log", "-1", "--format=%B", "develop")
+    assert "Kitchen: feature" in message and f"Tested-Run: {run_id}" in message
+    assert (
+        "Tested-Commit: " in message
+        and git(tested, "log", "-1", "--format=%p", "develop").count(" ") == 1
+    )
+    again = cli("merge", "feature", "--yes", "--json")
+    assert again.code == 0 and again.json()["commit"] is None
+    assert cli("log", "feature", "--json").json()["events"][0]["action"] == "merge"
+
+
+def test_gate_the_kitchen_must_contain_its_parents_tip(cli: Cli, tested: Path) -> None:
+    assert cli("checkout", "dev").code == 0
+    commit(tested, "dev.md", "dev moved on\n")
+    result = cli("merge", "feature", "--yes")
+    assert result.code == 3 and "kitchen update feature" in result.err
+
+
+def test_gate_a_passing_run_for_the_exact_head(cli: Cli, tested: Path) -> None:
+    commit(tested, "more.md", "untested change\n")
+    result = cli("merge", "feature", "--yes")
+    assert result.code == 3
+    assert "No passing run of feature for its HEAD" in result.err and "kitchen test" in result.err
+
+
+def test_gate_staff_of_the_parent(cli: Cli, tested: Path) -> None:
+    edit_config(
+        tested, "    branch: develop\n", "    branch: develop\n    staff: [lead@acme.example]\n"
+    )
+    result = cli("merge", "feature", "--yes")
+    assert result.code == 4 and "not staff of kitchen 'dev'" in result.err
+
+
+def test_gate_approval_for_a_protected_parent(cli: Cli, tested: Path) -> None:
+    edit_config(
+        tested,
+        "    branch: develop\n",
+        f"    branch: develop\n    protected: true\n    approvers: [lead@acme.example, {USER}]\n",
+    )
+    git(tested, "commit", "-qam", "protect dev")  # a team commits its config change
+    assert cli("test", "feature").code == 0  # and tests the new HEAD
+    assert cli("merge", "feature", "--yes").code == 4  # no approval
+    assert cli("merge", "feature", "--yes", "--approved-by", "x@acme.example").code == 4
+    own = cli("merge", "feature", "--yes", "--approved-by", USER)
+    assert own.code == 4 and "authored commits" in own.err
+    approved = cli("merge", "feature", "--yes", "--approved-by", "lead@acme.example")
+    assert approved.code == 0, approved.err
+    assert "Approved-By: lead@acme.example" in git(tested, "log", "-1", "--format=%B", "develop")
+
+
+def test_gate_one_merge_into_a_parent_at_a_time(cli: Cli, tested: Path) -> None:
+    from kitchen.backends.registry import Registry
+    from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
+
+    warehouse = DuckDBWarehouse(tested / ".kitchen/warehouse/dev.duckdb", "dev")
+    Registry(warehouse).lock("dev", "someone@acme.example")
+    warehouse.close()
+    result = cli("merge", "feature", "--yes")
+    assert result.code == 3 and "Another merge into dev is in progress by someone" in result.err
+
+
+def test_merging_across_environments_is_a_promotion(cli: Cli) -> None:
+    result = cli("merge", "dev", "--yes")
+    assert result.code == 2 and "promotion" in result.err
