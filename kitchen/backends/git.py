@@ -93,7 +93,7 @@ class Git:
         options = ["--no-ff"] if no_ff else []
         options += ["-m", message] if message else ["--no-edit"]
         try:
-            self.repo.git.merge(*options, branch, env=self._identity())
+            self.repo.git.merge(*options, branch, env=self.identity())
         except GitCommandError as exc:
             conflicted = self.conflicts()
             if conflicted:
@@ -118,7 +118,7 @@ class Git:
 
     def finish_merge(self) -> None:
         with _mapped("finish the merge"):
-            self.repo.git.commit("--no-edit", env=self._identity())
+            self.repo.git.commit("--no-edit", env=self.identity())
 
     def abort_merge(self) -> None:
         with _mapped("abort the merge"):
@@ -141,10 +141,10 @@ class Git:
             return False
         with _mapped("commit " + ", ".join(paths)):
             self.repo.git.add("--", *paths)
-            self.repo.git.commit("-m", message, "--only", "--", *paths, env=self._identity())
+            self.repo.git.commit("-m", message, "--only", "--", *paths, env=self.identity())
         return True
 
-    def _identity(self) -> dict[str, str]:
+    def identity(self) -> dict[str, str]:
         """The author and committer variables for a commit kitchen makes."""
         author = self._author()
         name, email = author.name or "", author.email or ""

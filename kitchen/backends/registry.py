@@ -52,6 +52,18 @@ RUNS = TableSpec(
     ),
     primary_key="id",
 )
+RELEASES = TableSpec(
+    name="releases",
+    columns=(
+        Column("tag", "TEXT"),
+        Column("kitchen", "TEXT"),
+        Column("kind", "TEXT"),  # promote, rollback
+        Column("commit_sha", "TEXT"),
+        Column("at", "TEXT"),
+        Column("actor", "TEXT"),
+        Column("details", "TEXT"),  # JSON: source, commits, test runs, approver
+    ),
+)
 LOCKS = TableSpec(
     name="locks",
     columns=(Column("target", "TEXT"), Column("holder", "TEXT"), Column("since", "TEXT")),
@@ -87,11 +99,11 @@ class Registry:
 
     def ensure(self) -> None:
         """Create the registry's schema and tables if this warehouse lacks them."""
-        if self.exists() and all(self._has(s.name) for s in (RUNS, EVENTS, LOCKS)):
+        if self.exists() and all(self._has(s.name) for s in (RUNS, EVENTS, LOCKS, RELEASES)):
             return
         with self.warehouse.transaction():
             self.warehouse.create_schema(REGISTRY_SCHEMA)
-            for spec in (KITCHENS, RUNS, EVENTS, LOCKS):
+            for spec in (KITCHENS, RUNS, EVENTS, LOCKS, RELEASES):
                 if not self._has(spec.name):
                     self.warehouse.create_table(REGISTRY_SCHEMA, spec)
         self._exists = True
@@ -125,6 +137,18 @@ class Registry:
             ),
             [target],
         )
+
+    def add_release(self, release: dict[str, Any]) -> None:
+        self._insert(RELEASES, {**release, "details": json.dumps(release.get("details") or {})})
+
+    def releases(self, kitchen: str | None = None) -> list[dict[str, Any]]:
+        """Releases and rollbacks, newest first."""
+        if not self.exists() or not self._has(RELEASES.name):
+            return []
+        found = self._select(RELEASES, "at", kitchen)
+        for release in found:
+            release["details"] = json.loads(release["details"] or "{}")
+        return found
 
     def record(self, event: dict[str, Any]) -> None:
         """Append to the audit trail; ``details`` is stored as JSON."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -324,6 +324,88 @@ def merge_command(
         state.console.success(f"Merged {name} into {merged.into} ({merged.commit[:10]}).")
     if merged.post_test and merged.post_test["status"] == "failed":
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))
+
+
+@app.command("promote")
+def promote_command(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="The kitchen to promote (e.g. dev).")],
+    to: Annotated[str, typer.Option("--to", help="Its parent in the next environment.")],
+    release: Annotated[str, typer.Option("--release", help="The release tag, e.g. v1.4.0.")],
+    approved_by: Annotated[
+        str | None, typer.Option(help="The approver, for a protected destination.")
+    ] = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Promote a tested kitchen into the next release environment: the merge's gates, an
+    annotated tag, a release record, and the destination's tests with its own credentials.
+
+    Example: kitchen promote dev --to production --release v1.4.0 --approved-by lead@acme.io
+    """
+    from kitchen.workflows.release import promote
+
+    state = state_for(ctx, json_mode)
+    done = promote(
+        project_for(ctx), source, to, release, approved_by=approved_by, report=state.console
+    )
+    _show_release(state, done)
+
+
+@app.command("rollback")
+def rollback_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The kitchen to roll back (e.g. production).")],
+    to: Annotated[str, typer.Option("--to", help="The release tag to go back to.")],
+    json_mode: JsonOption = False,
+) -> None:
+    """Roll a kitchen back to a release: a new commit whose tree is the tag's (no history is
+    rewritten), its tests, and a release record of kind rollback.
+
+    Example: kitchen rollback production --to v1.3.0
+    """
+    from kitchen.workflows.release import rollback
+
+    state = state_for(ctx, json_mode)
+    _show_release(state, rollback(project_for(ctx), name, to, state.console))
+
+
+def _show_release(state: Any, release: dict[str, Any]) -> None:
+    tested = release["details"].get("destination_test") or {}
+    if state.console.json_mode:
+        state.console.json(release)
+    else:
+        state.console.success(
+            f"{release['kind'].capitalize()} {release['tag']} of {release['kitchen']}: "
+            f"{release['commit_sha'][:10]}; its tests {tested.get('status', 'did not run')}."
+        )
+    if tested.get("status") == "failed":
+        raise typer.Exit(int(ExitCode.CHECKS_FAILED))
+
+
+@app.command("releases")
+def releases_command(
+    ctx: typer.Context, name: CurrentKitchen = None, json_mode: JsonOption = False
+) -> None:
+    """List releases and rollbacks, newest first.
+
+    Example: kitchen releases production --json
+    """
+    from kitchen.workflows.data import current_or_named
+
+    state = state_for(ctx, json_mode)
+    project = project_for(ctx)
+    kitchen = current_or_named(project, name)
+    found = project.registry(kitchen.environment).releases(kitchen.name)
+    if json_mode:
+        state.console.json({"kitchen": kitchen.name, "releases": found})
+        return
+    for release in found:
+        state.console.show(
+            f"{release['at']}  {release['kind']:8}  {release['tag']}  "
+            f"{release['commit_sha'][:10]}  by {release['actor']}"
+        )
+    if not found:
+        state.console.show(f"No releases of {kitchen.name} yet.")
 
 
 @app.command("gc")

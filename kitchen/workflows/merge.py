@@ -89,6 +89,25 @@ def merge(
     git = project.git
     if git.commits_not_in(kitchen.branch, parent.branch) == 0:
         return Merged(name, parent.name, None)  # merged already: saying so is the answer
+    head, run, approver = gates(project, kitchen, parent, approved_by)
+    registry = project.registry(parent.environment)
+    registry.lock(parent.name, project.user)
+    try:
+        commit = merge_commit(project, kitchen, parent, run=run, approver=approver, head=head)
+    finally:
+        registry.unlock(parent.name)
+    project.audit(kitchen, "merge", into=parent.name, commit=commit, run=run, approved_by=approver)
+    result = Merged(name, parent.name, commit, run, approver)
+    if post_test:
+        result.post_test = test_parent(project, parent, report)
+    return result
+
+
+def gates(
+    project: Project, kitchen: Kitchen, parent: Kitchen, approved_by: str | None
+) -> tuple[str, str, str | None]:
+    """Every gate of a merge or promotion: (the kitchen's HEAD, its passing run, the approver)."""
+    git = project.git
     if git.commits_not_in(parent.branch, kitchen.branch):
         raise PreconditionFailed(
             f"{kitchen.name} does not contain the tip of {parent.branch}.",
@@ -102,17 +121,7 @@ def merge(
         raise PreconditionFailed(
             "The worktree has uncommitted changes.", hint="Commit or stash them, then merge."
         )
-    registry = project.registry(parent.environment)
-    registry.lock(parent.name, project.user)
-    try:
-        commit = _merge_commit(project, kitchen, parent, run=run, approver=approver, head=head)
-    finally:
-        registry.unlock(parent.name)
-    project.audit(kitchen, "merge", into=parent.name, commit=commit, run=run, approved_by=approver)
-    result = Merged(name, parent.name, commit, run, approver)
-    if post_test:
-        result.post_test = _post_test(project, parent, report)
-    return result
+    return head, run, approver
 
 
 def _tested(project: Project, kitchen: Kitchen, head: str) -> str:
@@ -158,7 +167,7 @@ def _approval(project: Project, kitchen: Kitchen, parent: Kitchen, given: str | 
     return approver
 
 
-def _merge_commit(
+def merge_commit(
     project: Project,
     kitchen: Kitchen,
     parent: Kitchen,
@@ -166,6 +175,7 @@ def _merge_commit(
     run: str,
     approver: str | None,
     head: str,
+    extra: tuple[str, ...] = (),
 ) -> str:
     git = project.git
     if git.current_branch() != parent.branch:
@@ -173,6 +183,7 @@ def _merge_commit(
     trailers = [f"Kitchen: {kitchen.name}", f"Tested-Run: {run}", f"Tested-Commit: {head}"]
     if approver:
         trailers.append(f"Approved-By: {approver}")
+    trailers += extra
     message = f"Merge kitchen {kitchen.name} into {parent.name}\n\n" + "\n".join(trailers)
     conflicted = git.merge(kitchen.branch, no_ff=True, message=message)
     if conflicted:  # cannot happen when the kitchen contains the parent's tip: be safe
@@ -181,7 +192,7 @@ def _merge_commit(
     return str(git.repo.commit(parent.branch).hexsha)
 
 
-def _post_test(project: Project, parent: Kitchen, report: Reporter) -> dict[str, Any]:
+def test_parent(project: Project, parent: Kitchen, report: Reporter) -> dict[str, Any]:
     from kitchen.workflows.test import TestRequest, test
 
     try:

@@ -1,0 +1,85 @@
+"""kitchen promote, releases and rollback: tagged, recorded, tested, no history rewritten."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.conftest import Cli, edit_config
+
+APPROVER = "lead@acme.example"
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def change_on_dev(cli: Cli, shop: Path, kitchen: str, path: str, text: str) -> None:
+    """A feature kitchen changes `path`, is tested and merged into dev, as a team would."""
+    assert cli("create", kitchen).code == 0
+    (shop / path).write_text(text)
+    git(shop, "add", path)
+    git(shop, "commit", "-qm", f"change {path}")
+    assert cli("test", kitchen).code == 0
+    assert cli("merge", kitchen, "--yes").code == 0  # tests dev afterwards
+
+
+def ready_to_promote(cli: Cli, shop: Path) -> None:
+    assert cli("checkout", "dev").code == 0
+    edit_config(shop, "    protected: true ", f"    approvers: [{APPROVER}]\n    protected: true ")
+    git(shop, "commit", "-qam", "production approvers")
+    change_on_dev(cli, shop, "first", "notes.md", "release one\n")
+
+
+def test_promote_tags_records_and_tests_the_destination(cli: Cli, shop: Path) -> None:
+    ready_to_promote(cli, shop)
+    assert cli("promote", "dev", "--to", "production", "--release", "v1.0.0").code == 4  # approval
+    result = cli(
+        "promote",
+        "dev",
+        "--to",
+        "production",
+        "--release",
+        "v1.0.0",
+        "--approved-by",
+        APPROVER,
+        "--json",
+    )
+    assert result.code == 0, result.err
+    release = result.json()
+    assert release["kind"] == "promote" and release["details"]["source"] == "dev"
+    assert release["details"]["destination_test"]["status"] == "passed"
+    assert git(shop, "rev-parse", "v1.0.0^{commit}") == git(shop, "rev-parse", "main")
+    assert git(shop, "cat-file", "-t", "v1.0.0") == "tag"  # annotated
+    assert "Release: v1.0.0" in git(shop, "log", "-1", "--format=%B", "main")
+    assert git(shop, "show", "main:notes.md") == "release one"
+    listed = cli("releases", "production", "--json").json()["releases"]
+    assert [(r["tag"], r["kind"]) for r in listed] == [("v1.0.0", "promote")]
+    again = cli(
+        "promote", "dev", "--to", "production", "--release", "v1.0.0", "--approved-by", APPROVER
+    )
+    assert again.code == 3 and "exists already" in again.err
+
+
+def test_promote_refusals(cli: Cli) -> None:
+    assert cli("promote", "dev", "--to", "production", "--release", "not a tag").code == 2
+    assert cli("promote", "production", "--to", "dev", "--release", "v1").code == 2
+
+
+def test_rollback_restores_the_tags_tree_without_rewriting_history(cli: Cli, shop: Path) -> None:
+    ready_to_promote(cli, shop)
+    promote = ("promote", "dev", "--to", "production", "--approved-by", APPROVER)
+    assert cli(*promote, "--release", "v1.0.0").code == 0
+    assert cli("update", "dev").code == 0  # the release commit comes back to dev
+    change_on_dev(cli, shop, "second", "notes.md", "release two\n")
+    assert cli(*promote, "--release", "v1.1.0").code == 0
+    v11 = git(shop, "rev-parse", "main")
+    result = cli("rollback", "production", "--to", "v1.0.0", "--json")
+    assert result.code == 0, result.err
+    assert git(shop, "rev-parse", "main^{tree}") == git(shop, "rev-parse", "v1.0.0^{tree}")
+    assert git(shop, "merge-base", "--is-ancestor", v11, "main") == ""  # v1.1.0 still in history
+    assert [
+        (r["tag"], r["kind"]) for r in cli("releases", "production", "--json").json()["releases"]
+    ] == [("v1.0.0", "rollback"), ("v1.1.0", "promote"), ("v1.0.0", "promote")]
+    assert cli("rollback", "production", "--to", "v9").code == 2
