@@ -222,12 +222,7 @@ class Registry:
         return _to_kitchen(rows[0]) if rows else None
 
     def add(self, kitchen: Kitchen) -> None:
-        self.ensure()
-        values = join(", ", [Placeholder()] * len(COLUMNS))
-        self.warehouse.execute(
-            sql("INSERT INTO {} ({}) VALUES ({})", self._table, _columns(), values),
-            _to_row(kitchen),
-        )
+        self._insert(KITCHENS, dict(zip(COLUMNS, _to_row(kitchen), strict=True)))
 
     def set_status(self, name: str, status: Status, error: str | None = None) -> None:
         self._update(name, status=status.value, error=error)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kitchen import redaction
-from kitchen.backends.warehouse.base import Warehouse
 from kitchen.pipelines.model import Node
 
 OUTPUT_TAIL = 4000  # characters of a failed node's output kept for reports
@@ -25,10 +24,6 @@ class NodeResult:
     seconds: float
     message: str = ""
     output: str = ""
-
-
-def run_sql(warehouse: Warehouse, schema: str, script: str) -> None:
-    warehouse.run_script(schema, script)
 
 
 def run_process(

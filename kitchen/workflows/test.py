@@ -207,7 +207,7 @@ def _run_node(scope: Scope, node: model.Node) -> tuple[bool, str, str]:
     warehouse = project.warehouse(kitchen.environment)
     if node.type == "sql":
         try:
-            runners.run_sql(warehouse, kitchen.schema, script or "")
+            warehouse.run_script(kitchen.schema, script or "")
         except KitchenError as exc:  # the warehouse refused the SQL: the node failed
             return False, exc.message, ""
         return True, "", ""
