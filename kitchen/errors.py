@@ -77,6 +77,10 @@ class GitError(PreconditionFailed):
     """A git operation could not be done in the repository's current state."""
 
 
+class GitUnreachable(GitError, Unreachable):
+    exit_code = ExitCode.UNREACHABLE
+
+
 class WarehouseError(PreconditionFailed):
     """The warehouse refused an operation."""
 

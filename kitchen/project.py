@@ -61,6 +61,26 @@ class Project:
     def git(self) -> Git:
         return Git.open(self.root)
 
+    @cached_property
+    def remote(self) -> str | None:
+        """The git remote shared branches are fetched from and pushed to, if configured."""
+        name = self.config.git.remote
+        if name is not None and name not in {remote.name for remote in self.git.repo.remotes}:
+            raise ConfigError(
+                f"kitchen.yaml names git.remote {name!r}, but the repository has no such remote.",
+                hint=f"Add it with `git remote add {name} URL`, or set git.remote: null.",
+            )
+        return name
+
+    def sync(self, *branches: str) -> str | None:
+        """Fetch the remote and bring ``branches`` up to it; the remote, or None."""
+        remote = self.remote
+        if remote is not None:
+            self.git.fetch(remote)
+            for branch in branches:
+                self.git.follow(remote, branch)
+        return remote
+
     def environment(self, name: str) -> config.Environment:
         return self.config.environments[name]
 

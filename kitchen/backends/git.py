@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
-from kitchen.errors import GitError
+from kitchen.errors import GitError, GitUnreachable, PreconditionFailed
 
 FALLBACK_AUTHOR = git.Actor("kitchen", "kitchen@localhost")
 
@@ -123,6 +124,79 @@ class Git:
     def abort_merge(self) -> None:
         with _mapped("abort the merge"):
             self.repo.git.merge("--abort")
+
+    def sha(self, revision: str) -> str:
+        return str(self.repo.commit(revision).hexsha)
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        try:
+            self.repo.git.merge_base("--is-ancestor", ancestor, descendant)
+        except GitCommandError:
+            return False
+        return True
+
+    def move_branch(self, branch: str, to: str) -> None:
+        """Point ``branch`` at ``to``; the worktree follows when it is checked out."""
+        if self.current_branch() == branch:
+            with _mapped(f"move {branch!r}", hint="Commit or stash your changes, then retry."):
+                self.repo.git.reset("--keep", to)
+        else:
+            self.repo.git.update_ref(f"refs/heads/{branch}", to)
+
+    # The remote: fetched before and pushed after every change to a shared branch.
+
+    def remote_url(self, remote: str) -> str:
+        """The remote's URL without any credentials it embeds (for messages)."""
+        url = self.repo.git.remote("get-url", remote)
+        return re.sub(r"//[^/@]*@", "//", url)
+
+    def fetch(self, remote: str) -> None:
+        try:
+            self.repo.git.fetch("--quiet", "--prune", "--tags", remote)
+        except GitCommandError:
+            raise GitUnreachable(
+                f"Could not fetch from {remote} ({self.remote_url(remote)}).",
+                hint="Check the network and your git credentials, then retry.",
+            ) from None
+
+    def follow(self, remote: str, branch: str) -> None:
+        """Bring local ``branch`` up to its remote counterpart: create it when missing,
+        fast-forward it when behind, keep it when ahead; refuse when the two diverged."""
+        theirs = f"refs/remotes/{remote}/{branch}"
+        if self._tracking(remote, branch) is None:
+            return  # not on the remote (yet)
+        if not self.branch_exists(branch):
+            self.create_branch(branch, theirs)
+        elif self.is_ancestor(branch, theirs):
+            self.move_branch(branch, theirs)
+        elif not self.is_ancestor(theirs, branch):
+            raise PreconditionFailed(
+                f"{branch} and {remote}/{branch} have diverged.",
+                hint=f"Reconcile them (e.g. `git checkout {branch} && git pull`), then retry.",
+            )
+
+    def push(self, remote: str, *refs: str) -> bool:
+        """Push ``refs`` together (all or none); False when a branch among them moved on the
+        remote meanwhile (told by fetching again, whichever side noticed)."""
+        branches = [ref for ref in refs if not ref.startswith("refs/tags/")]
+        known = {branch: self._tracking(remote, branch) for branch in branches}
+        try:
+            self.repo.git.push("--atomic", "--porcelain", remote, *refs)
+        except GitCommandError as exc:
+            self.fetch(remote)  # unreachable: says so
+            if any(self._tracking(remote, branch) != sha for branch, sha in known.items()):
+                return False
+            said = f"{exc.stdout or ''}\n{exc.stderr or ''}"
+            refused = re.search(r"\[(?:remote )?rejected\] \((.*)\)", said)
+            reason = refused.group(1) if refused else said.strip().splitlines()[-1]
+            raise GitError(f"{remote} refused the push of {', '.join(refs)}: {reason}.") from None
+        return True
+
+    def _tracking(self, remote: str, branch: str) -> str | None:
+        listed = self.repo.git.for_each_ref(
+            "--format=%(objectname)", f"refs/remotes/{remote}/{branch}"
+        )
+        return listed.strip() or None
 
     def commits_not_in(self, branch: str, base: str) -> int:
         """How many commits ``branch`` has that ``base`` does not."""

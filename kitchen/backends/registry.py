@@ -6,8 +6,14 @@ the kitchen's data and shares its fate (and its access rules) in each environmen
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import socket
+import time
+from collections.abc import Iterator
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
@@ -66,9 +72,17 @@ RELEASES = TableSpec(
 )
 LOCKS = TableSpec(
     name="locks",
-    columns=(Column("target", "TEXT"), Column("holder", "TEXT"), Column("since", "TEXT")),
+    columns=(
+        Column("target", "TEXT"),
+        Column("holder", "TEXT"),
+        Column("since", "TEXT"),
+        Column("host", "TEXT"),
+        Column("pid", "INTEGER"),
+    ),
     primary_key="target",
 )
+LOCK_TTL = timedelta(minutes=10)  # no merge holds its lock this long: the holder is gone
+LOCK_POLL = 0.5
 EVENTS = TableSpec(
     name="events",
     columns=(
@@ -80,6 +94,21 @@ EVENTS = TableSpec(
         Column("details", "TEXT"),  # JSON: commits, sources, runs...
     ),
 )
+
+
+def stale(lock: dict[str, Any]) -> str | None:
+    """Why a lock's holder is gone, if it is: its process died, or it is past ``LOCK_TTL``."""
+    if lock.get("host") == socket.gethostname() and lock.get("pid"):
+        try:
+            os.kill(int(lock["pid"]), 0)
+        except ProcessLookupError:
+            return f"its process {lock['pid']} on {lock['host']} is gone"
+        except PermissionError:
+            pass  # alive, another user's
+    age = datetime.now(UTC) - datetime.fromisoformat(lock["since"])
+    if age > LOCK_TTL:
+        return f"it is older than {int(LOCK_TTL.total_seconds() // 60)} minutes"
+    return None
 
 
 class Registry:
@@ -115,28 +144,48 @@ class Registry:
         """Record a run: the keys are the RUNS columns; ``results`` is stored as JSON."""
         self._insert(RUNS, {**run, "results": json.dumps(run["results"])})
 
-    def lock(self, target: str, holder: str) -> None:
-        """Take the lock on ``target`` (one merge into a kitchen at a time) or refuse."""
+    def lock(self, target: str, holder: str, wait: float = 0) -> None:
+        """Take the lock on ``target`` (one merge into a kitchen at a time), waiting up to
+        ``wait`` seconds for its holder; a stale lock (see ``stale``) is taken over."""
+        deadline = time.monotonic() + wait
+        while True:
+            mine = {"target": target, "holder": holder, "since": utcnow()}
+            try:
+                self._insert(LOCKS, {**mine, "host": socket.gethostname(), "pid": os.getpid()})
+                return
+            except WarehouseError:
+                held = next((lock for lock in self.locks() if lock["target"] == target), None)
+            if held is not None and stale(held):
+                self._release(held)
+                continue
+            if time.monotonic() >= deadline:
+                who = f" by {held['holder']} since {held['since']}" if held else ""
+                raise PreconditionFailed(
+                    f"Another merge into {target} is in progress{who}.",
+                    hint="Wait for it to finish, then merge again.",
+                )
+            time.sleep(LOCK_POLL)
+
+    @contextlib.contextmanager
+    def locked(self, target: str, holder: str, wait: float = 0) -> Iterator[None]:
+        self.lock(target, holder, wait)
         try:
-            self._insert(LOCKS, {"target": target, "holder": holder, "since": utcnow()})
-        except WarehouseError:
-            rows = self._select(LOCKS, "since", None)
-            held = next((row for row in rows if row["target"] == target), None)
-            who = f" by {held['holder']} since {held['since']}" if held else ""
-            raise PreconditionFailed(
-                f"Another merge into {target} is in progress{who}.",
-                hint="Wait for it to finish, then merge again.",
-            ) from None
+            yield
+        finally:
+            self.unlock(target)
+
+    def locks(self) -> list[dict[str, Any]]:
+        """Every lock held, oldest first."""
+        if not self.exists() or not self._has(LOCKS.name):
+            return []
+        return self._select(LOCKS, "since", None)[::-1]
 
     def unlock(self, target: str) -> None:
-        self.warehouse.execute(
-            sql(
-                "DELETE FROM {} WHERE target = {}",
-                self.warehouse.table(REGISTRY_SCHEMA, LOCKS.name),
-                Placeholder(),
-            ),
-            [target],
-        )
+        self._delete(LOCKS, {"target": target})
+
+    def _release(self, held: dict[str, Any]) -> None:
+        """Remove exactly the lock ``held`` (not one taken since by someone else)."""
+        self._delete(LOCKS, {key: held[key] for key in ("target", "holder", "since")})
 
     def add_release(self, release: dict[str, Any]) -> None:
         self._insert(RELEASES, {**release, "details": json.dumps(release.get("details") or {})})
@@ -174,6 +223,13 @@ class Registry:
                 join(", ", [Placeholder()] * len(names)),
             ),
             [values.get(name) for name in names],
+        )
+
+    def _delete(self, spec: TableSpec, where: dict[str, Any]) -> None:
+        condition = join(" AND ", [sql("{} = {}", Identifier(k), Placeholder()) for k in where])
+        table = self.warehouse.table(REGISTRY_SCHEMA, spec.name)
+        self.warehouse.execute(
+            sql("DELETE FROM {} WHERE {}", table, condition), list(where.values())
         )
 
     def _select(self, spec: TableSpec, newest: str, kitchen: str | None) -> list[dict[str, Any]]:

@@ -45,6 +45,14 @@ secrets_app = typer.Typer(
 app.add_typer(secrets_app, name="secrets")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        help="Seconds to wait for another merge into the same kitchen to finish (0: refuse).",
+        min=0,
+    ),
+]
 CurrentKitchen = Annotated[
     str | None, typer.Argument(help="Kitchen (default: the checked-out one).")
 ]

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from kitchen.cli.app import CurrentKitchen, JsonOption, SampleOption, app, project_for, state_for
+from kitchen.cli.app import (
+    CurrentKitchen,
+    JsonOption,
+    SampleOption,
+    WaitOption,
+    YesOption,
+    app,
+    project_for,
+    state_for,
+)
 from kitchen.errors import BadInput, ExitCode
 
 
@@ -154,7 +163,7 @@ def checkout(
 def delete(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Kitchen name.")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
     force: Annotated[
         bool, typer.Option("--force", help="Delete even with commits not merged into the parent.")
     ] = False,
@@ -279,7 +288,8 @@ def merge_command(
     delete_after: Annotated[
         bool, typer.Option("--delete-after", help="Delete the kitchen once merged.")
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
+    wait: WaitOption = 60,
     json_mode: JsonOption = False,
 ) -> None:
     """Merge a tested kitchen into its parent: a --no-ff commit with Kitchen, Tested-Run,
@@ -307,10 +317,15 @@ def merge_command(
         if seen.conflicts:
             raise typer.Exit(int(ExitCode.PRECONDITION))
         return
-    if not yes and sys.stdin.isatty() and not typer.confirm(f"Merge {name} into its parent?"):
-        raise typer.Exit(int(ExitCode.PRECONDITION))
+    _confirm(yes, f"Merge {name} into its parent?")
     merged = workflow.merge(
-        project, name, into, approved_by=approved_by, post_test=post_test, report=state.console
+        project,
+        name,
+        into,
+        approved_by=approved_by,
+        post_test=post_test,
+        report=state.console,
+        wait=wait,
     )
     if delete_after and merged.commit:
         from kitchen.workflows import delete
@@ -335,6 +350,8 @@ def promote_command(
     approved_by: Annotated[
         str | None, typer.Option(help="The approver, for a protected destination.")
     ] = None,
+    yes: YesOption = False,
+    wait: WaitOption = 60,
     json_mode: JsonOption = False,
 ) -> None:
     """Promote a tested kitchen into the next release environment: the merge's gates, an
@@ -345,8 +362,15 @@ def promote_command(
     from kitchen.workflows.release import promote
 
     state = state_for(ctx, json_mode)
+    _confirm(yes, f"Promote {source} to {to} as {release}?")
     done = promote(
-        project_for(ctx), source, to, release, approved_by=approved_by, report=state.console
+        project_for(ctx),
+        source,
+        to,
+        release,
+        approved_by=approved_by,
+        report=state.console,
+        wait=wait,
     )
     _show_release(state, done)
 
@@ -356,6 +380,7 @@ def rollback_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The kitchen to roll back (e.g. production).")],
     to: Annotated[str, typer.Option("--to", help="The release tag to go back to.")],
+    yes: YesOption = False,
     json_mode: JsonOption = False,
 ) -> None:
     """Roll a kitchen back to a release: a new commit whose tree is the tag's (no history is
@@ -366,7 +391,14 @@ def rollback_command(
     from kitchen.workflows.release import rollback
 
     state = state_for(ctx, json_mode)
+    _confirm(yes, f"Roll {name} back to {to}?")
     _show_release(state, rollback(project_for(ctx), name, to, state.console))
+
+
+def _confirm(yes: bool, question: str) -> None:
+    """Ask on a terminal unless --yes; scripts and CI (no terminal) are never asked."""
+    if not yes and sys.stdin.isatty() and not typer.confirm(question):
+        raise typer.Exit(int(ExitCode.PRECONDITION))
 
 
 def _show_release(state: Any, release: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from kitchen import faults, names
-from kitchen.errors import BadInput, KitchenError, PreconditionFailed
+from kitchen.errors import BadInput, GitUnreachable, KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, Status, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -55,6 +55,7 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
         expires_at=expires_at,
     )
     _refuse_leftovers(project, kitchen)
+    _follow_remote(project, parent, report)
     try:
         _provision(project, kitchen, parent, request, report)
     except KitchenError as exc:
@@ -65,6 +66,16 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
     if request.checkout:
         _checkout(project, kitchen, report)
     return project.kitchen(kitchen.name)
+
+
+def _follow_remote(project: Project, parent: Kitchen, report: Reporter) -> None:
+    """Branch from the parent as the team has it; offline, from the local branch."""
+    try:
+        project.sync(parent.branch)
+    except GitUnreachable as exc:
+        if not project.git.branch_exists(parent.branch):
+            raise
+        report.warn(f"{exc.message} Branching from the local {parent.branch}.")
 
 
 def _provision(

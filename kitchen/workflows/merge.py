@@ -18,6 +18,7 @@ from kitchen.project import Project
 from kitchen.reporting import Reporter
 
 APPROVAL_VARIABLE = "KITCHEN_APPROVED_BY"  # set by the CI job from the approved review
+PUSH_ATTEMPTS = 3
 
 
 @dataclass
@@ -83,24 +84,84 @@ def merge(
     approved_by: str | None,
     post_test: bool,
     report: Reporter,
+    wait: float = 0,
 ) -> Merged:
     kitchen = project.kitchen(name)
     parent = target(project, kitchen, into)
-    git = project.git
-    if git.commits_not_in(kitchen.branch, parent.branch) == 0:
+    with project.registry(parent.environment).locked(parent.name, project.user, wait):
+        landed = land(project, kitchen, parent, approved_by)
+    if landed is None:
         return Merged(name, parent.name, None)  # merged already: saying so is the answer
-    head, run, approver = gates(project, kitchen, parent, approved_by)
-    registry = project.registry(parent.environment)
-    registry.lock(parent.name, project.user)
-    try:
-        commit = merge_commit(project, kitchen, parent, run=run, approver=approver, head=head)
-    finally:
-        registry.unlock(parent.name)
-    project.audit(kitchen, "merge", into=parent.name, commit=commit, run=run, approved_by=approver)
-    result = Merged(name, parent.name, commit, run, approver)
+    project.audit(
+        kitchen,
+        "merge",
+        into=parent.name,
+        commit=landed.commit,
+        run=landed.run,
+        approved_by=landed.approver,
+    )
+    result = Merged(name, parent.name, landed.commit, landed.run, landed.approver)
     if post_test:
         result.post_test = test_parent(project, parent, report)
     return result
+
+
+@dataclass
+class Landed:
+    commit: str
+    head: str  # the kitchen's tested HEAD
+    run: str
+    approver: str | None
+    commits: list[str]  # what the merge brought
+
+
+def land(
+    project: Project,
+    kitchen: Kitchen,
+    parent: Kitchen,
+    approved_by: str | None,
+    tag: str | None = None,
+) -> Landed | None:
+    """Gate, merge and push, under the parent's lock. With a remote, the parent is fetched
+    first; when it moved by the time of the push, the local merge is undone and everything
+    runs again from the fetch, so a merge not tested against the current parent is never
+    pushed. None: the kitchen was merged already."""
+    git = project.git
+    for _ in range(PUSH_ATTEMPTS):
+        remote = project.sync(parent.branch, kitchen.branch)
+        if git.commits_not_in(kitchen.branch, parent.branch) == 0:
+            if tag is not None:
+                raise PreconditionFailed(
+                    f"{parent.name} has everything {kitchen.name} has: nothing to release."
+                )
+            if remote is not None:  # a merge done here earlier whose push did not happen
+                git.push(remote, parent.branch)
+            return None
+        if tag is not None and tag in git.repo.tags:  # made elsewhere since
+            raise PreconditionFailed(f"Tag {tag!r} exists already.", hint="Choose the next one.")
+        head, run, approver = gates(project, kitchen, parent, approved_by)
+        before = git.sha(parent.branch)
+        commits = git.repo.git.log("--format=%h", f"{parent.branch}..{kitchen.branch}").split()
+        trailers = (f"Release: {tag}",) if tag else ()
+        commit = merge_commit(
+            project, kitchen, parent, run=run, approver=approver, head=head, extra=trailers
+        )
+        refs = [parent.branch]
+        if tag is not None:
+            git.repo.git.tag("-a", tag, "-m", f"Release {tag} of {parent.name}", commit)
+            refs.append(f"refs/tags/{tag}")
+        try:
+            if remote is None or git.push(remote, *refs):
+                return Landed(commit, head, run, approver, commits)
+        finally:  # not pushed (the parent moved on the remote, or the push failed): undo
+            if remote is not None and git.sha(f"{remote}/{parent.branch}") != commit:
+                if tag is not None:
+                    git.repo.git.tag("-d", tag)
+                git.move_branch(parent.branch, before)
+    raise PreconditionFailed(
+        f"{parent.branch} kept moving on {project.remote} while merging {kitchen.name}.",
+        hint="Retry in a moment.",
+    )
 
 
 def gates(

@@ -40,6 +40,7 @@ def promote(
     *,
     approved_by: str | None,
     report: Reporter,
+    wait: float = 0,
 ) -> dict[str, Any]:
     source, destination = project.kitchen(source_name), project.kitchen(to)
     if source.parent != destination.name or source.environment == destination.environment:
@@ -48,39 +49,23 @@ def promote(
             hint="Promote into the parent kitchen of the next environment; merge otherwise.",
         )
     _check_tag(project, tag, exists=False)
-    head, run, approver = merge.gates(project, source, destination, approved_by)
-    registry = project.registry(destination.environment)
-    registry.lock(destination.name, project.user)
-    try:
-        commits = project.git.repo.git.log(
-            "--format=%h", f"{destination.branch}..{source.branch}"
-        ).split()
-        commit = merge.merge_commit(
-            project,
-            source,
-            destination,
-            run=run,
-            approver=approver,
-            head=head,
-            extra=(f"Release: {tag}",),
-        )
-        project.git.repo.git.tag("-a", tag, "-m", f"Release {tag} of {destination.name}", commit)
-    finally:
-        registry.unlock(destination.name)
+    with project.registry(destination.environment).locked(destination.name, project.user, wait):
+        landed = merge.land(project, source, destination, approved_by, tag=tag)
+    assert landed is not None  # a promotion always lands: its tag is new
     tested = merge.test_parent(project, destination, report)
     release = _record(
         project,
         destination,
         tag,
         "promote",
-        commit,
+        landed.commit,
         source=source.name,
-        commits=commits,
-        run=run,
-        approved_by=approver,
+        commits=landed.commits,
+        run=landed.run,
+        approved_by=landed.approver,
         destination_test=tested,
     )
-    project.audit(destination, "promote", source=source.name, tag=tag, commit=commit)
+    project.audit(destination, "promote", source=source.name, tag=tag, commit=landed.commit)
     return release
 
 
@@ -93,9 +78,10 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
         raise PreconditionFailed(
             "The worktree has uncommitted changes.", hint="Commit or stash them."
         )
+    remote = project.sync(kitchen.branch)
     repo_git = git.repo.git
     tree = repo_git.rev_parse(f"{tag}^{{tree}}")
-    parent = git.repo.commit(kitchen.branch).hexsha
+    parent = git.sha(kitchen.branch)
     commit = repo_git.commit_tree(
         tree,
         "-p",
@@ -104,9 +90,15 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
         f"Roll {kitchen.name} back to {tag}\n\nRollback-To: {tag}",
         env=git.identity(),
     )
-    repo_git.update_ref(f"refs/heads/{kitchen.branch}", commit, parent)
-    if git.current_branch() == kitchen.branch:
-        repo_git.reset("--hard", commit)  # the worktree follows the branch
+    git.move_branch(kitchen.branch, commit)
+    if remote is not None and not git.push(remote, kitchen.branch):
+        git.move_branch(kitchen.branch, parent)
+        raise PreconditionFailed(
+            f"{kitchen.branch} moved on {remote} during the rollback; nothing was changed.",
+            hint=f"Run `kitchen rollback {name} --to {tag}` again.",
+        )
+    if git.current_branch() != kitchen.branch:
+        git.checkout(kitchen.branch)  # its tests run on what it now is
     tested = merge.test_parent(project, kitchen, report)
     release = _record(project, kitchen, tag, "rollback", commit, destination_test=tested)
     project.audit(kitchen, "rollback", tag=tag, commit=commit)

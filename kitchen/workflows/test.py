@@ -17,7 +17,7 @@ from typing import Any
 
 from kitchen import redaction
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
-from kitchen.errors import BadInput, KitchenError
+from kitchen.errors import BadInput, KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, utcnow
 from kitchen.pipelines import checks, junit, model, runners, templating
 from kitchen.project import Project
@@ -65,8 +65,8 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
     run = TestRun(
         id=uuid.uuid4().hex[:12],
         kitchen=kitchen,
-        commit=git.repo.commit(kitchen.branch).hexsha,
-        dirty=git.current_branch() == kitchen.branch and git.repo.is_dirty(untracked_files=True),
+        commit=_worktree_at(project, kitchen),
+        dirty=git.repo.is_dirty(untracked_files=True),
         started_at=utcnow(),
     )
     for pipeline in pipelines:
@@ -76,6 +76,20 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
     artifacts.publish(project, kitchen, run.id, _artifacts(run), report)
     notify.notify(project, _announcement(run), report)
     return run
+
+
+def _worktree_at(project: Project, kitchen: Kitchen) -> str:
+    """The commit tested: the worktree's, which must be the tip of the kitchen's branch
+    (checked out, or detached at it as CI does), or a run would vouch for files it never ran."""
+    git = project.git
+    tip = git.sha(kitchen.branch)
+    if not git.has_commits() or git.repo.head.commit.hexsha != tip:
+        where = git.current_branch() or f"commit {git.repo.head.commit.hexsha[:10]}"
+        raise PreconditionFailed(
+            f"The worktree is on {where}, not on {kitchen.name}'s branch {kitchen.branch}.",
+            hint=f"Run `kitchen checkout {kitchen.name}`, then test.",
+        )
+    return tip
 
 
 def _announcement(run: TestRun) -> dict[str, object]:

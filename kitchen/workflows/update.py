@@ -43,6 +43,7 @@ def update(
         raise PreconditionFailed(
             "The worktree has uncommitted changes.", hint="Commit or stash them, then update."
         )
+    project.sync(parent.branch, kitchen.branch)  # the parent as the team has it
     if git.current_branch() != kitchen.branch:
         git.checkout(kitchen.branch)
     behind = git.commits_not_in(parent.branch, kitchen.branch)

@@ -107,10 +107,21 @@ def test_gate_one_merge_into_a_parent_at_a_time(cli: Cli, tested: Path) -> None:
     warehouse = DuckDBWarehouse(tested / ".kitchen/warehouse/dev.duckdb", "dev")
     Registry(warehouse).lock("dev", "someone@acme.example")
     warehouse.close()
-    result = cli("merge", "feature", "--yes")
+    result = cli("merge", "feature", "--yes", "--wait", "0")
     assert result.code == 3 and "Another merge into dev is in progress by someone" in result.err
 
 
 def test_merging_across_environments_is_a_promotion(cli: Cli) -> None:
     result = cli("merge", "dev", "--yes")
     assert result.code == 2 and "promotion" in result.err
+
+
+def test_a_run_vouches_only_for_the_files_it_ran(cli: Cli, shop: Path) -> None:
+    """Testing a kitchen from another branch's worktree would record a pass for its HEAD
+    without running its files: refused, so no merge gate is passed on that basis."""
+    assert cli("create", "feature").code == 0
+    commit(shop, "notes.md", "profitability notes\n")
+    assert cli("checkout", "dev").code == 0
+    result = cli("test", "feature")
+    assert result.code == 3 and "kitchen checkout feature" in result.err
+    assert cli("runs", "feature", "--json").json()["runs"] == []

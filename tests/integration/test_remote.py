@@ -1,0 +1,153 @@
+"""Merges, promotions and rollbacks with a git remote: a bare repository in a temporary folder.
+
+kitchen fetches before it gates and pushes after it merges; when the parent moved on the
+remote in between, the local merge is undone and the gates run again, so a merge that was
+not tested against the current parent is never pushed.
+"""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli, edit_config
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def commit(repo: Path, path: str, text: str, message: str | None = None) -> str:
+    (repo / path).write_text(text)
+    git(repo, "add", path)
+    git(repo, "commit", "-qm", message or f"change {path}")
+    return git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def remote(shop: Path, tmp_path: Path) -> Path:
+    """The shop with `origin`, a bare repository holding its main and develop branches."""
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(shop, "remote", "add", "origin", str(bare))
+    edit_config(shop, "remote: null", "remote: origin")
+    git(shop, "commit", "-qam", "share the project")
+    git(shop, "push", "-q", "origin", "main", "develop")
+    return bare
+
+
+@pytest.fixture
+def colleague(remote: Path, tmp_path: Path) -> Path:
+    """Another clone of the remote, on develop: someone else on the team."""
+    clone = tmp_path / "colleague"
+    git(tmp_path, "clone", "-q", "--branch", "develop", str(remote), str(clone))
+    return clone
+
+
+def feature_tested(cli: Cli, shop: Path, path: str = "notes.md") -> None:
+    assert cli("create", "feature").code == 0
+    commit(shop, path, "profitability notes\n")
+    assert cli("test", "feature").code == 0
+
+
+def test_a_merge_is_pushed(cli: Cli, shop: Path, remote: Path) -> None:
+    feature_tested(cli, shop)
+    merged = cli("merge", "feature", "--yes", "--no-post-test", "--json")
+    assert merged.code == 0, merged.err
+    assert git(remote, "rev-parse", "develop") == merged.json()["commit"]
+    assert "Kitchen: feature" in git(remote, "log", "-1", "--format=%B", "develop")
+
+
+def test_a_parent_moved_on_the_remote_stops_the_merge_at_the_gate(
+    cli: Cli, shop: Path, remote: Path, colleague: Path
+) -> None:
+    feature_tested(cli, shop)
+    moved = commit(colleague, "theirs.md", "a colleague's change\n")
+    git(colleague, "push", "-q", "origin", "develop")
+    refused = cli("merge", "feature", "--yes", "--no-post-test")
+    assert refused.code == 3 and "kitchen update feature" in refused.err
+    assert git(remote, "rev-parse", "develop") == moved  # nothing pushed
+    assert git(shop, "rev-parse", "develop") == moved  # the local parent followed the remote
+    assert cli("update", "feature").code == 0
+    assert cli("test", "feature").code == 0
+    assert cli("merge", "feature", "--yes", "--no-post-test").code == 0
+    assert git(remote, "show", "develop:theirs.md") == "a colleague's change"
+    assert git(remote, "show", "develop:notes.md") == "profitability notes"
+
+
+def test_a_parent_moving_during_the_merge_runs_the_gates_again(
+    cli: Cli, shop: Path, remote: Path, colleague: Path
+) -> None:
+    """A colleague pushes to develop after kitchen fetched and before it pushes (from a
+    pre-push hook): the push is refused, the local merge undone and the gates run again."""
+    feature_tested(cli, shop)
+    hook = shop / ".git/hooks/pre-push"
+    hook.write_text(
+        "#!/bin/sh\n"
+        "unset $(git rev-parse --local-env-vars)\n"
+        f"cd {colleague} && [ ! -e moved ] && touch moved && echo late > late.md"
+        " && git add late.md && git commit -qm late && git push -q origin develop\n"
+        "exit 0\n"
+    )
+    hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
+    before = git(shop, "rev-parse", "develop")
+    refused = cli("merge", "feature", "--yes", "--no-post-test")
+    assert refused.code == 3 and "kitchen update feature" in refused.err
+    late = git(colleague, "rev-parse", "HEAD")
+    assert git(remote, "rev-parse", "develop") == late  # the untested merge was never pushed
+    assert git(shop, "rev-parse", "develop") == late  # and it is gone here too
+    assert git(shop, "merge-base", "--is-ancestor", before, late) == ""
+    assert git(shop, "log", "--format=%s", "develop").count("Merge kitchen feature") == 0
+    assert cli("log", "feature", "--json").json()["events"][0]["action"] != "merge"
+
+
+def test_promote_pushes_the_branch_and_its_tag_together(cli: Cli, shop: Path, remote: Path) -> None:
+    feature_tested(cli, shop)
+    assert cli("merge", "feature", "--yes").code == 0  # tests dev after the merge
+    edit_config(
+        shop, "    protected: true ", "    approvers: [lead@acme.example]\n    protected: true "
+    )
+    git(shop, "commit", "-qam", "production approvers")
+    assert cli("test", "dev").code == 0
+    promoted = cli(
+        "promote", "dev", "--to", "production", "--release", "v1.0.0",
+        "--approved-by", "lead@acme.example", "--yes", "--json",
+    )  # fmt: skip
+    assert promoted.code == 0, promoted.err
+    assert git(remote, "rev-parse", "main") == promoted.json()["commit_sha"]
+    assert git(remote, "rev-parse", "v1.0.0^{commit}") == promoted.json()["commit_sha"]
+    rolled = cli("rollback", "production", "--to", "v1.0.0", "--yes")
+    assert rolled.code == 0, rolled.err
+    assert git(remote, "rev-parse", "main") == git(shop, "rev-parse", "main")
+
+
+def test_an_unreachable_remote_is_exit_5_without_its_credentials(
+    cli: Cli, shop: Path, remote: Path
+) -> None:
+    feature_tested(cli, shop)
+    git(shop, "remote", "set-url", "origin", "https://ci:canary-token@127.0.0.1:9/repo.git")
+    result = cli("merge", "feature", "--yes")
+    assert result.code == 5 and "Could not fetch from origin" in result.err
+    assert "https://127.0.0.1:9/repo.git" in result.err
+
+
+def test_a_remote_named_in_the_config_must_exist(cli: Cli, shop: Path, remote: Path) -> None:
+    feature_tested(cli, shop)
+    git(shop, "remote", "remove", "origin")
+    result = cli("merge", "feature", "--yes")
+    assert result.code == 2 and "git remote add origin" in result.err
+
+
+def test_a_push_the_remote_refuses_is_undone_here(cli: Cli, shop: Path, remote: Path) -> None:
+    feature_tested(cli, shop)
+    hook = remote / "hooks/pre-receive"
+    hook.write_text("#!/bin/sh\necho 'develop is frozen' >&2\nexit 1\n")
+    hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
+    before = git(shop, "rev-parse", "develop")
+    result = cli("merge", "feature", "--yes", "--no-post-test")
+    assert result.code == 3 and "origin refused the push of develop" in result.err
+    assert git(shop, "rev-parse", "develop") == before == git(remote, "rev-parse", "develop")
