@@ -18,6 +18,9 @@ DEMO_USER = "demo@kitchen.example"
 
 MART = Path("pipelines/shop/mart.sql")
 CORRECT, MISTAKE = "group by e.customer_id;", "group by e.customer_id, e.order_id;"
+REVENUE = "sum(e.amount) as revenue,"
+IMPROVED = f"{REVENUE}\n       round(avg(e.amount), 2) as average_order,"
+APPROVAL = ["--approved-by", "lead@shop.example"]  # production's approver in the demo config
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Step:
     args: list[str]
     expect: int = 0  # the exit code this step should end with
     edit: tuple[str, str] | None = None  # (old, new) in the mart's SQL before the step
+    commit: str | None = None  # commit the edited mart with this message before the step
 
 
 STORY: tuple[Step, ...] = (
@@ -61,14 +65,38 @@ STORY: tuple[Step, ...] = (
         expect=1,
         edit=(CORRECT, MISTAKE),
     ),
-    Step("Fixed, and the checks pass again.", ["test", "profitability"], edit=(MISTAKE, CORRECT)),
-    Step("Their kitchen: data, branch and the latest passing run.", ["show", "profitability"]),
-    Step("The kitchen tree mirrors the git branches.", ["list", "--tree"]),
     Step(
-        "Done: delete the kitchen (schema, branch and record).",
+        "Fixed, and improved: the mart now also reports each customer's average order. The "
+        "change is committed on the kitchen's branch and the checks pass again.",
+        ["test", "profitability"],
+        edit=(MISTAKE, CORRECT),
+        commit="Profitability: average order per customer",
+    ),
+    Step(
+        "Their kitchen: data, branch, and a passing run that covers its HEAD.",
+        ["show", "profitability"],
+    ),
+    Step(
+        "What merging into dev would bring, computed without touching the worktree.",
+        ["merge", "profitability", "--preview"],
+    ),
+    Step(
+        "Merged into dev through the gates (up to date with dev, tested at HEAD, staff): a "
+        "--no-ff commit with trailers naming the kitchen and the run; then dev's tests run.",
+        ["merge", "profitability", "--yes"],
+    ),
+    Step(
+        "A release: production is protected, so one of its approvers who did not write the "
+        "change approves. Tagged, recorded, and tested with production's credentials.",
+        ["promote", "dev", "--to", "production", "--release", "v1.0.0", "--yes", *APPROVAL],
+    ),
+    Step("Production's releases.", ["releases", "production"]),
+    Step("The audit trail of the kitchen's life.", ["log", "profitability"]),
+    Step(
+        "Merged, so deleting it loses nothing: its schema, branch and record go.",
         ["delete", "profitability", "--yes"],
     ),
-    Step("Back to the two root kitchens.", ["list", "--tree"]),
+    Step("Back to the two root kitchens, with the change released.", ["list", "--tree"]),
 )
 
 
@@ -84,6 +112,11 @@ def run_demo(console: Console, command: Callable[[Sequence[str]], int], keep: bo
                 mart = folder / MART
                 mart.write_text(mart.read_text().replace(*step.edit))
                 console.show(f"[dim]edited {MART}: {escape(step.edit[1])}[/]")
+            if step.commit:
+                mart = folder / MART
+                mart.write_text(mart.read_text().replace(REVENUE, IMPROVED))
+                Git.open(folder).commit_paths([str(MART)], step.commit)
+                console.show(f"[dim]$ git commit -m {escape(repr(step.commit))}[/]")
             console.show(f"[bold cyan]$ kitchen {escape(' '.join(step.args))}[/]")
             code = command(["-C", str(folder), *step.args])
             if code != step.expect:

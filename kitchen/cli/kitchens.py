@@ -432,9 +432,12 @@ def releases_command(
         state.console.json({"kitchen": kitchen.name, "releases": found})
         return
     for release in found:
+        details = release["details"]
+        source = f" from {details['source']}" if details.get("source") else ""
+        approved = f", approved by {details['approved_by']}" if details.get("approved_by") else ""
         state.console.show(
-            f"{release['at']}  {release['kind']:8}  {release['tag']}  "
-            f"{release['commit_sha'][:10]}  by {release['actor']}"
+            f"{release['at'][:19]}  {release['kind']:8}  {release['tag']}  "
+            f"{release['commit_sha'][:10]}{source}  by {release['actor']}{approved}"
         )
     if not found:
         state.console.show(f"No releases of {kitchen.name} yet.")

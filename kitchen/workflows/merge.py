@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from kitchen.errors import BadInput, NotAllowed, PreconditionFailed
@@ -215,11 +216,10 @@ def _approval(project: Project, kitchen: Kitchen, parent: Kitchen, given: str | 
             hint=f"Pass --approved-by with one of {', '.join(parent.approvers) or 'its approvers'}"
             f" (in CI: {APPROVAL_VARIABLE}).",
         )
-    if approver not in parent.approvers:
+    if not any(fnmatchcase(approver, pattern) for pattern in parent.approvers):
         raise NotAllowed(f"{approver} is not an approver of {parent.name}.")
-    authors = set(
-        project.git.repo.git.log("--format=%ae", f"{parent.branch}..{kitchen.branch}").splitlines()
-    )
+    merged = f"{parent.branch}..{kitchen.branch}"
+    authors = set(project.git.repo.git.log("--format=%ae%n%an", merged).splitlines())
     if approver in authors:
         raise NotAllowed(
             f"{approver} authored commits being merged and cannot approve them.",

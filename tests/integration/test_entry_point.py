@@ -20,11 +20,15 @@ def test_kitchen_demo_runs_the_story_and_exits_0(tmp_path: Path) -> None:
         "create profitability",
         "test profitability",
         "list --tree",
+        "merge profitability --yes",
+        "promote dev --to production --release v1.0.0",
         "delete profitability",
     ):
         assert f"$ kitchen {step}" in result.out
     assert "one-row-per-customer" in result.out  # the deliberate mistake was caught
     assert result.out.count("passed") >= 2  # and the pipeline passed before and after
+    assert "Promote v1.0.0 of production" in result.out  # the release, printed
+    assert "from dev  by demo@kitchen.example, approved by lead@shop.example" in result.out
     assert "The demo ran end to end" in result.out
     assert "Traceback" not in result.err
 
