@@ -1,9 +1,10 @@
-"""Fault injection for testing recovery: ``KITCHEN_FAIL_AT=<step>[:crash]``.
+"""Fault injection for testing recovery: ``KITCHEN_FAIL_AT=<command>.<step>[:crash]``.
 
-``KITCHEN_FAIL_AT=data`` makes the step named ``data`` fail with an error, as a broken backend
-would; ``KITCHEN_FAIL_AT=data:crash`` kills the process there, as a power cut would, so nothing
-gets a chance to clean up. Steps of ``kitchen create``: registry, branch, schema, data;
-of ``kitchen delete``: schema, branch.
+``KITCHEN_FAIL_AT=create.schema`` makes create fail with an error just after its schema step,
+as a broken backend would; ``KITCHEN_FAIL_AT=create.schema:crash`` kills the process there, as
+a power cut or ``kill -9`` would, so nothing gets a chance to clean up. Every step a command
+records in the journal (kitchen/journal.py) is such a point, named ``<command>.<step>``;
+``copy.table`` is after each table copied, ``gc.kitchen`` after each kitchen gc deleted.
 """
 
 from __future__ import annotations

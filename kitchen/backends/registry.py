@@ -81,6 +81,25 @@ LOCKS = TableSpec(
     ),
     primary_key="target",
 )
+OPERATIONS = TableSpec(
+    name="operations",
+    columns=(
+        Column("id", "TEXT"),
+        Column("command", "TEXT"),  # create, delete, refresh, update, merge, promote, ...
+        Column("kitchen", "TEXT"),
+        Column("actor", "TEXT"),
+        Column("host", "TEXT"),
+        Column("pid", "INTEGER"),
+        Column("since", "TEXT"),
+        Column("step", "TEXT"),  # the last step completed
+        Column("details", "TEXT"),  # JSON: what recovery needs (branch, commit before, tag...)
+    ),
+    primary_key="id",
+)
+OWNED = TableSpec(  # every schema and branch kitchen made for a kitchen, until it is gone
+    name="owned",
+    columns=(Column("kind", "TEXT"), Column("name", "TEXT"), Column("kitchen", "TEXT")),
+)
 LOCK_TTL = timedelta(minutes=10)  # no merge holds its lock this long: the holder is gone
 LOCK_POLL = 0.5
 EVENTS = TableSpec(
@@ -96,19 +115,29 @@ EVENTS = TableSpec(
 )
 
 
-def stale(lock: dict[str, Any]) -> str | None:
-    """Why a lock's holder is gone, if it is: its process died, or it is past ``LOCK_TTL``."""
-    if lock.get("host") == socket.gethostname() and lock.get("pid"):
+TABLES = (RUNS, EVENTS, LOCKS, RELEASES, OPERATIONS, OWNED)
+OPERATION_TTL = timedelta(hours=6)  # an operation on another host is presumed dead after
+
+
+def stale(held: dict[str, Any], ttl: timedelta = LOCK_TTL) -> str | None:
+    """Why the process behind a lock or an operation is gone, if it is: it died (told on its
+    own host), or it is older than ``ttl`` (anywhere, and against a reused process id)."""
+    if held.get("host") == socket.gethostname() and held.get("pid"):
         try:
-            os.kill(int(lock["pid"]), 0)
+            os.kill(int(held["pid"]), 0)
         except ProcessLookupError:
-            return f"its process {lock['pid']} on {lock['host']} is gone"
+            return f"its process {held['pid']} on {held['host']} is gone"
         except PermissionError:
             pass  # alive, another user's
-    age = datetime.now(UTC) - datetime.fromisoformat(lock["since"])
-    if age > LOCK_TTL:
-        return f"it is older than {int(LOCK_TTL.total_seconds() // 60)} minutes"
+    age = datetime.now(UTC) - datetime.fromisoformat(held["since"])
+    if age > ttl:
+        return f"it started more than {_duration(ttl)} ago on {held.get('host') or 'a host'}"
     return None
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60} hours" if minutes >= 120 else f"{minutes} minutes"
 
 
 class Registry:
@@ -128,11 +157,11 @@ class Registry:
 
     def ensure(self) -> None:
         """Create the registry's schema and tables if this warehouse lacks them."""
-        if self.exists() and all(self._has(s.name) for s in (RUNS, EVENTS, LOCKS, RELEASES)):
+        if self.exists() and all(self._has(spec.name) for spec in TABLES):
             return
         with self.warehouse.transaction():
             self.warehouse.create_schema(REGISTRY_SCHEMA)
-            for spec in (KITCHENS, RUNS, EVENTS, LOCKS, RELEASES):
+            for spec in (KITCHENS, *TABLES):
                 if not self._has(spec.name):
                     self.warehouse.create_table(REGISTRY_SCHEMA, spec)
         self._exists = True
@@ -156,7 +185,7 @@ class Registry:
             except WarehouseError:
                 held = next((lock for lock in self.locks() if lock["target"] == target), None)
             if held is not None and stale(held):
-                self._release(held)
+                self.release(held)
                 continue
             if time.monotonic() >= deadline:
                 who = f" by {held['holder']} since {held['since']}" if held else ""
@@ -183,9 +212,46 @@ class Registry:
     def unlock(self, target: str) -> None:
         self._delete(LOCKS, {"target": target})
 
-    def _release(self, held: dict[str, Any]) -> None:
+    def release(self, held: dict[str, Any]) -> None:
         """Remove exactly the lock ``held`` (not one taken since by someone else)."""
         self._delete(LOCKS, {key: held[key] for key in ("target", "holder", "since")})
+
+    # the journal: operations in progress, and what kitchen made for each kitchen
+
+    def begin(self, operation: dict[str, Any]) -> None:
+        self._insert(OPERATIONS, {**operation, "details": json.dumps(operation["details"])})
+
+    def advance(self, operation: str, step: str, details: dict[str, Any]) -> None:
+        table = self.warehouse.table(REGISTRY_SCHEMA, OPERATIONS.name)
+        self.warehouse.execute(
+            sql("UPDATE {} SET step = {}, details = {} WHERE id = {}", table, *[Placeholder()] * 3),
+            [step, json.dumps(details), operation],
+        )
+
+    def end(self, operation: str) -> None:
+        self._delete(OPERATIONS, {"id": operation})
+
+    def operations(self) -> list[dict[str, Any]]:
+        """Operations begun and not ended, oldest first."""
+        if not self.exists() or not self._has(OPERATIONS.name):
+            return []
+        found = self._select(OPERATIONS, "since", None)[::-1]
+        for operation in found:
+            operation["details"] = json.loads(operation["details"] or "{}")
+        return found
+
+    def own(self, kind: str, name: str, kitchen: str) -> None:
+        """Record, before making it, that kitchen makes ``name`` for ``kitchen``."""
+        self._insert(OWNED, {"kind": kind, "name": name, "kitchen": kitchen})
+
+    def disown(self, kind: str, name: str) -> None:
+        if self.exists() and self._has(OWNED.name):
+            self._delete(OWNED, {"kind": kind, "name": name})
+
+    def owned(self) -> list[dict[str, Any]]:
+        if not self.exists() or not self._has(OWNED.name):
+            return []
+        return self._select(OWNED, "name", None)
 
     def add_release(self, release: dict[str, Any]) -> None:
         self._insert(RELEASES, {**release, "details": json.dumps(release.get("details") or {})})

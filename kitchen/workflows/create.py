@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from kitchen import faults, names
+from kitchen import journal, names
 from kitchen.errors import BadInput, GitUnreachable, KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, Status, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import identity
+from kitchen.workflows import identity, recover
 from kitchen.workflows.datacopy import copy_tables
 
 DEFAULT_PARENT = "dev"
@@ -38,6 +38,8 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
     if problems:
         raise problems[0]  # without every registry the name cannot be checked for uniqueness
     parent = _parent(project, request.parent, kitchens)
+    recover.resume(project, parent.environment, "create", request.name, report)
+    kitchens, _ = project.kitchens()  # as the recovery left them
     same_environment = [(k.name, k.schema) for k in kitchens if k.environment == parent.environment]
     names.check_available(request.name, same_environment, project.config.kitchens)
     _refuse_existing(request.name, kitchens)
@@ -83,30 +85,36 @@ def _provision(
 ) -> None:
     registry = project.registry(kitchen.environment)
     warehouse = project.warehouse(kitchen.environment)
-    registry.add(kitchen)
-    made: list[str] = []
-    try:
-        faults.checkpoint("registry")
-        report.step(f"Branch {kitchen.branch} from {parent.branch}")
-        project.git.create_branch(kitchen.branch, parent.branch)
-        made.append("branch")
-        faults.checkpoint("branch")
-        report.step(f"Schema {kitchen.schema} in the {kitchen.environment} warehouse")
-        warehouse.create_schema(kitchen.schema)
-        made.append("schema")
-        faults.checkpoint("schema")
-        if request.data:
-            state = copy_tables(project, parent, kitchen, report, request.sample)
-            registry.set_data(kitchen.name, state)
-        if identity.enabled(project, kitchen):
-            report.step(f"Login role for {kitchen.name}, limited to its schema")
-            made.append("identity")
-            identity.make(project, kitchen)
-            faults.checkpoint("identity")
-        registry.set_status(kitchen.name, Status.READY)
-    except BaseException as exc:
-        _undo(project, kitchen, made, exc, report)
-        raise
+    with journal.operation(
+        project, kitchen.environment, "create", kitchen.name, parent=parent.name
+    ) as operation:
+        registry.add(kitchen)  # the primary key: of two creates of one name, one stops here
+        made: list[str] = []
+        try:
+            registry.own("branch", kitchen.branch, kitchen.name)
+            registry.own("schema", kitchen.schema, kitchen.name)
+            operation.step("registry")
+            report.step(f"Branch {kitchen.branch} from {parent.branch}")
+            project.git.create_branch(kitchen.branch, parent.branch)
+            made.append("branch")
+            operation.step("branch")
+            report.step(f"Schema {kitchen.schema} in the {kitchen.environment} warehouse")
+            warehouse.create_schema(kitchen.schema)
+            made.append("schema")
+            operation.step("schema")
+            if request.data:
+                state = copy_tables(project, parent, kitchen, report, request.sample)
+                registry.set_data(kitchen.name, state)
+                operation.step("data")
+            if identity.enabled(project, kitchen):
+                report.step(f"Login role for {kitchen.name}, limited to its schema")
+                made.append("identity")
+                identity.make(project, kitchen)
+                operation.step("identity")
+            registry.set_status(kitchen.name, Status.READY)
+        except BaseException as exc:
+            _undo(project, kitchen, made, exc, report)
+            raise
 
 
 def _undo(
@@ -120,7 +128,10 @@ def _undo(
             project.warehouse(kitchen.environment).drop_schema(kitchen.schema)
         if "branch" in made:
             project.git.delete_branch(kitchen.branch)
-        project.registry(kitchen.environment).remove(kitchen.name)
+        registry = project.registry(kitchen.environment)
+        registry.disown("schema", kitchen.schema)
+        registry.disown("branch", kitchen.branch)
+        registry.remove(kitchen.name)
     except KitchenError as exc:
         reason = cause.message if isinstance(cause, KitchenError) else type(cause).__name__
         report.warn(

@@ -64,7 +64,7 @@ def copy_tables(
                 derived=projection.derived,
             )
             done(1)
-            faults.checkpoint("data")
+            faults.checkpoint("copy.table")  # mid-copy, in create and refresh
     described = _describe_sample(project, sample) if rows_of else None
     recorded = [
         [r.table, list(r.columns), r.parent, list(r.parent_columns), r.nullable] for r in references

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from kitchen import faults, names
+from kitchen import journal, names
 from kitchen.errors import NotAllowed, PreconditionFailed
 from kitchen.model import Kitchen, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import identity
+from kitchen.workflows import identity, recover
 
 
 def check(
@@ -51,7 +51,7 @@ def _refuse_unmerged(project: Project, kitchen: Kitchen) -> None:
 
 
 def delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
-    """Each step is idempotent, so re-running after a crash finishes the job."""
+    """Each step is idempotent, so running it again after a crash finishes the job."""
     git = project.git
     if git.current_branch() == kitchen.branch and kitchen.parent:
         # first, so that a checkout git refuses leaves the kitchen untouched
@@ -59,15 +59,21 @@ def delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
         report.step(f"Checking out {parent.branch} (the parent's branch)")
         git.checkout(parent.branch)
     registry = project.registry(kitchen.environment)
-    registry.set_status(kitchen.name, Status.DELETING)
-    report.step(f"Dropping schema {kitchen.schema}")
-    warehouse = project.warehouse(kitchen.environment)
-    warehouse.drop_schema(names.staging_schema(kitchen.schema))  # left by a dead refresh
-    warehouse.drop_schema(kitchen.schema)
-    faults.checkpoint("schema")
-    identity.drop(project, kitchen)
-    report.step(f"Deleting branch {kitchen.branch}")
-    git.delete_branch(kitchen.branch)
-    faults.checkpoint("branch")
-    registry.remove(kitchen.name)
-    project.audit(kitchen, "delete", status=kitchen.status.value)
+    recover.supersede(project, kitchen.environment, "delete", kitchen.name)
+    with journal.operation(project, kitchen.environment, "delete", kitchen.name) as operation:
+        registry.set_status(kitchen.name, Status.DELETING)
+        operation.step("marked")
+        report.step(f"Dropping schema {kitchen.schema}")
+        warehouse = project.warehouse(kitchen.environment)
+        warehouse.drop_schema(names.staging_schema(kitchen.schema))  # left by a dead refresh
+        warehouse.drop_schema(kitchen.schema)
+        registry.disown("schema", kitchen.schema)
+        operation.step("schema")
+        identity.drop(project, kitchen)
+        operation.step("identity")
+        report.step(f"Deleting branch {kitchen.branch}")
+        git.delete_branch(kitchen.branch)
+        registry.disown("branch", kitchen.branch)
+        operation.step("branch")
+        registry.remove(kitchen.name)
+        project.audit(kitchen, "delete", status=kitchen.status.value)

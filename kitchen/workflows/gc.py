@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from kitchen import faults
 from kitchen.errors import KitchenError
 from kitchen.model import Kitchen
 from kitchen.project import Project
@@ -45,6 +46,7 @@ def collect(project: Project, dry_run: bool, force: bool, report: Reporter) -> C
         report.step(f"Deleting expired kitchen {kitchen.name} (expired {kitchen.expires_at})")
         delete.delete(project, checked, report)
         result.removed.append(kitchen.name)
+        faults.checkpoint("gc.kitchen")  # between two deletes: a re-run goes on
     return result
 
 

@@ -9,14 +9,16 @@ other merge into the same parent is in progress. Merging again what is merged sa
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from kitchen import journal
 from kitchen.errors import BadInput, NotAllowed, PreconditionFailed
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reporting import Reporter
+from kitchen.workflows import recover
 
 APPROVAL_VARIABLE = "KITCHEN_APPROVED_BY"  # set by the CI job from the approved review
 PUSH_ATTEMPTS = 3
@@ -89,18 +91,17 @@ def merge(
 ) -> Merged:
     kitchen = project.kitchen(name)
     parent = target(project, kitchen, into)
-    with project.registry(parent.environment).locked(parent.name, project.user, wait):
-        landed = land(project, kitchen, parent, approved_by)
-    if landed is None:
-        return Merged(name, parent.name, None)  # merged already: saying so is the answer
-    project.audit(
-        kitchen,
-        "merge",
-        into=parent.name,
-        commit=landed.commit,
-        run=landed.run,
-        approved_by=landed.approver,
-    )
+    recover.resume(project, parent.environment, "merge", name, report)
+    with journal.operation(
+        project, parent.environment, "merge", name, into=parent.name
+    ) as operation:
+        with project.registry(parent.environment).locked(parent.name, project.user, wait):
+            operation.step("locked")
+            landed = land(project, kitchen, parent, approved_by, operation)
+        if landed is None:
+            return Merged(name, parent.name, None)  # merged already: saying so is the answer
+        project.audit(kitchen, "merge", **landed.trail(parent))
+        operation.step("recorded")
     result = Merged(name, parent.name, landed.commit, landed.run, landed.approver)
     if post_test:
         result.post_test = test_parent(project, parent, report)
@@ -115,12 +116,23 @@ class Landed:
     approver: str | None
     commits: list[str]  # what the merge brought
 
+    def trail(self, parent: Kitchen) -> dict[str, Any]:
+        """What the audit trail says of the merge."""
+        return {
+            "into": parent.name,
+            "commit": self.commit,
+            "run": self.run,
+            "approved_by": self.approver,
+        }
+
 
 def land(
     project: Project,
     kitchen: Kitchen,
     parent: Kitchen,
     approved_by: str | None,
+    operation: journal.Operation,
+    *,
     tag: str | None = None,
 ) -> Landed | None:
     """Gate, merge and push, under the parent's lock. With a remote, the parent is fetched
@@ -147,13 +159,19 @@ def land(
         commit = merge_commit(
             project, kitchen, parent, run=run, approver=approver, head=head, extra=trailers
         )
+        landed = Landed(commit, head, run, approver, commits)
+        operation.step(
+            "merged", branch=parent.branch, before=before, remote=remote, **asdict(landed)
+        )
         refs = [parent.branch]
         if tag is not None:
             git.repo.git.tag("-a", tag, "-m", f"Release {tag} of {parent.name}", commit)
             refs.append(f"refs/tags/{tag}")
+            operation.step("tagged")
         try:
             if remote is None or git.push(remote, *refs):
-                return Landed(commit, head, run, approver, commits)
+                operation.step("pushed")
+                return landed
         finally:  # not pushed (the parent moved on the remote, or the push failed): undo
             if remote is not None and git.sha(f"{remote}/{parent.branch}") != commit:
                 if tag is not None:

@@ -6,14 +6,14 @@ data intact, and the leftover staging schema is dropped by the next refresh or b
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
-from kitchen import names
+from kitchen import journal, names
 from kitchen.errors import BadInput, NotAllowed
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import identity
+from kitchen.workflows import identity, recover
 from kitchen.workflows.datacopy import copy_tables
 
 
@@ -32,17 +32,24 @@ def refresh(
     if source_name is None or source_name == name:
         raise BadInput(f"Kitchen {name!r} has no parent to refresh from.", hint="Pass --from.")
     source = project.kitchen(source_name)
+    recover.resume(project, kitchen.environment, "refresh", name, report)
     warehouse = project.warehouse(kitchen.environment)
     staging = names.staging_schema(kitchen.schema)
-    warehouse.drop_schema(staging)  # a previous refresh may have died half-way
-    warehouse.create_schema(staging)
-    try:
-        state = copy_tables(project, source, replace(kitchen, schema=staging), report, sample)
-        report.step(f"Swapping the new tables into {kitchen.schema}")
-        warehouse.swap_in(staging, kitchen.schema, warehouse.list_tables(staging))
-        identity.regrant(project, kitchen)
-    finally:
-        warehouse.drop_schema(staging)
-    project.registry(kitchen.environment).set_data(kitchen.name, state)
-    project.audit(kitchen, "refresh", source=source.name, rows=state.rows, masked=state.masked)
+    with journal.operation(
+        project, kitchen.environment, "refresh", name, source=source.name
+    ) as operation:
+        warehouse.drop_schema(staging)  # a previous refresh may have died half-way
+        warehouse.create_schema(staging)
+        try:
+            operation.step("staging")
+            state = copy_tables(project, source, replace(kitchen, schema=staging), report, sample)
+            operation.step("copied", state=asdict(state))
+            report.step(f"Swapping the new tables into {kitchen.schema}")
+            warehouse.swap_in(staging, kitchen.schema, warehouse.list_tables(staging))
+            operation.step("swapped")
+            identity.regrant(project, kitchen)
+        finally:
+            warehouse.drop_schema(staging)
+        project.registry(kitchen.environment).set_data(kitchen.name, state)
+        project.audit(kitchen, "refresh", source=source.name, rows=state.rows, masked=state.masked)
     return project.kitchen(name)

@@ -13,20 +13,22 @@ from typing import Any
 
 from git.exc import GitCommandError
 
+from kitchen import journal
 from kitchen.errors import BadInput, PreconditionFailed
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import merge
+from kitchen.workflows import merge, recover
 
 
-def _check_tag(project: Project, tag: str, exists: bool) -> None:
+def _check_tag(project: Project, tag: str, exists: bool | None) -> None:
+    """A valid tag name, and (unless ``exists`` is None) one that exists or does not."""
     repo = project.git.repo
     try:
         repo.git.check_ref_format(f"refs/tags/{tag}")
     except GitCommandError:
         raise BadInput(f"{tag!r} is not a valid tag name.", hint="Use e.g. v1.4.0.") from None
-    if (tag in repo.tags) != exists:
+    if exists is not None and (tag in repo.tags) != exists:
         if exists:
             raise BadInput(f"There is no release tag {tag!r}.", hint="See `kitchen releases`.")
         raise PreconditionFailed(f"Tag {tag!r} exists already.", hint="Choose the next version.")
@@ -48,25 +50,42 @@ def promote(
             f"{to!r} is not the parent of {source_name!r} in another release environment.",
             hint="Promote into the parent kitchen of the next environment; merge otherwise.",
         )
+    _check_tag(project, tag, exists=None)
+    recover.resume(project, destination.environment, "promote", destination.name, report)
+    done = _released(project, destination, tag, source.name)
+    if done is not None:
+        return done  # released already (perhaps by the recovery just now): saying so
     _check_tag(project, tag, exists=False)
-    with project.registry(destination.environment).locked(destination.name, project.user, wait):
-        landed = merge.land(project, source, destination, approved_by, tag=tag)
-    assert landed is not None  # a promotion always lands: its tag is new
-    tested = merge.test_parent(project, destination, report)
-    release = _record(
-        project,
-        destination,
-        tag,
-        "promote",
-        landed.commit,
-        source=source.name,
-        commits=landed.commits,
-        run=landed.run,
-        approved_by=landed.approver,
-        destination_test=tested,
-    )
-    project.audit(destination, "promote", source=source.name, tag=tag, commit=landed.commit)
+    with journal.operation(
+        project, destination.environment, "promote", destination.name, source=source.name, tag=tag
+    ) as operation:
+        with project.registry(destination.environment).locked(destination.name, project.user, wait):
+            operation.step("locked")
+            landed = merge.land(project, source, destination, approved_by, operation, tag=tag)
+        assert landed is not None  # a promotion always lands: its tag is new
+        tested = merge.test_parent(project, destination, report)
+        operation.step("tested", destination_test=tested)
+        release = record(
+            project,
+            destination,
+            tag,
+            "promote",
+            landed.commit,
+            source=source.name,
+            commits=landed.commits,
+            run=landed.run,
+            approved_by=landed.approver,
+            destination_test=tested,
+        )
+        operation.step("recorded")
     return release
+
+
+def _released(project: Project, kitchen: Kitchen, tag: str, source: str) -> dict[str, Any] | None:
+    for release in project.registry(kitchen.environment).releases(kitchen.name):
+        if release["tag"] == tag and release["details"].get("source") == source:
+            return release
+    return None
 
 
 def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[str, Any]:
@@ -78,36 +97,47 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
         raise PreconditionFailed(
             "The worktree has uncommitted changes.", hint="Commit or stash them."
         )
-    remote = project.sync(kitchen.branch)
-    repo_git = git.repo.git
-    tree = repo_git.rev_parse(f"{tag}^{{tree}}")
-    parent = git.sha(kitchen.branch)
-    commit = repo_git.commit_tree(
-        tree,
-        "-p",
-        parent,
-        "-m",
-        f"Roll {kitchen.name} back to {tag}\n\nRollback-To: {tag}",
-        env=git.identity(),
-    )
-    git.move_branch(kitchen.branch, commit)
-    if remote is not None and not git.push(remote, kitchen.branch):
-        git.move_branch(kitchen.branch, parent)
-        raise PreconditionFailed(
-            f"{kitchen.branch} moved on {remote} during the rollback; nothing was changed.",
-            hint=f"Run `kitchen rollback {name} --to {tag}` again.",
+    recover.resume(project, kitchen.environment, "rollback", kitchen.name, report)
+    with journal.operation(
+        project, kitchen.environment, "rollback", kitchen.name, tag=tag
+    ) as operation:
+        remote = project.sync(kitchen.branch)
+        repo_git = git.repo.git
+        tree = repo_git.rev_parse(f"{tag}^{{tree}}")
+        before = git.sha(kitchen.branch)
+        commit = repo_git.commit_tree(
+            tree,
+            "-p",
+            before,
+            "-m",
+            f"Roll {kitchen.name} back to {tag}\n\nRollback-To: {tag}",
+            env=git.identity(),
         )
-    if git.current_branch() != kitchen.branch:
-        git.checkout(kitchen.branch)  # its tests run on what it now is
-    tested = merge.test_parent(project, kitchen, report)
-    release = _record(project, kitchen, tag, "rollback", commit, destination_test=tested)
-    project.audit(kitchen, "rollback", tag=tag, commit=commit)
+        git.move_branch(kitchen.branch, commit)
+        operation.step(
+            "committed", branch=kitchen.branch, before=before, commit=commit, remote=remote
+        )
+        if remote is not None:
+            if not git.push(remote, kitchen.branch):
+                git.move_branch(kitchen.branch, before)
+                raise PreconditionFailed(
+                    f"{kitchen.branch} moved on {remote} during the rollback; nothing changed.",
+                    hint=f"Run `kitchen rollback {name} --to {tag}` again.",
+                )
+            operation.step("pushed")
+        if git.current_branch() != kitchen.branch:
+            git.checkout(kitchen.branch)  # its tests run on what it now is
+        tested = merge.test_parent(project, kitchen, report)
+        operation.step("tested", destination_test=tested)
+        release = record(project, kitchen, tag, "rollback", commit, destination_test=tested)
+        operation.step("recorded")
     return release
 
 
-def _record(
+def record(
     project: Project, kitchen: Kitchen, tag: str, kind: str, commit: str, **details: Any
 ) -> dict[str, Any]:
+    """The release record in the kitchen's registry, and its line in the audit trail."""
     release = {
         "tag": tag,
         "kitchen": kitchen.name,
@@ -118,4 +148,6 @@ def _record(
         "details": details,
     }
     project.registry(kitchen.environment).add_release(release)
+    trail = {"source": details["source"]} if "source" in details else {}
+    project.audit(kitchen, kind, tag=tag, commit=commit, **trail)
     return release

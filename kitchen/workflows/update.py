@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kitchen import journal
 from kitchen.errors import BadInput, PreconditionFailed
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reporting import Reporter
+from kitchen.workflows import recover
 from kitchen.workflows.refresh import refresh
 
 
@@ -43,17 +45,20 @@ def update(
         raise PreconditionFailed(
             "The worktree has uncommitted changes.", hint="Commit or stash them, then update."
         )
-    project.sync(parent.branch, kitchen.branch)  # the parent as the team has it
-    if git.current_branch() != kitchen.branch:
-        git.checkout(kitchen.branch)
-    behind = git.commits_not_in(parent.branch, kitchen.branch)
-    if behind == 0:
-        return _done(project, kitchen, 0, refresh_data, report)
-    report.step(f"Merging {behind} commit(s) from {parent.branch} into {kitchen.branch}")
-    conflicted = git.merge(parent.branch)
-    if conflicted:
-        project.audit(kitchen, "update", "conflicts", parent=parent.name, files=conflicted)
-        raise _conflicts(kitchen, conflicted)
+    recover.resume(project, kitchen.environment, "update", name, report)
+    with journal.operation(project, kitchen.environment, "update", name) as operation:
+        project.sync(parent.branch, kitchen.branch)  # the parent as the team has it
+        if git.current_branch() != kitchen.branch:
+            git.checkout(kitchen.branch)
+        operation.step("fetched", branch=kitchen.branch, before=git.sha(kitchen.branch))
+        behind = git.commits_not_in(parent.branch, kitchen.branch)
+        if behind:
+            report.step(f"Merging {behind} commit(s) from {parent.branch} into {kitchen.branch}")
+            conflicted = git.merge(parent.branch)
+            if conflicted:  # left for the user to resolve: not a crash
+                project.audit(kitchen, "update", "conflicts", parent=parent.name, files=conflicted)
+                raise _conflicts(kitchen, conflicted)
+            operation.step("merged")
     return _done(project, kitchen, behind, refresh_data, report)
 
 

@@ -126,7 +126,7 @@ def test_a_create_failing_at_the_login_leaves_no_role(
     roles_project: Cli, pg_project: Path, postgres: PostgresServer, mode: str
 ) -> None:
     failed = run_kitchen(
-        pg_project, "create", "fragile", env={"KITCHEN_FAIL_AT": f"identity{mode}"}
+        pg_project, "create", "fragile", env={"KITCHEN_FAIL_AT": f"create.identity{mode}"}
     )
     assert failed.code != 0
     if mode:  # killed: the half-made kitchen is cleaned up by delete

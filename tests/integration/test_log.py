@@ -27,7 +27,7 @@ def test_create_refresh_and_delete_are_in_the_trail(cli: Cli) -> None:
 def test_a_failed_create_is_recorded_as_failed(
     cli: Cli, shop: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("KITCHEN_FAIL_AT", "schema")
+    monkeypatch.setenv("KITCHEN_FAIL_AT", "create.schema")
     assert cli("create", "fragile").code == 3
     event = cli("log", "fragile", "--json").json()["events"][0]
     assert (event["action"], event["result"]) == ("create", "failed")

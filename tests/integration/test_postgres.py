@@ -65,7 +65,7 @@ def test_failed_create_on_postgres_leaves_nothing(
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
     before = cli("list", "--json").json()["kitchens"]
-    monkeypatch.setenv("KITCHEN_FAIL_AT", "data")
+    monkeypatch.setenv("KITCHEN_FAIL_AT", "copy.table")
     assert cli("create", "fragile").code == 3
     monkeypatch.delenv("KITCHEN_FAIL_AT")
     assert cli("list", "--json").json()["kitchens"] == before

@@ -9,7 +9,7 @@ import pytest
 from kitchen.faults import CRASH_EXIT
 from tests.conftest import Cli, run_kitchen, snapshot
 
-CREATE_STEPS = ["registry", "branch", "schema", "data"]
+CREATE_STEPS = ["create.registry", "create.branch", "create.schema", "copy.table", "create.data"]
 
 
 @pytest.mark.parametrize("step", CREATE_STEPS)
@@ -36,14 +36,24 @@ def test_create_killed_at_any_step_is_cleaned_up_by_delete(shop: Path, step: str
     assert crashed.code == CRASH_EXIT
     shown = run_kitchen(shop, "show", "crashy", "--json")
     assert shown.code == 0 and '"status": "provisioning"' in shown.out
-    again = run_kitchen(shop, "create", "crashy")
-    assert again.code == 3 and "kitchen delete crashy" in again.err
     assert run_kitchen(shop, "delete", "crashy", "--yes").code == 0
     assert snapshot(shop) == before
-    assert run_kitchen(shop, "create", "crashy").code == 0
 
 
-@pytest.mark.parametrize("step", ["schema", "branch"])
+@pytest.mark.parametrize("step", CREATE_STEPS)
+def test_create_killed_at_any_step_completes_when_run_again(shop: Path, step: str) -> None:
+    crashed = run_kitchen(shop, "create", "crashy", env={"KITCHEN_FAIL_AT": f"{step}:crash"})
+    assert crashed.code == CRASH_EXIT
+    again = run_kitchen(shop, "create", "crashy", "--json")
+    assert again.code == 0, again.err
+    assert "An earlier `kitchen create` of crashy stopped after step" in again.err
+    shown = run_kitchen(shop, "show", "crashy", "--json").json()
+    assert shown["status"] == "ready" and sum(t["rows"] for t in shown["tables"]) == 5040
+
+
+@pytest.mark.parametrize(
+    "step", ["delete.marked", "delete.schema", "delete.identity", "delete.branch"]
+)
 def test_delete_killed_half_way_finishes_when_run_again(cli: Cli, shop: Path, step: str) -> None:
     before = snapshot(shop)
     assert cli("create", "doomed", "--no-checkout").code == 0

@@ -52,7 +52,7 @@ def test_failed_refresh_leaves_the_old_data_intact(
 ) -> None:
     before = snapshot(shop)
     data_before = cli("show", feature, "--json").json()["data"]
-    monkeypatch.setenv("KITCHEN_FAIL_AT", "data")  # after the first new table is built
+    monkeypatch.setenv("KITCHEN_FAIL_AT", "copy.table")  # after the first new table is built
     assert cli("data", "refresh", feature).code == 3
     assert snapshot(shop) == before  # staging dropped, kitchen untouched
     assert cli("show", feature, "--json").json()["data"] == data_before
@@ -61,7 +61,9 @@ def test_failed_refresh_leaves_the_old_data_intact(
 def test_refresh_killed_half_way_leaves_old_data_and_the_next_one_completes(
     cli: Cli, shop: Path, feature: str
 ) -> None:
-    crashed = run_kitchen(shop, "data", "refresh", feature, env={"KITCHEN_FAIL_AT": "data:crash"})
+    crashed = run_kitchen(
+        shop, "data", "refresh", feature, env={"KITCHEN_FAIL_AT": "copy.table:crash"}
+    )
     assert crashed.code == CRASH_EXIT
     assert rows(cli, feature)["orders"] == 4000  # old data still there
     assert any(s == ("kitchen_stage_feature",) for s in snapshot(shop)["dev"]["schemas"])
@@ -71,7 +73,7 @@ def test_refresh_killed_half_way_leaves_old_data_and_the_next_one_completes(
 
 
 def test_delete_also_removes_a_dead_refreshs_staging(cli: Cli, shop: Path, feature: str) -> None:
-    run_kitchen(shop, "data", "refresh", feature, env={"KITCHEN_FAIL_AT": "data:crash"})
+    run_kitchen(shop, "data", "refresh", feature, env={"KITCHEN_FAIL_AT": "copy.table:crash"})
     assert cli("delete", feature, "--yes", "--force").code == 0
     assert ("kitchen_stage_feature",) not in snapshot(shop)["dev"]["schemas"]
 

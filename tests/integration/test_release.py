@@ -55,9 +55,15 @@ def test_promote_tags_records_and_tests_the_destination(cli: Cli, shop: Path) ->
     listed = cli("releases", "production", "--json").json()["releases"]
     assert [(r["tag"], r["kind"]) for r in listed] == [("v1.0.0", "promote")]
     again = cli(
-        "promote", "dev", "--to", "production", "--release", "v1.0.0", "--approved-by", APPROVER
+        "promote", "dev", "--to", "production", "--release", "v1.0.0", "--approved-by", APPROVER,
+        "--json",
+    )  # fmt: skip
+    assert again.code == 0 and again.json()["at"] == release["at"]  # released already: the same
+    assert len(cli("releases", "production", "--json").json()["releases"]) == 1
+    other = cli(
+        "promote", "dev", "--to", "production", "--release", "v0.9.0", "--approved-by", APPROVER
     )
-    assert again.code == 3 and "exists already" in again.err
+    assert other.code == 3 and "nothing to release" in other.err
 
 
 def test_promote_refusals(cli: Cli) -> None:
