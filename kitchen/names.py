@@ -44,9 +44,12 @@ def branch_for(name: str, prefix: str) -> str:
     return f"{prefix}{name}"
 
 
+STAGING_PREFIX = f"{INTERNAL_PREFIX}stage_"
+
+
 def staging_schema(schema: str) -> str:
     """Where ``kitchen data refresh`` builds a kitchen's new tables (within 63 characters)."""
-    return f"{INTERNAL_PREFIX}stage_{schema}"[:63]
+    return f"{STAGING_PREFIX}{schema}"[:63]
 
 
 def is_reserved_schema(schema: str) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import Cli, edit_config, run_kitchen
+from tests.conftest import CONFIG_DEV, Cli, edit_config, run_kitchen
 from tests.servers import PostgresServer
 
 # Tries each action as the kitchen's login (libpq reads the PG* variables kitchen run sets).
@@ -142,3 +142,25 @@ def test_the_login_password_never_appears_in_output(roles_project: Cli, pg_proje
     password = re.search(r"kitchens/feature/warehouse#password: (\S+)", secrets)
     assert password is not None
     assert password[1] not in created.out + created.err
+
+
+def test_doctor_removes_the_login_and_secrets_of_a_kitchen_whose_record_is_lost(
+    roles_project: Cli, pg_project: Path, postgres: PostgresServer
+) -> None:
+    assert roles_project("create", "feature", "--no-checkout").code == 0
+    assert "kitchen_dev_feature" in roles(postgres)
+    with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project]), autocommit=True) as connection:
+        connection.execute("DELETE FROM kitchen_meta.kitchens WHERE name = 'feature'")
+    found = roles_project("doctor", "--json")
+    assert found.code == 3
+    problems = {(f["kind"], f["subject"]) for f in found.json()["findings"]}
+    assert problems == {
+        ("orphan", "feature"),  # the schema, and the login of that schema
+        ("orphan", "kitchens/feature/"),
+        ("stray-branch", "kitchen/feature"),
+    }
+    assert len(found.json()["findings"]) == 4
+    assert roles_project("doctor", "--repair").code == 0
+    assert "kitchen_dev_feature" not in roles(postgres)  # other tests' roles are not its own
+    assert "kitchens/feature" not in (pg_project / ".kitchen/secrets/dev.yaml").read_text()
+    assert roles_project("doctor").code == 0

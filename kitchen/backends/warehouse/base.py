@@ -142,6 +142,10 @@ class Warehouse(Protocol):
         """Drop the kitchen's login, if there is one."""
         ...
 
+    def list_identities(self) -> list[str]:
+        """The schemas that have a kitchen login in this environment's database."""
+        ...
+
     def set_salt(self, salt: str) -> None:
         """Bind the masking salt to the session; SQL reads it through ``salt_sql``."""
         ...

@@ -147,6 +147,9 @@ class DuckDBWarehouse(SqlWarehouse):
     def drop_identity(self, schema: str) -> None:
         pass
 
+    def list_identities(self) -> list[str]:
+        return []
+
     def foreign_keys(self, schema: str) -> list[Reference]:
         rows = self.execute(
             sql(

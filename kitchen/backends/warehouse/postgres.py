@@ -260,6 +260,22 @@ class PostgresWarehouse(SqlWarehouse):
             self.execute(sql("DROP OWNED BY {}", Identifier(role)))  # its objects and grants
             self.execute(sql("DROP ROLE {}", Identifier(role)))
 
+    def list_identities(self) -> list[str]:
+        """Roles named like this environment's kitchen logins that were granted this
+        database (the same names may serve another database on the server)."""
+        prefix = self.role("")
+        rows = self.execute(
+            sql(
+                "SELECT r.rolname FROM pg_roles r WHERE left(r.rolname, {}) = {} AND EXISTS ("
+                " SELECT 1 FROM pg_database d, aclexplode(d.datacl) a"
+                " WHERE d.datname = current_database() AND a.grantee = r.oid)",
+                Placeholder(),
+                Placeholder(),
+            ),
+            [len(prefix), prefix],
+        )
+        return sorted(str(row[0]).removeprefix(prefix) for row in rows)
+
     def _role_exists(self, role: str) -> bool:
         found = self.execute(
             sql("SELECT 1 FROM pg_roles WHERE rolname = {}", Placeholder()), [role]

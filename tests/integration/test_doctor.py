@@ -1,0 +1,172 @@
+"""kitchen doctor: each kind of inconsistency, made on purpose, found and then repaired."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from kitchen.faults import CRASH_EXIT
+from tests.conftest import Cli, edit_config, run_kitchen, snapshot
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def dev_sql(shop: Path, statement: str, params: list[object] | None = None) -> None:
+    """Change the dev warehouse behind kitchen's back, as a person or a crash would."""
+    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"))
+    try:
+        connection.execute(statement, params or [])
+    finally:
+        connection.close()
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def kinds(cli: Cli) -> list[str]:
+    return sorted(finding["kind"] for finding in cli("doctor", "--json").json()["findings"])
+
+
+def crashed_create(cli: Cli, shop: Path) -> None:
+    crashed = run_kitchen(shop, "create", "crashy", env={"KITCHEN_FAIL_AT": "create.schema:crash"})
+    assert crashed.code == CRASH_EXIT
+
+
+def stale_lock(cli: Cli, shop: Path) -> None:
+    dev_sql(
+        shop,
+        "INSERT INTO kitchen_meta.locks VALUES ('dev', 'gone@acme.example', ?, ?, ?)",
+        ["2026-01-01T00:00:00+00:00", socket.gethostname(), dead_pid()],
+    )
+
+
+def half_made(cli: Cli, shop: Path) -> None:
+    dev_sql(shop, "UPDATE kitchen_meta.kitchens SET status = 'failed' WHERE name = 'feature'")
+
+
+def lost_branch(cli: Cli, shop: Path) -> None:
+    assert cli("checkout", "dev").code == 0
+    git(shop, "branch", "-D", "kitchen/feature")
+
+
+def lost_schema(cli: Cli, shop: Path) -> None:
+    dev_sql(shop, "DROP SCHEMA feature CASCADE")
+
+
+def lost_record(cli: Cli, shop: Path) -> None:
+    """The registry row of a kitchen goes: its schema and branch are orphans."""
+    assert cli("checkout", "dev").code == 0
+    dev_sql(shop, "DELETE FROM kitchen_meta.kitchens WHERE name = 'feature'")
+
+
+def dead_refresh(cli: Cli, shop: Path) -> None:
+    crashed = run_kitchen(
+        shop, "data", "refresh", "feature", env={"KITCHEN_FAIL_AT": "refresh.staging:crash"}
+    )
+    assert crashed.code == CRASH_EXIT
+    dev_sql(shop, "DELETE FROM kitchen_meta.operations")  # and its journal lost too
+
+
+def forgotten_secrets(cli: Cli, shop: Path) -> None:
+    secrets = shop / ".kitchen/secrets/dev.yaml"
+    secrets.write_text(secrets.read_text() + "kitchens/gone/token: not-a-canary\n")
+
+
+def stray_branch(cli: Cli, shop: Path) -> None:
+    git(shop, "branch", "kitchen/stray", "develop")
+
+
+CASES: dict[str, tuple[Callable[[Cli, Path], None], list[str]]] = {
+    "a create killed half-way": (crashed_create, ["interrupted"]),
+    "a stale merge lock": (stale_lock, ["stale-lock"]),
+    "a kitchen stuck half-made": (half_made, ["half-made"]),
+    "a kitchen without its branch": (lost_branch, ["no-branch"]),
+    "a kitchen without its schema": (lost_schema, ["no-schema"]),
+    "a schema and branch whose kitchen record is gone": (lost_record, ["orphan", "stray-branch"]),
+    "a staging schema of a dead refresh": (dead_refresh, ["orphan"]),
+    "secrets of a kitchen that is gone": (forgotten_secrets, ["orphan"]),
+    "a branch named like a kitchen that no kitchen has": (stray_branch, ["stray-branch"]),
+}
+
+
+@pytest.fixture
+def feature(cli: Cli, shop: Path) -> str:
+    assert cli("create", "feature").code == 0
+    return "feature"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_doctor_finds_and_repairs(cli: Cli, shop: Path, feature: str, case: str) -> None:
+    healthy = cli("doctor", "--json")
+    assert healthy.code == 0 and healthy.json()["healthy"], healthy.out
+    make, expected = CASES[case]
+    make(cli, shop)
+    found = cli("doctor", "--json")
+    assert found.code == 3 and kinds(cli) == expected, found.out
+    repaired = cli("doctor", "--repair", "--json")
+    assert repaired.code == 0, repaired.out
+    assert all(f["repaired"] for f in repaired.json()["findings"])
+    assert cli("doctor", "--json").json() == healthy.json()
+    assert cli("show", "dev", "--json").json()["tables"]  # dev's data was never touched
+
+
+def test_repaired_kitchens_work_again(cli: Cli, shop: Path, feature: str) -> None:
+    lost_branch(cli, shop)
+    lost_schema(cli, shop)
+    assert cli("doctor", "--repair").code == 0
+    shown = cli("show", "feature", "--json").json()
+    assert sum(table["rows"] for table in shown["tables"]) == 5040
+    assert git(shop, "rev-parse", "kitchen/feature") == git(shop, "rev-parse", "develop")
+
+
+def test_a_branch_with_work_found_nowhere_else_is_kept(cli: Cli, shop: Path) -> None:
+    git(shop, "checkout", "-q", "-b", "kitchen/mine", "develop")
+    (shop / "mine.md").write_text("work\n")
+    git(shop, "add", "mine.md")
+    git(shop, "commit", "-qm", "work only here")
+    git(shop, "checkout", "-q", "develop")
+    result = cli("doctor", "--repair", "--json")
+    assert result.code == 3
+    (finding,) = result.json()["findings"]
+    assert finding["kind"] == "stray-branch" and "git branch -D kitchen/mine" in finding["error"]
+    assert git(shop, "rev-parse", "--verify", "kitchen/mine")
+
+
+def test_a_stale_lock_expires_by_itself(cli: Cli, shop: Path, feature: str) -> None:
+    (shop / "notes.md").write_text("notes\n")
+    git(shop, "add", "notes.md")
+    git(shop, "commit", "-qm", "notes")
+    assert cli("test", "feature").code == 0
+    stale_lock(cli, shop)
+    merged = cli("merge", "feature", "--yes", "--wait", "0", "--no-post-test")
+    assert merged.code == 0, merged.err  # the dead holder's lock was taken over
+
+
+def test_an_unreachable_backend_is_exit_5_and_named(cli: Cli, shop: Path) -> None:
+    edit_config(
+        shop,
+        "warehouse: {type: duckdb, path: .kitchen/warehouse/production.duckdb}",
+        "warehouse: {type: postgres, host: 127.0.0.1, port: 9, dbname: x, user: x}",
+    )
+    result = cli("doctor")
+    assert result.code == 5
+    assert "✗ production warehouse (postgres): " in result.out and "127.0.0.1:9" in result.out
+    assert "✓ dev warehouse (duckdb)" in result.out  # the others are still examined
+
+
+def test_doctor_changes_nothing_without_repair(cli: Cli, shop: Path, feature: str) -> None:
+    lost_record(cli, shop)
+    before = snapshot(shop)
+    assert cli("doctor").code == 3
+    assert snapshot(shop) == before
