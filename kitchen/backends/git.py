@@ -128,6 +128,9 @@ class Git:
     def sha(self, revision: str) -> str:
         return str(self.repo.commit(revision).hexsha)
 
+    def tree(self, revision: str) -> str:
+        return str(self.repo.commit(revision).tree.hexsha)
+
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         try:
             self.repo.git.merge_base("--is-ancestor", ancestor, descendant)

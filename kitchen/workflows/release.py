@@ -98,12 +98,17 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
             "The worktree has uncommitted changes.", hint="Commit or stash them."
         )
     recover.resume(project, kitchen.environment, "rollback", kitchen.name, report)
+    project.sync(kitchen.branch)
+    if git.tree(kitchen.branch) == git.tree(tag):
+        for release in project.registry(kitchen.environment).releases(kitchen.name):
+            if release["tag"] == tag:
+                return release  # there already (perhaps by the recovery just now): saying so
     with journal.operation(
         project, kitchen.environment, "rollback", kitchen.name, tag=tag
     ) as operation:
         remote = project.sync(kitchen.branch)
         repo_git = git.repo.git
-        tree = repo_git.rev_parse(f"{tag}^{{tree}}")
+        tree = git.tree(tag)
         before = git.sha(kitchen.branch)
         commit = repo_git.commit_tree(
             tree,

@@ -21,6 +21,17 @@ def git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+def share(shop: Path) -> None:
+    """Configure the remote on production's branch and bring it to dev, as a team would:
+    kitchen.yaml is read from the checked-out branch, so every branch must say it."""
+    git(shop, "checkout", "-q", "main")
+    edit_config(shop, "remote: null", "remote: origin")
+    git(shop, "commit", "-qam", "share the project")
+    git(shop, "checkout", "-q", "develop")
+    git(shop, "merge", "-q", "--no-edit", "main")
+    git(shop, "push", "-q", "origin", "main", "develop")
+
+
 def commit(repo: Path, path: str, text: str, message: str | None = None) -> str:
     (repo / path).write_text(text)
     git(repo, "add", path)
@@ -34,9 +45,7 @@ def remote(shop: Path, tmp_path: Path) -> Path:
     bare = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(bare))
     git(shop, "remote", "add", "origin", str(bare))
-    edit_config(shop, "remote: null", "remote: origin")
-    git(shop, "commit", "-qam", "share the project")
-    git(shop, "push", "-q", "origin", "main", "develop")
+    share(shop)
     return bare
 
 
