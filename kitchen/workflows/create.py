@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from kitchen import journal, names
-from kitchen.errors import BadInput, GitUnreachable, KitchenError, PreconditionFailed
+from kitchen.backends.registry import OPERATION_TTL, stale
+from kitchen.errors import (
+    BadInput,
+    GitUnreachable,
+    KitchenError,
+    PreconditionFailed,
+    WarehouseError,
+)
 from kitchen.model import Kitchen, Status, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -42,7 +49,9 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
     kitchens, _ = project.kitchens()  # as the recovery left them
     same_environment = [(k.name, k.schema) for k in kitchens if k.environment == parent.environment]
     names.check_available(request.name, same_environment, project.config.kitchens)
-    _refuse_existing(request.name, kitchens)
+    _refuse_existing(
+        project, request.name, next((k for k in kitchens if k.name == request.name), None)
+    )
     project.require_staff(parent, "create kitchens from it")
     kitchen = Kitchen(
         name=request.name,
@@ -88,7 +97,11 @@ def _provision(
     with journal.operation(
         project, kitchen.environment, "create", kitchen.name, parent=parent.name
     ) as operation:
-        registry.add(kitchen)  # the primary key: of two creates of one name, one stops here
+        try:
+            registry.add(kitchen)  # the primary key: of two creates of one name, one stops here
+        except WarehouseError:
+            _refuse_existing(project, kitchen.name, registry.get(kitchen.name))
+            raise
         made: list[str] = []
         try:
             registry.own("branch", kitchen.branch, kitchen.name)
@@ -161,22 +174,33 @@ def _parent(project: Project, requested: str | None, kitchens: list[Kitchen]) ->
     return parent
 
 
-def _refuse_existing(name: str, kitchens: list[Kitchen]) -> None:
-    existing = next((kitchen for kitchen in kitchens if kitchen.name == name), None)
+def _refuse_existing(project: Project, name: str, existing: Kitchen | None) -> None:
     if existing is None:
         return
     if existing.status == Status.READY:
         raise PreconditionFailed(
             f"Kitchen {name!r} already exists.", hint=f"Use `kitchen checkout {name}`."
         )
+    creating = [
+        operation
+        for operation in project.registry(existing.environment).operations()
+        if operation["command"] == "create" and operation["kitchen"] == name
+    ]
+    if creating and not any(stale(operation, OPERATION_TTL) for operation in creating):
+        raise PreconditionFailed(
+            f"Kitchen {name!r} is being created right now by {creating[0]['actor']}.",
+            hint=f"Wait for it to finish, then `kitchen checkout {name}`.",
+        )
     raise PreconditionFailed(
         f"Kitchen {name!r} is half-made (status {existing.status.value}).",
-        hint=f"Run `kitchen delete {name}` to clean it up, then create it again.",
+        hint=f"Run `kitchen delete {name}` (or `kitchen doctor --repair`), then create it again.",
     )
 
 
 def _refuse_leftovers(project: Project, kitchen: Kitchen) -> None:
     """Never adopt or overwrite a branch or schema that no kitchen owns."""
+    # another create of this name may have begun since the kitchens were listed
+    _refuse_existing(project, kitchen.name, project.registry(kitchen.environment).get(kitchen.name))
     if project.git.branch_exists(kitchen.branch):
         raise PreconditionFailed(
             f"Branch {kitchen.branch!r} already exists and belongs to no kitchen.",
