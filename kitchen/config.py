@@ -17,6 +17,7 @@ from kitchen import names
 from kitchen.errors import ConfigError
 
 CONFIG_FILE = "kitchen.yaml"
+MAX_PROBLEMS = 5  # listed in one error; the rest are counted
 
 
 class Strict(BaseModel):
@@ -207,7 +208,9 @@ def read_yaml(text: str, source: Path) -> tuple[yaml.Node | None, Any]:
     """The document's node tree (for line numbers) and its data; a syntax error names the
     file, line and column."""
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _refuse_duplicate_keys(node, source)
+        return node, yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else str(source)
@@ -215,6 +218,24 @@ def read_yaml(text: str, source: Path) -> tuple[yaml.Node | None, Any]:
         raise ConfigError(
             f"{where}: invalid YAML: {problem}.", hint="Fix the YAML syntax at that position."
         ) from None
+
+
+def _refuse_duplicate_keys(node: yaml.Node | None, source: Path) -> None:
+    """YAML lets a later key silently replace an earlier one; a config must not."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[object] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    raise ConfigError(
+                        f"{source}:{key.start_mark.line + 1}: {key.value}: given twice.",
+                        hint="Keep one of them; YAML would silently drop the first.",
+                    )
+                seen.add(key.value)
+            _refuse_duplicate_keys(value, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_duplicate_keys(item, source)
 
 
 def parse(text: str, source: Path) -> Config:
@@ -273,12 +294,14 @@ def _cycle_from(config: Config, start: str) -> str | None:
 def describe(problems: list[Problem], source: Path, node: yaml.Node | None) -> str:
     """``file:line: key.path: what was expected``, one line per problem."""
     lines = []
-    for loc, expected in problems:
+    for loc, expected in problems[:MAX_PROBLEMS]:
         key = ".".join(str(part) for part in loc) or "(top level)"
         line = _line_of(node, loc)
         lines.append(
             f"{source}:{line}: {key}: {expected}" if line else f"{source}: {key}: {expected}"
         )
+    if len(problems) > MAX_PROBLEMS:
+        lines.append(f"... and {len(problems) - MAX_PROBLEMS} more problem(s)")
     return "\n".join(lines)
 
 

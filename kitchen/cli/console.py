@@ -52,6 +52,9 @@ class Console:
 
     @contextmanager
     def progress(self, description: str, total: int) -> Iterator[Advance]:
+        if not self.err.is_terminal:  # logs and CI: no bar, not even its closing newline
+            yield lambda amount: None
+            return
         bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),

@@ -52,14 +52,16 @@ def secrets_set(
 
     Example: printf %s "$TOKEN" | kitchen secrets set profitability dbt#token
     """
-    from kitchen.workflows.secrets import set_secret
+    from kitchen.workflows.secrets import set_secret, settable
 
     state = state_for(ctx)
+    project = project_for(ctx)
+    kitchen = settable(project, name, key)  # refused before any value is asked for
     if sys.stdin.isatty():
         value = typer.prompt(f"Value of {key}", hide_input=True, confirmation_prompt=True)
     else:
         value = sys.stdin.read().removesuffix("\n")
-    kitchen = set_secret(project_for(ctx), name, key, value)
+    set_secret(project, kitchen, key, value)
     state.console.success(f"Set {key} for kitchen {kitchen.name}.")
 
 

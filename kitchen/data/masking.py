@@ -193,9 +193,12 @@ def _fixed_check(option: Any) -> str | None:
 
 
 def _sql_check(option: Any) -> str | None:
-    if isinstance(option, str) and "{column}" in option:
-        return None
-    return 'expects an SQL expression using {column}, e.g. {sql: "upper({column})"}'
+    if not isinstance(option, str) or "{column}" not in option:
+        return 'expects an SQL expression using {column}, e.g. {sql: "upper({column})"}'
+    outside_strings = re.sub(r"'(?:[^']|'')*'", "''", option)
+    if any(mark in outside_strings for mark in (";", "--", "/*")):
+        return "expects one SQL expression: no ';' and no comments outside quoted strings"
+    return None
 
 
 def _hash(t: Target, option: Any) -> Query:

@@ -49,6 +49,8 @@ class TablePlan:
 def parse_spec(value: str | int | None, where: str) -> Spec:
     if value is None or value in ("all", "100%"):
         return ALL
+    if isinstance(value, str) and value.strip().isdecimal():  # from the command line
+        value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return Rows(value)
     if isinstance(value, str) and (match := re.fullmatch(r"(\d+(?:\.\d+)?)%", value.strip())):

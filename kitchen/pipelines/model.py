@@ -215,6 +215,11 @@ def _check_files(pipeline: Pipeline, node: Node, path: Path, tree: Any) -> None:
         )
     if node.file and not (pipeline.folder / node.file).is_file():
         raise ConfigError(config.describe([([*where, "file"], f"no file {node.file}")], path, tree))
+    if node.file and not (pipeline.folder / node.file).resolve().is_relative_to(
+        pipeline.folder.resolve()
+    ):
+        problem = f"{node.file} is a link to a file outside the pipeline's folder"
+        raise ConfigError(config.describe([([*where, "file"], problem)], path, tree))
 
 
 def order(pipeline: Pipeline, only: set[str] | None = None) -> list[list[Node]]:

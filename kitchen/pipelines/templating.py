@@ -31,4 +31,10 @@ def render(text: str, source: Path, context: dict[str, Any], secret: Callable[[s
             hint="Define it under vars (pipeline, environment or --var k=v).",
         ) from None
     except jinja2.exceptions.SecurityError as exc:
-        raise ConfigError(f"{source}: template not allowed: {exc}.") from None
+        raise ConfigError(f"{source}: template not allowed: {str(exc).rstrip('.')}.") from None
+    except TypeError as exc:
+        if "no loader" not in str(exc):
+            raise
+        raise ConfigError(
+            f"{source}: template not allowed: include, import and extend read no other file."
+        ) from None

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from kitchen import journal, names
 from kitchen.backends.registry import OPERATION_TTL, stale
+from kitchen.data import sampling
 from kitchen.errors import (
     BadInput,
     GitUnreachable,
@@ -39,6 +40,7 @@ class CreateRequest:
 
 def create(project: Project, request: CreateRequest, report: Reporter) -> Kitchen:
     names.validate(request.name)
+    sampling.parse_spec(request.sample, "--sample")  # before anything is made
     expires_at = expiry(request.ttl)
     staff = [validate_staff(who) for who in request.staff] or [project.user]
     kitchens, problems = project.kitchens()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 
 from kitchen import journal, names
+from kitchen.data import sampling
 from kitchen.errors import BadInput, NotAllowed
 from kitchen.model import Kitchen
 from kitchen.project import Project
@@ -24,6 +25,7 @@ def refresh(
     report: Reporter,
     sample: str | None = None,
 ) -> Kitchen:
+    sampling.parse_spec(sample, "--sample")  # before anything is made
     kitchen = project.kitchen(name)
     if kitchen.protected:
         raise NotAllowed(f"Kitchen {name!r} is protected: its data is not refreshed from others.")

@@ -31,12 +31,16 @@ def list_secrets(project: Project, name: str | None) -> Listing:
     return Listing(kitchen, store.location, sorted(found))
 
 
-def set_secret(project: Project, name: str, key: str, value: str) -> Kitchen:
-    """Write ``key`` to the kitchen's own path (never the environment's), staff only."""
+def settable(project: Project, name: str, key: str) -> Kitchen:
+    """The kitchen whose own ``key`` the caller may set, checked before a value is asked."""
     kitchen = project.kitchen(name)
     check_key(key)
     project.require_staff(kitchen, "set its secrets")
+    return kitchen
+
+
+def set_secret(project: Project, kitchen: Kitchen, key: str, value: str) -> None:
+    """Write ``key`` to the kitchen's own path (never the environment's)."""
     if not value:
         raise BadInput("The secret's value is empty.", hint="Pipe it in or type it at the prompt.")
     project.secrets(kitchen.environment).set(f"{KITCHENS}{kitchen.name}/{key}", value)
-    return kitchen
