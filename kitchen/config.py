@@ -220,22 +220,29 @@ def read_yaml(text: str, source: Path) -> tuple[yaml.Node | None, Any]:
         ) from None
 
 
-def _refuse_duplicate_keys(node: yaml.Node | None, source: Path) -> None:
-    """YAML lets a later key silently replace an earlier one; a config must not."""
+def _refuse_duplicate_keys(
+    node: yaml.Node | None, source: Path, visited: set[int] | None = None
+) -> None:
+    """YAML lets a later key silently replace an earlier one; a config must not. Each node
+    is visited once: aliases share nodes, and a billion laughs must not take a billion steps."""
+    visited = set() if visited is None else visited
+    if node is None or id(node) in visited:
+        return
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        seen: set[object] = set()
+        keys: set[object] = set()
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
-                if key.value in seen:
+                if key.value in keys:
                     raise ConfigError(
                         f"{source}:{key.start_mark.line + 1}: {key.value}: given twice.",
                         hint="Keep one of them; YAML would silently drop the first.",
                     )
-                seen.add(key.value)
-            _refuse_duplicate_keys(value, source)
+                keys.add(key.value)
+            _refuse_duplicate_keys(value, source, visited)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            _refuse_duplicate_keys(item, source)
+            _refuse_duplicate_keys(item, source, visited)
 
 
 def parse(text: str, source: Path) -> Config:

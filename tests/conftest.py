@@ -82,14 +82,33 @@ def leaked(printed: list[tuple[str, str]]) -> list[str]:
     ]
 
 
+WRITTEN = ("*/.kitchen/artifacts/**/*", "**/*.xml", "**/report.json", "**/*.log")
+
+
+def written(base: Path) -> list[tuple[str, str]]:
+    """What kitchen wrote to disk in the suite's folders: artifacts (reports, JUnit, node
+    logs), JUnit files, downloads. Secrets files and git's own files are not its output."""
+    found = {path for pattern in WRITTEN for path in base.glob(pattern) if path.is_file()}
+    return [
+        (str(path.relative_to(base)), path.read_text(errors="replace"))
+        for path in sorted(found)
+        if ".git" not in path.parts and "secrets" not in path.parts
+    ]
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """The canary check over everything kitchen printed in the whole suite."""
-    leaks = leaked(PRINTED)
+    """The canary check over everything kitchen printed or wrote in the whole suite."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    files = written(factory.getbasetemp()) if factory is not None else []
+    leaks = leaked(PRINTED + files)
     if leaks:
         sys.stderr.write("\nSecret canaries in kitchen's output:\n" + "\n".join(leaks) + "\n")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     elif PRINTED:
-        sys.stderr.write(f"\ncanary check: {len(PRINTED)} kitchen outputs, no secret in any\n")
+        sys.stderr.write(
+            f"\ncanary check: {len(PRINTED)} kitchen outputs and {len(files)} files it wrote,"
+            " no secret in any\n"
+        )
 
 
 class Cli:
