@@ -28,7 +28,7 @@ def doctor(
     made for kitchens that are gone (schemas, branches, login roles, secrets).
 
     Exit 0 when all is well (or repaired), 3 when a problem remains, 5 when a backend is
-    unreachable.
+    unreachable (or the backend's own code, e.g. 4 when access is denied).
 
     Example: kitchen doctor --repair
     """
@@ -38,17 +38,15 @@ def doctor(
     if json_mode:
         console.json(
             {
-                "healthy": not found.unreachable and not found.unresolved,
+                "healthy": found.exit_code == ExitCode.OK,
                 "backends": found.backends,
                 "findings": [finding.to_json() for finding in found.findings],
             }
         )
     else:
         _show(console, found, repair)
-    if found.unreachable:
-        raise typer.Exit(int(ExitCode.UNREACHABLE))
-    if found.unresolved:
-        raise typer.Exit(int(ExitCode.PRECONDITION))
+    if found.exit_code:
+        raise typer.Exit(int(found.exit_code))
 
 
 def _show(console: Console, found: Examination, repair: bool) -> None:

@@ -17,7 +17,7 @@ from kitchen import names
 from kitchen.backends.registry import Registry, stale
 from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.warehouse.base import Warehouse
-from kitchen.errors import KitchenError
+from kitchen.errors import ExitCode, KitchenError
 from kitchen.model import Kitchen, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -48,10 +48,15 @@ class Finding:
 class Examination:
     backends: list[dict[str, str]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    failures: list[KitchenError] = field(default_factory=list)  # of the backends
 
     @property
-    def unreachable(self) -> bool:
-        return any(backend["status"] != "ok" for backend in self.backends)
+    def exit_code(self) -> ExitCode:
+        """A backend's failure first (5 unreachable, 4 denied...), then what remains (3)."""
+        if self.failures:
+            codes = {failure.exit_code for failure in self.failures}
+            return ExitCode.UNREACHABLE if ExitCode.UNREACHABLE in codes else min(codes)
+        return ExitCode.PRECONDITION if self.unresolved else ExitCode.OK
 
     @property
     def unresolved(self) -> list[Finding]:
@@ -90,19 +95,14 @@ def _probe(found: Examination, environment: str, backend: str, probe: Callable[[
     try:
         probe()
     except KitchenError as exc:
-        found.backends.append(
-            {
-                "environment": environment,
-                "backend": backend,
-                "status": "error",
-                "detail": exc.message,
-            }
-        )
-        return False
+        found.failures.append(exc)
+        status, detail = "error", exc.message
+    else:
+        status, detail = "ok", ""
     found.backends.append(
-        {"environment": environment, "backend": backend, "status": "ok", "detail": ""}
+        {"environment": environment, "backend": backend, "status": status, "detail": detail}
     )
-    return True
+    return status == "ok"
 
 
 def _check_remote(project: Project, found: Examination) -> None:

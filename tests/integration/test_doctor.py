@@ -8,10 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import hvac
 import pytest
 
 from kitchen.faults import CRASH_EXIT
 from tests.conftest import Cli, edit_config, run_kitchen, snapshot
+from tests.servers import OpenBaoServer, S3Server
 
 
 def git(repo: Path, *args: str) -> str:
@@ -170,3 +172,37 @@ def test_doctor_changes_nothing_without_repair(cli: Cli, shop: Path, feature: st
     before = snapshot(shop)
     assert cli("doctor").code == 3
     assert snapshot(shop) == before
+
+
+def test_doctor_reaches_vault_and_s3_and_cleans_vault_secrets_of_gone_kitchens(
+    cli: Cli,
+    shop: Path,
+    openbao: OpenBaoServer,
+    s3: S3Server,
+    s3_bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = hvac.Client(url=openbao.url, token=openbao.root_token)
+    leftover = {"path": "doctor/dev/kitchens/gone/api", "mount_point": "secret"}
+    admin.secrets.kv.v2.create_or_update_secret(secret={"key": "gone-canary"}, **leftover)
+    edit_config(
+        shop,
+        "secrets: {type: file, path: .kitchen/secrets/dev.yaml}",
+        f"secrets: {{type: vault, url: '{openbao.url}', path: doctor/dev}}",
+    )
+    edit_config(
+        shop,
+        "artifacts: {type: local, path: .kitchen/artifacts/dev}",
+        f"artifacts: {{type: s3, bucket: {s3_bucket}, endpoint_url: '{s3.url}'}}",
+    )
+    monkeypatch.setenv("VAULT_TOKEN", openbao.root_token)
+    found = cli("doctor")
+    assert found.code == 3, found.out
+    assert "✓ dev secrets (vault)" in found.out and "✓ dev artifacts (s3)" in found.out
+    assert "1 secret(s) of kitchen gone" in found.out
+    assert cli("doctor", "--repair").code == 0
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        admin.secrets.kv.v2.read_secret_version(raise_on_deleted_version=True, **leftover)
+    monkeypatch.setenv("VAULT_TOKEN", "not-a-token")
+    denied = cli("doctor")
+    assert denied.code == 4 and "✗ dev secrets (vault)" in denied.out
