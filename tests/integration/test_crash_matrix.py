@@ -21,32 +21,11 @@ import duckdb
 import pytest
 
 from kitchen.faults import CRASH_EXIT
-from tests.conftest import Cli, edit_config, run_kitchen
+from tests.conftest import Cli, run_kitchen
+from tests.gitrepo import commit, git, share
 
 APPROVAL = ("--approved-by", "lead@shop.example")
 RELEASE = ("promote", "dev", "--to", "production", "--release", "v1.0.0", *APPROVAL, "--yes")
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
-def share(shop: Path) -> None:
-    """Configure the remote on production's branch and bring it to dev, as a team would:
-    kitchen.yaml is read from the checked-out branch, so every branch must say it."""
-    git(shop, "checkout", "-q", "main")
-    edit_config(shop, "remote: null", "remote: origin")
-    git(shop, "commit", "-qam", "share the project")
-    git(shop, "checkout", "-q", "develop")
-    git(shop, "merge", "-q", "--no-edit", "main")
-    git(shop, "push", "-q", "origin", "main", "develop")
-
-
-def commit(repo: Path, path: str, text: str) -> None:
-    (repo / path).write_text(text)
-    git(repo, "add", path)
-    git(repo, "commit", "-qm", f"change {path}")
 
 
 def contains(repo: Path, branch: str, commit: str) -> bool:
@@ -223,9 +202,7 @@ MATRIX = [(name, step) for name, case in CASES.items() for step in case.steps]
 def team(cli: Cli, shop: Path, tmp_path: Path) -> Path:
     """The shop with a bare remote, a bystander kitchen, and a tested feature kitchen."""
     bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    git(shop, "remote", "add", "origin", str(bare))
-    share(shop)
+    share(shop, bare)
     assert cli("create", "bystander", "--no-checkout").code == 0
     assert cli("create", "feature").code == 0
     commit(shop, "notes.md", "profitability notes\n")

@@ -13,12 +13,8 @@ import pytest
 
 from kitchen.faults import CRASH_EXIT
 from tests.conftest import Cli, edit_config, run_kitchen, snapshot
+from tests.gitrepo import git
 from tests.servers import OpenBaoServer, S3Server
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
 
 
 def dev_sql(shop: Path, statement: str, params: list[object] | None = None) -> None:

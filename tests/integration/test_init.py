@@ -1,17 +1,11 @@
 from __future__ import annotations
 
 import stat
-import subprocess
 from pathlib import Path
 
 from kitchen.cli.main import main
 from tests.conftest import Cli, edit_config, snapshot
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout.strip()
+from tests.gitrepo import git
 
 
 def test_init_sets_up_git_config_and_both_root_kitchens(tmp_path: Path, capsys) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import USER, Cli, snapshot
+from tests.gitrepo import git
 
 KITCHEN_FIELDS = {
     "name",
@@ -23,12 +23,6 @@ KITCHEN_FIELDS = {
     "created_at",
     "expires_at",
 }
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 def commit(repo: Path, name: str) -> None:

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import USER, Cli, edit_config
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
-def commit(repo: Path, path: str, text: str) -> None:
-    (repo / path).write_text(text)
-    git(repo, "add", path)
-    git(repo, "commit", "-qm", f"change {path}")
+from tests.gitrepo import commit, git
 
 
 @pytest.fixture

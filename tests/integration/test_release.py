@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from tests.conftest import Cli
+from tests.gitrepo import git
 
 APPROVER = "lead@shop.example"  # production's approver in the demo's kitchen.yaml
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
 
 
 def change_on_dev(cli: Cli, shop: Path, kitchen: str, path: str, text: str) -> None:

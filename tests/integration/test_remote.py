@@ -8,44 +8,19 @@ not tested against the current parent is never pushed.
 from __future__ import annotations
 
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli, edit_config
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
-def share(shop: Path) -> None:
-    """Configure the remote on production's branch and bring it to dev, as a team would:
-    kitchen.yaml is read from the checked-out branch, so every branch must say it."""
-    git(shop, "checkout", "-q", "main")
-    edit_config(shop, "remote: null", "remote: origin")
-    git(shop, "commit", "-qam", "share the project")
-    git(shop, "checkout", "-q", "develop")
-    git(shop, "merge", "-q", "--no-edit", "main")
-    git(shop, "push", "-q", "origin", "main", "develop")
-
-
-def commit(repo: Path, path: str, text: str, message: str | None = None) -> str:
-    (repo / path).write_text(text)
-    git(repo, "add", path)
-    git(repo, "commit", "-qm", message or f"change {path}")
-    return git(repo, "rev-parse", "HEAD")
+from tests.conftest import Cli
+from tests.gitrepo import commit, git, share
 
 
 @pytest.fixture
 def remote(shop: Path, tmp_path: Path) -> Path:
     """The shop with `origin`, a bare repository holding its main and develop branches."""
     bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    git(shop, "remote", "add", "origin", str(bare))
-    share(shop)
+    share(shop, bare)
     return bare
 
 

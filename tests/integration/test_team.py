@@ -8,11 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import Cli, Result, edit_config, record, run_kitchen
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
+from tests.gitrepo import git
 
 
 def share(project: Path, tmp_path: Path) -> Path:

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from tests.conftest import Cli
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
-def commit(repo: Path, path: str, text: str, message: str) -> None:
-    (repo / path).write_text(text)
-    git(repo, "add", path)
-    git(repo, "commit", "-qm", message)
+from tests.gitrepo import commit, git
 
 
 def diverge(cli: Cli, shop: Path, conflicting: bool) -> None:
