@@ -98,7 +98,7 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
             "The worktree has uncommitted changes.", hint="Commit or stash them."
         )
     recover.resume(project, kitchen.environment, "rollback", kitchen.name, report)
-    project.sync(kitchen.branch)
+    remote = project.sync(kitchen.branch)
     if git.tree(kitchen.branch) == git.tree(tag):
         for release in project.registry(kitchen.environment).releases(kitchen.name):
             if release["tag"] == tag:
@@ -106,12 +106,9 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
     with journal.operation(
         project, kitchen.environment, "rollback", kitchen.name, tag=tag
     ) as operation:
-        remote = project.sync(kitchen.branch)
-        repo_git = git.repo.git
-        tree = git.tree(tag)
         before = git.sha(kitchen.branch)
-        commit = repo_git.commit_tree(
-            tree,
+        commit = git.repo.git.commit_tree(
+            git.tree(tag),
             "-p",
             before,
             "-m",
@@ -123,8 +120,13 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
             "committed", branch=kitchen.branch, before=before, commit=commit, remote=remote
         )
         if remote is not None:
-            if not git.push(remote, kitchen.branch):
-                git.move_branch(kitchen.branch, before)
+            pushed = False
+            try:
+                pushed = git.push(remote, kitchen.branch)
+            finally:  # not pushed (moved on the remote, or refused): undone here too
+                if not pushed:
+                    git.move_branch(kitchen.branch, before)
+            if not pushed:
                 raise PreconditionFailed(
                     f"{kitchen.branch} moved on {remote} during the rollback; nothing changed.",
                     hint=f"Run `kitchen rollback {name} --to {tag}` again.",
