@@ -99,9 +99,20 @@ def test_promote_pushes_the_branch_and_its_tag_together(cli: Cli, shop: Path, re
     assert promoted.code == 0, promoted.err
     assert git(remote, "rev-parse", "main") == promoted.json()["commit_sha"]
     assert git(remote, "rev-parse", "v1.0.0^{commit}") == promoted.json()["commit_sha"]
+    commit(shop, "bad.md", "a bad hotfix\n")  # on production's branch, checked out
+    git(shop, "push", "-q", "origin", "main")
+    bad = git(shop, "rev-parse", "main")
+    hook = remote / "hooks/pre-receive"
+    hook.write_text("#!/bin/sh\necho 'main is frozen' >&2\nexit 1\n")
+    hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
+    refused = cli("rollback", "production", "--to", "v1.0.0", "--yes")
+    assert refused.code == 3 and "origin refused the push of main" in refused.err
+    assert git(shop, "rev-parse", "main") == bad == git(remote, "rev-parse", "main")
+    hook.unlink()
     rolled = cli("rollback", "production", "--to", "v1.0.0", "--yes")
     assert rolled.code == 0, rolled.err
-    assert git(remote, "rev-parse", "main") == git(shop, "rev-parse", "main")
+    assert git(remote, "rev-parse", "main") == git(shop, "rev-parse", "main") != bad
+    assert git(shop, "rev-parse", "main^{tree}") == git(shop, "rev-parse", "v1.0.0^{tree}")
 
 
 def test_an_unreachable_remote_is_exit_5_without_its_credentials(
