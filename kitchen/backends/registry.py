@@ -144,6 +144,7 @@ class Registry:
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
         self._exists: bool | None = None
+        self._ensured = False
 
     @property
     def _table(self) -> Identifier:
@@ -156,15 +157,31 @@ class Registry:
         return self._exists
 
     def ensure(self) -> None:
-        """Create the registry's schema and tables if this warehouse lacks them."""
+        """Create the registry's schema and tables if this warehouse lacks them (checked
+        once per command)."""
+        if self._ensured:
+            return
         if self.exists() and all(self._has(spec.name) for spec in TABLES):
+            self._renew_locks()
+        else:
+            with self.warehouse.transaction():
+                self.warehouse.create_schema(REGISTRY_SCHEMA)
+                for spec in (KITCHENS, *TABLES):
+                    if not self._has(spec.name):
+                        self.warehouse.create_table(REGISTRY_SCHEMA, spec)
+            self._exists = True
+        self._ensured = True
+
+    def _renew_locks(self) -> None:
+        """A locks table of an earlier version (without host and pid) is made anew: it only
+        ever holds the locks of merges running now."""
+        columns = {name for name, _ in self.warehouse.column_types(REGISTRY_SCHEMA, LOCKS.name)}
+        if columns >= {column.name for column in LOCKS.columns}:
             return
         with self.warehouse.transaction():
-            self.warehouse.create_schema(REGISTRY_SCHEMA)
-            for spec in (KITCHENS, *TABLES):
-                if not self._has(spec.name):
-                    self.warehouse.create_table(REGISTRY_SCHEMA, spec)
-        self._exists = True
+            table = self.warehouse.table(REGISTRY_SCHEMA, LOCKS.name)
+            self.warehouse.execute(sql("DROP TABLE {}", table))
+            self.warehouse.create_table(REGISTRY_SCHEMA, LOCKS)
 
     def _has(self, table: str) -> bool:
         return table in self.warehouse.list_tables(REGISTRY_SCHEMA)

@@ -202,3 +202,16 @@ def test_doctor_reaches_vault_and_s3_and_cleans_vault_secrets_of_gone_kitchens(
     monkeypatch.setenv("VAULT_TOKEN", "not-a-token")
     denied = cli("doctor")
     assert denied.code == 4 and "✗ dev secrets (vault)" in denied.out
+
+
+def test_a_registry_of_an_earlier_version_gets_the_new_locks_table(cli: Cli, shop: Path) -> None:
+    dev_sql(shop, "DROP TABLE kitchen_meta.locks")
+    dev_sql(
+        shop, "CREATE TABLE kitchen_meta.locks (target TEXT PRIMARY KEY, holder TEXT, since TEXT)"
+    )
+    assert cli("create", "feature").code == 0  # the registry is brought up to date on write
+    (shop / "notes.md").write_text("notes\n")
+    git(shop, "add", "notes.md")
+    git(shop, "commit", "-qm", "notes")
+    assert cli("test", "feature").code == 0
+    assert cli("merge", "feature", "--yes", "--no-post-test").code == 0
