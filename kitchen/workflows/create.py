@@ -47,8 +47,8 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
     if problems:
         raise problems[0]  # without every registry the name cannot be checked for uniqueness
     parent = _parent(project, request.parent, kitchens)
-    recover.resume(project, parent.environment, "create", request.name, report)
-    kitchens, _ = project.kitchens()  # as the recovery left them
+    if recover.resume(project, parent.environment, "create", request.name, report):
+        kitchens, _ = project.kitchens()  # as the recovery left them
     same_environment = [(k.name, k.schema) for k in kitchens if k.environment == parent.environment]
     names.check_available(request.name, same_environment, project.config.kitchens)
     _refuse_existing(

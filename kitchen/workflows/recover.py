@@ -32,8 +32,10 @@ def interrupted(project: Project, environment: str) -> list[dict[str, Any]]:
 
 def resume(
     project: Project, environment: str, command: str, kitchen: str, report: Reporter
-) -> None:
-    """Before ``command`` runs on ``kitchen``: settle an earlier run of it that crashed."""
+) -> bool:
+    """Before ``command`` runs on ``kitchen``: settle an earlier run of it that crashed.
+    True when there was one."""
+    settled = False
     for operation in interrupted(project, environment):
         if operation["command"] == command and operation["kitchen"] == kitchen:
             done = repair(project, operation, report)
@@ -41,6 +43,8 @@ def resume(
                 f"An earlier `kitchen {command}` of {kitchen} stopped after step "
                 f"{operation['step']!r}: {done}"
             )
+            settled = True
+    return settled
 
 
 def supersede(project: Project, environment: str, command: str, kitchen: str) -> None:
