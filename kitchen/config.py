@@ -43,6 +43,7 @@ class PostgresWarehouse(Strict):
     sslmode: str | None = None
     kitchen_roles: bool = False  # a login role per kitchen, limited to its own schema
     read_parent: bool = False  # kitchen roles may also read their parent's schema
+    threads: int = Field(default=4, ge=1, le=64)  # tables copied (and verified) at once
 
 
 Warehouse = Annotated[DuckDBWarehouse | PostgresWarehouse, Field(discriminator="type")]

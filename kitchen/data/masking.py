@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
+from typing import Literal as OneOf
 
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.sql import Identifier, Literal, Part, Query, join, sql
@@ -75,11 +76,15 @@ class Column:
 
 @dataclass(frozen=True)
 class Target:
-    """What a strategy masks: the value, its digest (computed once per row) and its type."""
+    """What a strategy masks: the value, its digest (computed once per row) and its type.
+
+    The digest is ``md5(salt || ':' || strategy || ':' || value)``: 32 hex digits for a
+    ``hex`` strategy, or for a ``number`` strategy the integer in [0, 2**28) of its first 7.
+    """
 
     warehouse: Warehouse
     value: Value
-    digest: Query  # md5(salt || ':' || strategy || ':' || value), as a column of the row
+    digest: Query  # a column of the row
     type: str
 
 
@@ -90,24 +95,29 @@ class Strategy:
     check: Callable[[Any], str | None]  # the option's problem, if any
     compile: Callable[[Target, Any], Query]
     verifiable: bool  # True: no original value may appear in the kitchen afterwards
-    hashed: bool = False  # derives its output from the digest
+    digest: OneOf["hex", "number"] | None = None  # what it derives its output from
 
 
-def digest(warehouse: Warehouse, value: Value, strategy: str) -> Query:
-    tag = Literal(f":{strategy}:")
-    return sql("md5({} || {} || CAST({} AS TEXT))", warehouse.salt_sql, tag, value)
+def digest(warehouse: Warehouse, value: Value, strategy: Strategy) -> Query:
+    tag = Literal(f":{strategy.name}:")
+    hexdigest = sql("md5({} || {} || CAST({} AS TEXT))", warehouse.salt_sql, tag, value)
+    return warehouse.hash_int(hexdigest) if strategy.digest == "number" else hexdigest
 
 
-def _pick(t: Target, slot: int, size: int) -> Query:
-    """A deterministic integer in [0, size) from the digest's ``slot``-th 7 hex digits."""
-    part = sql("substr({}, {}, 7)", t.digest, Literal(1 + 7 * slot))
-    return sql("({} % {})", t.warehouse.hash_int(part), Literal(size))
+def _pick(t: Target, size: int, low: int = 0, width: int = 28) -> Query:
+    """A deterministic integer in [0, size) from ``width`` bits of the number from ``low``.
+
+    Two picks from one value use disjoint bits (independent), and the number is computed
+    once per row: a second md5 or hex conversion would cost as much as the copy itself.
+    """
+    bits = sql("(({} >> {}) & {})", t.digest, Literal(low), Literal((1 << width) - 1))
+    return sql("({} % {})", bits, Literal(size))
 
 
-def _choice(t: Target, slot: int, words: tuple[str, ...]) -> Query:
+def _choice(t: Target, words: tuple[str, ...], low: int) -> Query:
     # an array index, not a CASE: one lookup instead of a comparison per word
     listed = join(", ", [Literal(word) for word in words])
-    return sql("(ARRAY[{}])[1 + {}]", listed, _pick(t, slot, len(words)))
+    return sql("(ARRAY[{}])[1 + {}]", listed, _pick(t, len(words), low, 14))
 
 
 def _cast(expression: Query, sql_type: str) -> Query:
@@ -212,7 +222,7 @@ def _email(t: Target, option: Any) -> Query:
 
 
 def _name(t: Target, option: Any) -> Query:
-    first, last = _choice(t, 0, FIRST_NAMES), _choice(t, 1, LAST_NAMES)
+    first, last = _choice(t, FIRST_NAMES, 0), _choice(t, LAST_NAMES, 14)
     if option == "first":
         return first
     if option == "last":
@@ -221,8 +231,8 @@ def _name(t: Target, option: Any) -> Query:
 
 
 def _phone(t: Target, option: Any) -> Query:
-    area = sql("CAST(200 + {} AS TEXT)", _pick(t, 0, 800))
-    line = sql("lpad(CAST({} AS TEXT), 2, '0')", _pick(t, 1, 100))
+    area = sql("CAST(200 + {} AS TEXT)", _pick(t, 800, 0, 14))
+    line = sql("lpad(CAST({} AS TEXT), 2, '0')", _pick(t, 100, 14, 14))
     return sql("('+1-' || {} || '-555-01' || {})", area, line)  # 555-01xx: fictional numbers
 
 
@@ -237,13 +247,13 @@ def _partial(t: Target, option: Any) -> Query:
 
 
 def _shift(t: Target, option: Any) -> Query:
-    days = sql("(1 + {})", _pick(t, 0, _days(option)))  # never 0: always moves
-    sign = sql("(CASE WHEN {} = 0 THEN 1 ELSE -1 END)", _pick(t, 1, 2))
+    days = sql("(1 + {})", _pick(t, _days(option), 0, 27))  # never 0: always moves
+    sign = sql("(CASE WHEN {} = 0 THEN 1 ELSE -1 END)", _pick(t, 2, 27, 1))
     return _cast(sql("{} + {} * {} * INTERVAL '1 day'", t.value, sign, days), t.type)
 
 
 def _noise(t: Target, option: Any) -> Query:
-    offset = sql("({} - 10000)", _pick(t, 0, 20001))
+    offset = sql("({} - 10000)", _pick(t, 20001))
     factor = sql("(1 + {} * {} / 10000.0)", Literal(float(option)), offset)
     return _cast(sql("{} * {}", t.value, factor), t.type)
 
@@ -277,13 +287,13 @@ STRATEGIES = {
             lambda t, o: sql("{}", Literal(o or "REDACTED")),
             True,
         ),
-        Strategy("hash", frozenset({TEXT}), _hash_check, _hash, True, hashed=True),
-        Strategy("email", frozenset({TEXT}), _email_check, _email, True, hashed=True),
-        Strategy("name", frozenset({TEXT}), _name_check, _name, False, hashed=True),
-        Strategy("phone", frozenset({TEXT}), _none, _phone, True, hashed=True),
+        Strategy("hash", frozenset({TEXT}), _hash_check, _hash, True, digest="hex"),
+        Strategy("email", frozenset({TEXT}), _email_check, _email, True, digest="hex"),
+        Strategy("name", frozenset({TEXT}), _name_check, _name, False, digest="number"),
+        Strategy("phone", frozenset({TEXT}), _none, _phone, True, digest="number"),
         Strategy("partial", frozenset({TEXT}), _partial_check, _partial, True),
-        Strategy("shift", frozenset({TEMPORAL}), _shift_check, _shift, False, hashed=True),
-        Strategy("noise", frozenset({NUMBER}), _noise_check, _noise, False, hashed=True),
+        Strategy("shift", frozenset({TEMPORAL}), _shift_check, _shift, False, digest="number"),
+        Strategy("noise", frozenset({NUMBER}), _noise_check, _noise, False, digest="number"),
         Strategy(
             "generalize", frozenset({TEMPORAL, NUMBER}), _generalize_check, _generalize, False
         ),
@@ -385,8 +395,8 @@ def select_list(
         if column.rule is not None and column.masked:
             strategy = STRATEGIES[column.rule.strategy]
             alias = Identifier(f"kitchen_digest_{index}")
-            if strategy.hashed:
-                digests.append(sql("{} AS {}", digest(warehouse, value, strategy.name), alias))
+            if strategy.digest:
+                digests.append(sql("{} AS {}", digest(warehouse, value, strategy), alias))
             target = Target(warehouse, value, sql("{}", alias), column.type)
             masked = strategy.compile(target, column.rule.option)
             value = sql("CASE WHEN {} IS NULL THEN NULL ELSE {} END", value, masked)

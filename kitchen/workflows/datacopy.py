@@ -48,21 +48,25 @@ def copy_tables(
         salt = _salt(project, source.environment)
         origin.set_salt(salt)
         destination.set_salt(salt)
+
+    def copy(into: Warehouse, origin: Warehouse, table: str) -> int:
+        sampled = rows_of.get(table, sampling.TablePlan())
+        projection = masking.select_list(origin, columns[table], sampled.columns)
+        return into.copy_table(
+            origin,
+            source.schema,
+            table,
+            target.schema,
+            select=projection.columns,
+            where=sampled.where,
+            derived=projection.derived,
+        )
+
     rows = 0
     label = "Masking and copying" if mask else "Copying"
     with report.progress(f"{label} {len(tables)} tables from {source.name}", len(tables)) as done:
-        for table in tables:
-            sampled = rows_of.get(table, sampling.TablePlan())
-            projection = masking.select_list(origin, columns[table], sampled.columns)
-            rows += destination.copy_table(
-                origin,
-                source.schema,
-                table,
-                target.schema,
-                select=projection.columns,
-                where=sampled.where,
-                derived=projection.derived,
-            )
+        for _, count in destination.concurrently(origin, copy, tables):
+            rows += count
             done(1)
             faults.checkpoint("copy.table")  # mid-copy, in create and refresh
     described = _describe_sample(project, sample) if rows_of else None
@@ -188,14 +192,16 @@ def _verify(
     report: Reporter,
 ) -> list[str]:
     """For every replaced column, no original value may be present in the kitchen."""
-    problems = []
-    for table, columns in plans.items():
-        for column in columns:
-            if not column.verifiable:
-                continue
-            found = destination.overlap(origin, source.schema, table, target.schema, column.name)
-            if found:
-                problems.append(f"{table}.{column.name}: {found} original value(s) present")
+    replaced = [(t, c.name) for t, columns in plans.items() for c in columns if c.verifiable]
+
+    def overlap(into: Warehouse, origin: Warehouse, column: tuple[str, str]) -> int:
+        return into.overlap(origin, source.schema, column[0], target.schema, column[1])
+
+    problems = [
+        f"{table}.{column}: {found} original value(s) present"
+        for (table, column), found in sorted(destination.concurrently(origin, overlap, replaced))
+        if found
+    ]
     for problem in problems:
         report.warn(f"Masking check failed in {target.name}: {problem}.")
     return problems

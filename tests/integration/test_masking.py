@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -123,6 +123,29 @@ def test_email_name_phone_look_real_and_never_original(warehouse: Warehouse) -> 
     assert re.fullmatch(r"\+1-[2-9]\d\d-555-01\d\d", phones[0]) and phones[2] is None
     originals = {value for row in ROWS for value in row if value is not None}
     assert not originals & set(column(rows, "email") + phones)
+
+
+def test_picks_spread_over_their_range_independently(warehouse: Warehouse) -> None:
+    """Two picks from one digest (first and last name, days and sign) must not move together."""
+    spec = (Column("id", "INTEGER"), Column("full_name", "TEXT"), Column("birth_date", "DATE"))
+    warehouse.create_table("src", TableSpec("many", spec))
+    rows = [(i, f"Person {i}", date(1950, 1, 1) + timedelta(days=i)) for i in range(2000)]
+    warehouse.insert_rows("src", "many", [column.name for column in spec], rows)
+    rules = masking.parse_rules({"many.full_name": "name", "many.birth_date": {"shift": 10}})
+    columns = masking.plan(rules, "many", warehouse.column_types("src", "many"))
+    warehouse.create_schema("dst")
+    warehouse.copy_table(
+        warehouse, "src", "many", "dst", **copy_args(masking.select_list(warehouse, columns))
+    )
+    result = warehouse.preview("dst", "many", 2000)[1]  # by id
+    fakes = [name.split(" ") for _, name, _ in result]
+    assert len({first for first, _ in fakes}) > 0.9 * len(FIRST_NAMES)
+    assert len({last for _, last in fakes}) > 0.9 * len(LAST_NAMES)
+    # 2,000 draws of 68 x 62 pairs give about 1,600 distinct ones; correlated picks far fewer
+    assert len({tuple(fake) for fake in fakes}) > 1400
+    moves = [(new[2] - old[2]).days for new, old in zip(result, rows, strict=True)]
+    assert set(moves) == {*range(-10, 0), *range(1, 11)}
+    assert 800 < sum(move > 0 for move in moves) < 1200
 
 
 def test_partial_keeps_the_ends(warehouse: Warehouse) -> None:

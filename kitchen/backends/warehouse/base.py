@@ -3,26 +3,40 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join, sql
 
 SELECT_ALL = sql("*")
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
 def select_from(
-    columns: Query | None, origin: Identifier, where: Query | None, derived: Query | None
+    columns: Query | None,
+    origin: Identifier,
+    where: Query | None,
+    derived: Query | None,
+    *,
+    fence: bool = False,
 ) -> Query:
     """``SELECT <columns> FROM <origin> [WHERE <where>]``; with ``derived`` (per-row values
-    the columns read), ``SELECT <columns> FROM (SELECT *, <derived> FROM ...) AS <table>``."""
+    the columns read), ``SELECT <columns> FROM (SELECT *, <derived> FROM ...) AS <table>``.
+
+    ``fence`` ends the inner SELECT with ``OFFSET 0``, which keeps a planner that inlines
+    subqueries (PostgreSQL) from computing a derived value once per use instead of once per
+    row. DuckDB shares repeated expressions itself and would lose parallelism to the fence.
+    """
     rows = (
         sql("SELECT *, {} FROM {}", derived, origin) if derived else sql("SELECT * FROM {}", origin)
     )
     if where is not None:
         rows = sql("{} WHERE {}", rows, where)
+    if derived is not None and fence:
+        rows = sql("{} OFFSET 0", rows)
     if derived is None and columns is None:
         return rows
     return sql(
@@ -100,6 +114,19 @@ class Warehouse(Protocol):
         of output expressions (default ``*``), ``where`` filters the rows and ``derived``
         adds per-row values the output reads (see ``select_from``), all evaluated where the
         source rows are read. ``SourceTable`` parts name tables of the source."""
+        ...
+
+    def concurrently(
+        self,
+        source: Warehouse,
+        work: Callable[[Warehouse, Warehouse, Item], Result],
+        items: Sequence[Item],
+    ) -> Iterator[tuple[Item, Result]]:
+        """``work(destination, source, item)`` for every item, yielded as each finishes.
+
+        An adapter whose server runs statements side by side (PostgreSQL) gives each
+        concurrent ``work`` its own connections, with the salt set; others run in turn.
+        """
         ...
 
     def column_types(self, schema: str, table: str) -> list[tuple[str, str]]:
@@ -185,6 +212,15 @@ class SqlWarehouse(ABC):
 
     def table(self, schema: str, table: str) -> Identifier:
         return self.qualify(schema, table)
+
+    def concurrently(
+        self: Warehouse,
+        source: Warehouse,
+        work: Callable[[Warehouse, Warehouse, Item], Result],
+        items: Sequence[Item],
+    ) -> Iterator[tuple[Item, Result]]:
+        for item in items:
+            yield item, work(self, source, item)
 
     @property
     @abstractmethod

@@ -12,7 +12,9 @@ import hmac
 import logging
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,7 +23,14 @@ from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from kitchen import config, redaction
-from kitchen.backends.warehouse.base import Reference, SqlWarehouse, Warehouse, select_from
+from kitchen.backends.warehouse.base import (
+    Item,
+    Reference,
+    Result,
+    SqlWarehouse,
+    Warehouse,
+    select_from,
+)
 from kitchen.backends.warehouse.sql import (
     Identifier,
     Literal,
@@ -59,6 +68,7 @@ class PostgresWarehouse(SqlWarehouse):
         except psycopg.ProgrammingError:
             raise ConfigError(f"{where}.dsn: not a valid PostgreSQL connection string.") from None
         self._connection: psycopg.Connection[Any] | None = None
+        self._salt: str | None = None  # set again on every connection this opens for work
 
     @property
     def address(self) -> tuple[str, str, str]:
@@ -89,6 +99,8 @@ class PostgresWarehouse(SqlWarehouse):
                     hint="Check that the server runs and accepts connections, and the "
                     f"credentials in environments.{self.environment}.warehouse.",
                 ) from None
+            if self._salt is not None:  # a new session: bind the salt again
+                self._bind_salt(self._connection)
         return self._connection
 
     def close(self) -> None:
@@ -126,7 +138,82 @@ class PostgresWarehouse(SqlWarehouse):
         return sql("current_setting('kitchen.salt')")
 
     def set_salt(self, salt: str) -> None:
-        self.execute(sql("SELECT set_config('kitchen.salt', {}, false)", Placeholder()), [salt])
+        """Bound to the session now, and to every later one (reconnections, twins)."""
+        self._salt = salt
+        self._bind_salt(self.connection)
+
+    def _bind_salt(self, connection: psycopg.Connection[Any]) -> None:
+        connection.execute("SELECT set_config('kitchen.salt', %s, false)", [self._salt])
+
+    def concurrently(
+        self,
+        source: Warehouse,
+        work: Callable[[Warehouse, Warehouse, Item], Result],
+        items: Sequence[Item],
+    ) -> Iterator[tuple[Item, Result]]:
+        """Up to ``threads`` items at once, each thread on its own pair of connections.
+
+        The server does the work (the client only waits), so a copy of many tables, or the
+        verification of many columns, uses the server's cores. If one item fails, or the
+        caller stops, the statements still running are cancelled before this returns.
+        """
+        threads = min(self.settings.threads, len(items))
+        if threads <= 1:
+            yield from super().concurrently(source, work, items)
+            return
+        local, opened, stopping = threading.local(), list[PostgresWarehouse](), threading.Event()
+
+        def run(item: Item) -> Result:
+            if stopping.is_set():
+                raise WarehouseError("Not started: another part failed.")  # never reported
+            if not hasattr(local, "pair"):
+                twin = self._twin()
+                local.pair = (twin, twin if source is self else self._peer(source)._twin())
+                opened.extend(local.pair)
+            twin, origin = local.pair
+            return work(twin, origin, item)
+
+        pool = ThreadPoolExecutor(threads, thread_name_prefix=f"kitchen-{self.environment}")
+        futures = {pool.submit(run, item): item for item in items}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BaseException:
+            stopping.set()
+            running = [future for future in futures if not future.cancel()]
+            while running:  # again until all stop: a statement may start after a cancel
+                for twin in list(opened):
+                    twin._cancel()
+                running = list(wait(running, timeout=0.2).not_done)
+            raise
+        finally:
+            pool.shutdown(wait=True)
+            for twin in opened:
+                twin.close()
+
+    def _peer(self, source: Warehouse) -> PostgresWarehouse:
+        """The source of a copy: another PostgreSQL."""
+        if not isinstance(source, PostgresWarehouse):
+            raise WarehouseError(
+                f"Cannot copy from {source.location} into {self.location}.",
+                hint="Both environments must use the same warehouse type.",
+            )
+        return source
+
+    def _twin(self) -> PostgresWarehouse:
+        """Another session (opened on first use) on the same database, with the same salt."""
+        twin = PostgresWarehouse(self.settings, self.environment)
+        twin._conninfo, twin._salt = self._conninfo, self._salt
+        return twin
+
+    def _cancel(self) -> None:
+        """Stop the statement this session is running, if any (from another thread)."""
+        connection = self._connection
+        if connection is not None and not connection.closed:
+            try:
+                connection.cancel_safe(timeout=CONNECT_TIMEOUT)
+            except psycopg.Error:  # the server is going away: nothing left to stop
+                log.debug("%s: could not cancel a statement", self.environment)
 
     def hash_int(self, hex_digest: Query) -> Query:
         return sql("('x' || substr({}, 1, 7))::bit(28)::int", hex_digest)
@@ -142,13 +229,9 @@ class PostgresWarehouse(SqlWarehouse):
         where: Query | None = None,
         derived: Query | None = None,
     ) -> int:
-        if not isinstance(source, PostgresWarehouse):
-            raise WarehouseError(
-                f"Cannot copy from {source.location} into {self.location}.",
-                hint="Both environments must use the same warehouse type.",
-            )
+        source = self._peer(source)
         query = resolve_sources(
-            select_from(select, self.table(source_schema, table), where, derived),
+            select_from(select, self.table(source_schema, table), where, derived, fence=True),
             lambda name: Identifier(source_schema, name),
         )
         if source.address == self.address:
@@ -319,7 +402,7 @@ class PostgresWarehouse(SqlWarehouse):
     def overlap(
         self, source: Warehouse, source_schema: str, table: str, schema: str, column: str
     ) -> int:
-        assert isinstance(source, PostgresWarehouse)  # copy_table refused any other source
+        source = self._peer(source)
         kitchen = self.table(schema, table)
         if source.address == self.address:
             query = self._overlap_query(kitchen, self.table(source_schema, table), column)

@@ -1,0 +1,96 @@
+"""PostgreSQL runs a copy's tables (and its verification's columns) side by side."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+import pytest
+
+from kitchen import config
+from kitchen.backends.warehouse.base import Warehouse
+from kitchen.backends.warehouse.postgres import PostgresWarehouse
+from kitchen.backends.warehouse.sql import Query, sql
+from kitchen.errors import WarehouseError
+
+
+def open_postgres(dsn: str, threads: int) -> PostgresWarehouse:
+    settings = config.PostgresWarehouse(type="postgres", dsn=dsn, threads=threads)
+    return PostgresWarehouse(settings, "dev")
+
+
+def sessions(dsn: str, pids: set[int]) -> set[int]:
+    with psycopg.connect(dsn) as connection:
+        rows = connection.execute("SELECT pid FROM pg_stat_activity").fetchall()
+    return {row[0] for row in rows} & pids
+
+
+def test_items_run_at_once_each_on_a_salted_session_of_its_own(
+    postgres_database: Callable[[str], str],
+) -> None:
+    dsn = postgres_database("side")
+    warehouse = open_postgres(dsn, threads=3)
+    warehouse.set_salt("side-salt")
+    own = warehouse.execute(sql("SELECT pg_backend_pid()"))[0][0]
+
+    def work(into: Warehouse, origin: Warehouse, item: str) -> tuple[Any, ...]:
+        assert origin is into  # a copy inside one warehouse reads and writes on one session
+        query = "SELECT pg_backend_pid(), clock_timestamp(), pg_sleep(1), clock_timestamp()"
+        pid, start, _, end = into.execute(Query((query,)))[0]
+        return pid, start, end, into.execute(sql("SELECT current_setting('kitchen.salt')"))[0][0]
+
+    results = dict(warehouse.concurrently(warehouse, work, ["a", "b", "c"]))
+    assert sorted(results) == ["a", "b", "c"]
+    pids = {pid for pid, _, _, _ in results.values()}
+    assert len(pids) == 3 and own not in pids
+    assert max(start for _, start, _, _ in results.values()) < min(
+        end for _, _, end, _ in results.values()
+    )  # every one started before any ended
+    assert {salt for _, _, _, salt in results.values()} == {"side-salt"}
+    assert not sessions(dsn, pids)  # closed afterwards
+    warehouse.close()
+
+
+def test_one_failure_cancels_the_rest_and_is_the_error_reported(
+    postgres_database: Callable[[str], str],
+) -> None:
+    dsn = postgres_database("cancel")
+    warehouse = open_postgres(dsn, threads=2)
+    warehouse.execute(sql("CREATE TABLE marks (item TEXT)"))
+
+    def work(into: Warehouse, origin: Warehouse, item: str) -> int:
+        if item == "slow":
+            into.execute(sql("SELECT pg_sleep(60)"))
+            into.execute(sql("INSERT INTO marks VALUES ('slow finished')"))
+            return 1
+        time.sleep(0.3)  # let the slow one start its statement
+        into.execute(sql("SELECT * FROM no_such_table"))
+        return 0
+
+    with pytest.raises(WarehouseError, match="no_such_table"):
+        list(warehouse.concurrently(warehouse, work, ["slow", "bad"]))
+    # Not cancelled, the slow statement would have run its 60 s and left its mark.
+    assert warehouse.execute(sql("SELECT count(*) FROM marks"))[0][0] == 0
+    with psycopg.connect(dsn) as connection:
+        asleep = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%'"
+            " AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert asleep == (0,)
+    warehouse.close()
+
+
+def test_one_thread_runs_in_turn_on_the_warehouse_itself(
+    postgres_database: Callable[[str], str],
+) -> None:
+    warehouse = open_postgres(postgres_database("serial"), threads=1)
+    own = warehouse.execute(sql("SELECT pg_backend_pid()"))[0][0]
+
+    def work(into: Warehouse, origin: Warehouse, item: int) -> int:
+        assert into is warehouse
+        return int(into.execute(sql("SELECT pg_backend_pid()"))[0][0])
+
+    assert list(warehouse.concurrently(warehouse, work, [1, 2])) == [(1, own), (2, own)]
+    warehouse.close()
