@@ -28,10 +28,11 @@ from psycopg import sql as pgsql
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kitchen import config
-from kitchen.backends.warehouse.base import Reference, Warehouse
+from kitchen.backends.warehouse.base import Reference
 from kitchen.backends.warehouse.postgres import PARALLEL_COPY, PostgresWarehouse
 from kitchen.data import masking, sampling
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
+from kitchen.workflows import datacopy
 
 SALT = "benchmark-salt"
 RULES: dict[str, Any] = {
@@ -119,33 +120,16 @@ def kitchen_copy(
         else {}
     )
     warehouse.set_salt(SALT)
-
-    def copy(into: Warehouse, origin: Warehouse, table: str) -> int:
-        plan = rows.get(table, sampling.TablePlan())
-        projection = masking.select_list(origin, plans[table], plan.columns)
-        return into.copy_table(
-            origin,
-            "src",
-            table,
-            schema,
-            select=projection.columns,
-            where=plan.where,
-            derived=projection.derived,
-        )
-
-    def overlap(into: Warehouse, origin: Warehouse, column: str) -> int:
-        return into.overlap(origin, "src", "customers", schema, column)
-
-    list(warehouse.concurrently(warehouse, copy, TABLES))
+    list(datacopy.move(warehouse, warehouse, "src", schema, columns=plans, rows_of=rows))
     if verify:
-        replaced = [column.name for column in plans["customers"] if column.verifiable]
-        assert not any(found for _, found in warehouse.concurrently(warehouse, overlap, replaced))
+        found = datacopy.overlaps(warehouse, warehouse, "src", schema, plans)
+        assert not any(count for *_, count in found), found
 
 
 def python_copy(dsn: str, schema: str) -> None:
     """The same masking done row by row in Python, streamed with COPY both ways.
 
-    Value for value what kitchen's SQL computes (``identical`` checks it), so the two
+    Value for value what kitchen's SQL computes (the run counts the rows that differ), so the two
     timings compare where the work happens, not two different amounts of work.
     """
 

@@ -6,6 +6,8 @@ produced by the masked SELECT in the source): none passes through Python.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from kitchen import faults
 from kitchen.backends.secrets import reference
 from kitchen.backends.warehouse.base import Reference, Warehouse
@@ -48,24 +50,13 @@ def copy_tables(
         salt = _salt(project, source.environment)
         origin.set_salt(salt)
         destination.set_salt(salt)
-
-    def copy(into: Warehouse, origin: Warehouse, table: str) -> int:
-        sampled = rows_of.get(table, sampling.TablePlan())
-        projection = masking.select_list(origin, columns[table], sampled.columns)
-        return into.copy_table(
-            origin,
-            source.schema,
-            table,
-            target.schema,
-            select=projection.columns,
-            where=sampled.where,
-            derived=projection.derived,
-        )
-
     rows = 0
     label = "Masking and copying" if mask else "Copying"
     with report.progress(f"{label} {len(tables)} tables from {source.name}", len(tables)) as done:
-        for _, count in destination.concurrently(origin, copy, tables):
+        moved = move(
+            origin, destination, source.schema, target.schema, columns=columns, rows_of=rows_of
+        )
+        for _, count in moved:
             rows += count
             done(1)
             faults.checkpoint("copy.table")  # mid-copy, in create and refresh
@@ -84,9 +75,15 @@ def copy_tables(
             sample=described,
             references=recorded,
         )
-    problems = _verify(
-        origin, destination, source=source, target=target, plans=columns, report=report
-    )
+    problems = [
+        f"{table}.{column}: {found} original value(s) present"
+        for table, column, found in overlaps(
+            origin, destination, source.schema, target.schema, columns
+        )
+        if found
+    ]
+    for problem in problems:
+        report.warn(f"Masking check failed in {target.name}: {problem}.")
     return DataState(
         source=source.name,
         masked=True,
@@ -99,6 +96,51 @@ def copy_tables(
         sample=described,
         references=recorded,
     )
+
+
+def move(
+    origin: Warehouse,
+    destination: Warehouse,
+    source_schema: str,
+    schema: str,
+    *,
+    columns: dict[str, list[masking.Column]],
+    rows_of: dict[str, sampling.TablePlan],
+) -> Iterator[tuple[str, int]]:
+    """Each table of ``columns`` copied masked and sampled as planned: (table, rows) as each
+    finishes. The salt must be set on both warehouses."""
+
+    def copy(into: Warehouse, origin: Warehouse, table: str) -> int:
+        sampled = rows_of.get(table, sampling.TablePlan())
+        projection = masking.select_list(origin, columns[table], sampled.columns)
+        return into.copy_table(
+            origin,
+            source_schema,
+            table,
+            schema,
+            select=projection.columns,
+            where=sampled.where,
+            derived=projection.derived,
+        )
+
+    return destination.concurrently(origin, copy, list(columns))
+
+
+def overlaps(
+    origin: Warehouse,
+    destination: Warehouse,
+    source_schema: str,
+    schema: str,
+    columns: dict[str, list[masking.Column]],
+) -> list[tuple[str, str, int]]:
+    """For every replaced column, how many of its values in ``schema`` are original ones."""
+    replaced = [(t, c.name) for t, planned in columns.items() for c in planned if c.verifiable]
+
+    def overlap(into: Warehouse, origin: Warehouse, column: tuple[str, str]) -> int:
+        return into.overlap(origin, source_schema, column[0], schema, column[1])
+
+    found = destination.concurrently(origin, overlap, replaced)
+    return sorted((table, column, count) for (table, column), count in found)
 
 
 def _unmasked(types: dict[str, list[tuple[str, str]]]) -> dict[str, list[masking.Column]]:
@@ -180,28 +222,3 @@ def _salt(project: Project, environment: str) -> str:
             "salt under that key (kitchen init does both).",
         )
     return project.scoped(environment).get(key)
-
-
-def _verify(
-    origin: Warehouse,
-    destination: Warehouse,
-    *,
-    source: Kitchen,
-    target: Kitchen,
-    plans: dict[str, list[masking.Column]],
-    report: Reporter,
-) -> list[str]:
-    """For every replaced column, no original value may be present in the kitchen."""
-    replaced = [(t, c.name) for t, columns in plans.items() for c in columns if c.verifiable]
-
-    def overlap(into: Warehouse, origin: Warehouse, column: tuple[str, str]) -> int:
-        return into.overlap(origin, source.schema, column[0], target.schema, column[1])
-
-    problems = [
-        f"{table}.{column}: {found} original value(s) present"
-        for (table, column), found in sorted(destination.concurrently(origin, overlap, replaced))
-        if found
-    ]
-    for problem in problems:
-        report.warn(f"Masking check failed in {target.name}: {problem}.")
-    return problems

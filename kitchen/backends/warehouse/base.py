@@ -325,10 +325,10 @@ class SqlWarehouse(ABC):
                 self.execute(sql("CREATE TABLE {} AS SELECT * FROM {}", target, origin))
 
     def _overlap_query(self, kitchen: Identifier, origin: Identifier, column: str) -> Query:
+        # The semi-join first: only the (normally no) matches are made distinct.
         ident = Identifier(column)
         return sql(
-            "SELECT count(*) FROM (SELECT DISTINCT {} AS v FROM {} WHERE {} IS NOT NULL) k"
-            " WHERE k.v IN (SELECT {} FROM {})",
+            "SELECT count(DISTINCT k.{}) FROM {} AS k WHERE k.{} IN (SELECT {} FROM {})",
             ident,
             kitchen,
             ident,

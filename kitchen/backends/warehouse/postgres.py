@@ -243,11 +243,11 @@ class PostgresWarehouse(SqlWarehouse):
 
     @contextmanager
     def _parallel(self) -> Iterator[None]:
-        """Let the server spread a copy's masking over its cores (parallel query).
+        """Let the server spread a copy's masking (or a verification) over its cores.
 
         Masking is CPU-bound (an md5 per masked value) and the planner's default costs keep
         such a scan on one core. A hint only: servers without these settings (Redshift)
-        copy as they are.
+        run as they are.
         """
         applied = []
         for setting in PARALLEL_COPY:
@@ -406,7 +406,8 @@ class PostgresWarehouse(SqlWarehouse):
         kitchen = self.table(schema, table)
         if source.address == self.address:
             query = self._overlap_query(kitchen, self.table(source_schema, table), column)
-            return int(self.execute(query)[0][0])
+            with self._parallel():
+                return int(self.execute(query)[0][0])
         # The kitchen's (masked) values go to a temporary table in the source, so the
         # original values never leave the source environment.
         probe = Identifier("kitchen_overlap_probe")
