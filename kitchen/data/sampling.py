@@ -228,18 +228,18 @@ class _Walker:
         return sql("{} WHERE {}", select, child_rows) if child_rows is not None else select
 
     def _fingerprint(self, table: str) -> Query:
-        """md5 of the seed and the whole row: the same rows for the same seed, every time."""
+        """A hash of the seed and the whole row: the same rows for the same seed, every time."""
         values = [
             sql("coalesce(CAST({} AS TEXT), '~')", Identifier(table, column))
             for column in self.columns[table]
         ]
-        row = sql("concat_ws('|', {})", join(", ", values))
-        return sql("md5({} || {})", Literal(f"{self.seed}:{table}:"), row)
+        row = sql("{} || concat_ws('|', {})", Literal(f"{table}:"), join(", ", values))
+        return self.warehouse.fingerprint(row, self.seed)
 
     def _sample(self, table: str, spec: Percent | Rows) -> Query:
         fingerprint = self._fingerprint(table)
         if isinstance(spec, Percent):
-            bucket = sql("({} % 10000)", self.warehouse.hash_int(fingerprint))
+            bucket = self.warehouse.bucket(fingerprint, 10000)
             return sql("{} < {}", bucket, Literal(round(spec.value * 100)))
         inner = self._fingerprint(table)
         return sql(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -9,6 +10,7 @@ import pytest
 
 from kitchen import config
 from kitchen.backends.warehouse.base import Column, Reference, TableSpec, Warehouse
+from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.data import sampling
 from kitchen.errors import ConfigError
 from tests.conftest import Cli, WarehouseFactory, copy_args, edit_config
@@ -110,15 +112,57 @@ def test_a_self_reference_is_broken_on_its_nullable_key(open_warehouse: Warehous
     assert any(boss is None for ident, boss in kept.items() if ident != 1)  # some were cut
 
 
-def copy(warehouse: Warehouse, plans: dict[str, sampling.TablePlan]) -> None:
+def kept_ids(warehouse: Warehouse, spec: str | int, seed: int, schema: str) -> set[int]:
+    plans = sampling.plan(
+        warehouse, config.Sample(default=spec, seed=seed), {"staff": ["id", "boss", "team"]}, []
+    )
+    copy(warehouse, plans, schema)
+    return {row[0] for row in warehouse.preview(schema, "staff", 5000)[1]}
+
+
+def check_sizes_and_seeds(warehouse: Warehouse) -> None:
+    warehouse.create_schema("src")
+    warehouse.create_table("src", STAFF)
+    rows = [(i, None, i % 3) for i in range(1, 2001)]
+    warehouse.insert_rows("src", "staff", ["id", "boss", "team"], rows)
+    tenth = kept_ids(warehouse, "10%", 0, "a")
+    assert 140 < len(tenth) < 260
+    assert kept_ids(warehouse, "10%", 0, "b") == tenth
+    assert kept_ids(warehouse, "10%", 1, "c") != tenth
+    first = kept_ids(warehouse, 150, 0, "d")
+    assert len(first) == 150 and kept_ids(warehouse, 150, 0, "e") == first
+
+
+def test_samples_are_sized_and_the_same_for_the_same_seed(
+    open_warehouse: WarehouseFactory,
+) -> None:
+    check_sizes_and_seeds(open_warehouse("dev"))
+
+
+def test_a_server_without_a_fast_hash_samples_by_md5(
+    postgres_database: Callable[[str], str],
+) -> None:
+    settings = config.PostgresWarehouse(type="postgres", dsn=postgres_database("redshift"))
+    warehouse = PostgresWarehouse(settings, "dev")
+    warehouse._fast_hash = False  # as on Redshift, which has no hashtextextended
+    plans = sampling.plan(warehouse, config.Sample(default="10%"), {"staff": ["id"]}, [])
+    where = plans["staff"].where
+    assert where is not None
+    rendered = where.render(lambda name: f'"{name}"', "%s")
+    assert "md5(" in rendered and "hashtextextended" not in rendered
+    check_sizes_and_seeds(warehouse)
+    warehouse.close()
+
+
+def copy(warehouse: Warehouse, plans: dict[str, sampling.TablePlan], schema: str = "dst") -> None:
     from kitchen.data import masking
 
-    warehouse.create_schema("dst")
+    warehouse.create_schema(schema)
     for table, plan in plans.items():
         columns = masking.plan([], table, warehouse.column_types("src", table))
         projection = masking.select_list(warehouse, columns, plan.columns)
         warehouse.copy_table(
-            warehouse, "src", table, "dst", where=plan.where, **copy_args(projection)
+            warehouse, "src", table, schema, where=plan.where, **copy_args(projection)
         )
 
 

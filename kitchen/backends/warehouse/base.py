@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join, sql
+from kitchen.backends.warehouse.sql import Identifier, Literal, Placeholder, Query, join, sql
 
 SELECT_ALL = sql("*")
 Item = TypeVar("Item")
@@ -184,6 +184,18 @@ class Warehouse(Protocol):
         """A non-negative integer below 2**28 from a hex digest (its first 7 digits)."""
         ...
 
+    def fingerprint(self, text: Query, seed: int) -> Query:
+        """A deterministic, evenly spread, orderable value of ``text`` and ``seed``.
+
+        For sampling, which needs no secret: the cheapest hash that gives the same value
+        every time on this server.
+        """
+        ...
+
+    def bucket(self, fingerprint: Query, buckets: int) -> Query:
+        """A ``fingerprint`` as an integer in [0, buckets)."""
+        ...
+
     def row_count(self, schema: str, table: str) -> int: ...
     def preview(
         self, schema: str, table: str, limit: int, ordered: bool = True
@@ -226,6 +238,15 @@ class SqlWarehouse(ABC):
     @abstractmethod
     def connected(self) -> bool:
         """Whether a connection is open (so a rollback has something to roll back)."""
+
+    @abstractmethod
+    def hash_int(self, hex_digest: Query) -> Query: ...
+
+    def fingerprint(self, text: Query, seed: int) -> Query:
+        return sql("md5({} || {})", Literal(f"{seed}:"), text)  # everywhere, if not fast
+
+    def bucket(self, fingerprint: Query, buckets: int) -> Query:
+        return sql("({} % {})", self.hash_int(fingerprint), Literal(buckets))
 
     def _begin(self) -> None:
         self.execute(sql("BEGIN"))
