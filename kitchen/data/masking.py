@@ -108,7 +108,7 @@ def _pick(t: Target, size: int, low: int = 0, width: int = 28) -> Query:
     """A deterministic integer in [0, size) from ``width`` bits of the number from ``low``.
 
     Two picks from one value use disjoint bits (independent), and the number is computed
-    once per row: a second md5 or hex conversion would cost as much as the copy itself.
+    once per row: md5 and the hex conversion are most of a masked copy's cost.
     """
     bits = sql("(({} >> {}) & {})", t.digest, Literal(low), Literal((1 << width) - 1))
     return sql("({} % {})", bits, Literal(size))

@@ -6,7 +6,8 @@ produced by the masked SELECT in the source): none passes through Python.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
+from contextlib import closing
 
 from kitchen import faults
 from kitchen.backends.secrets import reference
@@ -52,10 +53,13 @@ def copy_tables(
         destination.set_salt(salt)
     rows = 0
     label = "Masking and copying" if mask else "Copying"
-    with report.progress(f"{label} {len(tables)} tables from {source.name}", len(tables)) as done:
-        moved = move(
-            origin, destination, source.schema, target.schema, columns=columns, rows_of=rows_of
-        )
+    moved = move(
+        origin, destination, source.schema, target.schema, columns=columns, rows_of=rows_of
+    )
+    with (
+        report.progress(f"{label} {len(tables)} tables from {source.name}", len(tables)) as done,
+        closing(moved),  # if this loop stops early, the copies still running are cancelled
+    ):
         for _, count in moved:
             rows += count
             done(1)
@@ -106,7 +110,7 @@ def move(
     *,
     columns: dict[str, list[masking.Column]],
     rows_of: dict[str, sampling.TablePlan],
-) -> Iterator[tuple[str, int]]:
+) -> Generator[tuple[str, int], None, None]:
     """Each table of ``columns`` copied masked and sampled as planned: (table, rows) as each
     finishes. The salt must be set on both warehouses."""
 

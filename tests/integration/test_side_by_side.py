@@ -82,6 +82,26 @@ def test_one_failure_cancels_the_rest_and_is_the_error_reported(
     warehouse.close()
 
 
+def test_a_caller_that_stops_early_cancels_what_still_runs(
+    postgres_database: Callable[[str], str],
+) -> None:
+    dsn = postgres_database("stop")
+    warehouse = open_postgres(dsn, threads=2)
+    warehouse.execute(sql("CREATE TABLE marks (item TEXT)"))
+
+    def work(into: Warehouse, origin: Warehouse, item: str) -> str:
+        if item == "slow":
+            into.execute(sql("SELECT pg_sleep(60)"))
+            into.execute(sql("INSERT INTO marks VALUES ('slow finished')"))
+        return item
+
+    results = warehouse.concurrently(warehouse, work, ["slow", "quick"])
+    assert next(results) == ("quick", "quick")
+    results.close()  # as a failing caller's `closing` does
+    assert warehouse.execute(sql("SELECT count(*) FROM marks"))[0][0] == 0
+    warehouse.close()
+
+
 def test_one_thread_runs_in_turn_on_the_warehouse_itself(
     postgres_database: Callable[[str], str],
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -121,7 +121,7 @@ class Warehouse(Protocol):
         source: Warehouse,
         work: Callable[[Warehouse, Warehouse, Item], Result],
         items: Sequence[Item],
-    ) -> Iterator[tuple[Item, Result]]:
+    ) -> Generator[tuple[Item, Result], None, None]:
         """``work(destination, source, item)`` for every item, yielded as each finishes.
 
         An adapter whose server runs statements side by side (PostgreSQL) gives each
@@ -230,7 +230,7 @@ class SqlWarehouse(ABC):
         source: Warehouse,
         work: Callable[[Warehouse, Warehouse, Item], Result],
         items: Sequence[Item],
-    ) -> Iterator[tuple[Item, Result]]:
+    ) -> Generator[tuple[Item, Result], None, None]:
         for item in items:
             yield item, work(self, source, item)
 

@@ -13,7 +13,7 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from typing import Any
@@ -101,7 +101,7 @@ class PostgresWarehouse(SqlWarehouse):
                     f"credentials in environments.{self.environment}.warehouse.",
                 ) from None
             if self._salt is not None:  # a new session: bind the salt again
-                self._bind_salt(self._connection)
+                self._bind_salt()
         return self._connection
 
     def close(self) -> None:
@@ -139,19 +139,23 @@ class PostgresWarehouse(SqlWarehouse):
         return sql("current_setting('kitchen.salt')")
 
     def set_salt(self, salt: str) -> None:
-        """Bound to the session now, and to every later one (reconnections, twins)."""
+        """Bound to the session (when it opens, if it is not open yet) and to every later
+        one: reconnections and the sessions of ``concurrently``."""
         self._salt = salt
-        self._bind_salt(self.connection)
+        if self.connected:
+            self._bind_salt()
 
-    def _bind_salt(self, connection: psycopg.Connection[Any]) -> None:
-        connection.execute("SELECT set_config('kitchen.salt', %s, false)", [self._salt])
+    def _bind_salt(self) -> None:
+        self.execute(
+            sql("SELECT set_config('kitchen.salt', {}, false)", Placeholder()), [self._salt]
+        )
 
     def concurrently(
         self,
         source: Warehouse,
         work: Callable[[Warehouse, Warehouse, Item], Result],
         items: Sequence[Item],
-    ) -> Iterator[tuple[Item, Result]]:
+    ) -> Generator[tuple[Item, Result], None, None]:
         """Up to ``threads`` items at once, each thread on its own pair of connections.
 
         The server does the work (the client only waits), so a copy of many tables, or the
