@@ -53,26 +53,38 @@ def test_items_run_at_once_each_on_a_salted_session_of_its_own(
     warehouse.close()
 
 
+def with_marks(dsn: str) -> PostgresWarehouse:
+    warehouse = open_postgres(dsn, threads=2)
+    warehouse.execute(sql("CREATE TABLE marks (item TEXT)"))
+    return warehouse
+
+
+def sleep_then_mark(into: Warehouse) -> None:
+    """60 s, then a mark: not cancelled, the statement would leave its mark."""
+    into.execute(sql("SELECT pg_sleep(60)"))
+    into.execute(sql("INSERT INTO marks VALUES ('slow finished')"))
+
+
+def marks(warehouse: Warehouse) -> int:
+    return int(warehouse.execute(sql("SELECT count(*) FROM marks"))[0][0])
+
+
 def test_one_failure_cancels_the_rest_and_is_the_error_reported(
     postgres_database: Callable[[str], str],
 ) -> None:
     dsn = postgres_database("cancel")
-    warehouse = open_postgres(dsn, threads=2)
-    warehouse.execute(sql("CREATE TABLE marks (item TEXT)"))
+    warehouse = with_marks(dsn)
 
-    def work(into: Warehouse, origin: Warehouse, item: str) -> int:
+    def work(into: Warehouse, origin: Warehouse, item: str) -> None:
         if item == "slow":
-            into.execute(sql("SELECT pg_sleep(60)"))
-            into.execute(sql("INSERT INTO marks VALUES ('slow finished')"))
-            return 1
+            sleep_then_mark(into)
+            return
         time.sleep(0.3)  # let the slow one start its statement
         into.execute(sql("SELECT * FROM no_such_table"))
-        return 0
 
     with pytest.raises(WarehouseError, match="no_such_table"):
         list(warehouse.concurrently(warehouse, work, ["slow", "bad"]))
-    # Not cancelled, the slow statement would have run its 60 s and left its mark.
-    assert warehouse.execute(sql("SELECT count(*) FROM marks"))[0][0] == 0
+    assert marks(warehouse) == 0
     with psycopg.connect(dsn) as connection:
         asleep = connection.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%'"
@@ -85,20 +97,17 @@ def test_one_failure_cancels_the_rest_and_is_the_error_reported(
 def test_a_caller_that_stops_early_cancels_what_still_runs(
     postgres_database: Callable[[str], str],
 ) -> None:
-    dsn = postgres_database("stop")
-    warehouse = open_postgres(dsn, threads=2)
-    warehouse.execute(sql("CREATE TABLE marks (item TEXT)"))
+    warehouse = with_marks(postgres_database("stop"))
 
     def work(into: Warehouse, origin: Warehouse, item: str) -> str:
         if item == "slow":
-            into.execute(sql("SELECT pg_sleep(60)"))
-            into.execute(sql("INSERT INTO marks VALUES ('slow finished')"))
+            sleep_then_mark(into)
         return item
 
     results = warehouse.concurrently(warehouse, work, ["slow", "quick"])
     assert next(results) == ("quick", "quick")
     results.close()  # as a failing caller's `closing` does
-    assert warehouse.execute(sql("SELECT count(*) FROM marks"))[0][0] == 0
+    assert marks(warehouse) == 0
     warehouse.close()
 
 
