@@ -13,6 +13,7 @@ from kitchen import config
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.backends.warehouse.sql import Query, sql
+from kitchen.data import masking
 from kitchen.errors import WarehouseError
 
 
@@ -122,4 +123,40 @@ def test_one_thread_runs_in_turn_on_the_warehouse_itself(
         return int(into.execute(sql("SELECT pg_backend_pid()"))[0][0])
 
     assert list(warehouse.concurrently(warehouse, work, [1, 2])) == [(1, own), (2, own)]
+    warehouse.close()
+
+
+def plan_nodes(node: dict[str, Any], above: tuple[str, ...] = ()) -> list[tuple[dict, tuple]]:
+    """Every node of an EXPLAIN (FORMAT JSON) plan, with the node types above it."""
+    found = [(node, above)]
+    for child in node.get("Plans", []):
+        found += plan_nodes(child, (*above, node["Node Type"]))
+    return found
+
+
+def test_masking_runs_in_parallel_workers_with_one_md5_per_value(
+    postgres_database: Callable[[str], str],
+) -> None:
+    warehouse = open_postgres(postgres_database("plan"), threads=1)
+    warehouse.execute(
+        sql(
+            "CREATE TABLE people AS SELECT 'Person ' || g AS name, 'p' || g || '@x.test' AS email,"
+            " '555-' || g AS phone, date '1980-01-01' + g AS born FROM generate_series(1, 20000) g"
+        )
+    )
+    warehouse.execute(sql("ANALYZE people"))
+    rules = {"people.name": "name", "people.email": "email", "people.phone": "phone"}
+    rules["people.born"] = {"shift": 30}
+    columns = masking.plan(
+        masking.parse_rules(rules), "people", warehouse.column_types("public", "people")
+    )
+    projection = masking.select_list(warehouse, columns)
+    query = warehouse._copy_query("public", "people", projection.columns, None, projection.derived)
+    with warehouse._parallel():
+        plan = warehouse.execute(sql("EXPLAIN (VERBOSE, FORMAT JSON) {}", query))[0][0][0]["Plan"]
+    nodes = plan_nodes(plan)
+    outputs = [(" ".join(node.get("Output", [])), above) for node, above in nodes]
+    assert sum(text.count("md5(") for text, _ in outputs) == 4  # one per masked column
+    # The phone mask is computed by the workers, below the Gather (which shows it too).
+    assert any("-555-01" in text and "Gather" in above for text, above in outputs), plan
     warehouse.close()

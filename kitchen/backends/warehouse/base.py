@@ -26,9 +26,11 @@ def select_from(
     """``SELECT <columns> FROM <origin> [WHERE <where>]``; with ``derived`` (per-row values
     the columns read), ``SELECT <columns> FROM (SELECT *, <derived> FROM ...) AS <table>``.
 
-    ``fence`` ends the inner SELECT with ``OFFSET 0``, which keeps a planner that inlines
+    ``fence`` ends the inner SELECT with ``LIMIT ALL``, which keeps a planner that inlines
     subqueries (PostgreSQL) from computing a derived value once per use instead of once per
-    row. DuckDB shares repeated expressions itself and would lose parallelism to the fence.
+    row. Not ``OFFSET 0``: PostgreSQL judges whether a subquery may run in parallel workers
+    before it folds that offset to a constant, so the outer columns (the masking) would run
+    in the leader alone. DuckDB shares repeated expressions itself and needs no fence.
     """
     rows = (
         sql("SELECT *, {} FROM {}", derived, origin) if derived else sql("SELECT * FROM {}", origin)
@@ -36,7 +38,7 @@ def select_from(
     if where is not None:
         rows = sql("{} WHERE {}", rows, where)
     if derived is not None and fence:
-        rows = sql("{} OFFSET 0", rows)
+        rows = sql("{} LIMIT ALL", rows)
     if derived is None and columns is None:
         return rows
     return sql(

@@ -256,16 +256,26 @@ class PostgresWarehouse(SqlWarehouse):
         derived: Query | None = None,
     ) -> int:
         source = self._peer(source)
-        query = resolve_sources(
-            select_from(select, self.table(source_schema, table), where, derived, fence=True),
-            lambda name: Identifier(source_schema, name),
-        )
+        query = self._copy_query(source_schema, table, select, where, derived)
         if source.address == self.address:
             with self._parallel():
                 self.execute(sql("CREATE TABLE {} AS {}", self.table(schema, table), query))
         else:
             self._stream_from(source, query, schema, table)
         return self.row_count(schema, table)
+
+    def _copy_query(
+        self,
+        source_schema: str,
+        table: str,
+        select: Query | None,
+        where: Query | None,
+        derived: Query | None,
+    ) -> Query:
+        return resolve_sources(
+            select_from(select, self.table(source_schema, table), where, derived, fence=True),
+            lambda name: Identifier(source_schema, name),
+        )
 
     @contextmanager
     def _parallel(self) -> Iterator[None]:
