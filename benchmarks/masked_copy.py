@@ -115,7 +115,13 @@ def kitchen_copy(
     types = {t: warehouse.column_types("src", t) for t in TABLES}
     plans = {t: masking.plan(rules, t, types[t]) for t in types}
     rows = (
-        sampling.plan(warehouse, sample, {t: [c for c, _ in types[t]] for t in types}, [ORDERS_FK])
+        sampling.plan(
+            warehouse,
+            sample,
+            {t: [c for c, _ in types[t]] for t in types},
+            [ORDERS_FK],
+            keys=warehouse.primary_keys("src"),
+        )
         if sample
         else {}
     )

@@ -33,6 +33,7 @@ class DataState:
     # foreign keys of the copied tables (table, columns, parent, parent columns, nullable):
     # a copy has no constraints, so later samples of this kitchen's data use these
     references: list[list[Any]] = field(default_factory=list)
+    keys: dict[str, list[str]] = field(default_factory=dict)  # primary keys, likewise
 
 
 @dataclass

@@ -1,15 +1,16 @@
 """Deterministic, foreign-key-consistent samples, as SQL predicates on the source.
 
-Each sampled table keeps its own sample (a deterministic hash of the row and the seed) plus
-every row that a kept row of a child table references. So no kept row points at a dropped
-parent, and the parents of kept rows are kept. Tables are walked children first; a cycle is
-broken at a nullable foreign key, whose dangling references become NULL.
+Each sampled table keeps its own sample (a deterministic hash of the seed and the row's
+primary key, or of the whole row when the table has none) plus every row that a kept row of a
+child table references. So no kept row points at a dropped parent, and the parents of kept
+rows are kept. Tables are walked children first; a cycle is broken at a nullable foreign key,
+whose dangling references become NULL.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kitchen import config
@@ -79,11 +80,14 @@ def plan(
     settings: config.Sample,
     tables: Mapping[str, list[str]],
     references: list[Reference],
+    *,
     default: str | int | None = None,
+    keys: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, TablePlan]:
     """How to copy each table (``tables``: their columns); empty when nothing is sampled.
 
-    ``default`` overrides ``settings.default`` (``kitchen create --sample``).
+    ``default`` overrides ``settings.default`` (``kitchen create --sample``); ``keys`` are
+    the tables' primary keys, which identify a row for its sample decision.
     """
     for name in settings.tables:
         if name not in tables:
@@ -101,7 +105,10 @@ def plan(
         return {}
     edges = [r for r in references if r.table in specs and r.parent in specs]
     kept, broken = _break_cycles(edges, specs)
-    walker = _Walker(warehouse, specs, kept, settings.seed, tables)
+    identity = {
+        table: list((keys or {}).get(table) or columns) for table, columns in tables.items()
+    }
+    walker = _Walker(warehouse, specs, kept, settings.seed, identity)
     plans = {table: TablePlan(where=walker.kept(table)) for table in tables}
     for reference in broken:
         parent_rows = walker.kept(reference.parent)
@@ -184,10 +191,10 @@ class _Walker:
         specs: Mapping[str, Spec],
         edges: list[Reference],
         seed: int,
-        columns: Mapping[str, list[str]],
+        identity: Mapping[str, list[str]],
     ) -> None:
         self.warehouse = warehouse
-        self.columns = columns
+        self.identity = identity  # the columns that identify a row: its key, or all
         self.specs = specs
         self.children: dict[str, list[Reference]] = {}
         for edge in edges:
@@ -228,10 +235,11 @@ class _Walker:
         return sql("{} WHERE {}", select, child_rows) if child_rows is not None else select
 
     def _fingerprint(self, table: str) -> Query:
-        """A hash of the seed and the whole row: the same rows for the same seed, every time."""
+        """A hash of the seed and the row's key (or whole row): the same rows for the same
+        seed, every time. A key also keeps a row whose other columns change in the sample."""
         values = [
             sql("coalesce(CAST({} AS TEXT), '~')", Identifier(table, column))
-            for column in self.columns[table]
+            for column in self.identity[table]
         ]
         row = sql("{} || concat_ws('|', {})", Literal(f"{table}:"), join(", ", values))
         return self.warehouse.fingerprint(row, self.seed)

@@ -46,7 +46,9 @@ def copy_tables(
     if project.environment(source.environment).sensitive:
         _gate_unmasked_pii(project, origin, source, report)
     references = _references(project, origin, source)
-    rows_of = _sampling(project, origin, types, references, sample) if mask or sample else {}
+    keys = _keys(origin, source)
+    sampled = mask or sample
+    rows_of = _sampling(project, origin, types, references, sample, keys=keys) if sampled else {}
     if mask:
         salt = _salt(project, source.environment)
         origin.set_salt(salt)
@@ -78,6 +80,7 @@ def copy_tables(
             utcnow(),
             sample=described,
             references=recorded,
+            keys=keys,
         )
     problems = [
         f"{table}.{column}: {found} original value(s) present"
@@ -99,6 +102,7 @@ def copy_tables(
         problems=problems,
         sample=described,
         references=recorded,
+        keys=keys,
     )
 
 
@@ -162,16 +166,25 @@ def _references(project: Project, origin: Warehouse, source: Kitchen) -> list[Re
     return list(dict.fromkeys(found))  # each once, in order
 
 
+def _keys(origin: Warehouse, source: Kitchen) -> dict[str, list[str]]:
+    """The source's primary keys: its catalogue's, and those its own copy recorded."""
+    found = origin.primary_keys(source.schema)
+    recorded = source.data.keys if source.data else {}
+    return {**recorded, **{table: list(columns) for table, columns in found.items()}}
+
+
 def _sampling(
     project: Project,
     origin: Warehouse,
     types: dict[str, list[tuple[str, str]]],
     references: list[Reference],
     sample: str | None,
+    *,
+    keys: dict[str, list[str]],
 ) -> dict[str, sampling.TablePlan]:
     columns = {table: [name for name, _ in found] for table, found in types.items()}
     settings = project.config.data.sample
-    return sampling.plan(origin, settings, columns, references, default=sample)
+    return sampling.plan(origin, settings, columns, references, default=sample, keys=keys)
 
 
 def _describe_sample(project: Project, sample: str | None) -> str:

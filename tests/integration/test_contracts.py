@@ -259,6 +259,17 @@ def test_foreign_keys_with_nullability(warehouse: Warehouse) -> None:
     assert warehouse.foreign_keys("public") == []
 
 
+def test_primary_keys_in_key_order(warehouse: Warehouse) -> None:
+    warehouse.create_schema("shop")
+    warehouse.create_table("shop", PEOPLE)
+    warehouse.execute(sql("CREATE TABLE shop.visits (day DATE, person INTEGER, note TEXT)"))
+    warehouse.execute(
+        sql("CREATE TABLE shop.shifts (team TEXT, day DATE, PRIMARY KEY (day, team))")
+    )
+    assert warehouse.primary_keys("shop") == {"people": ("id",), "shifts": ("day", "team")}
+    assert warehouse.primary_keys("public") == {}
+
+
 def test_postgres_copy_works_where_the_parallel_hint_is_unknown(
     postgres_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

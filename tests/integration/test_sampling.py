@@ -55,6 +55,19 @@ def test_same_seed_same_rows_other_seed_other_rows(cli: Cli, shop: Path) -> None
     assert order_ids(shop, "three") != order_ids(shop, "one")
 
 
+def test_rows_stay_in_the_sample_when_their_other_columns_change(cli: Cli, shop: Path) -> None:
+    """The sample hashes the primary key (recorded for dev, whose copy has no constraints)."""
+    assert cli("create", "before", "--sample", "10%", "--no-checkout").code == 0
+    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"))
+    try:
+        connection.execute("UPDATE dev.dev.orders SET quantity = quantity + 1, amount = amount * 2")
+    finally:
+        connection.close()
+    assert cli("create", "after", "--sample", "10%", "--no-checkout").code == 0
+    assert order_ids(shop, "after") == order_ids(shop, "before")
+    assert orphans(shop, "after") == 0
+
+
 def test_configured_sample_applies_where_data_leaves_its_environment(cli: Cli, shop: Path) -> None:
     edit_config(
         shop,

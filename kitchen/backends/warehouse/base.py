@@ -149,6 +149,10 @@ class Warehouse(Protocol):
         """The foreign keys between tables of ``schema``."""
         ...
 
+    def primary_keys(self, schema: str) -> dict[str, tuple[str, ...]]:
+        """Each table of ``schema`` that has a primary key: its columns, in key order."""
+        ...
+
     def client_environment(self, schema: str) -> dict[str, str]:
         """Variables that point a client tool at this warehouse, working in ``schema``."""
         ...

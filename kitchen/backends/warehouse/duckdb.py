@@ -171,6 +171,19 @@ class DuckDBWarehouse(SqlWarehouse):
             for table, columns, parent, parents, nullable in rows
         ]
 
+    def primary_keys(self, schema: str) -> dict[str, tuple[str, ...]]:
+        rows = self.execute(
+            sql(
+                "SELECT table_name, constraint_column_names FROM duckdb_constraints()"
+                " WHERE constraint_type = 'PRIMARY KEY' AND database_name = {}"
+                " AND schema_name = {}",
+                Placeholder(),
+                Placeholder(),
+            ),
+            [CATALOG, schema],
+        )
+        return {table: tuple(columns) for table, columns in rows}
+
     def overlap(
         self, source: Warehouse, source_schema: str, table: str, schema: str, column: str
     ) -> int:

@@ -427,6 +427,21 @@ class PostgresWarehouse(SqlWarehouse):
             for table, parent, columns, parents, nullable in rows
         ]
 
+    def primary_keys(self, schema: str) -> dict[str, tuple[str, ...]]:
+        rows = self.execute(
+            sql(
+                "SELECT c.relname, ARRAY(SELECT a.attname FROM unnest(k.conkey)"
+                "  WITH ORDINALITY u(n, i) JOIN pg_attribute a"
+                "  ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i)"
+                " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE k.contype = 'p' AND n.nspname = {}",
+                Placeholder(),
+            ),
+            [schema],
+        )
+        return {table: tuple(columns) for table, columns in rows}
+
     def swap_in(self, staging: str, schema: str, tables: list[str]) -> None:
         """Moves the new tables in (no copy); a dependent view makes it fail whole."""
         with self.transaction():
