@@ -404,13 +404,7 @@ class PostgresWarehouse(SqlWarehouse):
     def foreign_keys(self, schema: str) -> list[Reference]:
         rows = self.execute(
             sql(
-                "SELECT c.relname, p.relname,"
-                " ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, i)"
-                "  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n"
-                "  ORDER BY u.i),"
-                " ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(n, i)"
-                "  JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n"
-                "  ORDER BY u.i),"
+                "SELECT c.relname, p.relname, {}, {},"
                 " (SELECT bool_and(NOT a.attnotnull) FROM unnest(k.conkey) u(n)"
                 "  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n)"
                 " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
@@ -418,6 +412,8 @@ class PostgresWarehouse(SqlWarehouse):
                 " JOIN pg_namespace n ON n.oid = c.relnamespace"
                 " WHERE k.contype = 'f' AND n.nspname = {} AND p.relnamespace = n.oid"
                 " ORDER BY 1, 2",
+                _names("conkey", "conrelid"),
+                _names("confkey", "confrelid"),
                 Placeholder(),
             ),
             [schema],
@@ -430,12 +426,10 @@ class PostgresWarehouse(SqlWarehouse):
     def primary_keys(self, schema: str) -> dict[str, tuple[str, ...]]:
         rows = self.execute(
             sql(
-                "SELECT c.relname, ARRAY(SELECT a.attname FROM unnest(k.conkey)"
-                "  WITH ORDINALITY u(n, i) JOIN pg_attribute a"
-                "  ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i)"
-                " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+                "SELECT c.relname, {} FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
                 " JOIN pg_namespace n ON n.oid = c.relnamespace"
                 " WHERE k.contype = 'p' AND n.nspname = {}",
+                _names("conkey", "conrelid"),
                 Placeholder(),
             ),
             [schema],
@@ -567,6 +561,17 @@ def scram_verifier(password: str, iterations: int = 4096) -> str:
         base64.b64encode(raw).decode() for raw in (salt, stored_key, server_key)
     )
     return f"SCRAM-SHA-256${iterations}:{salt64}${stored64}:{server64}"
+
+
+def _names(numbers: str, relation: str) -> Query:
+    """The names, in order, of the columns a pg_constraint row ``k`` lists by number in
+    ``k.<numbers>``, of the table ``k.<relation>``."""
+    return sql(
+        "ARRAY(SELECT a.attname FROM unnest({}) WITH ORDINALITY u(n, i)"
+        " JOIN pg_attribute a ON a.attrelid = {} AND a.attnum = u.n ORDER BY u.i)",
+        Identifier("k", numbers),
+        Identifier("k", relation),
+    )
 
 
 def _compose(query: Query, escape_percent: bool) -> pgsql.Composed:
