@@ -43,7 +43,7 @@ Spec = Percent | Rows | None
 
 @dataclass
 class TablePlan:
-    where: Query | None = None  # None: every row
+    where: list[Query] = field(default_factory=list)  # a row meets one; none: every row
     columns: dict[str, Query] = field(default_factory=dict)  # referencing columns to NULL out
 
 
@@ -109,7 +109,7 @@ def plan(
         table: list((keys or {}).get(table) or columns) for table, columns in tables.items()
     }
     walker = _Walker(warehouse, specs, kept, settings.seed, identity)
-    plans = {table: TablePlan(where=walker.kept(table)) for table in tables}
+    plans = {table: TablePlan(where=walker.alternatives(table)) for table in tables}
     for reference in broken:
         parent_rows = walker.kept(reference.parent)
         if parent_rows is None:
@@ -207,6 +207,16 @@ class _Walker:
             self.memo[table] = self._kept(table)
         return self.memo[table]
 
+    def alternatives(self, table: str) -> list[Query]:
+        """``kept(table)`` as predicates of which a row must meet one: the table's own
+        sample, then one per child, that a kept row of the child references it. Never NULL,
+        so that a copy may negate them (see ``select_from``); none: every row."""
+        spec = self.specs[table]
+        if spec is ALL:
+            return []
+        own = sql("coalesce({}, FALSE)", self._sample(table, spec))
+        return [own, *(self._referencing(edge) for edge in self.children.get(table, []))]
+
     def _kept(self, table: str) -> Query | None:
         spec = self.specs[table]
         if spec is ALL:
@@ -234,6 +244,19 @@ class _Walker:
         child_rows = self.kept(edge.table)
         return sql("{} WHERE {}", select, child_rows) if child_rows is not None else select
 
+    def _referencing(self, edge: Reference) -> Query:
+        """Whether a kept row of ``edge.table`` references the ``edge.parent`` row at hand."""
+        matches = [
+            sql("{} = {}", Identifier(edge.table, column), Identifier(edge.parent, parent))
+            for column, parent in zip(edge.columns, edge.parent_columns, strict=True)
+        ]
+        child_rows = self.kept(edge.table)
+        if child_rows is not None:
+            matches.append(sql("({})", child_rows))
+        return sql(
+            "EXISTS (SELECT 1 FROM {} WHERE {})", SourceTable(edge.table), join(" AND ", matches)
+        )
+
     def _fingerprint(self, table: str) -> Query:
         """A hash of the seed and the row's key (or whole row): the same rows for the same
         seed, every time. A key also keeps a row whose other columns change in the sample."""
@@ -249,12 +272,18 @@ class _Walker:
         if isinstance(spec, Percent):
             bucket = self.warehouse.bucket(fingerprint, 10000)
             return sql("{} < {}", bucket, Literal(round(spec.value * 100)))
-        inner = self._fingerprint(table)
-        return sql(
-            "{} IN (SELECT {} FROM {} AS {} ORDER BY 1 LIMIT {})",
-            fingerprint,
-            inner,
+        # the rows up to the count-th smallest fingerprint, a constant the server computes
+        # once: negated in the branches after this one, an IN list of them would be a subplan
+        # that PostgreSQL reads once per row when its hash outgrows work_mem
+        first = sql(
+            "SELECT {} AS kitchen_fingerprint FROM {} AS {} ORDER BY 1 LIMIT {}",
+            self._fingerprint(table),
             SourceTable(table),
             Identifier(table),
             Literal(spec.count),
+        )
+        return sql(
+            "{} <= (SELECT max(kitchen_fingerprint) FROM ({}) AS kitchen_first)",
+            fingerprint,
+            first,
         )

@@ -159,8 +159,7 @@ def test_a_server_without_a_fast_hash_samples_by_md5(
     warehouse = PostgresWarehouse(settings, "dev")
     warehouse._fast_hash = False  # as on Redshift, which has no hashtextextended
     plans = sampling.plan(warehouse, config.Sample(default="10%"), {"staff": ["id"]}, [])
-    where = plans["staff"].where
-    assert where is not None
+    [where] = plans["staff"].where
     rendered = where.render(lambda name: f'"{name}"', "%s")
     assert "md5(" in rendered and "hashtextextended" not in rendered
     check_sizes_and_seeds(warehouse)
@@ -194,6 +193,38 @@ def test_a_cycle_without_a_nullable_key_is_refused_with_a_way_out(tmp_path: Path
     assert caught.value.hint and "a: all" in caught.value.hint
     # copied whole, the same cycle is no problem
     whole = config.Sample(default="10%", tables={"a": "all", "b": "all"})
-    assert all(
-        p.where is None for p in sampling.plan(warehouse, whole, tables, references).values()
-    )
+    assert all(not p.where for p in sampling.plan(warehouse, whole, tables, references).values())
+
+
+PARENT = TableSpec("parent", (Column("id", "INTEGER"),), primary_key="id")
+
+
+@pytest.mark.parametrize("spec", ["10%", 20, 0])
+def test_a_parent_keeps_its_own_sample_and_what_each_child_references_once(
+    open_warehouse: WarehouseFactory, spec: str | int
+) -> None:
+    warehouse = open_warehouse("dev")
+    warehouse.create_schema("src")
+    warehouse.create_table("src", PARENT)
+    warehouse.insert_rows("src", "parent", ["id"], [(i,) for i in range(1, 301)])
+    references = []  # a and b reference the parent; c, a grandchild, references a
+    for child, parent, step in (("a", "parent", 7), ("b", "parent", 13), ("c", "a", 11)):
+        columns = (Column("id", "INTEGER"), Column("parent_id", "INTEGER"))
+        warehouse.create_table("src", TableSpec(child, columns, primary_key="id"))
+        rows = [(i, i * step % 300 + 1) for i in range(1, 301)]
+        warehouse.insert_rows("src", child, ["id", "parent_id"], rows)
+        references.append(Reference(child, ("parent_id",), parent, ("id",), nullable=False))
+    tables = {"parent": ["id"]} | {child: ["id", "parent_id"] for child in "abc"}
+    sample = config.Sample(default="10%", tables={"parent": spec})
+    copy(warehouse, sampling.plan(warehouse, sample, tables, references))
+    copy(warehouse, sampling.plan(warehouse, sample, {"parent": ["id"]}, []), "own")
+
+    def column(schema: str, table: str, index: int = 0) -> list[int]:
+        return [row[index] for row in warehouse.preview(schema, table, 1000)[1]]
+
+    parents, own = column("dst", "parent"), set(column("own", "parent"))
+    referenced = set(column("dst", "a", 1)) | set(column("dst", "b", 1))
+    assert len(parents) == len(set(parents))  # a row both sampled and referenced, once
+    assert set(parents) == own | referenced
+    assert referenced - own and (own - referenced or spec == 0)  # both ways were used
+    assert set(column("dst", "c", 1)) <= set(column("dst", "a"))

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
 import pytest
 
 from kitchen import config
-from kitchen.backends.warehouse.base import Warehouse
+from kitchen.backends.warehouse.base import Reference, Warehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.backends.warehouse.sql import Query, sql
-from kitchen.data import masking
+from kitchen.data import masking, sampling
 from kitchen.errors import WarehouseError
 
 
@@ -134,29 +134,70 @@ def plan_nodes(node: dict[str, Any], above: tuple[str, ...] = ()) -> list[tuple[
     return found
 
 
+PEOPLE_RULES: dict[str, Any] = {
+    "people.name": "name",
+    "people.email": "email",
+    "people.phone": "phone",
+    "people.born": {"shift": 30},
+}
+
+
+def create_people(warehouse: PostgresWarehouse) -> None:
+    warehouse.execute(
+        sql(
+            "CREATE TABLE people AS SELECT g AS id, 'Person ' || g AS name,"
+            " 'p' || g || '@x.test' AS email, '555-' || g AS phone,"
+            " date '1980-01-01' + g AS born FROM generate_series(1, 20000) g"
+        )
+    )
+    warehouse.execute(sql("ANALYZE people"))
+
+
+def explain_masked_copy(
+    warehouse: PostgresWarehouse, where: Sequence[Query] = ()
+) -> list[tuple[str, tuple[str, ...]]]:
+    """Each node's output columns in the plan of the masked copy of ``people``, with the
+    node types above it."""
+    types = warehouse.column_types("public", "people")
+    columns = masking.plan(masking.parse_rules(PEOPLE_RULES), "people", types)
+    projection = masking.select_list(warehouse, columns)
+    query = warehouse._copy_query("public", "people", projection.columns, where, projection.derived)
+    with warehouse._parallel():
+        plan = warehouse.execute(sql("EXPLAIN (VERBOSE, FORMAT JSON) {}", query))[0][0][0]["Plan"]
+    return [(" ".join(node.get("Output", [])), above) for node, above in plan_nodes(plan)]
+
+
 def test_masking_runs_in_parallel_workers_with_one_md5_per_value(
     postgres_database: Callable[[str], str],
 ) -> None:
     warehouse = open_postgres(postgres_database("plan"), threads=1)
-    warehouse.execute(
-        sql(
-            "CREATE TABLE people AS SELECT 'Person ' || g AS name, 'p' || g || '@x.test' AS email,"
-            " '555-' || g AS phone, date '1980-01-01' + g AS born FROM generate_series(1, 20000) g"
-        )
-    )
-    warehouse.execute(sql("ANALYZE people"))
-    rules = {"people.name": "name", "people.email": "email", "people.phone": "phone"}
-    rules["people.born"] = {"shift": 30}
-    columns = masking.plan(
-        masking.parse_rules(rules), "people", warehouse.column_types("public", "people")
-    )
-    projection = masking.select_list(warehouse, columns)
-    query = warehouse._copy_query("public", "people", projection.columns, None, projection.derived)
-    with warehouse._parallel():
-        plan = warehouse.execute(sql("EXPLAIN (VERBOSE, FORMAT JSON) {}", query))[0][0][0]["Plan"]
-    nodes = plan_nodes(plan)
-    outputs = [(" ".join(node.get("Output", [])), above) for node, above in nodes]
+    create_people(warehouse)
+    outputs = explain_masked_copy(warehouse)
     assert sum(text.count("md5(") for text, _ in outputs) == 4  # one per masked column
     # The phone mask is computed by the workers, below the Gather (which shows it too).
-    assert any("-555-01" in text and "Gather" in above for text, above in outputs), plan
+    assert any("-555-01" in text and "Gather" in above for text, above in outputs), outputs
+    warehouse.close()
+
+
+def test_a_sampled_parent_is_masked_in_parallel_workers_too(
+    postgres_database: Callable[[str], str],
+) -> None:
+    """The parent keeps its own sample and what its child's sample references: as one
+    predicate (a semi-join on a union) the server would mask the rows in the leader alone."""
+    warehouse = open_postgres(postgres_database("sampled_plan"), threads=1)
+    create_people(warehouse)
+    warehouse.execute(
+        sql(
+            "CREATE TABLE visits AS SELECT g AS id, 1 + g % 20000 AS person"
+            " FROM generate_series(1, 60000) g"
+        )
+    )
+    warehouse.execute(sql("ANALYZE visits"))
+    visits = Reference("visits", ("person",), "people", ("id",), nullable=False)
+    tables = {"people": ["id", "name", "email", "phone", "born"], "visits": ["id", "person"]}
+    keys = {"people": ["id"], "visits": ["id"]}
+    plans = sampling.plan(warehouse, config.Sample(default="10%"), tables, [visits], keys=keys)
+    outputs = explain_masked_copy(warehouse, plans["people"].where)
+    assert sum(text.count("md5(") for text, _ in outputs) == 4
+    assert any("-555-01" in text and "Gather" in above for text, above in outputs), outputs
     warehouse.close()

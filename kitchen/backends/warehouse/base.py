@@ -18,32 +18,51 @@ Result = TypeVar("Result")
 def select_from(
     columns: Query | None,
     origin: Identifier,
-    where: Query | None,
+    where: Sequence[Query],
     derived: Query | None,
     *,
-    fence: bool = False,
+    postgres: bool = False,
 ) -> Query:
     """``SELECT <columns> FROM <origin> [WHERE <where>]``; with ``derived`` (per-row values
     the columns read), ``SELECT <columns> FROM (SELECT *, <derived> FROM ...) AS <table>``.
 
-    ``fence`` ends the inner SELECT with ``LIMIT ALL``, which keeps a planner that inlines
-    subqueries (PostgreSQL) from computing a derived value once per use instead of once per
-    row. Not ``OFFSET 0``: PostgreSQL judges whether a subquery may run in parallel workers
-    before it folds that offset to a constant, so the outer columns (the masking) would run
-    in the leader alone. DuckDB shares repeated expressions itself and needs no fence.
+    ``where`` holds predicates, never NULL, of which a row must meet one (none: every row).
+
+    ``postgres`` shapes the query for PostgreSQL's planner, in two ways:
+
+    - It ends the inner SELECT with ``LIMIT ALL``, which keeps the planner from inlining the
+      subquery and computing a derived value once per use instead of once per row. Not
+      ``OFFSET 0``: PostgreSQL judges whether a subquery may run in parallel workers before
+      it folds that offset to a constant, so the outer columns (the masking) would run in
+      the leader alone.
+    - Several predicates become a ``UNION ALL`` of one scan each, the n-th taking the rows
+      that meet it and none of the ones before: each scan is a filter, a semi-join or an
+      anti-join, which the server runs in its parallel workers, where it would run an ``OR``
+      of semi-joins in the leader alone.
+
+    DuckDB shares repeated expressions and plans an ``OR`` of semi-joins well by itself.
     """
+    name, source = Identifier(origin.parts[-1]), sql("{}", origin)
+    if len(where) > 1 and postgres:
+        scans = [
+            sql(
+                "SELECT * FROM {} WHERE {}",
+                origin,
+                join(" AND ", [*(sql("NOT ({})", p) for p in where[:n]), sql("({})", where[n])]),
+            )
+            for n in range(len(where))
+        ]
+        source, where = sql("({}) AS {}", join(" UNION ALL ", scans), name), ()  # applied
     rows = (
-        sql("SELECT *, {} FROM {}", derived, origin) if derived else sql("SELECT * FROM {}", origin)
+        sql("SELECT *, {} FROM {}", derived, source) if derived else sql("SELECT * FROM {}", source)
     )
-    if where is not None:
-        rows = sql("{} WHERE {}", rows, where)
-    if derived is not None and fence:
+    if where:
+        rows = sql("{} WHERE {}", rows, join(" OR ", [sql("({})", p) for p in where]))
+    if derived is not None and postgres:
         rows = sql("{} LIMIT ALL", rows)
     if derived is None and columns is None:
         return rows
-    return sql(
-        "SELECT {} FROM ({}) AS {}", columns or SELECT_ALL, rows, Identifier(origin.parts[-1])
-    )
+    return sql("SELECT {} FROM ({}) AS {}", columns or SELECT_ALL, rows, name)
 
 
 @dataclass(frozen=True)
@@ -109,11 +128,12 @@ class Warehouse(Protocol):
         schema: str,
         *,
         select: Query | None = None,
-        where: Query | None = None,
+        where: Sequence[Query] = (),
         derived: Query | None = None,
     ) -> int:
         """Copy ``source_schema.table`` of ``source`` into ``schema``; ``select`` is the list
-        of output expressions (default ``*``), ``where`` filters the rows and ``derived``
+        of output expressions (default ``*``), ``where`` the predicates of which a row to
+        copy meets one (none: all) and ``derived``
         adds per-row values the output reads (see ``select_from``), all evaluated where the
         source rows are read. ``SourceTable`` parts name tables of the source."""
         ...

@@ -109,7 +109,7 @@ class DuckDBWarehouse(SqlWarehouse):
         schema: str,
         *,
         select: Query | None = None,
-        where: Query | None = None,
+        where: Sequence[Query] = (),
         derived: Query | None = None,
     ) -> int:
         with self._visible(source) as catalog:

@@ -252,7 +252,7 @@ class PostgresWarehouse(SqlWarehouse):
         schema: str,
         *,
         select: Query | None = None,
-        where: Query | None = None,
+        where: Sequence[Query] = (),
         derived: Query | None = None,
     ) -> int:
         source = self._peer(source)
@@ -269,11 +269,11 @@ class PostgresWarehouse(SqlWarehouse):
         source_schema: str,
         table: str,
         select: Query | None,
-        where: Query | None,
+        where: Sequence[Query],
         derived: Query | None,
     ) -> Query:
         return resolve_sources(
-            select_from(select, self.table(source_schema, table), where, derived, fence=True),
+            select_from(select, self.table(source_schema, table), where, derived, postgres=True),
             lambda name: Identifier(source_schema, name),
         )
 
