@@ -273,8 +273,8 @@ class _Walker:
             bucket = self.warehouse.bucket(fingerprint, 10000)
             return sql("{} < {}", bucket, Literal(round(spec.value * 100)))
         # the rows up to the count-th smallest fingerprint, a constant the server computes
-        # once: negated in the branches after this one, an IN list of them would be a subplan
-        # that PostgreSQL reads once per row when its hash outgrows work_mem
+        # once: an IN list of them, negated in a copy's later scans (see select_from), would
+        # be a subplan that PostgreSQL reads once per row when its hash outgrows work_mem
         first = sql(
             "SELECT {} AS kitchen_fingerprint FROM {} AS {} ORDER BY 1 LIMIT {}",
             self._fingerprint(table),

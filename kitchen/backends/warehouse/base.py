@@ -132,10 +132,10 @@ class Warehouse(Protocol):
         derived: Query | None = None,
     ) -> int:
         """Copy ``source_schema.table`` of ``source`` into ``schema``; ``select`` is the list
-        of output expressions (default ``*``), ``where`` the predicates of which a row to
-        copy meets one (none: all) and ``derived``
-        adds per-row values the output reads (see ``select_from``), all evaluated where the
-        source rows are read. ``SourceTable`` parts name tables of the source."""
+        of output expressions (default ``*``), ``where`` the predicates of which a copied
+        row meets one (none: every row) and ``derived`` adds per-row values the output reads
+        (see ``select_from``), all evaluated where the source rows are read. ``SourceTable``
+        parts name tables of the source."""
         ...
 
     def concurrently(
