@@ -30,6 +30,7 @@ class DataState:
     verified_at: str | None = None  # when the check that no original value remains passed
     problems: list[str] = field(default_factory=list)  # what that check found
     sample: str | None = None  # how the rows were sampled; None: every row
+    sample_option: str | None = None  # the --sample asked for, which a refresh keeps
     # foreign keys of the copied tables (table, columns, parent, parent columns, nullable):
     # a copy has no constraints, so later samples of this kitchen's data use these
     references: list[list[Any]] = field(default_factory=list)

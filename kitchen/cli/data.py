@@ -9,7 +9,6 @@ import typer
 from kitchen.cli.app import (
     CurrentKitchen,
     JsonOption,
-    SampleOption,
     data_app,
     project_for,
     state_for,
@@ -46,13 +45,20 @@ def data_refresh(
     source: Annotated[
         str | None, typer.Option("--from", help="Kitchen to copy from (default: the parent).")
     ] = None,
-    sample: SampleOption = None,
+    sample: Annotated[
+        str | None,
+        typer.Option(
+            help="Sample each table: '10%', a row count or 'all' (FK-consistent; default: "
+            "the --sample the kitchen was made with, else as on create)."
+        ),
+    ] = None,
     json_mode: JsonOption = False,
 ) -> None:
     """Rebuild a kitchen's data from its parent (or --from), masked as on create.
 
     The new tables are built aside and swapped in at once; until then, and after any
-    failure, the old data stays. Tables the kitchen made itself are left alone.
+    failure, the old data stays. Tables the kitchen made itself are left alone. A kitchen
+    made with --sample keeps that sample until another --sample is given.
 
     Example: kitchen data refresh profitability --from dev
     """

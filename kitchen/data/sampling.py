@@ -58,7 +58,18 @@ def parse_spec(value: str | int | None, where: str) -> Spec:
         percent = float(match[1])
         if 0 < percent <= 100:
             return ALL if percent == 100 else Percent(percent)
-    raise ConfigError(f"{where}: expected a percent like '10%', a row count or 'all'.")
+    raise ConfigError(
+        f"{where}: expected a percent above 0 and at most 100 like '10%', a row count or 'all'."
+    )
+
+
+def describe(spec: Spec) -> str:
+    """How a parsed sample reads in ``kitchen show``: 10%, 300 rows, all."""
+    if isinstance(spec, Percent):
+        return f"{spec.value:g}%"
+    if isinstance(spec, Rows):
+        return f"{spec.count:,} row{'' if spec.count == 1 else 's'}"
+    return "all"
 
 
 def virtual_references(declared: list[str]) -> list[Reference]:

@@ -79,6 +79,7 @@ def copy_tables(
             rows,
             utcnow(),
             sample=described,
+            sample_option=sample,
             references=recorded,
             keys=keys,
         )
@@ -101,6 +102,7 @@ def copy_tables(
         verified_at=None if problems else utcnow(),
         problems=problems,
         sample=described,
+        sample_option=sample,
         references=recorded,
         keys=keys,
     )
@@ -189,9 +191,13 @@ def _sampling(
 
 def _describe_sample(project: Project, sample: str | None) -> str:
     settings = project.config.data.sample
-    parts = [f"{sample if sample is not None else settings.default or 'all'} of each table"]
-    parts += [f"{table}: {spec}" for table, spec in settings.tables.items()]
-    return f"{', '.join(str(p) for p in parts)} (seed {settings.seed}), FK-consistent"
+    default = sampling.parse_spec(sample if sample is not None else settings.default, "--sample")
+    parts = [f"{sampling.describe(default)} of each table"]
+    parts += [
+        f"{table}: {sampling.describe(sampling.parse_spec(spec, table))}"
+        for table, spec in settings.tables.items()
+    ]
+    return f"{', '.join(parts)} (seed {settings.seed}), FK-consistent"
 
 
 def _plans(

@@ -27,6 +27,8 @@ def refresh(
 ) -> Kitchen:
     sampling.parse_spec(sample, "--sample")  # before anything is made
     kitchen = project.kitchen(name)
+    if sample is None and kitchen.data:
+        sample = kitchen.data.sample_option  # a kitchen made small stays small
     if kitchen.protected:
         raise NotAllowed(f"Kitchen {name!r} is protected: its data is not refreshed from others.")
     project.require_staff(kitchen, "refresh its data")

@@ -84,6 +84,21 @@ def test_configured_sample_applies_where_data_leaves_its_environment(cli: Cli, s
     assert order_ids(shop, "whole") == order_ids(shop, "dev")
 
 
+def test_a_refresh_keeps_the_sample_the_kitchen_was_made_with(cli: Cli, shop: Path) -> None:
+    assert cli("create", "small", "--sample", "10%", "--no-checkout").code == 0
+    sampled = order_ids(shop, "small")
+    assert cli("data", "refresh", "small").code == 0
+    assert order_ids(shop, "small") == sampled
+    assert cli("update", "small", "--refresh-data").code == 0
+    assert order_ids(shop, "small") == sampled
+    result = cli("data", "refresh", "small", "--sample", "all", "--json")
+    assert result.code == 0, result.err
+    assert order_ids(shop, "small") == order_ids(shop, "dev")
+    assert result.json()["data"]["sample"] is None  # every row
+    assert cli("data", "refresh", "small").code == 0  # and the whole copy stays whole
+    assert order_ids(shop, "small") == order_ids(shop, "dev")
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [

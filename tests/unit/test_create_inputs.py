@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from kitchen import demo
-from kitchen.errors import BadInput
+from kitchen.data import sampling
+from kitchen.errors import BadInput, ConfigError
 from kitchen.workflows.create import expiry, validate_staff
 
 
@@ -52,3 +54,27 @@ def test_demo_data_is_deterministic_and_joins() -> None:
     products = {row[0] for row in first["products"]}
     assert all(order[1] in customers and order[2] in products for order in first["orders"])
     assert len({row[2] for row in first["customers"]}) == demo.CUSTOMERS  # unique emails
+
+
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        ("10%", "10%"),
+        ("2.5%", "2.5%"),
+        ("100%", "all"),
+        ("all", "all"),
+        (None, "all"),
+        (300, "300 rows"),
+        ("1", "1 row"),
+        ("0", "0 rows"),
+        ("12000", "12,000 rows"),
+    ],
+)
+def test_sample_specs_read_back_as_given(given: str | int | None, read: str) -> None:
+    assert sampling.describe(sampling.parse_spec(given, "--sample")) == read
+
+
+@pytest.mark.parametrize("given", ["0%", "150%", "-5", "ten", "10 %%", True, 1.5])
+def test_bad_sample_specs_name_where_they_come_from(given: Any) -> None:
+    with pytest.raises(ConfigError, match=r"^--sample: expected a percent above 0"):
+        sampling.parse_spec(given, "--sample")
