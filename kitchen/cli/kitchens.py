@@ -121,7 +121,10 @@ def list_(
 def show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Kitchen name.")],
-    rows: Annotated[int, typer.Option(help="Also show the first N rows of each table.")] = 0,
+    rows: Annotated[
+        int | None,
+        typer.Option(min=0, help="Also show the first N rows of each table (--table: 10)."),
+    ] = None,
     table: Annotated[str | None, typer.Option(help="Show rows of this table only.")] = None,
     json_mode: JsonOption = False,
 ) -> None:
@@ -134,7 +137,8 @@ def show(
     from kitchen.workflows.inspect import show as run_show
 
     state = state_for(ctx, json_mode)
-    details = run_show(project_for(ctx), name, preview=max(rows, 0), only=table)
+    preview = rows if rows is not None else 10 if table else 0
+    details = run_show(project_for(ctx), name, preview=preview, only=table)
     if json_mode:
         state.console.json(render.details_json(details))
     else:

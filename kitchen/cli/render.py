@@ -107,12 +107,13 @@ def details(result: Details) -> RenderableType:
         tables.add_column("table")
         tables.add_column("rows", justify="right")
         for info in result.tables:
-            tables.add_row(info.name, f"{info.rows:,}")
+            tables.add_row(escape(info.name), f"{info.rows:,}")
         parts.append(tables)
     for name, (columns, rows_) in result.preview.items():
-        sample = Table(title=f"{name} (first {len(rows_)} rows)", title_justify="left")
+        shown = f"first {len(rows_)} rows" if len(rows_) != 1 else "first row"
+        sample = Table(title=f"{escape(name)} ({shown})", title_justify="left")
         for column in columns:
-            sample.add_column(column, overflow="fold")
+            sample.add_column(escape(column), overflow="fold")
         for row in rows_:
             sample.add_row(*(escape(str(value)) for value in row))
         parts.append(sample)
@@ -180,6 +181,10 @@ def details_json(result: Details) -> dict[str, Any]:
         "commits_behind": result.commits_behind,
         "tables": [{"name": info.name, "rows": info.rows} for info in result.tables],
         "tested": result.tested,
+        "preview": {  # with --rows or --table: each table's first rows, as the table has them
+            table: {"columns": columns, "rows": [list(row) for row in rows]}
+            for table, (columns, rows) in result.preview.items()
+        },
     }
 
 
@@ -198,7 +203,7 @@ def scan_table(result: ScanResult) -> RenderableType:
             else f"[red]none[/] (suggested: {escape(pii.rule_text(finding))})"
         )
         table.add_row(
-            f"{finding.table}.{finding.column}", finding.kind, finding.evidence, masked_by
+            escape(f"{finding.table}.{finding.column}"), finding.kind, finding.evidence, masked_by
         )
     return table
 
@@ -256,7 +261,7 @@ def test_summary(run: TestRun) -> RenderableType:
         mine = [c for c in run.checks if c.node == node.node]
         passed = sum(c.status == "pass" for c in mine)
         nodes.add_row(
-            node.pipeline,
+            escape(node.pipeline),
             node.node,
             node.type,
             f"[{colours[node.status]}]{node.status}[/]",

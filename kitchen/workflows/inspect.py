@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kitchen.errors import KitchenError, PreconditionFailed
+from kitchen.errors import BadInput, KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, Status, TableInfo
 from kitchen.project import Project
 
@@ -40,7 +40,13 @@ def show(project: Project, name: str, preview: int = 0, only: str | None = None)
     samples: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
     if kitchen.status in (Status.READY, Status.PROVISIONING, Status.FAILED):
         warehouse = project.warehouse(kitchen.environment)
-        for table in warehouse.list_tables(kitchen.schema):
+        names = warehouse.list_tables(kitchen.schema)
+        if only is not None and only not in names:
+            raise BadInput(
+                f"Kitchen {name!r} has no table {only!r}.",
+                hint=f"Its tables: {', '.join(names)}." if names else "It has no tables.",
+            )
+        for table in names:
             tables.append(TableInfo(table, warehouse.row_count(kitchen.schema, table)))
             if preview and only in (None, table):
                 samples[table] = warehouse.preview(kitchen.schema, table, preview)

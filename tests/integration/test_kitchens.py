@@ -159,6 +159,33 @@ def test_show_reports_commits_ahead(cli: Cli, shop: Path) -> None:
     assert "1 ahead, 0 behind" in cli("show", "work").out
 
 
+def test_show_table_previews_its_rows_and_refuses_an_unknown_table(cli: Cli, shop: Path) -> None:
+    shown = cli("show", "dev", "--table", "products", "--json")
+    assert shown.code == 0, shown.err
+    preview = shown.json()["preview"]
+    assert list(preview) == ["products"] and len(preview["products"]["rows"]) == 10  # default
+    assert "product_id" in preview["products"]["columns"]
+    assert cli("show", "dev", "--json").json()["preview"] == {}
+    unknown = cli("show", "dev", "--table", "prodcuts")
+    assert unknown.code == 2
+    assert "Kitchen 'dev' has no table 'prodcuts'" in unknown.err and "products" in unknown.err
+    assert cli("show", "dev", "--rows", "-1").code == 2
+
+
+def test_warehouse_names_are_shown_as_they_are_not_as_markup(cli: Cli, shop: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb")) as connection:
+        connection.execute('CREATE TABLE dev.dev."[/x]" ("[b]mail" TEXT)')
+        connection.execute("""INSERT INTO dev.dev."[/x]" VALUES ('ann@corp.example')""")
+    shown = cli("show", "dev", "--table", "[/x]")
+    assert shown.code == 0, shown.err
+    assert "[/x] (first row)" in shown.out and "[b]mail" in shown.out
+    scanned = cli("data", "scan", "dev")
+    assert scanned.code == 0, scanned.err
+    assert "[/x].[b]mail" in scanned.out
+
+
 def test_checkout_switches_branch(cli: Cli, shop: Path) -> None:
     assert cli("create", "one", "--no-checkout").code == 0
     assert git(shop, "branch", "--show-current") == "develop"
