@@ -18,10 +18,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from kitchen import faults
-from kitchen.backends.registry import Registry
-from kitchen.errors import KitchenError
+from kitchen.backends.registry import OPERATION_TTL, Registry, stale
+from kitchen.errors import KitchenError, PreconditionFailed
 from kitchen.model import utcnow
 from kitchen.project import Project
+
+
+def typed(command: str) -> str:
+    """The command as a user types it: ``refresh`` is ``kitchen data refresh``."""
+    return f"kitchen data {command}" if command == "refresh" else f"kitchen {command}"
+
+
+LOOK_WAIT = 10.0  # seconds to wait for the lock under which an ``alone`` run looks
 
 
 @dataclass
@@ -41,26 +49,53 @@ class Operation:
 
 @contextlib.contextmanager
 def operation(
-    project: Project, environment: str, command: str, kitchen: str, **details: Any
+    project: Project,
+    environment: str,
+    command: str,
+    kitchen: str,
+    *,
+    alone: bool = False,
+    **details: Any,
 ) -> Iterator[Operation]:
+    """Record ``command`` on ``kitchen`` as it runs. ``alone``: refuse (exit 3) while another
+    run of it on the same kitchen is alive."""
     registry = project.registry(environment)
     registry.ensure()
     begun = Operation(registry, uuid.uuid4().hex[:12], command, kitchen, dict(details))
-    registry.begin(
-        {
-            "id": begun.id,
-            "command": command,
-            "kitchen": kitchen,
-            "actor": project.user,
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            "since": utcnow(),
-            "step": "begun",
-            "details": begun.details,
-        }
-    )
+    record = {
+        "id": begun.id,
+        "command": command,
+        "kitchen": kitchen,
+        "actor": project.user,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "since": utcnow(),
+        "step": "begun",
+        "details": begun.details,
+    }
+    if alone:
+        # looking and recording at once, under a lock held for just that: of two runs
+        # started together, the second to get the lock sees the first
+        doing = f"`{typed(command)}` of {kitchen}"
+        with registry.locked(f"{kitchen}:{command}", project.user, LOOK_WAIT, doing):
+            _refuse_if_running(registry, command, kitchen)
+            registry.begin(record)
+    else:
+        registry.begin(record)
     try:
         yield begun
     finally:  # a crash never gets here: that is what leaves the operation open
         with contextlib.suppress(KitchenError):
             registry.end(begun.id)
+
+
+def _refuse_if_running(registry: Registry, command: str, kitchen: str) -> None:
+    for other in registry.operations():
+        if (other["command"], other["kitchen"]) == (command, kitchen) and not stale(
+            other, OPERATION_TTL
+        ):
+            raise PreconditionFailed(
+                f"Another `{typed(command)}` of {kitchen} is running: "
+                f"{other['actor']}'s, on {other['host']} since {other['since']}.",
+                hint="Wait for it to finish; run this again only if you still need to.",
+            )

@@ -190,9 +190,10 @@ class Registry:
         """Record a run: the keys are the RUNS columns; ``results`` is stored as JSON."""
         self._insert(RUNS, {**run, "results": json.dumps(run["results"])})
 
-    def lock(self, target: str, holder: str, wait: float = 0) -> None:
+    def lock(self, target: str, holder: str, wait: float = 0, activity: str = "") -> None:
         """Take the lock on ``target`` (one merge into a kitchen at a time), waiting up to
-        ``wait`` seconds for its holder; a stale lock (see ``stale``) is taken over."""
+        ``wait`` seconds for its holder; a stale lock (see ``stale``) is taken over.
+        ``activity`` names what the lock guards, for the refusal (a merge into ``target``)."""
         deadline = time.monotonic() + wait
         while True:
             mine = {"target": target, "holder": holder, "since": utcnow()}
@@ -207,14 +208,16 @@ class Registry:
             if time.monotonic() >= deadline:
                 who = f" by {held['holder']} since {held['since']}" if held else ""
                 raise PreconditionFailed(
-                    f"Another merge into {target} is in progress{who}.",
-                    hint="Wait for it to finish, then merge again.",
+                    f"Another {activity or f'merge into {target}'} is in progress{who}.",
+                    hint=f"Wait for it to finish, then {'try' if activity else 'merge'} again.",
                 )
             time.sleep(LOCK_POLL)
 
     @contextlib.contextmanager
-    def locked(self, target: str, holder: str, wait: float = 0) -> Iterator[None]:
-        self.lock(target, holder, wait)
+    def locked(
+        self, target: str, holder: str, wait: float = 0, activity: str = ""
+    ) -> Iterator[None]:
+        self.lock(target, holder, wait, activity)
         try:
             yield
         finally:

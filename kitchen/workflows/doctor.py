@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from kitchen import names
+from kitchen import journal, names
 from kitchen.backends.registry import Registry, stale
 from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.warehouse.base import Warehouse
@@ -143,7 +143,7 @@ def _interrupted(project: Project, environment: str, report: Reporter) -> list[F
             "interrupted",
             environment,
             operation["kitchen"],
-            f"`kitchen {operation['command']} {operation['kitchen']}` stopped after step "
+            f"`{journal.typed(operation['command'])} {operation['kitchen']}` stopped after step "
             f"{operation['step']!r} ({operation['why']})",
             "finish or undo it, as running the command again would",
             fix=partial(recover.repair, project, operation, report),
@@ -163,7 +163,7 @@ def _stale_locks(project: Project, environment: str, report: Reporter) -> list[F
                     "stale-lock",
                     environment,
                     lock["target"],
-                    f"the merge lock on {lock['target']} held by {lock['holder']} since "
+                    f"the lock on {lock['target']} held by {lock['holder']} since "
                     f"{lock['since']} is stale: {why}",
                     "release it",
                     fix=partial(_release, registry, lock),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kitchen import names
+from kitchen import journal, names
 from kitchen.backends.registry import OPERATION_TTL, stale
 from kitchen.model import DataState, Status
 from kitchen.project import Project
@@ -40,7 +40,7 @@ def resume(
         if operation["command"] == command and operation["kitchen"] == kitchen:
             done = repair(project, operation, report)
             report.warn(
-                f"An earlier `kitchen {command}` of {kitchen} stopped after step "
+                f"An earlier `{journal.typed(command)}` of {kitchen} stopped after step "
                 f"{operation['step']!r}: {done}"
             )
             settled = True

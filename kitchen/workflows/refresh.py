@@ -40,7 +40,7 @@ def refresh(
     warehouse = project.warehouse(kitchen.environment)
     staging = names.staging_schema(kitchen.schema)
     with journal.operation(
-        project, kitchen.environment, "refresh", name, source=source.name
+        project, kitchen.environment, "refresh", name, alone=True, source=source.name
     ) as operation:
         warehouse.drop_schema(staging)  # a previous refresh may have died half-way
         warehouse.create_schema(staging)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -76,5 +79,55 @@ def test_two_creates_of_one_name_give_one_kitchen_and_one_clear_refusal(
     assert len(refused.err.strip().splitlines()) == 2  # what happened, what to do
     shown = cli("show", "twin", "--json").json()
     assert shown["status"] == "ready"
+    assert sum(table["rows"] for table in shown["tables"]) == 5040
+    assert cli("doctor", "--json").json()["findings"] == []
+
+
+REFUSED = re.compile(
+    r"error: Another `kitchen data refresh` of twin is running: "
+    r"dev@acme\.example's, on .+ since .+\.\n"
+    r"hint: Wait for it to finish; run this again only if you still need to\.\n"
+)
+
+
+def test_refreshes_of_one_kitchen_at_once_go_one_at_a_time(
+    capsys, pg_project: Path, postgres: PostgresServer
+) -> None:
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    assert cli("create", "twin", "--no-checkout").code == 0
+    results = at_once(pg_project, [["data", "refresh", "twin"]] * 3)
+    assert 0 in [result.code for result in results], [r.err for r in results]
+    for result in results:  # each went on alone, or was told another run was on
+        assert result.code == 0 or (result.code == 3 and REFUSED.search(result.err)), result.err
+    shown = cli("show", "twin", "--json").json()
+    assert sum(table["rows"] for table in shown["tables"]) == 5040
+    assert cli("doctor", "--json").json()["findings"] == []
+
+
+def test_a_live_refresh_refuses_a_second_and_a_dead_one_is_taken_over(
+    capsys, pg_project: Path, postgres: PostgresServer
+) -> None:
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    assert cli("create", "twin", "--no-checkout").code == 0
+    paused = subprocess.Popen(
+        [sys.executable, "-m", "kitchen", "-C", str(pg_project), "data", "refresh", "twin"],
+        env={**os.environ, "KITCHEN_FAIL_AT": "refresh.staging:pause"},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert paused.stderr is not None
+    for line in paused.stderr:  # alive, half-way: its staging schema is being filled
+        if "paused at refresh.staging" in line:
+            break
+    refused = cli("data", "refresh", "twin")
+    assert refused.code == 3 and REFUSED.fullmatch(refused.err), refused.err
+    os.kill(paused.pid, signal.SIGKILL)
+    assert paused.wait(timeout=30) == -signal.SIGKILL
+    again = cli("data", "refresh", "twin")
+    assert again.code == 0, again.err
+    assert "An earlier `kitchen data refresh` of twin stopped after step 'staging'" in again.err
+    shown = cli("show", "twin", "--json").json()
     assert sum(table["rows"] for table in shown["tables"]) == 5040
     assert cli("doctor", "--json").json()["findings"] == []
