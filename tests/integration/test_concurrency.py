@@ -41,6 +41,14 @@ def schemas(postgres: PostgresServer, project: Path) -> set[str]:
     return {row[0] for row in rows}
 
 
+def whole_and_healthy(cli: Cli, name: str) -> None:
+    """The kitchen is ready with all the demo's rows, and doctor finds nothing amiss."""
+    shown = cli("show", name, "--json").json()
+    assert shown["status"] == "ready"
+    assert sum(table["rows"] for table in shown["tables"]) == 5040
+    assert cli("doctor", "--json").json()["findings"] == []
+
+
 def test_twenty_creates_at_once_all_succeed_with_their_own_data(
     capsys, pg_project: Path, postgres: PostgresServer
 ) -> None:
@@ -77,10 +85,7 @@ def test_two_creates_of_one_name_give_one_kitchen_and_one_clear_refusal(
         "error: Kitchen 'twin' already exists.",  # when the other one was quicker still
     }, refused.err
     assert len(refused.err.strip().splitlines()) == 2  # what happened, what to do
-    shown = cli("show", "twin", "--json").json()
-    assert shown["status"] == "ready"
-    assert sum(table["rows"] for table in shown["tables"]) == 5040
-    assert cli("doctor", "--json").json()["findings"] == []
+    whole_and_healthy(cli, "twin")
 
 
 REFUSED = re.compile(
@@ -100,9 +105,7 @@ def test_refreshes_of_one_kitchen_at_once_go_one_at_a_time(
     assert 0 in [result.code for result in results], [r.err for r in results]
     for result in results:  # each went on alone, or was told another run was on
         assert result.code == 0 or (result.code == 3 and REFUSED.search(result.err)), result.err
-    shown = cli("show", "twin", "--json").json()
-    assert sum(table["rows"] for table in shown["tables"]) == 5040
-    assert cli("doctor", "--json").json()["findings"] == []
+    whole_and_healthy(cli, "twin")
 
 
 def test_a_live_refresh_refuses_a_second_and_a_dead_one_is_taken_over(
@@ -128,6 +131,4 @@ def test_a_live_refresh_refuses_a_second_and_a_dead_one_is_taken_over(
     again = cli("data", "refresh", "twin")
     assert again.code == 0, again.err
     assert "An earlier `kitchen data refresh` of twin stopped after step 'staging'" in again.err
-    shown = cli("show", "twin", "--json").json()
-    assert sum(table["rows"] for table in shown["tables"]) == 5040
-    assert cli("doctor", "--json").json()["findings"] == []
+    whole_and_healthy(cli, "twin")
