@@ -185,10 +185,11 @@ def test_secrets_file_is_private(tmp_path: Path) -> None:
 def test_broken_secrets_file_does_not_echo_its_content(tmp_path: Path) -> None:
     store = FileSecretStore(tmp_path / "dev.yaml", "dev")
     store.create()
-    store.path.write_text("token: [s3cr3t-canary\n")
+    store.path.write_text("user: kitchen\ntoken: [s3cr3t-canary\n")
     with pytest.raises(SecretsError) as caught:
         store.get("token")
-    assert "s3cr3t" not in str(caught.value)
+    assert "s3cr3t" not in f"{caught.value} {caught.value.hint}"
+    assert "is not valid YAML (line 3, column 1)" in str(caught.value)  # where, never what
 
 
 @pytest.fixture(params=ARTIFACTS)

@@ -76,9 +76,14 @@ class FileSecretStore:
             )
         try:
             data = yaml.safe_load(text) or {}
-        except yaml.YAMLError:
+        except yaml.YAMLError as exc:
             # the parser's message may quote a secret value: say where, not what
-            raise SecretsError(f"The {self.location} is not valid YAML.") from None
+            mark = getattr(exc, "problem_mark", None)
+            at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+            raise SecretsError(
+                f"The {self.location} is not valid YAML{at}.",
+                hint="Write one `key: value` per line; quote a value that has ': ' or ' #'.",
+            ) from None
         if not isinstance(data, dict):
             raise SecretsError(f"The {self.location} must hold a mapping of key: value.")
         return data
