@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from fnmatch import fnmatchcase
 from typing import Any
 from typing import Literal as OneOf
@@ -252,17 +253,63 @@ def _shift(t: Target, option: Any) -> Query:
     return _cast(sql("{} + {} * {} * INTERVAL '1 day'", t.value, sign, days), t.type)
 
 
+INTEGER_RANGES = {
+    **dict.fromkeys(("tinyint", "int1"), (-(2**7), 2**7 - 1)),
+    **dict.fromkeys(("smallint", "int2"), (-(2**15), 2**15 - 1)),
+    **dict.fromkeys(("integer", "int", "int4"), (-(2**31), 2**31 - 1)),
+    **dict.fromkeys(("bigint", "int8"), (-(2**63), 2**63 - 1)),
+    "utinyint": (0, 2**8 - 1),
+    "usmallint": (0, 2**16 - 1),
+    "uinteger": (0, 2**32 - 1),
+    "ubigint": (0, 2**64 - 1),
+}
+
+
+def _bounds(sql_type: str) -> tuple[Decimal, Decimal, int] | None:
+    """The least and greatest value of a bounded number type, and its scale."""
+    kind = re.sub(r"\s+", "", sql_type.lower())
+    if kind in INTEGER_RANGES:
+        low, high = INTEGER_RANGES[kind]
+        return Decimal(low), Decimal(high), 0
+    if match := re.fullmatch(r"(?:numeric|decimal)\((\d+)(?:,(\d+))?\)", kind):
+        digits, scale = int(match[1]), int(match[2] or 0)
+        top = Decimal(10) ** (digits - scale) - Decimal(10) ** -scale  # 9.99 for (3,2)
+        return -top, top, scale
+    return None  # floating point, or numeric without a precision
+
+
+def _within_type(number: Query, sql_type: str) -> Query:
+    """``number`` as ``sql_type``, held at the type's limits: a value near one, moved by
+    noise or bucketed down, would otherwise fail the whole copy. (Compared, not clamped
+    with least(): DuckDB computes noise in floating point, where a bigint's limit rounds
+    past itself.)"""
+    bounds = _bounds(sql_type)
+    if bounds is None:
+        return _cast(number, sql_type)
+    low, high = (_cast(sql(str(limit)), sql_type) for limit in bounds[:2])  # our own digits
+    return sql(
+        "(CASE WHEN {} >= {} THEN {} WHEN {} <= {} THEN {} ELSE {} END)",
+        *(number, high, high, number, low, low, _cast(number, sql_type)),
+    )
+
+
 def _noise(t: Target, option: Any) -> Query:
     offset = sql("({} - 10000)", _pick(t, 20001))
     factor = sql("(1 + {} * {} / 10000.0)", Literal(float(option)), offset)
-    return _cast(sql("{} * {}", t.value, factor), t.type)
+    return _within_type(sql("{} * {}", t.value, factor), t.type)
 
 
 def _generalize(t: Target, option: Any) -> Query:
-    if isinstance(option, int):
-        bucket = Literal(option)
+    if not isinstance(option, int):
+        return _cast(sql("date_trunc({}, {})", Literal(option), t.value), t.type)
+    bucket, bounds = Literal(option), _bounds(t.type)
+    if bounds is None:
         return _cast(sql("floor({} / {}) * {}", t.value, bucket, bucket), t.type)
-    return _cast(sql("date_trunc({}, {})", Literal(option), t.value), t.type)
+    # down to a multiple of the bucket in exact arithmetic (a bigint divided in floating
+    # point is not): value - (value mod bucket), with mod taken as 0 <= r < bucket
+    wide = _cast(sql("{}", t.value), f"DECIMAL(38, {bounds[2]})")
+    down = sql("{} - (({} % {}) + {}) % {}", wide, wide, bucket, bucket, bucket)
+    return _within_type(down, t.type)
 
 
 def _custom(t: Target, option: str) -> Query:

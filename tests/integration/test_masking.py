@@ -173,6 +173,46 @@ def test_noise_stays_within_the_percentage(warehouse: Warehouse) -> None:
     assert column(rows, "amount") != column(ROWS, "amount")
 
 
+LIMITS = TableSpec(
+    "limits",
+    (
+        Column("id", "INTEGER"),
+        Column("rate", "DECIMAL(3,2)"),
+        Column("small", "SMALLINT"),
+        Column("big", "BIGINT"),
+        Column("whole", "DECIMAL(4,0)"),
+    ),
+    primary_key="id",
+)
+EDGES = [
+    (1, Decimal("9.99"), 2**15 - 1, 2**63 - 1, Decimal("9999")),
+    (2, Decimal("-9.99"), -(2**15), -(2**63), Decimal("-9999")),
+    (3, Decimal("9.50"), 32000, 2**62, Decimal("9700")),
+]
+RANGES = [(EDGES[1][index], EDGES[0][index]) for index in range(1, 5)]  # rows 1 and 2 are them
+
+
+@pytest.mark.parametrize("rule", [{"noise": 0.1}, {"generalize": 7}])
+def test_numbers_near_their_types_limits_stay_within_them(
+    warehouse: Warehouse, rule: dict[str, Any]
+) -> None:
+    """Noise or buckets would push these past what their column holds: the copy would fail."""
+    names = [column.name for column in LIMITS.columns]
+    warehouse.create_table("src", LIMITS)
+    warehouse.insert_rows("src", "limits", names, EDGES)
+    parsed = masking.parse_rules({f"limits.{name}": rule for name in names[1:]})
+    columns = masking.plan(parsed, "limits", warehouse.column_types("src", "limits"))
+    warehouse.create_schema("dst")
+    projection = masking.select_list(warehouse, columns)
+    warehouse.copy_table(warehouse, "src", "limits", "dst", **copy_args(projection))
+    rows = sorted(warehouse.preview("dst", "limits", 10)[1])
+    for original, copied in zip(EDGES, rows, strict=True):
+        for (low, high), before, after in zip(RANGES, original[1:], copied[1:], strict=True):
+            assert low <= after <= high  # within the type, so the copy went through
+            assert abs(after - before) <= abs(before) * Decimal("0.1") + 7  # and near it
+    assert rows[2][1:] != EDGES[2][1:]  # away from the limits, values moved
+
+
 def test_generalize_dates_and_numbers(warehouse: Warehouse) -> None:
     rows = masked(
         warehouse,
