@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from decimal import Decimal
 from fnmatch import fnmatchcase
 from typing import Any
@@ -198,9 +199,35 @@ def _generalize_check(option: Any) -> str | None:
 
 
 def _fixed_check(option: Any) -> str | None:
-    if isinstance(option, str | int | float) and not isinstance(option, bool):
-        return None
+    if isinstance(option, str | int | float | date) and not isinstance(option, bool):
+        return None  # YAML reads an unquoted 2024-01-01 as a date
     return "expects a value, e.g. {fixed: 0}"
+
+
+def _fixed_fits(value: Any, sql_type: str) -> bool:
+    """Whether the fixed ``value`` can be cast to the column's type (checked before copying)."""
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    kind = family(sql_type)
+    if kind == NUMBER:
+        return re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text) is not None
+    if kind == TEMPORAL:  # ISO 8601 as both engines read it: 2024-01-01[ 12:00[:00]], 12:00
+        if not re.fullmatch(r"\d{4}-\d\d-\d\d([ T]\d\d:\d\d.*)?|\d\d:\d\d(:\d\d(\.\d+)?)?", text):
+            return False
+        return any(_parses(parse, text) for parse in (datetime.fromisoformat, time.fromisoformat))
+    return True
+
+
+def _parses(parse: Callable[[str], Any], text: str) -> bool:
+    try:
+        parse(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _fixed(t: Target, option: Any) -> Query:
+    value = option.isoformat() if isinstance(option, date) else option
+    return _cast(sql("{}", Literal(value)), t.type)
 
 
 def _sql_check(option: Any) -> str | None:
@@ -344,9 +371,7 @@ STRATEGIES = {
         Strategy(
             "generalize", frozenset({TEMPORAL, NUMBER}), _generalize_check, _generalize, False
         ),
-        Strategy(
-            "fixed", ANY, _fixed_check, lambda t, o: _cast(sql("{}", Literal(o)), t.type), True
-        ),
+        Strategy("fixed", ANY, _fixed_check, _fixed, True),
         Strategy("sql", ANY, _sql_check, _custom, True),
     )
 }
@@ -398,6 +423,11 @@ def plan(rules: list[Rule], table: str, columns: list[tuple[str, str]]) -> list[
             raise ConfigError(
                 f"{rule.where()}: {rule.strategy} fits {fits} columns, "
                 f"but {table}.{name} is {kind}."
+            )
+        if rule is not None and rule.strategy == "fixed" and not _fixed_fits(rule.option, kind):
+            raise ConfigError(
+                f"{rule.where()}: fixed value {rule.option!r} is not a {family(kind)} "
+                f"value, and {table}.{name} is {kind}."
             )
         planned.append(Column(name, kind, rule))
     return planned

@@ -91,11 +91,17 @@ def test_keep_and_unruled_columns_are_copied_as_they_are(warehouse: Warehouse) -
 def test_null_redact_fixed(warehouse: Warehouse) -> None:
     rows = masked(
         warehouse,
-        {"people.note": "null", "people.full_name": "redact", "people.amount": {"fixed": 0}},
+        {
+            "people.note": "null",
+            "people.full_name": "redact",
+            "people.amount": {"fixed": 0},
+            "people.birth_date": {"fixed": date(2000, 1, 1)},  # as YAML reads 2000-01-01
+        },
     )
     assert column(rows, "note") == [None, None, None]
     assert column(rows, "full_name") == ["REDACTED"] * 3
     assert column(rows, "amount") == [Decimal("0.00")] * 3
+    assert column(rows, "birth_date") == [date(2000, 1, 1), date(2000, 1, 1), None]
 
 
 def test_hash_is_keyed_deterministic_and_consistent_across_rows(warehouse: Warehouse) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from kitchen.data import masking
@@ -46,10 +48,37 @@ def error(rules: dict) -> str:
         ),
         ({"customers.email": {"shift": 3}}, "shift fits temporal columns"),
         ({"customers.email": {"noise": 0.1}}, "noise fits number columns"),
+        (
+            {"customers.score": {"fixed": "NONE"}},
+            "fixed value 'NONE' is not a number value, and customers.score is INTEGER",
+        ),
+        ({"customers.score": {"fixed": "1e"}}, "fixed value '1e' is not a number"),
+        ({"customers.birth_date": {"fixed": "someday"}}, "fixed value 'someday' is not a temp"),
+        ({"customers.birth_date": {"fixed": 20240101}}, "fixed value 20240101 is not a temp"),
+        ({"customers.email": {"fixed": [1]}}, "fixed expects a value"),
     ],
 )
 def test_bad_rules_are_exit_2_naming_the_rule(rules: dict, message: str) -> None:
     assert message in error(rules)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("score", 0),
+        ("score", "-1.5e3"),
+        ("score", 2.5),
+        ("birth_date", "2024-01-01"),
+        ("birth_date", date(2024, 1, 1)),  # YAML's reading of an unquoted 2024-01-01
+        ("birth_date", "2024-01-01T12:00:00"),
+        ("email", "nobody"),
+        ("email", 7),
+    ],
+)
+def test_fixed_values_that_fit_their_column(column: str, value: object) -> None:
+    parsed = masking.parse_rules({f"customers.{column}": {"fixed": value}})
+    planned = masking.plan(parsed, "customers", COLUMNS["customers"])
+    assert [c.name for c in planned if c.masked] == [column]
 
 
 def test_globs_that_match_nothing_are_fine() -> None:
