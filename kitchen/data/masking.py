@@ -75,6 +75,8 @@ class Column:
 
 # Strategies
 
+TEXT_MAKERS = frozenset({"redact", "hash", "email", "name", "phone", "partial"})
+
 
 @dataclass(frozen=True)
 class Target:
@@ -207,6 +209,11 @@ def _fixed_check(option: Any) -> str | None:
 def _fixed_fits(value: Any, sql_type: str) -> bool:
     """Whether the fixed ``value`` can be cast to the column's type (checked before copying)."""
     text = value.isoformat() if isinstance(value, date) else str(value)
+    if "uuid" in sql_type.lower():
+        return (
+            re.fullmatch(r"\{?[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}\}?", text)
+            is not None
+        )
     kind = family(sql_type)
     if kind == NUMBER:
         return re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text) is not None
@@ -244,8 +251,11 @@ def _hash(t: Target, option: Any) -> Query:
     return sql("substr({}, 1, {})", t.digest, Literal(int(length)))
 
 
+EMAIL_DOMAIN = "example.invalid"
+
+
 def _email(t: Target, option: Any) -> Query:
-    domain = (option.get("domain") if isinstance(option, dict) else option) or "example.invalid"
+    domain = (option.get("domain") if isinstance(option, dict) else option) or EMAIL_DOMAIN
     return sql("('user-' || substr({}, 1, 12) || '@' || {})", t.digest, Literal(domain))
 
 
@@ -414,23 +424,74 @@ def rule_for(rules: list[Rule], table: str, column: str) -> Rule | None:
 
 
 def plan(rules: list[Rule], table: str, columns: list[tuple[str, str]]) -> list[Column]:
-    """Match ``rules`` to a table's columns, refusing strategies that do not fit the type."""
+    """Match ``rules`` to a table's columns, refusing a rule whose output the column's type
+    cannot hold: every problem is found before anything is copied."""
     planned = []
     for name, kind in columns:
         rule = rule_for(rules, table, name)
-        if rule is not None and family(kind) not in STRATEGIES[rule.strategy].fits:
-            fits = " or ".join(sorted(STRATEGIES[rule.strategy].fits))
-            raise ConfigError(
-                f"{rule.where()}: {rule.strategy} fits {fits} columns, "
-                f"but {table}.{name} is {kind}."
-            )
-        if rule is not None and rule.strategy == "fixed" and not _fixed_fits(rule.option, kind):
-            raise ConfigError(
-                f"{rule.where()}: fixed value {rule.option!r} is not a {family(kind)} "
-                f"value, and {table}.{name} is {kind}."
-            )
+        misfit = rule and _misfit(rule, f"{table}.{name}", kind)
+        if rule and misfit:
+            raise ConfigError(f"{rule.where()}: {misfit}.")
         planned.append(Column(name, kind, rule))
     return planned
+
+
+def _misfit(rule: Rule, column: str, sql_type: str) -> str | None:
+    strategy, option = STRATEGIES[rule.strategy], rule.option
+    if family(sql_type) not in strategy.fits:
+        fits = " or ".join(sorted(strategy.fits))
+        return f"{rule.strategy} fits {fits} columns, but {column} is {sql_type}"
+    if rule.strategy == "fixed" and not _fixed_fits(option, sql_type):
+        kind = "uuid" if "uuid" in sql_type.lower() else family(sql_type)
+        return f"fixed value {option!r} is not a {kind} value, and {column} is {sql_type}"
+    if "uuid" in sql_type.lower() and rule.strategy in TEXT_MAKERS:
+        if rule.strategy == "hash" and _longest(rule) == 32:
+            return None  # 32 hex digits are a uuid
+        return (
+            f"{rule.strategy} makes text that {column} ({sql_type}) cannot hold; "
+            "use hash (all 32 digits), null or fixed"
+        )
+    declared = re.fullmatch(
+        r"(?:character varying|varchar|character|char|bpchar)\((\d+)\)", sql_type.lower()
+    )
+    longest = _longest(rule)
+    if declared and longest is not None and longest > int(declared[1]):
+        return (
+            f"{rule.strategy} makes values of up to {longest} characters, but {column} is "
+            f"{sql_type}; {SHORTER[rule.strategy]}"
+        )
+    return None
+
+
+def _longest(rule: Rule) -> int | None:
+    """The most characters (UTF-8 bytes, as Redshift counts) a text strategy makes;
+    None when it depends on the value (partial keeps its length)."""
+    option = rule.option
+    if rule.strategy == "hash":
+        return int(option.get("length", 32) if isinstance(option, dict) else option or 32)
+    if rule.strategy == "email":
+        domain = (option.get("domain") if isinstance(option, dict) else option) or EMAIL_DOMAIN
+        return len("user-") + 12 + 1 + len(domain)
+    if rule.strategy == "phone":
+        return len("+1-200-555-0100")
+    if rule.strategy == "name":
+        first = max(len(word.encode()) for word in FIRST_NAMES)
+        last = max(len(word.encode()) for word in LAST_NAMES)
+        return {"first": first, "last": last}.get(option, first + 1 + last)
+    if rule.strategy in ("redact", "fixed"):
+        text = option.isoformat() if isinstance(option, date) else str(option or "REDACTED")
+        return len(text.encode())
+    return None
+
+
+SHORTER = {
+    "hash": "give a shorter {hash: {length: N}}",
+    "email": "give a shorter {email: {domain: ...}}, or use hash",
+    "phone": "use partial or redact",
+    "name": "use {name: first}, {name: last}, partial or redact",
+    "redact": "give a shorter text, e.g. {redact: X}",
+    "fixed": "give a shorter value",
+}
 
 
 def check_targets(rules: list[Rule], tables: dict[str, list[tuple[str, str]]]) -> None:
@@ -477,5 +538,8 @@ def select_list(
             target = Target(warehouse, value, sql("{}", alias), column.type)
             masked = strategy.compile(target, column.rule.option)
             value = sql("CASE WHEN {} IS NULL THEN NULL ELSE {} END", value, masked)
+            if column.rule.strategy != "sql":  # the user's expression makes its own type
+                # around the CASE, which loses lengths: char(2) stays char(2), uuid uuid
+                value = _cast(value, column.type)
         items.append(sql("{} AS {}", value, ident))
     return Projection(join(", ", items), join(", ", digests) if digests else None)

@@ -219,6 +219,60 @@ def test_numbers_near_their_types_limits_stay_within_them(
     assert rows[2][1:] != EDGES[2][1:]  # away from the limits, values moved
 
 
+TYPED = TableSpec(
+    "typed",
+    (
+        Column("id", "INTEGER"),
+        Column("country", "CHAR(2)"),
+        Column("email", "VARCHAR(40)"),
+        Column("ref", "UUID"),
+        Column("amount", "DECIMAL(10,2)"),
+        Column("seen", "TIMESTAMP(0)"),
+        Column("born", "DATE"),
+        Column("note", "VARCHAR(12)"),
+    ),
+    primary_key="id",
+)
+
+
+def test_a_masked_copy_keeps_every_columns_type(warehouse: Warehouse) -> None:
+    """char(2) stays char(2), varchar(40) varchar(40), uuid uuid: pipelines and schema
+    checks see the parent's types (PostgreSQL's CASE alone would drop the lengths)."""
+    names = [column.name for column in TYPED.columns]
+    warehouse.create_table("src", TYPED)
+    uuid = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+    row = (
+        1,
+        "US",
+        "ann@corp.example",
+        uuid,
+        Decimal("12.50"),
+        "2024-01-01 10:00:00",
+        date(1990, 1, 2),
+        "vip",
+    )
+    warehouse.insert_rows("src", "typed", names, [row, (2, *[None] * 7)])
+    rules = {
+        "typed.country": {"redact": "XX"},
+        "typed.email": "email",
+        "typed.ref": "hash",
+        "typed.amount": {"noise": 0.1},
+        "typed.seen": {"generalize": "month"},
+        "typed.born": {"shift": 30},
+        "typed.note": "null",
+    }
+    columns = masking.plan(
+        masking.parse_rules(rules), "typed", warehouse.column_types("src", "typed")
+    )
+    warehouse.create_schema("dst")
+    projection = masking.select_list(warehouse, columns)
+    warehouse.copy_table(warehouse, "src", "typed", "dst", **copy_args(projection))
+    assert warehouse.column_types("dst", "typed") == warehouse.column_types("src", "typed")
+    copied = sorted(warehouse.preview("dst", "typed", 5)[1])
+    assert str(copied[0][3]) != uuid and len(str(copied[0][3])) == 36  # a uuid, another one
+    assert copied[1][1:] == (None,) * 7
+
+
 def test_generalize_dates_and_numbers(warehouse: Warehouse) -> None:
     rows = masked(
         warehouse,

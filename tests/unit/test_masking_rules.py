@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -60,6 +61,50 @@ def error(rules: dict) -> str:
 )
 def test_bad_rules_are_exit_2_naming_the_rule(rules: dict, message: str) -> None:
     assert message in error(rules)
+
+
+PG_COLUMNS = [
+    ("country", "character(2)"),
+    ("email", "character varying(20)"),
+    ("ref", "uuid"),
+    ("nick", "varchar(12)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (
+            {"t.country": "redact"},
+            "t.country: redact makes values of up to 8 characters, but t.country is "
+            "character(2); give a shorter text, e.g. {redact: X}.",
+        ),
+        ({"t.email": "email"}, "email makes values of up to 33 characters"),
+        ({"t.email": {"hash": {"length": 24}}}, "give a shorter {hash: {length: N}}"),
+        ({"t.nick": "phone"}, "phone makes values of up to 15 characters"),
+        ({"t.nick": "name"}, "use {name: first}, {name: last}, partial or redact"),
+        ({"t.ref": "email"}, "email makes text that t.ref (uuid) cannot hold"),
+        ({"t.ref": {"hash": {"length": 16}}}, "use hash (all 32 digits), null or fixed"),
+        ({"t.ref": {"fixed": "none"}}, "fixed value 'none' is not a uuid value"),
+        ({"t.country": {"fixed": "USA"}}, "fixed makes values of up to 3 characters"),
+    ],
+)
+def test_rules_whose_output_the_column_cannot_hold(rule: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        masking.plan(masking.parse_rules(rule), "t", PG_COLUMNS)
+
+
+def test_rules_whose_output_fits_a_column_with_a_length() -> None:
+    rules = {
+        "t.country": {"redact": "XX"},
+        "t.email": {"hash": {"length": 20}},
+        "t.ref": "hash",
+        "t.nick": {"name": "first"},
+    }
+    planned = masking.plan(masking.parse_rules(rules), "t", PG_COLUMNS)
+    assert all(column.masked for column in planned)
+    partial = masking.plan(masking.parse_rules({"t.country": {"partial": 1}}), "t", PG_COLUMNS)
+    assert partial[0].masked  # partial keeps the value's length, whatever it is
 
 
 @pytest.mark.parametrize(
