@@ -76,6 +76,7 @@ class Column:
 # Strategies
 
 TEXT_MAKERS = frozenset({"redact", "hash", "email", "name", "phone", "partial"})
+REDACTED = "REDACTED"  # what redact writes unless told otherwise
 
 
 @dataclass(frozen=True)
@@ -206,9 +207,13 @@ def _fixed_check(option: Any) -> str | None:
     return "expects a value, e.g. {fixed: 0}"
 
 
+def _fixed_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
 def _fixed_fits(value: Any, sql_type: str) -> bool:
     """Whether the fixed ``value`` can be cast to the column's type (checked before copying)."""
-    text = value.isoformat() if isinstance(value, date) else str(value)
+    text = _fixed_text(value)
     if "uuid" in sql_type.lower():
         return (
             re.fullmatch(r"\{?[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}\}?", text)
@@ -233,7 +238,7 @@ def _parses(parse: Callable[[str], Any], text: str) -> bool:
 
 
 def _fixed(t: Target, option: Any) -> Query:
-    value = option.isoformat() if isinstance(option, date) else option
+    value = option if isinstance(option, int | float) else _fixed_text(option)
     return _cast(sql("{}", Literal(value)), t.type)
 
 
@@ -246,17 +251,21 @@ def _sql_check(option: Any) -> str | None:
     return None
 
 
+def _hash_length(option: Any) -> int:
+    return int(option.get("length", 32) if isinstance(option, dict) else option or 32)
+
+
 def _hash(t: Target, option: Any) -> Query:
-    length = option.get("length", 32) if isinstance(option, dict) else option or 32
-    return sql("substr({}, 1, {})", t.digest, Literal(int(length)))
+    return sql("substr({}, 1, {})", t.digest, Literal(_hash_length(option)))
 
 
-EMAIL_DOMAIN = "example.invalid"
+def _email_domain(option: Any) -> str:
+    return (option.get("domain") if isinstance(option, dict) else option) or "example.invalid"
 
 
 def _email(t: Target, option: Any) -> Query:
-    domain = (option.get("domain") if isinstance(option, dict) else option) or EMAIL_DOMAIN
-    return sql("('user-' || substr({}, 1, 12) || '@' || {})", t.digest, Literal(domain))
+    domain = Literal(_email_domain(option))
+    return sql("('user-' || substr({}, 1, 12) || '@' || {})", t.digest, domain)
 
 
 def _name(t: Target, option: Any) -> Query:
@@ -368,7 +377,7 @@ STRATEGIES = {
             "redact",
             frozenset({TEXT}),
             _text_or_none,
-            lambda t, o: sql("{}", Literal(o or "REDACTED")),
+            lambda t, o: sql("{}", Literal(o or REDACTED)),
             True,
         ),
         Strategy("hash", frozenset({TEXT}), _hash_check, _hash, True, digest="hex"),
@@ -429,8 +438,7 @@ def plan(rules: list[Rule], table: str, columns: list[tuple[str, str]]) -> list[
     planned = []
     for name, kind in columns:
         rule = rule_for(rules, table, name)
-        misfit = rule and _misfit(rule, f"{table}.{name}", kind)
-        if rule and misfit:
+        if rule is not None and (misfit := _misfit(rule, f"{table}.{name}", kind)):
             raise ConfigError(f"{rule.where()}: {misfit}.")
         planned.append(Column(name, kind, rule))
     return planned
@@ -466,22 +474,24 @@ def _misfit(rule: Rule, column: str, sql_type: str) -> str | None:
 def _longest(rule: Rule) -> int | None:
     """The most characters (UTF-8 bytes, as Redshift counts) a text strategy makes;
     None when it depends on the value (partial keeps its length)."""
-    option = rule.option
-    if rule.strategy == "hash":
-        return int(option.get("length", 32) if isinstance(option, dict) else option or 32)
-    if rule.strategy == "email":
-        domain = (option.get("domain") if isinstance(option, dict) else option) or EMAIL_DOMAIN
-        return len("user-") + 12 + 1 + len(domain)
-    if rule.strategy == "phone":
-        return len("+1-200-555-0100")
-    if rule.strategy == "name":
-        first = max(len(word.encode()) for word in FIRST_NAMES)
-        last = max(len(word.encode()) for word in LAST_NAMES)
-        return {"first": first, "last": last}.get(option, first + 1 + last)
-    if rule.strategy in ("redact", "fixed"):
-        text = option.isoformat() if isinstance(option, date) else str(option or "REDACTED")
-        return len(text.encode())
-    return None
+    measure = LONGEST.get(rule.strategy)
+    return measure(rule.option) if measure else None
+
+
+def _longest_name(option: Any) -> int:
+    first = max(len(word.encode()) for word in FIRST_NAMES)
+    last = max(len(word.encode()) for word in LAST_NAMES)
+    return {"first": first, "last": last}.get(option, first + 1 + last)
+
+
+LONGEST: dict[str, Callable[[Any], int]] = {
+    "hash": _hash_length,
+    "email": lambda option: len("user-") + 12 + 1 + len(_email_domain(option)),
+    "phone": lambda option: len("+1-200-555-0100"),
+    "name": _longest_name,
+    "redact": lambda option: len((option or REDACTED).encode()),
+    "fixed": lambda option: len(_fixed_text(option).encode()),
+}
 
 
 SHORTER = {

@@ -69,14 +69,16 @@ def warehouse(open_warehouse: WarehouseFactory) -> Warehouse:
     return warehouse
 
 
-def masked(warehouse: Warehouse, rules: dict[str, Any], schema: str = "dst") -> list[tuple]:
+def masked(
+    warehouse: Warehouse, rules: dict[str, Any], schema: str = "dst", table: str = "people"
+) -> list[tuple]:
     parsed = masking.parse_rules(rules)
-    columns = masking.plan(parsed, "people", warehouse.column_types("src", "people"))
+    columns = masking.plan(parsed, table, warehouse.column_types("src", table))
     warehouse.create_schema(schema)
     warehouse.copy_table(
-        warehouse, "src", "people", schema, **copy_args(masking.select_list(warehouse, columns))
+        warehouse, "src", table, schema, **copy_args(masking.select_list(warehouse, columns))
     )
-    return warehouse.preview(schema, "people", 10)[1]
+    return warehouse.preview(schema, table, 10)[1]
 
 
 def column(rows: list[tuple], name: str) -> list[Any]:
@@ -206,12 +208,8 @@ def test_numbers_near_their_types_limits_stay_within_them(
     names = [column.name for column in LIMITS.columns]
     warehouse.create_table("src", LIMITS)
     warehouse.insert_rows("src", "limits", names, EDGES)
-    parsed = masking.parse_rules({f"limits.{name}": rule for name in names[1:]})
-    columns = masking.plan(parsed, "limits", warehouse.column_types("src", "limits"))
-    warehouse.create_schema("dst")
-    projection = masking.select_list(warehouse, columns)
-    warehouse.copy_table(warehouse, "src", "limits", "dst", **copy_args(projection))
-    rows = sorted(warehouse.preview("dst", "limits", 10)[1])
+    rules = {f"limits.{name}": rule for name in names[1:]}
+    rows = sorted(masked(warehouse, rules, table="limits"))
     for original, copied in zip(EDGES, rows, strict=True):
         for (low, high), before, after in zip(RANGES, original[1:], copied[1:], strict=True):
             assert low <= after <= high  # within the type, so the copy went through
@@ -261,14 +259,8 @@ def test_a_masked_copy_keeps_every_columns_type(warehouse: Warehouse) -> None:
         "typed.born": {"shift": 30},
         "typed.note": "null",
     }
-    columns = masking.plan(
-        masking.parse_rules(rules), "typed", warehouse.column_types("src", "typed")
-    )
-    warehouse.create_schema("dst")
-    projection = masking.select_list(warehouse, columns)
-    warehouse.copy_table(warehouse, "src", "typed", "dst", **copy_args(projection))
+    copied = sorted(masked(warehouse, rules, table="typed"))
     assert warehouse.column_types("dst", "typed") == warehouse.column_types("src", "typed")
-    copied = sorted(warehouse.preview("dst", "typed", 5)[1])
     assert str(copied[0][3]) != uuid and len(str(copied[0][3])) == 36  # a uuid, another one
     assert copied[1][1:] == (None,) * 7
 

@@ -103,8 +103,9 @@ def test_rules_whose_output_fits_a_column_with_a_length() -> None:
     }
     planned = masking.plan(masking.parse_rules(rules), "t", PG_COLUMNS)
     assert all(column.masked for column in planned)
-    partial = masking.plan(masking.parse_rules({"t.country": {"partial": 1}}), "t", PG_COLUMNS)
-    assert partial[0].masked  # partial keeps the value's length, whatever it is
+    for rule in ({"partial": 1}, {"fixed": 0}):  # partial keeps the value's length
+        planned = masking.plan(masking.parse_rules({"t.country": rule}), "t", PG_COLUMNS)
+        assert planned[0].masked
 
 
 @pytest.mark.parametrize(
