@@ -82,7 +82,11 @@ class GitUnreachable(GitError, Unreachable):
 
 
 class WarehouseError(PreconditionFailed):
-    """The warehouse refused an operation."""
+    """The warehouse refused an operation; ``reason`` is what the server said."""
+
+    def __init__(self, message: str, hint: str | None = None, *, reason: str = "") -> None:
+        super().__init__(message, hint)
+        self.reason = reason or message
 
 
 class WarehouseUnreachable(WarehouseError, Unreachable):

@@ -11,32 +11,47 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 from decimal import Decimal
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, TypeGuard
 from typing import Literal as OneOf
 
-from kitchen.backends.warehouse.base import Warehouse
+from kitchen.backends.warehouse.base import Warehouse, select_from
 from kitchen.backends.warehouse.sql import Identifier, Literal, Part, Query, join, sql
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
-from kitchen.errors import ConfigError
+from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
 
-TEXT, NUMBER, TEMPORAL = "text", "number", "temporal"
+TEXT, NUMBER, TEMPORAL, TIME = "text", "number", "temporal", "time"
 Value = Identifier | Query  # a column, or an expression standing for it
-ANY = frozenset({TEXT, NUMBER, TEMPORAL, "other"})
+ANY = frozenset({TEXT, NUMBER, TEMPORAL, TIME, "other"})
+
+# base type names (lengths, precisions aside) as PostgreSQL, Redshift and DuckDB spell them
+FAMILIES = {
+    name.strip(): kind
+    for kind, names in {
+        TEXT: "text, varchar, character varying, character, char, bpchar, string, citext, "
+        "nvarchar, nchar, uuid",
+        NUMBER: "smallint, integer, int, bigint, int1, int2, int4, int8, tinyint, hugeint, "
+        "utinyint, usmallint, uinteger, ubigint, uhugeint, numeric, decimal, real, double, "
+        "double precision, float, float4, float8, money",
+        TEMPORAL: "date, timestamp, timestamp without time zone, timestamp with time zone, "
+        "timestamptz, datetime, timestamp_s, timestamp_ms, timestamp_ns",
+        TIME: "time, time without time zone, time with time zone, timetz",
+    }.items()
+    for name in names.split(",")
+}
 
 
 def family(sql_type: str) -> str:
-    """text, number, temporal or other, from a type as either engine spells it."""
-    kind = sql_type.lower()
-    if re.search(r"char|text|string|uuid", kind):
-        return TEXT
-    if re.search(r"int|numeric|decimal|real|double|float|money", kind):
-        return NUMBER
-    if re.search(r"date|time", kind):
-        return TEMPORAL
-    return "other"
+    """text, number, temporal (a date or a point in time), time (of day) or other, from a
+    type as either engine spells it. Arrays, intervals, booleans, JSON are other."""
+    return FAMILIES.get(base_type(sql_type), "other")
+
+
+def base_type(sql_type: str) -> str:
+    """``numeric(10,2)`` as numeric, ``character varying(20)[]`` as character varying[]."""
+    return re.sub(r"\s+", " ", re.sub(r"\(.*?\)", "", sql_type.lower())).strip()
 
 
 @dataclass(frozen=True)
@@ -134,13 +149,18 @@ def _none(option: Any) -> str | None:
     return None if option is None else "takes no option"
 
 
+def _whole(value: Any) -> TypeGuard[int]:
+    """A whole number, and not a YAML boolean (which Python counts as one)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _text_or_none(option: Any) -> str | None:
     return None if option is None or isinstance(option, str) else "expects a text value"
 
 
 def _hash_check(option: Any) -> str | None:
     length = option.get("length") if isinstance(option, dict) else option
-    if option is None or (isinstance(length, int) and 8 <= length <= 32):
+    if option is None or (_whole(length) and 8 <= length <= 32):
         return None
     return "expects a length from 8 to 32, e.g. {hash: {length: 16}}"
 
@@ -157,7 +177,7 @@ def _name_check(option: Any) -> str | None:
 
 
 def _partial_bounds(option: Any) -> tuple[int, int]:
-    if isinstance(option, int):
+    if _whole(option):
         return 0, option
     if isinstance(option, dict):
         return int(option.get("first", 0)), int(option.get("last", 0))
@@ -165,14 +185,10 @@ def _partial_bounds(option: Any) -> tuple[int, int]:
 
 
 def _partial_check(option: Any) -> str | None:
-    if option is None or (isinstance(option, int) and option >= 0):
+    if option is None or (_whole(option) and option >= 0):
         return None
     counts = option.values() if isinstance(option, dict) else ()
-    if (
-        counts
-        and set(option) <= {"first", "last"}
-        and all(isinstance(v, int) and v >= 0 for v in counts)
-    ):
+    if counts and set(option) <= {"first", "last"} and all(_whole(v) and v >= 0 for v in counts):
         return None
     return "expects how many characters to keep, e.g. 4 or {first: 1, last: 2}"
 
@@ -184,7 +200,7 @@ def _days(option: Any) -> int:
 
 def _shift_check(option: Any) -> str | None:
     value = option.get("days") if isinstance(option, dict) else option
-    if option is None or (isinstance(value, int) and 1 <= value <= 36500):
+    if option is None or (_whole(value) and 1 <= value <= 36500):
         return None
     return "expects a number of days from 1 to 36500, e.g. {shift: 30}"
 
@@ -196,49 +212,25 @@ def _noise_check(option: Any) -> str | None:
 
 
 def _generalize_check(option: Any) -> str | None:
-    if option in ("year", "month") or (isinstance(option, int) and option > 0):
+    if option in ("year", "month") or (_whole(option) and option > 0):
         return None
     return "expects year, month (dates) or a bucket size (numbers), e.g. {generalize: year}"
 
 
 def _fixed_check(option: Any) -> str | None:
-    if isinstance(option, str | int | float | date) and not isinstance(option, bool):
-        return None  # YAML reads an unquoted 2024-01-01 as a date
+    if isinstance(option, str | int | float | date):
+        return None  # YAML reads an unquoted 2024-01-01 as a date, and no as False
     return "expects a value, e.g. {fixed: 0}"
 
 
 def _fixed_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def _fixed_fits(value: Any, sql_type: str) -> bool:
-    """Whether the fixed ``value`` can be cast to the column's type (checked before copying)."""
-    text = _fixed_text(value)
-    if "uuid" in sql_type.lower():
-        return (
-            re.fullmatch(r"\{?[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}\}?", text)
-            is not None
-        )
-    kind = family(sql_type)
-    if kind == NUMBER:
-        return re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text) is not None
-    if kind == TEMPORAL:  # ISO 8601 as both engines read it: 2024-01-01[ 12:00[:00]], 12:00
-        if not re.fullmatch(r"\d{4}-\d\d-\d\d([ T]\d\d:\d\d.*)?|\d\d:\d\d(:\d\d(\.\d+)?)?", text):
-            return False
-        return any(_parses(parse, text) for parse in (datetime.fromisoformat, time.fromisoformat))
-    return True
-
-
-def _parses(parse: Callable[[str], Any], text: str) -> bool:
-    try:
-        parse(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _fixed(t: Target, option: Any) -> Query:
-    value = option if isinstance(option, int | float) else _fixed_text(option)
+    value = _fixed_text(option) if isinstance(option, bool | str | date) else option
     return _cast(sql("{}", Literal(value)), t.type)
 
 
@@ -350,7 +342,8 @@ def _generalize(t: Target, option: Any) -> Query:
         return _cast(sql("date_trunc({}, {})", Literal(option), t.value), t.type)
     bucket, bounds = Literal(option), _bounds(t.type)
     if bounds is None:
-        return _cast(sql("floor({} / {}) * {}", t.value, bucket, bucket), t.type)
+        value = _cast(sql("{}", t.value), "NUMERIC") if base_type(t.type) == "money" else t.value
+        return _cast(sql("floor({} / {}) * {}", value, bucket, bucket), t.type)
     # down to a multiple of the bucket in exact arithmetic (a bigint divided in floating
     # point is not): value - (value mod bucket), with mod taken as 0 <= r < bucket
     wide = _cast(sql("{}", t.value), f"DECIMAL(38, {bounds[2]})")
@@ -445,13 +438,22 @@ def plan(rules: list[Rule], table: str, columns: list[tuple[str, str]]) -> list[
 
 
 def _misfit(rule: Rule, column: str, sql_type: str) -> str | None:
+    """Why ``column`` cannot hold what ``rule`` makes, if it cannot."""
+    return _kind_misfit(rule, column, sql_type) or _length_misfit(rule, column, sql_type)
+
+
+def _kind_misfit(rule: Rule, column: str, sql_type: str) -> str | None:
     strategy, option = STRATEGIES[rule.strategy], rule.option
     if family(sql_type) not in strategy.fits:
         fits = " or ".join(sorted(strategy.fits))
         return f"{rule.strategy} fits {fits} columns, but {column} is {sql_type}"
-    if rule.strategy == "fixed" and not _fixed_fits(option, sql_type):
-        kind = "uuid" if "uuid" in sql_type.lower() else family(sql_type)
-        return f"fixed value {option!r} is not a {kind} value, and {column} is {sql_type}"
+    if rule.strategy == "generalize" and (misfit := _generalize_misfit(option, column, sql_type)):
+        return misfit
+    if rule.strategy == "fixed" and isinstance(option, bool) and family(sql_type) != "other":
+        return (
+            f"fixed value {option} is a boolean (YAML reads an unquoted yes, no, on, off, "
+            f"true or false so), but {column} is {sql_type}; quote it, e.g. {{fixed: 'no'}}"
+        )
     if "uuid" in sql_type.lower() and rule.strategy in TEXT_MAKERS:
         if rule.strategy == "hash" and _longest(rule) == 32:
             return None  # 32 hex digits are a uuid
@@ -459,6 +461,10 @@ def _misfit(rule: Rule, column: str, sql_type: str) -> str | None:
             f"{rule.strategy} makes text that {column} ({sql_type}) cannot hold; "
             "use hash (all 32 digits), null or fixed"
         )
+    return None
+
+
+def _length_misfit(rule: Rule, column: str, sql_type: str) -> str | None:
     declared = re.fullmatch(
         r"(?:character varying|varchar|character|char|bpchar)\((\d+)\)", sql_type.lower()
     )
@@ -469,6 +475,21 @@ def _misfit(rule: Rule, column: str, sql_type: str) -> str | None:
             f"{sql_type}; {SHORTER[rule.strategy]}"
         )
     return None
+
+
+def _generalize_misfit(option: Any, column: str, sql_type: str) -> str | None:
+    """A bucket size generalizes numbers, year or month dates and timestamps."""
+    if isinstance(option, int) == (family(sql_type) == NUMBER):
+        return None
+    if isinstance(option, int):
+        return (
+            f"generalize by a bucket size fits number columns, but {column} is "
+            f"{sql_type}; give year or month"
+        )
+    return (
+        f"generalize to a {option} fits temporal columns, but {column} is {sql_type}; "
+        "give a bucket size, e.g. {generalize: 10}"
+    )
 
 
 def _longest(rule: Rule) -> int | None:
@@ -502,6 +523,35 @@ SHORTER = {
     "redact": "give a shorter text, e.g. {redact: X}",
     "fixed": "give a shorter value",
 }
+
+
+def rehearse(warehouse: Warehouse, schema: str, table: str, columns: list[Column]) -> None:
+    """Have the warehouse plan each masked column's SQL over no rows, and cast each fixed
+    value once: a rule it cannot apply there (a custom expression's typo, a fixed value the
+    column's type cannot hold) is exit 2 naming the rule, before anything is copied. The
+    salt must be set."""
+    for column in columns:
+        if column.rule is None or not column.masked:
+            continue
+        projection = select_list(warehouse, [column])
+        rows = select_from(
+            projection.columns, warehouse.table(schema, table), (), projection.derived
+        )
+        probes = [sql("SELECT * FROM ({}) AS rehearsal LIMIT 0", rows)]
+        if column.rule.strategy == "fixed":  # a constant: DuckDB would not cast it over no rows
+            unread = sql("NULL")
+            constant = _fixed(Target(warehouse, unread, unread, column.type), column.rule.option)
+            probes.append(sql("SELECT {}", constant))
+        try:
+            for probe in probes:
+                warehouse.execute(probe)
+        except WarehouseUnreachable:
+            raise
+        except WarehouseError as exc:
+            raise ConfigError(
+                f"{column.rule.where()}: the {warehouse.environment} warehouse cannot apply "
+                f"{column.rule.strategy} to {table}.{column.name} ({column.type}): {exc.reason}"
+            ) from None
 
 
 def check_targets(rules: list[Rule], tables: dict[str, list[tuple[str, str]]]) -> None:

@@ -53,6 +53,8 @@ def copy_tables(
         salt = _salt(project, source.environment)
         origin.set_salt(salt)
         destination.set_salt(salt)
+        for table, planned in columns.items():
+            masking.rehearse(origin, source.schema, table, planned)
     rows = 0
     label = "Masking and copying" if mask else "Copying"
     moved = move(

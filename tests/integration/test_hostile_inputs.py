@@ -143,6 +143,21 @@ CORPUS: dict[str, Hostile] = {
     "rule: SQL without column": Hostile(
         REFRESH, 2, "{column}", config=rule('customers.full_name: {sql: "1"}')
     ),
+    "rule: SQL the warehouse cannot run": Hostile(
+        REFRESH,
+        2,
+        "cannot apply sql to customers.full_name",
+        config=rule('customers.full_name: {sql: "upper({column}"}'),
+    ),
+    "rule: fixed value of another type": Hostile(
+        REFRESH,
+        2,
+        "cannot apply fixed to customers.birth_date",
+        config=("customers.birth_date: {shift: 180}", "customers.birth_date: {fixed: soon}"),
+    ),
+    "rule: YAML's no on a text column": Hostile(
+        REFRESH, 2, "quote it", config=rule("customers.full_name: {fixed: no}")
+    ),
     "rule: negative partial": Hostile(
         REFRESH, 2, "partial", config=rule("customers.full_name: {partial: -3}")
     ),

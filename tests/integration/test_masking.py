@@ -17,6 +17,7 @@ from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.data import masking
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
+from kitchen.errors import ConfigError, ExitCode
 from tests.conftest import WarehouseFactory, copy_args
 
 PEOPLE = TableSpec(
@@ -74,6 +75,7 @@ def masked(
 ) -> list[tuple]:
     parsed = masking.parse_rules(rules)
     columns = masking.plan(parsed, table, warehouse.column_types("src", table))
+    masking.rehearse(warehouse, "src", table, columns)  # as every copy does: rules that work pass
     warehouse.create_schema(schema)
     warehouse.copy_table(
         warehouse, "src", table, schema, **copy_args(masking.select_list(warehouse, columns))
@@ -277,6 +279,65 @@ def test_generalize_dates_and_numbers(warehouse: Warehouse) -> None:
 def test_custom_sql_expression(warehouse: Warehouse) -> None:
     rows = masked(warehouse, {"people.full_name": {"sql": "upper(left({column}, 1)) || '.'"}})
     assert column(rows, "full_name") == ["A.", "B.", "C."]
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (
+            {"people.full_name": {"sql": "upper({column}"}},
+            "data.masking.rules.people.full_name: the dev warehouse cannot apply sql to "
+            "people.full_name",
+        ),
+        ({"people.note": {"sql": "no_such_function({column})"}}, "cannot apply sql to people"),
+        ({"people.amount": {"fixed": "NONE"}}, "cannot apply fixed to people.amount"),
+        ({"people.amount": {"fixed": "1e"}}, "cannot apply fixed to people.amount"),
+        ({"people.birth_date": {"fixed": "someday"}}, "cannot apply fixed to people.birth_date"),
+        ({"people.birth_date": {"fixed": 20240101}}, "cannot apply fixed to people.birth_date"),
+        ({"people.flag": {"fixed": "maybe"}}, "cannot apply fixed to people.flag"),
+        ({"people.ref": {"fixed": "none"}}, "cannot apply fixed to people.ref"),
+        ({"people.note": {"fixed": False}}, "fixed value False is a boolean"),
+    ],
+)
+def test_rules_the_warehouse_cannot_apply_are_exit_2_before_copying(
+    warehouse: Warehouse, rule: dict[str, Any], message: str
+) -> None:
+    """A custom expression's typo, a fixed value its column cannot hold: found by the
+    warehouse before anything is copied, not half-way through a copy."""
+    odd = TableSpec("people", (*PEOPLE.columns, Column("flag", "BOOLEAN"), Column("ref", "UUID")))
+    warehouse.drop_schema("src")
+    warehouse.create_schema("src")
+    warehouse.create_table("src", odd)
+    with pytest.raises(ConfigError, match=re.escape(message)) as caught:
+        masked(warehouse, rule)
+    assert caught.value.exit_code == ExitCode.BAD_INPUT
+    assert "dst" not in warehouse.list_schemas()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "written"),
+    [
+        ("amount", 0, Decimal("0.00")),
+        ("amount", "-1.5e3", Decimal("-1500.00")),
+        ("amount", 2.5, Decimal("2.50")),
+        ("birth_date", "2024-01-01", date(2024, 1, 1)),
+        ("birth_date", date(2024, 1, 1), date(2024, 1, 1)),  # YAML's unquoted 2024-01-01
+        ("note", "nobody", "nobody"),
+        ("note", 7, "7"),
+        ("flag", False, False),  # YAML's unquoted no
+        ("flag", "yes", True),
+    ],
+)
+def test_fixed_values_their_column_can_hold(
+    warehouse: Warehouse, name: str, value: object, written: object
+) -> None:
+    odd = TableSpec("people", (*PEOPLE.columns, Column("flag", "BOOLEAN")))
+    warehouse.drop_schema("src")
+    warehouse.create_schema("src")
+    warehouse.create_table("src", odd)
+    warehouse.insert_rows("src", "people", [*COLUMNS, "flag"], [(*ROWS[0], True)])
+    (row,) = masked(warehouse, {f"people.{name}": {"fixed": value}})
+    assert row[[*COLUMNS, "flag"].index(name)] == written
 
 
 def test_globs_match_and_the_most_specific_rule_wins(warehouse: Warehouse) -> None:

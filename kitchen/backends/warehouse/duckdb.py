@@ -70,8 +70,9 @@ class DuckDBWarehouse(SqlWarehouse):
         try:
             return self.connection.execute(text, list(params)).fetchall()
         except duckdb.Error as exc:
+            reason = _first_line(exc)
             raise WarehouseError(
-                f"The {self.environment} warehouse refused a statement: {_first_line(exc)}"
+                f"The {self.environment} warehouse refused a statement: {reason}", reason=reason
             ) from exc
 
     @property

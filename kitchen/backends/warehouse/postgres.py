@@ -126,8 +126,9 @@ class PostgresWarehouse(SqlWarehouse):
                 f"Lost the {self.environment} warehouse ({self.location}): {self._reason(exc)}"
             ) from None
         except psycopg.Error as exc:
+            reason = self._reason(exc)
             raise WarehouseError(
-                f"The {self.environment} warehouse refused a statement: {self._reason(exc)}"
+                f"The {self.environment} warehouse refused a statement: {reason}", reason=reason
             ) from None
 
     @property
