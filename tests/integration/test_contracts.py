@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,17 @@ def test_schemas_tables_rows(warehouse: Warehouse) -> None:
     warehouse.drop_schema("alpha")
     warehouse.drop_schema("alpha")  # idempotent
     assert not warehouse.schema_exists("alpha")
+
+
+def test_preview_reads_times_with_their_zone(warehouse: Warehouse) -> None:
+    """DuckDB hands a TIMESTAMPTZ to Python only with pytz installed (kitchen show)."""
+    events = TableSpec("events", (Column("id", "INTEGER"), Column("seen", "TIMESTAMPTZ")))
+    seen = datetime(2024, 1, 1, 10, 0, tzinfo=UTC)
+    warehouse.create_schema("alpha")
+    warehouse.create_table("alpha", events)
+    warehouse.insert_rows("alpha", "events", ["id", "seen"], [(1, seen)])
+    (row,) = warehouse.preview("alpha", "events", 1)[1]
+    assert row[1] == seen and row[1].utcoffset() is not None
 
 
 def test_copy_inside_and_across_environments(
