@@ -431,13 +431,13 @@ def plan(rules: list[Rule], table: str, columns: list[tuple[str, str]]) -> list[
     planned = []
     for name, kind in columns:
         rule = rule_for(rules, table, name)
-        if rule is not None and (misfit := _misfit(rule, f"{table}.{name}", kind)):
-            raise ConfigError(f"{rule.where()}: {misfit}.")
+        if rule is not None and (problem := misfit(rule, f"{table}.{name}", kind)):
+            raise ConfigError(f"{rule.where()}: {problem}.")
         planned.append(Column(name, kind, rule))
     return planned
 
 
-def _misfit(rule: Rule, column: str, sql_type: str) -> str | None:
+def misfit(rule: Rule, column: str, sql_type: str) -> str | None:
     """Why ``column`` cannot hold what ``rule`` makes, if it cannot."""
     return _kind_misfit(rule, column, sql_type) or _length_misfit(rule, column, sql_type)
 

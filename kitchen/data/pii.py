@@ -6,6 +6,7 @@ Findings carry counts, never values: a scan's output is safe to paste in a ticke
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,8 +16,9 @@ from typing import Any
 import yaml
 
 from kitchen.backends.warehouse.base import Warehouse
+from kitchen.data import masking
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
-from kitchen.data.masking import TEMPORAL, family
+from kitchen.data.masking import NUMBER, TEMPORAL, family
 
 SAMPLE_SIZE = 200
 VALUE_THRESHOLD = 0.6  # share of sampled values that must look like the kind
@@ -41,6 +43,26 @@ class Finding:
 
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def _leaves(value: Any) -> list[Any]:
+    """The scalars a value holds: an array's items, a JSON object's, struct's or map's values
+    (JSON text parsed), as deep as they go; an ``inet`` address as its text."""
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [value]
+    if isinstance(value, list | tuple):
+        return [leaf for item in value for leaf in _leaves(item)]
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, ADDRESSES):
+        return [str(value).split("/")[0]]
+    return [value]
+
+
+ADDRESSES = (ipaddress.IPv4Address, ipaddress.IPv6Address)  # and their Interface subclasses
 
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
@@ -147,25 +169,40 @@ def classify(table: str, column: str, sql_type: str, values: Sequence[Any]) -> F
     """The most convincing kind of PII in one column, or None."""
     name = column.lower()
     present = [value for value in values if value is not None]
+    # digits pass for many kinds: a number is read as text only where the name agrees
+    numeric = family(sql_type) == NUMBER
+    leaves = [[str(value)] if numeric else _leaves(value) for value in present]
+    nested = not numeric and any(found != [v] for found, v in zip(leaves, present, strict=True))
     for kind in KINDS:
-        if kind.looks_like is None:
+        if kind.looks_like is None or (numeric and not kind.column.search(name)):
             continue
-        hits = sum(1 for value in present if kind.looks_like(value))
+        hits = sum(1 for found in leaves if any(map(kind.looks_like, found)))
         if present and hits / len(present) >= VALUE_THRESHOLD:
-            evidence = f"{hits}/{len(present)} sampled values match"
+            evidence = f"{hits}/{len(present)} sampled values {'hold one' if nested else 'match'}"
             if kind.column.search(name):
                 evidence += "; so does the name"
-            return Finding(table, column, kind.name, evidence, kind.rule)
+            return _finding(table, column, sql_type, kind, evidence)
     for kind in KINDS:
         if not kind.column.search(name):
             continue
         if kind.name == "birth date" and family(sql_type) == TEMPORAL:
             plausible = sum(1 for value in present if is_birth_date(value))
             if not present or plausible / len(present) >= VALUE_THRESHOLD:
-                return Finding(table, column, kind.name, "a date column, named like one", kind.rule)
+                return _finding(table, column, sql_type, kind, "a date column, named like one")
         elif kind.name != "birth date" and not present:
-            return Finding(table, column, kind.name, "its name (no values to sample)", kind.rule)
+            return _finding(table, column, sql_type, kind, "its name (no values to sample)")
     return None
+
+
+def _finding(table: str, column: str, sql_type: str, kind: Kind, evidence: str) -> Finding:
+    """With the kind's rule where it fits the column (a phone number in a bigint column, or
+    emails in a JSON one, cannot take the text strategies), else null, which fits all."""
+    rule = kind.rule
+    name, option = (rule, None) if isinstance(rule, str) else next(iter(rule.items()))
+    where = f"{table}.{column}"
+    if masking.misfit(masking.Rule(where, name, option), where, sql_type):
+        rule = "null"
+    return Finding(table, column, kind.name, evidence, rule)
 
 
 def scan(warehouse: Warehouse, schema: str) -> list[Finding]:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import duckdb
 
-from tests.conftest import Cli, edit_config, snapshot
+from kitchen.backends.warehouse.postgres import PostgresWarehouse
+from kitchen.data import pii
+from tests.conftest import Cli, WarehouseFactory, edit_config, snapshot
 
 DEMO_PII = {
     ("customers", "full_name"): "person name",
@@ -74,3 +76,36 @@ def test_a_rule_clears_the_gate(cli: Cli, shop: Path) -> None:
     assert cli("create", "hotfix", "--parent", "production").code == 0
     data = cli("show", "hotfix", "--json").json()["data"]
     assert data["rules"] == 6 and data["problems"] == []
+
+
+def test_scan_looks_inside_arrays_json_structs_and_addresses(
+    open_warehouse: WarehouseFactory,
+) -> None:
+    """PII held in a jsonb or JSON object, an array, a struct or an inet column is found, and
+    the suggested rule is one those types take (null), not email."""
+    warehouse = open_warehouse("production")
+    warehouse.create_schema("s")
+    if isinstance(warehouse, PostgresWarehouse):
+        warehouse.run_script(
+            "s",
+            "CREATE TABLE events (id INTEGER, seen TIMESTAMPTZ, contacts TEXT[], profile JSONB,"
+            " peer INET, tags TEXT[]);"
+            "INSERT INTO events SELECT i, now(), ARRAY['a' || i || '@corp.example'],"
+            " jsonb_build_object('plan', 'gold', 'email', 'u' || i || '@corp.example'),"
+            " ('10.0.0.' || i)::inet, ARRAY['vip'] FROM generate_series(1, 50) AS i;",
+        )
+    else:
+        warehouse.run_script(
+            "s",
+            "CREATE TABLE events (id INTEGER, seen TIMESTAMPTZ, contacts VARCHAR[], profile JSON,"
+            " peer STRUCT(host VARCHAR, ip VARCHAR), tags VARCHAR[]);"
+            "INSERT INTO events SELECT i, now(), ['a' || i || '@corp.example'],"
+            " json_object('plan', 'gold', 'email', 'u' || i || '@corp.example'),"
+            " {'host': 'h' || i, 'ip': '10.0.0.' || i}, ['vip'] FROM range(1, 51) AS t(i);",
+        )
+    found = {f.column: (f.kind, f.suggested_rule) for f in pii.scan(warehouse, "s")}
+    assert found == {
+        "contacts": ("email", "null"),
+        "profile": ("email", "null"),
+        "peer": ("ip address", "null"),
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import random
 from datetime import date, datetime, timedelta
 
@@ -65,6 +66,20 @@ PII_COLUMNS: dict[str, tuple[str, list[object]]] = {
         "birth date",
         [date(1960, 1, 1) + timedelta(days=rng.randrange(15000)) for _ in range(N)],
     ),
+    # inside arrays, JSON objects (as psycopg reads jsonb, or as text) and structs
+    "profile": (
+        "email",
+        [{"plan": "gold", "contact": {"email": f"u{i}@x.example"}} for i in range(N)],
+    ),
+    "cc_list": ("email", [[f"a{i}@corp.example", f"b{i}@corp.example"] for i in range(N)]),
+    "raw_json": (
+        "phone",
+        [f'{{"tel": "(212) 555-{rng.randrange(1000, 9999)}"}}' for _ in range(N)],
+    ),
+    "peer": ("ip address", [ipaddress.ip_interface(f"10.0.{i}.1/24") for i in range(N)]),
+    # numbers, read as text where the name agrees
+    "phone_number": ("phone", [2125550000 + rng.randrange(10000) for _ in range(N)]),
+    "card_no": ("card number", [int(card()) for _ in range(N)]),
 }
 DECOYS: dict[str, list[object]] = {
     "order_id": list(range(N)),
@@ -80,8 +95,31 @@ DECOYS: dict[str, list[object]] = {
     "note": ["call back tomorrow", "gift wrap", None] * (N // 3),
     "quantity": [rng.randrange(1, 5) for _ in range(N)],
     "zip": [f"{rng.randrange(10000, 99999)}" for _ in range(N)],
+    "tags": [rng.sample(["gift", "vip", "b2b", "late"], 2) for _ in range(N)],
+    "settings": [{"theme": rng.choice(["dark", "light"]), "beta": True} for _ in range(N)],
+    "line_items": [f'[{{"sku": "SKU-{i}", "qty": 2}}]' for i in range(N)],
+    "phone_calls": [rng.randrange(6) for _ in range(N)],
+    "big_id": [4_000_000_000 + rng.randrange(10**9) for _ in range(N)],  # phone-length digits
 }
-TYPES = {"dob": "DATE", "order_date": "DATE", "created_at": "TIMESTAMP"}
+TYPES = {
+    "dob": "DATE",
+    "order_date": "DATE",
+    "created_at": "TIMESTAMP",
+    "profile": "jsonb",
+    "cc_list": "text[]",
+    "raw_json": "JSON",
+    "peer": "inet",
+    "tags": "VARCHAR[]",
+    "settings": "jsonb",
+    "line_items": "JSON",
+    "phone_number": "BIGINT",
+    "card_no": "BIGINT",
+    "order_id": "INTEGER",
+    "amount": "DOUBLE",
+    "quantity": "INTEGER",
+    "phone_calls": "INTEGER",
+    "big_id": "BIGINT",
+}
 
 
 def found() -> dict[str, str]:
@@ -137,3 +175,24 @@ def test_findings_never_contain_values() -> None:
     finding = pii.classify("t", "x", "TEXT", values)
     assert finding is not None
     assert "secret" not in finding.evidence and "corp" not in pii.describe(finding)
+
+
+@pytest.mark.parametrize(
+    ("column", "sql_type", "values", "rule"),
+    [
+        ("email", "TEXT", ["a@corp.example"], "email"),
+        ("cc_list", "text[]", [["a@corp.example"]], "null"),  # email fits text, not arrays
+        ("profile", "jsonb", [{"email": "a@corp.example"}], "null"),
+        ("phone", "BIGINT", [None], "null"),  # named like one, empty, and a number
+        ("phone", "BIGINT", [2125551234], "null"),
+        ("ssn", "character(4)", [None], "null"),  # REDACTED would not fit
+        ("card_no", "varchar(19)", [None], {"partial": {"last": 4}}),
+        ("client_ip", "inet", [ipaddress.ip_address("10.0.0.1")], "null"),
+    ],
+)
+def test_suggested_rules_fit_the_column(
+    column: str, sql_type: str, values: list[object], rule: object
+) -> None:
+    """Following a suggestion must not lead to "does not fit" (exit 2) at the next copy."""
+    finding = pii.classify("t", column, sql_type, values)
+    assert finding is not None and finding.suggested_rule == rule
