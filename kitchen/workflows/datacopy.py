@@ -146,13 +146,16 @@ def overlaps(
     columns: dict[str, list[masking.Column]],
 ) -> list[tuple[str, str, int]]:
     """For every replaced column, how many of its values in ``schema`` are original ones."""
-    replaced = [(t, c.name) for t, planned in columns.items() for c in planned if c.verifiable]
+    replaced = [(t, c) for t, planned in columns.items() for c in planned if c.verifiable]
 
-    def overlap(into: Warehouse, origin: Warehouse, column: tuple[str, str]) -> int:
-        return into.overlap(origin, source_schema, column[0], schema, column[1])
+    def overlap(into: Warehouse, origin: Warehouse, item: tuple[str, masking.Column]) -> int:
+        table, column = item
+        # types outside the families may have no equality (PostgreSQL's json, xml, point)
+        as_text = masking.family(column.type) == "other"
+        return into.overlap(origin, source_schema, table, schema, column.name, as_text=as_text)
 
     found = destination.concurrently(origin, overlap, replaced)
-    return sorted((table, column, count) for (table, column), count in found)
+    return sorted((table, column.name, count) for (table, column), count in found)
 
 
 def _unmasked(types: dict[str, list[tuple[str, str]]]) -> dict[str, list[masking.Column]]:

@@ -18,6 +18,7 @@ from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.data import masking
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
 from kitchen.errors import ConfigError, ExitCode
+from kitchen.workflows import datacopy
 from tests.conftest import WarehouseFactory, copy_args
 
 PEOPLE = TableSpec(
@@ -368,6 +369,31 @@ def test_overlap_finds_originals_and_not_masked_values(warehouse: Warehouse) -> 
     masked(warehouse, {"people.email": "email"})
     assert warehouse.overlap(warehouse, "src", "people", "dst", "email") == 0
     assert warehouse.overlap(warehouse, "src", "people", "dst", "full_name") == 3
+
+
+@pytest.mark.parametrize("across", [False, True], ids=["one environment", "two"])
+def test_verification_compares_types_without_equality_as_text(
+    warehouse: Warehouse, open_warehouse: WarehouseFactory, across: bool
+) -> None:
+    """PostgreSQL's json has no equality operator: comparing it failed the whole copy."""
+    kind = "json" if isinstance(warehouse, PostgresWarehouse) else "JSON"
+    events = TableSpec("events", (Column("id", "INTEGER"), Column("payload", kind)))
+    warehouse.create_table("src", events)
+    payloads = [(1, '{"email": "ann@corp.example"}'), (2, "{}")]
+    warehouse.insert_rows("src", "events", ["id", "payload"], payloads)
+    into = open_warehouse("production") if across else warehouse
+    into.set_salt("test-salt")
+    planned = masking.plan(
+        masking.parse_rules({"events.payload": {"fixed": "{}"}}),
+        "events",
+        warehouse.column_types("src", "events"),
+    )
+    into.create_schema("dst")
+    into.copy_table(
+        warehouse, "src", "events", "dst", **copy_args(masking.select_list(warehouse, planned))
+    )
+    found = datacopy.overlaps(warehouse, into, "src", "dst", {"events": planned})
+    assert found == [("events", "payload", 1)]  # '{}' was an original value: it is found
 
 
 def test_both_engines_mask_identically(

@@ -156,9 +156,17 @@ class Warehouse(Protocol):
         ...
 
     def overlap(
-        self, source: Warehouse, source_schema: str, table: str, schema: str, column: str
+        self,
+        source: Warehouse,
+        source_schema: str,
+        table: str,
+        schema: str,
+        column: str,
+        *,
+        as_text: bool = False,
     ) -> int:
-        """How many distinct values of ``schema.table.column`` also occur in the source's."""
+        """How many distinct values of ``schema.table.column`` also occur in the source's;
+        ``as_text`` compares their text, for types without equality (PostgreSQL's json)."""
         ...
 
     def swap_in(self, staging: str, schema: str, tables: list[str]) -> None:
@@ -229,6 +237,11 @@ class Warehouse(Protocol):
         """Column names and the first ``limit`` rows (by the first column if ``ordered``;
         otherwise whichever rows come first, without sorting the table)."""
         ...
+
+
+def compared(column: Identifier, as_text: bool) -> Query:
+    """A column as an overlap check compares it: itself, or its text."""
+    return sql("CAST({} AS TEXT)", column) if as_text else sql("{}", column)
 
 
 class SqlWarehouse(ABC):
@@ -371,15 +384,17 @@ class SqlWarehouse(ABC):
                 origin = self.table(staging, table)
                 self.execute(sql("CREATE TABLE {} AS SELECT * FROM {}", target, origin))
 
-    def _overlap_query(self, kitchen: Identifier, origin: Identifier, column: str) -> Query:
+    def _overlap_query(
+        self, kitchen: Identifier, origin: Identifier, column: str, as_text: bool
+    ) -> Query:
         # The semi-join first: only the (normally no) matches are made distinct.
-        ident = Identifier(column)
+        mine = compared(Identifier("k", column), as_text)
         return sql(
-            "SELECT count(DISTINCT k.{}) FROM {} AS k WHERE k.{} IN (SELECT {} FROM {})",
-            ident,
+            "SELECT count(DISTINCT {}) FROM {} AS k WHERE {} IN (SELECT {} FROM {})",
+            mine,
             kitchen,
-            ident,
-            ident,
+            mine,
+            compared(Identifier(column), as_text),
             origin,
         )
 

@@ -186,11 +186,18 @@ class DuckDBWarehouse(SqlWarehouse):
         return {table: tuple(columns) for table, columns in rows}
 
     def overlap(
-        self, source: Warehouse, source_schema: str, table: str, schema: str, column: str
+        self,
+        source: Warehouse,
+        source_schema: str,
+        table: str,
+        schema: str,
+        column: str,
+        *,
+        as_text: bool = False,
     ) -> int:
         with self._visible(source) as catalog:
             origin = Identifier(*catalog, source_schema, table)
-            query = self._overlap_query(self.table(schema, table), origin, column)
+            query = self._overlap_query(self.table(schema, table), origin, column, as_text)
             return int(self.execute(query)[0][0])
 
     @contextmanager

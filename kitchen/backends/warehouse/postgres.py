@@ -29,6 +29,7 @@ from kitchen.backends.warehouse.base import (
     Result,
     SqlWarehouse,
     Warehouse,
+    compared,
     select_from,
 )
 from kitchen.backends.warehouse.sql import (
@@ -446,30 +447,39 @@ class PostgresWarehouse(SqlWarehouse):
                 self.execute(sql("ALTER TABLE {} SET SCHEMA {}", moved, Identifier(schema)))
 
     def overlap(
-        self, source: Warehouse, source_schema: str, table: str, schema: str, column: str
+        self,
+        source: Warehouse,
+        source_schema: str,
+        table: str,
+        schema: str,
+        column: str,
+        *,
+        as_text: bool = False,
     ) -> int:
         source = self._peer(source)
         kitchen = self.table(schema, table)
         if source.address == self.address:
-            query = self._overlap_query(kitchen, self.table(source_schema, table), column)
+            origin = self.table(source_schema, table)
+            query = self._overlap_query(kitchen, origin, column, as_text)
             with self._parallel():
                 return int(self.execute(query)[0][0])
         # The kitchen's (masked) values go to a temporary table in the source, so the
         # original values never leave the source environment.
-        probe = Identifier("kitchen_overlap_probe")
-        values = sql("SELECT DISTINCT {} FROM {}", Identifier(column), kitchen)
+        probe, value = Identifier("kitchen_overlap_probe"), compared(Identifier(column), as_text)
+        values = sql("SELECT DISTINCT {} FROM {}", value, kitchen)
         with source.transaction():
             origin = source.table(source_schema, table)
             source.execute(
                 sql(
-                    "CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} LIMIT 0",
+                    "CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} AS {} FROM {} LIMIT 0",
                     probe,
+                    value,
                     Identifier(column),
                     origin,
                 )
             )
             self._relay(values, source, probe)
-            query = source._overlap_query(probe, origin, column)
+            query = source._overlap_query(probe, origin, column, as_text)
             return int(source.execute(query)[0][0])
 
     def _relay(self, query: Query, target: PostgresWarehouse, table: Identifier) -> None:
