@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -31,21 +32,38 @@ def status(value: Status) -> str:
 
 
 def kitchen_table(listing: Listing) -> Table:
-    table = Table(title="Kitchens", title_justify="left")
-    for column in ("", "name", "parent", "environment", "branch", "schema", "status", "expires"):
-        table.add_column(column)
+    """One line per kitchen, borderless to fit 80 columns: where it still does not, parents
+    and branches are shortened, never names, statuses or notes. Schemas: kitchen show."""
+    table = Table(
+        title="Kitchens", title_justify="left", box=None, header_style="bold", padding=(0, 2, 0, 0)
+    )
+    for column in ("  name", "parent", "environment", "branch", "status", "notes"):
+        table.add_column(column, no_wrap=column not in ("parent", "branch"))
+    now = datetime.now(UTC)
     for kitchen in listing.kitchens:
+        notes = ["[magenta]protected[/]"] if kitchen.protected else []
+        if kitchen.expires_at:
+            notes.append(_expiry(datetime.fromisoformat(kitchen.expires_at) - now))
         table.add_row(
-            "*" if kitchen.name == listing.current else "",
-            _label(kitchen),
+            f"{'*' if kitchen.name == listing.current else ' '} [bold]{kitchen.name}[/]",
             kitchen.parent or "",
             kitchen.environment,
-            kitchen.branch,
-            kitchen.schema,
+            escape(kitchen.branch),
             status(kitchen.status),
-            kitchen.expires_at or "",
+            ", ".join(notes),
         )
     return table
+
+
+def _expiry(left: timedelta) -> str:
+    """``expires in 6d``, ``in 47h``, ``in 90m`` (whole units, rounded down, at least two of
+    them); ``expired`` in red once it has."""
+    minutes = int(left.total_seconds() // 60)
+    if minutes <= 0:
+        return "[red]expired[/]"
+    if minutes >= 2 * 1440:
+        return f"expires in {minutes // 1440}d"
+    return f"expires in {minutes // 60}h" if minutes >= 120 else f"expires in {minutes}m"
 
 
 def kitchen_tree(listing: Listing) -> Tree:

@@ -137,6 +137,23 @@ def test_list_table_tree_and_json(cli: Cli) -> None:
     assert "profitability" in cli("list").out
 
 
+def test_list_fits_80_columns_with_protection_and_expiry_as_notes(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, ttl in (("short-lived", "2d"), ("long-lived", "10d"), ("brief", "30m")):
+        assert cli("create", name, "--ttl", ttl, "--no-data", "--no-checkout").code == 0
+    monkeypatch.setenv("COLUMNS", "80")
+    out = cli("list").out
+    lines = {line.strip("* ").split()[0]: line.rstrip() for line in out.splitlines()[2:]}
+    assert all(len(line) <= 80 for line in out.splitlines())  # branches may give way, but
+    assert lines.keys() >= {"dev", "production", "short-lived", "long-lived", "brief"}  # names
+    assert lines["production"].endswith("protected")
+    assert lines["short-lived"].endswith("expires in 47h")  # 2 days less the seconds gone
+    assert lines["long-lived"].endswith("expires in 9d")
+    assert lines["brief"].endswith("expires in 29m")
+    assert lines["dev"].split()[-1] == "ready"  # no notes
+
+
 def test_json_output_is_only_json(cli: Cli) -> None:
     for args in (("list", "--json"), ("show", "dev", "--json"), ("create", "j", "--json")):
         result = cli(*args)
