@@ -68,6 +68,7 @@ def copy_tables(
             rows += count
             done(1)
             faults.checkpoint("copy.table")  # mid-copy, in create and refresh
+    _report_changed_types(report, destination, target.schema, types, columns)
     described = _describe_sample(project, sample) if rows_of else None
     recorded = [
         [r.table, list(r.columns), r.parent, list(r.parent_columns), r.nullable] for r in references
@@ -160,6 +161,32 @@ def overlaps(
 
 def _unmasked(types: dict[str, list[tuple[str, str]]]) -> dict[str, list[masking.Column]]:
     return {table: masking.plan([], table, columns) for table, columns in types.items()}
+
+
+def _report_changed_types(
+    report: Reporter,
+    destination: Warehouse,
+    schema: str,
+    types: dict[str, list[tuple[str, str]]],
+    columns: dict[str, list[masking.Column]],
+) -> None:
+    """Say which columns arrived with other types than the source's: an enum or domain that
+    another database lacks comes as its base type (a sql rule makes its own type)."""
+    changed = []
+    for table, planned in columns.items():
+        arrived = dict(destination.column_types(schema, table))
+        own = {c.name for c in planned if c.rule is not None and c.rule.strategy == "sql"}
+        changed += [
+            f"{table}.{name} ({kind} -> {arrived[name]})"
+            for name, kind in types[table]
+            if name not in own and arrived.get(name, kind) != kind
+        ]
+    if changed:
+        report.warn(
+            f"These columns arrived with other types than the source's: {', '.join(changed)}. "
+            f"An enum or domain that the {destination.environment} database lacks arrives "
+            "as its base type."
+        )
 
 
 def _references(project: Project, origin: Warehouse, source: Kitchen) -> list[Reference]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 
 from tests.conftest import CONFIG, CONFIG_DEV, Cli, edit_config
 from tests.servers import PostgresServer, free_port
@@ -121,3 +122,38 @@ def test_warehouse_password_from_a_secret_reference_never_printed(
     assert shown.code == 0 and shown.json()["data"]["masked"]
     for output in (result.out, result.err, shown.out, shown.err):
         assert postgres.password not in output
+
+
+def test_enum_and_domain_types_reach_another_database(
+    capsys, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """Production and dev are other databases: a type of production's schema does not exist
+    in dev (the copy failed with 'schema "analytics" does not exist'). It arrives as its
+    base type, with a warning; a type both databases have is kept."""
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    config = yaml.safe_load((pg_project / "kitchen.yaml").read_text())
+    production_dsn = config["environments"]["production"]["warehouse"]["dsn"]
+    dev_dsn = postgres.dsn(CONFIG_DEV[pg_project])
+    for dsn in (production_dsn, dev_dsn):  # the same migration ran in both
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            connection.execute("CREATE TYPE public.mood AS ENUM ('ok', 'sad')")
+    with psycopg.connect(production_dsn, autocommit=True) as connection:
+        connection.execute("CREATE TYPE analytics.tier AS ENUM ('gold', 'silver')")
+        connection.execute("CREATE DOMAIN analytics.visits AS integer CHECK (VALUE >= 0)")
+        connection.execute(
+            "ALTER TABLE analytics.customers ADD COLUMN tier analytics.tier DEFAULT 'gold',"
+            " ADD COLUMN tiers analytics.tier[] DEFAULT '{silver}',"
+            " ADD COLUMN visits analytics.visits DEFAULT 3, ADD COLUMN mood mood DEFAULT 'ok'"
+        )
+    result = cli("data", "refresh", "dev")
+    assert result.code == 0, result.err
+    assert "customers.tier (analytics.tier -> text)" in result.err
+    assert "customers.visits (analytics.visits -> integer)" in result.err
+    assert "mood" not in result.err
+    with psycopg.connect(dev_dsn) as connection:
+        row = connection.execute(
+            "SELECT tier, tiers, visits, mood::text, pg_typeof(mood)::text FROM dev.customers"
+            " LIMIT 1"
+        ).fetchone()
+    assert row == ("gold", ["silver"], 3, "ok", "mood")

@@ -502,12 +502,21 @@ class PostgresWarehouse(SqlWarehouse):
     ) -> None:
         """Another server or database: binary COPY relayed block by block, never decoded here.
 
-        ``query`` runs in the source, so masking happens before any value leaves it.
+        ``query`` runs in the source, so masking happens before any value leaves it. An enum
+        or domain type this database lacks (it lives in the source's schema, or was never
+        created here) arrives as its base type: enums as text, domains as what they
+        constrain; the source casts the values, so the binary formats agree.
         """
-        definitions = join(
-            ", ",
-            [sql(f"{{}} {kind}", Identifier(name)) for name, kind in source.result_types(query)],
-        )
+        columns = []
+        for name, kind, base in source.result_types(query):
+            here = kind == base or self.execute(sql("SELECT to_regtype({})", Literal(kind)))[0][0]
+            columns.append((Identifier(name), kind if here else base, not here))
+        definitions = join(", ", [sql(f"{{}} {base}", name) for name, base, _ in columns])
+        casts = [
+            sql(f"CAST({{}} AS {base})" if cast else "{}", name) for name, base, cast in columns
+        ]
+        if any(cast for *_, cast in columns):
+            query = sql("SELECT {} FROM ({}) AS kitchen_source", join(", ", casts), query)
         target = self.table(schema, table)
         try:
             with self.transaction():
@@ -518,8 +527,9 @@ class PostgresWarehouse(SqlWarehouse):
                 f"Copying table {table} from {source.location} failed: {self._reason(exc)}"
             ) from None
 
-    def result_types(self, query: Query) -> list[tuple[str, str]]:
-        """The names and full types of the columns ``query`` returns, without running it."""
+    def result_types(self, query: Query) -> list[tuple[str, str, str]]:
+        """The names, full types and base types (an enum's is text, a domain's the type it
+        constrains, arrays alike) of the columns ``query`` returns, without running it."""
         view = pgsql.Identifier(f"kitchen_probe_{id(query)}")
         with self.connection.transaction(force_rollback=True):
             self.connection.execute(
@@ -528,11 +538,18 @@ class PostgresWarehouse(SqlWarehouse):
                 )
             )
             rows = self.connection.execute(
-                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod), CASE"
+                " WHEN t.typtype = 'e' THEN 'text'"
+                " WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)"
+                " WHEN e.typtype = 'e' THEN 'text[]'"
+                " WHEN e.typtype = 'd' THEN format_type(e.typbasetype, e.typtypmod) || '[]'"
+                " ELSE format_type(a.atttypid, a.atttypmod) END"
+                " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                " LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'"
                 " WHERE a.attrelid = %s::regclass AND a.attnum > 0 ORDER BY a.attnum",
                 [view.as_string(self.connection)],
             ).fetchall()
-        return [(str(name), str(kind)) for name, kind in rows]
+        return [(str(name), str(kind), str(base)) for name, kind, base in rows]
 
     def column_types(self, schema: str, table: str) -> list[tuple[str, str]]:
         """Each column's name and its full type, as PostgreSQL itself would write it."""
