@@ -282,6 +282,14 @@ def test_custom_sql_expression(warehouse: Warehouse) -> None:
     assert column(rows, "full_name") == ["A.", "B.", "C."]
 
 
+def people_with(warehouse: Warehouse, *extra: Column) -> list[str]:
+    """An empty src.people with ``extra`` columns after PEOPLE's; its column names."""
+    warehouse.drop_schema("src")
+    warehouse.create_schema("src")
+    warehouse.create_table("src", TableSpec("people", (*PEOPLE.columns, *extra)))
+    return [*COLUMNS, *(column.name for column in extra)]
+
+
 @pytest.mark.parametrize(
     ("rule", "message"),
     [
@@ -305,10 +313,7 @@ def test_rules_the_warehouse_cannot_apply_are_exit_2_before_copying(
 ) -> None:
     """A custom expression's typo, a fixed value its column cannot hold: found by the
     warehouse before anything is copied, not half-way through a copy."""
-    odd = TableSpec("people", (*PEOPLE.columns, Column("flag", "BOOLEAN"), Column("ref", "UUID")))
-    warehouse.drop_schema("src")
-    warehouse.create_schema("src")
-    warehouse.create_table("src", odd)
+    people_with(warehouse, Column("flag", "BOOLEAN"), Column("ref", "UUID"))
     with pytest.raises(ConfigError, match=re.escape(message)) as caught:
         masked(warehouse, rule)
     assert caught.value.exit_code == ExitCode.BAD_INPUT
@@ -332,13 +337,10 @@ def test_rules_the_warehouse_cannot_apply_are_exit_2_before_copying(
 def test_fixed_values_their_column_can_hold(
     warehouse: Warehouse, name: str, value: object, written: object
 ) -> None:
-    odd = TableSpec("people", (*PEOPLE.columns, Column("flag", "BOOLEAN")))
-    warehouse.drop_schema("src")
-    warehouse.create_schema("src")
-    warehouse.create_table("src", odd)
-    warehouse.insert_rows("src", "people", [*COLUMNS, "flag"], [(*ROWS[0], True)])
+    names = people_with(warehouse, Column("flag", "BOOLEAN"))
+    warehouse.insert_rows("src", "people", names, [(*ROWS[0], True)])
     (row,) = masked(warehouse, {f"people.{name}": {"fixed": value}})
-    assert row[[*COLUMNS, "flag"].index(name)] == written
+    assert row[names.index(name)] == written
 
 
 def test_globs_match_and_the_most_specific_rule_wins(warehouse: Warehouse) -> None:
