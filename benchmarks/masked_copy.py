@@ -126,7 +126,8 @@ def kitchen_copy(
         else {}
     )
     warehouse.set_salt(SALT)
-    list(datacopy.move(warehouse, warehouse, "src", schema, columns=plans, rows_of=rows))
+    with warehouse.snapshot(warehouse, "src", TABLES):
+        list(datacopy.move(warehouse, warehouse, "src", schema, columns=plans, rows_of=rows))
     if verify:
         found = datacopy.overlaps(warehouse, warehouse, "src", schema, plans)
         assert not any(count for *_, count in found), found

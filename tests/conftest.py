@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -20,6 +20,7 @@ from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.cli.main import main
+from kitchen.workflows import datacopy
 from tests.servers import (
     OpenBaoServer,
     PostgresServer,
@@ -296,6 +297,23 @@ def edit_config(project: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"kitchen.yaml has no {old!r}"
     path.write_text(text.replace(old, new, 1))
+
+
+Done = TypeVar("Done")
+
+
+def after_the_first_table(
+    monkeypatch: pytest.MonkeyPatch, action: Callable[[], Done]
+) -> list[Done]:
+    """Run ``action`` once, when a copy has copied its first table; its result is listed."""
+    ran: list[Done] = []
+
+    def checkpoint(step: str) -> None:
+        if step == "copy.table" and not ran:
+            ran.append(action())
+
+    monkeypatch.setattr(datacopy.faults, "checkpoint", checkpoint)
+    return ran
 
 
 CONFIG = """\

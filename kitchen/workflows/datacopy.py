@@ -61,6 +61,7 @@ def copy_tables(
         origin, destination, source.schema, target.schema, columns=columns, rows_of=rows_of
     )
     with (
+        destination.snapshot(origin, source.schema, tables),
         report.progress(f"{label} {len(tables)} tables from {source.name}", len(tables)) as done,
         closing(moved),  # if this loop stops early, the copies still running are cancelled
     ):

@@ -7,11 +7,14 @@ import re
 import signal
 import subprocess
 import sys
+import time
+from functools import partial
 from pathlib import Path
 
 import psycopg
+import pytest
 
-from tests.conftest import CONFIG_DEV, Cli, Result, record
+from tests.conftest import CONFIG_DEV, Cli, Result, after_the_first_table, edit_config, record
 from tests.servers import PostgresServer
 
 CREATES = 20
@@ -132,3 +135,99 @@ def test_a_live_refresh_refuses_a_second_and_a_dead_one_is_taken_over(
     assert again.code == 0, again.err
     assert "An earlier `kitchen data refresh` of twin stopped after step 'staging'" in again.err
     whole_and_healthy(cli, "twin")
+
+
+def one_table_at_a_time(project: Path) -> None:
+    dev = CONFIG_DEV[project]
+    edit_config(project, f"dbname: {dev}}}", f"dbname: {dev}, threads: 1}}")
+
+
+def rows(postgres: PostgresServer, project: Path, schema: str) -> dict[str, int]:
+    with psycopg.connect(postgres.dsn(CONFIG_DEV[project])) as connection:
+        return {
+            table: connection.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]
+            for table in ("customers", "orders", "products")
+        }
+
+
+def a_customer_and_their_order_arrive(dsn: str, schema: str) -> None:
+    with psycopg.connect(dsn) as connection:
+        connection.execute(f"INSERT INTO {schema}.customers (customer_id) VALUES (99999)")
+        connection.execute(
+            f"INSERT INTO {schema}.orders (order_id, customer_id, product_id)"
+            " VALUES (99999, 99999, 1)"
+        )
+
+
+def test_a_copy_reads_its_source_as_of_one_moment_while_others_write_to_it(
+    capsys, pg_project: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tables are copied one after the other here; between the customers and the orders,
+    a customer and their order arrive in the source. Neither may be copied, or the order
+    would be an orphan: in the same database (dev -> feature) and across databases
+    (production -> dev, masked)."""
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    one_table_at_a_time(pg_project)
+    production = re.search(r'dsn: "([^"]+)"', (pg_project / "kitchen.yaml").read_text())
+    assert production is not None
+    for kitchen, command, dsn, source in (
+        (
+            "feature",
+            ("create", "feature", "--no-checkout"),
+            postgres.dsn(CONFIG_DEV[pg_project]),
+            "dev",
+        ),
+        ("dev", ("data", "refresh", "dev"), production[1], "analytics"),
+    ):
+        ran = after_the_first_table(
+            monkeypatch, partial(a_customer_and_their_order_arrive, dsn, source)
+        )
+        assert cli(*command).code == 0
+        assert ran  # the write happened half-way through the copy
+        with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project])) as connection:
+            orphans = connection.execute(
+                f"SELECT count(*) FROM {kitchen}.orders WHERE customer_id NOT IN"
+                f" (SELECT customer_id FROM {kitchen}.customers)"
+            ).fetchone()
+        assert orphans == (0,), kitchen
+
+
+def test_a_refresh_of_a_kitchen_being_copied_waits_until_the_copy_is_whole(
+    capsys, pg_project: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """feature copies dev's customers; dev is refreshed (to a 10% sample) meanwhile. The
+    refresh swaps its tables in only when feature has dev's old orders and products too."""
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    one_table_at_a_time(pg_project)
+    before = rows(postgres, pg_project, "dev")
+    refresh = ["data", "refresh", "dev", "--sample", "10%"]
+    started: list[subprocess.Popen[str]] = []
+
+    def dev_is_refreshed_meanwhile() -> None:
+        started.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "kitchen", "-C", str(pg_project), *refresh],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+        with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project]), autocommit=True) as watch:
+            while (
+                started[0].poll() is None
+                and not watch.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                ).fetchone()[0]
+            ):  # until it is done, or waits for the copy
+                time.sleep(0.05)
+
+    after_the_first_table(monkeypatch, dev_is_refreshed_meanwhile)
+    assert cli("create", "feature", "--no-checkout").code == 0
+    (refreshing,) = started
+    _, err = refreshing.communicate(timeout=120)
+    assert record(tuple(refresh), Result(refreshing.returncode, "", err)).code == 0, err
+    assert rows(postgres, pg_project, "feature") == before  # dev as it was, whole
+    assert rows(postgres, pg_project, "dev") != before  # then the refresh went through

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from kitchen.faults import CRASH_EXIT
-from tests.conftest import Cli, run_kitchen, snapshot
+from tests.conftest import Cli, after_the_first_table, run_kitchen, snapshot
 
 
 def rows(cli: Cli, name: str) -> dict[str, int]:
@@ -56,6 +58,36 @@ def test_failed_refresh_leaves_the_old_data_intact(
     assert cli("data", "refresh", feature).code == 3
     assert snapshot(shop) == before  # staging dropped, kitchen untouched
     assert cli("show", feature, "--json").json()["data"] == data_before
+
+
+def test_refresh_keeps_writers_out_of_the_parent_until_its_copy_is_whole(
+    cli: Cli, shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process writing into production between dev's customers and its orders is
+    kept out (DuckDB's file lock), so no order can arrive in dev without its customer."""
+    writer = (
+        "import duckdb, sys; c = duckdb.connect(sys.argv[1]);"
+        " c.execute('INSERT INTO production.production.customers (customer_id) VALUES (99999)');"
+        " c.execute('INSERT INTO production.production.orders (order_id, customer_id, product_id)"
+        " VALUES (99999, 99999, 1)')"
+    )
+    production = str(shop / ".kitchen/warehouse/production.duckdb")
+    command = [sys.executable, "-c", writer, production]
+    ran = after_the_first_table(
+        monkeypatch, lambda: subprocess.run(command, capture_output=True, text=True, check=False)
+    )
+    assert cli("data", "refresh", "dev").code == 0
+    (write,) = ran
+    assert write.returncode != 0 and "lock" in write.stderr, write.stderr
+    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"), read_only=True)
+    try:
+        orphans = connection.execute(
+            "SELECT count(*) FROM dev.dev.orders"
+            " WHERE customer_id NOT IN (SELECT customer_id FROM dev.dev.customers)"
+        ).fetchone()
+    finally:
+        connection.close()
+    assert orphans == (0,)
 
 
 def test_refresh_killed_half_way_leaves_old_data_and_the_next_one_completes(

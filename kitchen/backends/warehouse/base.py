@@ -138,6 +138,15 @@ class Warehouse(Protocol):
         parts name tables of the source."""
         ...
 
+    def snapshot(
+        self, source: Warehouse, source_schema: str, tables: Sequence[str]
+    ) -> AbstractContextManager[None]:
+        """Until exit, copies from ``source`` into this warehouse read ``tables`` of
+        ``source_schema`` as they were at one moment, whatever others write meanwhile, and
+        no one drops or alters them: a kitchen's tables are one consistent picture of its
+        parent's, so no copied row points at a row that arrived after its table was read."""
+        ...
+
     def concurrently(
         self,
         source: Warehouse,

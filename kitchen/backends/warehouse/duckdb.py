@@ -33,6 +33,7 @@ class DuckDBWarehouse(SqlWarehouse):
         self.path = path
         self.environment = environment
         self._connection: duckdb.DuckDBPyConnection | None = None
+        self._held: Warehouse | None = None  # another environment's, attached (snapshot())
 
     @property
     def location(self) -> str:
@@ -201,14 +202,34 @@ class DuckDBWarehouse(SqlWarehouse):
             return int(self.execute(query)[0][0])
 
     @contextmanager
+    def snapshot(
+        self, source: Warehouse, source_schema: str, tables: Sequence[str]
+    ) -> Iterator[None]:
+        """DuckDB lets one process write a file, and none while another reads it: this
+        file is open for writing here all along, and another environment's stays attached
+        (read-only) from the first table copied to the last, so no one can write either."""
+        if source is self or source is self._held:
+            yield
+            return
+        with self._visible(source):
+            self._held = source
+            try:
+                yield
+            finally:
+                self._held = None
+
+    @contextmanager
     def _visible(self, source: Warehouse) -> Iterator[tuple[str, ...]]:
         """The catalog under which ``source``'s tables can be read from this connection.
 
-        Another environment's file is attached read-only while needed; this process must
-        let go of it first, since DuckDB opens a file once.
+        Another environment's file is attached read-only while needed (see ``snapshot``);
+        this process must let go of it first, since DuckDB opens a file once.
         """
         if source is self:
             yield (CATALOG,)
+            return
+        if source is self._held:
+            yield (SOURCE_ALIAS,)
             return
         if not isinstance(source, DuckDBWarehouse):
             raise WarehouseError(

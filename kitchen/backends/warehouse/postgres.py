@@ -47,6 +47,7 @@ from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 10
 TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
+SNAPSHOTS_SINCE = 90200  # pg_export_snapshot: PostgreSQL 9.2 (Redshift says 8.0.2)
 PARALLEL_COPY = ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size")
 
 
@@ -71,6 +72,7 @@ class PostgresWarehouse(SqlWarehouse):
         self._connection: psycopg.Connection[Any] | None = None
         self._salt: str | None = None  # set again on every connection this opens for work
         self._fast_hash: bool | None = None  # whether the server has hashtextextended
+        self._snapshot: str | None = None  # what copies out of here read as of (snapshot())
 
     @property
     def address(self) -> tuple[str, str, str]:
@@ -210,8 +212,47 @@ class PostgresWarehouse(SqlWarehouse):
     def _twin(self) -> PostgresWarehouse:
         """Another session (opened on first use) on the same database, with the same salt."""
         twin = PostgresWarehouse(self.settings, self.environment)
-        twin._conninfo, twin._salt = self._conninfo, self._salt
+        twin._conninfo, twin._salt, twin._snapshot = self._conninfo, self._salt, self._snapshot
         return twin
+
+    @contextmanager
+    def snapshot(
+        self, source: Warehouse, source_schema: str, tables: Sequence[str]
+    ) -> Iterator[None]:
+        """As pg_dump does: a session of the source locks the tables against DROP and ALTER
+        (not against writes), then exports its snapshot, which each session that reads for
+        a copy imports. A swap or drop of those tables by another command waits until the
+        copy is done. Servers without exported snapshots (Redshift) read table by table."""
+        source = self._peer(source)
+        if not tables or source.connection.info.server_version < SNAPSHOTS_SINCE:
+            yield
+            return
+        holder = source._twin()
+        try:
+            try:
+                holder.execute(sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+                locked = join(", ", [source.table(source_schema, table) for table in tables])
+                holder.execute(sql("LOCK TABLE {} IN ACCESS SHARE MODE", locked))
+                source._snapshot = holder.execute(sql("SELECT pg_export_snapshot()"))[0][0]
+            except WarehouseUnreachable:
+                raise
+            except WarehouseError as exc:  # a server that speaks the protocol, not all of it
+                log.debug("%s: tables are read one by one: %s", source.environment, exc)
+            yield
+        finally:
+            source._snapshot = None
+            holder.close()
+
+    @contextmanager
+    def _as_of(self, snapshot: str | None) -> Iterator[None]:
+        """A transaction that sees the database as ``snapshot`` (exported) does."""
+        if snapshot is None:
+            yield
+            return
+        with self.transaction():
+            self.execute(sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            self.execute(sql("SET TRANSACTION SNAPSHOT {}", Literal(snapshot)))
+            yield
 
     def _cancel(self) -> None:
         """Stop the statement this session is running, if any (from another thread)."""
@@ -260,7 +301,7 @@ class PostgresWarehouse(SqlWarehouse):
         source = self._peer(source)
         query = self._copy_query(source_schema, table, select, where, derived)
         if source.address == self.address:
-            with self._parallel():
+            with self._parallel(), self._as_of(source._snapshot):
                 self.execute(sql("CREATE TABLE {} AS {}", self.table(schema, table), query))
         else:
             self._stream_from(source, query, schema, table)
@@ -519,7 +560,7 @@ class PostgresWarehouse(SqlWarehouse):
             query = sql("SELECT {} FROM ({}) AS kitchen_source", join(", ", casts), query)
         target = self.table(schema, table)
         try:
-            with self.transaction():
+            with self.transaction(), source._as_of(source._snapshot):
                 self.execute(sql("CREATE TABLE {} ({})", target, definitions))
                 source._relay(query, self, target)
         except psycopg.Error as exc:
