@@ -20,7 +20,7 @@ from typing import Any
 from kitchen import faults
 from kitchen.backends.registry import OPERATION_TTL, Registry, stale
 from kitchen.errors import KitchenError, PreconditionFailed
-from kitchen.model import utcnow
+from kitchen.model import Kitchen, Status, utcnow
 from kitchen.project import Project
 
 
@@ -29,6 +29,15 @@ def typed(command: str) -> str:
     return f"kitchen data {command}" if command == "refresh" else f"kitchen {command}"
 
 
+DOING = {  # what a live run of each command is doing to its kitchen, for refusals
+    "create": "is being created",
+    "delete": "is being deleted",
+    "refresh": "is having its data refreshed",
+    "update": "is being updated from its parent",
+    "merge": "is being merged into its parent",
+    "promote": "is receiving a promotion",
+    "rollback": "is being rolled back",
+}
 LOOK_WAIT = 10.0  # seconds to wait for the lock under which an ``alone`` run looks
 
 
@@ -99,3 +108,29 @@ def _refuse_if_running(registry: Registry, command: str, kitchen: str) -> None:
                 f"{other['actor']}'s, on {other['host']} since {other['since']}.",
                 hint="Wait for it to finish; run this again only if you still need to.",
             )
+
+
+def refuse_busy(project: Project, kitchen: Kitchen) -> None:
+    """Refuse (exit 3) while a run of any command on ``kitchen`` is alive."""
+    for other in project.registry(kitchen.environment).operations():
+        if other["kitchen"] == kitchen.name and not stale(other, OPERATION_TTL):
+            raise PreconditionFailed(
+                f"Kitchen {kitchen.name!r} {DOING[other['command']]} right now, by "
+                f"{other['actor']} on {other['host']} since {other['since']}.",
+                hint="Wait for it to finish, then run this again.",
+            )
+
+
+def require_ready(project: Project, kitchen: Kitchen) -> None:
+    """Refuse (exit 3) to work on a kitchen that is not ready: one another command is
+    creating or deleting right now, or one a crash left half-made."""
+    if kitchen.status == Status.READY:
+        return
+    refuse_busy(project, kitchen)
+    raise PreconditionFailed(
+        f"Kitchen {kitchen.name!r} is {kitchen.status.value}, not ready.",
+        hint="Run `kitchen init` to provision the root kitchens."
+        if kitchen.root
+        else f"Run `kitchen doctor --repair`, or `kitchen delete {kitchen.name}` and create it "
+        "again.",
+    )

@@ -32,6 +32,7 @@ def check(
             hint="Delete or merge them first.",
         )
     project.require_staff(kitchen, "delete it")
+    journal.refuse_busy(project, kitchen)
     if not force:
         _refuse_unmerged(project, kitchen)
     return kitchen
@@ -52,6 +53,7 @@ def _refuse_unmerged(project: Project, kitchen: Kitchen) -> None:
 
 def delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
     """Each step is idempotent, so running it again after a crash finishes the job."""
+    recover.before_delete(project, kitchen, report)  # first: an update may have left a merge
     git = project.git
     if git.current_branch() == kitchen.branch and kitchen.parent:
         # first, so that a checkout git refuses leaves the kitchen untouched
@@ -59,7 +61,6 @@ def delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
         report.step(f"Checking out {parent.branch} (the parent's branch)")
         git.checkout(parent.branch)
     registry = project.registry(kitchen.environment)
-    recover.supersede(project, kitchen.environment, "delete", kitchen.name)
     with journal.operation(project, kitchen.environment, "delete", kitchen.name) as operation:
         registry.set_status(kitchen.name, Status.DELETING)
         operation.step("marked")

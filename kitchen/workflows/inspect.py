@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kitchen.errors import BadInput, KitchenError, PreconditionFailed
+from kitchen import journal
+from kitchen.errors import BadInput, KitchenError
 from kitchen.model import Kitchen, Status, TableInfo
 from kitchen.project import Project
 
@@ -101,12 +102,6 @@ def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | N
 
 def checkout(project: Project, name: str) -> Kitchen:
     kitchen = project.kitchen(name)
-    if kitchen.status != Status.READY:
-        raise PreconditionFailed(
-            f"Kitchen {name!r} is {kitchen.status.value}, not ready.",
-            hint=f"Run `kitchen delete {name}` and create it again."
-            if not kitchen.root
-            else "Run `kitchen init` to provision the root kitchens.",
-        )
+    journal.require_ready(project, kitchen)
     project.git.checkout(kitchen.branch)
     return kitchen

@@ -58,6 +58,8 @@ def target(project: Project, kitchen: Kitchen, into: str | None) -> Kitchen:
             f"{parent.name!r} is in another release environment: that is a promotion.",
             hint=f"Use `kitchen promote {kitchen.name} --to {parent.name}`.",
         )
+    journal.require_ready(project, kitchen)
+    journal.require_ready(project, parent)
     return parent
 
 

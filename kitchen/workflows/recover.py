@@ -14,7 +14,7 @@ from typing import Any
 
 from kitchen import journal, names
 from kitchen.backends.registry import OPERATION_TTL, stale
-from kitchen.model import DataState, Status
+from kitchen.model import DataState, Kitchen, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows import identity
@@ -38,22 +38,32 @@ def resume(
     settled = False
     for operation in interrupted(project, environment):
         if operation["command"] == command and operation["kitchen"] == kitchen:
-            done = repair(project, operation, report)
-            report.warn(
-                f"An earlier `{journal.typed(command)}` of {kitchen} stopped after step "
-                f"{operation['step']!r}: {done}"
-            )
+            _settle(project, operation, report)
             settled = True
     return settled
 
 
-def supersede(project: Project, environment: str, command: str, kitchen: str) -> None:
-    """Close interrupted runs of ``command`` on ``kitchen`` that the run starting now redoes
-    whole (its every step is idempotent: delete)."""
-    registry = project.registry(environment)
-    for operation in interrupted(project, environment):
-        if operation["command"] == command and operation["kitchen"] == kitchen:
+def before_delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
+    """Before ``kitchen`` is deleted: close its interrupted creates and deletes, which the
+    delete redoes whole (its every step is idempotent), and finish or undo every other
+    interrupted run on it, so that a merge which landed is recorded and no staging schema
+    or half-done merge outlives the kitchen."""
+    registry = project.registry(kitchen.environment)
+    for operation in interrupted(project, kitchen.environment):
+        if operation["kitchen"] != kitchen.name:
+            continue
+        if operation["command"] in ("create", "delete"):
             registry.end(operation["id"])
+        else:
+            _settle(project, operation, report)
+
+
+def _settle(project: Project, operation: dict[str, Any], report: Reporter) -> None:
+    done = repair(project, operation, report)
+    report.warn(
+        f"An earlier `{journal.typed(operation['command'])}` of {operation['kitchen']} stopped "
+        f"after step {operation['step']!r}: {done}"
+    )
 
 
 def repair(project: Project, operation: dict[str, Any], report: Reporter) -> str:

@@ -32,10 +32,12 @@ def refresh(
     if kitchen.protected:
         raise NotAllowed(f"Kitchen {name!r} is protected: its data is not refreshed from others.")
     project.require_staff(kitchen, "refresh its data")
+    journal.require_ready(project, kitchen)
     source_name = source_name or kitchen.parent
     if source_name is None or source_name == name:
         raise BadInput(f"Kitchen {name!r} has no parent to refresh from.", hint="Pass --from.")
     source = project.kitchen(source_name)
+    journal.require_ready(project, source)
     recover.resume(project, kitchen.environment, "refresh", name, report)
     warehouse = project.warehouse(kitchen.environment)
     staging = names.staging_schema(kitchen.schema)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from kitchen import journal
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.workflows import identity
@@ -14,6 +15,7 @@ def environment(project: Project, name: str | None) -> tuple[Kitchen, dict[str, 
     """The kitchen and the variables a tool run in it gets (on top of the current ones)."""
     kitchen = current_or_named(project, name)
     project.require_staff(kitchen, "run tools with its credentials")
+    journal.require_ready(project, kitchen)
     variables = {
         "KITCHEN_NAME": kitchen.name,
         "KITCHEN_SCHEMA": kitchen.schema,

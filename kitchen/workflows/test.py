@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kitchen import redaction
+from kitchen import journal, redaction
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.errors import BadInput, KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, utcnow
@@ -60,6 +60,7 @@ class TestRun:
 
 def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
     kitchen = current_or_named(project, request.kitchen)
+    journal.require_ready(project, kitchen)
     pipelines = _selected(project, request)
     git = project.git
     run = TestRun(

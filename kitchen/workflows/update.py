@@ -32,7 +32,9 @@ def update(
     if kitchen.parent is None:
         raise BadInput(f"Kitchen {name!r} has no parent to update from.")
     project.require_staff(kitchen, "update it")
+    journal.require_ready(project, kitchen)
     parent = project.kitchen(kitchen.parent)
+    journal.require_ready(project, parent)
     git = project.git
     if action is not None:
         return _resume(project, kitchen, parent, action, refresh_data=refresh_data, report=report)

@@ -111,26 +111,70 @@ def test_refreshes_of_one_kitchen_at_once_go_one_at_a_time(
     whole_and_healthy(cli, "twin")
 
 
+def paused_at(project: Path, step: str, *args: str) -> subprocess.Popen[str]:
+    """A kitchen command started in the background, alive and stopped half-way at ``step``."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kitchen", "-C", str(project), *args],
+        env={**os.environ, "KITCHEN_FAIL_AT": f"{step}:pause"},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if f"paused at {step}" in line:
+            return process
+    raise AssertionError(f"kitchen {' '.join(args)} ended before {step}: {process.wait()}")
+
+
+def kill(process: subprocess.Popen[str]) -> None:
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait(timeout=30) == -signal.SIGKILL
+
+
+BUSY = re.compile(
+    r"error: Kitchen '(\w+)' (is being created|is having its data refreshed) right now, "
+    r"by dev@acme\.example on .+ since .+\.\n"
+    r"hint: Wait for it to finish, then run this again\.\n"
+)
+
+
+def test_a_kitchen_another_command_is_working_on_is_left_alone(
+    capsys, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """A delete, test or refresh of a kitchen being created, or a delete of one being
+    refreshed, is refused with who is at it; once that process is gone, they go ahead."""
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    assert cli("create", "twin", "--no-checkout").code == 0
+    refreshing = paused_at(pg_project, "refresh.copied", "data", "refresh", "twin")
+    refused = cli("delete", "twin", "--yes")
+    said = BUSY.fullmatch(refused.err)
+    assert refused.code == 3 and said, refused.err
+    assert said.groups() == ("twin", "is having its data refreshed")
+    creating = paused_at(pg_project, "create.schema", "create", "young", "--no-checkout")
+    for command in (("delete", "young", "--yes"), ("test", "young"), ("data", "refresh", "young")):
+        refused = cli(*command)
+        said = BUSY.fullmatch(refused.err)
+        assert refused.code == 3 and said, refused.err
+        assert said.groups() == ("young", "is being created")
+    kill(refreshing)
+    kill(creating)
+    assert cli("delete", "twin", "--yes").code == 0
+    assert cli("delete", "young", "--yes").code == 0
+    assert {"twin", "young"}.isdisjoint(schemas(postgres, pg_project))
+    assert cli("doctor", "--json").json()["findings"] == []
+
+
 def test_a_live_refresh_refuses_a_second_and_a_dead_one_is_taken_over(
     capsys, pg_project: Path, postgres: PostgresServer
 ) -> None:
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
     assert cli("create", "twin", "--no-checkout").code == 0
-    paused = subprocess.Popen(
-        [sys.executable, "-m", "kitchen", "-C", str(pg_project), "data", "refresh", "twin"],
-        env={**os.environ, "KITCHEN_FAIL_AT": "refresh.staging:pause"},
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert paused.stderr is not None
-    for line in paused.stderr:  # alive, half-way: its staging schema is being filled
-        if "paused at refresh.staging" in line:
-            break
-    refused = cli("data", "refresh", "twin")
+    refreshing = paused_at(pg_project, "refresh.staging", "data", "refresh", "twin")
+    refused = cli("data", "refresh", "twin")  # while its staging schema is being filled
     assert refused.code == 3 and REFUSED.fullmatch(refused.err), refused.err
-    os.kill(paused.pid, signal.SIGKILL)
-    assert paused.wait(timeout=30) == -signal.SIGKILL
+    kill(refreshing)
     again = cli("data", "refresh", "twin")
     assert again.code == 0, again.err
     assert "An earlier `kitchen data refresh` of twin stopped after step 'staging'" in again.err

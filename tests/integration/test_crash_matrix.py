@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from kitchen import journal
 from kitchen.faults import CRASH_EXIT
 from tests.conftest import Cli, run_kitchen
 from tests.gitrepo import commit, git, share
@@ -271,3 +272,26 @@ def test_a_real_kill_9_half_way_through_a_create(cli: Cli, shop: Path) -> None:
     assert cli("show", "victim").code == 2  # removed whole
     assert cli("create", "victim").code == 0
     assert sum(rows(cli, "victim").values()) == 5040
+
+
+ON_FEATURE = [(name, step) for name in ("refresh", "update", "merge") for step in CASES[name].steps]
+
+
+@pytest.mark.parametrize(("command", "step"), ON_FEATURE)
+def test_a_kitchen_deleted_after_a_command_on_it_was_killed_leaves_nothing_behind(
+    cli: Cli, shop: Path, team: Path, command: str, step: str
+) -> None:
+    """Instead of running the command again, its user deletes the kitchen: what the command
+    left is finished or undone first, so a merge that reached the remote is still recorded."""
+    case = CASES[command]
+    case.prepare(cli, shop)
+    bystander = rows(cli, "bystander")
+    killed = run_kitchen(shop, *case.args, env={"KITCHEN_FAIL_AT": f"{step}:crash"})
+    assert killed.code == CRASH_EXIT, killed.err
+    deleted = cli("delete", "feature", "--yes", "--force")
+    assert deleted.code == 0, deleted.err
+    assert f"An earlier `{journal.typed(command)}` of feature stopped after step" in deleted.err
+    landed = step in ("merge.pushed", "merge.recorded")
+    assert events(cli, "feature", "merge") == landed
+    assert ("notes.md" in git(shop, "ls-tree", "--name-only", "develop")) == landed
+    consistent(cli, shop, team, bystander)

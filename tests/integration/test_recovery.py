@@ -51,6 +51,33 @@ def test_create_killed_at_any_step_completes_when_run_again(shop: Path, step: st
     assert shown["status"] == "ready" and sum(t["rows"] for t in shown["tables"]) == 5040
 
 
+def test_a_half_made_kitchen_is_refused_until_repaired(cli: Cli, shop: Path) -> None:
+    """A create killed after the schema step leaves a kitchen no command may work on (its
+    data, branch or tests would be half there) until doctor or delete settles it."""
+    crashed = run_kitchen(shop, "create", "crashy", env={"KITCHEN_FAIL_AT": "create.schema:crash"})
+    assert crashed.code == CRASH_EXIT
+    before = snapshot(shop)
+    for command in (
+        ("checkout", "crashy"),
+        ("test", "crashy"),
+        ("data", "refresh", "crashy"),
+        ("data", "refresh", "dev", "--from", "crashy"),
+        ("update", "crashy"),
+        ("merge", "crashy", "--yes"),
+        ("run", "crashy", "--", "true"),
+    ):
+        refused = cli(*command)
+        assert (refused.code, refused.err) == (
+            3,
+            "error: Kitchen 'crashy' is provisioning, not ready.\n"
+            "hint: Run `kitchen doctor --repair`, or `kitchen delete crashy` and create it "
+            "again.\n",
+        ), command
+    assert snapshot(shop) == before
+    assert cli("doctor", "--repair").code == 0
+    assert cli("show", "crashy").code == 2  # gone: it can be created again
+
+
 @pytest.mark.parametrize(
     "step", ["delete.marked", "delete.schema", "delete.identity", "delete.branch"]
 )
