@@ -171,8 +171,8 @@ def _report_changed_types(
     types: dict[str, list[tuple[str, str]]],
     columns: dict[str, list[masking.Column]],
 ) -> None:
-    """Say which columns arrived with other types than the source's: an enum or domain that
-    another database lacks comes as its base type (a sql rule makes its own type)."""
+    """Say which columns arrived with other types than the source's: a type that another
+    database lacks comes as text, or a domain as its type (a sql rule makes its own type)."""
     changed = []
     for table, planned in columns.items():
         arrived = dict(destination.column_types(schema, table))
@@ -185,8 +185,8 @@ def _report_changed_types(
     if changed:
         report.warn(
             f"These columns arrived with other types than the source's: {', '.join(changed)}. "
-            f"An enum or domain that the {destination.environment} database lacks arrives "
-            "as its base type."
+            f"A type that the {destination.environment} database lacks arrives as text (a "
+            "domain as the type it constrains)."
         )
 
 

@@ -124,12 +124,13 @@ def test_warehouse_password_from_a_secret_reference_never_printed(
         assert postgres.password not in output
 
 
-def test_enum_and_domain_types_reach_another_database(
+def test_types_only_the_source_database_has_reach_another_database(
     capsys, pg_project: Path, postgres: PostgresServer
 ) -> None:
     """Production and dev are other databases: a type of production's schema does not exist
-    in dev (the copy failed with 'schema "analytics" does not exist'). It arrives as its
-    base type, with a warning; a type both databases have is kept."""
+    in dev (the copy failed with 'schema "analytics" does not exist'). A domain arrives as
+    the type it constrains, an enum, composite or range (or an extension's type) as text,
+    with a warning; a type both databases have is kept."""
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
     config = yaml.safe_load((pg_project / "kitchen.yaml").read_text())
@@ -141,19 +142,42 @@ def test_enum_and_domain_types_reach_another_database(
     with psycopg.connect(production_dsn, autocommit=True) as connection:
         connection.execute("CREATE TYPE analytics.tier AS ENUM ('gold', 'silver')")
         connection.execute("CREATE DOMAIN analytics.visits AS integer CHECK (VALUE >= 0)")
+        connection.execute("CREATE TYPE analytics.price AS (amount numeric, currency text)")
+        connection.execute("CREATE TYPE analytics.band AS RANGE (subtype = float8)")
         connection.execute(
             "ALTER TABLE analytics.customers ADD COLUMN tier analytics.tier DEFAULT 'gold',"
             " ADD COLUMN tiers analytics.tier[] DEFAULT '{silver}',"
-            " ADD COLUMN visits analytics.visits DEFAULT 3, ADD COLUMN mood mood DEFAULT 'ok'"
+            " ADD COLUMN visits analytics.visits DEFAULT 3, ADD COLUMN mood mood DEFAULT 'ok',"
+            " ADD COLUMN price analytics.price DEFAULT (9.5, 'EUR'),"
+            " ADD COLUMN prices analytics.price[] DEFAULT ARRAY[(1, 'USD')::analytics.price],"
+            " ADD COLUMN band analytics.band DEFAULT '[1, 2)',"
+            " ADD COLUMN span int4range DEFAULT '[1, 3)'"
         )
     result = cli("data", "refresh", "dev")
     assert result.code == 0, result.err
-    assert "customers.tier (analytics.tier -> text)" in result.err
-    assert "customers.visits (analytics.visits -> integer)" in result.err
-    assert "mood" not in result.err
+    for change in (
+        "tier (analytics.tier -> text)",
+        "visits (analytics.visits -> integer)",
+        "price (analytics.price -> text)",
+        "prices (analytics.price[] -> text[])",
+        "band (analytics.band -> text)",
+    ):
+        assert f"customers.{change}" in result.err
+    assert "mood" not in result.err and "span" not in result.err  # in every database
     with psycopg.connect(dev_dsn) as connection:
         row = connection.execute(
-            "SELECT tier, tiers, visits, mood::text, pg_typeof(mood)::text FROM dev.customers"
-            " LIMIT 1"
+            "SELECT tier, tiers, visits, mood::text, pg_typeof(mood)::text, price, prices, band,"
+            " span::text, pg_typeof(span)::text FROM dev.customers LIMIT 1"
         ).fetchone()
-    assert row == ("gold", ["silver"], 3, "ok", "mood")
+    assert row == (
+        "gold",
+        ["silver"],
+        3,
+        "ok",
+        "mood",
+        "(9.5,EUR)",
+        ["(1,USD)"],
+        "[1,2)",
+        "[1,3)",
+        "int4range",
+    )

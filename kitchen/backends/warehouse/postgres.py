@@ -543,14 +543,15 @@ class PostgresWarehouse(SqlWarehouse):
     ) -> None:
         """Another server or database: binary COPY relayed block by block, never decoded here.
 
-        ``query`` runs in the source, so masking happens before any value leaves it. An enum
-        or domain type this database lacks (it lives in the source's schema, or was never
-        created here) arrives as its base type: enums as text, domains as what they
-        constrain; the source casts the values, so the binary formats agree.
+        ``query`` runs in the source, so masking happens before any value leaves it. A type
+        this database lacks (it lives in the source's schema, or was never created here)
+        arrives as its base type (``result_types``): a domain as the built-in type it
+        constrains, any other as text; the source casts the values, so the binary formats
+        agree.
         """
         columns = []
-        for name, kind, base in source.result_types(query):
-            here = kind == base or self.execute(sql("SELECT to_regtype({})", Literal(kind)))[0][0]
+        for name, kind, base, builtin in source.result_types(query):
+            here = builtin or self.execute(sql("SELECT to_regtype({})", Literal(kind)))[0][0]
             columns.append((Identifier(name), kind if here else base, not here))
         definitions = join(", ", [sql(f"{{}} {base}", name) for name, base, _ in columns])
         casts = [
@@ -568,9 +569,12 @@ class PostgresWarehouse(SqlWarehouse):
                 f"Copying table {table} from {source.location} failed: {self._reason(exc)}"
             ) from None
 
-    def result_types(self, query: Query) -> list[tuple[str, str, str]]:
-        """The names, full types and base types (an enum's is text, a domain's the type it
-        constrains, arrays alike) of the columns ``query`` returns, without running it."""
+    def result_types(self, query: Query) -> list[tuple[str, str, str, bool]]:
+        """The names, full types, base types and whether each type is built in (every
+        database has it) of the columns ``query`` returns, without running it. A base type
+        is what a type another database may lack becomes there: a domain over a built-in
+        type that type, any other type (enum, composite, range, an extension's) text,
+        arrays alike."""
         view = pgsql.Identifier(f"kitchen_probe_{id(query)}")
         with self.connection.transaction(force_rollback=True):
             self.connection.execute(
@@ -580,17 +584,22 @@ class PostgresWarehouse(SqlWarehouse):
             )
             rows = self.connection.execute(
                 "SELECT a.attname, format_type(a.atttypid, a.atttypmod), CASE"
-                " WHEN t.typtype = 'e' THEN 'text'"
-                " WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)"
-                " WHEN e.typtype = 'e' THEN 'text[]'"
-                " WHEN e.typtype = 'd' THEN format_type(e.typbasetype, e.typtypmod) || '[]'"
-                " ELSE format_type(a.atttypid, a.atttypmod) END"
+                " WHEN b.typnamespace = 'pg_catalog'::regnamespace"
+                " THEN format_type(t.typbasetype, t.typtypmod)"
+                " WHEN eb.typnamespace = 'pg_catalog'::regnamespace"
+                " THEN format_type(e.typbasetype, e.typtypmod) || '[]'"
+                " WHEN e.oid IS NOT NULL THEN 'text[]' ELSE 'text' END,"
+                " t.typnamespace = 'pg_catalog'::regnamespace"
                 " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                " LEFT JOIN pg_type b ON b.oid = t.typbasetype"
                 " LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'"
+                " LEFT JOIN pg_type eb ON eb.oid = e.typbasetype"
                 " WHERE a.attrelid = %s::regclass AND a.attnum > 0 ORDER BY a.attnum",
                 [view.as_string(self.connection)],
             ).fetchall()
-        return [(str(name), str(kind), str(base)) for name, kind, base in rows]
+        return [
+            (str(name), str(kind), str(base), bool(builtin)) for name, kind, base, builtin in rows
+        ]
 
     def column_types(self, schema: str, table: str) -> list[tuple[str, str]]:
         """Each column's name and its full type, as PostgreSQL itself would write it."""
