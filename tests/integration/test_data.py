@@ -81,31 +81,41 @@ def test_a_rule_clears_the_gate(cli: Cli, shop: Path) -> None:
 def test_scan_looks_inside_arrays_json_structs_and_addresses(
     open_warehouse: WarehouseFactory,
 ) -> None:
-    """PII held in a jsonb or JSON object, an array, a struct or an inet column is found, and
-    the suggested rule is one those types take (null), not email."""
+    """PII held in a jsonb or JSON object, an array, a struct or composite (and arrays of
+    them) or an inet column is found, and the suggested rule is one those types take
+    (null), not email."""
     warehouse = open_warehouse("production")
     warehouse.create_schema("s")
     if isinstance(warehouse, PostgresWarehouse):
         warehouse.run_script(
             "s",
+            "CREATE TYPE contact AS (who TEXT, mail TEXT);"
             "CREATE TABLE events (id INTEGER, seen TIMESTAMPTZ, contacts TEXT[], profile JSONB,"
-            " peer INET, tags TEXT[]);"
+            " peer INET, tags TEXT[], owner contact, owners contact[]);"
             "INSERT INTO events SELECT i, now(), ARRAY['a' || i || '@corp.example'],"
             " jsonb_build_object('plan', 'gold', 'email', 'u' || i || '@corp.example'),"
-            " ('10.0.0.' || i)::inet, ARRAY['vip'] FROM generate_series(1, 50) AS i;",
+            " ('10.0.0.' || i)::inet, ARRAY['vip'],"
+            " ROW('Ann', 'o' || i || '@corp.example')::contact,"
+            " ARRAY[ROW('Bo', 'p' || i || '@corp.example')::contact]"
+            " FROM generate_series(1, 50) AS g(i);",
         )
     else:
         warehouse.run_script(
             "s",
             "CREATE TABLE events (id INTEGER, seen TIMESTAMPTZ, contacts VARCHAR[], profile JSON,"
-            " peer STRUCT(host VARCHAR, ip VARCHAR), tags VARCHAR[]);"
+            " peer STRUCT(host VARCHAR, ip VARCHAR), tags VARCHAR[],"
+            " owner STRUCT(who VARCHAR, mail VARCHAR), owners STRUCT(who VARCHAR, mail VARCHAR)[]);"
             "INSERT INTO events SELECT i, now(), ['a' || i || '@corp.example'],"
             " json_object('plan', 'gold', 'email', 'u' || i || '@corp.example'),"
-            " {'host': 'h' || i, 'ip': '10.0.0.' || i}, ['vip'] FROM range(1, 51) AS t(i);",
+            " {'host': 'h' || i, 'ip': '10.0.0.' || i}, ['vip'],"
+            " {'who': 'Ann', 'mail': 'o' || i || '@corp.example'},"
+            " [{'who': 'Bo', 'mail': 'p' || i || '@corp.example'}] FROM range(1, 51) AS t(i);",
         )
     found = {f.column: (f.kind, f.suggested_rule) for f in pii.scan(warehouse, "s")}
     assert found == {
         "contacts": ("email", "null"),
         "profile": ("email", "null"),
         "peer": ("ip address", "null"),
+        "owner": ("email", "null"),
+        "owners": ("email", "null"),
     }

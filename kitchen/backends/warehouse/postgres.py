@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.types.composite import CompositeInfo, register_composite
 
 from kitchen import config, redaction
 from kitchen.backends.warehouse.base import (
@@ -601,6 +602,32 @@ class PostgresWarehouse(SqlWarehouse):
             (str(name), str(kind), str(base), bool(builtin)) for name, kind, base, builtin in rows
         ]
 
+    def preview(
+        self, schema: str, table: str, limit: int, ordered: bool = True
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Values of a composite type (or arrays of them) come as dicts of their fields, as
+        DuckDB's structs do, so a PII scan looks inside them."""
+        rows = self.execute(
+            sql(
+                "SELECT DISTINCT format_type(k.oid, NULL) FROM pg_attribute a"
+                " JOIN pg_class c ON c.oid = a.attrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " JOIN pg_type t ON t.oid = a.atttypid"
+                " JOIN pg_type k ON k.oid = CASE WHEN t.typcategory = 'A' THEN t.typelem"
+                " ELSE t.oid END"
+                " WHERE n.nspname = {} AND c.relname = {} AND a.attnum > 0"
+                " AND NOT a.attisdropped AND k.typtype = 'c'",
+                Placeholder(),
+                Placeholder(),
+            ),
+            [schema, table],
+        )
+        for (name,) in rows:
+            info = CompositeInfo.fetch(self.connection, name)
+            if info is not None:
+                register_composite(info, self.connection, _fields_of(info.field_names))
+        return super().preview(schema, table, limit, ordered)
+
     def column_types(self, schema: str, table: str) -> list[tuple[str, str]]:
         """Each column's name and its full type, as PostgreSQL itself would write it."""
         rows = self.execute(
@@ -667,3 +694,8 @@ def _compose(query: Query, escape_percent: bool) -> pgsql.Composed:
         else:
             parts.append(pgsql.SQL(part.replace("%", "%%") if escape_percent else part))
     return pgsql.Composed(parts)
+
+
+def _fields_of(names: Sequence[str]) -> Callable[..., dict[str, Any]]:
+    """A composite value's fields by name."""
+    return lambda *values: dict(zip(names, values, strict=True))
