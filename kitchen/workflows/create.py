@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from kitchen import journal, names
-from kitchen.backends.registry import OPERATION_TTL, stale
 from kitchen.data import sampling
 from kitchen.errors import (
     BadInput,
@@ -183,16 +182,7 @@ def _refuse_existing(project: Project, name: str, existing: Kitchen | None) -> N
         raise PreconditionFailed(
             f"Kitchen {name!r} already exists.", hint=f"Use `kitchen checkout {name}`."
         )
-    creating = [
-        operation
-        for operation in project.registry(existing.environment).operations()
-        if operation["command"] == "create" and operation["kitchen"] == name
-    ]
-    if creating and not any(stale(operation, OPERATION_TTL) for operation in creating):
-        raise PreconditionFailed(
-            f"Kitchen {name!r} is being created right now by {creating[0]['actor']}.",
-            hint=f"Wait for it to finish, then `kitchen checkout {name}`.",
-        )
+    journal.refuse_busy(project, existing)  # another create (or a delete) of it is running
     raise PreconditionFailed(
         f"Kitchen {name!r} is half-made (status {existing.status.value}).",
         hint=f"Run `kitchen delete {name}` (or `kitchen doctor --repair`), then create it again.",
