@@ -98,27 +98,37 @@ def operation(
             registry.end(begun.id)
 
 
-def _refuse_if_running(registry: Registry, command: str, kitchen: str) -> None:
+def _alive(registry: Registry, kitchen: str, command: str | None = None) -> dict[str, Any] | None:
+    """A run on ``kitchen`` (of ``command``, or of any command) whose process is alive."""
     for other in registry.operations():
-        if (other["command"], other["kitchen"]) == (command, kitchen) and not stale(
-            other, OPERATION_TTL
+        if (
+            other["kitchen"] == kitchen
+            and command in (None, other["command"])
+            and not stale(other, OPERATION_TTL)
         ):
-            raise PreconditionFailed(
-                f"Another `{typed(command)}` of {kitchen} is running: "
-                f"{other['actor']}'s, on {other['host']} since {other['since']}.",
-                hint="Wait for it to finish; run this again only if you still need to.",
-            )
+            return other
+    return None
+
+
+def _refuse_if_running(registry: Registry, command: str, kitchen: str) -> None:
+    other = _alive(registry, kitchen, command)
+    if other:
+        raise PreconditionFailed(
+            f"Another `{typed(command)}` of {kitchen} is running: "
+            f"{other['actor']}'s, on {other['host']} since {other['since']}.",
+            hint="Wait for it to finish; run this again only if you still need to.",
+        )
 
 
 def refuse_busy(project: Project, kitchen: Kitchen) -> None:
     """Refuse (exit 3) while a run of any command on ``kitchen`` is alive."""
-    for other in project.registry(kitchen.environment).operations():
-        if other["kitchen"] == kitchen.name and not stale(other, OPERATION_TTL):
-            raise PreconditionFailed(
-                f"Kitchen {kitchen.name!r} {DOING[other['command']]} right now, by "
-                f"{other['actor']} on {other['host']} since {other['since']}.",
-                hint="Wait for it to finish, then run this again.",
-            )
+    other = _alive(project.registry(kitchen.environment), kitchen.name)
+    if other:
+        raise PreconditionFailed(
+            f"Kitchen {kitchen.name!r} {DOING[other['command']]} right now, by "
+            f"{other['actor']} on {other['host']} since {other['since']}.",
+            hint="Wait for it to finish, then run this again.",
+        )
 
 
 def require_ready(project: Project, kitchen: Kitchen) -> None:
