@@ -527,9 +527,9 @@ SHORTER = {
 
 def rehearse(warehouse: Warehouse, schema: str, table: str, columns: list[Column]) -> None:
     """Have the warehouse plan each masked column's SQL over no rows, and cast each fixed
-    value once: a rule it cannot apply there (a custom expression's typo, a fixed value the
-    column's type cannot hold) is exit 2 naming the rule, before anything is copied. The
-    salt must be set."""
+    or redact value once: a rule it cannot apply there (a custom expression's typo, a fixed
+    value the column's type cannot hold) is exit 2 naming the rule, before anything is
+    copied. The salt must be set."""
     for column in columns:
         if column.rule is None or not column.masked:
             continue
@@ -538,10 +538,8 @@ def rehearse(warehouse: Warehouse, schema: str, table: str, columns: list[Column
             projection.columns, warehouse.table(schema, table), (), projection.derived
         )
         probes = [sql("SELECT * FROM ({}) AS rehearsal LIMIT 0", rows)]
-        if column.rule.strategy == "fixed":  # a constant: DuckDB would not cast it over no rows
-            unread = sql("NULL")
-            constant = _fixed(Target(warehouse, unread, unread, column.type), column.rule.option)
-            probes.append(sql("SELECT {}", constant))
+        if (value := constant(warehouse, column)) is not None:  # DuckDB casts no rows
+            probes.append(sql("SELECT {}", value))
         try:
             for probe in probes:
                 warehouse.execute(probe)
@@ -552,6 +550,15 @@ def rehearse(warehouse: Warehouse, schema: str, table: str, columns: list[Column
                 f"{column.rule.where()}: the {warehouse.environment} warehouse cannot apply "
                 f"{column.rule.strategy} to {table}.{column.name} ({column.type}): {exc.reason}"
             ) from None
+
+
+def constant(warehouse: Warehouse, column: Column) -> Query | None:
+    """The value a fixed or redact rule writes in every row, as the column's type."""
+    if column.rule is None or column.rule.strategy not in ("fixed", "redact"):
+        return None
+    unread = sql("NULL")
+    target = Target(warehouse, unread, unread, column.type)
+    return _cast(STRATEGIES[column.rule.strategy].compile(target, column.rule.option), column.type)
 
 
 def check_targets(rules: list[Rule], tables: dict[str, list[tuple[str, str]]]) -> None:

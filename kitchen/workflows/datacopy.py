@@ -11,7 +11,7 @@ from contextlib import closing
 
 from kitchen import faults
 from kitchen.backends.secrets import reference
-from kitchen.backends.warehouse.base import Reference, Warehouse
+from kitchen.backends.warehouse.base import Probe, Reference, Warehouse
 from kitchen.data import masking, pii, sampling
 from kitchen.errors import ConfigError, PreconditionFailed
 from kitchen.model import DataState, Kitchen, utcnow
@@ -152,9 +152,13 @@ def overlaps(
 
     def overlap(into: Warehouse, origin: Warehouse, item: tuple[str, masking.Column]) -> int:
         table, column = item
-        # types outside the families may have no equality (PostgreSQL's json, xml, point)
-        as_text = masking.family(column.type) == "other"
-        return into.overlap(origin, source_schema, table, schema, column.name, as_text=as_text)
+        probe = Probe(
+            column.name,
+            # types outside the families may have no equality (PostgreSQL's json, xml, point)
+            as_text=masking.family(column.type) == "other",
+            allowed=masking.constant(origin, column),
+        )
+        return into.overlap(origin, source_schema, table, schema, probe)
 
     found = destination.concurrently(origin, overlap, replaced)
     return sorted((table, column.name, count) for (table, column), count in found)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from kitchen import config
-from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
+from kitchen.backends.warehouse.base import Column, Probe, TableSpec, Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.data import masking
@@ -369,8 +369,37 @@ def test_same_value_masks_the_same_in_every_table_and_kitchen(warehouse: Warehou
 
 def test_overlap_finds_originals_and_not_masked_values(warehouse: Warehouse) -> None:
     masked(warehouse, {"people.email": "email"})
-    assert warehouse.overlap(warehouse, "src", "people", "dst", "email") == 0
-    assert warehouse.overlap(warehouse, "src", "people", "dst", "full_name") == 3
+    assert warehouse.overlap(warehouse, "src", "people", "dst", Probe("email")) == 0
+    assert warehouse.overlap(warehouse, "src", "people", "dst", Probe("full_name")) == 3
+
+
+@pytest.mark.parametrize("across", [False, True], ids=["one environment", "two"])
+def test_the_constant_a_rule_writes_is_no_leak_but_other_originals_are(
+    warehouse: Warehouse, open_warehouse: WarehouseFactory, across: bool
+) -> None:
+    """`fixed: vip` on a column that holds 'vip' (or redact to an original value) was
+    reported as "masking check FAILED": the constant the user chose is not a leak."""
+    into = open_warehouse("production") if across else warehouse
+    into.set_salt("test-salt")
+    rules = {"people.note": {"fixed": "vip"}, "people.full_name": {"redact": "Bo Chan"}}
+    planned = masking.plan(
+        masking.parse_rules(rules), "people", warehouse.column_types("src", "people")
+    )
+
+    def copied(columns: list[masking.Column]) -> list[tuple[str, str, int]]:
+        into.create_schema("dst")
+        projection = masking.select_list(warehouse, columns)
+        into.copy_table(warehouse, "src", "people", "dst", **copy_args(projection))
+        found = datacopy.overlaps(warehouse, into, "src", "dst", {"people": planned})
+        into.drop_schema("dst")
+        return found
+
+    assert copied(planned) == [("people", "full_name", 0), ("people", "note", 0)]
+    # copied unmasked, every original but the rule's own constant is still a leak
+    assert copied(masking.plan([], "people", warehouse.column_types("src", "people"))) == [
+        ("people", "full_name", 2),
+        ("people", "note", 1),
+    ]
 
 
 @pytest.mark.parametrize("across", [False, True], ids=["one environment", "two"])
@@ -386,7 +415,7 @@ def test_verification_compares_types_without_equality_as_text(
     into = open_warehouse("production") if across else warehouse
     into.set_salt("test-salt")
     planned = masking.plan(
-        masking.parse_rules({"events.payload": {"fixed": "{}"}}),
+        masking.parse_rules({"events.payload": {"sql": "{column}"}}),  # keeps every value
         "events",
         warehouse.column_types("src", "events"),
     )
@@ -395,7 +424,7 @@ def test_verification_compares_types_without_equality_as_text(
         warehouse, "src", "events", "dst", **copy_args(masking.select_list(warehouse, planned))
     )
     found = datacopy.overlaps(warehouse, into, "src", "dst", {"events": planned})
-    assert found == [("events", "payload", 1)]  # '{}' was an original value: it is found
+    assert found == [("events", "payload", 2)]  # both original values are found
 
 
 def test_both_engines_mask_identically(

@@ -170,12 +170,10 @@ class Warehouse(Protocol):
         source_schema: str,
         table: str,
         schema: str,
-        column: str,
-        *,
-        as_text: bool = False,
+        probe: Probe,
     ) -> int:
-        """How many distinct values of ``schema.table.column`` also occur in the source's;
-        ``as_text`` compares their text, for types without equality (PostgreSQL's json)."""
+        """How many distinct values of ``schema.table`` in ``probe``'s column also occur in
+        the source's table (apart from the value ``probe`` allows)."""
         ...
 
     def swap_in(self, staging: str, schema: str, tables: list[str]) -> None:
@@ -248,9 +246,25 @@ class Warehouse(Protocol):
         ...
 
 
-def compared(column: Identifier, as_text: bool) -> Query:
-    """A column as an overlap check compares it: itself, or its text."""
-    return sql("CAST({} AS TEXT)", column) if as_text else sql("{}", column)
+@dataclass(frozen=True)
+class Probe:
+    """What a masking check compares between a kitchen's table and its source's."""
+
+    column: str
+    as_text: bool = False  # compare the text: types without equality (PostgreSQL's json)
+    allowed: Query | None = None  # the constant a fixed or redact rule writes: not a leak
+
+    def value(self, *qualifier: str) -> Query:
+        """The column (of ``qualifier``, a table alias) as the check compares it."""
+        column = Identifier(*qualifier, self.column)
+        return sql("CAST({} AS TEXT)", column) if self.as_text else sql("{}", column)
+
+    def leaked(self, *qualifier: str) -> Query:
+        """The condition that a value the kitchen holds may be an original one."""
+        if self.allowed is None:
+            return sql("TRUE")
+        allowed = sql("CAST({} AS TEXT)", self.allowed) if self.as_text else self.allowed
+        return sql("{} IS DISTINCT FROM {}", self.value(*qualifier), allowed)
 
 
 class SqlWarehouse(ABC):
@@ -393,18 +407,12 @@ class SqlWarehouse(ABC):
                 origin = self.table(staging, table)
                 self.execute(sql("CREATE TABLE {} AS SELECT * FROM {}", target, origin))
 
-    def _overlap_query(
-        self, kitchen: Identifier, origin: Identifier, column: str, as_text: bool
-    ) -> Query:
+    def _overlap_query(self, kitchen: Identifier, origin: Identifier, probe: Probe) -> Query:
         # The semi-join first: only the (normally no) matches are made distinct.
-        mine = compared(Identifier("k", column), as_text)
+        mine = probe.value("k")
         return sql(
-            "SELECT count(DISTINCT {}) FROM {} AS k WHERE {} IN (SELECT {} FROM {})",
-            mine,
-            kitchen,
-            mine,
-            compared(Identifier(column), as_text),
-            origin,
+            "SELECT count(DISTINCT {}) FROM {} AS k WHERE {} IN (SELECT {} FROM {}) AND {}",
+            *(mine, kitchen, mine, probe.value(), origin, probe.leaked("k")),
         )
 
     def row_count(self, schema: str, table: str) -> int:

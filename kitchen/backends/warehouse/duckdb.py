@@ -10,7 +10,13 @@ from typing import Any
 
 import duckdb
 
-from kitchen.backends.warehouse.base import Reference, SqlWarehouse, Warehouse, select_from
+from kitchen.backends.warehouse.base import (
+    Probe,
+    Reference,
+    SqlWarehouse,
+    Warehouse,
+    select_from,
+)
 from kitchen.backends.warehouse.sql import (
     Identifier,
     Placeholder,
@@ -192,13 +198,11 @@ class DuckDBWarehouse(SqlWarehouse):
         source_schema: str,
         table: str,
         schema: str,
-        column: str,
-        *,
-        as_text: bool = False,
+        probe: Probe,
     ) -> int:
         with self._visible(source) as catalog:
             origin = Identifier(*catalog, source_schema, table)
-            query = self._overlap_query(self.table(schema, table), origin, column, as_text)
+            query = self._overlap_query(self.table(schema, table), origin, probe)
             return int(self.execute(query)[0][0])
 
     @contextmanager

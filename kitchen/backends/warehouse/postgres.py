@@ -26,11 +26,11 @@ from psycopg.types.composite import CompositeInfo, register_composite
 from kitchen import config, redaction
 from kitchen.backends.warehouse.base import (
     Item,
+    Probe,
     Reference,
     Result,
     SqlWarehouse,
     Warehouse,
-    compared,
     select_from,
 )
 from kitchen.backends.warehouse.sql import (
@@ -494,34 +494,32 @@ class PostgresWarehouse(SqlWarehouse):
         source_schema: str,
         table: str,
         schema: str,
-        column: str,
-        *,
-        as_text: bool = False,
+        probe: Probe,
     ) -> int:
         source = self._peer(source)
         kitchen = self.table(schema, table)
         if source.address == self.address:
             origin = self.table(source_schema, table)
-            query = self._overlap_query(kitchen, origin, column, as_text)
+            query = self._overlap_query(kitchen, origin, probe)
             with self._parallel():
                 return int(self.execute(query)[0][0])
         # The kitchen's (masked) values go to a temporary table in the source, so the
         # original values never leave the source environment.
-        probe, value = Identifier("kitchen_overlap_probe"), compared(Identifier(column), as_text)
+        copied, value = Identifier("kitchen_overlap_probe"), probe.value()
         values = sql("SELECT DISTINCT {} FROM {}", value, kitchen)
         with source.transaction():
             origin = source.table(source_schema, table)
             source.execute(
                 sql(
                     "CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} AS {} FROM {} LIMIT 0",
-                    probe,
+                    copied,
                     value,
-                    Identifier(column),
+                    Identifier(probe.column),
                     origin,
                 )
             )
-            self._relay(values, source, probe)
-            query = source._overlap_query(probe, origin, column, as_text)
+            self._relay(values, source, copied)
+            query = source._overlap_query(copied, origin, probe)
             return int(source.execute(query)[0][0])
 
     def _relay(self, query: Query, target: PostgresWarehouse, table: Identifier) -> None:
