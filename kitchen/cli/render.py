@@ -183,8 +183,10 @@ def describe_data(data: DataState | None) -> str:
         return f"original data ({amount}), loaded {data.copied_at}"
     if not data.masked:
         return f"UNMASKED copy of {data.source} ({amount}), {data.copied_at}; no masking applied"
-    if not data.rules:
+    if not data.rules and data.verified_at is None:  # copied as it was, masked before
         return f"copy of {data.source}, masked upstream ({amount}), {data.copied_at}"
+    if not data.rules:  # masked here, by no rule: the gate's scan is all that stood guard
+        return f"copy of {data.source} ({amount}), {data.copied_at}; no masking rule matched"
     copy = f"masked copy of {data.source} ({amount}), {data.copied_at}"
     if data.problems:
         return f"{copy}; masking check FAILED: {'; '.join(data.problems)}"

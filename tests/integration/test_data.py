@@ -68,6 +68,21 @@ def test_unmasked_pii_warn_lets_the_copy_through_with_a_warning(cli: Cli, shop: 
     assert "warning: Copying columns that look like PII without a masking rule" in result.err
 
 
+def test_a_copy_out_of_production_that_no_rule_matched_says_so(cli: Cli, shop: Path) -> None:
+    """It was described as 'masked upstream', as if production's data were masked."""
+    edit_config(shop, "unmasked_pii: fail", "unmasked_pii: warn")
+    for rule in ("full_name: name", "email: email", "phone: phone", "birth_date: {shift: 180}"):
+        edit_config(shop, f"      customers.{rule}\n", "")
+    edit_config(shop, "    rules:\n      customers.street_address: redact", "    rules: {}")
+    assert cli("data", "refresh", "dev").code == 0
+    shown = " ".join(cli("show", "dev").out.split())
+    assert "copy of production (3 tables" in shown and "no masking rule matched" in shown
+    assert "masked upstream" not in shown
+    # a copy of that copy inside dev is described by where its masking happened
+    assert cli("create", "feature").code == 0
+    assert "copy of dev, masked upstream" in " ".join(cli("show", "feature").out.split())
+
+
 def test_a_rule_clears_the_gate(cli: Cli, shop: Path) -> None:
     add_ssn_column(shop)
     edit_config(
