@@ -17,7 +17,7 @@ from fnmatch import fnmatchcase
 from typing import Any, TypeGuard
 from typing import Literal as OneOf
 
-from kitchen.backends.warehouse.base import Warehouse, select_from
+from kitchen.backends.warehouse.base import Reference, Warehouse, select_from
 from kitchen.backends.warehouse.sql import Identifier, Literal, Part, Query, join, sql
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
 from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
@@ -559,6 +559,46 @@ def constant(warehouse: Warehouse, column: Column) -> Query | None:
     unread = sql("NULL")
     target = Target(warehouse, unread, unread, column.type)
     return _cast(STRATEGIES[column.rule.strategy].compile(target, column.rule.option), column.type)
+
+
+def unjoined(columns: Mapping[str, list[Column]], references: list[Reference]) -> list[str]:
+    """Each column of a foreign key whose two sides are masked by different rules, so the
+    kitchen's rows no longer join there: ``orders.email (hash) -> customers.email (email)``.
+    A child column set to NULL is left out: a NULL reference is no broken one."""
+    broken = []
+    for reference in references:
+        if reference.table not in columns or reference.parent not in columns:
+            continue
+        pairs = zip(reference.columns, reference.parent_columns, strict=True)
+        for name, parent_name in pairs:
+            child = _column(columns[reference.table], name)
+            parent = _column(columns[reference.parent], parent_name)
+            if _effect(child) == _effect(parent) or _effect(child) == ("null", None):
+                continue
+            broken.append(
+                f"{reference.table}.{name} ({_describe(child)}) -> "
+                f"{reference.parent}.{parent_name} ({_describe(parent)})"
+            )
+    return list(dict.fromkeys(broken))
+
+
+def _column(columns: list[Column], name: str) -> Column | None:
+    return next((column for column in columns if column.name == name), None)
+
+
+def _effect(column: Column | None) -> tuple[str, Any] | None:
+    """What a rule does to a value (None: nothing), whichever pattern it was declared by."""
+    if column is None or column.rule is None or not column.masked:
+        return None
+    return column.rule.strategy, column.rule.option
+
+
+def _describe(column: Column | None) -> str:
+    effect = _effect(column)
+    if effect is None:
+        return "not masked"
+    strategy, option = effect
+    return strategy if option is None else f"{strategy}: {option}"
 
 
 def check_targets(rules: list[Rule], tables: dict[str, list[tuple[str, str]]]) -> None:

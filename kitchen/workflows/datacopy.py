@@ -49,6 +49,11 @@ def copy_tables(
     keys = _keys(origin, source)
     sampled = mask or sample
     rows_of = _sampling(project, origin, types, references, sample, keys=keys) if sampled else {}
+    if mask and (broken := masking.unjoined(columns, references)):
+        report.warn(
+            f"These keys are masked differently on each side: {'; '.join(broken)}. The "
+            f"kitchen's rows will not join there; give both sides of a key the same rule."
+        )
     if mask:
         salt = _salt(project, source.environment)
         origin.set_salt(salt)

@@ -83,6 +83,45 @@ def test_a_copy_out_of_production_that_no_rule_matched_says_so(cli: Cli, shop: P
     assert "copy of dev, masked upstream" in " ".join(cli("show", "feature").out.split())
 
 
+def test_a_key_masked_differently_on_each_side_is_named(cli: Cli, shop: Path) -> None:
+    """Masked keys join only where both sides share a rule: orders' customer_email hashed
+    while customers.email became an email joined nothing, and nothing said so."""
+    production = duckdb.connect(str(shop / ".kitchen/warehouse/production.duckdb"))
+    production.execute("ALTER TABLE production.production.orders ADD COLUMN customer_email TEXT")
+    production.execute(
+        "UPDATE production.production.orders AS o SET customer_email = c.email"
+        " FROM production.production.customers AS c WHERE c.customer_id = o.customer_id"
+    )
+    production.close()
+    edit_config(shop, "email: email", "email: email\n      orders.customer_email: hash")
+    edit_config(
+        shop,
+        "unmasked_pii: fail",
+        "unmasked_pii: fail\n  sample:\n"
+        "    foreign_keys: [orders.customer_email -> customers.email]",
+    )
+
+    def joined() -> int:
+        dev = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"), read_only=True)
+        query = (
+            "SELECT count(*) FROM dev.dev.orders JOIN dev.dev.customers ON customer_email = email"
+        )
+        try:
+            return int(dev.execute(query).fetchone()[0])  # type: ignore[index]
+        finally:
+            dev.close()
+
+    refreshed = cli("data", "refresh", "dev")
+    assert refreshed.code == 0, refreshed.err
+    warning = " ".join(refreshed.err.split())
+    assert "orders.customer_email (hash) -> customers.email (email)" in warning
+    assert joined() == 0
+    edit_config(shop, "orders.customer_email: hash", "orders.customer_email: email")
+    refreshed = cli("data", "refresh", "dev")
+    assert refreshed.code == 0 and "masked differently" not in refreshed.err
+    assert joined() == 4000
+
+
 def test_a_rule_clears_the_gate(cli: Cli, shop: Path) -> None:
     add_ssn_column(shop)
     edit_config(

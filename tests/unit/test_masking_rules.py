@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from kitchen.backends.warehouse.base import Reference
 from kitchen.data import masking
 from kitchen.errors import ConfigError, ExitCode
 
@@ -174,3 +175,22 @@ def test_type_families(kind: str, family: str) -> None:
 
 def test_yaml_null_means_the_null_strategy() -> None:
     assert masking.parse_rules({"customers.email": None})[0].strategy == "null"
+
+
+@pytest.mark.parametrize(
+    ("rules", "broken"),
+    [
+        ({"*.email": "email"}, []),  # one glob for both sides: the same rule
+        ({"a.email": "email", "b.email": "email"}, []),
+        ({"a.email": {"hash": 16}, "b.email": {"hash": 16}}, []),
+        ({"a.email": "null"}, []),  # a NULL reference is no broken one
+        ({"b.email": "email"}, ["a.email (not masked) -> b.email (email)"]),
+        ({"a.email": "hash", "b.email": "email"}, ["a.email (hash) -> b.email (email)"]),
+        ({"*.email": {"hash": 16}, "a.email": "hash"}, ["a.email (hash) -> b.email (hash: 16)"]),
+    ],
+)
+def test_keys_masked_differently_on_each_side_are_named(rules: dict, broken: list[str]) -> None:
+    parsed = masking.parse_rules(rules)
+    columns = {table: masking.plan(parsed, table, [("email", "TEXT")]) for table in "ab"}
+    references = [Reference("a", ("email",), "b", ("email",), nullable=True)]
+    assert masking.unjoined(columns, references) == broken
