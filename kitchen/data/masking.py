@@ -118,8 +118,10 @@ class Strategy:
     digest: OneOf["hex", "number"] | None = None  # what it derives its output from
 
 
-def digest(warehouse: Warehouse, value: Value, strategy: Strategy) -> Query:
+def digest(warehouse: Warehouse, value: Value, strategy: Strategy, sql_type: str) -> Query:
     tag = Literal(f":{strategy.name}:")
+    if _zoned(sql_type):  # its text is in the session's time zone: read it in UTC
+        value = sql("({} AT TIME ZONE 'UTC')", value)
     hexdigest = sql("md5({} || {} || CAST({} AS TEXT))", warehouse.salt_sql, tag, value)
     return warehouse.hash_int(hexdigest) if strategy.digest == "number" else hexdigest
 
@@ -285,10 +287,25 @@ def _partial(t: Target, option: Any) -> Query:
     )
 
 
+def _zoned(sql_type: str) -> bool:
+    """A point in time whose text and calendar arithmetic follow the session's time zone
+    (on DuckDB, the machine's): masked in UTC, or the output would depend on whoever made
+    the kitchen."""
+    return "with time zone" in sql_type.lower() or base_type(sql_type) == "timestamptz"
+
+
+def _in_utc(t: Target, change: Callable[[Query], Query]) -> Query:
+    """``change`` applied to the value, in UTC for a type with a time zone (``_zoned``)."""
+    if not _zoned(t.type):
+        return _cast(change(sql("{}", t.value)), t.type)
+    utc = sql("({} AT TIME ZONE 'UTC')", t.value)  # the UTC wall clock, without a zone
+    return _cast(sql("(({}) AT TIME ZONE 'UTC')", change(utc)), t.type)
+
+
 def _shift(t: Target, option: Any) -> Query:
     days = sql("(1 + {})", _pick(t, _days(option), 0, 27))  # never 0: always moves
     sign = sql("(CASE WHEN {} = 0 THEN 1 ELSE -1 END)", _pick(t, 2, 27, 1))
-    return _cast(sql("{} + {} * {} * INTERVAL '1 day'", t.value, sign, days), t.type)
+    return _in_utc(t, lambda value: sql("{} + {} * {} * INTERVAL '1 day'", value, sign, days))
 
 
 INTEGER_RANGES = {
@@ -339,7 +356,7 @@ def _noise(t: Target, option: Any) -> Query:
 
 def _generalize(t: Target, option: Any) -> Query:
     if not isinstance(option, int):
-        return _cast(sql("date_trunc({}, {})", Literal(option), t.value), t.type)
+        return _in_utc(t, lambda value: sql("date_trunc({}, {})", Literal(option), value))
     bucket, bounds = Literal(option), _bounds(t.type)
     if bounds is None:
         value = _cast(sql("{}", t.value), "NUMERIC") if base_type(t.type) == "money" else t.value
@@ -641,7 +658,9 @@ def select_list(
             strategy = STRATEGIES[column.rule.strategy]
             alias = Identifier(f"kitchen_digest_{index}")
             if strategy.digest:
-                digests.append(sql("{} AS {}", digest(warehouse, value, strategy), alias))
+                digests.append(
+                    sql("{} AS {}", digest(warehouse, value, strategy, column.type), alias)
+                )
             target = Target(warehouse, value, sql("{}", alias), column.type)
             masked = strategy.compile(target, column.rule.option)
             value = sql("CASE WHEN {} IS NULL THEN NULL ELSE {} END", value, masked)

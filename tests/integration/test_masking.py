@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from kitchen import config
 from kitchen.backends.warehouse.base import Column, Probe, TableSpec, Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
+from kitchen.backends.warehouse.sql import sql
 from kitchen.data import masking
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
 from kitchen.errors import ConfigError, ExitCode
@@ -175,6 +176,36 @@ def test_shift_moves_every_date_within_the_window(warehouse: Warehouse) -> None:
             assert shifted is None
         else:
             assert isinstance(shifted, date) and 1 <= abs((shifted - original).days) <= 10
+
+
+def test_points_in_time_mask_alike_in_every_time_zone(warehouse: Warehouse) -> None:
+    """A day added or a month truncated in the session's time zone (on DuckDB, the
+    machine's) made another kitchen from the same value in New York than in UTC."""
+    moments = TableSpec(
+        "moments",
+        (
+            Column("id", "INTEGER"),
+            Column("shifted", "TIMESTAMP WITH TIME ZONE"),
+            Column("month", "TIMESTAMP WITH TIME ZONE"),
+        ),
+    )
+    warehouse.create_table("src", moments)
+    early_march, before_dst = (
+        datetime(2024, 3, 1, 2, tzinfo=UTC),  # still February in New York
+        datetime(2024, 3, 9, 12, tzinfo=UTC),  # a day or two before New York's clocks move
+    )
+    values = [(1, before_dst, early_march), (2, early_march, before_dst)]
+    warehouse.insert_rows("src", "moments", ["id", "shifted", "month"], values)
+    rules = {"moments.shifted": {"shift": 3}, "moments.month": {"generalize": "month"}}
+    made = []
+    for zone in ("UTC", "America/New_York"):
+        warehouse.execute(sql(f"SET TimeZone = '{zone}'"))
+        made.append(masked(warehouse, rules, schema=f"in_{zone[:2].lower()}", table="moments"))
+    assert made[0] == made[1]  # aware datetimes: the same instants
+    assert [row[2] for row in made[0]] == [datetime(2024, 3, 1, tzinfo=UTC)] * 2
+    for (_, original, _), (_, shifted, _) in zip(values, made[0], strict=True):
+        moved = shifted - original
+        assert moved % timedelta(days=1) == timedelta() and 1 <= abs(moved.days) <= 3
 
 
 def test_noise_stays_within_the_percentage(warehouse: Warehouse) -> None:
