@@ -212,9 +212,11 @@ class Git:
         return str(value) or None
 
     def commit_paths(self, paths: Sequence[str], message: str) -> bool:
-        """Commit ``paths`` alone (not whatever else is staged); False if nothing changed."""
-        changed = self.repo.git.status("--porcelain", "--", *paths).strip()
-        if not changed:
+        """Commit ``paths`` alone (not whatever else is staged); False if nothing changed.
+        A path without changes is left out: git refuses to commit a path it has no file
+        under (an empty folder)."""
+        paths = [path for path in paths if self.repo.git.status("--porcelain", "--", path)]
+        if not paths:
             return False
         with _mapped("commit " + ", ".join(paths)):
             self.repo.git.add("--", *paths)

@@ -81,6 +81,21 @@ def test_init_in_an_existing_repository_keeps_its_branch_and_staging(
     assert git(project, "diff", "--cached", "--name-only") == "staged.sql"
 
 
+def test_init_beside_an_empty_pipelines_folder(tmp_path: Path, capsys) -> None:
+    """git refused to commit the empty folder: init stopped with exit 3, half done."""
+    project = tmp_path / "p"
+    (project / "pipelines").mkdir(parents=True)
+    assert main(["init", str(project)]) == 0, capsys.readouterr().err
+    assert git(project, "show", "--name-only", "--format=", "main").split() == [
+        ".gitignore",
+        "kitchen.yaml",
+    ]
+    (project / "pipelines" / "orders.yaml").write_text("name: orders\n")
+    git(project, "checkout", "-q", "main")
+    assert main(["init", str(project)]) == 0  # a pipeline added later is committed
+    assert "pipelines/orders.yaml" in git(project, "show", "--name-only", "--format=", "main")
+
+
 def test_init_refuses_a_folder_inside_another_repository(tmp_path: Path, capsys) -> None:
     outer = tmp_path / "outer"
     assert main(["init", str(outer)]) == 0
