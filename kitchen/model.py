@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -35,6 +35,15 @@ class DataState:
     # a copy has no constraints, so later samples of this kitchen's data use these
     references: list[list[Any]] = field(default_factory=list)
     keys: dict[str, list[str]] = field(default_factory=dict)  # primary keys, likewise
+    copied: list[str] = field(default_factory=list)  # its tables: a refresh drops the gone
+
+    @classmethod
+    def load(cls, stored: dict[str, Any]) -> DataState:
+        """A stored state; fields a later kitchen version added are left out."""
+        return cls(**{key: value for key, value in stored.items() if key in FIELDS})
+
+
+FIELDS = {item.name for item in fields(DataState)}
 
 
 @dataclass

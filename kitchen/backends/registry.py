@@ -424,6 +424,6 @@ def _to_kitchen(row: tuple[Any, ...]) -> Kitchen:
         created_by=record["created_by"],
         created_at=record["created_at"],
         expires_at=record["expires_at"],
-        data=DataState(**json.loads(record["data"])) if record["data"] else None,
+        data=DataState.load(json.loads(record["data"])) if record["data"] else None,
         error=record["error"],
     )

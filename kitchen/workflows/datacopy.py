@@ -91,6 +91,7 @@ def copy_tables(
             sample_option=sample,
             references=recorded,
             keys=keys,
+            copied=tables,
         )
     problems = [
         f"{table}.{column}: {found} original value(s) present"
@@ -114,6 +115,7 @@ def copy_tables(
         sample_option=sample,
         references=recorded,
         keys=keys,
+        copied=tables,
     )
 
 

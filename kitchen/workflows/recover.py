@@ -107,7 +107,7 @@ def _refresh(project: Project, operation: dict[str, Any], report: Reporter) -> s
     warehouse.drop_schema(staging)
     if not swapped:
         return "its staging schema is dropped; the kitchen kept its previous data."
-    registry.set_data(kitchen.name, DataState(**details["state"]))
+    registry.set_data(kitchen.name, DataState.load(details["state"]))
     identity.regrant(project, kitchen)
     return "the new data was in place; its record is now updated."
 

@@ -51,7 +51,10 @@ def refresh(
             state = copy_tables(project, source, replace(kitchen, schema=staging), report, sample)
             operation.step("copied", state=asdict(state))
             report.step(f"Swapping the new tables into {kitchen.schema}")
-            warehouse.swap_in(staging, kitchen.schema, warehouse.list_tables(staging))
+            before = kitchen.data.copied if kitchen.data else []
+            if gone := [table for table in before if table not in state.copied]:
+                report.step(f"Dropping the tables {source.name} does not have: {', '.join(gone)}")
+            warehouse.swap_in(staging, kitchen.schema, state.copied, gone)
             operation.step("swapped")
             identity.regrant(project, kitchen)
         finally:

@@ -20,7 +20,7 @@ from kitchen.backends.secrets.vault import VaultSecretStore
 from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
-from kitchen.backends.warehouse.sql import sql
+from kitchen.backends.warehouse.sql import Literal, sql
 from kitchen.errors import ArtifactsError, SecretsError, WarehouseError, WarehouseUnreachable
 from kitchen.model import DataState, Kitchen, Status
 from tests.conftest import WarehouseFactory
@@ -101,6 +101,21 @@ def test_a_bad_statement_is_a_warehouse_error(warehouse: Warehouse) -> None:
         warehouse.row_count("nowhere", "nothing")
 
 
+def test_swap_in_moves_the_new_tables_and_drops_the_gone_ones(warehouse: Warehouse) -> None:
+    """In one transaction; the staging schema is left empty, which recovery relies on."""
+    table = TableSpec("t", (Column("v", "INTEGER"),))
+    for schema in ("kitchen", "staging"):
+        warehouse.create_schema(schema)
+        warehouse.create_table(schema, table)
+    warehouse.create_table("kitchen", TableSpec("old", (Column("v", "INTEGER"),)))
+    warehouse.create_table("kitchen", TableSpec("own", (Column("v", "INTEGER"),)))
+    warehouse.insert_rows("staging", "t", ["v"], [(1,), (2,)])
+    warehouse.swap_in("staging", "kitchen", ["t"], gone=["old"])
+    assert warehouse.list_tables("kitchen") == ["own", "t"]
+    assert warehouse.row_count("kitchen", "t") == 2
+    assert warehouse.list_tables("staging") == []
+
+
 def test_registry_round_trip(warehouse: Warehouse) -> None:
     registry = Registry(warehouse)
     assert registry.all() == [] and registry.get("x") is None  # no registry yet: empty
@@ -123,6 +138,12 @@ def test_registry_round_trip(warehouse: Warehouse) -> None:
     assert (stored.status, stored.error, stored.staff) == (Status.FAILED, "boom", ["a@x.io"])
     assert stored.data == DataState("dev", False, 3, 10, "2026-01-01T00:00:00+00:00")
     assert [k.name for k in Registry(warehouse).all()] == ["feature"]
+    # a record a later kitchen version wrote, with a field this one does not know, still reads
+    later = '{"source": "dev", "masked": false, "tables": 3, "rows": 10, "copied_at": "t", "x": 1}'
+    warehouse.execute(
+        sql("UPDATE kitchen_meta.kitchens SET data = {} WHERE name = 'feature'", Literal(later))
+    )
+    assert registry.get("feature").data == DataState("dev", False, 3, 10, "t")  # type: ignore[union-attr]
     registry.remove("feature")
     assert registry.all() == []
 

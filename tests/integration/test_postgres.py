@@ -181,3 +181,39 @@ def test_types_only_the_source_database_has_reach_another_database(
         "[1,3)",
         "int4range",
     )
+
+
+def test_a_partitioned_table_is_copied_once_and_masked_by_its_own_rules(
+    capsys, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """Each partition was listed as a table of its own: a kitchen held the partitioned
+    table's rows twice, and the partitions' emails unmasked (rules name the table)."""
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    config = yaml.safe_load((pg_project / "kitchen.yaml").read_text())
+    with psycopg.connect(
+        config["environments"]["production"]["warehouse"]["dsn"], autocommit=True
+    ) as connection:
+        connection.execute(
+            "CREATE TABLE analytics.visits (customer_id integer REFERENCES"
+            " analytics.customers, email text, day date) PARTITION BY RANGE (day);"
+            " CREATE TABLE analytics.visits_2024 PARTITION OF analytics.visits"
+            "  FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
+            " CREATE TABLE analytics.visits_2025 PARTITION OF analytics.visits"
+            "  FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');"
+            " INSERT INTO analytics.visits SELECT customer_id, email,"
+            "  DATE '2024-06-01' + customer_id % 400 FROM analytics.customers"
+        )
+    edit_config(pg_project, "customers.email: email", "'*.email': email")
+    assert "visits_2024" not in cli("data", "scan", "production").out
+    result = cli("data", "refresh", "dev", "--sample", "10%")
+    assert result.code == 0, result.err
+    tables = {t["name"]: t["rows"] for t in cli("show", "dev", "--json").json()["tables"]}
+    assert set(tables) == {"customers", "orders", "products", "visits"}
+    with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project])) as connection:
+        orphans, raw = connection.execute(
+            "SELECT count(*) FILTER (WHERE c.customer_id IS NULL),"
+            " count(*) FILTER (WHERE v.email NOT LIKE 'user-%') FROM dev.visits v"
+            " LEFT JOIN dev.customers c USING (customer_id)"
+        ).fetchone()  # type: ignore[misc]
+    assert tables["visits"] > 0 and orphans == 0 and raw == 0

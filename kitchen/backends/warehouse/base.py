@@ -176,8 +176,11 @@ class Warehouse(Protocol):
         the source's table (apart from the value ``probe`` allows)."""
         ...
 
-    def swap_in(self, staging: str, schema: str, tables: list[str]) -> None:
-        """Replace each ``schema.table`` by ``staging.table`` in one transaction."""
+    def swap_in(
+        self, staging: str, schema: str, tables: Sequence[str], gone: Sequence[str] = ()
+    ) -> None:
+        """Replace each ``schema.table`` of ``tables`` by ``staging.table``, which leaves
+        ``staging``, and drop each of ``gone``: in one transaction."""
         ...
 
     def foreign_keys(self, schema: str) -> list[Reference]:
@@ -398,14 +401,19 @@ class SqlWarehouse(ABC):
             )
             self.execute(statement, [value for item in batch for value in item])
 
-    def swap_in(self, staging: str, schema: str, tables: list[str]) -> None:
+    def swap_in(
+        self, staging: str, schema: str, tables: Sequence[str], gone: Sequence[str] = ()
+    ) -> None:
         """Drop and re-create inside one transaction: all tables change, or none."""
         with self.transaction():
+            for table in gone:
+                self.execute(sql("DROP TABLE IF EXISTS {}", self.table(schema, table)))
             for table in tables:
                 target = self.table(schema, table)
                 self.execute(sql("DROP TABLE IF EXISTS {}", target))
                 origin = self.table(staging, table)
                 self.execute(sql("CREATE TABLE {} AS SELECT * FROM {}", target, origin))
+                self.execute(sql("DROP TABLE {}", origin))  # as a move would: recovery looks
 
     def _overlap_query(self, kitchen: Identifier, origin: Identifier, probe: Probe) -> Query:
         # The semi-join first: only the (normally no) matches are made distinct.

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 10
 TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
 SNAPSHOTS_SINCE = 90200  # pg_export_snapshot: PostgreSQL 9.2 (Redshift says 8.0.2)
+PARTITIONS_SINCE = 100000  # declarative partitioning: PostgreSQL 10
 PARALLEL_COPY = ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size")
 
 
@@ -445,7 +446,28 @@ class PostgresWarehouse(SqlWarehouse):
         )
         return bool(found)
 
+    def list_tables(self, schema: str) -> list[str]:
+        """A partitioned table is one table: a copy of it holds its partitions' rows, which
+        copied one by one as well would be there twice (and masked only by their own rules)."""
+        tables = super().list_tables(schema)
+        if self.connection.info.server_version < PARTITIONS_SINCE:
+            return tables
+        rows = self.execute(
+            sql(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent"
+                " WHERE n.nspname = {} AND c.relispartition AND p.relnamespace = n.oid",
+                Placeholder(),
+            ),
+            [schema],
+        )
+        partitions = {row[0] for row in rows}
+        return [table for table in tables if table not in partitions]
+
     def foreign_keys(self, schema: str) -> list[Reference]:
+        """Between the tables ``list_tables`` gives: a key to a partitioned table is also
+        recorded against each of its partitions."""
+        listed = set(self.list_tables(schema))
         rows = self.execute(
             sql(
                 "SELECT c.relname, p.relname, {}, {},"
@@ -465,6 +487,7 @@ class PostgresWarehouse(SqlWarehouse):
         return [
             Reference(table, tuple(columns), parent, tuple(parents), bool(nullable))
             for table, parent, columns, parents, nullable in rows
+            if table in listed and parent in listed
         ]
 
     def primary_keys(self, schema: str) -> dict[str, tuple[str, ...]]:
@@ -480,9 +503,13 @@ class PostgresWarehouse(SqlWarehouse):
         )
         return {table: tuple(columns) for table, columns in rows}
 
-    def swap_in(self, staging: str, schema: str, tables: list[str]) -> None:
+    def swap_in(
+        self, staging: str, schema: str, tables: Sequence[str], gone: Sequence[str] = ()
+    ) -> None:
         """Moves the new tables in (no copy); a dependent view makes it fail whole."""
         with self.transaction():
+            for table in gone:
+                self.execute(sql("DROP TABLE IF EXISTS {}", self.table(schema, table)))
             for table in tables:
                 self.execute(sql("DROP TABLE IF EXISTS {}", self.table(schema, table)))
                 moved = self.table(staging, table)
