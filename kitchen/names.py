@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 
@@ -17,6 +18,16 @@ RESERVED_SCHEMAS = frozenset(
 INTERNAL_PREFIX = "kitchen_"  # kitchen's own schemas: the registry, refresh staging
 RESERVED_PREFIXES = ("pg_", INTERNAL_PREFIX)
 RULE = "lowercase letters, digits, '-' and '_', starting with a letter, at most 40 characters"
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """ " Did you mean 'Email'?" when one of ``known`` is close to ``name``; else ''."""
+    choices = list(dict.fromkeys(known))  # each once
+    same = [choice for choice in choices if choice.lower() == name.lower()]
+    longer = [choice for choice in choices if choice.startswith(name)]  # prod: production
+    only = longer if len(longer) == 1 else []
+    close = same or only or difflib.get_close_matches(name, choices, n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def validate(name: str) -> str:

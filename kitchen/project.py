@@ -176,7 +176,11 @@ class Project:
             if recorded is not None:
                 return recorded
         names.validate(name)
-        raise KitchenNotFound(f"No kitchen named {name!r}.", hint="See `kitchen list`.")
+        known = [*self.config.kitchens]
+        for environment in self.config.environments:
+            known += [kitchen.name for kitchen in self.registry(environment).all()]
+        guess = names.did_you_mean(name, known)
+        raise KitchenNotFound(f"No kitchen named {name!r}.{guess}", hint="See `kitchen list`.")
 
     def _merge_declared(self, recorded: Kitchen) -> Kitchen:
         """For root kitchens kitchen.yaml is the truth; the registry adds status and history."""

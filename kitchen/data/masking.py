@@ -21,6 +21,7 @@ from kitchen.backends.warehouse.base import Reference, Warehouse, select_from
 from kitchen.backends.warehouse.sql import Identifier, Literal, Part, Query, join, sql
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
 from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
+from kitchen.names import did_you_mean
 
 TEXT, NUMBER, TEMPORAL, TIME = "text", "number", "temporal", "time"
 Value = Identifier | Query  # a column, or an expression standing for it
@@ -625,9 +626,11 @@ def check_targets(rules: list[Rule], tables: dict[str, list[tuple[str, str]]]) -
             continue
         table, column = rule.pattern.split(".")
         if table not in tables:
-            raise ConfigError(f"{rule.where()}: there is no table {table!r} to mask.")
-        if column not in {name for name, _ in tables[table]}:
-            raise ConfigError(f"{rule.where()}: table {table!r} has no column {column!r}.")
+            guess = did_you_mean(table, tables)
+            raise ConfigError(f"{rule.where()}: there is no table {table!r} to mask.{guess}")
+        if column not in (columns := [name for name, _ in tables[table]]):
+            guess = did_you_mean(column, columns)
+            raise ConfigError(f"{rule.where()}: table {table!r} has no column {column!r}.{guess}")
 
 
 @dataclass(frozen=True)

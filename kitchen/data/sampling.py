@@ -24,6 +24,7 @@ from kitchen.backends.warehouse.sql import (
     sql,
 )
 from kitchen.errors import ConfigError
+from kitchen.names import did_you_mean
 
 ALL = None  # every row
 
@@ -102,7 +103,8 @@ def plan(
     """
     for name in settings.tables:
         if name not in tables:
-            raise ConfigError(f"data.sample.tables.{name}: there is no table {name!r}.")
+            guess = did_you_mean(name, tables)
+            raise ConfigError(f"data.sample.tables.{name}: there is no table {name!r}.{guess}")
     fallback = parse_spec(settings.default, "data.sample.default")  # checked even if overridden
     if default is not None:
         fallback = parse_spec(default, "--sample")

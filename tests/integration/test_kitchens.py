@@ -165,7 +165,13 @@ def test_errors_in_json_mode_are_json_on_stdout(cli: Cli) -> None:
     result = cli("show", "nope", "--json")
     assert result.code == 2
     assert result.json()["error"]["exit_code"] == 2
-    assert "No kitchen named 'nope'" in result.err
+    assert "No kitchen named 'nope'." in result.err
+
+
+def test_a_mistyped_kitchen_name_gets_a_suggestion(cli: Cli) -> None:
+    assert cli("create", "feature").code == 0
+    assert "No kitchen named 'featur'. Did you mean 'feature'?" in cli("show", "featur").err
+    assert "No kitchen named 'prod'. Did you mean 'production'?" in cli("show", "prod").err
 
 
 def test_show_reports_commits_ahead(cli: Cli, shop: Path) -> None:

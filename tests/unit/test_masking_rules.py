@@ -51,7 +51,9 @@ def error(rules: dict) -> str:
         ({"customers.email": {"keep": 1}}, "keep takes no option"),
         ({"customers.email": {"email": {"domain": "x y"}}}, "email expects a domain"),
         ({"orders.amount": {"noise": 0.1}}, "there is no table 'orders'"),
-        ({"customers.ssn": "redact"}, "table 'customers' has no column 'ssn'"),
+        ({"customers.ssn": "redact"}, "table 'customers' has no column 'ssn'."),
+        ({"customers.Email": "email"}, "has no column 'Email'. Did you mean 'email'?"),
+        ({"customer.email": "email"}, "no table 'customer' to mask. Did you mean 'customers'?"),
         (
             {"customers.birth_date": "email"},
             "email fits text columns, but customers.birth_date is DATE",

@@ -59,3 +59,17 @@ def test_collision_with_a_root_schema() -> None:
 
 def test_free_name_is_accepted() -> None:
     names.check_available("a-c", [("a_b", "a_b"), ("dev", "dev")], roots=["dev"])
+
+
+@pytest.mark.parametrize(
+    ("name", "known", "said"),
+    [
+        ("Email", ["email", "phone"], " Did you mean 'email'?"),  # quoted names keep case
+        ("prod", ["production", "dev"], " Did you mean 'production'?"),
+        ("featur", ["feature", "dev"], " Did you mean 'feature'?"),
+        ("f", ["feature", "fix"], ""),  # two start with it: neither is the one meant
+        ("orders", ["customers", "products"], ""),
+    ],
+)
+def test_did_you_mean(name: str, known: list[str], said: str) -> None:
+    assert names.did_you_mean(name, known) == said
