@@ -21,7 +21,8 @@ RULE = "lowercase letters, digits, '-' and '_', starting with a letter, at most 
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """ " Did you mean 'Email'?" when one of ``known`` is close to ``name``; else ''."""
+    """What to append to a message about an unknown ``name``: " Did you mean 'Email'?"
+    when one of ``known`` is close to it, else nothing."""
     choices = list(dict.fromkeys(known))  # each once
     same = [choice for choice in choices if choice.lower() == name.lower()]
     longer = [choice for choice in choices if choice.startswith(name)]  # prod: production

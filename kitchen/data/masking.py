@@ -556,7 +556,7 @@ def rehearse(warehouse: Warehouse, schema: str, table: str, columns: list[Column
             projection.columns, warehouse.table(schema, table), (), projection.derived
         )
         probes = [sql("SELECT * FROM ({}) AS rehearsal LIMIT 0", rows)]
-        if (value := constant(warehouse, column)) is not None:  # DuckDB casts no rows
+        if (value := constant(warehouse, column)) is not None:  # DuckDB casts none over 0 rows
             probes.append(sql("SELECT {}", value))
         try:
             for probe in probes:

@@ -52,7 +52,7 @@ def copy_tables(
     if mask and (broken := masking.unjoined(columns, references)):
         report.warn(
             f"These keys are masked differently on each side: {'; '.join(broken)}. The "
-            f"kitchen's rows will not join there; give both sides of a key the same rule."
+            "kitchen's rows will not join there; give both sides of a key the same rule."
         )
     if mask:
         salt = _salt(project, source.environment)
