@@ -108,7 +108,9 @@ def copy_tables(
         tables=len(tables),
         rows=rows,
         copied_at=utcnow(),
-        rules=len({c.rule for planned in columns.values() for c in planned if c.masked}),
+        rules=len(
+            {c.rule.pattern for planned in columns.values() for c in planned if c.rule and c.masked}
+        ),
         verified_at=None if problems else utcnow(),
         problems=problems,
         sample=described,

@@ -123,9 +123,12 @@ def test_a_key_masked_differently_on_each_side_is_named(cli: Cli, shop: Path) ->
 
 
 def test_a_rule_clears_the_gate(cli: Cli, shop: Path) -> None:
+    """With an option given as a mapping, which crashed the copy's record (TypeError)."""
     add_ssn_column(shop)
     edit_config(
-        shop, "customers.phone: phone", "customers.phone: phone\n      customers.ssn: redact"
+        shop,
+        "customers.phone: phone",
+        "customers.phone: phone\n      customers.ssn: {partial: {last: 4}}",
     )
     assert cli("create", "hotfix", "--parent", "production").code == 0
     data = cli("show", "hotfix", "--json").json()["data"]
