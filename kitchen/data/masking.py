@@ -93,6 +93,8 @@ class Column:
 
 TEXT_MAKERS = frozenset({"redact", "hash", "email", "name", "phone", "partial"})
 REDACTED = "REDACTED"  # what redact writes unless told otherwise
+HASH_SHORTEST = 8  # hex digits: fewer would make colliding keys common
+EMAIL_DIGITS = 12  # of the digest, in a masked email's local part
 
 
 @dataclass(frozen=True)
@@ -163,9 +165,9 @@ def _text_or_none(option: Any) -> str | None:
 
 def _hash_check(option: Any) -> str | None:
     length = option.get("length") if isinstance(option, dict) else option
-    if option is None or (_whole(length) and 8 <= length <= 32):
+    if option is None or (_whole(length) and HASH_SHORTEST <= length <= 32):
         return None
-    return "expects a length from 8 to 32, e.g. {hash: {length: 16}}"
+    return f"expects a length from {HASH_SHORTEST} to 32, e.g. {{hash: {{length: 16}}}}"
 
 
 def _email_check(option: Any) -> str | None:
@@ -260,7 +262,8 @@ def _email_domain(option: Any) -> str:
 
 def _email(t: Target, option: Any) -> Query:
     domain = Literal(_email_domain(option))
-    return sql("('user-' || substr({}, 1, 12) || '@' || {})", t.digest, domain)
+    local = sql("'user-' || substr({}, 1, {})", t.digest, Literal(EMAIL_DIGITS))
+    return sql("({} || '@' || {})", local, domain)
 
 
 def _name(t: Target, option: Any) -> Query:
@@ -464,7 +467,11 @@ def _kind_misfit(rule: Rule, column: str, sql_type: str) -> str | None:
     strategy, option = STRATEGIES[rule.strategy], rule.option
     if family(sql_type) not in strategy.fits:
         fits = " or ".join(sorted(strategy.fits))
-        return f"{rule.strategy} fits {fits} columns, but {column} is {sql_type}"
+        instead = [n for n, s in STRATEGIES.items() if family(sql_type) in s.fits and n != "keep"]
+        return (
+            f"{rule.strategy} fits {fits} columns, but {column} is {sql_type}; "
+            f"use {', '.join(instead[:-1])} or {instead[-1]}"
+        )
     if rule.strategy == "generalize" and (misfit := _generalize_misfit(option, column, sql_type)):
         return misfit
     if rule.strategy == "fixed" and isinstance(option, bool) and family(sql_type) != "other":
@@ -490,7 +497,7 @@ def _length_misfit(rule: Rule, column: str, sql_type: str) -> str | None:
     if declared and longest is not None and longest > int(declared[1]):
         return (
             f"{rule.strategy} makes values of up to {longest} characters, but {column} is "
-            f"{sql_type}; {SHORTER[rule.strategy]}"
+            f"{sql_type}; {SHORTER[rule.strategy](int(declared[1]))}"
         )
     return None
 
@@ -525,7 +532,7 @@ def _longest_name(option: Any) -> int:
 
 LONGEST: dict[str, Callable[[Any], int]] = {
     "hash": _hash_length,
-    "email": lambda option: len("user-") + 12 + 1 + len(_email_domain(option)),
+    "email": lambda option: len("user-@") + EMAIL_DIGITS + len(_email_domain(option)),
     "phone": lambda option: len("+1-200-555-0100"),
     "name": _longest_name,
     "redact": lambda option: len((option or REDACTED).encode()),
@@ -533,13 +540,31 @@ LONGEST: dict[str, Callable[[Any], int]] = {
 }
 
 
-SHORTER = {
-    "hash": "give a shorter {hash: {length: N}}",
-    "email": "give a shorter {email: {domain: ...}}, or use hash",
-    "phone": "use partial or redact",
-    "name": "use {name: first}, {name: last}, partial or redact",
-    "redact": "give a shorter text, e.g. {redact: X}",
-    "fixed": "give a shorter value",
+def _shorter_hash(room: int) -> str:
+    """The hash that fits ``room`` characters, if one does."""
+    if room < HASH_SHORTEST:
+        return f"a hash needs {HASH_SHORTEST} characters or more; use partial, redact or null"
+    return f"give {{hash: {{length: {room}}}}}"
+
+
+def _shorter_email(room: int) -> str:
+    spare = room - len("user-@") - EMAIL_DIGITS  # characters left for the domain
+    options = []
+    if spare >= len("a.io"):
+        options.append(f"{{email: {{domain: ...}}}} of at most {spare} characters")
+    if room >= HASH_SHORTEST:
+        options.append(f"{{hash: {{length: {min(room, 32)}}}}}")
+    return f"give {' or '.join(options)}" if options else "use partial, redact or null"
+
+
+# what to write instead, for a column of this many characters
+SHORTER: dict[str, Callable[[int], str]] = {
+    "hash": _shorter_hash,
+    "email": _shorter_email,
+    "phone": lambda room: "use partial or redact",
+    "name": lambda room: "use {name: first}, {name: last}, partial or redact",
+    "redact": lambda room: "give a shorter text, e.g. {redact: X}",
+    "fixed": lambda room: "give a shorter value",
 }
 
 

@@ -56,7 +56,8 @@ def error(rules: dict) -> str:
         ({"customer.email": "email"}, "no table 'customer' to mask. Did you mean 'customers'?"),
         (
             {"customers.birth_date": "email"},
-            "email fits text columns, but customers.birth_date is DATE",
+            "email fits text columns, but customers.birth_date is DATE; "
+            "use null, shift, generalize, fixed or sql",
         ),
         ({"customers.email": {"shift": 3}}, "shift fits temporal columns"),
         ({"customers.email": {"noise": 0.1}}, "noise fits number columns"),
@@ -65,7 +66,10 @@ def error(rules: dict) -> str:
             "shift fits temporal columns, but customers.opens is time without time zone",
         ),
         ({"customers.opens": {"generalize": "year"}}, "generalize fits number or temporal"),
-        ({"customers.tags": "redact"}, "redact fits text columns, but customers.tags is VARCHAR[]"),
+        (
+            {"customers.tags": "redact"},
+            "redact fits text columns, but customers.tags is VARCHAR[]; use null, fixed or sql.",
+        ),
         ({"customers.wait": {"noise": 0.1}}, "noise fits number columns, but customers.wait is"),
         (
             {"customers.score": {"generalize": "year"}},
@@ -89,6 +93,8 @@ PG_COLUMNS = [
     ("email", "character varying(20)"),
     ("ref", "uuid"),
     ("nick", "varchar(12)"),
+    ("login", "varchar(25)"),
+    ("code", "char(6)"),
 ]
 
 
@@ -100,8 +106,14 @@ PG_COLUMNS = [
             "t.country: redact makes values of up to 8 characters, but t.country is "
             "character(2); give a shorter text, e.g. {redact: X}.",
         ),
-        ({"t.email": "email"}, "email makes values of up to 33 characters"),
-        ({"t.email": {"hash": {"length": 24}}}, "give a shorter {hash: {length: N}}"),
+        (
+            {"t.email": "email"},
+            "email makes values of up to 33 characters, but t.email is character varying(20); "
+            "give {hash: {length: 20}}.",
+        ),
+        ({"t.login": "email"}, "give {email: {domain: ...}} of at most 7 characters or"),
+        ({"t.email": {"hash": {"length": 24}}}, "give {hash: {length: 20}}"),
+        ({"t.code": "hash"}, "a hash needs 8 characters or more; use partial, redact or null"),
         ({"t.nick": "phone"}, "phone makes values of up to 15 characters"),
         ({"t.nick": "name"}, "use {name: first}, {name: last}, partial or redact"),
         ({"t.ref": "email"}, "email makes text that t.ref (uuid) cannot hold"),
@@ -120,6 +132,8 @@ def test_rules_whose_output_fits_a_column_with_a_length() -> None:
         "t.email": {"hash": {"length": 20}},
         "t.ref": "hash",
         "t.nick": {"name": "first"},
+        "t.login": {"email": {"domain": "acme.io"}},
+        "t.code": {"redact": "XXXXXX"},
     }
     planned = masking.plan(masking.parse_rules(rules), "t", PG_COLUMNS)
     assert all(column.masked for column in planned)
