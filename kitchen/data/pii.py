@@ -209,7 +209,7 @@ def scan(warehouse: Warehouse, schema: str) -> list[Finding]:
     """Every suspicious column of every table in ``schema``."""
     findings = []
     for table in warehouse.list_tables(schema):
-        types = dict(warehouse.column_types(schema, table))
+        types = dict(warehouse.column_types(schema, table, base=True))
         columns, rows = warehouse.preview(schema, table, SAMPLE_SIZE, ordered=False)
         for index, column in enumerate(columns):
             values = [row[index] for row in rows]

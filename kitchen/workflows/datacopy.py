@@ -42,7 +42,7 @@ def copy_tables(
     tables = origin.list_tables(source.schema)
     types = {table: origin.column_types(source.schema, table) for table in tables}
     mask = needs_masking(project, source, target)
-    columns = _plans(project, types) if mask else _unmasked(types)
+    columns = _plans(project, origin, source.schema, tables) if mask else _unmasked(types)
     if project.environment(source.environment).sensitive:
         _gate_unmasked_pii(project, origin, source, report)
     references = _references(project, origin, source)
@@ -185,7 +185,8 @@ def _report_changed_types(
     columns: dict[str, list[masking.Column]],
 ) -> None:
     """Say which columns arrived with other types than the source's: a type that another
-    database lacks comes as text, or a domain as its type (a sql rule makes its own type)."""
+    database lacks comes as text, a domain lacking there or masked as the type it constrains
+    (a sql rule makes its own type)."""
     changed = []
     for table, planned in columns.items():
         arrived = dict(destination.column_types(schema, table))
@@ -198,8 +199,9 @@ def _report_changed_types(
     if changed:
         report.warn(
             f"These columns arrived with other types than the source's: {', '.join(changed)}. "
-            f"A type that the {destination.environment} database lacks arrives as text (a "
-            "domain as the type it constrains)."
+            f"A type that the {destination.environment} database lacks arrives as text; a "
+            "domain arrives as the type it constrains where that database lacks it or a rule "
+            "masks it."
         )
 
 
@@ -247,9 +249,12 @@ def _describe_sample(project: Project, sample: str | None) -> str:
 
 
 def _plans(
-    project: Project, types: dict[str, list[tuple[str, str]]]
+    project: Project, origin: Warehouse, schema: str, tables: list[str]
 ) -> dict[str, list[masking.Column]]:
-    """Every table's columns with their rules; every rule checked before anything is copied."""
+    """Every table's columns with their rules; every rule checked before anything is copied.
+    A domain's column is masked as the type it constrains: the domain's checks describe the
+    original values, which masking replaces."""
+    types = {table: origin.column_types(schema, table, base=True) for table in tables}
     rules = masking.parse_rules(project.config.data.masking.rules)
     masking.check_targets(rules, types)
     return {table: masking.plan(rules, table, columns) for table, columns in types.items()}

@@ -160,8 +160,9 @@ class Warehouse(Protocol):
         """
         ...
 
-    def column_types(self, schema: str, table: str) -> list[tuple[str, str]]:
-        """Each column's name and full SQL type, in table order."""
+    def column_types(self, schema: str, table: str, *, base: bool = False) -> list[tuple[str, str]]:
+        """Each column's name and full SQL type, in table order; with ``base``, a domain's
+        column as the type the domain constrains, which is what masking works on."""
         ...
 
     def overlap(

@@ -96,7 +96,8 @@ class DuckDBWarehouse(SqlWarehouse):
     def hash_int(self, hex_digest: Query) -> Query:
         return sql("CAST(('0x' || substr({}, 1, 7)) AS INTEGER)", hex_digest)
 
-    def column_types(self, schema: str, table: str) -> list[tuple[str, str]]:
+    def column_types(self, schema: str, table: str, *, base: bool = False) -> list[tuple[str, str]]:
+        """DuckDB spells a type alias (CREATE TYPE x AS VARCHAR) as its type: always base."""
         rows = self.execute(
             sql(
                 "SELECT column_name, data_type FROM information_schema.columns"

@@ -531,23 +531,28 @@ class PostgresWarehouse(SqlWarehouse):
             with self._parallel():
                 return int(self.execute(query)[0][0])
         # The kitchen's (masked) values go to a temporary table in the source, so the
-        # original values never leave the source environment.
-        copied, value = Identifier("kitchen_overlap_probe"), probe.value()
-        values = sql("SELECT DISTINCT {} FROM {}", value, kitchen)
-        with source.transaction():
-            origin = source.table(source_schema, table)
-            source.execute(
-                sql(
-                    "CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} AS {} FROM {} LIMIT 0",
-                    copied,
-                    value,
-                    Identifier(probe.column),
-                    origin,
+        # original values never leave the source environment. It takes the kitchen's type,
+        # not the source's: a masked domain's values need not pass the domain's checks.
+        copied = Identifier("kitchen_overlap_probe")
+        values = sql("SELECT DISTINCT {} FROM {}", probe.value(), kitchen)
+        kind = "text" if probe.as_text else dict(self.column_types(schema, table))[probe.column]
+        try:
+            with source.transaction():
+                source.execute(
+                    sql(
+                        f"CREATE TEMPORARY TABLE {{}} ({{}} {kind}) ON COMMIT DROP",
+                        copied,
+                        Identifier(probe.column),
+                    )
                 )
-            )
-            self._relay(values, source, copied)
-            query = source._overlap_query(copied, origin, probe)
-            return int(source.execute(query)[0][0])
+                self._relay(values, source, copied)
+                query = source._overlap_query(copied, source.table(source_schema, table), probe)
+                return int(source.execute(query)[0][0])
+        except psycopg.Error as exc:
+            raise WarehouseError(
+                f"Checking the masking of {table}.{probe.column} against {source.location} "
+                f"failed: {self._reason(exc)}"
+            ) from None
 
     def _relay(self, query: Query, target: PostgresWarehouse, table: Identifier) -> None:
         """Rows of ``query`` here into ``table`` there, as binary COPY blocks."""
@@ -653,19 +658,25 @@ class PostgresWarehouse(SqlWarehouse):
                 register_composite(info, self.connection, _fields_of(info.field_names))
         return super().preview(schema, table, limit, ordered)
 
-    def column_types(self, schema: str, table: str) -> list[tuple[str, str]]:
-        """Each column's name and its full type, as PostgreSQL itself would write it."""
+    def column_types(self, schema: str, table: str, *, base: bool = False) -> list[tuple[str, str]]:
+        """Each column's name and its full type, as PostgreSQL itself would write it. With
+        ``base``, a domain as the type it constrains, one level down (a domain over a domain
+        stays a domain, which masking then refuses by name)."""
         rows = self.execute(
             sql(
-                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+                "SELECT a.attname, CASE WHEN {} AND t.typtype = 'd'"
+                " THEN format_type(t.typbasetype, t.typtypmod)"
+                " ELSE format_type(a.atttypid, a.atttypmod) END FROM pg_attribute a"
+                " JOIN pg_type t ON t.oid = a.atttypid"
                 " JOIN pg_class c ON c.oid = a.attrelid"
                 " JOIN pg_namespace n ON n.oid = c.relnamespace"
                 " WHERE n.nspname = {} AND c.relname = {} AND a.attnum > 0 AND NOT a.attisdropped"
                 " ORDER BY a.attnum",
                 Placeholder(),
                 Placeholder(),
+                Placeholder(),
             ),
-            [schema, table],
+            [base, schema, table],
         )
         return [(str(name), str(kind)) for name, kind in rows]
 
