@@ -37,27 +37,59 @@ def test_init_create_delete_on_postgres(capsys, pg_project: Path, postgres: Post
     assert cli("show", "feature").code == 2
 
 
-def test_refresh_on_postgres_swaps_atomically(
+def test_refresh_on_postgres_swaps_atomically_and_builds_views_again(
     capsys, pg_project: Path, postgres: PostgresServer
 ) -> None:
+    """A view on a kitchen's table (a dbt model) made every refresh fail: 'cannot drop table
+    orders because other objects depend on it'. Views are built again on the new tables as
+    they were, and the tables keep their grants; a view the new tables no longer fit stops
+    the swap whole, and the old data stays."""
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
     assert cli("create", "feature").code == 0
     dev_dsn = postgres.dsn(CONFIG_DEV[pg_project])
+    reader = f"reader_{CONFIG_DEV[pg_project]}"  # roles belong to the whole server
     with psycopg.connect(dev_dsn, autocommit=True) as connection:
-        connection.execute("CREATE VIEW feature.big_orders AS SELECT * FROM feature.orders")
-        connection.execute("DELETE FROM dev.orders WHERE order_id > 100")
-    blocked = cli("data", "refresh", "feature")  # a view depends on the old table
-    assert blocked.code == 3 and "depend" in blocked.err
-    assert {t["name"]: t["rows"] for t in cli("show", "feature", "--json").json()["tables"]}[
-        "orders"
-    ] == 4000
-    with psycopg.connect(dev_dsn, autocommit=True) as connection:
-        connection.execute("DROP VIEW feature.big_orders")
-    assert cli("data", "refresh", "feature").code == 0
+        connection.execute(
+            f"CREATE ROLE {reader};"
+            " CREATE VIEW feature.big_orders WITH (security_barrier) AS"
+            "  SELECT * FROM feature.orders WHERE amount > 0;"
+            " CREATE MATERIALIZED VIEW feature.order_count AS"
+            "  SELECT count(*) AS n FROM feature.big_orders;"
+            " CREATE UNIQUE INDEX order_count_n ON feature.order_count (n);"
+            " COMMENT ON VIEW feature.big_orders IS 'a dbt model';"
+            f" GRANT SELECT ON feature.orders TO {reader};"
+            f" ALTER VIEW feature.big_orders OWNER TO {reader};"
+            " CREATE VIEW public.feature_orders AS SELECT order_id FROM feature.orders;"
+            " DELETE FROM dev.orders WHERE order_id > 100"
+        )
+    refreshed = cli("data", "refresh", "feature")
+    assert refreshed.code == 0, refreshed.err
     tables = {t["name"]: t["rows"] for t in cli("show", "feature", "--json").json()["tables"]}
     assert tables["orders"] == 100
+    with psycopg.connect(dev_dsn) as connection:
+        row = connection.execute(
+            "SELECT (SELECT n FROM feature.order_count),"
+            " (SELECT count(*) FROM public.feature_orders),"
+            " obj_description('feature.big_orders'::regclass, 'pg_class'),"
+            " (SELECT reloptions FROM pg_class WHERE oid = 'feature.big_orders'::regclass),"
+            " pg_get_userbyid((SELECT relowner FROM pg_class"
+            "  WHERE oid = 'feature.big_orders'::regclass)),"
+            " has_table_privilege(%s, 'feature.orders', 'SELECT'),"
+            " to_regclass('feature.order_count_n') IS NOT NULL",
+            [reader],
+        ).fetchone()
+    assert row == (100, 100, "a dbt model", ["security_barrier=true"], reader, True, True)
     assert "kitchen_stage_feature" not in schemas(dev_dsn)
+
+    with psycopg.connect(dev_dsn, autocommit=True) as connection:
+        connection.execute("ALTER TABLE dev.orders DROP COLUMN amount")
+    blocked = cli("data", "refresh", "feature")  # big_orders reads amount
+    assert blocked.code == 3
+    assert "would break the view feature.big_orders: column" in blocked.err
+    with psycopg.connect(dev_dsn) as connection:
+        kept = connection.execute("SELECT count(*) FROM feature.big_orders").fetchone()
+    assert kept == (100,) and "kitchen_stage_feature" not in schemas(dev_dsn)
 
 
 def test_failed_create_on_postgres_leaves_nothing(

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -44,6 +45,35 @@ from kitchen.backends.warehouse.sql import (
     sql,
 )
 from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
+
+# the rights on a table or view, as aclexplode names them
+RIGHTS = frozenset(
+    {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN"}
+)
+
+
+@dataclass(frozen=True)
+class Grant:
+    grantee: str  # a role, or PUBLIC
+    right: str
+    grantable: bool
+
+
+@dataclass(frozen=True)
+class View:
+    """A view or materialized view built on tables that a refresh replaces, as the
+    catalogue describes it: what it takes to build it again on the new tables."""
+
+    name: Identifier
+    kind: str  # VIEW or MATERIALIZED VIEW
+    populated: bool
+    definition: str
+    options: list[str]  # reloptions: security_barrier=true, check_option=local
+    owner: str
+    comment: str | None
+    grants: list[Grant]
+    extras: list[str]  # its indexes, triggers and rules, as PostgreSQL writes them
+
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 10
@@ -506,14 +536,143 @@ class PostgresWarehouse(SqlWarehouse):
     def swap_in(
         self, staging: str, schema: str, tables: Sequence[str], gone: Sequence[str] = ()
     ) -> None:
-        """Moves the new tables in (no copy); a dependent view makes it fail whole."""
+        """Moves the new tables in (no copy), in one transaction. The new tables get the
+        old ones' grants, and the views built on the old tables (a dbt project's models, say)
+        are built again on the new ones; one that no longer fits them (it reads a column the
+        source dropped) fails the whole swap."""
         with self.transaction():
+            views = self._views_on(schema, [*tables, *gone])
+            for view in reversed(views):  # those built on others first
+                self.execute(sql(f"DROP {view.kind} {{}}", view.name))
             for table in gone:
-                self.execute(sql("DROP TABLE IF EXISTS {}", self.table(schema, table)))
+                self._drop_table(schema, table)
             for table in tables:
-                self.execute(sql("DROP TABLE IF EXISTS {}", self.table(schema, table)))
+                grants = self._grants(schema, table)
+                self._drop_table(schema, table)
                 moved = self.table(staging, table)
                 self.execute(sql("ALTER TABLE {} SET SCHEMA {}", moved, Identifier(schema)))
+                for statement in _granting(self.table(schema, table), grants):
+                    self.execute(statement)
+            for view in views:
+                self._build(view, schema)
+
+    def _drop_table(self, schema: str, table: str) -> None:
+        try:
+            self.execute(sql("DROP TABLE IF EXISTS {}", self.table(schema, table)))
+        except WarehouseError as exc:
+            raise WarehouseError(
+                f"Could not replace table {table} in {schema}: {exc.reason}",
+                "Drop what depends on it, then refresh again; the kitchen's data is as it was.",
+            ) from None
+
+    def _views_on(self, schema: str, tables: Sequence[str]) -> list[View]:
+        """The views and materialized views built on ``tables``, directly or through other
+        views, each after those it reads."""
+        found = self.execute(
+            sql(
+                "WITH RECURSIVE built(oid, depth) AS ("
+                " SELECT r.ev_class, 1 FROM pg_depend d"
+                " JOIN pg_rewrite r ON r.oid = d.objid"
+                " JOIN pg_class t ON t.oid = d.refobjid"
+                " JOIN pg_namespace n ON n.oid = t.relnamespace"
+                " WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass"
+                " AND n.nspname = {} AND t.relname = ANY({}) AND r.ev_class <> t.oid"
+                " UNION SELECT r.ev_class, b.depth + 1 FROM built b"
+                " JOIN pg_depend d ON d.refobjid = b.oid"
+                " JOIN pg_rewrite r ON r.oid = d.objid"
+                " WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass"
+                " AND r.ev_class <> b.oid)"
+                " SELECT oid FROM built GROUP BY oid ORDER BY max(depth), oid",
+                Placeholder(),
+                Placeholder(),
+            ),
+            [schema, list(tables)],
+        )
+        return [self._view(oid) for (oid,) in found]
+
+    def _view(self, oid: int) -> View:
+        """What it takes to build a view again: PostgreSQL's own SQL for its definition,
+        indexes (a materialized view's), triggers and rules, and its options, owner,
+        comment and grants."""
+        ((space, name, kind, populated, definition, options, owner, comment),) = self.execute(
+            sql(
+                "SELECT n.nspname, c.relname, c.relkind, c.relispopulated,"
+                " pg_get_viewdef(c.oid), coalesce(c.reloptions, ARRAY[]::text[]),"
+                " pg_get_userbyid(c.relowner), obj_description(c.oid, 'pg_class')"
+                " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.oid = {}",
+                Placeholder(),
+            ),
+            [oid],
+        )
+        extras = self.execute(
+            sql(
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = {}"
+                " UNION ALL SELECT pg_get_triggerdef(oid) FROM pg_trigger"
+                " WHERE tgrelid = {} AND NOT tgisinternal"
+                " UNION ALL SELECT pg_get_ruledef(oid) FROM pg_rewrite"
+                " WHERE ev_class = {} AND rulename <> '_RETURN'",
+                Placeholder(),
+                Placeholder(),
+                Placeholder(),
+            ),
+            [oid, oid, oid],
+        )
+        return View(
+            Identifier(space, name),
+            "MATERIALIZED VIEW" if kind == "m" else "VIEW",
+            populated,
+            definition.strip().rstrip(";"),
+            list(options),
+            owner,
+            comment,
+            self._grants(space, name),
+            [text for (text,) in extras],
+        )
+
+    def _grants(self, schema: str, name: str) -> list[Grant]:
+        """What the owner of table or view ``name`` granted others on it."""
+        rows = self.execute(
+            sql(
+                "SELECT coalesce(pg_get_userbyid(nullif(a.grantee, 0)), 'PUBLIC'),"
+                " a.privilege_type, a.is_grantable FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a"
+                " WHERE n.nspname = {} AND c.relname = {} AND a.grantee <> c.relowner",
+                Placeholder(),
+                Placeholder(),
+            ),
+            [schema, name],
+        )
+        return [Grant(str(grantee), str(right), bool(option)) for grantee, right, option in rows]
+
+    def _build(self, view: View, schema: str) -> None:
+        """Create ``view`` again as it was. The SQL is PostgreSQL's own (pg_get_viewdef and
+        the like), so its identifiers arrive quoted by PostgreSQL."""
+        options = f" WITH ({', '.join(view.options)})" if view.options else ""
+        data = "" if view.kind == "VIEW" else " WITH DATA" if view.populated else " WITH NO DATA"
+        create = sql(f"CREATE {view.kind} {{}}{options} AS ", view.name)
+        statements = [
+            Query((*create.parts, view.definition, data)),
+            *(Query((text,)) for text in view.extras),
+        ]
+        if view.owner != self.execute(sql("SELECT current_user"))[0][0]:
+            statements.append(
+                sql(f"ALTER {view.kind} {{}} OWNER TO {{}}", view.name, Identifier(view.owner))
+            )
+        if view.comment is not None:
+            statements.append(
+                sql(f"COMMENT ON {view.kind} {{}} IS {{}}", view.name, Literal(view.comment))
+            )
+        statements += _granting(view.name, view.grants)
+        try:
+            for statement in statements:
+                self.execute(statement)
+        except WarehouseError as exc:
+            shown = ".".join(view.name.parts)
+            raise WarehouseError(
+                f"Refreshing {schema} would break the view {shown}: {exc.reason}",
+                "Change or drop that view, then refresh again; the kitchen's data is as it was.",
+            ) from None
 
     def overlap(
         self,
@@ -713,6 +872,17 @@ def _names(numbers: str, relation: str) -> Query:
         Identifier("k", numbers),
         Identifier("k", relation),
     )
+
+
+def _granting(name: Identifier, grants: Sequence[Grant]) -> list[Query]:
+    statements = []
+    for grant in grants:
+        if grant.right not in RIGHTS:  # it is written into the statement
+            continue
+        to = sql("PUBLIC") if grant.grantee == "PUBLIC" else sql("{}", Identifier(grant.grantee))
+        option = " WITH GRANT OPTION" if grant.grantable else ""
+        statements.append(sql(f"GRANT {grant.right} ON {{}} TO {{}}{option}", name, to))
+    return statements
 
 
 def _compose(query: Query, escape_percent: bool) -> pgsql.Composed:
