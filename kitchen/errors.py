@@ -84,9 +84,12 @@ class GitUnreachable(GitError, Unreachable):
 class WarehouseError(PreconditionFailed):
     """The warehouse refused an operation; ``reason`` is what the server said."""
 
-    def __init__(self, message: str, hint: str | None = None, *, reason: str = "") -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, *, reason: str = "", code: str = ""
+    ) -> None:
         super().__init__(message, hint)
         self.reason = reason or message
+        self.code = code  # the SQLSTATE, where the server gave one
 
 
 class WarehouseUnreachable(WarehouseError, Unreachable):

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 import yaml
 
+from kitchen.backends.warehouse import postgres as warehouse_postgres
 from tests.conftest import CONFIG, CONFIG_DEV, Cli, edit_config
 from tests.servers import PostgresServer, free_port
 
@@ -290,3 +291,30 @@ def test_a_domain_column_is_masked_as_the_type_it_constrains(
         ).fetchone()  # type: ignore[misc]
     # the same original gives the same masked email in both columns
     assert rows > 0 and joined == rows and (ssns, ssn) == (1, "REDACTED")
+
+
+def test_a_session_holding_a_kitchens_tables_is_named_not_waited_on_for_ever(
+    capsys, pg_project: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session left idle in a transaction (a BI tool, a psql window) that had read a
+    kitchen's table made refresh and delete hang for good at the swap or the drop; and the
+    lock timeout, were one set, read as 'Lost the dev warehouse'."""
+    monkeypatch.setattr(warehouse_postgres, "LOCK_PATIENCE", 0.5)
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    assert cli("create", "feature").code == 0
+    dev_dsn = postgres.dsn(CONFIG_DEV[pg_project])
+    with psycopg.connect(dev_dsn, application_name="dashboard") as holder:
+        holder.execute("SELECT count(*) FROM feature.orders")  # and stays in its transaction
+        pid = holder.info.backend_pid
+        for command in (("data", "refresh", "feature"), ("delete", "feature", "--yes")):
+            blocked = cli(*command)
+            assert blocked.code == 3, blocked.err
+            assert f"pid {pid} (dashboard, user postgres, idle in transaction since" in (
+                " ".join(blocked.err.split())
+            )
+            assert "Lost" not in blocked.err
+            assert "feature" in schemas(dev_dsn) and "kitchen_stage_feature" not in schemas(dev_dsn)
+        holder.rollback()
+        assert cli("delete", "feature", "--yes").code == 0  # takes up where it stopped
+    assert "feature" not in schemas(dev_dsn)

@@ -13,10 +13,12 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -80,6 +82,9 @@ CONNECT_TIMEOUT = 10
 TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
 SNAPSHOTS_SINCE = 90200  # pg_export_snapshot: PostgreSQL 9.2 (Redshift says 8.0.2)
 PARTITIONS_SINCE = 100000  # declarative partitioning: PostgreSQL 10
+LOCK_WAIT_MS = 2000  # each try at the locks a swap or a drop takes (see _locking)
+LOCK_PATIENCE = 30.0  # seconds of tries before naming the sessions that hold them
+LOCK_NOT_AVAILABLE, DEPENDENT_OBJECTS = "55P03", "2BP01"  # SQLSTATEs
 PARALLEL_COPY = ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size")
 
 
@@ -155,15 +160,17 @@ class PostgresWarehouse(SqlWarehouse):
             with self.connection.cursor() as cursor:
                 cursor.execute(statement, list(params) if params else None)
                 return cursor.fetchall() if cursor.description else []
-        except psycopg.OperationalError as exc:
-            self.close()
-            raise WarehouseUnreachable(
-                f"Lost the {self.environment} warehouse ({self.location}): {self._reason(exc)}"
-            ) from None
         except psycopg.Error as exc:
+            if self._lost(exc):
+                self.close()
+                raise WarehouseUnreachable(
+                    f"Lost the {self.environment} warehouse ({self.location}): {self._reason(exc)}"
+                ) from None
             reason = self._reason(exc)
             raise WarehouseError(
-                f"The {self.environment} warehouse refused a statement: {reason}", reason=reason
+                f"The {self.environment} warehouse refused a statement: {reason}",
+                reason=reason,
+                code=exc.sqlstate or "",
             ) from None
 
     @property
@@ -540,7 +547,8 @@ class PostgresWarehouse(SqlWarehouse):
         old ones' grants, and the views built on the old tables (a dbt project's models, say)
         are built again on the new ones; one that no longer fits them (it reads a column the
         source dropped) fails the whole swap."""
-        with self.transaction():
+
+        def swap() -> None:
             views = self._views_on(schema, [*tables, *gone])
             for view in reversed(views):  # those built on others first
                 self.execute(sql(f"DROP {view.kind} {{}}", view.name))
@@ -556,10 +564,65 @@ class PostgresWarehouse(SqlWarehouse):
             for view in views:
                 self._build(view, schema)
 
+        self._locking(swap, schema, staging)
+
+    def drop_schema(self, schema: str) -> None:
+        self._locking(partial(SqlWarehouse.drop_schema, self, schema), schema)
+
+    def _locking(self, work: Callable[[], None], *schemas: str) -> None:
+        """Do ``work`` in a transaction that waits for the locks it takes on ``schemas``'
+        tables at most LOCK_WAIT_MS at a time (while it waits, every query on them queues
+        behind it), and again until LOCK_PATIENCE has passed; then name who holds them.
+        Waiting on a session left idle in a transaction would hang the command for good."""
+        if self._depth:  # inside another transaction, which a timeout would abort
+            work()
+            return
+        deadline = time.monotonic() + LOCK_PATIENCE
+        while True:
+            try:
+                with self.transaction():
+                    self.execute(sql(f"SET LOCAL lock_timeout = {LOCK_WAIT_MS}"))
+                    work()
+                return
+            except WarehouseError as exc:
+                if exc.code != LOCK_NOT_AVAILABLE:
+                    raise
+                if time.monotonic() >= deadline:
+                    raise self._busy(schemas) from None
+                time.sleep(LOCK_WAIT_MS / 1000)
+
+    def _busy(self, schemas: Sequence[str]) -> WarehouseError:
+        sessions = self.execute(
+            sql(
+                "SELECT DISTINCT a.pid, coalesce(nullif(a.application_name, ''), '?'),"
+                " a.usename, a.state, to_char(a.xact_start AT TIME ZONE 'UTC', 'HH24:MI:SS')"
+                " FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " JOIN pg_stat_activity a ON a.pid = l.pid"
+                " WHERE l.granted AND n.nspname = ANY({}) AND a.pid <> pg_backend_pid()"
+                " ORDER BY a.pid",
+                Placeholder(),
+            ),
+            [list(schemas)],
+        )
+        holders = "; ".join(
+            f"pid {pid} ({application}, user {user}, {state}"
+            + (f" since {since} UTC)" if since else ")")
+            for pid, application, user, state, since in sessions
+        )
+        return WarehouseError(
+            f"Other sessions kept tables of {schemas[0]} locked for {LOCK_PATIENCE:g} s"
+            + (f": {holders}." if holders else "."),
+            "End their transactions (SELECT pg_terminate_backend(pid) if you may), then run "
+            "the command again.",
+        )
+
     def _drop_table(self, schema: str, table: str) -> None:
         try:
             self.execute(sql("DROP TABLE IF EXISTS {}", self.table(schema, table)))
         except WarehouseError as exc:
+            if exc.code != DEPENDENT_OBJECTS:
+                raise
             raise WarehouseError(
                 f"Could not replace table {table} in {schema}: {exc.reason}",
                 "Drop what depends on it, then refresh again; the kitchen's data is as it was.",
@@ -838,6 +901,20 @@ class PostgresWarehouse(SqlWarehouse):
             [base, schema, table],
         )
         return [(str(name), str(kind)) for name, kind in rows]
+
+    def _lost(self, exc: psycopg.Error) -> bool:
+        """The connection is gone, not merely the statement refused: psycopg counts a lock
+        timeout (55P03) or a cancelled statement as operational errors too."""
+        if not isinstance(exc, psycopg.OperationalError):
+            return False
+        connection, state = self._connection, exc.sqlstate or ""
+        return (
+            connection is None
+            or connection.broken
+            or connection.closed
+            or not state
+            or state.startswith(("08", "57P"))  # connection exception, server shutting down
+        )
 
     def _reason(self, exc: psycopg.Error) -> str:
         """The server's first line, with the password scrubbed should it ever appear."""
