@@ -133,9 +133,20 @@ def details(result: Details) -> RenderableType:
         for column in columns:
             sample.add_column(escape(column), overflow="fold")
         for row in rows_:
-            sample.add_row(*(escape(str(value)) for value in row))
+            sample.add_row(*(cell(value) for value in row))
         parts.append(sample)
     return Group(*parts)
+
+
+def cell(value: Any) -> str:
+    """A previewed value as SQL users read it: null, true or false, bytes as hex."""
+    if value is None:
+        return "[dim]null[/]"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, bytes | memoryview):
+        return escape("\\x" + bytes(value).hex())
+    return escape(str(value))
 
 
 def _tested(tested: dict[str, Any] | None) -> str:

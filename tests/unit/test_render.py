@@ -52,3 +52,9 @@ def test_data_descriptions() -> None:
     assert verified.endswith("masking verified t2 (5 rules)")
     failed = render.describe_data(DataState("prod", True, 1, 1, "t", 5, None, ["a.b: 3 present"]))
     assert failed.endswith("masking check FAILED: a.b: 3 present")
+
+
+def test_previewed_values_read_as_sql_values_not_python_reprs() -> None:
+    """NULL was shown as None, a boolean as False, bytes as b'...'."""
+    cells = [render.cell(v) for v in (None, False, True, b"\x00\xff", "[b]x", 1.5)]
+    assert [text(c).strip() for c in cells] == ["null", "false", "true", "\\x00ff", "[b]x", "1.5"]
