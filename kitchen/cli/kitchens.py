@@ -169,7 +169,12 @@ def delete(
     name: Annotated[str, typer.Argument(help="Kitchen name.")],
     yes: YesOption = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Delete even with commits not merged into the parent.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Delete even with commits not merged into the parent, or with views "
+            "outside it that read its tables (they go too).",
+        ),
     ] = False,
     json_mode: JsonOption = False,
 ) -> None:

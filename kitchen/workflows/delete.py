@@ -35,7 +35,22 @@ def check(
     journal.refuse_busy(project, kitchen)
     if not force:
         _refuse_unmerged(project, kitchen)
+        _refuse_outside_readers(project, kitchen)
     return kitchen
+
+
+def _refuse_outside_readers(project: Project, kitchen: Kitchen) -> None:
+    """Views elsewhere that read the kitchen's tables would go with its schema, unsaid."""
+    warehouse = project.warehouse(kitchen.environment)
+    if not warehouse.schema_exists(kitchen.schema):
+        return
+    if readers := warehouse.outside_readers(kitchen.schema):
+        raise PreconditionFailed(
+            f"Views outside kitchen {kitchen.name!r} read its tables and would be dropped "
+            f"with it: {', '.join(readers)}.",
+            hint=f"Drop or change them first, or run `kitchen delete {kitchen.name} --force` "
+            "to drop them too.",
+        )
 
 
 def _refuse_unmerged(project: Project, kitchen: Kitchen) -> None:

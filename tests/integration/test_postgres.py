@@ -92,6 +92,15 @@ def test_refresh_on_postgres_swaps_atomically_and_builds_views_again(
         kept = connection.execute("SELECT count(*) FROM feature.big_orders").fetchone()
     assert kept == (100,) and "kitchen_stage_feature" not in schemas(dev_dsn)
 
+    # deleting the kitchen would take public.feature_orders too: said first, not done
+    refused = cli("delete", "feature", "--yes")
+    assert refused.code == 3 and "public.feature_orders" in refused.err
+    assert "feature" in schemas(dev_dsn)
+    assert cli("delete", "feature", "--yes", "--force").code == 0
+    with psycopg.connect(dev_dsn) as connection:
+        gone = connection.execute("SELECT to_regclass('public.feature_orders')").fetchone()
+    assert gone == (None,)
+
 
 def test_failed_create_on_postgres_leaves_nothing(
     capsys, pg_project: Path, monkeypatch: pytest.MonkeyPatch

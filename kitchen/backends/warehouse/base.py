@@ -160,6 +160,10 @@ class Warehouse(Protocol):
         """
         ...
 
+    def outside_readers(self, schema: str) -> list[str]:
+        """Views of other schemas (as schema.view) that dropping ``schema`` would take."""
+        ...
+
     def column_types(self, schema: str, table: str, *, base: bool = False) -> list[tuple[str, str]]:
         """Each column's name and full SQL type, in table order; with ``base``, a domain's
         column as the type the domain constrains, which is what masking works on."""

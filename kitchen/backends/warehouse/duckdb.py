@@ -96,6 +96,11 @@ class DuckDBWarehouse(SqlWarehouse):
     def hash_int(self, hex_digest: Query) -> Query:
         return sql("CAST(('0x' || substr({}, 1, 7)) AS INTEGER)", hex_digest)
 
+    def outside_readers(self, schema: str) -> list[str]:
+        """None: DuckDB binds a view when it is read, so dropping a schema leaves the views
+        of others that read it in place (they fail when read, until it is back)."""
+        return []
+
     def column_types(self, schema: str, table: str, *, base: bool = False) -> list[tuple[str, str]]:
         """DuckDB spells a type alias (CREATE TYPE x AS VARCHAR) as its type: always base."""
         rows = self.execute(

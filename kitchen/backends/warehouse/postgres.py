@@ -628,10 +628,22 @@ class PostgresWarehouse(SqlWarehouse):
                 "Drop what depends on it, then refresh again; the kitchen's data is as it was.",
             ) from None
 
+    def outside_readers(self, schema: str) -> list[str]:
+        """Views of other schemas built on ``schema``'s tables or views, directly or through
+        other views: dropping the schema with CASCADE takes them too."""
+        return [f"{space}.{name}" for _, space, name in self._built_on(schema) if space != schema]
+
     def _views_on(self, schema: str, tables: Sequence[str]) -> list[View]:
         """The views and materialized views built on ``tables``, directly or through other
         views, each after those it reads."""
-        found = self.execute(
+        return [self._view(oid) for oid, _, _ in self._built_on(schema, tables)]
+
+    def _built_on(
+        self, schema: str, tables: Sequence[str] | None = None
+    ) -> list[tuple[int, str, str]]:
+        """The views built on ``tables`` of ``schema`` (None: on any of its relations), as
+        oid, schema and name, each after the views it reads."""
+        return self.execute(
             sql(
                 "WITH RECURSIVE built(oid, depth) AS ("
                 " SELECT r.ev_class, 1 FROM pg_depend d"
@@ -639,19 +651,22 @@ class PostgresWarehouse(SqlWarehouse):
                 " JOIN pg_class t ON t.oid = d.refobjid"
                 " JOIN pg_namespace n ON n.oid = t.relnamespace"
                 " WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass"
-                " AND n.nspname = {} AND t.relname = ANY({}) AND r.ev_class <> t.oid"
+                " AND n.nspname = {} AND (t.relname = ANY({}) OR {}) AND r.ev_class <> t.oid"
                 " UNION SELECT r.ev_class, b.depth + 1 FROM built b"
                 " JOIN pg_depend d ON d.refobjid = b.oid"
                 " JOIN pg_rewrite r ON r.oid = d.objid"
                 " WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass"
                 " AND r.ev_class <> b.oid)"
-                " SELECT oid FROM built GROUP BY oid ORDER BY max(depth), oid",
+                " SELECT c.oid, n.nspname, c.relname"
+                " FROM (SELECT oid, max(depth) AS depth FROM built GROUP BY oid) b"
+                " JOIN pg_class c ON c.oid = b.oid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " ORDER BY b.depth, c.oid",
+                Placeholder(),
                 Placeholder(),
                 Placeholder(),
             ),
-            [schema, list(tables)],
+            [schema, list(tables or ()), tables is None],
         )
-        return [self._view(oid) for (oid,) in found]
 
     def _view(self, oid: int) -> View:
         """What it takes to build a view again: PostgreSQL's own SQL for its definition,
