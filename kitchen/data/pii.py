@@ -21,6 +21,7 @@ from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
 from kitchen.data.masking import NUMBER, TEMPORAL, family
 
 SAMPLE_SIZE = 200
+SCAN_DEPTH = 100_000  # rows read for values of a column the first SAMPLE_SIZE leave empty
 VALUE_THRESHOLD = 0.6  # share of sampled values that must look like the kind
 
 
@@ -211,9 +212,14 @@ def scan(warehouse: Warehouse, schema: str) -> list[Finding]:
     for table in warehouse.list_tables(schema):
         types = dict(warehouse.column_types(schema, table, base=True))
         columns, rows = warehouse.preview(schema, table, SAMPLE_SIZE, ordered=False)
-        for index, column in enumerate(columns):
-            values = [row[index] for row in rows]
-            finding = classify(table, column, types.get(column, ""), values)
+        values = {column: [row[i] for row in rows] for i, column in enumerate(columns)}
+        # a column filled only in later rows (added to the table since) looks further on
+        empty = [column for column, found in values.items() if all(v is None for v in found)]
+        if rows and empty:
+            later = warehouse.present(schema, table, empty, SAMPLE_SIZE, SCAN_DEPTH)
+            values.update({column: [row[i] for row in later] for i, column in enumerate(empty)})
+        for column in columns:
+            finding = classify(table, column, types.get(column, ""), values[column])
             if finding:
                 findings.append(finding)
     return findings

@@ -55,6 +55,17 @@ def test_schemas_tables_rows(warehouse: Warehouse) -> None:
     assert not warehouse.schema_exists("alpha")
 
 
+def test_present_finds_values_that_the_first_rows_leave_empty(warehouse: Warehouse) -> None:
+    spec = TableSpec("people", (Column("id", "INTEGER"), Column("mail", "TEXT")))
+    warehouse.create_schema("alpha")
+    warehouse.create_table("alpha", spec)
+    rows = [(i, f"p{i}@corp.example" if i >= 500 else None) for i in range(1000)]
+    warehouse.insert_rows("alpha", "people", ["id", "mail"], rows)
+    found = warehouse.present("alpha", "people", ["mail"], 10, within=1000)
+    assert len(found) == 10 and all(mail.endswith("@corp.example") for (mail,) in found)
+    assert warehouse.present("alpha", "people", ["mail"], 10, within=500) == []
+
+
 def test_preview_reads_times_with_their_zone(warehouse: Warehouse) -> None:
     """DuckDB hands a TIMESTAMPTZ to Python only with pytz installed (kitchen show)."""
     events = TableSpec("events", (Column("id", "INTEGER"), Column("seen", "TIMESTAMPTZ")))

@@ -39,6 +39,23 @@ def test_scan_finds_the_demo_pii_and_the_rules_masking_it(cli: Cli) -> None:
     assert "@" not in result.out  # evidence is counts, never values
 
 
+def test_scan_looks_past_first_rows_that_leave_a_column_empty(cli: Cli, shop: Path) -> None:
+    """A column added to a table later holds values only in its newer rows; judged by its
+    first 200 rows, all null, an email column that is not named like one passed as clean."""
+    production = duckdb.connect(str(shop / ".kitchen/warehouse/production.duckdb"))
+    table = "production.production.customers"
+    production.execute(f"ALTER TABLE {table} ADD COLUMN contact TEXT")
+    production.execute(
+        f"UPDATE {table} SET contact = 'c' || customer_id || '@corp.example'"
+        " WHERE customer_id > (SELECT max(customer_id) - 300 FROM production.production.customers)"
+    )
+    production.close()
+    findings = cli("data", "scan", "production", "--json").json()["findings"]
+    assert {"column": "contact", "kind": "email", "suggested_rule": "email"}.items() <= next(
+        f for f in findings if f["column"] == "contact"
+    ).items()
+
+
 def test_scan_defaults_to_the_checked_out_kitchen(cli: Cli) -> None:
     assert cli("data", "scan", "--json").json()["kitchen"] == "dev"
     assert "customers.email" in cli("data", "scan").out

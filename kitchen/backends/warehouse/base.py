@@ -253,6 +253,13 @@ class Warehouse(Protocol):
         otherwise whichever rows come first, without sorting the table)."""
         ...
 
+    def present(
+        self, schema: str, table: str, columns: Sequence[str], limit: int, within: int
+    ) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` rows of ``columns`` in which one of them is not null, among the
+        first ``within`` rows: values of columns that the first rows leave empty."""
+        ...
+
 
 @dataclass(frozen=True)
 class Probe:
@@ -430,6 +437,24 @@ class SqlWarehouse(ABC):
 
     def row_count(self, schema: str, table: str) -> int:
         return int(self.execute(sql("SELECT count(*) FROM {}", self.table(schema, table)))[0][0])
+
+    def present(
+        self, schema: str, table: str, columns: Sequence[str], limit: int, within: int
+    ) -> list[tuple[Any, ...]]:
+        names = [Identifier(column) for column in columns]
+        listed = join(", ", names)
+        return self.execute(
+            sql(
+                "SELECT {} FROM (SELECT {} FROM {} LIMIT {}) AS first_rows WHERE {} LIMIT {}",
+                listed,
+                listed,
+                self.table(schema, table),
+                Placeholder(),
+                join(" OR ", [sql("{} IS NOT NULL", name) for name in names]),
+                Placeholder(),
+            ),
+            [within, limit],
+        )
 
     def preview(
         self, schema: str, table: str, limit: int, ordered: bool = True
