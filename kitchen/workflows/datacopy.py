@@ -284,6 +284,9 @@ def _gate_unmasked_pii(
     )
 
 
+SALT_SHORTEST = 16  # characters of a masking salt: a shorter one can be found by trying
+
+
 def _salt(project: Project, environment: str) -> str:
     """The masking salt from the environment's secrets; never a silent default."""
     configured = project.config.data.masking.salt
@@ -295,4 +298,14 @@ def _salt(project: Project, environment: str) -> str:
             hint="Set data.masking.salt: \"{{ secret('masking#salt') }}\" and store the "
             "salt under that key (kitchen init does both).",
         )
-    return project.scoped(environment).get(key)
+    salt = project.scoped(environment).get(key)
+    if len(salt) < SALT_SHORTEST:
+        raise ConfigError(
+            f"data.masking.salt: the {environment} salt ({key}) has {len(salt)} characters; "
+            "anyone who knows one original value and its masked form could try every salt "
+            "that short and unmask the rest.",
+            hint=f"Store at least {SALT_SHORTEST} random characters under {key}, e.g. from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'` (kitchen init "
+            "makes such a salt).",
+        )
+    return salt

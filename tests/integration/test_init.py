@@ -144,6 +144,18 @@ def test_sensitive_environment_without_a_salt_is_exit_2(cli: Cli, shop: Path) ->
     assert result.code == 2 and "masking#salt" in result.err
 
 
+def test_a_salt_short_enough_to_guess_is_exit_2_without_showing_it(cli: Cli, shop: Path) -> None:
+    """A salt of a few characters is all but a default: one known original and its masked
+    form let anyone try every salt that short, then unmask every other value."""
+    secrets = shop / ".kitchen" / "secrets" / "production.yaml"
+    secrets.write_text("masking#salt: Zq9x\n")
+    before = snapshot(shop)
+    result = cli("create", "hotfix", "--parent", "production")
+    assert result.code == 2, result.err
+    assert "production salt (masking#salt) has 4 characters" in " ".join(result.err.split())
+    assert "Zq9x" not in result.err + result.out and snapshot(shop) == before
+
+
 def test_missing_config_is_exit_2_with_a_hint(tmp_path: Path, capsys) -> None:
     assert main(["-C", str(tmp_path), "list"]) == 2
     err = capsys.readouterr().err
