@@ -259,8 +259,7 @@ def _restore_branch(project: Project, kitchen: Kitchen) -> str:
 def _restore_schema(project: Project, kitchen: Kitchen, report: Reporter) -> str:
     from kitchen.workflows.refresh import refresh
 
-    project.warehouse(kitchen.environment).create_schema(kitchen.schema)
-    refresh(project, kitchen.name, None, report)
+    refresh(project, kitchen.name, None, report)  # which makes the schema first
     return f"made again with {kitchen.parent}'s data"
 
 

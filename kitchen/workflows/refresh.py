@@ -44,6 +44,9 @@ def refresh(
     with journal.operation(
         project, kitchen.environment, "refresh", name, alone=True, source=source.name
     ) as operation:
+        if not warehouse.schema_exists(kitchen.schema):  # dropped by hand: make it again
+            report.warn(f"Schema {kitchen.schema} was gone; making it again.")
+            warehouse.create_schema(kitchen.schema)
         warehouse.drop_schema(staging)  # a previous refresh may have died half-way
         warehouse.create_schema(staging)
         try:

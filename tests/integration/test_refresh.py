@@ -124,6 +124,15 @@ def test_delete_also_removes_a_dead_refreshs_staging(cli: Cli, shop: Path, featu
     assert ("kitchen_stage_feature",) not in snapshot(shop)["dev"]["schemas"]
 
 
+def test_refresh_makes_again_a_schema_dropped_by_hand(cli: Cli, shop: Path, feature: str) -> None:
+    """It built the whole copy, then failed at the swap: schema "feature" does not exist."""
+    dev_sql(shop, "DROP SCHEMA feature CASCADE")  # in the dev database, where it is
+    refreshed = cli("data", "refresh", feature)
+    assert refreshed.code == 0, refreshed.err
+    assert "Schema feature was gone; making it again." in refreshed.err
+    assert rows(cli, feature)["orders"] == 1000
+
+
 def test_refresh_refusals(cli: Cli) -> None:
     assert cli("data", "refresh", "production").code == 4  # protected
     assert cli("data", "refresh", "nope").code == 2
