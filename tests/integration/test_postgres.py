@@ -19,6 +19,11 @@ def schemas(dsn: str) -> set[str]:
     return {row[0] for row in rows if not row[0].startswith(("pg_", "information_schema"))}
 
 
+def production_dsn(project: Path) -> str:
+    config = yaml.safe_load((project / "kitchen.yaml").read_text())
+    return str(config["environments"]["production"]["warehouse"]["dsn"])
+
+
 def test_init_create_delete_on_postgres(capsys, pg_project: Path, postgres: PostgresServer) -> None:
     cli = Cli(capsys, pg_project)
     result = cli("init", "--demo")
@@ -175,13 +180,12 @@ def test_types_only_the_source_database_has_reach_another_database(
     with a warning; a type both databases have is kept."""
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
-    config = yaml.safe_load((pg_project / "kitchen.yaml").read_text())
-    production_dsn = config["environments"]["production"]["warehouse"]["dsn"]
+    production = production_dsn(pg_project)
     dev_dsn = postgres.dsn(CONFIG_DEV[pg_project])
-    for dsn in (production_dsn, dev_dsn):  # the same migration ran in both
+    for dsn in (production, dev_dsn):  # the same migration ran in both
         with psycopg.connect(dsn, autocommit=True) as connection:
             connection.execute("CREATE TYPE public.mood AS ENUM ('ok', 'sad')")
-    with psycopg.connect(production_dsn, autocommit=True) as connection:
+    with psycopg.connect(production, autocommit=True) as connection:
         connection.execute("CREATE TYPE analytics.tier AS ENUM ('gold', 'silver')")
         connection.execute("CREATE DOMAIN analytics.visits AS integer CHECK (VALUE >= 0)")
         connection.execute("CREATE TYPE analytics.price AS (amount numeric, currency text)")
@@ -232,10 +236,7 @@ def test_a_partitioned_table_is_copied_once_and_masked_by_its_own_rules(
     table's rows twice, and the partitions' emails unmasked (rules name the table)."""
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
-    config = yaml.safe_load((pg_project / "kitchen.yaml").read_text())
-    with psycopg.connect(
-        config["environments"]["production"]["warehouse"]["dsn"], autocommit=True
-    ) as connection:
+    with psycopg.connect(production_dsn(pg_project), autocommit=True) as connection:
         connection.execute(
             "CREATE TABLE analytics.visits (customer_id integer REFERENCES"
             " analytics.customers, email text, day date) PARTITION BY RANGE (day);"
@@ -268,10 +269,7 @@ def test_a_domain_column_is_masked_as_the_type_it_constrains(
     null, and a cast back to the domain would meet its check with the masked value."""
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
-    config = yaml.safe_load((pg_project / "kitchen.yaml").read_text())
-    with psycopg.connect(
-        config["environments"]["production"]["warehouse"]["dsn"], autocommit=True
-    ) as connection:
+    with psycopg.connect(production_dsn(pg_project), autocommit=True) as connection:
         connection.execute(
             "CREATE DOMAIN analytics.email_t AS varchar(60) CHECK (VALUE LIKE '%@%');"
             " CREATE DOMAIN analytics.ssn_t AS text CHECK (VALUE ~ '^\\d{3}-\\d{2}-\\d{4}$');"
@@ -308,7 +306,8 @@ def test_a_session_holding_a_kitchens_tables_is_named_not_waited_on_for_ever(
     """A session left idle in a transaction (a BI tool, a psql window) that had read a
     kitchen's table made refresh and delete hang for good at the swap or the drop; and the
     lock timeout, were one set, read as 'Lost the dev warehouse'."""
-    monkeypatch.setattr(warehouse_postgres, "LOCK_PATIENCE", 0.5)
+    monkeypatch.setattr(warehouse_postgres, "LOCK_WAIT_MS", 100)
+    monkeypatch.setattr(warehouse_postgres, "LOCK_PATIENCE", 0.3)
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
     assert cli("create", "feature").code == 0
