@@ -561,8 +561,9 @@ class PostgresWarehouse(SqlWarehouse):
                 self.execute(sql("ALTER TABLE {} SET SCHEMA {}", moved, Identifier(schema)))
                 for statement in _granting(self.table(schema, table), grants):
                     self.execute(statement)
+            me = str(self.execute(sql("SELECT current_user"))[0][0]) if views else ""
             for view in views:
-                self._build(view, schema)
+                self._build(view, schema, me)
 
         self._locking(swap, schema, staging)
 
@@ -723,9 +724,10 @@ class PostgresWarehouse(SqlWarehouse):
         )
         return [Grant(str(grantee), str(right), bool(option)) for grantee, right, option in rows]
 
-    def _build(self, view: View, schema: str) -> None:
-        """Create ``view`` again as it was. The SQL is PostgreSQL's own (pg_get_viewdef and
-        the like), so its identifiers arrive quoted by PostgreSQL."""
+    def _build(self, view: View, schema: str, me: str) -> None:
+        """Create ``view`` again as it was (``me``: the role creating it, which owns it
+        unless told otherwise). The SQL is PostgreSQL's own (pg_get_viewdef and the like),
+        so its identifiers arrive quoted by PostgreSQL."""
         options = f" WITH ({', '.join(view.options)})" if view.options else ""
         data = "" if view.kind == "VIEW" else " WITH DATA" if view.populated else " WITH NO DATA"
         create = sql(f"CREATE {view.kind} {{}}{options} AS ", view.name)
@@ -733,7 +735,7 @@ class PostgresWarehouse(SqlWarehouse):
             Query((*create.parts, view.definition, data)),
             *(Query((text,)) for text in view.extras),
         ]
-        if view.owner != self.execute(sql("SELECT current_user"))[0][0]:
+        if view.owner != me:
             statements.append(
                 sql(f"ALTER {view.kind} {{}} OWNER TO {{}}", view.name, Identifier(view.owner))
             )
