@@ -108,6 +108,14 @@ def test_read_parent_lets_it_read_but_not_write_the_parent(
         "denied",
         "denied",
     )
+    # a refresh of the parent replaces its tables: the child's login could no longer read
+    # them (the new tables had none of the old ones' grants)
+    assert roles_project("data", "refresh", "dev").code == 0
+    count = "import psycopg; print(psycopg.connect('').execute(" + (
+        "'SELECT count(*) FROM dev.orders').fetchone()[0])"
+    )
+    read = run_kitchen(pg_project, "run", "feature", "--", sys.executable, "-c", count)
+    assert (read.code, read.out.strip()) == (0, "4000"), read.err
 
 
 def test_refresh_keeps_the_logins_rights_and_delete_removes_role_and_secret(
