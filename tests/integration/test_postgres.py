@@ -326,3 +326,22 @@ def test_a_session_holding_a_kitchens_tables_is_named_not_waited_on_for_ever(
         holder.rollback()
         assert cli("delete", "feature", "--yes").code == 0  # takes up where it stopped
     assert "feature" not in schemas(dev_dsn)
+
+
+def test_servers_older_than_9_3_swap_and_drop_as_before(
+    capsys, pg_project: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redshift says 8.0.2: no lock_timeout, relispopulated or aclexplode. The swap and the
+    drop must not ask for them; a view on a table then stops the swap, as it always did."""
+    monkeypatch.setattr(warehouse_postgres, "CATALOGUE_SINCE", 10**7)
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    assert cli("create", "feature").code == 0
+    assert cli("data", "refresh", "feature").code == 0
+    dev_dsn = postgres.dsn(CONFIG_DEV[pg_project])
+    with psycopg.connect(dev_dsn, autocommit=True) as connection:
+        connection.execute("CREATE VIEW feature.big_orders AS SELECT * FROM feature.orders")
+    blocked = cli("data", "refresh", "feature")
+    assert blocked.code == 3 and "Could not replace table orders in feature" in blocked.err
+    assert cli("delete", "feature", "--yes").code == 0
+    assert "feature" not in schemas(dev_dsn)

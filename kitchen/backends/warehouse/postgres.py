@@ -82,6 +82,9 @@ CONNECT_TIMEOUT = 10
 TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
 SNAPSHOTS_SINCE = 90200  # pg_export_snapshot: PostgreSQL 9.2 (Redshift says 8.0.2)
 PARTITIONS_SINCE = 100000  # declarative partitioning: PostgreSQL 10
+# lock_timeout, relispopulated (and aclexplode, 9.0): PostgreSQL 9.3. Redshift says 8.0.2;
+# there the swap and the drop wait as before, and views and grants are left as they are.
+CATALOGUE_SINCE = 90300
 LOCK_WAIT_MS = 2000  # each try at the locks a swap or a drop takes (see _locking)
 LOCK_PATIENCE = 30.0  # seconds of tries before naming the sessions that hold them
 LOCK_NOT_AVAILABLE, DEPENDENT_OBJECTS = "55P03", "2BP01"  # SQLSTATEs
@@ -575,7 +578,7 @@ class PostgresWarehouse(SqlWarehouse):
         tables at most LOCK_WAIT_MS at a time (while it waits, every query on them queues
         behind it), and again until LOCK_PATIENCE has passed; then name who holds them.
         Waiting on a session left idle in a transaction would hang the command for good."""
-        if self._depth:  # inside another transaction, which a timeout would abort
+        if self._depth or not self._modern:  # a timeout would abort the outer transaction
             work()
             return
         deadline = time.monotonic() + LOCK_PATIENCE
@@ -632,11 +635,19 @@ class PostgresWarehouse(SqlWarehouse):
     def outside_readers(self, schema: str) -> list[str]:
         """Views of other schemas built on ``schema``'s tables or views, directly or through
         other views: dropping the schema with CASCADE takes them too."""
+        if not self._modern:
+            return []
         return [f"{space}.{name}" for _, space, name in self._built_on(schema) if space != schema]
+
+    @property
+    def _modern(self) -> bool:
+        return bool(self.connection.info.server_version >= CATALOGUE_SINCE)
 
     def _views_on(self, schema: str, tables: Sequence[str]) -> list[View]:
         """The views and materialized views built on ``tables``, directly or through other
         views, each after those it reads."""
+        if not self._modern:
+            return []
         return [self._view(oid) for oid, _, _ in self._built_on(schema, tables)]
 
     def _built_on(
@@ -711,6 +722,8 @@ class PostgresWarehouse(SqlWarehouse):
 
     def _grants(self, schema: str, name: str) -> list[Grant]:
         """What the owner of table or view ``name`` granted others on it."""
+        if not self._modern:
+            return []
         rows = self.execute(
             sql(
                 "SELECT coalesce(pg_get_userbyid(nullif(a.grantee, 0)), 'PUBLIC'),"
