@@ -578,8 +578,9 @@ class PostgresWarehouse(SqlWarehouse):
         tables at most LOCK_WAIT_MS at a time (while it waits, every query on them queues
         behind it), and again until LOCK_PATIENCE has passed; then name who holds them.
         Waiting on a session left idle in a transaction would hang the command for good."""
-        if self._depth or not self._modern:  # a timeout would abort the outer transaction
-            work()
+        if self._depth or not self._modern:  # joins the outer one, which a timeout would abort
+            with self.transaction():
+                work()
             return
         deadline = time.monotonic() + LOCK_PATIENCE
         while True:
