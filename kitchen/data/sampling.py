@@ -114,6 +114,8 @@ def plan(
         else fallback
         for t in tables
     }
+    # a table without columns (PostgreSQL allows one) has nothing that tells its rows apart
+    specs |= {t: ALL for t, columns in tables.items() if not columns}
     if all(spec is ALL for spec in specs.values()):
         return {}
     edges = [r for r in references if r.table in specs and r.parent in specs]

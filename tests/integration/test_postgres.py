@@ -262,6 +262,26 @@ def test_a_partitioned_table_is_copied_once_and_masked_by_its_own_rules(
     assert tables["visits"] > 0 and orphans == 0 and raw == 0
 
 
+def test_a_table_without_columns_is_copied_whole_by_a_sample(
+    capsys, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """PostgreSQL allows a table of no columns; its sample fingerprint was invalid SQL."""
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    with psycopg.connect(production_dsn(pg_project), autocommit=True) as connection:
+        connection.execute(
+            "CREATE TABLE analytics.heartbeat (); INSERT INTO analytics.heartbeat DEFAULT VALUES;"
+            " INSERT INTO analytics.heartbeat DEFAULT VALUES"
+        )
+    result = cli("data", "refresh", "dev", "--sample", "10%")
+    assert result.code == 0, result.err
+    sampled, whole = (
+        {t["name"]: t["rows"] for t in cli("show", kitchen, "--json").json()["tables"]}
+        for kitchen in ("dev", "production")
+    )
+    assert sampled["heartbeat"] == 2 and sampled["orders"] < whole["orders"] / 5
+
+
 def test_a_domain_column_is_masked_as_the_type_it_constrains(
     capsys, pg_project: Path, postgres: PostgresServer
 ) -> None:
