@@ -5,12 +5,15 @@ Findings carry counts, never values: a scan's output is safe to paste in a ticke
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import json
+import pkgutil
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import yaml
@@ -31,6 +34,9 @@ class Kind:
     column: re.Pattern[str]  # column names that suggest it
     looks_like: Callable[[Any], bool] | None  # a sampled value that matches it
     rule: str | dict[str, Any]  # the suggested masking rule
+    # a looser test for the values of a column whose name already says what it holds
+    named_like: Callable[[Any], bool] | None = None
+    varied: int = 1  # distinct values that must match (fewer where the column has fewer)
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,7 @@ STREET = re.compile(
     r"boulevard|blvd|way|place|pl|square|sq|terrace|parkway|pkwy|highway|hwy)\.?\b.*",
     re.IGNORECASE,
 )
-FIRST = {name.lower() for name in FIRST_NAMES}
-LAST = {name.lower() for name in LAST_NAMES}
+NAME_WORD = re.compile(r"[^\W\d_]+(['\u2019.-][^\W\d_]*)*")  # Ann, O'Brien, Jean-Luc, J.
 
 
 def is_email(value: Any) -> bool:
@@ -124,14 +129,43 @@ def is_ip(value: Any) -> bool:
     return True
 
 
+@cache
+def person_names() -> tuple[frozenset[str], frozenset[str]]:
+    """First and last names (lower case) of every locale Faker knows, tens of thousands of
+    each, and the built-in ones: a real customer's name is rarely in a short list. Loaded on
+    the first scan (a tenth of a second), not by every command."""
+    import faker.providers.person
+
+    first = {name.lower() for name in FIRST_NAMES}
+    last = {name.lower() for name in LAST_NAMES}
+    for locale in pkgutil.iter_modules(faker.providers.person.__path__):
+        module = importlib.import_module(f"{faker.providers.person.__name__}.{locale.name}")
+        provider = vars(getattr(module, "Provider", object))
+        for attribute, names in provider.items():
+            if isinstance(names, list | tuple | dict) and attribute.startswith(
+                ("first_names", "last_names")
+            ):
+                found = first if attribute.startswith("first") else last
+                found.update(name.lower() for name in names if isinstance(name, str))
+    return frozenset(first), frozenset(last)
+
+
 def is_person_name(value: Any) -> bool:
-    """'Ann', 'Ann Lee', 'Lee, Ann': a known first name, or first and last names."""
+    """'Ann Lee', 'Lee, Ann', 'Ann Marie Lee': a known first name and a known last name.
+    One word alone is not enough: Rose, Brown and Paris are names too."""
     words = _text(value).lower().replace(",", " ").split()
-    if len(words) == 1:
-        return words[0] in FIRST or words[0] in LAST
     if not 2 <= len(words) <= 4:
         return False
-    return (words[0] in FIRST and words[-1] in LAST) or (words[0] in LAST and words[-1] in FIRST)
+    first, last = person_names()
+    surname = words[-1] in last or " ".join(words[1:]) in last  # Pieter de Vries
+    return (words[0] in first and surname) or (words[0] in last and words[-1] in first)
+
+
+def is_name_shaped(value: Any) -> bool:
+    """One to four words of letters ('Oluwaseun', "Siobhán O'Brien-Hale", '王伟'): what a
+    column named ``first_name`` or ``full_name`` holds, from any country."""
+    words = _text(value).replace(",", " ").split()
+    return 1 <= len(words) <= 4 and all(NAME_WORD.fullmatch(word) for word in words)
 
 
 def is_street_address(value: Any) -> bool:
@@ -157,9 +191,14 @@ KINDS = (
     Kind("phone", re.compile(r"phone|mobile|cell|fax|^tel"), is_phone, "phone"),
     Kind(
         "person name",
-        re.compile(r"(full|first|last|sur|given|family)_?name|^name$"),
+        re.compile(
+            r"(full|first|last|middle|maiden|sur|given|family|fore|customer|contact|person|"
+            r"employee|patient|client|member|holder|owner|recipient)_?name"
+        ),
         is_person_name,
         "name",
+        named_like=is_name_shaped,
+        varied=5,
     ),
     Kind("street address", re.compile(r"address|street|addr"), is_street_address, "redact"),
     Kind("birth date", re.compile(r"birth|dob|born"), None, {"generalize": "year"}),
@@ -168,19 +207,27 @@ KINDS = (
 
 def classify(table: str, column: str, sql_type: str, values: Sequence[Any]) -> Finding | None:
     """The most convincing kind of PII in one column, or None."""
-    name = column.lower()
+    name = re.sub(r"\W+", "_", column.lower())  # "Full Name", "E-Mail": full_name, e_mail
     present = [value for value in values if value is not None]
     # digits pass for many kinds: a number is read as text only where the name agrees
     numeric = family(sql_type) == NUMBER
     leaves = [[str(value)] if numeric else _leaves(value) for value in present]
     nested = not numeric and any(found != [v] for found, v in zip(leaves, present, strict=True))
     for kind in KINDS:
-        if kind.looks_like is None or (numeric and not kind.column.search(name)):
+        named = bool(kind.column.search(name))
+        looks_like = kind.named_like if named and kind.named_like else kind.looks_like
+        if looks_like is None or (numeric and not named):
             continue
-        hits = sum(1 for found in leaves if any(map(kind.looks_like, found)))
+        matched = [found for found in leaves if any(map(looks_like, found))]
+        hits = len(matched)
+        if looks_like is kind.looks_like and not _varied(matched, leaves, kind.varied):
+            continue
         if present and hits / len(present) >= VALUE_THRESHOLD:
-            evidence = f"{hits}/{len(present)} sampled values {'hold one' if nested else 'match'}"
-            if kind.column.search(name):
+            found = "hold one" if nested else "match"
+            if looks_like is kind.named_like:
+                found = "are shaped like one"
+            evidence = f"{hits}/{len(present)} sampled values {found}"
+            if named:
                 evidence += "; so does the name"
             return _finding(table, column, sql_type, kind, evidence)
     for kind in KINDS:
@@ -193,6 +240,13 @@ def classify(table: str, column: str, sql_type: str, values: Sequence[Any]) -> F
         elif kind.name != "birth date" and not present:
             return _finding(table, column, sql_type, kind, "its name (no values to sample)")
     return None
+
+
+def _varied(matched: list[list[Any]], leaves: list[list[Any]], least: int) -> bool:
+    """Whether the matching values are as varied as the kind's are: a customer's name column
+    holds many names, a product column with Earl Grey and French Press in it holds two."""
+    distinct = {str(leaf) for found in leaves for leaf in found}
+    return len({str(leaf) for found in matched for leaf in found}) >= min(least, len(distinct))
 
 
 def _finding(table: str, column: str, sql_type: str, kind: Kind, evidence: str) -> Finding:

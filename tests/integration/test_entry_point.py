@@ -9,7 +9,7 @@ from pathlib import Path
 from kitchen import __version__
 from tests.conftest import run_kitchen
 
-HEAVY = ("duckdb", "psycopg", "hvac", "boto3", "botocore")
+HEAVY = ("duckdb", "psycopg", "hvac", "boto3", "botocore", "faker")
 
 
 def test_kitchen_demo_runs_the_story_and_exits_0(tmp_path: Path) -> None:

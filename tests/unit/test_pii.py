@@ -29,6 +29,40 @@ def iban() -> str:
 
 
 N = 60
+REAL_NAMES = [
+    "Margaret Sullivan",
+    "Hans Müller",
+    "Sofía Hernández",
+    "Giulia Romano",
+    "Ewa Nowak",
+    "Pieter de Vries",
+    "Aoife Byrne",
+    "Rajesh Kumar",
+    "Chloé Dubois",
+    "Lars Johansson",
+    "Ana Souza",
+    "Kenji Tanaka",
+    "Fatima Zahra",
+    "Dmitri Ivanov",
+    "Mehmet Y\u0131lmaz",
+    "Nguyen Van An",
+    "Priya Sharma",
+    "Carlos Mendoza",
+    "Ingrid Larsen",
+    "Tomasz Kowalski",
+    "Yusuf Demir",
+    "Olga Petrova",
+    "Liam O'Connor",
+    "Amara Okafor",
+    "Juan Pablo García",
+]
+WORLD_NAMES = [
+    "Oluwaseun Adeyemi",
+    "Nguyễn Thị Lan",
+    "Siobhán O\u2019Brien-Hale",
+    "王伟",
+    "Xiadani Tlapa",
+]
 PII_COLUMNS: dict[str, tuple[str, list[object]]] = {
     "contact": ("email", [f"p{i}@mail{i % 3}.example.org" for i in range(N)]),
     "mobile": (
@@ -58,6 +92,10 @@ PII_COLUMNS: dict[str, tuple[str, list[object]]] = {
         ],
     ),
     "first_name": ("person name", [rng.choice(["Liam", "Ava", "Mia", "Leo"]) for _ in range(N)]),
+    # real customers' names, few of them in the masking dictionaries
+    "holder": ("person name", [rng.choice(REAL_NAMES) for _ in range(N)]),
+    # named like names, from anywhere: their shape is enough
+    "full_name": ("person name", [rng.choice(WORLD_NAMES) for _ in range(N)]),
     "home": (
         "street address",
         [f"{rng.randrange(1, 999)} {rng.choice(['Oak', 'Elm Tree'])} Street" for _ in range(N)],
@@ -86,7 +124,15 @@ DECOYS: dict[str, list[object]] = {
     "amount": [rng.random() * 100 for _ in range(N)],
     "status": [rng.choice(["paid", "shipped", "refunded"]) for _ in range(N)],
     "product": [rng.choice(["Espresso beans", "Earl grey", "French press"]) for _ in range(N)],
-    "city": [rng.choice(["Springfield", "Riverton", "Salem"]) for _ in range(N)],
+    "city": [rng.choice(["Springfield", "Riverton", "Salem", "Paris", "Austin"]) for _ in range(N)],
+    # words that are also names, alone or two by two
+    "color": [rng.choice(["Brown", "Green", "White", "Rose", "Gray"]) for _ in range(N)],
+    "month": [rng.choice(["May", "June", "April", "August"]) for _ in range(N)],
+    "destination": [rng.choice(["New York", "San Jose", "Santa Clara"]) for _ in range(N)],
+    "company": [rng.choice(["Acme Corp", "Brown Logistics", "Smith & Sons"]) for _ in range(N)],
+    "product_name": [
+        rng.choice(["Earl Grey", "Espresso Beans", "Blue Mountain"]) for _ in range(N)
+    ],
     "sku": [f"SKU-{rng.randrange(10**6):06d}" for _ in range(N)],
     "created_at": [datetime(2025, 1, 1) + timedelta(hours=i) for i in range(N)],
     "order_date": [date(2025, 1, 1) + timedelta(days=i) for i in range(N)],
@@ -159,6 +205,8 @@ def test_precision_and_recall_on_the_labelled_corpus(capsys: pytest.CaptureFixtu
         (pii.is_email, "a.b+c@x.example", "a@b"),
         (pii.is_street_address, "221B Baker Street", "Baker"),
         (pii.is_person_name, "Smith, Olivia", "Olivia Espresso Beans Deluxe Extra"),
+        (pii.is_person_name, "Pieter de Vries", "Rose"),  # one word is not enough
+        (pii.is_name_shaped, "Siobhán O'Brien-Hale", "SKU-1234"),
     ],
 )
 def test_detectors(check, good: str, bad: str) -> None:
@@ -167,6 +215,12 @@ def test_detectors(check, good: str, bad: str) -> None:
 
 def test_name_alone_flags_an_empty_column() -> None:
     finding = pii.classify("t", "email_address", "TEXT", [None, None])
+    assert finding is not None and "no values" in finding.evidence
+
+
+@pytest.mark.parametrize("column", ["Full Name", "first-name", "E-Mail Address"])
+def test_names_with_spaces_and_dashes_read_as_words(column: str) -> None:
+    finding = pii.classify("t", column, "TEXT", [None])
     assert finding is not None and "no values" in finding.evidence
 
 
