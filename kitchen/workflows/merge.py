@@ -230,14 +230,23 @@ def _approval(project: Project, kitchen: Kitchen, parent: Kitchen, given: str | 
     if not parent.protected:
         return given
     approver = given or os.environ.get(APPROVAL_VARIABLE)
+    unlisted = (
+        f"{parent.name} has no approvers yet: list who may approve under "
+        f"kitchens.{parent.name}.approvers in kitchen.yaml (emails or globs such as *@acme.io)."
+    )
     if not approver:
         raise NotAllowed(
             f"{parent.name} is protected: merging into it needs an approval.",
-            hint=f"Pass --approved-by with one of {', '.join(parent.approvers) or 'its approvers'}"
-            f" (in CI: {APPROVAL_VARIABLE}).",
+            hint=f"Pass --approved-by with one of {', '.join(parent.approvers)}"
+            f" (in CI: {APPROVAL_VARIABLE})."
+            if parent.approvers
+            else unlisted,
         )
     if not any(fnmatchcase(approver, pattern) for pattern in parent.approvers):
-        raise NotAllowed(f"{approver} is not an approver of {parent.name}.")
+        raise NotAllowed(
+            f"{approver} is not an approver of {parent.name}.",
+            hint=f"Its approvers: {', '.join(parent.approvers)}." if parent.approvers else unlisted,
+        )
     merged = f"{parent.branch}..{kitchen.branch}"
     authors = set(project.git.repo.git.log("--format=%ae%n%an", merged).splitlines())
     if approver in authors:

@@ -80,13 +80,27 @@ def test_gate_approval_for_a_protected_parent(cli: Cli, tested: Path) -> None:
     )
     git(tested, "commit", "-qam", "protect dev")  # a team commits its config change
     assert cli("test", "feature").code == 0  # and tests the new HEAD
-    assert cli("merge", "feature", "--yes").code == 4  # no approval
-    assert cli("merge", "feature", "--yes", "--approved-by", "x@acme.example").code == 4
+    unapproved = cli("merge", "feature", "--yes")
+    assert unapproved.code == 4 and "--approved-by with one of lead@acme.example" in unapproved.err
+    stranger = cli("merge", "feature", "--yes", "--approved-by", "x@acme.example")
+    assert stranger.code == 4 and "Its approvers: lead@acme.example" in stranger.err
     own = cli("merge", "feature", "--yes", "--approved-by", USER)
     assert own.code == 4 and "authored commits" in own.err
     approved = cli("merge", "feature", "--yes", "--approved-by", "lead@acme.example")
     assert approved.code == 0, approved.err
     assert "Approved-By: lead@acme.example" in git(tested, "log", "-1", "--format=%B", "develop")
+
+
+def test_a_protected_parent_without_approvers_says_where_to_list_them(
+    cli: Cli, tested: Path
+) -> None:
+    edit_config(tested, "    branch: develop\n", "    branch: develop\n    protected: true\n")
+    git(tested, "commit", "-qam", "protect dev")
+    assert cli("test", "feature").code == 0
+    for extra in ((), ("--approved-by", "lead@acme.example")):
+        result = cli("merge", "feature", "--yes", *extra)
+        assert result.code == 4
+        assert "dev has no approvers yet" in result.err and "kitchens.dev.approvers" in result.err
 
 
 def test_gate_one_merge_into_a_parent_at_a_time(cli: Cli, tested: Path) -> None:
