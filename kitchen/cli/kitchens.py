@@ -415,9 +415,14 @@ def _show_release(state: Any, release: dict[str, Any]) -> None:
     if state.console.json_mode:
         state.console.json(release)
     else:
+        done = (
+            f"Rolled {release['kitchen']} back to {release['tag']}"
+            if release["kind"] == "rollback"
+            else f"Promoted {release['tag']} to {release['kitchen']}"
+        )
         state.console.success(
-            f"{release['kind'].capitalize()} {release['tag']} of {release['kitchen']}: "
-            f"{release['commit_sha'][:10]}; its tests {tested.get('status', 'did not run')}."
+            f"{done} ({release['commit_sha'][:10]}); "
+            f"its tests {tested.get('status', 'did not run')}."
         )
     if tested.get("status") == "failed":
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))

@@ -14,7 +14,7 @@ from typing import Any
 from git.exc import GitCommandError
 
 from kitchen import journal
-from kitchen.errors import BadInput, PreconditionFailed
+from kitchen.errors import BadInput, GitError, PreconditionFailed
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -53,6 +53,7 @@ def promote(
     journal.require_ready(project, source)
     journal.require_ready(project, destination)
     _check_tag(project, tag, exists=None)
+    start = project.git.current_branch()
     recover.resume(project, destination.environment, "promote", destination.name, report)
     done = _released(project, destination, tag, source.name)
     if done is not None:
@@ -80,7 +81,20 @@ def promote(
             destination_test=tested,
         )
         operation.step("recorded")
+    _back_to(project, start, report)
     return release
+
+
+def _back_to(project: Project, branch: str | None, report: Reporter) -> None:
+    """Check out again the branch the release started on: the release checked out its
+    destination's to merge and test it, and a kitchen created next should not land there."""
+    git = project.git
+    if branch is None or git.current_branch() == branch or not git.branch_exists(branch):
+        return
+    try:
+        git.checkout(branch)
+    except GitError as exc:
+        report.warn(f"Stayed on {git.current_branch()}: {exc.message}")
 
 
 def _released(project: Project, kitchen: Kitchen, tag: str, source: str) -> dict[str, Any] | None:
@@ -100,6 +114,7 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
         raise PreconditionFailed(
             "The worktree has uncommitted changes.", hint="Commit or stash them."
         )
+    start = git.current_branch()
     recover.resume(project, kitchen.environment, "rollback", kitchen.name, report)
     remote = project.sync(kitchen.branch)
     if git.tree(kitchen.branch) == git.tree(tag):
@@ -141,6 +156,7 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
         operation.step("tested", destination_test=tested)
         release = record(project, kitchen, tag, "rollback", commit, destination_test=tested)
         operation.step("recorded")
+    _back_to(project, start, report)
     return release
 
 

@@ -123,7 +123,8 @@ def ready_to_roll_back(cli: Cli, shop: Path) -> None:
     """v1.0.0 is released, then a bad change lands on production's branch."""
     ready_to_release(cli, shop)
     assert cli(*RELEASE).code == 0
-    commit(shop, "bad.md", "a bad hotfix\n")  # promote left production's branch checked out
+    git(shop, "checkout", "-q", "main")
+    commit(shop, "bad.md", "a bad hotfix\n")
     git(shop, "push", "-q", "origin", "main")
 
 

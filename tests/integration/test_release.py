@@ -47,6 +47,7 @@ def test_promote_tags_records_and_tests_the_destination(cli: Cli, shop: Path) ->
     assert git(shop, "cat-file", "-t", "v1.0.0") == "tag"  # annotated
     assert "Release: v1.0.0" in git(shop, "log", "-1", "--format=%B", "main")
     assert git(shop, "show", "main:notes.md") == "release one"
+    assert git(shop, "branch", "--show-current") == "develop"  # back where it started
     listed = cli("releases", "production", "--json").json()["releases"]
     assert [(r["tag"], r["kind"]) for r in listed] == [("v1.0.0", "promote")]
     again = cli(
@@ -77,8 +78,12 @@ def test_rollback_restores_the_tags_tree_without_rewriting_history(cli: Cli, sho
     result = cli("rollback", "production", "--to", "v1.0.0", "--json")
     assert result.code == 0, result.err
     assert git(shop, "rev-parse", "main^{tree}") == git(shop, "rev-parse", "v1.0.0^{tree}")
+    assert git(shop, "branch", "--show-current") == "develop"
     assert git(shop, "merge-base", "--is-ancestor", v11, "main") == ""  # v1.1.0 still in history
     assert [
         (r["tag"], r["kind"]) for r in cli("releases", "production", "--json").json()["releases"]
     ] == [("v1.0.0", "rollback"), ("v1.1.0", "promote"), ("v1.0.0", "promote")]
+    forward = cli("rollback", "production", "--to", "v1.1.0")
+    assert forward.code == 0 and "Rolled production back to v1.1.0 (" in forward.out
+    assert "its tests passed" in forward.out
     assert cli("rollback", "production", "--to", "v9").code == 2

@@ -99,7 +99,8 @@ def test_promote_pushes_the_branch_and_its_tag_together(cli: Cli, shop: Path, re
     assert promoted.code == 0, promoted.err
     assert git(remote, "rev-parse", "main") == promoted.json()["commit_sha"]
     assert git(remote, "rev-parse", "v1.0.0^{commit}") == promoted.json()["commit_sha"]
-    commit(shop, "bad.md", "a bad hotfix\n")  # on production's branch, checked out
+    git(shop, "checkout", "-q", "main")  # promote went back to develop
+    commit(shop, "bad.md", "a bad hotfix\n")
     git(shop, "push", "-q", "origin", "main")
     bad = git(shop, "rev-parse", "main")
     hook = remote / "hooks/pre-receive"
