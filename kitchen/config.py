@@ -18,6 +18,7 @@ from kitchen.errors import ConfigError
 
 CONFIG_FILE = "kitchen.yaml"
 MAX_PROBLEMS = 5  # listed in one error; the rest are counted
+SECRET_KEY = re.compile(r"password|dsn|salt|secret|token|credential", re.IGNORECASE)
 
 
 class Strict(BaseModel):
@@ -253,10 +254,11 @@ def parse(text: str, source: Path) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            (strip_union_tags(list(error["loc"]), node), expected(error)) for error in exc.errors()
-        ]
-        unknown = any(error["type"] == "extra_forbidden" for error in exc.errors())
+        errors = exc.errors()
+        problems = _one_per_key(
+            [(strip_union_tags(list(error["loc"]), node), expected(error)) for error in errors]
+        )
+        unknown = any(error["type"] == "extra_forbidden" for error in errors)
         raise ConfigError(describe(problems, source, node), hint=_hint(unknown)) from None
     problems = _tree_problems(config)
     if problems:
@@ -311,6 +313,23 @@ def describe(problems: list[Problem], source: Path, node: yaml.Node | None) -> s
     if len(problems) > MAX_PROBLEMS:
         lines.append(f"... and {len(problems) - MAX_PROBLEMS} more problem(s)")
     return "\n".join(lines)
+
+
+def _one_per_key(problems: list[Problem]) -> list[Problem]:
+    """A value no member of a union takes gets one line: "Input should be a valid string or
+    a valid dictionary (got a list)", not a line per member."""
+    merged: dict[tuple[int | str, ...], list[str]] = {}
+    for loc, message in problems:
+        merged.setdefault(tuple(loc), []).append(message)
+    lines: list[Problem] = []
+    for key, messages in merged.items():
+        first, *others = dict.fromkeys(messages)  # in order, without repeats
+        for other in others:
+            got = re.search(r" \(got .*\)$", first)
+            first = first.removesuffix(got.group()) if got else first
+            first += " or " + other.removeprefix("Input should be ")
+        lines.append((list(key), first))
+    return lines
 
 
 def _hint(unknown_keys: bool) -> str:
@@ -372,9 +391,14 @@ def expected(error: Any) -> str:
         return "a 'type:' key is required"
     message = str(error["msg"]).removeprefix("Value error, ")
     got = error.get("input")
-    if kind != "value_error" and isinstance(got, str | int | float | bool):
-        return f"{message} (got {got!r})"
-    return message
+    shown = None
+    if any(isinstance(part, str) and SECRET_KEY.search(part) for part in error["loc"]):
+        pass  # a password written as a number is still a password: never shown
+    elif isinstance(got, list | dict):
+        shown = "a list" if isinstance(got, list) else "a mapping"
+    elif isinstance(got, str | int | float | bool):
+        shown = repr(got)
+    return f"{message} (got {shown})" if shown and kind != "value_error" else message
 
 
 def _line_of(node: yaml.Node | None, loc: list[int | str]) -> int | None:

@@ -75,6 +75,23 @@ def test_wrong_type_names_the_value() -> None:
     assert "kitchens.dev.protected" in error.message and "'maybe'" in error.message
 
 
+def test_a_value_no_union_member_takes_is_one_line() -> None:
+    rule = "data:\n  masking:\n    rules: {customers.email: [email]}\n"
+    error = error_for(VALID + rule)
+    assert error.message.count("\n") == 0, error.message
+    assert error.message.endswith(
+        "data.masking.rules.customers.email: Input should be a valid string or a valid"
+        " dictionary (got a list)"
+    )
+
+
+def test_a_password_of_the_wrong_type_is_not_shown() -> None:
+    warehouse = "{type: postgres, host: db, password: 98765432}"
+    error = error_for(VALID.replace("{type: duckdb, path: dev.duckdb}", warehouse))
+    assert "environments.dev.warehouse.password: Input should be a valid string" in error.message
+    assert "98765432" not in error.message
+
+
 def test_unknown_environment_of_a_kitchen() -> None:
     error = error_for(VALID.replace("environment: dev,", "environment: prod,"))
     assert "kitchens.dev.environment: unknown environment 'prod' (declared: dev)" in error.message
