@@ -57,10 +57,12 @@ def kitchen_table(listing: Listing) -> Table:
 
 def _expiry(left: timedelta) -> str:
     """``expires in 6d``, ``in 47h``, ``in 90m`` (whole units, rounded down, at least two of
-    them); ``expired`` in red once it has."""
-    minutes = int(left.total_seconds() // 60)
-    if minutes <= 0:
+    them), ``in <1m``; ``expired`` in red once it has (when ``kitchen gc`` would take it)."""
+    if left <= timedelta(0):
         return "[red]expired[/]"
+    minutes = int(left.total_seconds() // 60)
+    if minutes == 0:
+        return "expires in <1m"
     if minutes >= 2 * 1440:
         return f"expires in {minutes // 1440}d"
     return f"expires in {minutes // 60}h" if minutes >= 120 else f"expires in {minutes}m"

@@ -140,7 +140,12 @@ def test_list_table_tree_and_json(cli: Cli) -> None:
 def test_list_fits_80_columns_with_protection_and_expiry_as_notes(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, ttl in (("short-lived", "2d"), ("long-lived", "10d"), ("brief", "30m")):
+    for name, ttl in (
+        ("short-lived", "2d"),
+        ("long-lived", "10d"),
+        ("brief", "30m"),
+        ("now", "1m"),
+    ):
         assert cli("create", name, "--ttl", ttl, "--no-data", "--no-checkout").code == 0
     monkeypatch.setenv("COLUMNS", "80")
     out = cli("list").out
@@ -151,6 +156,7 @@ def test_list_fits_80_columns_with_protection_and_expiry_as_notes(
     assert lines["short-lived"].endswith("expires in 47h")  # 2 days less the seconds gone
     assert lines["long-lived"].endswith("expires in 9d")
     assert lines["brief"].endswith("expires in 29m")
+    assert lines["now"].endswith("expires in <1m")  # not "expired" while gc would keep it
     assert lines["dev"].split()[-1] == "ready"  # no notes
 
 
