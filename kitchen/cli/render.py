@@ -189,7 +189,7 @@ def _divergence(result: Details) -> str:
 def describe_data(data: DataState | None) -> str:
     if data is None:
         return "no data"
-    amount = f"{data.tables} tables, {data.rows:,} rows"
+    amount = f"{_many(data.tables, 'table')}, {_many(data.rows, 'row')}"
     if data.sample:
         amount += f"; sampled {data.sample}"
     if data.source is None:
@@ -203,7 +203,11 @@ def describe_data(data: DataState | None) -> str:
     copy = f"masked copy of {data.source} ({amount}), {data.copied_at}"
     if data.problems:
         return f"{copy}; masking check FAILED: {'; '.join(data.problems)}"
-    return f"{copy}; masking verified {data.verified_at} ({data.rules} rules)"
+    return f"{copy}; masking verified {data.verified_at} ({_many(data.rules, 'rule')})"
+
+
+def _many(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def details_json(result: Details) -> dict[str, Any]:
