@@ -171,6 +171,7 @@ class DataSettings(Strict):
     sample: Sample = Sample()
     masking: Masking = Masking()
     unmasked_pii: Literal["fail", "warn"] = "fail"
+    exclude: list[str] = []  # tables no copy takes (globs): raw logs, a table kept from view
 
 
 class Config(Strict):

@@ -28,10 +28,13 @@ def data_scan(
     Example: kitchen data scan production --json
     """
     from kitchen.cli import render
-    from kitchen.workflows.data import scan
+    from kitchen.workflows.data import describe_unread, scan
 
     state = state_for(ctx, json_mode)
     result = scan(project_for(ctx), name)
+    if result.unread:
+        unread = describe_unread(result.unread)
+        state.console.warn(f"Not scanned, as this login may not read them: {unread}.")
     if json_mode:
         state.console.json(render.scan_json(result))
     else:

@@ -248,6 +248,7 @@ def scan_table(result: ScanResult) -> RenderableType:
 def scan_json(result: ScanResult) -> dict[str, Any]:
     return {
         "kitchen": result.kitchen.name,
+        "unread": result.unread,
         "findings": [
             {
                 "table": finding.table,

@@ -260,10 +260,10 @@ def _finding(table: str, column: str, sql_type: str, kind: Kind, evidence: str) 
     return Finding(table, column, kind.name, evidence, rule)
 
 
-def scan(warehouse: Warehouse, schema: str) -> list[Finding]:
-    """Every suspicious column of every table in ``schema``."""
+def scan(warehouse: Warehouse, schema: str, tables: Sequence[str] | None = None) -> list[Finding]:
+    """Every suspicious column of every table in ``schema`` (or of ``tables``)."""
     findings = []
-    for table in warehouse.list_tables(schema):
+    for table in warehouse.list_tables(schema) if tables is None else tables:
         types = dict(warehouse.column_types(schema, table, base=True))
         columns, rows = warehouse.preview(schema, table, SAMPLE_SIZE, ordered=False)
         values = {column: [row[i] for row in rows] for i, column in enumerate(columns)}

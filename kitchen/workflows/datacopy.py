@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from contextlib import closing
+from fnmatch import fnmatchcase
 
 from kitchen import faults
 from kitchen.backends.secrets import reference
 from kitchen.backends.warehouse.base import Probe, Reference, Warehouse
 from kitchen.data import masking, pii, sampling
-from kitchen.errors import ConfigError, PreconditionFailed
+from kitchen.errors import ConfigError, NotAllowed, PreconditionFailed
 from kitchen.model import DataState, Kitchen, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
+from kitchen.workflows.data import describe_unread
 
 
 def needs_masking(project: Project, source: Kitchen, target: Kitchen) -> bool:
@@ -39,12 +41,12 @@ def copy_tables(
     """
     origin = project.warehouse(source.environment)
     destination = project.warehouse(target.environment)
-    tables = origin.list_tables(source.schema)
+    tables = _copied_tables(project, origin, source)
     types = {table: origin.column_types(source.schema, table) for table in tables}
     mask = needs_masking(project, source, target)
     columns = _plans(project, origin, source.schema, tables) if mask else _unmasked(types)
     if project.environment(source.environment).sensitive:
-        _gate_unmasked_pii(project, origin, source, report)
+        _gate_unmasked_pii(project, origin, source, tables, report)
     references = _references(project, origin, source)
     keys = _keys(origin, source)
     sampled = mask or sample
@@ -260,14 +262,35 @@ def _plans(
     return {table: masking.plan(rules, table, columns) for table, columns in types.items()}
 
 
+def _copied_tables(project: Project, origin: Warehouse, source: Kitchen) -> list[str]:
+    """The source's tables but those ``data.exclude`` names. One its login may not read, or
+    not all of, stops the copy: PostgreSQL hides such a table, and a kitchen without it
+    (or a refresh that drops the copy it had) would look complete and not be."""
+    excluded = project.config.data.exclude
+
+    def copied(table: str) -> bool:
+        return not any(fnmatchcase(table, pattern) for pattern in excluded)
+
+    hidden = {t: columns for t, columns in origin.unreadable(source.schema).items() if copied(t)}
+    if hidden:
+        raise NotAllowed(
+            f"The {source.environment} warehouse's login may not read all of "
+            f"{describe_unread(hidden)} in {source.schema}: a copy of {source.name} would be "
+            "incomplete.",
+            hint="Grant that login SELECT on them, or leave them out of every copy with "
+            f"data.exclude in kitchen.yaml (exclude: [{', '.join(hidden)}]).",
+        )
+    return [table for table in origin.list_tables(source.schema) if copied(table)]
+
+
 def _gate_unmasked_pii(
-    project: Project, origin: Warehouse, source: Kitchen, report: Reporter
+    project: Project, origin: Warehouse, source: Kitchen, tables: list[str], report: Reporter
 ) -> None:
     """A column that looks like PII and has no rule stops a copy out of a sensitive place."""
     rules = masking.parse_rules(project.config.data.masking.rules)
     unruled = [
         finding
-        for finding in pii.scan(origin, source.schema)
+        for finding in pii.scan(origin, source.schema, tables)
         if masking.rule_for(rules, finding.table, finding.column) is None
     ]
     if not unruled:

@@ -56,7 +56,9 @@ def refresh(
             report.step(f"Swapping the new tables into {kitchen.schema}")
             before = kitchen.data.copied if kitchen.data else []
             if gone := [table for table in before if table not in state.copied]:
-                report.step(f"Dropping the tables {source.name} does not have: {', '.join(gone)}")
+                report.step(
+                    f"Dropping the tables no longer copied from {source.name}: {', '.join(gone)}"
+                )
             warehouse.swap_in(staging, kitchen.schema, state.copied, gone)
             operation.step("swapped")
             identity.regrant(project, kitchen)

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 import yaml
 
+from kitchen import config
 from kitchen.backends.warehouse import postgres as warehouse_postgres
 from tests.conftest import CONFIG, CONFIG_DEV, Cli, edit_config
 from tests.servers import PostgresServer, free_port
@@ -280,6 +281,51 @@ def test_a_table_without_columns_is_copied_whole_by_a_sample(
         for kitchen in ("dev", "production")
     )
     assert sampled["heartbeat"] == 2 and sampled["orders"] < whole["orders"] / 5
+
+
+def test_tables_the_source_login_may_not_read_stop_the_copy_until_excluded(
+    capsys, pg_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """information_schema hides a table the login may not read: a refresh copied the rest,
+    said nothing, and dropped the kitchen's copy of it as if production had none."""
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    reader = f"reader_{pg_project.parent.name[-12:].replace('-', '_')}"
+    dsn = production_dsn(pg_project)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(
+            f"CREATE ROLE {reader} LOGIN PASSWORD 'reader-secret';"
+            f" GRANT USAGE ON SCHEMA analytics, kitchen_meta TO {reader};"
+            f" GRANT SELECT ON ALL TABLES IN SCHEMA analytics, kitchen_meta TO {reader};"
+            f" REVOKE SELECT ON analytics.products FROM {reader};"
+            f" REVOKE SELECT ON analytics.orders FROM {reader};"
+            f" GRANT SELECT (order_id, customer_id) ON analytics.orders TO {reader}"
+        )
+    as_reader = f"{dsn} user={reader} password=reader-secret"
+    edit_config(pg_project, dsn, as_reader)
+    refused = cli("data", "refresh", "dev")
+    assert refused.code == 4, refused.err
+    assert (
+        "may not read all of orders (columns product_id, quantity, amount, ordered_at),"
+        " products in analytics" in refused.err
+    )
+    assert "data.exclude" in refused.err
+    with monkeypatch.context() as old:  # Redshift (8.0.2) is asked about whole tables only,
+        old.setattr(warehouse_postgres, "CATALOGUE_SINCE", 10**7)  # so some columns read
+        settings = config.PostgresWarehouse(type="postgres", dsn=as_reader)  # as none
+        redshift = warehouse_postgres.PostgresWarehouse(settings, "production")
+        assert redshift.unreadable("analytics") == {"orders": [], "products": []}
+        redshift.close()
+    scan = cli("data", "scan", "production")
+    assert scan.code == 0 and "Not scanned, as this login may not read them: orders" in scan.err
+    assert "customers.email" in scan.out
+    assert "reader-secret" not in refused.err
+    kept = {t["name"] for t in cli("show", "dev", "--json").json()["tables"]}
+    assert kept == {"customers", "orders", "products"}  # the old data, as it was
+    edit_config(pg_project, "data:\n", "data:\n  exclude: [products, ord*]\n")
+    result = cli("data", "refresh", "dev")
+    assert result.code == 0, result.err
+    assert {t["name"] for t in cli("show", "dev", "--json").json()["tables"]} == {"customers"}
 
 
 def test_a_domain_column_is_masked_as_the_type_it_constrains(

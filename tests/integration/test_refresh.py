@@ -48,7 +48,7 @@ def test_a_table_the_parent_no_longer_has_leaves_the_kitchen(
     dev_sql(shop, "DROP TABLE dev.dev.products")
     result = cli("data", "refresh", feature)
     assert result.code == 0, result.err
-    assert "Dropping the tables dev does not have: products" in result.err
+    assert "Dropping the tables no longer copied from dev: products" in result.err
     assert rows(cli, feature) == {"customers": 1000, "orders": 1000, "my_model": 1}
     # from a parent with it again, it is back
     assert cli("data", "refresh", feature, "--from", "production").code == 0

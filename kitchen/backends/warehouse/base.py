@@ -164,6 +164,11 @@ class Warehouse(Protocol):
         """Views of other schemas (as schema.view) that dropping ``schema`` would take."""
         ...
 
+    def unreadable(self, schema: str) -> dict[str, list[str]]:
+        """The tables of ``schema`` this login may not read: each with the columns it may not
+        read, or ``[]`` when it may not read the table at all (``list_tables`` omits those)."""
+        ...
+
     def column_types(self, schema: str, table: str, *, base: bool = False) -> list[tuple[str, str]]:
         """Each column's name and full SQL type, in table order; with ``base``, a domain's
         column as the type the domain constrains, which is what masking works on."""

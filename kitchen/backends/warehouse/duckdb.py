@@ -101,6 +101,10 @@ class DuckDBWarehouse(SqlWarehouse):
         of others that read it in place (they fail when read, until it is back)."""
         return []
 
+    def unreadable(self, schema: str) -> dict[str, list[str]]:
+        """None: a DuckDB file has no privileges; whoever opens it reads every table."""
+        return {}
+
     def column_types(self, schema: str, table: str, *, base: bool = False) -> list[tuple[str, str]]:
         """DuckDB spells a type alias (CREATE TYPE x AS VARCHAR) as its type: always base."""
         rows = self.execute(

@@ -633,6 +633,42 @@ class PostgresWarehouse(SqlWarehouse):
                 "Drop what depends on it, then refresh again; the kitchen's data is as it was.",
             ) from None
 
+    def unreadable(self, schema: str) -> dict[str, list[str]]:
+        """Tables (a partitioned one as one) this login may not read, or not every column of:
+        information_schema hides the first kind, and a copy of the second is refused. Servers
+        older than 9.3 (Redshift) are asked about whole tables only."""
+        if not self._modern:
+            rows = self.execute(
+                sql(
+                    "SELECT c.relname FROM pg_class c"
+                    " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {}"
+                    " AND c.relkind = 'r' AND NOT has_table_privilege(c.oid, 'SELECT')"
+                    " ORDER BY 1",
+                    Placeholder(),
+                ),
+                [schema],
+            )
+            return {str(table): [] for (table,) in rows}
+        rows = self.execute(
+            sql(
+                "SELECT c.relname, array_remove(array_agg(CASE WHEN NOT"
+                "  has_column_privilege(c.oid, a.attnum, 'SELECT') THEN CAST(a.attname AS text)"
+                "  END ORDER BY a.attnum), NULL), has_any_column_privilege(c.oid, 'SELECT')"
+                " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
+                "  AND NOT a.attisdropped"
+                " WHERE n.nspname = {} AND c.relkind IN ('r', 'p') AND {}"
+                "  AND NOT has_table_privilege(c.oid, 'SELECT')"
+                " GROUP BY c.oid, c.relname ORDER BY c.relname",
+                Placeholder(),
+                sql("NOT c.relispartition")
+                if self.connection.info.server_version >= PARTITIONS_SINCE
+                else sql("true"),
+            ),
+            [schema],
+        )
+        return {str(table): list(columns) if some else [] for table, columns, some in rows}
+
     def outside_readers(self, schema: str) -> list[str]:
         """Views of other schemas built on ``schema``'s tables or views, directly or through
         other views: dropping the schema with CASCADE takes them too."""
