@@ -195,6 +195,22 @@ def secrets(
     return VaultSecretStore(settings, "dev", tmp_path)
 
 
+def test_a_hand_written_secrets_file_lists_and_edits_fields_as_referenced(
+    tmp_path: Path,
+) -> None:
+    """`pg: {password: ...}` is referenced as pg#password: it was listed as `pg`."""
+    path = tmp_path / "secrets.yaml"
+    path.write_text("pg:\n  password: pw-1\n  user: etl\nplain: v\n")
+    path.chmod(0o600)
+    store = FileSecretStore(path, "dev")
+    assert store.keys() == ["pg#password", "pg#user", "plain"]
+    store.set("pg#password", "pw-2")
+    assert store.get("pg#password") == "pw-2" and "pw-1" not in path.read_text()
+    store.delete("pg#password")
+    store.delete("pg#user")
+    assert store.keys() == ["plain"]
+
+
 def test_secrets_round_trip_without_leaking(secrets: SecretStore) -> None:
     secrets.set("masking#salt", "s3cr3t-canary")
     secrets.set("warehouse#password", "pw-canary")

@@ -50,16 +50,36 @@ class FileSecretStore:
 
     def set(self, key: str, value: str) -> None:
         values = self._read()
-        values[key] = value
+        holder, name = self._place(values, key)
+        holder[name] = value
         self._write(values)
 
     def delete(self, key: str) -> None:
         values = self._read()
-        if values.pop(key, None) is not None:
-            self._write(values)
+        holder, name = self._place(values, key)
+        if holder.pop(name, None) is None:
+            return
+        if holder is not values and not holder:  # the mapping's last field: the mapping too
+            del values[key.partition("#")[0]]
+        self._write(values)
 
     def keys(self) -> list[str]:
-        return sorted(self._read())
+        """As secrets are referenced: ``pg#password`` for a field of a mapping ``pg``."""
+        return sorted(
+            f"{path}#{field}" if isinstance(value, dict) else path
+            for path, value in self._read().items()
+            for field in (value if isinstance(value, dict) else [None])
+        )
+
+    @staticmethod
+    def _place(values: dict[str, Any], key: str) -> tuple[dict[str, Any], str]:
+        """Where ``key`` lives: a ``path#field`` key is ``field`` of the mapping ``path`` when
+        the file has one (`pg: {password: ...}`, as written by hand), else a key of its own."""
+        path, _, field = key.partition("#")
+        nested = values.get(path)
+        if field and isinstance(nested, dict) and key not in values:
+            return nested, field
+        return values, key
 
     def _read(self) -> dict[str, Any]:
         try:
