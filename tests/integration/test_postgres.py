@@ -25,6 +25,12 @@ def production_dsn(project: Path) -> str:
     return str(config["environments"]["production"]["warehouse"]["dsn"])
 
 
+def on_production(project: Path, statements: str) -> None:
+    """Run ``statements`` in the project's production database, as its team would."""
+    with psycopg.connect(production_dsn(project), autocommit=True) as connection:
+        connection.execute(statements)
+
+
 def test_init_create_delete_on_postgres(capsys, pg_project: Path, postgres: PostgresServer) -> None:
     cli = Cli(capsys, pg_project)
     result = cli("init", "--demo")
@@ -237,17 +243,17 @@ def test_a_partitioned_table_is_copied_once_and_masked_by_its_own_rules(
     table's rows twice, and the partitions' emails unmasked (rules name the table)."""
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
-    with psycopg.connect(production_dsn(pg_project), autocommit=True) as connection:
-        connection.execute(
-            "CREATE TABLE analytics.visits (customer_id integer REFERENCES"
-            " analytics.customers, email text, day date) PARTITION BY RANGE (day);"
-            " CREATE TABLE analytics.visits_2024 PARTITION OF analytics.visits"
-            "  FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
-            " CREATE TABLE analytics.visits_2025 PARTITION OF analytics.visits"
-            "  FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');"
-            " INSERT INTO analytics.visits SELECT customer_id, email,"
-            "  DATE '2024-06-01' + customer_id % 400 FROM analytics.customers"
-        )
+    on_production(
+        pg_project,
+        "CREATE TABLE analytics.visits (customer_id integer REFERENCES"
+        " analytics.customers, email text, day date) PARTITION BY RANGE (day);"
+        " CREATE TABLE analytics.visits_2024 PARTITION OF analytics.visits"
+        "  FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
+        " CREATE TABLE analytics.visits_2025 PARTITION OF analytics.visits"
+        "  FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');"
+        " INSERT INTO analytics.visits SELECT customer_id, email,"
+        "  DATE '2024-06-01' + customer_id % 400 FROM analytics.customers",
+    )
     edit_config(pg_project, "customers.email: email", "'*.email': email")
     assert "visits_2024" not in cli("data", "scan", "production").out
     result = cli("data", "refresh", "dev", "--sample", "10%")
@@ -269,11 +275,11 @@ def test_a_table_without_columns_is_copied_whole_by_a_sample(
     """PostgreSQL allows a table of no columns; its sample fingerprint was invalid SQL."""
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
-    with psycopg.connect(production_dsn(pg_project), autocommit=True) as connection:
-        connection.execute(
-            "CREATE TABLE analytics.heartbeat (); INSERT INTO analytics.heartbeat DEFAULT VALUES;"
-            " INSERT INTO analytics.heartbeat DEFAULT VALUES"
-        )
+    on_production(
+        pg_project,
+        "CREATE TABLE analytics.heartbeat (); INSERT INTO analytics.heartbeat DEFAULT VALUES;"
+        " INSERT INTO analytics.heartbeat DEFAULT VALUES",
+    )
     result = cli("data", "refresh", "dev", "--sample", "10%")
     assert result.code == 0, result.err
     sampled, whole = (
@@ -291,16 +297,16 @@ def test_tables_the_source_login_may_not_read_stop_the_copy_until_excluded(
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
     reader = f"reader_{pg_project.parent.name[-12:].replace('-', '_')}"
+    on_production(
+        pg_project,
+        f"CREATE ROLE {reader} LOGIN PASSWORD 'reader-secret';"
+        f" GRANT USAGE ON SCHEMA analytics, kitchen_meta TO {reader};"
+        f" GRANT SELECT ON ALL TABLES IN SCHEMA analytics, kitchen_meta TO {reader};"
+        f" REVOKE SELECT ON analytics.products FROM {reader};"
+        f" REVOKE SELECT ON analytics.orders FROM {reader};"
+        f" GRANT SELECT (order_id, customer_id) ON analytics.orders TO {reader}",
+    )
     dsn = production_dsn(pg_project)
-    with psycopg.connect(dsn, autocommit=True) as connection:
-        connection.execute(
-            f"CREATE ROLE {reader} LOGIN PASSWORD 'reader-secret';"
-            f" GRANT USAGE ON SCHEMA analytics, kitchen_meta TO {reader};"
-            f" GRANT SELECT ON ALL TABLES IN SCHEMA analytics, kitchen_meta TO {reader};"
-            f" REVOKE SELECT ON analytics.products FROM {reader};"
-            f" REVOKE SELECT ON analytics.orders FROM {reader};"
-            f" GRANT SELECT (order_id, customer_id) ON analytics.orders TO {reader}"
-        )
     as_reader = f"{dsn} user={reader} password=reader-secret"
     edit_config(pg_project, dsn, as_reader)
     refused = cli("data", "refresh", "dev")
@@ -335,16 +341,16 @@ def test_a_domain_column_is_masked_as_the_type_it_constrains(
     null, and a cast back to the domain would meet its check with the masked value."""
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
-    with psycopg.connect(production_dsn(pg_project), autocommit=True) as connection:
-        connection.execute(
-            "CREATE DOMAIN analytics.email_t AS varchar(60) CHECK (VALUE LIKE '%@%');"
-            " CREATE DOMAIN analytics.ssn_t AS text CHECK (VALUE ~ '^\\d{3}-\\d{2}-\\d{4}$');"
-            " ALTER TABLE analytics.customers ADD COLUMN contact analytics.email_t,"
-            "  ADD COLUMN ssn analytics.ssn_t;"
-            " UPDATE analytics.customers SET contact = email,"
-            "  ssn = format('%s-%s-%s', 100 + customer_id % 800, 10 + customer_id % 80,"
-            "  1000 + customer_id)"
-        )
+    on_production(
+        pg_project,
+        "CREATE DOMAIN analytics.email_t AS varchar(60) CHECK (VALUE LIKE '%@%');"
+        " CREATE DOMAIN analytics.ssn_t AS text CHECK (VALUE ~ '^\\d{3}-\\d{2}-\\d{4}$');"
+        " ALTER TABLE analytics.customers ADD COLUMN contact analytics.email_t,"
+        "  ADD COLUMN ssn analytics.ssn_t;"
+        " UPDATE analytics.customers SET contact = email,"
+        "  ssn = format('%s-%s-%s', 100 + customer_id % 800, 10 + customer_id % 80,"
+        "  1000 + customer_id)",
+    )
     scan = cli("data", "scan", "production", "--json").json()["findings"]
     suggested = {f["column"]: (f["kind"], f["suggested_rule"]) for f in scan}
     assert suggested["contact"] == ("email", "email")
