@@ -236,6 +236,8 @@ def _sampling(
 ) -> dict[str, sampling.TablePlan]:
     columns = {table: [name for name, _ in found] for table, found in types.items()}
     settings = project.config.data.sample
+    kept = {table: spec for table, spec in settings.tables.items() if not _excluded(project, table)}
+    settings = settings.model_copy(update={"tables": kept})
     return sampling.plan(origin, settings, columns, references, default=sample, keys=keys)
 
 
@@ -246,6 +248,7 @@ def _describe_sample(project: Project, sample: str | None) -> str:
     parts += [
         f"{table}: {sampling.describe(sampling.parse_spec(spec, table))}"
         for table, spec in settings.tables.items()
+        if not _excluded(project, table)
     ]
     return f"{', '.join(parts)} (seed {settings.seed}), FK-consistent"
 
@@ -258,7 +261,9 @@ def _plans(
     original values, which masking replaces."""
     types = {table: origin.column_types(schema, table, base=True) for table in tables}
     rules = masking.parse_rules(project.config.data.masking.rules)
-    masking.check_targets(rules, types)
+    masking.check_targets(
+        [rule for rule in rules if not _excluded(project, rule.pattern.partition(".")[0])], types
+    )
     return {table: masking.plan(rules, table, columns) for table, columns in types.items()}
 
 
@@ -266,12 +271,11 @@ def _copied_tables(project: Project, origin: Warehouse, source: Kitchen) -> list
     """The source's tables but those ``data.exclude`` names. One its login may not read, or
     not all of, stops the copy: PostgreSQL hides such a table, and a kitchen without it
     (or a refresh that drops the copy it had) would look complete and not be."""
-    excluded = project.config.data.exclude
-
-    def copied(table: str) -> bool:
-        return not any(fnmatchcase(table, pattern) for pattern in excluded)
-
-    hidden = {t: columns for t, columns in origin.unreadable(source.schema).items() if copied(t)}
+    hidden = {
+        table: columns
+        for table, columns in origin.unreadable(source.schema).items()
+        if not _excluded(project, table)
+    }
     if hidden:
         raise NotAllowed(
             f"The {source.environment} warehouse's login may not read all of "
@@ -280,7 +284,12 @@ def _copied_tables(project: Project, origin: Warehouse, source: Kitchen) -> list
             hint="Grant that login SELECT on them, or leave them out of every copy with "
             f"data.exclude in kitchen.yaml (exclude: [{', '.join(hidden)}]).",
         )
-    return [table for table in origin.list_tables(source.schema) if copied(table)]
+    return [table for table in origin.list_tables(source.schema) if not _excluded(project, table)]
+
+
+def _excluded(project: Project, table: str) -> bool:
+    """Named by ``data.exclude``: no copy takes it, and settings that name it are no typo."""
+    return any(fnmatchcase(table, pattern) for pattern in project.config.data.exclude)
 
 
 def _gate_unmasked_pii(

@@ -193,3 +193,22 @@ def test_scan_looks_inside_arrays_json_structs_and_addresses(
         "owner": ("email", "null"),
         "owners": ("email", "null"),
     }
+
+
+def test_an_excluded_table_is_not_copied_nor_gated_and_settings_naming_it_stand(
+    cli: Cli, shop: Path
+) -> None:
+    """Rules and sample sizes for a table that data.exclude leaves out are no typo: they
+    were refused as naming 'no table customers'."""
+    add_ssn_column(shop)  # PII without a rule: the gate would stop a copy of customers
+    edit_config(
+        shop,
+        "unmasked_pii: fail",
+        "unmasked_pii: fail\n  exclude: [cust*]\n  sample: {tables: {customers: 5, orders: 9}}",
+    )
+    result = cli("data", "refresh", "dev")
+    assert result.code == 0, result.err
+    shown = cli("show", "dev", "--json").json()
+    assert "customers" not in {table["name"] for table in shown["tables"]}
+    assert shown["data"]["rules"] == 0 and "orders: 9 rows" in shown["data"]["sample"]
+    assert "customers" not in shown["data"]["sample"]
