@@ -391,15 +391,17 @@ def expected(error: Any) -> str:
     if kind == "union_tag_not_found":
         return "a 'type:' key is required"
     message = str(error["msg"]).removeprefix("Value error, ")
-    got = error.get("input")
-    shown = None
-    if any(isinstance(part, str) and SECRET_KEY.search(part) for part in error["loc"]):
-        pass  # a password written as a number is still a password: never shown
-    elif isinstance(got, list | dict):
-        shown = "a list" if isinstance(got, list) else "a mapping"
-    elif isinstance(got, str | int | float | bool):
-        shown = repr(got)
-    return f"{message} (got {shown})" if shown and kind != "value_error" else message
+    # a password written as a number is still a password: its value is never shown
+    secret = any(isinstance(part, str) and SECRET_KEY.search(part) for part in error["loc"])
+    shown = None if secret or kind == "value_error" else _shown(error.get("input"))
+    return f"{message} (got {shown})" if shown else message
+
+
+def _shown(value: Any) -> str | None:
+    """A value as an error shows it: a scalar as written, a list or mapping by its kind."""
+    if isinstance(value, list | dict):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return repr(value) if isinstance(value, str | int | float | bool) else None
 
 
 def _line_of(node: yaml.Node | None, loc: list[int | str]) -> int | None:
