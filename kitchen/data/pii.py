@@ -207,7 +207,7 @@ KINDS = (
 
 def classify(table: str, column: str, sql_type: str, values: Sequence[Any]) -> Finding | None:
     """The most convincing kind of PII in one column, or None."""
-    name = re.sub(r"\W+", "_", column.lower())  # "Full Name", "E-Mail": full_name, e_mail
+    name = _words(column)
     present = [value for value in values if value is not None]
     # digits pass for many kinds: a number is read as text only where the name agrees
     numeric = family(sql_type) == NUMBER
@@ -249,10 +249,25 @@ def _varied(matched: list[list[Any]], leaves: list[list[Any]], least: int) -> bo
     return len({str(leaf) for found in matched for leaf in found}) >= min(least, len(distinct))
 
 
+def _words(column: str) -> str:
+    """A column's name as words: "Full Name", "E-Mail" read as full_name, e_mail."""
+    return re.sub(r"\W+", "_", column.lower())
+
+
+# a column that holds one part of a name gets that part
+NAME_PARTS = (
+    ("first", re.compile(r"(first|given|fore)_?name")),
+    ("last", re.compile(r"(last|sur|family|maiden)_?name")),
+)
+
+
 def _finding(table: str, column: str, sql_type: str, kind: Kind, evidence: str) -> Finding:
     """With the kind's rule where it fits the column (a phone number in a bigint column, or
     emails in a JSON one, cannot take the text strategies), else null, which fits all."""
     rule = kind.rule
+    if kind.rule == "name":
+        part = next((p for p, named in NAME_PARTS if named.search(_words(column))), None)
+        rule = {"name": part} if part else rule
     name, option = (rule, None) if isinstance(rule, str) else next(iter(rule.items()))
     where = f"{table}.{column}"
     if masking.misfit(masking.Rule(where, name, option), where, sql_type):

@@ -218,6 +218,16 @@ def test_name_alone_flags_an_empty_column() -> None:
     assert finding is not None and "no values" in finding.evidence
 
 
+@pytest.mark.parametrize(
+    ("column", "rule"),
+    [("first_name", {"name": "first"}), ("Surname", {"name": "last"}), ("full_name", "name")],
+)
+def test_a_column_holding_one_part_of_a_name_is_given_that_part(column: str, rule) -> None:
+    names = ["Ann", "Bo", "Cyrus", "Dee", "Ed"] if rule != "name" else ["Ann Lee", "Bo Stone"]
+    finding = pii.classify("t", column, "TEXT", names * 4)
+    assert finding is not None and finding.suggested_rule == rule
+
+
 @pytest.mark.parametrize("column", ["Full Name", "first-name", "E-Mail Address"])
 def test_names_with_spaces_and_dashes_read_as_words(column: str) -> None:
     finding = pii.classify("t", column, "TEXT", [None])
