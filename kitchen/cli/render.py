@@ -140,15 +140,23 @@ def details(result: Details) -> RenderableType:
     return Group(*parts)
 
 
+CELL_WIDTH = 200  # characters of a previewed value; a document or a blob is cut short
+
+
 def cell(value: Any) -> str:
-    """A previewed value as SQL users read it: null, true or false, bytes as hex."""
+    """A previewed value as SQL users read it: null, true or false, bytes as hex; a long
+    one cut at ``CELL_WIDTH`` with the length it has (``--json`` keeps it whole)."""
     if value is None:
         return "[dim]null[/]"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, bytes | memoryview):
-        return escape("\\x" + bytes(value).hex())
-    return escape(str(value))
+        data = bytes(value)
+        text, size = "\\x" + data.hex(), f"{len(data):,} bytes"
+    else:
+        text = str(value)
+        size = f"{len(text):,} characters"
+    return escape(text[:CELL_WIDTH]) + (f"[dim]… ({size})[/]" if len(text) > CELL_WIDTH else "")
 
 
 def _tested(tested: dict[str, Any] | None) -> str:

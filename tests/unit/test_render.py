@@ -61,3 +61,13 @@ def test_previewed_values_read_as_sql_values_not_python_reprs() -> None:
     """NULL was shown as None, a boolean as False, bytes as b'...'."""
     cells = [render.cell(v) for v in (None, False, True, b"\x00\xff", "[b]x", 1.5)]
     assert [text(c).strip() for c in cells] == ["null", "false", "true", "\\x00ff", "[b]x", "1.5"]
+
+
+def test_a_long_value_is_cut_short_with_its_size() -> None:
+    """A 240,000-character document filled the terminal with one cell."""
+    document, blob = render.cell("lorem " * 40_000), render.cell(b"\xab" * 50_000)
+    assert len(document) < 300 and text(document).replace("\n", "").endswith(
+        "… (240,000 characters)"
+    )
+    assert text(blob).replace("\n", "").endswith("… (50,000 bytes)")
+    assert render.cell("x" * render.CELL_WIDTH) == "x" * render.CELL_WIDTH  # whole, as it fits
