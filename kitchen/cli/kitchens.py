@@ -19,6 +19,7 @@ from kitchen.cli.app import (
     state_for,
 )
 from kitchen.errors import BadInput, ExitCode
+from kitchen.names import did_you_mean
 
 
 @app.command()
@@ -501,7 +502,16 @@ def log_command(
     from kitchen.cli import render
 
     state = state_for(ctx, json_mode)
-    events = project_for(ctx).events(name)
+    project = project_for(ctx)
+    events = project.events(name)
+    if name is not None and not events:  # a kitchen with nothing recorded yet, or a typo
+        kitchens, _ = project.kitchens()
+        known = {k.name for k in kitchens} | {event["kitchen"] for event in project.events()}
+        if name not in known:
+            raise BadInput(
+                f"No kitchen {name!r}, nor events of one.{did_you_mean(name, known)}",
+                hint="`kitchen log` lists every kitchen's events.",
+            )
     if json_mode:
         state.console.json({"events": events})
     else:

@@ -33,8 +33,13 @@ def refresh(
         raise NotAllowed(f"Kitchen {name!r} is protected: its data is not refreshed from others.")
     project.require_staff(kitchen, "refresh its data")
     journal.require_ready(project, kitchen)
+    if source_name == name:
+        raise BadInput(
+            f"Kitchen {name!r} cannot be refreshed from itself.",
+            hint="Name another kitchen with --from, or leave it out to refresh from the parent.",
+        )
     source_name = source_name or kitchen.parent
-    if source_name is None or source_name == name:
+    if source_name is None:
         raise BadInput(f"Kitchen {name!r} has no parent to refresh from.", hint="Pass --from.")
     source = project.kitchen(source_name)
     journal.require_ready(project, source)

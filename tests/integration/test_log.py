@@ -32,3 +32,14 @@ def test_a_failed_create_is_recorded_as_failed(
     event = cli("log", "fragile", "--json").json()["events"][0]
     assert (event["action"], event["result"]) == ("create", "failed")
     assert "Injected failure" in event["details"]["error"]
+
+
+def test_a_mistyped_kitchen_gets_a_suggestion_not_an_empty_trail(cli: Cli) -> None:
+    """'No events recorded yet.' (exit 0) was all a typo got, deleted kitchens included."""
+    assert cli("create", "feature").code == 0
+    assert cli("delete", "feature", "--yes").code == 0
+    typo = cli("log", "featur")
+    assert typo.code == 2 and "No kitchen 'featur', nor events of one." in typo.err
+    assert "Did you mean 'feature'?" in typo.err
+    assert cli("log", "feature").code == 0  # deleted, but its trail stays
+    assert cli("log", "production").code == 0  # a kitchen, events or not

@@ -136,4 +136,5 @@ def test_refresh_makes_again_a_schema_dropped_by_hand(cli: Cli, shop: Path, feat
 def test_refresh_refusals(cli: Cli) -> None:
     assert cli("data", "refresh", "production").code == 4  # protected
     assert cli("data", "refresh", "nope").code == 2
-    assert cli("data", "refresh", "dev", "--from", "dev").code == 2
+    itself = cli("data", "refresh", "dev", "--from", "dev")
+    assert itself.code == 2 and "'dev' cannot be refreshed from itself" in itself.err
