@@ -334,6 +334,26 @@ def test_tables_the_source_login_may_not_read_stop_the_copy_until_excluded(
     assert {t["name"] for t in cli("show", "dev", "--json").json()["tables"]} == {"customers"}
 
 
+def test_dates_python_cannot_hold_are_read_as_postgresql_writes_them(
+    capsys, pg_project: Path
+) -> None:
+    """'infinity' (an SCD table's open valid_to), a date BC, a 300-year interval: the gate's
+    scan read them into Python and every copy failed ('timestamp too small')."""
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    on_production(
+        pg_project,
+        "CREATE TABLE analytics.contracts (id int, valid_to date, seen timestamptz,"
+        " founded date, term interval); INSERT INTO analytics.contracts VALUES"
+        " (1, 'infinity', '-infinity', '0044-03-15 BC', '3000000 years'),"
+        " (2, '2030-01-01', now(), '1999-01-01', '1 day')",
+    )
+    assert cli("data", "scan", "production").code == 0
+    assert cli("data", "refresh", "dev").code == 0
+    shown = cli("show", "dev", "--table", "contracts", "--json").json()["preview"]["contracts"]
+    assert shown["rows"][0][1:] == ["infinity", "-infinity", "0044-03-15 BC", "3000000 years"]
+
+
 def test_a_domain_column_is_masked_as_the_type_it_constrains(
     capsys, pg_project: Path, postgres: PostgresServer
 ) -> None:

@@ -23,8 +23,11 @@ from typing import Any
 
 import psycopg
 from psycopg import sql as pgsql
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.composite import CompositeInfo, register_composite
+from psycopg.types.datetime import DateLoader, IntervalLoader, TimestampLoader, TimestamptzLoader
 
 from kitchen import config, redaction
 from kitchen.backends.warehouse.base import (
@@ -91,6 +94,29 @@ LOCK_NOT_AVAILABLE, DEPENDENT_OBJECTS = "55P03", "2BP01"  # SQLSTATEs
 PARALLEL_COPY = ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size")
 
 
+def _tolerant(loader: type[Loader]) -> type[Loader]:
+    """``loader``, but a value Python's types cannot hold ('infinity', a date BC or past year
+    9999, an interval over 999,999,999 days) is read as PostgreSQL writes it: a preview or a
+    scan of an SCD table (valid_to = 'infinity') reads it instead of failing."""
+
+    class Tolerant(loader):  # type: ignore[valid-type,misc]
+        def load(self, data: Buffer) -> Any:
+            try:
+                return super().load(data)
+            except psycopg.DataError:
+                return bytes(data).decode()
+
+    return Tolerant
+
+
+TOLERANT_LOADERS = {
+    "date": _tolerant(DateLoader),
+    "timestamp": _tolerant(TimestampLoader),
+    "timestamptz": _tolerant(TimestamptzLoader),
+    "interval": _tolerant(IntervalLoader),
+}
+
+
 class PostgresWarehouse(SqlWarehouse):
     def __init__(self, settings: config.PostgresWarehouse, environment: str) -> None:
         self.environment = environment
@@ -143,6 +169,8 @@ class PostgresWarehouse(SqlWarehouse):
                     hint="Check that the server runs and accepts connections, and the "
                     f"credentials in environments.{self.environment}.warehouse.",
                 ) from None
+            for name, loader in TOLERANT_LOADERS.items():
+                self._connection.adapters.register_loader(name, loader)
             if self._salt is not None:  # a new session: bind the salt again
                 self._bind_salt()
         return self._connection
