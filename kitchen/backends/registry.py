@@ -18,7 +18,7 @@ from typing import Any
 
 from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
 from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join, sql
-from kitchen.errors import PreconditionFailed, WarehouseError
+from kitchen.errors import NotAllowed, PreconditionFailed, WarehouseError
 from kitchen.model import DataState, Kitchen, Status, utcnow
 from kitchen.names import REGISTRY_SCHEMA
 
@@ -153,6 +153,15 @@ class Registry:
     def exists(self) -> bool:
         if self._exists is None:
             tables = self.warehouse.list_tables(REGISTRY_SCHEMA)
+            if KITCHENS.name not in tables and self.warehouse.unreadable(REGISTRY_SCHEMA):
+                # PostgreSQL hides them: taken for missing, the kitchens would read as never
+                # provisioned, and provisioning them would fail on the tables already there
+                raise NotAllowed(
+                    f"The {self.warehouse.environment} warehouse's login may not read "
+                    f"kitchen's registry, the tables of {REGISTRY_SCHEMA}.",
+                    hint="Grant it SELECT, INSERT, UPDATE and DELETE on them: kitchen keeps its "
+                    "kitchens, runs and audit trail there.",
+                )
             self._exists = KITCHENS.name in tables
         return self._exists
 

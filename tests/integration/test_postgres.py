@@ -332,6 +332,12 @@ def test_tables_the_source_login_may_not_read_stop_the_copy_until_excluded(
     result = cli("data", "refresh", "dev")
     assert result.code == 0, result.err
     assert {t["name"] for t in cli("show", "dev", "--json").json()["tables"]} == {"customers"}
+    # the registry hidden the same way read as 'production is missing: run kitchen init'
+    with psycopg.connect(dsn, autocommit=True) as connection:  # as the owner, not the reader
+        connection.execute(f"REVOKE SELECT ON ALL TABLES IN SCHEMA kitchen_meta FROM {reader}")
+    hidden = cli("data", "refresh", "dev")
+    assert hidden.code == 4 and "may not read kitchen's registry" in hidden.err
+    assert "kitchen init" not in hidden.err
 
 
 def test_dates_python_cannot_hold_are_read_as_postgresql_writes_them(
