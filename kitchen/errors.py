@@ -85,11 +85,18 @@ class WarehouseError(PreconditionFailed):
     """The warehouse refused an operation; ``reason`` is what the server said."""
 
     def __init__(
-        self, message: str, hint: str | None = None, *, reason: str = "", code: str = ""
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        reason: str = "",
+        code: str = "",
+        line: int | None = None,
     ) -> None:
         super().__init__(message, hint)
         self.reason = reason or message
         self.code = code  # the SQLSTATE, where the server gave one
+        self.line = line  # the statement's line the server pointed at, where it did
 
 
 class WarehouseUnreachable(WarehouseError, Unreachable):

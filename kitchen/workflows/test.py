@@ -224,7 +224,9 @@ def _run_node(scope: Scope, node: model.Node) -> tuple[bool, str, str]:
         try:
             warehouse.run_script(kitchen.schema, script or "")
         except KitchenError as exc:  # the warehouse refused the SQL: the node failed
-            return False, exc.message, ""
+            line = getattr(exc, "line", None)
+            where = f" (line {line} of {node.file}, as rendered)" if line else ""
+            return False, exc.message + where, ""
         return True, "", ""
     _, env = tool_run.environment(project, kitchen.name)
     for variable, value in node.env.items():

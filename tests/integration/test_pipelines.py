@@ -235,6 +235,29 @@ def test_no_pipelines_is_a_clear_error(cli: Cli, shop: Path) -> None:
     assert cli("test", "dev", "--pipeline", "nope").code == 2
 
 
+def test_a_broken_statement_is_named_by_its_line(cli: Cli, kitchen: Path) -> None:
+    (kitchen / "pipelines/shop/staging.sql").write_text("select 1;\n\nselec * from orders;\n")
+    failed = cli("test", "feature", "--json").json()["nodes"][0]
+    assert failed["status"] == "failed"
+    assert failed["message"].endswith("(line 3 of staging.sql, as rendered)")
+
+
+def test_a_failed_statement_is_named_by_its_line_on_postgres(capsys, pg_project: Path) -> None:
+    """PostgreSQL points at a character of the script: the node says which line it is on."""
+    write_pipeline(
+        pg_project,
+        "lines",
+        "nodes:\n  - {name: one, type: sql, file: one.sql}\n",
+        {"one.sql": "select 1;\n-- a comment\nselect * from no_such_table;\n"},
+    )
+    cli = Cli(capsys, pg_project)
+    assert cli("init").code == 0
+    result = cli("test", "dev", "--pipeline", "lines", "--json")
+    assert result.code == 1
+    message = result.json()["nodes"][0]["message"]
+    assert "no_such_table" in message and message.endswith("(line 3 of one.sql, as rendered)")
+
+
 def test_independent_nodes_run_at_the_same_time_on_postgres(capsys, pg_project: Path) -> None:
     marks = (
         "import os, time\n"

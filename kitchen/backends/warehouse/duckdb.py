@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,8 +79,13 @@ class DuckDBWarehouse(SqlWarehouse):
             return self.connection.execute(text, list(params)).fetchall()
         except duckdb.Error as exc:
             reason = _first_line(exc)
+            # a parser error's line is the script's; a later error's, only its statement's
+            parsed = isinstance(exc, duckdb.ParserException)
+            pointed = re.search(r"^LINE (\d+):", str(exc), re.MULTILINE) if parsed else None
             raise WarehouseError(
-                f"The {self.environment} warehouse refused a statement: {reason}", reason=reason
+                f"The {self.environment} warehouse refused a statement: {reason}",
+                reason=reason,
+                line=int(pointed.group(1)) if pointed else None,
             ) from exc
 
     @property

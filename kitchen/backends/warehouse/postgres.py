@@ -198,10 +198,14 @@ class PostgresWarehouse(SqlWarehouse):
                     f"Lost the {self.environment} warehouse ({self.location}): {self._reason(exc)}"
                 ) from None
             reason = self._reason(exc)
+            position = exc.diag.statement_position  # a character of the statement, from 1
             raise WarehouseError(
                 f"The {self.environment} warehouse refused a statement: {reason}",
                 reason=reason,
                 code=exc.sqlstate or "",
+                line=statement.as_string().count("\n", 0, int(position) - 1) + 1
+                if position
+                else None,
             ) from None
 
     @property
