@@ -203,7 +203,7 @@ class PostgresWarehouse(SqlWarehouse):
                 f"The {self.environment} warehouse refused a statement: {reason}",
                 reason=reason,
                 code=exc.sqlstate or "",
-                line=statement.as_string().count("\n", 0, int(position) - 1) + 1
+                line=statement.as_string(self._connection).count("\n", 0, int(position) - 1) + 1
                 if position
                 else None,
             ) from None
