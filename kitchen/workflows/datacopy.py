@@ -10,7 +10,7 @@ from collections.abc import Generator
 from contextlib import closing
 from fnmatch import fnmatchcase
 
-from kitchen import faults
+from kitchen import config, faults
 from kitchen.backends.secrets import reference
 from kitchen.backends.warehouse.base import Probe, Reference, Warehouse
 from kitchen.data import masking, pii, sampling
@@ -235,20 +235,24 @@ def _sampling(
     keys: dict[str, list[str]],
 ) -> dict[str, sampling.TablePlan]:
     columns = {table: [name for name, _ in found] for table, found in types.items()}
-    settings = project.config.data.sample
-    kept = {table: spec for table, spec in settings.tables.items() if not _excluded(project, table)}
-    settings = settings.model_copy(update={"tables": kept})
+    settings = _sample_settings(project)
     return sampling.plan(origin, settings, columns, references, default=sample, keys=keys)
 
 
-def _describe_sample(project: Project, sample: str | None) -> str:
+def _sample_settings(project: Project) -> config.Sample:
+    """``data.sample`` without the sizes of tables ``data.exclude`` leaves out."""
     settings = project.config.data.sample
+    kept = {table: spec for table, spec in settings.tables.items() if not _excluded(project, table)}
+    return settings.model_copy(update={"tables": kept})
+
+
+def _describe_sample(project: Project, sample: str | None) -> str:
+    settings = _sample_settings(project)
     default = sampling.parse_spec(sample if sample is not None else settings.default, "--sample")
     parts = [f"{sampling.describe(default)} of each table"]
     parts += [
         f"{table}: {sampling.describe(sampling.parse_spec(spec, table))}"
         for table, spec in settings.tables.items()
-        if not _excluded(project, table)
     ]
     return f"{', '.join(parts)} (seed {settings.seed}), FK-consistent"
 
