@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kitchen import names
 from kitchen.errors import ConfigError
+from kitchen.text import counted
 
 CONFIG_FILE = "kitchen.yaml"
 MAX_PROBLEMS = 5  # listed in one error; the rest are counted
@@ -312,7 +313,7 @@ def describe(problems: list[Problem], source: Path, node: yaml.Node | None) -> s
             f"{source}:{line}: {key}: {expected}" if line else f"{source}: {key}: {expected}"
         )
     if len(problems) > MAX_PROBLEMS:
-        lines.append(f"... and {len(problems) - MAX_PROBLEMS} more problem(s)")
+        lines.append(f"... and {counted(len(problems) - MAX_PROBLEMS, 'more problem')}")
     return "\n".join(lines)
 
 

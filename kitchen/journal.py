@@ -22,6 +22,7 @@ from kitchen.backends.registry import OPERATION_TTL, Registry, stale
 from kitchen.errors import KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, Status, utcnow
 from kitchen.project import Project
+from kitchen.text import moment
 
 
 def typed(command: str) -> str:
@@ -115,7 +116,7 @@ def _refuse_if_running(registry: Registry, command: str, kitchen: str) -> None:
     if other:
         raise PreconditionFailed(
             f"Another `{typed(command)}` of {kitchen} is running: "
-            f"{other['actor']}'s, on {other['host']} since {other['since']}.",
+            f"{other['actor']}'s, on {other['host']} since {moment(other['since'])}.",
             hint="Wait for it to finish; run this again only if you still need to.",
         )
 
@@ -126,7 +127,7 @@ def refuse_busy(project: Project, kitchen: Kitchen) -> None:
     if other:
         raise PreconditionFailed(
             f"Kitchen {kitchen.name!r} {DOING[other['command']]} right now, by "
-            f"{other['actor']} on {other['host']} since {other['since']}.",
+            f"{other['actor']} on {other['host']} since {moment(other['since'])}.",
             hint="Wait for it to finish, then run this again.",
         )
 

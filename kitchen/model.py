@@ -75,4 +75,6 @@ class TableInfo:
 
 
 def utcnow() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    """Now, as recorded: ISO 8601 in UTC to the microsecond, so that records of the same
+    second (two runs in a row) still sort in the order they happened."""
+    return datetime.now(UTC).isoformat()

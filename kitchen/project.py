@@ -7,7 +7,6 @@ never touches an environment never connects to it.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +21,7 @@ from kitchen.backends.secrets import Scoped
 from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.errors import BadInput, ConfigError, KitchenError, KitchenNotFound, NotAllowed
-from kitchen.model import Kitchen, Status
+from kitchen.model import Kitchen, Status, utcnow
 
 
 def find_root(start: Path) -> Path:
@@ -198,7 +197,7 @@ class Project:
         """Append to the audit trail of the kitchen's environment: who did what, when."""
         self.registry(kitchen.environment).record(
             {
-                "at": datetime.now(UTC).isoformat(),
+                "at": utcnow(),
                 "actor": self.user,
                 "action": action,
                 "kitchen": kitchen.name,

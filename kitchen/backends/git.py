@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -79,6 +80,22 @@ class Git:
 
     def is_dirty(self) -> bool:
         return bool(self.repo.is_dirty(untracked_files=False))
+
+    def uncommitted(self, folder: Path) -> list[str]:
+        """What differs from HEAD: tracked files changed anywhere, and files in ``folder``
+        that are neither committed nor ignored (a stray file elsewhere is not the code run)."""
+        root = Path(self.repo.working_tree_dir or ".").resolve()
+        inside = os.path.relpath(folder.resolve(), root).replace(os.sep, "/") + "/"
+        status = self.repo.git.status("--porcelain", "-z", "--untracked-files=all")
+        entries = iter(status.split("\0"))
+        paths = []
+        for entry in entries:
+            code, path = entry[:2], entry[3:]
+            if code[:1] in ("R", "C"):
+                next(entries, None)  # a rename's second entry is its old path
+            if path and (code != "??" or inside == "./" or path.startswith(inside)):
+                paths.append(path)
+        return paths
 
     def merging(self) -> bool:
         """A merge is waiting for its conflicts to be resolved."""

@@ -21,6 +21,7 @@ from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join,
 from kitchen.errors import NotAllowed, PreconditionFailed, WarehouseError
 from kitchen.model import DataState, Kitchen, Status, utcnow
 from kitchen.names import REGISTRY_SCHEMA
+from kitchen.text import moment
 
 KITCHENS = TableSpec(
     name="kitchens",
@@ -215,7 +216,7 @@ class Registry:
                 self.release(held)
                 continue
             if time.monotonic() >= deadline:
-                who = f" by {held['holder']} since {held['since']}" if held else ""
+                who = f" by {held['holder']} since {moment(held['since'])}" if held else ""
                 raise PreconditionFailed(
                     f"Another {activity or f'merge into {target}'} is in progress{who}.",
                     hint=f"Wait for it to finish, then {'try' if activity else 'merge'} again.",

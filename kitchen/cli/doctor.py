@@ -10,6 +10,7 @@ from rich.markup import escape
 from kitchen.cli.app import JsonOption, app, project_for, state_for
 from kitchen.cli.console import Console
 from kitchen.errors import ExitCode
+from kitchen.text import counted
 from kitchen.workflows import doctor as doctor_workflow
 from kitchen.workflows.doctor import Examination
 
@@ -67,6 +68,6 @@ def _show(console: Console, found: Examination, repair: bool) -> None:
     if not found.findings:
         console.success("No inconsistency found.")
     elif not found.unresolved:
-        console.success(f"Repaired {len(found.findings)} problem(s).")
+        console.success(f"Repaired {counted(len(found.findings), 'problem')}.")
     elif not repair:
         console.show("Run `kitchen doctor --repair` to fix what can be fixed.")

@@ -20,6 +20,7 @@ from kitchen.cli.app import (
 )
 from kitchen.errors import BadInput, ExitCode
 from kitchen.names import did_you_mean
+from kitchen.text import counted
 
 
 @app.command()
@@ -319,8 +320,8 @@ def merge_command(
             state.console.json(asdict(seen))
         else:
             state.console.show(
-                f"{len(seen.commits)} commit(s) from {name} into {seen.into}; "
-                f"{len(seen.files)} file(s) changed; pipelines touched: "
+                f"{counted(len(seen.commits), 'commit')} from {name} into {seen.into}; "
+                f"{counted(len(seen.files), 'file')} changed; pipelines touched: "
                 f"{', '.join(seen.pipelines) or 'none'}; conflicts: "
                 f"{', '.join(seen.conflicts) or 'none'}"
             )
@@ -437,6 +438,7 @@ def releases_command(
 
     Example: kitchen releases production --json
     """
+    from kitchen.text import moment
     from kitchen.workflows.data import current_or_named
 
     state = state_for(ctx, json_mode)
@@ -451,7 +453,7 @@ def releases_command(
         source = f" from {details['source']}" if details.get("source") else ""
         approved = f", approved by {details['approved_by']}" if details.get("approved_by") else ""
         state.console.show(
-            f"{release['at'][:19]}  {release['kind']:8}  {release['tag']}  "
+            f"{moment(release['at'])}  {release['kind']:8}  {release['tag']}  "
             f"{release['commit_sha'][:10]}{source}  by {release['actor']}{approved}"
         )
     if not found:
@@ -482,8 +484,11 @@ def gc_command(
         )
         return
     verb = "Would delete" if dry_run else "Deleted"
+    removed = result.removed
     state.console.success(
-        f"{verb} {len(result.removed)} expired kitchen(s): " + (", ".join(result.removed) or "none")
+        f"{verb} {counted(len(removed), 'expired kitchen')}: {', '.join(removed)}."
+        if removed
+        else "No expired kitchen to delete."
     )
     for name, why in result.skipped.items():
         state.console.warn(f"Kept {name}: {why}")
@@ -568,7 +573,7 @@ def artifacts_command(
             state.console.json({"uploaded": uploaded})
         else:
             total = sum(uploaded.values())
-            state.console.success(f"Uploaded {total} waiting artifact(s).")
+            state.console.success(f"Uploaded {counted(total, 'waiting artifact')}.")
         return
     kitchen = current_or_named(project, name)
     if download is not None:
@@ -577,7 +582,7 @@ def artifacts_command(
         written = artifacts.download(project, kitchen, run_id, download)
         if not written:
             raise BadInput(f"No artifacts of run {run_id!r} for kitchen {kitchen.name!r}.")
-        state.console.success(f"Downloaded {len(written)} file(s) into {download}.")
+        state.console.success(f"Downloaded {counted(len(written), 'file')} into {download}.")
         return
     keys = artifacts.listing(project, kitchen, run_id)
     if json_mode:

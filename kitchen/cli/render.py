@@ -12,6 +12,7 @@ from rich.tree import Tree
 
 from kitchen.data import pii
 from kitchen.model import DataState, Kitchen, Status
+from kitchen.text import counted, moment
 from kitchen.workflows.data import ScanResult
 from kitchen.workflows.inspect import Details, Listing
 from kitchen.workflows.secrets import Listing as SecretsListing
@@ -116,9 +117,9 @@ def details(result: Details) -> RenderableType:
     if kitchen.approvers:
         rows.append(("approvers", escape(", ".join(kitchen.approvers))))
     rows.append(("tests", _tested(result.tested)))
-    rows.append(("created", escape(f"{kitchen.created_at or '?'} by {kitchen.created_by or '?'}")))
+    rows.append(("created", escape(f"{moment(kitchen.created_at)} by {kitchen.created_by or '?'}")))
     if kitchen.expires_at:
-        rows.append(("expires", kitchen.expires_at))
+        rows.append(("expires", moment(kitchen.expires_at)))
     for label, value in rows:
         facts.add_row(label, value)
     parts: list[RenderableType] = [facts]
@@ -174,13 +175,13 @@ def runs_table(kitchen: str, runs: list[dict[str, Any]]) -> RenderableType:
         return f"No runs recorded for {kitchen}: run kitchen test {kitchen}."
     table = Table(title=f"Runs of {kitchen}", title_justify="left")
     for column in ("run", "started", "status", "commit", "pipelines"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column != "pipelines")
     for run in runs:
         colour = "green" if run["status"] == "passed" else "red"
         commit = run["commit_sha"][:10] + (" (dirty)" if run["dirty"] else "")
         table.add_row(
             run["id"],
-            run["started_at"],
+            moment(run["started_at"]),
             f"[{colour}]{run['status']}[/]",
             commit,
             escape(run["pipelines"]),
@@ -197,25 +198,22 @@ def _divergence(result: Details) -> str:
 def describe_data(data: DataState | None) -> str:
     if data is None:
         return "no data"
-    amount = f"{_many(data.tables, 'table')}, {_many(data.rows, 'row')}"
+    amount = f"{counted(data.tables, 'table')}, {counted(data.rows, 'row')}"
     if data.sample:
         amount += f"; sampled {data.sample}"
+    when = moment(data.copied_at)
     if data.source is None:
-        return f"original data ({amount}), loaded {data.copied_at}"
+        return f"original data ({amount}), loaded {when}"
     if not data.masked:
-        return f"UNMASKED copy of {data.source} ({amount}), {data.copied_at}; no masking applied"
+        return f"UNMASKED copy of {data.source} ({amount}), {when}; no masking applied"
     if not data.rules and data.verified_at is None:  # copied as it was, masked before
-        return f"copy of {data.source}, masked upstream ({amount}), {data.copied_at}"
+        return f"copy of {data.source}, masked upstream ({amount}), {when}"
     if not data.rules:  # masked here, by no rule: the gate's scan is all that stood guard
-        return f"copy of {data.source} ({amount}), {data.copied_at}; no masking rule matched"
-    copy = f"masked copy of {data.source} ({amount}), {data.copied_at}"
+        return f"copy of {data.source} ({amount}), {when}; no masking rule matched"
+    copy = f"masked copy of {data.source} ({amount}), {when}"
     if data.problems:
         return f"{copy}; masking check FAILED: {'; '.join(data.problems)}"
-    return f"{copy}; masking verified {data.verified_at} ({_many(data.rules, 'rule')})"
-
-
-def _many(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+    return f"{copy}; masking verified {moment(data.verified_at)} ({counted(data.rules, 'rule')})"
 
 
 def details_json(result: Details) -> dict[str, Any]:
@@ -335,12 +333,12 @@ def events_table(events: list[dict[str, Any]]) -> RenderableType:
         return "No events recorded yet."
     table = Table(title="Audit trail", title_justify="left")
     for column in ("at", "who", "what", "kitchen", "result", "details"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column != "details")
     for event in events:
         details = ", ".join(f"{k}={v}" for k, v in event["details"].items() if v is not None)
         colour = "green" if event["result"] == "ok" else "red"
         table.add_row(
-            event["at"],
+            moment(event["at"]),
             escape(event["actor"]),
             event["action"],
             event["kitchen"],

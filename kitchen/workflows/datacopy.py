@@ -18,6 +18,7 @@ from kitchen.errors import ConfigError, NotAllowed, PreconditionFailed
 from kitchen.model import DataState, Kitchen, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
+from kitchen.text import counted
 from kitchen.workflows.data import describe_unread
 
 
@@ -96,7 +97,7 @@ def copy_tables(
             copied=tables,
         )
     problems = [
-        f"{table}.{column}: {found} original value(s) present"
+        f"{table}.{column}: {counted(found, 'original value')} present"
         for table, column, found in overlaps(
             origin, destination, source.schema, target.schema, columns
         )

@@ -7,6 +7,7 @@ from kitchen.errors import NotAllowed, PreconditionFailed
 from kitchen.model import Kitchen, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
+from kitchen.text import counted
 from kitchen.workflows import identity, recover
 
 
@@ -61,7 +62,8 @@ def _refuse_unmerged(project: Project, kitchen: Kitchen) -> None:
     unmerged = git.commits_not_in(kitchen.branch, parent_branch)
     if unmerged:
         raise PreconditionFailed(
-            f"Branch {kitchen.branch} has {unmerged} commit(s) not merged into {parent_branch}.",
+            f"Branch {kitchen.branch} has {counted(unmerged, 'commit')} not merged into "
+            f"{parent_branch}.",
             hint=f"Merge them first, or run `kitchen delete {kitchen.name} --force` to lose them.",
         )
 

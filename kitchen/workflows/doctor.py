@@ -21,6 +21,7 @@ from kitchen.errors import ExitCode, KitchenError
 from kitchen.model import Kitchen, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
+from kitchen.text import counted, moment
 from kitchen.workflows import recover
 
 BROKEN = (Status.PROVISIONING, Status.FAILED, Status.DELETING)
@@ -164,7 +165,7 @@ def _stale_locks(project: Project, environment: str, report: Reporter) -> list[F
                     environment,
                     lock["target"],
                     f"the lock on {lock['target']} held by {lock['holder']} since "
-                    f"{lock['since']} is stale: {why}",
+                    f"{moment(lock['since'])} is stale: {why}",
                     "release it",
                     fix=partial(_release, registry, lock),
                 )
@@ -349,7 +350,7 @@ def _secret_orphans(project: Project, environment: str, report: Reporter) -> lis
             "orphan",
             environment,
             f"kitchens/{name}/",
-            f"{len(keys)} secret(s) of kitchen {name}, which no longer exists",
+            f"{counted(len(keys), 'secret')} of kitchen {name}, which no longer exists",
             "delete them",
             fix=partial(_delete_secrets, store, keys),
         )
@@ -375,7 +376,7 @@ def _stray(
     def fix() -> str:
         if unique:
             raise KitchenError(
-                f"kept: {unique} commit(s) of {branch} are on no root kitchen's branch; "
+                f"kept: {branch} has {counted(unique, 'commit')} on no root kitchen's branch; "
                 f"delete it yourself with `git branch -D {branch}` if they are not needed"
             )
         git.delete_branch(branch)

@@ -8,14 +8,13 @@ commit whose tree equals a release tag's (no history rewritten) and records it t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from git.exc import GitCommandError
 
 from kitchen import journal
 from kitchen.errors import BadInput, GitError, PreconditionFailed
-from kitchen.model import Kitchen
+from kitchen.model import Kitchen, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows import merge, recover
@@ -169,7 +168,7 @@ def record(
         "kitchen": kitchen.name,
         "kind": kind,
         "commit_sha": commit,
-        "at": datetime.now(UTC).isoformat(),
+        "at": utcnow(),
         "actor": project.user,
         "details": details,
     }

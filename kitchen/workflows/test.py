@@ -62,12 +62,13 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
     kitchen = current_or_named(project, request.kitchen)
     journal.require_ready(project, kitchen)
     pipelines = _selected(project, request)
-    git = project.git
+    commit = _worktree_at(project, kitchen)
+    changes = project.git.uncommitted(project.root / project.config.pipelines)
     run = TestRun(
         id=uuid.uuid4().hex[:12],
         kitchen=kitchen,
-        commit=_worktree_at(project, kitchen),
-        dirty=git.repo.is_dirty(untracked_files=True),
+        commit=commit,
+        dirty=bool(changes),
         started_at=utcnow(),
     )
     for pipeline in pipelines:
@@ -76,6 +77,12 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
     project.registry(kitchen.environment).add_run(_record(run, pipelines))  # first: never lost
     artifacts.publish(project, kitchen, run.id, _artifacts(run), report)
     notify.notify(project, _announcement(run), report)
+    if changes:
+        shown = ", ".join(changes[:3]) + (f" and {len(changes) - 3} more" if changes[3:] else "")
+        report.warn(
+            f"This run tested uncommitted changes ({shown}), so it cannot let "
+            f"{kitchen.name} merge. Commit them and test again to merge."
+        )
     return run
 
 

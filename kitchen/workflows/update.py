@@ -13,6 +13,7 @@ from kitchen.errors import BadInput, PreconditionFailed
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reporting import Reporter
+from kitchen.text import counted
 from kitchen.workflows import recover
 from kitchen.workflows.refresh import refresh
 
@@ -55,7 +56,9 @@ def update(
         operation.step("fetched", branch=kitchen.branch, before=git.sha(kitchen.branch))
         behind = git.commits_not_in(parent.branch, kitchen.branch)
         if behind:
-            report.step(f"Merging {behind} commit(s) from {parent.branch} into {kitchen.branch}")
+            report.step(
+                f"Merging {counted(behind, 'commit')} from {parent.branch} into {kitchen.branch}"
+            )
             conflicted = git.merge(parent.branch)
             if conflicted:  # left for the user to resolve: not a crash
                 project.audit(kitchen, "update", "conflicts", parent=parent.name, files=conflicted)

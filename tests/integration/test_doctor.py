@@ -195,7 +195,7 @@ def test_doctor_reaches_vault_and_s3_and_cleans_vault_secrets_of_gone_kitchens(
     found = cli("doctor")
     assert found.code == 3, found.out
     assert "✓ dev secrets (vault)" in found.out and "✓ dev artifacts (s3)" in found.out
-    assert "1 secret(s) of kitchen gone" in found.out
+    assert "1 secret of kitchen gone" in found.out
     assert cli("doctor", "--repair").code == 0
     with pytest.raises(hvac.exceptions.InvalidPath):
         admin.secrets.kv.v2.read_secret_version(raise_on_deleted_version=True, **leftover)

@@ -44,4 +44,4 @@ def test_gc_removes_expired_kitchens_and_keeps_unmerged_work(cli: Cli, shop: Pat
 
     assert cli("checkout", "dev").code == 0
     assert cli("gc", "--force", "--json").json()["removed"] == ["wip"]
-    assert "Deleted 0 expired kitchen(s): none" in cli("gc").out
+    assert "No expired kitchen to delete." in cli("gc").out

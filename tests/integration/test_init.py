@@ -127,12 +127,10 @@ def test_a_failed_masking_check_is_reported(cli: Cli, shop: Path) -> None:
     )
     result = cli("create", "hotfix", "--parent", "production")
     assert result.code == 0
-    assert (
-        "Masking check failed in hotfix: customers.city: 8 original value(s) present" in result.err
-    )
+    assert "Masking check failed in hotfix: customers.city: 8 original values present" in result.err
     data = cli("show", "hotfix", "--json").json()["data"]
     assert data["verified_at"] is None and data["problems"] == [
-        "customers.city: 8 original value(s) present"
+        "customers.city: 8 original values present"
     ]
     assert "masking check FAILED" in cli("show", "hotfix").out
 

@@ -259,7 +259,7 @@ def test_delete_refuses_unmerged_commits_unless_forced(cli: Cli, shop: Path) -> 
     assert cli("create", "wip").code == 0
     commit(shop, "wip.sql")
     result = cli("delete", "wip", "--yes")
-    assert result.code == 3 and "1 commit(s) not merged into develop" in result.err
+    assert result.code == 3 and "1 commit not merged into develop" in result.err
     assert "kitchen/wip" in git(shop, "branch")
     assert cli("delete", "wip", "--yes", "--force").code == 0
     assert "kitchen/wip" not in git(shop, "branch")

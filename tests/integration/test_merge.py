@@ -64,6 +64,26 @@ def test_gate_a_passing_run_for_the_exact_head(cli: Cli, tested: Path) -> None:
     assert "No passing run of feature for its HEAD" in result.err and "kitchen test" in result.err
 
 
+def test_gate_a_run_of_uncommitted_pipeline_files_does_not_count(cli: Cli, tested: Path) -> None:
+    commit(tested, "more.md", "a change tested only with a draft beside it\n")
+    (tested / "pipelines" / "shop" / "draft.sql").write_text("select 1;\n")
+    run = cli("test", "feature", "--json")
+    assert run.code == 0
+    assert "tested uncommitted changes (pipelines/shop/draft.sql)" in run.err
+    result = cli("merge", "feature", "--yes")
+    assert result.code == 3
+    latest = f"the latest run, {run.json()['run_id']}, passed at"  # newest, even in the same second
+    assert latest in result.err and "with uncommitted changes" in result.err
+
+
+def test_a_stray_file_outside_the_pipelines_does_not_stop_a_merge(cli: Cli, tested: Path) -> None:
+    commit(tested, "more.md", "a change tested beside a stray file\n")
+    (tested / "scratch.txt").write_text("my notes, never committed\n")
+    run = cli("test", "feature")
+    assert run.code == 0 and "uncommitted" not in run.err
+    assert cli("merge", "feature", "--yes").code == 0
+
+
 def test_gate_staff_of_the_parent(cli: Cli, tested: Path) -> None:
     edit_config(
         tested, "    branch: develop\n", "    branch: develop\n    staff: [lead@acme.example]\n"

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import time
+
+import pytest
 from rich.console import Console
 
 from kitchen.cli import render
-from kitchen.model import DataState, Kitchen, Status
+from kitchen.model import DataState, Kitchen, Status, utcnow
+from kitchen.text import moment
 from kitchen.workflows.inspect import Listing
 
 
@@ -71,3 +75,22 @@ def test_a_long_value_is_cut_short_with_its_size() -> None:
     )
     assert text(blob).replace("\n", "").endswith("… (50,000 bytes)")
     assert render.cell("x" * render.CELL_WIDTH) == "x" * render.CELL_WIDTH  # whole, as it fits
+
+
+def test_recorded_times_are_shown_to_the_second_in_the_local_time_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        assert moment("2026-11-21T15:59:44.123456+00:00") == "2026-11-21 16:59:44"
+        assert moment("2026-07-01T00:00:00") == "2026-07-01 02:00:00"  # naive: recorded in UTC
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert moment(None) == "?" and moment("t2") == "t2"
+
+
+def test_times_recorded_in_one_second_sort_in_the_order_they_were_taken() -> None:
+    taken = [utcnow() for _ in range(50)]
+    assert taken == sorted(taken) and len(set(taken)) > 1
