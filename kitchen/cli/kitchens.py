@@ -18,7 +18,7 @@ from kitchen.cli.app import (
     project_for,
     state_for,
 )
-from kitchen.errors import BadInput, ExitCode
+from kitchen.errors import BadInput, ExitCode, KitchenError
 from kitchen.names import did_you_mean
 from kitchen.text import counted
 
@@ -348,8 +348,7 @@ def merge_command(
         state.console.success(f"{name} is merged into {merged.into} already.")
     else:
         state.console.success(f"Merged {name} into {merged.into} ({merged.commit[:10]}).")
-    if merged.post_test and merged.post_test["status"] == "failed":
-        raise typer.Exit(int(ExitCode.CHECKS_FAILED))
+    _after_tests(state, merged.post_test, merged.into)
 
 
 @app.command("promote")
@@ -422,11 +421,31 @@ def _show_release(state: Any, release: dict[str, Any]) -> None:
             if release["kind"] == "rollback"
             else f"Promoted {release['tag']} to {release['kitchen']}"
         )
-        state.console.success(
-            f"{done} ({release['commit_sha'][:10]}); "
-            f"its tests {tested.get('status', 'did not run')}."
-        )
-    if tested.get("status") == "failed":
+        why = f" ({tested['reason']})" if tested.get("reason") else ""
+        outcome = TEST_OUTCOMES.get(tested.get("status", ""), f"its tests did not run{why}")
+        state.console.success(f"{done} ({release['commit_sha'][:10]}); {outcome}.")
+    _after_tests(state, tested, release["kitchen"])
+
+
+TEST_OUTCOMES = {
+    "passed": "its tests passed",
+    "failed": "its tests failed",
+    "skipped": "it has no pipelines to test",
+    "error": "its tests could not run",
+}
+
+
+def _after_tests(state: Any, tested: dict[str, Any] | None, kitchen: str) -> None:
+    """Fail a merge or release whose change landed but whose tests in the kitchen it landed
+    in failed (exit 1) or could not run (that error's exit code, said on stderr)."""
+    tested = tested or {}
+    status = tested.get("status")
+    if status == "error":
+        if not state.console.json_mode:
+            message = f"The change landed, but the tests of {kitchen} could not run: "
+            state.console.error(KitchenError(message + tested["message"], tested["hint"]))
+        raise typer.Exit(tested["exit_code"])
+    if status == "failed":
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))
 
 

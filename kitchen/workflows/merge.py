@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from kitchen import journal
-from kitchen.errors import BadInput, NotAllowed, PreconditionFailed
+from kitchen.errors import BadInput, KitchenError, NotAllowed, PreconditionFailed
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -283,10 +283,16 @@ def merge_commit(
 
 
 def test_parent(project: Project, parent: Kitchen, report: Reporter) -> dict[str, Any]:
+    """The tests of the kitchen merged or released into, once the change has landed: their
+    result, or why they could not run (the change stays; the caller says so and fails)."""
+    from kitchen.pipelines import model
     from kitchen.workflows.test import TestRequest, test
 
     try:
+        if not model.load_all(project.root, project.config.pipelines):
+            return {"status": "skipped", "reason": f"no pipelines in {project.config.pipelines}/"}
         run = test(project, TestRequest(kitchen=parent.name), report)
-    except BadInput as exc:  # no pipelines in the parent: nothing to test
-        return {"status": "skipped", "reason": exc.message}
+    except KitchenError as exc:
+        failure = {"message": exc.message, "hint": exc.hint, "exit_code": int(exc.exit_code)}
+        return {"status": "error", **failure}
     return {"status": run.status, "run_id": run.id}

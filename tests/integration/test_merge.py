@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,6 +84,26 @@ def test_a_stray_file_outside_the_pipelines_does_not_stop_a_merge(cli: Cli, test
     run = cli("test", "feature")
     assert run.code == 0 and "uncommitted" not in run.err
     assert cli("merge", "feature", "--yes").code == 0
+
+
+def test_tests_that_cannot_run_after_the_merge_fail_it_and_say_why(
+    cli: Cli, shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipeline reading a secret only the feature kitchen has: it passes there, and after
+    the merge dev's tests cannot even start. The merge stands; the command fails, saying so."""
+    assert cli("create", "feature").code == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("feature-only\n"))
+    assert cli("secrets", "set", "feature", "api#token").code == 0
+    (shop / "pipelines" / "api").mkdir()
+    node = "nodes:\n  - {name: call, type: shell, command: 'test -n \"$TOKEN\"', env: {TOKEN: "
+    commit(shop, "pipelines/api/pipeline.yaml", node + "\"{{ secret('api#token') }}\"}}\n")
+    assert cli("test", "feature").code == 0
+    merged = cli("merge", "feature", "--yes")
+    assert merged.code == 2 and "Merged feature into dev" in merged.out
+    assert "The change landed, but the tests of dev could not run: " in merged.err
+    assert "api#token" in merged.err and "hint:" in merged.err
+    document = cli("merge", "feature", "--yes", "--json")  # merged already, nothing to test
+    assert document.code == 0 and document.json()["post_test"] is None
 
 
 def test_gate_staff_of_the_parent(cli: Cli, tested: Path) -> None:
