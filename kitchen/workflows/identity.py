@@ -15,8 +15,11 @@ USER, PASSWORD = "warehouse#user", "warehouse#password"
 
 
 def enabled(project: Project, kitchen: Kitchen) -> bool:
+    """Whether the kitchen has a login of its own: kitchens made by `kitchen create` where
+    the environment asks for them. Root kitchens, made by init, use kitchen's own login."""
     settings = project.environment(kitchen.environment).warehouse
-    return isinstance(settings, config.PostgresWarehouse) and settings.kitchen_roles
+    roles = isinstance(settings, config.PostgresWarehouse) and settings.kitchen_roles
+    return roles and not kitchen.root
 
 
 def readable(project: Project, kitchen: Kitchen) -> list[str]:

@@ -97,6 +97,15 @@ def test_a_kitchens_login_works_in_its_schema_and_nowhere_else(
     assert "kitchens/feature/warehouse#user: kitchen_dev_feature" in secrets
 
 
+def test_a_root_kitchen_has_no_login_of_its_own_and_runs_with_kitchens(
+    roles_project: Cli, pg_project: Path
+) -> None:
+    who = "import psycopg; print(psycopg.connect('').execute('SELECT current_user').fetchone()[0])"
+    result = run_kitchen(pg_project, "run", "dev", "--", sys.executable, "-c", who)
+    assert result.code == 0, result.err
+    assert result.out.strip() == "postgres"  # the environment's login, as init and CI use it
+
+
 def test_read_parent_lets_it_read_but_not_write_the_parent(
     roles_project: Cli, pg_project: Path
 ) -> None:
