@@ -148,15 +148,16 @@ class Project:
             approvers=list(declared.approvers),
         )
 
-    def kitchens(self) -> tuple[list[Kitchen], list[KitchenError]]:
-        """Every kitchen of every environment; unreachable environments are reported, not fatal."""
+    def kitchens(self) -> tuple[list[Kitchen], dict[str, KitchenError]]:
+        """Every kitchen of every environment; the environments whose registry could not be
+        read are reported (by name), not fatal."""
         found: dict[str, Kitchen] = {name: self.root_kitchen(name) for name in self.config.kitchens}
-        problems: list[KitchenError] = []
+        problems: dict[str, KitchenError] = {}
         for environment in self.config.environments:
             try:
                 recorded = self.registry(environment).all()
             except KitchenError as exc:
-                problems.append(exc)
+                problems[environment] = exc
                 for kitchen in found.values():
                     if kitchen.environment == environment:
                         kitchen.status = Status.UNREACHABLE
@@ -170,16 +171,22 @@ class Project:
             declared = self.root_kitchen(name)
             recorded = self.registry(declared.environment).get(name)
             return self._merge_declared(recorded) if recorded else declared
+        unreached: list[KitchenError] = []
         for environment in self.config.environments:
-            recorded = self.registry(environment).get(name)
+            try:
+                recorded = self.registry(environment).get(name)
+            except KitchenError as exc:  # production, to a developer without its secrets
+                unreached.append(exc)
+                continue
             if recorded is not None:
                 return recorded
         names.validate(name)
-        known = [*self.config.kitchens]
-        for environment in self.config.environments:
-            known += [kitchen.name for kitchen in self.registry(environment).all()]
-        guess = names.did_you_mean(name, known)
-        raise KitchenNotFound(f"No kitchen named {name!r}.{guess}", hint="See `kitchen list`.")
+        kitchens, _ = self.kitchens()
+        guess = names.did_you_mean(name, [kitchen.name for kitchen in kitchens])
+        hint = "See `kitchen list`."
+        if unreached:
+            hint = f"It may be where you cannot look now: {unreached[0].message}"
+        raise KitchenNotFound(f"No kitchen named {name!r}.{guess}", hint=hint)
 
     def _merge_declared(self, recorded: Kitchen) -> Kitchen:
         """For root kitchens kitchen.yaml is the truth; the registry adds status and history."""
@@ -206,12 +213,17 @@ class Project:
             }
         )
 
-    def events(self, kitchen: str | None = None) -> list[dict[str, Any]]:
-        """The audit trail of every environment this user can reach, newest first."""
+    def events(self, kitchen: str | None = None) -> tuple[list[dict[str, Any]], list[KitchenError]]:
+        """The audit trail of every environment this user can reach, newest first; the
+        environments that could not be read are reported, not fatal."""
         found: list[dict[str, Any]] = []
+        problems: list[KitchenError] = []
         for environment in self.config.environments:
-            found += self.registry(environment).events(kitchen)
-        return sorted(found, key=lambda event: str(event["at"]), reverse=True)
+            try:
+                found += self.registry(environment).events(kitchen)
+            except KitchenError as exc:
+                problems.append(exc)
+        return sorted(found, key=lambda event: str(event["at"]), reverse=True), problems
 
     def checked_out(self, kitchens: list[Kitchen]) -> Kitchen | None:
         branch = self.git.current_branch()

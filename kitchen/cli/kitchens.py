@@ -527,17 +527,21 @@ def log_command(
 
     state = state_for(ctx, json_mode)
     project = project_for(ctx)
-    events = project.events(name)
+    events, problems = project.events(name)
+    if len(problems) == len(project.config.environments):
+        raise problems[0]  # no trail could be read at all
+    for problem in problems:
+        state.console.warn(problem.message)
     if name is not None and not events:  # a kitchen with nothing recorded yet, or a typo
         kitchens, _ = project.kitchens()
-        known = {k.name for k in kitchens} | {event["kitchen"] for event in project.events()}
+        known = {k.name for k in kitchens} | {event["kitchen"] for event in project.events()[0]}
         if name not in known:
             raise BadInput(
                 f"No kitchen {name!r}, nor events of one.{did_you_mean(name, known)}",
                 hint="`kitchen log` lists every kitchen's events.",
             )
     if json_mode:
-        state.console.json({"events": events})
+        state.console.json({"events": events, "problems": [p.message for p in problems]})
     else:
         state.console.show(render.events_table(events))
 

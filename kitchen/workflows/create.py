@@ -43,9 +43,11 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
     expires_at = expiry(request.ttl)
     staff = [validate_staff(who) for who in request.staff] or [project.user]
     kitchens, problems = project.kitchens()
-    if problems:
-        raise problems[0]  # without every registry the name cannot be checked for uniqueness
-    parent = _parent(project, request.parent, kitchens)
+    parent = _parent(project, request.parent, kitchens, problems)
+    for problem in problems.values():  # production, to a developer: closed to them, rightly
+        report.warn(
+            f"{problem.message} Its kitchens were not checked for the name {request.name!r}."
+        )
     if recover.resume(project, parent.environment, "create", request.name, report):
         kitchens, _ = project.kitchens()  # as the recovery left them
     same_environment = [(k.name, k.schema) for k in kitchens if k.environment == parent.environment]
@@ -160,13 +162,20 @@ def _undo(
         report.warn(f"Create of {kitchen.name!r} failed; nothing was left behind.")
 
 
-def _parent(project: Project, requested: str | None, kitchens: list[Kitchen]) -> Kitchen:
+def _parent(
+    project: Project,
+    requested: str | None,
+    kitchens: list[Kitchen],
+    unreadable: dict[str, KitchenError],
+) -> Kitchen:
     if requested is None:
         current = project.checked_out(kitchens)
         requested = current.name if current else DEFAULT_PARENT
     parent = next((kitchen for kitchen in kitchens if kitchen.name == requested), None)
     if parent is None:
         raise BadInput(f"No kitchen named {requested!r} to create from.", hint="Pass --parent.")
+    if parent.environment in unreadable:
+        raise unreadable[parent.environment]
     if parent.status != Status.READY:
         raise PreconditionFailed(
             f"Parent kitchen {parent.name!r} is {parent.status.value}, not ready.",

@@ -32,7 +32,7 @@ class Details:
 def list_kitchens(project: Project) -> Listing:
     kitchens, problems = project.kitchens()
     current = project.checked_out(kitchens)
-    return Listing(kitchens, current.name if current else None, problems)
+    return Listing(kitchens, current.name if current else None, list(problems.values()))
 
 
 def show(project: Project, name: str, preview: int = 0, only: str | None = None) -> Details:

@@ -263,18 +263,20 @@ def _checks(scope: Scope, node: model.Node) -> list[checks.CheckResult]:
 
 
 def _history(scope: Scope, node: model.Node, check: model.Check) -> list[float]:
-    """The check's past metric values, newest first: this kitchen's runs, then its parent's."""
+    """The check's past metric values, newest first: this kitchen's runs, then its parent's,
+    up to the root of its environment (another environment's data, production's to a dev
+    kitchen, is not the same data, and its registry may well be closed to this user)."""
     values: list[float] = []
     kitchen: Kitchen | None = scope.kitchen
+    registry = scope.project.registry(scope.kitchen.environment)
     while kitchen is not None:
-        registry = scope.project.registry(kitchen.environment)
         for run in registry.runs(kitchen.name):
             for result in run["results"].get("checks", []):
                 same = (result.get("pipeline", scope.pipeline.name), result["node"], result["name"])
                 measured = result.get("metric") is not None and result["status"] != "error"
                 if same == (scope.pipeline.name, node.name, check.name) and measured:
                     values.append(float(result["metric"]))
-        kitchen = scope.project.kitchen(kitchen.parent) if kitchen.parent else None
+        kitchen = registry.get(kitchen.parent) if kitchen.parent else None  # None: elsewhere
     return values
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import hvac
+
 from tests.conftest import Cli, Result, edit_config, record, run_kitchen
 from tests.gitrepo import git
+from tests.servers import OpenBaoServer, PostgresServer
 
 
 def share(project: Path, tmp_path: Path) -> Path:
@@ -67,3 +71,59 @@ def test_two_merges_into_one_parent_at_once_both_end_merged(
         "Merge kitchen alpha into dev",
         "Merge kitchen beta into dev",
     ]
+
+
+def test_a_developer_without_productions_secrets_works_in_dev(
+    capsys, pg_project: Path, postgres: PostgresServer, openbao: OpenBaoServer, monkeypatch
+) -> None:
+    """Production stays closed to developers: their Vault token reads dev's secrets only,
+    and creating, showing, testing and merging a dev kitchen never needs production's."""
+    admin = hvac.Client(url=openbao.url, token=openbao.root_token)
+    team = f"closed-{os.getpid()}-{id(pg_project) % 100000}"
+    for environment in ("production", "dev"):
+        admin.secrets.kv.v2.create_or_update_secret(
+            path=f"{team}/{environment}/masking",
+            secret={"salt": f"{environment}-salt-of-the-team"},
+            mount_point="secret",
+        )
+    admin.secrets.kv.v2.create_or_update_secret(
+        path=f"{team}/production/warehouse",
+        secret={"password": postgres.password},
+        mount_point="secret",
+    )
+    admin.sys.create_or_update_policy(
+        team,
+        f'path "secret/data/{team}/dev/*" {{ capabilities = ["create", "read", "update", '
+        f'"delete"] }}\npath "secret/metadata/{team}/dev/*" {{ capabilities = ["list", "read", '
+        '"delete"] }\n',
+    )
+    developer = admin.auth.token.create(policies=[team], ttl="1h")["auth"]["client_token"]
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    for environment in ("production", "dev"):
+        edit_config(
+            pg_project,
+            f"secrets: {{type: file, path: .kitchen/secrets/{environment}.yaml}}",
+            f"secrets: {{type: vault, url: '{openbao.url}', path: {team}/{environment}}}",
+        )
+    edit_config(
+        pg_project, f"password={postgres.password} ", "password={{ secret('warehouse#password') }} "
+    )
+    git(pg_project, "commit", "-qam", "the team's secrets move to Vault")
+    monkeypatch.setenv("VAULT_TOKEN", openbao.root_token)  # DataOps, who may read production
+    assert cli("data", "refresh", "dev").code == 0
+
+    monkeypatch.setenv("VAULT_TOKEN", developer)
+    created = cli("create", "feature")
+    assert created.code == 0, created.err
+    assert "production Vault denied access" in created.err  # said, and not checked there
+    assert cli("show", "feature").code == 0
+    (pg_project / "notes.md").write_text("a developer's change\n")
+    git(pg_project, "add", "notes.md")
+    git(pg_project, "commit", "-qm", "a developer's change")
+    assert cli("test", "feature").code == 0
+    merged = cli("merge", "feature", "--yes")
+    assert merged.code == 0, merged.err
+    trail = cli("log")
+    assert trail.code == 0 and "merge" in trail.out and "denied access" in trail.err
+    assert cli("show", "production").code == 4  # and production stays closed
