@@ -99,6 +99,8 @@ def main_options(
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
         for handler in logging.getLogger().handlers:
             handler.addFilter(redaction.Filter())
+        for chatty in ("botocore", "boto3", "s3transfer"):  # each request's signing, hooks
+            logging.getLogger(chatty).setLevel(logging.INFO)
     ctx.obj = State(directory=directory, verbose=verbose)
 
 

@@ -238,16 +238,17 @@ def scan_table(result: ScanResult) -> RenderableType:
         title=f"Columns of {result.kitchen.name} that look like PII", title_justify="left"
     )
     for column in ("column", "kind", "evidence", "masking rule"):
-        table.add_column(column)
+        whole = column in ("column", "kind")  # never cut a name; fold the rest, never cut it
+        table.add_column(column, no_wrap=whole, overflow="ellipsis" if whole else "fold")
     for finding, rule in result.findings:
-        masked_by = (
-            escape(f"{rule.pattern}: {rule.strategy}")
-            if rule
-            else f"[red]none[/] (suggested: {escape(pii.rule_text(finding))})"
-        )
-        table.add_row(
-            escape(f"{finding.table}.{finding.column}"), finding.kind, finding.evidence, masked_by
-        )
+        name = f"{finding.table}.{finding.column}"
+        if rule is None:
+            masked_by = f"[red]none[/] (suggested: {escape(pii.rule_text(finding))})"
+        elif rule.pattern == name:
+            masked_by = escape(rule.strategy)
+        else:  # a glob: say which
+            masked_by = escape(f"{rule.strategy} ({rule.pattern})")
+        table.add_row(escape(name), finding.kind, finding.evidence, masked_by)
     return table
 
 
@@ -274,15 +275,15 @@ def scan_json(result: ScanResult) -> dict[str, Any]:
 def secrets_table(listing: SecretsListing) -> RenderableType:
     if not listing.secrets:
         return f"Kitchen {listing.kitchen.name} sees no secrets in {escape(listing.location)}."
-    table = Table(
-        title=f"Secrets of {listing.kitchen.name} ({escape(listing.location)})",
-        title_justify="left",
-    )
+    table = Table()
     table.add_column("key")
     table.add_column("from")
     for key, source in listing.secrets:
         table.add_row(escape(key), source)
-    return table
+    # The store's address above the table, not as its title: a title wraps at the table's width.
+    return Group(
+        f"[italic]Secrets of {listing.kitchen.name} ({escape(listing.location)})[/]", table
+    )
 
 
 def secrets_json(listing: SecretsListing) -> dict[str, Any]:

@@ -178,7 +178,7 @@ def _run_pipeline(
                 if result.status != "passed" or any(check.blocking for check in found):
                     failed.add(node.name)  # dependants would build on missing or broken data
                 if result.status == "failed":
-                    report.warn(f"{pipeline.name}.{node.name} {result.message}")
+                    report.warn(f"{pipeline.name}.{node.name}: {result.message}")
 
 
 def _live(pipeline: str, result: runners.NodeResult, found: list[checks.CheckResult]) -> str:

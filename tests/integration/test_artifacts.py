@@ -7,7 +7,7 @@ from pathlib import Path
 
 import boto3
 
-from tests.conftest import Cli, edit_config
+from tests.conftest import Cli, edit_config, run_kitchen
 from tests.servers import S3Server, free_port
 
 
@@ -36,6 +36,9 @@ def test_artifacts_go_to_s3_and_come_back(
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert report["run_id"] == run_id and report["status"] == "passed"
     assert cli("artifacts", "feature", "nope", "--download", str(tmp_path / "x")).code == 2
+    verbose = run_kitchen(shop, "--verbose", "artifacts", "feature")
+    assert verbose.code == 0 and f"{prefix}junit.xml" in verbose.out
+    assert "DEBUG:urllib3" in verbose.err and "DEBUG:botocore" not in verbose.err  # no signing
 
 
 def test_an_unreachable_store_loses_nothing_and_retry_uploads_later(

@@ -6,8 +6,10 @@ import pytest
 from rich.console import Console
 
 from kitchen.cli import render
+from kitchen.data import masking, pii
 from kitchen.model import DataState, Kitchen, Status, utcnow
 from kitchen.text import moment
+from kitchen.workflows.data import ScanResult
 from kitchen.workflows.inspect import Listing
 
 
@@ -94,3 +96,23 @@ def test_recorded_times_are_shown_to_the_second_in_the_local_time_zone(
 def test_times_recorded_in_one_second_sort_in_the_order_they_were_taken() -> None:
     taken = [utcnow() for _ in range(50)]
     assert taken == sorted(taken) and len(set(taken)) > 1
+
+
+def test_the_scan_names_each_column_whole_and_the_rule_that_masks_it() -> None:
+    def found(table: str, column: str) -> pii.Finding:
+        return pii.Finding(table, column, "email", "200/200 sampled values match", "email")
+
+    result = ScanResult(
+        kitchen("dev", "prod"),
+        [
+            (found("customer_preferences", "secondary_email"), None),
+            (found("customers", "email"), masking.Rule("customers.email", "email", None)),
+            (found("leads", "email"), masking.Rule("*.email", "email", None)),
+        ],
+    )
+    console = Console(width=80, record=True, color_system=None)
+    console.print(render.scan_table(result))
+    shown = console.export_text()
+    assert "customer_preferences.secondary_email " in shown and "…" not in shown  # nothing cut
+    rule = [line.split("│")[-2].strip() for line in shown.splitlines()[4:-1]]
+    assert rule == ["none", "(suggested:", "email)", "email", "", "", "email", "(*.email)", ""]
