@@ -230,15 +230,33 @@ def test_pipelines(
     state = state_for(ctx, json_mode)
     variables = dict(_variable(item) for item in var or [])
     request = TestRequest(name, pipeline, node, variables, parallel, fail_fast)
+    if junit:
+        _writable(junit, "the JUnit report")  # before the run, not after it
     run = test(project_for(ctx), request, state.console)
     if junit:
-        junit.write_text(junit_report.render(run.id, run.kitchen.name, run.nodes, run.checks))
+        report = junit_report.render(run.id, run.kitchen.name, run.nodes, run.checks)
+        _writable(junit, "the JUnit report", report)
     if json_mode:
         state.console.json(to_json(run))
     else:
         state.console.show(render.test_summary(run))
     if not run.passed:
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))
+
+
+def _writable(path: Path, what: str, text: str | None = None) -> None:
+    """Make the file's folder as pytest's --junitxml does; write ``text`` when given."""
+    try:
+        if path.is_dir():
+            raise IsADirectoryError("it is a folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if text is not None:
+            path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(
+            f"Cannot write {what} to {path}: {exc.strerror or exc}.",
+            hint="Pass a file in a folder you may write to.",
+        ) from None
 
 
 @app.command("update")

@@ -55,13 +55,21 @@ def test_a_broken_node_fails_the_run_and_skips_what_depends_on_it(
     cli: Cli, kitchen: Path, tmp_path: Path
 ) -> None:
     (kitchen / "pipelines/shop/staging.sql").write_text("select * from no_such_table;")
-    report = tmp_path / "junit.xml"
+    report = tmp_path / "reports" / "junit.xml"  # its folder is made, as CI configs expect
     result = cli("test", "feature", "--json", "--junit", str(report))
     assert result.code == 1
     status = {n["node"]: n["status"] for n in result.json()["nodes"]}
     assert status == {"staging": "failed", "enrich": "skipped", "mart": "skipped"}
     failure = ET.parse(report).getroot().find(".//testcase[@name='staging']/failure")
     assert failure is not None and "no_such_table" in (failure.get("message") or "")
+
+
+def test_a_junit_file_that_cannot_be_written_is_refused_before_the_run(
+    cli: Cli, kitchen: Path, tmp_path: Path
+) -> None:
+    result = cli("test", "feature", "--junit", str(tmp_path))
+    assert result.code == 2 and f"Cannot write the JUnit report to {tmp_path}" in result.err
+    assert "Traceback" not in result.err and cli("runs", "feature", "--json").json()["runs"] == []
 
 
 def test_a_warning_is_reported_but_does_not_fail(cli: Cli, shop: Path) -> None:
