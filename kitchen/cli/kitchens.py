@@ -246,17 +246,16 @@ def test_pipelines(
 
 def _writable(path: Path, what: str, text: str | None = None) -> None:
     """Make the file's folder as pytest's --junitxml does; write ``text`` when given."""
-    try:
-        if path.is_dir():
-            raise IsADirectoryError("it is a folder")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if text is not None:
+    from kitchen.files import make_folder
+
+    if path.is_dir():
+        raise BadInput(f"Cannot write {what} to {path}: it is a folder.", hint="Name a file.")
+    make_folder(path.parent, f"the folder of {what}")
+    if text is not None:
+        try:
             path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(
-            f"Cannot write {what} to {path}: {exc.strerror or exc}.",
-            hint="Pass a file in a folder you may write to.",
-        ) from None
+        except OSError as exc:
+            raise BadInput(f"Cannot write {what} to {path}: {exc.strerror or exc}.") from None
 
 
 @app.command("update")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kitchen.errors import KitchenError
+from kitchen.files import make_folder
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -75,7 +76,7 @@ def download(project: Project, kitchen: Kitchen, run_id: str, folder: Path) -> l
     written = []
     for key in store.list(prefix):
         target = folder / key.removeprefix(prefix)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(target.parent, "the download folder")
         target.write_bytes(store.get(key))
         written.append(target)
     return written

@@ -17,6 +17,7 @@ from kitchen.backends.git import Git
 from kitchen.backends.secrets import reference
 from kitchen.backends.secrets.file import FileSecretStore
 from kitchen.errors import GitError, SecretsError
+from kitchen.files import make_folder
 from kitchen.model import DataState, Kitchen, Status, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -37,7 +38,7 @@ def init(directory: Path, with_demo: bool, report: Reporter) -> InitReport:
     directory = directory.resolve()
     _refuse_nested(directory)
     result = InitReport(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    make_folder(directory, "the project folder")
     if not (directory / ".git").exists():
         result.changes.append("created a git repository")
     git = Git.init(directory, initial_branch="main")

@@ -69,3 +69,5 @@ def test_local_artifacts_on_the_embedded_default(cli: Cli, shop: Path) -> None:
     run_id = cli("test", "feature", "--json").json()["run_id"]
     stored = shop / ".kitchen/artifacts/dev/kitchens/feature/runs" / run_id / "junit.xml"
     assert stored.read_text().startswith("<?xml")
+    blocked = cli("artifacts", "feature", run_id, "--download", str(shop / "kitchen.yaml"))
+    assert blocked.code == 2 and "a file is in the way" in blocked.err

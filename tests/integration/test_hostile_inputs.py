@@ -289,6 +289,7 @@ CORPUS: dict[str, Hostile] = {
     "args: secret key traversal": Hostile(("secrets", "set", "dev", "../../x"), 2, "key"),
     "args: run without a command": Hostile(("run", "dev"), 2, "command"),
     "args: refresh from itself": Hostile(("data", "refresh", "dev", "--from", "dev"), 2, "dev"),
+    "args: init into a file": Hostile(("init", "/dev/null/shop"), 2, "a file is in the way"),
     "args: -C nowhere": Hostile(("-C", "/nonexistent/place", "list"), 2, "nonexistent"),
     "args: unknown command": Hostile(("destroy",), 2, "destroy"),
     "args: unknown option": Hostile(("list", "--force-everything"), 2, "force-everything"),
