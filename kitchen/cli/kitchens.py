@@ -616,12 +616,22 @@ def artifacts_command(
             state.console.success(f"Uploaded {counted(total, 'waiting artifact')}.")
         return
     kitchen = current_or_named(project, name)
+    if run_id is not None:
+        runs = [run["id"] for run in project.registry(kitchen.environment).runs(kitchen.name)]
+        if run_id not in runs:
+            raise BadInput(
+                f"No run {run_id!r} of {kitchen.name}.{did_you_mean(run_id, runs)}",
+                hint=f"`kitchen runs {kitchen.name}` lists them.",
+            )
     if download is not None:
         if run_id is None:
             raise BadInput("Name the run to download.", hint="See `kitchen runs`.")
         written = artifacts.download(project, kitchen, run_id, download)
         if not written:
-            raise BadInput(f"No artifacts of run {run_id!r} for kitchen {kitchen.name!r}.")
+            raise BadInput(
+                f"No artifacts of run {run_id} of {kitchen.name} in the store.",
+                hint="If its upload waited for an unreachable store: `kitchen artifacts --retry`.",
+            )
         state.console.success(f"Downloaded {counted(len(written), 'file')} into {download}.")
         return
     keys = artifacts.listing(project, kitchen, run_id)

@@ -71,3 +71,5 @@ def test_local_artifacts_on_the_embedded_default(cli: Cli, shop: Path) -> None:
     assert stored.read_text().startswith("<?xml")
     blocked = cli("artifacts", "feature", run_id, "--download", str(shop / "kitchen.yaml"))
     assert blocked.code == 2 and "a file is in the way" in blocked.err
+    typo = cli("artifacts", "feature", run_id[:-1])
+    assert typo.code == 2 and f"No run '{run_id[:-1]}' of feature. Did you mean" in typo.err
