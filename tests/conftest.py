@@ -97,18 +97,29 @@ def written(base: Path) -> list[tuple[str, str]]:
     ]
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """The canary check over everything kitchen printed or wrote in the whole suite."""
-    factory = getattr(session.config, "_tmp_path_factory", None)
-    files = written(factory.getbasetemp()) if factory is not None else []
-    leaks = leaked(PRINTED + files)
+@pytest.fixture(autouse=True)
+def no_canary_in_output(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The canary check of each test: what kitchen printed during it, and what it wrote in
+    the test's folder. A leak fails that test (so it counts under pytest-xdist too)."""
+    start = len(PRINTED)
+    yield
+    folder = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    files = written(folder) if folder is not None else []
+    CHECKED_FILES.update(name for name, _ in files)
+    leaks = leaked(PRINTED[start:] + files)
     if leaks:
-        sys.stderr.write("\nSecret canaries in kitchen's output:\n" + "\n".join(leaks) + "\n")
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    elif PRINTED:
+        pytest.fail("Secret canaries in kitchen's output:\n" + "\n".join(leaks), pytrace=False)
+
+
+CHECKED_FILES: set[str] = set()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The canary check's tally (each worker's, under pytest-xdist)."""
+    if PRINTED and exitstatus == pytest.ExitCode.OK:
         sys.stderr.write(
-            f"\ncanary check: {len(PRINTED)} kitchen outputs and {len(files)} files it wrote,"
-            " no secret in any\n"
+            f"\ncanary check: {len(PRINTED)} kitchen outputs and {len(CHECKED_FILES)} files it "
+            "wrote, no secret in any\n"
         )
 
 
