@@ -355,7 +355,10 @@ def _within_type(number: Query, sql_type: str) -> Query:
 def _noise(t: Target, option: Any) -> Query:
     offset = sql("({} - 10000)", _pick(t, 20001))
     factor = sql("(1 + {} * {} / 10000.0)", Literal(float(option)), offset)
-    return _within_type(sql("{} * {}", t.value, factor), t.type)
+    moved = sql("{} * {}", t.value, factor)
+    if t.type.lower() in ("numeric", "decimal"):  # PostgreSQL's unconstrained numeric: no
+        moved = sql("round({}, scale({}))", moved, t.value)  # 20 decimals, the value's own
+    return _within_type(moved, t.type)
 
 
 def _generalize(t: Target, option: Any) -> Query:

@@ -215,6 +215,20 @@ def test_noise_stays_within_the_percentage(warehouse: Warehouse) -> None:
     assert column(rows, "amount") != column(ROWS, "amount")
 
 
+def test_noise_keeps_each_values_decimals(warehouse: Warehouse) -> None:
+    """PostgreSQL's numeric without a scale took the factor's: 1.50 became 1.6422...0 with
+    20 decimals. Each value keeps its own (DuckDB's NUMERIC has a fixed scale anyway)."""
+    spec = TableSpec("prices", (Column("id", "INTEGER"), Column("price", "NUMERIC")), "id")
+    warehouse.create_table("src", spec)
+    values = [Decimal("1.50"), Decimal("1234.5678"), Decimal("20"), Decimal("0.001")]
+    warehouse.insert_rows("src", "prices", ["id", "price"], list(enumerate(values)))
+    originals = dict(warehouse.preview("src", "prices", 10)[1])
+    noisy = dict(masked(warehouse, {"prices.price": {"noise": 0.1}}, table="prices"))
+    for key, original in originals.items():
+        assert noisy[key].as_tuple().exponent == original.as_tuple().exponent, noisy[key]
+        assert abs(noisy[key] - original) <= abs(original) * Decimal("0.1") + Decimal("0.001")
+
+
 LIMITS = TableSpec(
     "limits",
     (
