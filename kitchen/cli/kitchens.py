@@ -560,7 +560,7 @@ def log_command(
     if json_mode:
         state.console.json({"events": events, "problems": [p.message for p in problems]})
     else:
-        state.console.show(render.events_table(events))
+        state.console.show(render.events_table(events, name))
 
 
 @app.command("runs")

@@ -329,21 +329,30 @@ def test_summary(run: TestRun) -> RenderableType:
     return Group(*parts)
 
 
-def events_table(events: list[dict[str, Any]]) -> RenderableType:
+def events_table(events: list[dict[str, Any]], kitchen: str | None = None) -> RenderableType:
+    """The audit trail; one kitchen's leaves its name out, for the details' room."""
     if not events:
         return "No events recorded yet."
-    table = Table(title="Audit trail", title_justify="left")
-    for column in ("at", "who", "what", "kitchen", "result", "details"):
-        table.add_column(column, no_wrap=column != "details")
+    table = Table(  # borderless, as kitchen list: the columns fit 80 characters
+        title=f"Audit trail of {kitchen}" if kitchen else "Audit trail",
+        title_justify="left",
+        box=None,
+        header_style="bold",
+        padding=(0, 2, 0, 0),
+    )
+    columns = ["at", "who", "what", "kitchen", "result", "details"]
+    if kitchen:
+        columns.remove("kitchen")
+    for column in columns:  # times, actions and results stay whole
+        table.add_column(column, no_wrap=column in ("at", "what", "result"), overflow="fold")
     for event in events:
-        details = ", ".join(f"{k}={v}" for k, v in event["details"].items() if v is not None)
-        colour = "green" if event["result"] == "ok" else "red"
-        table.add_row(
-            moment(event["at"]),
-            escape(event["actor"]),
-            event["action"],
-            event["kitchen"],
-            f"[{colour}]{event['result']}[/]",
-            escape(details),
+        details = ", ".join(
+            f"{key}={str(value)[:10] if key == 'commit' else value}"  # a sha, as git shows it
+            for key, value in event["details"].items()
+            if value is not None
         )
+        colour = "green" if event["result"] == "ok" else "red"
+        cells = [moment(event["at"]), escape(event["actor"]), event["action"]]
+        cells += [] if kitchen else [event["kitchen"]]
+        table.add_row(*cells, f"[{colour}]{event['result']}[/]", escape(details))
     return table

@@ -116,3 +116,20 @@ def test_the_scan_names_each_column_whole_and_the_rule_that_masks_it() -> None:
     assert "customer_preferences.secondary_email " in shown and "…" not in shown  # nothing cut
     rule = [line.split("│")[-2].strip() for line in shown.splitlines()[4:-1]]
     assert rule == ["none", "(suggested:", "email)", "email", "", "", "email", "(*.email)", ""]
+
+
+def test_the_audit_trail_fits_80_columns_with_its_times_whole() -> None:
+    event = {
+        "at": "2026-11-21T15:59:44.123456+00:00",
+        "actor": "a.long.address@analytics.example",
+        "action": "merge",
+        "kitchen": "profitability",
+        "result": "ok",
+        "details": {"into": "dev", "commit": "1b41e614570cfc6e11769b3fc909d03974233aa1"},
+    }
+    console = Console(width=80, record=True, color_system=None)
+    console.print(render.events_table([event], "profitability"))
+    shown = console.export_text()
+    assert moment(event["at"]) in shown and "…" not in shown
+    assert "commit=1b41e61457" in shown and "1b41e614570" not in shown  # as git shows a sha
+    assert "profitability" not in shown.split("\n", 1)[1]  # one kitchen's: said in the title
