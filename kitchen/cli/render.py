@@ -317,8 +317,8 @@ def test_summary(run: TestRun) -> RenderableType:
     problems = [c for c in run.checks if c.status != "pass"]
     if problems:
         table = Table(title="Checks that did not pass", title_justify="left")
-        for column in ("check", "severity", "status", "message"):
-            table.add_column(column)
+        for column in ("check", "severity", "status", "message"):  # a check's name stays whole
+            table.add_column(column, no_wrap=column != "message", overflow="fold")
         for check in problems:
             table.add_row(
                 f"{check.node}.{check.name}", check.severity, check.status, escape(check.message)

@@ -8,9 +8,11 @@ from rich.console import Console
 from kitchen.cli import render
 from kitchen.data import masking, pii
 from kitchen.model import DataState, Kitchen, Status, utcnow
+from kitchen.pipelines.checks import CheckResult
 from kitchen.text import moment
 from kitchen.workflows.data import ScanResult
 from kitchen.workflows.inspect import Listing
+from kitchen.workflows.test import TestRun as Run  # not a test class to collect
 
 
 def kitchen(name: str, parent: str | None, status: Status = Status.READY) -> Kitchen:
@@ -133,3 +135,20 @@ def test_the_audit_trail_fits_80_columns_with_its_times_whole() -> None:
     assert moment(event["at"]) in shown and "…" not in shown
     assert "commit=1b41e61457" in shown and "1b41e614570" not in shown  # as git shows a sha
     assert "profitability" not in shown.split("\n", 1)[1]  # one kitchen's: said in the title
+
+
+def test_a_checks_name_is_never_cut_in_the_run_summary() -> None:
+    check = CheckResult(
+        "mart",
+        "customer-count-in-control",
+        "spc",
+        "warn",
+        "insufficient",
+        987.0,
+        "987: 0 past values, 5 needed for control limits",
+    )
+    run = Run("r1", kitchen("dev", "prod"), "abc", False, "t1", checks=[check])
+    console = Console(width=80, record=True, color_system=None)
+    console.print(render.test_summary(run))
+    shown = console.export_text()
+    assert "mart.customer-count-in-control" in shown and "…" not in shown
