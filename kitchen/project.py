@@ -20,7 +20,14 @@ from kitchen.backends.registry import Registry
 from kitchen.backends.secrets import Scoped
 from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.warehouse.base import Warehouse
-from kitchen.errors import BadInput, ConfigError, KitchenError, KitchenNotFound, NotAllowed
+from kitchen.errors import (
+    BadInput,
+    ConfigError,
+    ExitCode,
+    KitchenError,
+    KitchenNotFound,
+    NotAllowed,
+)
 from kitchen.model import Kitchen, Status, utcnow
 
 
@@ -181,6 +188,9 @@ class Project:
             if recorded is not None:
                 return recorded
         names.validate(name)
+        down = [exc for exc in unreached if exc.exit_code == ExitCode.UNREACHABLE]
+        if down:
+            raise down[0]  # it may well be there: say what is down, not that it is missing
         kitchens, _ = self.kitchens()
         guess = names.did_you_mean(name, [kitchen.name for kitchen in kitchens])
         hint = "See `kitchen list`."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,12 @@ from tests.conftest import Cli
 
 @pytest.fixture
 def dev_locked(shop: Path) -> Iterator[None]:
+    with holding_dev(shop):
+        yield
+
+
+@contextlib.contextmanager
+def holding_dev(shop: Path) -> Iterator[None]:
     """Another process holds the dev warehouse file, as a second kitchen command would."""
     path = shop / ".kitchen" / "warehouse" / "dev.duckdb"
     holder = subprocess.Popen(
@@ -48,3 +55,12 @@ def test_list_reports_the_unreachable_environment_and_shows_the_rest(
     assert status == {"dev": "unreachable", "production": "ready"}
     assert any("dev warehouse" in problem for problem in listing["problems"])
     assert "warning:" in result.err
+
+
+def test_a_kitchen_in_an_unreachable_environment_is_exit_5_not_unknown(
+    cli: Cli, shop: Path
+) -> None:
+    assert cli("create", "feature").code == 0
+    with holding_dev(shop):
+        result = cli("show", "feature")
+    assert result.code == 5 and "dev warehouse" in result.err  # down, not "no kitchen named"
