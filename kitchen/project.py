@@ -223,16 +223,18 @@ class Project:
             }
         )
 
-    def events(self, kitchen: str | None = None) -> tuple[list[dict[str, Any]], list[KitchenError]]:
+    def events(
+        self, kitchen: str | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, KitchenError]]:
         """The audit trail of every environment this user can reach, newest first; the
-        environments that could not be read are reported, not fatal."""
+        environments that could not be read are reported (by name), not fatal."""
         found: list[dict[str, Any]] = []
-        problems: list[KitchenError] = []
+        problems: dict[str, KitchenError] = {}
         for environment in self.config.environments:
             try:
                 found += self.registry(environment).events(kitchen)
             except KitchenError as exc:
-                problems.append(exc)
+                problems[environment] = exc
         return sorted(found, key=lambda event: str(event["at"]), reverse=True), problems
 
     def checked_out(self, kitchens: list[Kitchen]) -> Kitchen | None:

@@ -546,8 +546,8 @@ def log_command(
     project = project_for(ctx)
     events, problems = project.events(name)
     if len(problems) == len(project.config.environments):
-        raise problems[0]  # no trail could be read at all
-    for problem in problems:
+        raise next(iter(problems.values()))  # no trail could be read at all
+    for problem in problems.values():
         state.console.warn(problem.message)
     if name is not None and not events:  # a kitchen with nothing recorded yet, or a typo
         kitchens, _ = project.kitchens()
@@ -558,7 +558,7 @@ def log_command(
                 hint="`kitchen log` lists every kitchen's events.",
             )
     if json_mode:
-        state.console.json({"events": events, "problems": [p.message for p in problems]})
+        state.console.json({"events": events, "problems": [p.message for p in problems.values()]})
     else:
         state.console.show(render.events_table(events, name))
 

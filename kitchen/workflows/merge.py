@@ -285,13 +285,12 @@ def merge_commit(
 def test_parent(project: Project, parent: Kitchen, report: Reporter) -> dict[str, Any]:
     """The tests of the kitchen merged or released into, once the change has landed: their
     result, or why they could not run (the change stays; the caller says so and fails)."""
-    from kitchen.pipelines import model
-    from kitchen.workflows.test import TestRequest, test
+    from kitchen.workflows.test import NoPipelines, TestRequest, test
 
     try:
-        if not model.load_all(project.root, project.config.pipelines):
-            return {"status": "skipped", "reason": f"no pipelines in {project.config.pipelines}/"}
         run = test(project, TestRequest(kitchen=parent.name), report)
+    except NoPipelines as exc:
+        return {"status": "skipped", "reason": exc.message}
     except KitchenError as exc:
         failure = {"message": exc.message, "hint": exc.hint, "exit_code": int(exc.exit_code)}
         return {"status": "error", **failure}

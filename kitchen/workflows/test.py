@@ -58,6 +58,10 @@ class TestRun:
         return "passed" if self.passed else "failed"
 
 
+class NoPipelines(BadInput):
+    """The project has no pipeline to run (a merge's tests are then skipped, not failed)."""
+
+
 def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
     kitchen = current_or_named(project, request.kitchen)
     journal.require_ready(project, kitchen)
@@ -132,7 +136,7 @@ def _selected(project: Project, request: TestRequest) -> list[model.Pipeline]:
         if not pipelines:
             raise BadInput(f"No node named {request.node!r} in the selected pipelines.")
     if not pipelines:
-        raise BadInput(
+        raise NoPipelines(
             f"No pipelines in {project.config.pipelines}/.",
             hint="Add pipelines/<name>/pipeline.yaml (see docs/pipelines.md).",
         )
