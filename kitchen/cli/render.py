@@ -314,6 +314,11 @@ def test_summary(run: TestRun) -> RenderableType:
             f"{passed}/{len(mine)}" if mine else "",
         )
     parts: list[RenderableType] = [nodes]
+    parts += [  # why, under the table that says only "failed"
+        f"[red]✗[/] {escape(f'{node.pipeline}.{node.node}: {node.message}')}"
+        for node in run.nodes
+        if node.status == "failed"
+    ]
     problems = [c for c in run.checks if c.status != "pass"]
     if problems:
         table = Table(title="Checks that did not pass", title_justify="left")

@@ -9,6 +9,7 @@ from kitchen.cli import render
 from kitchen.data import masking, pii
 from kitchen.model import DataState, Kitchen, Status, utcnow
 from kitchen.pipelines.checks import CheckResult
+from kitchen.pipelines.runners import NodeResult
 from kitchen.text import moment
 from kitchen.workflows.data import ScanResult
 from kitchen.workflows.inspect import Listing
@@ -152,3 +153,12 @@ def test_a_checks_name_is_never_cut_in_the_run_summary() -> None:
     console.print(render.test_summary(run))
     shown = console.export_text()
     assert "mart.customer-count-in-control" in shown and "…" not in shown
+
+
+def test_the_run_summary_says_why_a_node_failed() -> None:
+    failed = NodeResult("shop", "mart", "sql", "failed", 0.01, 'relation "orders" does not exist')
+    skipped = NodeResult("shop", "report", "python", "skipped", 0.0, "skipped: mart failed")
+    run = Run("r1", kitchen("dev", "prod"), "abc", False, "t1", nodes=[failed, skipped])
+    shown = text(render.test_summary(run))
+    assert '✗ shop.mart: relation "orders" does not exist' in shown
+    assert "skipped: mart failed" not in shown  # the table says skipped; the cause is above
