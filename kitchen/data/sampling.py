@@ -25,6 +25,7 @@ from kitchen.backends.warehouse.sql import (
 )
 from kitchen.errors import ConfigError
 from kitchen.names import did_you_mean
+from kitchen.text import counted
 
 ALL = None  # every row
 
@@ -69,7 +70,7 @@ def describe(spec: Spec) -> str:
     if isinstance(spec, Percent):
         return f"{spec.value:g}%"
     if isinstance(spec, Rows):
-        return f"{spec.count:,} row{'' if spec.count == 1 else 's'}"
+        return counted(spec.count, "row")
     return "all"
 
 
