@@ -132,12 +132,21 @@ def refuse_busy(project: Project, kitchen: Kitchen) -> None:
         )
 
 
-def require_ready(project: Project, kitchen: Kitchen) -> None:
-    """Refuse (exit 3) to work on a kitchen that is not ready: one another command is
-    creating or deleting right now, or one a crash left half-made."""
-    if kitchen.status == Status.READY:
-        return
+def settled(project: Project, kitchen: Kitchen) -> Kitchen | None:
+    """Refuse (exit 3) while a run on ``kitchen`` is alive; else the kitchen as it is now, or
+    None if it is gone. The copy in hand may predate the end of the run that was making it."""
     refuse_busy(project, kitchen)
+    return project.registry(kitchen.environment).get(kitchen.name)
+
+
+def require_ready(project: Project, kitchen: Kitchen) -> Kitchen:
+    """The kitchen, ready; refuse (exit 3) to work on one that is not: one another command
+    is creating or deleting right now, or one a crash left half-made."""
+    if kitchen.status == Status.READY:
+        return kitchen
+    now = settled(project, kitchen)
+    if now is not None and now.status == Status.READY:
+        return now
     raise PreconditionFailed(
         f"Kitchen {kitchen.name!r} is {kitchen.status.value}, not ready.",
         hint="Run `kitchen init` to provision the root kitchens."

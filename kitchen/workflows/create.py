@@ -185,13 +185,15 @@ def _parent(
 
 
 def _refuse_existing(project: Project, name: str, existing: Kitchen | None) -> None:
+    if existing is not None and existing.status != Status.READY:
+        # another create (or a delete) of it is running, or ran since the row was read
+        existing = journal.settled(project, existing)
     if existing is None:
         return
     if existing.status == Status.READY:
         raise PreconditionFailed(
             f"Kitchen {name!r} already exists.", hint=f"Use `kitchen checkout {name}`."
         )
-    journal.refuse_busy(project, existing)  # another create (or a delete) of it is running
     raise PreconditionFailed(
         f"Kitchen {name!r} is half-made (status {existing.status.value}).",
         hint=f"Run `kitchen delete {name}` (or `kitchen doctor --repair`), then create it again.",

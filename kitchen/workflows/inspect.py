@@ -102,6 +102,6 @@ def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | N
 
 def checkout(project: Project, name: str) -> Kitchen:
     kitchen = project.kitchen(name)
-    journal.require_ready(project, kitchen)
+    kitchen = journal.require_ready(project, kitchen)
     project.git.checkout(kitchen.branch)
     return kitchen

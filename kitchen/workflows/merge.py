@@ -58,9 +58,8 @@ def target(project: Project, kitchen: Kitchen, into: str | None) -> Kitchen:
             f"{parent.name!r} is in another release environment: that is a promotion.",
             hint=f"Use `kitchen promote {kitchen.name} --to {parent.name}`.",
         )
-    journal.require_ready(project, kitchen)
-    journal.require_ready(project, parent)
-    return parent
+    journal.require_ready(project, kitchen)  # the caller's copy: only its name and branch count
+    return journal.require_ready(project, parent)
 
 
 def preview(project: Project, name: str, into: str | None) -> Preview:

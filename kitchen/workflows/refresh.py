@@ -27,12 +27,12 @@ def refresh(
 ) -> Kitchen:
     sampling.parse_spec(sample, "--sample")  # before anything is made
     kitchen = project.kitchen(name)
-    if sample is None and kitchen.data:
-        sample = kitchen.data.sample_option  # a kitchen made small stays small
     if kitchen.protected:
         raise NotAllowed(f"Kitchen {name!r} is protected: its data is not refreshed from others.")
     project.require_staff(kitchen, "refresh its data")
-    journal.require_ready(project, kitchen)
+    kitchen = journal.require_ready(project, kitchen)
+    if sample is None and kitchen.data:
+        sample = kitchen.data.sample_option  # a kitchen made small stays small
     if source_name == name:
         raise BadInput(
             f"Kitchen {name!r} cannot be refreshed from itself.",
@@ -42,7 +42,7 @@ def refresh(
     if source_name is None:
         raise BadInput(f"Kitchen {name!r} has no parent to refresh from.", hint="Pass --from.")
     source = project.kitchen(source_name)
-    journal.require_ready(project, source)
+    source = journal.require_ready(project, source)
     recover.resume(project, kitchen.environment, "refresh", name, report)
     warehouse = project.warehouse(kitchen.environment)
     staging = names.staging_schema(kitchen.schema)

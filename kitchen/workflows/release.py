@@ -49,8 +49,8 @@ def promote(
             f"{to!r} is not the parent of {source_name!r} in another release environment.",
             hint="Promote into the parent kitchen of the next environment; merge otherwise.",
         )
-    journal.require_ready(project, source)
-    journal.require_ready(project, destination)
+    source = journal.require_ready(project, source)
+    destination = journal.require_ready(project, destination)
     _check_tag(project, tag, exists=None)
     start = project.git.current_branch()
     recover.resume(project, destination.environment, "promote", destination.name, report)
@@ -107,7 +107,7 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
     kitchen = project.kitchen(name)
     _check_tag(project, tag, exists=True)
     project.require_staff(kitchen, "roll it back")
-    journal.require_ready(project, kitchen)
+    kitchen = journal.require_ready(project, kitchen)
     git = project.git
     if git.is_dirty():
         raise PreconditionFailed(

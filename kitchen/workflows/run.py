@@ -15,7 +15,7 @@ def environment(project: Project, name: str | None) -> tuple[Kitchen, dict[str, 
     """The kitchen and the variables a tool run in it gets (on top of the current ones)."""
     kitchen = current_or_named(project, name)
     project.require_staff(kitchen, "run tools with its credentials")
-    journal.require_ready(project, kitchen)
+    kitchen = journal.require_ready(project, kitchen)
     variables = {
         "KITCHEN_NAME": kitchen.name,
         "KITCHEN_SCHEMA": kitchen.schema,

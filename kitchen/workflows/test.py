@@ -64,7 +64,7 @@ class NoPipelines(BadInput):
 
 def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
     kitchen = current_or_named(project, request.kitchen)
-    journal.require_ready(project, kitchen)
+    kitchen = journal.require_ready(project, kitchen)
     pipelines = _selected(project, request)
     commit = _worktree_at(project, kitchen)
     changes = project.git.uncommitted(project.root / project.config.pipelines)

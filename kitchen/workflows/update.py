@@ -30,12 +30,12 @@ def update(
 ) -> Update:
     """``action``: None for a new update, "continue" or "abort" for one left in conflicts."""
     kitchen = project.kitchen(name)
-    if kitchen.parent is None:
+    parent_name = kitchen.parent
+    if parent_name is None:
         raise BadInput(f"Kitchen {name!r} has no parent to update from.")
     project.require_staff(kitchen, "update it")
-    journal.require_ready(project, kitchen)
-    parent = project.kitchen(kitchen.parent)
-    journal.require_ready(project, parent)
+    kitchen = journal.require_ready(project, kitchen)
+    parent = journal.require_ready(project, project.kitchen(parent_name))
     git = project.git
     if action is not None:
         return _resume(project, kitchen, parent, action, refresh_data=refresh_data, report=report)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from kitchen.errors import KitchenError
+from kitchen.model import Kitchen, Status
+from kitchen.project import Project
 from tests.conftest import USER, Cli, snapshot
 from tests.gitrepo import git
 
@@ -92,6 +96,46 @@ def test_create_existing_name_is_a_conflict(cli: Cli) -> None:
     assert cli("create", "twice").code == 0
     result = cli("create", "twice")
     assert result.code == 3 and "already exists" in result.err
+
+
+def as_listed_while_it_was_being_made(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Every listing and lookup shows ``name`` as provisioning: read, as in a race, just
+    before the create that was making it finished."""
+    listing, lookup = Project.kitchens, Project.kitchen
+
+    def earlier(kitchen: Kitchen) -> Kitchen:
+        if kitchen.name != name:
+            return kitchen
+        return dataclasses.replace(kitchen, status=Status.PROVISIONING, data=None)
+
+    def kitchens(self: Project) -> tuple[list[Kitchen], dict[str, KitchenError]]:
+        found, problems = listing(self)
+        return [earlier(kitchen) for kitchen in found], problems
+
+    monkeypatch.setattr(Project, "kitchens", kitchens)
+    monkeypatch.setattr(Project, "kitchen", lambda self, wanted: earlier(lookup(self, wanted)))
+
+
+def test_a_create_that_finished_since_the_listing_is_a_kitchen_that_exists(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("create", "twin", "--no-checkout").code == 0
+    as_listed_while_it_was_being_made(monkeypatch, "twin")
+    result = cli("create", "twin")
+    assert (result.code, result.err) == (
+        3,
+        "error: Kitchen 'twin' already exists.\nhint: Use `kitchen checkout twin`.\n",
+    )
+
+
+def test_a_kitchen_whose_create_finished_since_it_was_read_is_worked_on(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("create", "twin", "--no-checkout").code == 0
+    as_listed_while_it_was_being_made(monkeypatch, "twin")
+    refreshed = cli("data", "refresh", "twin", "--sample", "10%")
+    assert refreshed.code == 0, refreshed.err
+    assert cli("checkout", "twin").code == 0
 
 
 def test_create_refuses_a_branch_or_schema_no_kitchen_owns(cli: Cli, shop: Path) -> None:
