@@ -111,13 +111,14 @@ def details(result: Details) -> RenderableType:
         ("environment", kitchen.environment),
         ("branch", escape(kitchen.branch) + _divergence(result)),
         ("schema", kitchen.schema),
-        ("data", escape(describe_data(kitchen.data))),
+        ("data", escape(describe_data(kitchen.data, folded=True))),
         ("staff", escape(", ".join(kitchen.staff)) or "anyone"),
     ]
     if kitchen.approvers:
         rows.append(("approvers", escape(", ".join(kitchen.approvers))))
     rows.append(("tests", _tested(result.tested)))
-    rows.append(("created", escape(f"{moment(kitchen.created_at)} by {kitchen.created_by or '?'}")))
+    rows.append(("created", moment(kitchen.created_at)))
+    rows.append(("created by", escape(kitchen.created_by or "?")))
     if kitchen.expires_at:
         rows.append(("expires", moment(kitchen.expires_at)))
     for label, value in rows:
@@ -195,25 +196,30 @@ def _divergence(result: Details) -> str:
     return f" [dim]({result.commits_ahead} ahead, {result.commits_behind} behind its parent)[/]"
 
 
-def describe_data(data: DataState | None) -> str:
+def describe_data(data: DataState | None, folded: bool = False) -> str:
+    """What a kitchen's data is, in clauses; ``folded``: a clause a line (for a table's cell,
+    which would otherwise break a time in two)."""
     if data is None:
         return "no data"
     amount = f"{counted(data.tables, 'table')}, {counted(data.rows, 'row')}"
     if data.sample:
         amount += f"; sampled {data.sample}"
-    when = moment(data.copied_at)
+    copied = f"copied {moment(data.copied_at)}"
     if data.source is None:
-        return f"original data ({amount}), loaded {when}"
-    if not data.masked:
-        return f"UNMASKED copy of {data.source} ({amount}), {when}; no masking applied"
-    if not data.rules and data.verified_at is None:  # copied as it was, masked before
-        return f"copy of {data.source}, masked upstream ({amount}), {when}"
-    if not data.rules:  # masked here, by no rule: the gate's scan is all that stood guard
-        return f"copy of {data.source} ({amount}), {when}; no masking rule matched"
-    copy = f"masked copy of {data.source} ({amount}), {when}"
-    if data.problems:
-        return f"{copy}; masking check FAILED: {'; '.join(data.problems)}"
-    return f"{copy}; masking verified {moment(data.verified_at)} ({counted(data.rules, 'rule')})"
+        clauses = [f"original data ({amount})", f"loaded {moment(data.copied_at)}"]
+    elif not data.masked:
+        clauses = [f"UNMASKED copy of {data.source} ({amount})", copied, "no masking applied"]
+    elif not data.rules and data.verified_at is None:  # copied as it was, masked before
+        clauses = [f"copy of {data.source}, masked upstream ({amount})", copied]
+    elif not data.rules:  # masked here, by no rule: the gate's scan is all that stood guard
+        clauses = [f"copy of {data.source} ({amount})", copied, "no masking rule matched"]
+    elif data.problems:
+        failed = f"masking check FAILED: {'; '.join(data.problems)}"
+        clauses = [f"masked copy of {data.source} ({amount})", copied, failed]
+    else:
+        verified = f"masking verified {moment(data.verified_at)} ({counted(data.rules, 'rule')})"
+        clauses = [f"masked copy of {data.source} ({amount})", copied, verified]
+    return ("\n" if folded else "; ").join(clauses)
 
 
 def details_json(result: Details) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -202,6 +203,22 @@ def test_list_fits_80_columns_with_protection_and_expiry_as_notes(
     assert lines["brief"].endswith("expires in 29m")
     assert lines["now"].endswith("expires in <1m")  # not "expired" while gc would keep it
     assert lines["dev"].split()[-1] == "ready"  # no notes
+
+
+def test_show_keeps_every_time_whole_at_80_columns(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data line's time broke in two: '2026-11-21' at the end of a line, '18:06:56' on
+    the next, as did the creation time ahead of a long email address."""
+    monkeypatch.setenv("KITCHEN_USER", "maintainers@users.noreply.example-company.example")
+    assert cli("create", "timely", "--ttl", "7d", "--no-checkout").code == 0
+    monkeypatch.setenv("COLUMNS", "80")
+    for name, times in (
+        ("timely", ["copied", "created", "expires"]),
+        ("dev", ["copied", "verified", "created"]),
+    ):
+        out = cli("show", name).out
+        assert re.findall(r"(\w+) +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", out) == times, out
 
 
 def test_json_output_is_only_json(cli: Cli) -> None:

@@ -64,6 +64,12 @@ def test_data_descriptions() -> None:
     assert verified.endswith("masking verified t2 (5 rules)")
     failed = render.describe_data(DataState("prod", True, 1, 1, "t", 5, None, ["a.b: 3 present"]))
     assert failed.endswith("masking check FAILED: a.b: 3 present")
+    folded = render.describe_data(DataState("prod", True, 1, 1, "t", 5, "t2", sample="10%"), True)
+    assert folded.splitlines() == [
+        "masked copy of prod (1 table, 1 row; sampled 10%)",
+        "copied t",
+        "masking verified t2 (5 rules)",
+    ]
 
 
 def test_previewed_values_read_as_sql_values_not_python_reprs() -> None:
