@@ -10,8 +10,9 @@ from typing import Any
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.sql import Identifier, Literal, Query, join, sql
 from kitchen.data.masking import family
-from kitchen.errors import KitchenError
+from kitchen.errors import BadInput, KitchenError
 from kitchen.pipelines import model
+from kitchen.text import counted
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def run(
     try:
         metric: float | None
         if isinstance(spec, model.Spc):
-            value = _number(warehouse, Query((query,)))
+            value = _number(warehouse.run_script(schema, query))
             status, metric, message = _control(value, history or [], spec)
         else:
             passed, metric, message = _evaluate(warehouse, schema, spec, query)
@@ -75,9 +76,24 @@ def _table(warehouse: Warehouse, schema: str, name: str) -> Identifier:
     return warehouse.table(owner or schema, table)
 
 
-def _number(warehouse: Warehouse, query: Query) -> float:
-    value = warehouse.execute(query)[0][0]
-    return float(value) if value is not None else 0.0
+def _number(rows: list[tuple[Any, ...]]) -> float:
+    """The one number a query returned; anything else is this check's error."""
+    if len(rows) != 1 or len(rows[0]) != 1:
+        shape = f"{counted(len(rows), 'row')} of {counted(len(rows[0]), 'column')}" if rows else ""
+        raise BadInput(
+            f"The query returned {shape or 'no rows'}; a check needs one value "
+            "(aggregate it, e.g. select count(*) ...)."
+        )
+    value = rows[0][0]
+    if value is None:
+        raise BadInput(
+            "The query returned NULL, not a number; "
+            "use coalesce(..., 0) if no rows should count as 0."
+        )
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"The query returned {str(value)[:40]!r}, not a number.") from None
 
 
 def _evaluate(
@@ -85,11 +101,11 @@ def _evaluate(
 ) -> tuple[bool, float | None, str]:
     if isinstance(spec, model.RowCount):
         count = _number(
-            warehouse, sql("SELECT count(*) FROM {}", _table(warehouse, schema, spec.table))
+            warehouse.execute(sql("SELECT count(*) FROM {}", _table(warehouse, schema, spec.table)))
         )
         return _within(count, spec.min, spec.max, spec.equals, "rows")
     if isinstance(spec, model.Scalar):
-        value = _number(warehouse, Query((query,)))
+        value = _number(warehouse.run_script(schema, query))
         return _within(value, spec.min, spec.max, spec.expect, "")
     if isinstance(spec, model.SchemaCheck):
         return _schema(warehouse, schema, spec)
@@ -103,20 +119,22 @@ def _evaluate(
             )
         )[0][0]
         return _fresh(datetime.fromisoformat(newest) if newest else None, spec.max_age_hours)
-    bad = _number(warehouse, _violations(warehouse, schema, spec))
-    return bad == 0, bad, f"{int(bad)} violating rows" if bad else "no violations"
+    bad = _number(warehouse.execute(_violations(warehouse, schema, spec)))
+    return bad == 0, bad, counted(int(bad), "violating row") if bad else "no violations"
 
 
 def _violations(warehouse: Warehouse, schema: str, spec: Any) -> Query:
     table = _table(warehouse, schema, spec.table)
     if isinstance(spec, model.NotNull):
         return sql("SELECT count(*) FROM {} WHERE {} IS NULL", table, Identifier(spec.column))
-    if isinstance(spec, model.Unique):
+    if isinstance(spec, model.Unique):  # NULLs are distinct, as in a UNIQUE constraint
         columns = join(", ", [Identifier(c) for c in spec.columns])
-        return sql(
-            "SELECT count(*) FROM (SELECT {} FROM {} GROUP BY {} HAVING count(*) > 1) d",
-            columns,
+        known = join(" AND ", [sql("{} IS NOT NULL", Identifier(c)) for c in spec.columns])
+        return sql(  # the rows that share their values with another
+            "SELECT coalesce(sum(n), 0) FROM"
+            " (SELECT count(*) AS n FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1) d",
             table,
+            known,
             columns,
         )
     if isinstance(spec, model.AcceptedValues):

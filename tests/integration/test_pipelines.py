@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import Cli, Result
 
 
 @pytest.fixture
@@ -162,6 +162,75 @@ nodes:
     }
     assert checks["total"]["status"] == "pass" and checks["total"]["metric"] == 119
     assert checks["too-high"]["status"] == "fail"
+
+
+ODD_CHECKS = """
+nodes:
+  - name: build
+    type: sql
+    file: build.sql
+    tests:
+      - {name: unqualified, check: {type: sql, query: "select count(*) from t", expect: 3}}
+      - {name: nothing, check: {type: sql, query: "select max(id) from t where false", min: 0}}
+      - {name: words, check: {type: sql, query: "select 'abc'", min: 0}}
+      - {name: table, check: {type: sql, query: "select * from t", min: 0}}
+      - {name: none, check: {type: sql, query: "select 1 where false", min: 0}}
+      - {name: nulls-differ, check: {type: unique, table: n, columns: [x]}}
+      - {name: pairs-with-nulls-differ, check: {type: unique, table: n, columns: [x, y]}}
+      - {name: shared, check: {type: unique, table: n, columns: [y]}}
+"""
+NULLS = (
+    "create table n as select * from (values (null, 1), (null, 1), (2, null), (3, null)) v(x, y);"
+)
+
+
+def check_outcomes(result: Result) -> dict[str, tuple[str, str]]:
+    return {c["name"]: (c["status"], c["message"]) for c in result.json()["checks"]}
+
+
+def test_odd_check_results_are_check_errors_and_nulls_are_distinct(cli: Cli, shop: Path) -> None:
+    """A query's text, NULL, table or empty result was an internal error or counted as 0;
+    a check query did not see the kitchen's tables unless it named the schema; and two
+    NULLs were 'duplicates' to a unique check, which a UNIQUE constraint accepts."""
+    write_pipeline(shop, "odd", ODD_CHECKS, {"build.sql": BUILD + NULLS})
+    assert cli("create", "feature").code == 0
+    result = cli("test", "feature", "--pipeline", "odd", "--json")
+    assert result.code == 1
+    assert check_outcomes(result) == {
+        "unqualified": ("pass", "3"),
+        "nothing": (
+            "error",
+            "The query returned NULL, not a number; use coalesce(..., 0) if no rows should "
+            "count as 0.",
+        ),
+        "words": ("error", "The query returned 'abc', not a number."),
+        "table": (
+            "error",
+            "The query returned 3 rows of 4 columns; a check needs one value (aggregate it, "
+            "e.g. select count(*) ...).",
+        ),
+        "none": (
+            "error",
+            "The query returned no rows; a check needs one value (aggregate it, e.g. select "
+            "count(*) ...).",
+        ),
+        "nulls-differ": ("pass", "no violations"),
+        "pairs-with-nulls-differ": ("pass", "no violations"),
+        "shared": ("fail", "2 violating rows"),
+    }
+
+
+def test_a_check_query_sees_the_kitchens_tables_on_postgres(capsys, pg_project: Path) -> None:
+    write_pipeline(
+        pg_project,
+        "odd",
+        ODD_CHECKS.partition("      - {name: nothing")[0],
+        {"build.sql": "create table t as select * from generate_series(1, 3) id;"},
+    )
+    cli = Cli(capsys, pg_project)
+    assert cli("init").code == 0
+    result = cli("test", "dev", "--pipeline", "odd", "--json")
+    assert (result.code, check_outcomes(result)) == (0, {"unqualified": ("pass", "3")})
 
 
 @pytest.mark.parametrize(

@@ -205,9 +205,10 @@ class Warehouse(Protocol):
         """Variables that point a client tool at this warehouse, working in ``schema``."""
         ...
 
-    def run_script(self, schema: str, script: str) -> None:
+    def run_script(self, schema: str, script: str) -> list[tuple[Any, ...]]:
         """Run a pipeline's SQL (several statements) with ``schema`` as the default schema,
-        in one transaction: it all happens, or none of it does."""
+        in one transaction: it all happens, or none of it does. The rows of its query, for
+        a check's (one statement)."""
         ...
 
     def create_identity(self, schema: str, read: list[str]) -> tuple[str, str] | None:

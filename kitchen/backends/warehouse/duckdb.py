@@ -152,11 +152,11 @@ class DuckDBWarehouse(SqlWarehouse):
             "KITCHEN_DUCKDB_CATALOG": self.path.stem,
         }
 
-    def run_script(self, schema: str, script: str) -> None:
+    def run_script(self, schema: str, script: str) -> list[tuple[Any, ...]]:
         self.execute(sql("USE {}", Identifier(CATALOG, schema)))
         try:
             with self.transaction():
-                self.execute(Query((script,)))
+                return self.execute(Query((script,)))
         finally:
             self.execute(sql("USE {}", Identifier(CATALOG, "main")))
 

@@ -432,10 +432,10 @@ class PostgresWarehouse(SqlWarehouse):
         found = {names[key]: str(value) for key, value in params.items() if key in names and value}
         return {**found, "PGOPTIONS": f"-c search_path={schema}"}
 
-    def run_script(self, schema: str, script: str) -> None:
+    def run_script(self, schema: str, script: str) -> list[tuple[Any, ...]]:
         with self.transaction():
             self.execute(sql("SET LOCAL search_path TO {}", Identifier(schema)))
-            self.execute(Query((script,)))
+            return self.execute(Query((script,)))
 
     def role(self, schema: str) -> str:
         """Role names are global to a server: the environment is part of the name."""
