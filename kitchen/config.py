@@ -256,11 +256,8 @@ def parse(text: str, source: Path) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        problems = _one_per_key(
-            [(strip_union_tags(list(error["loc"]), node), expected(error)) for error in errors]
-        )
-        unknown = any(error["type"] == "extra_forbidden" for error in errors)
+        unknown = any(error["type"] == "extra_forbidden" for error in exc.errors())
+        problems = validation_problems(exc, node)
         raise ConfigError(describe(problems, source, node), hint=_hint(unknown)) from None
     problems = _tree_problems(config)
     if problems:
@@ -317,12 +314,14 @@ def describe(problems: list[Problem], source: Path, node: yaml.Node | None) -> s
     return "\n".join(lines)
 
 
-def _one_per_key(problems: list[Problem]) -> list[Problem]:
-    """A value no member of a union takes gets one line: "Input should be a valid string or
-    a valid dictionary (got a list)", not a line per member."""
+def validation_problems(exc: ValidationError, node: yaml.Node | None) -> list[Problem]:
+    """pydantic's errors as (key path in the YAML, what was expected), a line per key: a
+    value no member of a union takes reads "Input should be a valid string or a valid
+    dictionary (got a list)", not a line per member."""
     merged: dict[tuple[int | str, ...], list[str]] = {}
-    for loc, message in problems:
-        merged.setdefault(tuple(loc), []).append(message)
+    for error in exc.errors():
+        loc = strip_union_tags(list(error["loc"]), node)
+        merged.setdefault(tuple(loc), []).append(expected(error))
     lines: list[Problem] = []
     for key, messages in merged.items():
         first, *others = dict.fromkeys(messages)  # in order, without repeats
@@ -366,6 +365,9 @@ _TAGS = {
     "str",
     "int",
     "float",
+    "bool",
+    "date",
+    "datetime",
     "dict[str,any]",
     "row_count",
     "not_null",

@@ -9,7 +9,7 @@ from typing import Any
 
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.sql import Identifier, Literal, Query, join, sql
-from kitchen.data.masking import family
+from kitchen.data.masking import base_type, family
 from kitchen.errors import BadInput, KitchenError
 from kitchen.pipelines import model
 from kitchen.text import counted
@@ -138,14 +138,16 @@ def _violations(warehouse: Warehouse, schema: str, spec: Any) -> Query:
             columns,
         )
     if isinstance(spec, model.AcceptedValues):
-        allowed = join(", ", [Literal(str(value)) for value in spec.values])
+        owner, _, name = spec.table.rpartition(".")
+        kind = dict(warehouse.column_types(owner or schema, name, base=True)).get(spec.column)
         column = Identifier(spec.column)
+        compared, allowed = _accepted(column, kind or "", spec.values)
         return sql(
-            "SELECT count(*) FROM {} WHERE {} IS NOT NULL AND CAST({} AS TEXT) NOT IN ({})",
+            "SELECT count(*) FROM {} WHERE {} IS NOT NULL AND {} NOT IN ({})",
             table,
             column,
-            column,
-            allowed,
+            compared,
+            join(", ", allowed),
         )
     parent_table, _, parent_column = spec.to.rpartition(".")
     return sql(
@@ -157,6 +159,30 @@ def _violations(warehouse: Warehouse, schema: str, spec: Any) -> Query:
         Identifier(parent_column),
         Identifier(spec.column),
     )
+
+
+def _accepted(
+    column: Identifier, kind: str, values: list[Any]
+) -> tuple[Query | Identifier, list[Query | Literal]]:
+    """The column and its accepted values, compared as numbers, as booleans or as text:
+    1.5 is accepted in a numeric(5,2) column that shows it as 1.50, true in a boolean one."""
+    if family(kind) == "number":
+        wrong = [v for v in values if isinstance(v, bool) or not isinstance(v, int | float)]
+        if wrong:
+            raise BadInput(f"{wrong[0]!r} is not a number, and {column.parts[-1]} is {kind}.")
+        return column, [Literal(value) for value in values]
+    if base_type(kind) == "boolean":
+        if not all(isinstance(value, bool) for value in values):
+            raise BadInput(f"{column.parts[-1]} is boolean: accept true or false.")
+        return column, [sql("TRUE" if value else "FALSE") for value in values]
+    return sql("CAST({} AS TEXT)", column), [Literal(_text(value)) for value in values]
+
+
+def _text(value: Any) -> str:
+    """A value as the warehouse writes it as text: true, 2026-01-01, 2026-01-01 09:30:00."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value.isoformat(" ") if isinstance(value, datetime) else str(value)
 
 
 def _within(

@@ -6,6 +6,7 @@ validated here: an unknown node or a cycle is exit 2 naming it.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
@@ -46,7 +47,7 @@ class AcceptedValues(Strict):
     type: Literal["accepted_values"]
     table: str
     column: str
-    values: list[str | int | float]
+    values: list[bool | int | float | str | datetime | date]  # as YAML reads them
 
 
 class Relationships(Strict):
@@ -156,10 +157,7 @@ def load(path: Path) -> Pipeline:
             {**data, "name": path.parent.name, "folder": path.parent}
         )
     except ValidationError as exc:
-        problems = [
-            (config.strip_union_tags(list(error["loc"]), node), config.expected(error))
-            for error in exc.errors()
-        ]
+        problems = config.validation_problems(exc, node)
         raise ConfigError(config.describe(problems, path, node)) from None
     problems = _graph_problems(pipeline)
     if problems:

@@ -220,6 +220,43 @@ def test_odd_check_results_are_check_errors_and_nulls_are_distinct(cli: Cli, sho
     }
 
 
+TYPED = """
+nodes:
+  - name: build
+    type: sql
+    file: build.sql
+    tests:
+      - {name: flags, check: {type: accepted_values, table: v, column: b, values: [true, false]}}
+      - {name: true-only, check: {type: accepted_values, table: v, column: b, values: [true]}}
+      - {name: amounts, check: {type: accepted_values, table: v, column: d, values: [1.5, 2]}}
+      - {name: days, check: {type: accepted_values, table: v, column: day, values: [2026-01-01]}}
+      - {name: moments, check: {type: accepted_values, table: v, column: ts,
+                                values: [2026-01-01 09:30:00, 2026-01-02 00:00:00]}}
+      - {name: not-numbers, check: {type: accepted_values, table: v, column: d, values: [a]}}
+"""
+TYPED_BUILD = (
+    "create table v as select * from (values"
+    " (true, 1.50::decimal(5,2), date '2026-01-01', timestamp '2026-01-01 09:30:00'),"
+    " (false, 2.00, date '2026-01-01', timestamp '2026-01-02 00:00:00')) v(b, d, day, ts);"
+)
+
+
+def test_accepted_values_are_compared_as_the_columns_type(cli: Cli, shop: Path) -> None:
+    """`values: [true, false]` failed every row of a boolean column (YAML's true became 1),
+    1.5 failed a numeric(5,2) column's 1.50, and a date was not even a valid value."""
+    write_pipeline(shop, "typed", TYPED, {"build.sql": TYPED_BUILD})
+    assert cli("create", "feature").code == 0
+    result = cli("test", "feature", "--pipeline", "typed", "--json")
+    assert check_outcomes(result) == {
+        "flags": ("pass", "no violations"),
+        "true-only": ("fail", "1 violating row"),
+        "amounts": ("pass", "no violations"),
+        "days": ("pass", "no violations"),
+        "moments": ("pass", "no violations"),
+        "not-numbers": ("error", "'a' is not a number, and d is DECIMAL(5,2)."),
+    }
+
+
 def test_a_check_query_sees_the_kitchens_tables_on_postgres(capsys, pg_project: Path) -> None:
     write_pipeline(
         pg_project,
@@ -258,12 +295,19 @@ def test_a_check_query_sees_the_kitchens_tables_on_postgres(capsys, pg_project: 
             "declared twice",
         ),
         ("nodes: [ {name: a", "invalid YAML"),
+        (  # one line for the key, not one per type a value may have
+            "nodes: [{name: a, type: sql, file: a.sql, tests: [{name: x, check:"
+            " {type: accepted_values, table: t, column: c, values: [[1]]}}]}]",
+            "error: /pipelines/bad/pipeline.yaml:1: nodes.0.tests.0.check.values.0: Input"
+            " should be a valid boolean or a valid integer or a valid number or a valid string"
+            " or a valid datetime or a valid date (got a list)\n",
+        ),
     ],
 )
 def test_bad_pipeline_files_are_exit_2(cli: Cli, shop: Path, pipeline: str, message: str) -> None:
     write_pipeline(shop, "bad", pipeline, {"a.sql": "select 1;"})
     result = cli("test", "dev", "--pipeline", "bad")
-    assert result.code == 2 and message in result.err, result.err
+    assert result.code == 2 and message in result.err.replace(str(shop), ""), result.err
     assert "Traceback" not in result.err
 
 
