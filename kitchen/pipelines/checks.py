@@ -118,7 +118,7 @@ def _evaluate(
                 _table(warehouse, schema, spec.table),
             )
         )[0][0]
-        return _fresh(datetime.fromisoformat(newest) if newest else None, spec.max_age_hours)
+        return _fresh(_moment(newest, spec.column), spec.max_age_hours)
     bad = _number(warehouse.execute(_violations(warehouse, schema, spec)))
     return bad == 0, bad, counted(int(bad), "violating row") if bad else "no violations"
 
@@ -198,6 +198,19 @@ def _within(
     return True, value, shown
 
 
+def _moment(newest: str | None, column: str) -> datetime | None:
+    """The newest value of a freshness check's column, which must be a date or a time."""
+    if newest is None:
+        return None
+    try:
+        return datetime.fromisoformat(newest)
+    except ValueError:
+        raise BadInput(
+            f"{column} holds {newest[:40]!r}, not a date or a point in time; "
+            "check a timestamp column (or a view that makes one)."
+        ) from None
+
+
 def _fresh(newest: datetime | None, max_age_hours: float) -> tuple[bool, float | None, str]:
     if newest is None:
         return False, None, "no rows, so nothing is fresh"
@@ -206,6 +219,8 @@ def _fresh(newest: datetime | None, max_age_hours: float) -> tuple[bool, float |
     age = (datetime.now(UTC) - newest).total_seconds() / 3600
     if age > max_age_hours:
         return False, age, f"newest row is {age:.1f} h old, expected at most {max_age_hours:g} h"
+    if age < 0:
+        return True, age, f"newest row is dated {-age:.1f} h ahead"
     return True, age, f"newest row is {age:.1f} h old"
 
 

@@ -178,6 +178,7 @@ nodes:
       - {name: nulls-differ, check: {type: unique, table: n, columns: [x]}}
       - {name: pairs-with-nulls-differ, check: {type: unique, table: n, columns: [x, y]}}
       - {name: shared, check: {type: unique, table: n, columns: [y]}}
+      - {name: stale-words, check: {type: freshness, table: t, column: label, max_age_hours: 1}}
 """
 NULLS = (
     "create table n as select * from (values (null, 1), (null, 1), (2, null), (3, null)) v(x, y);"
@@ -217,6 +218,11 @@ def test_odd_check_results_are_check_errors_and_nulls_are_distinct(cli: Cli, sho
         "nulls-differ": ("pass", "no violations"),
         "pairs-with-nulls-differ": ("pass", "no violations"),
         "shared": ("fail", "2 violating rows"),
+        "stale-words": (
+            "error",
+            "label holds 'c', not a date or a point in time; check a timestamp column (or a "
+            "view that makes one).",
+        ),
     }
 
 
