@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -234,6 +235,45 @@ def _schema(warehouse: Warehouse, schema: str, spec: model.SchemaCheck) -> tuple
         found = actual.get(column)
         if found is None:
             problems.append(f"{column} is missing")
-        elif wanted.lower() not in (found.lower(), family(found)):
+        elif not _same_type(wanted, found):
             problems.append(f"{column} is {found}, expected {wanted}")
     return not problems, None, "; ".join(problems) or "columns as expected"
+
+
+# one name for each type that both engines, or one of them, also call otherwise
+ALIASES = {
+    "int": "integer",
+    "int4": "integer",
+    "int2": "smallint",
+    "int8": "bigint",
+    "decimal": "numeric",
+    "varchar": "character varying",
+    "char": "character",
+    "bpchar": "character",
+    "bool": "boolean",
+    "double": "double precision",
+    "float8": "double precision",
+    "float4": "real",
+    "timestamp without time zone": "timestamp",
+    "timestamptz": "timestamp with time zone",
+    "time without time zone": "time",
+    "timetz": "time with time zone",
+}
+
+
+def _same_type(wanted: str, found: str) -> bool:
+    """``numeric`` is what ``numeric(10,2)`` and DuckDB's ``DECIMAL(10,2)`` are; ``number``
+    the family of both. A type given with its precision must match it."""
+    if wanted.strip().lower() in (found.lower(), family(found)):
+        return True
+    if "(" in wanted:
+        return _spelled(wanted) == _spelled(found)
+    return _spelled(wanted, precise=False) == _spelled(found, precise=False)
+
+
+def _spelled(sql_type: str, precise: bool = True) -> str:
+    spelled = base_type(sql_type)
+    base, arrays = spelled.rstrip("[] "), "[]" * spelled.count("[]")
+    precision = re.search(r"\(.*?\)", sql_type) if precise else None
+    exact = re.sub(r"\s+", "", precision.group()) if precision else ""
+    return ALIASES.get(base, base) + exact + arrays

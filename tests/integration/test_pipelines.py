@@ -125,6 +125,7 @@ BUILD = (
         ("type: freshness, column: ts, max_age_hours: 1", True),
         ("type: schema, columns: {id: number, label: text}", True),
         ("type: schema, columns: {id: text}", False),
+        ("type: schema, columns: {id: int, label: varchar}", True),  # aliases: INTEGER, VARCHAR
         ("type: schema, columns: {missing: text}", False),
     ],
 )
