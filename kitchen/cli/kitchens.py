@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,6 +21,9 @@ from kitchen.cli.app import (
 from kitchen.errors import BadInput, ExitCode, KitchenError
 from kitchen.names import did_you_mean
 from kitchen.text import counted
+
+if TYPE_CHECKING:
+    from kitchen.project import Project
 
 
 @app.command()
@@ -122,7 +125,7 @@ def list_(
 @app.command()
 def show(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Kitchen name.")],
+    name: CurrentKitchen = None,
     rows: Annotated[
         int | None,
         typer.Option(min=0, help="Also show the first N rows of each table (--table: 10)."),
@@ -139,8 +142,10 @@ def show(
     from kitchen.workflows.inspect import show as run_show
 
     state = state_for(ctx, json_mode)
+    project = project_for(ctx)
+    name = _named(project, name)
     preview = rows if rows is not None else 10 if table else 0
-    details = run_show(project_for(ctx), name, preview=preview, only=table)
+    details = run_show(project, name, preview=preview, only=table)
     if json_mode:
         state.console.json(render.details_json(details))
     else:
@@ -261,7 +266,7 @@ def _writable(path: Path, what: str, text: str | None = None) -> None:
 @app.command("update")
 def update_command(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Kitchen to bring up to date with its parent.")],
+    name: CurrentKitchen = None,
     refresh_data: Annotated[
         bool, typer.Option("--refresh-data", help="Also rebuild its data from the parent.")
     ] = False,
@@ -280,8 +285,10 @@ def update_command(
     if resume and abort:
         raise BadInput("Choose --continue or --abort, not both.")
     state = state_for(ctx, json_mode)
+    project = project_for(ctx)
+    name = _named(project, name)
     action = "continue" if resume else "abort" if abort else None
-    result = update(project_for(ctx), name, refresh_data, action, state.console)
+    result = update(project, name, refresh_data, action, state.console)
     if json_mode:
         state.console.json(
             {
@@ -302,7 +309,7 @@ def update_command(
 @app.command("merge")
 def merge_command(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Kitchen to merge into its parent.")],
+    name: CurrentKitchen = None,
     into: Annotated[str | None, typer.Option(help="The parent (checked, for scripts).")] = None,
     preview: Annotated[
         bool, typer.Option("--preview", help="Show what would merge; touch nothing.")
@@ -331,6 +338,7 @@ def merge_command(
 
     state = state_for(ctx, json_mode)
     project = project_for(ctx)
+    name = _named(project, name)
     if preview:
         seen = workflow.preview(project, name, into)
         if json_mode:
@@ -420,6 +428,13 @@ def rollback_command(
     state = state_for(ctx, json_mode)
     _confirm(yes, f"Roll {name} back to {to}?")
     _show_release(state, rollback(project_for(ctx), name, to, state.console))
+
+
+def _named(project: Project, name: str | None) -> str:
+    """The kitchen named, or the one whose branch is checked out."""
+    from kitchen.workflows.data import current_or_named
+
+    return name if name is not None else current_or_named(project, None).name
 
 
 def _confirm(yes: bool, question: str) -> None:

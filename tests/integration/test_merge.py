@@ -52,6 +52,24 @@ def test_a_merge_with_trailers_then_again_is_idempotent(cli: Cli, tested: Path) 
     assert cli("log", "feature", "--json").json()["events"][0]["action"] == "merge"
 
 
+def test_without_a_name_the_checked_out_kitchen_is_updated_shown_and_merged(
+    cli: Cli, tested: Path
+) -> None:
+    """`kitchen test` took the checked-out kitchen, but update, show and merge, the next
+    steps, insisted on a name."""
+    assert cli("update", "--json").json()["kitchen"] == "feature"
+    assert cli("show", "--json").json()["name"] == "feature"
+    assert cli("merge", "--yes", "--json").json()["into"] == "dev"
+    assert "Kitchen: feature" in git(tested, "log", "-1", "--format=%B", "develop")
+    git(tested, "checkout", "-q", "-b", "elsewhere")
+    for command in ("update", "show", "merge"):
+        result = cli(command, "--yes") if command == "merge" else cli(command)
+        assert (result.code, result.err) == (
+            2,
+            "error: No kitchen's branch is checked out.\nhint: Name the kitchen.\n",
+        )
+
+
 def test_gate_the_kitchen_must_contain_its_parents_tip(cli: Cli, tested: Path) -> None:
     assert cli("checkout", "dev").code == 0
     commit(tested, "dev.md", "dev moved on\n")
