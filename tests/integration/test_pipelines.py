@@ -248,20 +248,34 @@ TYPED_BUILD = (
 )
 
 
+def typed_outcomes(decimal: str) -> dict[str, tuple[str, str]]:
+    return {
+        "flags": ("pass", "no violations"),
+        "true-only": ("fail", "1 violating row"),
+        "amounts": ("pass", "no violations"),
+        "days": ("pass", "no violations"),
+        "moments": ("pass", "no violations"),
+        "not-numbers": ("error", f"'a' is not a number, and d is {decimal}."),
+    }
+
+
 def test_accepted_values_are_compared_as_the_columns_type(cli: Cli, shop: Path) -> None:
     """`values: [true, false]` failed every row of a boolean column (YAML's true became 1),
     1.5 failed a numeric(5,2) column's 1.50, and a date was not even a valid value."""
     write_pipeline(shop, "typed", TYPED, {"build.sql": TYPED_BUILD})
     assert cli("create", "feature").code == 0
     result = cli("test", "feature", "--pipeline", "typed", "--json")
-    assert check_outcomes(result) == {
-        "flags": ("pass", "no violations"),
-        "true-only": ("fail", "1 violating row"),
-        "amounts": ("pass", "no violations"),
-        "days": ("pass", "no violations"),
-        "moments": ("pass", "no violations"),
-        "not-numbers": ("error", "'a' is not a number, and d is DECIMAL(5,2)."),
-    }
+    assert check_outcomes(result) == typed_outcomes("DECIMAL(5,2)")
+
+
+def test_accepted_values_are_compared_as_the_columns_type_on_postgres(
+    capsys, pg_project: Path
+) -> None:
+    write_pipeline(pg_project, "typed", TYPED, {"build.sql": TYPED_BUILD})
+    cli = Cli(capsys, pg_project)
+    assert cli("init").code == 0
+    result = cli("test", "dev", "--pipeline", "typed", "--json")
+    assert check_outcomes(result) == typed_outcomes("numeric")
 
 
 def test_a_check_query_sees_the_kitchens_tables_on_postgres(capsys, pg_project: Path) -> None:
