@@ -31,6 +31,7 @@ def typed(command: str) -> str:
 
 
 DOING = {  # what a live run of each command is doing to its kitchen, for refusals
+    "test": "is being tested",
     "create": "is being created",
     "delete": "is being deleted",
     "refresh": "is having its data refreshed",

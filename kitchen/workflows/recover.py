@@ -199,7 +199,12 @@ def _release_lock(project: Project, operation: dict[str, Any]) -> None:
             registry.release(lock)
 
 
+def _test(project: Project, operation: dict[str, Any], report: Reporter) -> str:
+    return "its run was not recorded; there is nothing to undo."
+
+
 REPAIRS: dict[str, Callable[[Project, dict[str, Any], Reporter], str]] = {
+    "test": _test,
     "create": _create,
     "delete": _delete,
     "refresh": _refresh,

@@ -22,7 +22,7 @@ from kitchen.model import Kitchen, utcnow
 from kitchen.pipelines import checks, junit, model, runners, templating
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import artifacts, notify
+from kitchen.workflows import artifacts, notify, recover
 from kitchen.workflows import run as tool_run
 from kitchen.workflows.data import current_or_named
 
@@ -75,10 +75,14 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
         dirty=bool(changes),
         started_at=utcnow(),
     )
-    for pipeline in pipelines:
-        _run_pipeline(project, run, pipeline, request, report)
-    run.ended_at = utcnow()
-    project.registry(kitchen.environment).add_run(_record(run, pipelines))  # first: never lost
+    # one run at a time in a kitchen's schema: another's tables are no test of this commit
+    recover.resume(project, kitchen.environment, "test", kitchen.name, report)
+    with journal.operation(project, kitchen.environment, "test", kitchen.name, alone=True) as op:
+        for pipeline in pipelines:
+            _run_pipeline(project, run, pipeline, request, report)
+        op.step("pipelines")
+        run.ended_at = utcnow()
+        project.registry(kitchen.environment).add_run(_record(run, pipelines))  # never lost
     artifacts.publish(project, kitchen, run.id, _artifacts(run), report)
     notify.notify(project, _announcement(run), report)
     if changes:

@@ -75,7 +75,8 @@ def test_twenty_creates_at_once_all_succeed_with_their_own_data(
 
 
 BUSY = re.compile(
-    r"error: Kitchen '(\w+)' (is being created|is having its data refreshed) right now, "
+    r"error: Kitchen '(\w+)' (is being created|is being tested|is having its data refreshed)"
+    r" right now, "
     r"by dev@acme\.example on .+ since .+\.\n"
     r"hint: Wait for it to finish, then run this again\.\n"
 )
@@ -177,6 +178,35 @@ def test_a_live_refresh_refuses_a_second_and_a_dead_one_is_taken_over(
     assert again.code == 0, again.err
     assert "An earlier `kitchen data refresh` of twin stopped after step 'staging'" in again.err
     whole_and_healthy(cli, "twin")
+
+
+def test_one_test_run_at_a_time_in_a_kitchen(
+    capsys, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """Two runs in one schema (CI's and its developer's) read each other's tables, and
+    either could be recorded as the run that lets the kitchen merge."""
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    assert cli("create", "twin", "--no-checkout").code == 0
+    testing = paused_at(pg_project, "test.pipelines", "test", "twin")
+    refused = cli("test", "twin")
+    assert refused.code == 3 and re.fullmatch(
+        r"error: Another `kitchen test` of twin is running: dev@acme\.example's, on .+ since"
+        r" .+\.\nhint: Wait for it to finish; run this again only if you still need to\.\n",
+        refused.err,
+    ), refused.err
+    deleting = cli("delete", "twin", "--yes")
+    said = BUSY.fullmatch(deleting.err)
+    assert deleting.code == 3 and said and said.groups() == ("twin", "is being tested")
+    kill(testing)
+    again = cli("test", "twin")
+    assert again.code == 0, again.err
+    assert (
+        "An earlier `kitchen test` of twin stopped after step 'pipelines': its run was not "
+        "recorded; there is nothing to undo." in again.err
+    )
+    assert len(cli("runs", "twin", "--json").json()["runs"]) == 1
+    assert cli("doctor", "--json").json()["findings"] == []
 
 
 def one_table_at_a_time(project: Path) -> None:
