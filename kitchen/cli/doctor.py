@@ -21,6 +21,15 @@ def doctor(
     repair: Annotated[
         bool, typer.Option("--repair", help="Finish or undo each inconsistency found.")
     ] = False,
+    environments: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--env",
+            metavar="<env>",
+            help="Only this environment (repeat for more): a developer checks dev without "
+            "production's secrets.",
+        ),
+    ] = None,
     json_mode: JsonOption = False,
 ) -> None:
     """Reach every backend of every environment (git remote, warehouse, secrets, artifacts)
@@ -31,10 +40,10 @@ def doctor(
     Exit 0 when all is well (or repaired), 3 when a problem remains, 5 when a backend is
     unreachable (or the backend's own code, e.g. 4 when access is denied).
 
-    Example: kitchen doctor --repair
+    Example: kitchen doctor --repair --env dev
     """
     state = state_for(ctx, json_mode)
-    found = doctor_workflow.examine(project_for(ctx), repair, state.console)
+    found = doctor_workflow.examine(project_for(ctx), repair, state.console, environments)
     console = state.console
     if json_mode:
         console.json(

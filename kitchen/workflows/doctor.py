@@ -17,7 +17,7 @@ from kitchen import journal, names
 from kitchen.backends.registry import Registry, stale
 from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.warehouse.base import Warehouse
-from kitchen.errors import ExitCode, KitchenError
+from kitchen.errors import BadInput, ExitCode, KitchenError
 from kitchen.model import Kitchen, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -64,10 +64,20 @@ class Examination:
         return [finding for finding in self.findings if finding.repaired is None]
 
 
-def examine(project: Project, repair: bool, report: Reporter) -> Examination:
+def examine(
+    project: Project, repair: bool, report: Reporter, only: list[str] | None = None
+) -> Examination:
+    """Every environment, or ``only`` those named (a developer's dev, without production)."""
+    known = list(project.config.environments)
+    for name in only or []:
+        if name not in known:
+            raise BadInput(
+                f"No environment named {name!r}.{names.did_you_mean(name, known)}",
+                hint=f"kitchen.yaml declares {', '.join(known)}.",
+            )
     found = Examination()
     _check_remote(project, found)
-    for environment in project.config.environments:
+    for environment in only or known:
         reachable = _check_backends(project, environment, found)
         if not reachable:
             continue

@@ -161,6 +161,13 @@ def test_an_unreachable_backend_is_exit_5_and_named(cli: Cli, shop: Path) -> Non
     assert result.code == 5
     assert "✗ production warehouse (postgres): " in result.out and "127.0.0.1:9" in result.out
     assert "✓ dev warehouse (duckdb)" in result.out  # the others are still examined
+    assert cli("doctor", "--env", "dev").code == 0  # or examined alone
+    unknown = cli("doctor", "--env", "prod")
+    assert (unknown.code, unknown.err) == (
+        2,
+        "error: No environment named 'prod'. Did you mean 'production'?\n"
+        "hint: kitchen.yaml declares production, dev.\n",
+    )
 
 
 def test_doctor_changes_nothing_without_repair(cli: Cli, shop: Path, feature: str) -> None:

@@ -127,3 +127,7 @@ def test_a_developer_without_productions_secrets_works_in_dev(
     trail = cli("log")
     assert trail.code == 0 and "merge" in trail.out and "denied access" in trail.err
     assert cli("show", "production").code == 4  # and production stays closed
+    assert cli("doctor").code == 4  # production's secrets are denied: so says doctor
+    checked = cli("doctor", "--env", "dev", "--json")  # dev is all a developer has to check
+    assert checked.code == 0, checked.out
+    assert {backend["environment"] for backend in checked.json()["backends"]} == {"dev"}
