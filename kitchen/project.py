@@ -27,6 +27,7 @@ from kitchen.errors import (
     KitchenError,
     KitchenNotFound,
     NotAllowed,
+    PreconditionFailed,
 )
 from kitchen.model import Kitchen, Status, utcnow
 
@@ -135,6 +136,27 @@ class Project:
             raise NotAllowed(
                 f"{self.user} is not staff of kitchen {kitchen.name!r} and cannot {action}.",
                 hint=f"Ask one of {', '.join(kitchen.staff)} to add you to its staff.",
+            )
+
+    def require_clean(self, then: str, *, changes: bool = True) -> None:
+        """Refuse (exit 3) while an update's merge is unfinished in the worktree, and, with
+        ``changes``, while it has uncommitted changes; ``then``: what to do afterwards."""
+        git = self.git
+        if git.merging():
+            conflicts = git.conflicts()
+            branch = git.current_branch()
+            raise PreconditionFailed(
+                "A merge is in progress"
+                + (f" on {branch}" if branch else "")
+                + (f", with conflicts in: {', '.join(conflicts)}" if conflicts else "")
+                + ".",
+                hint="Resolve the conflicts, `git add` the files and run `kitchen update "
+                "--continue` (or give it up: `kitchen update --abort`)"
+                + ("." if then == "update" else f"; then {then}."),
+            )
+        if changes and git.is_dirty():
+            raise PreconditionFailed(
+                "The worktree has uncommitted changes.", hint=f"Commit or stash them, then {then}."
             )
 
     # kitchens

@@ -189,6 +189,7 @@ def gates(
 ) -> tuple[str, str, str | None]:
     """Every gate of a merge or promotion: (the kitchen's HEAD, its passing run, the approver)."""
     git = project.git
+    project.require_clean("merge", changes=False)  # changes are refused last, below
     if git.commits_not_in(parent.branch, kitchen.branch):
         raise PreconditionFailed(
             f"{kitchen.name} does not contain the tip of {parent.branch}.",
@@ -198,10 +199,7 @@ def gates(
     run = _tested(project, kitchen, head)
     project.require_staff(parent, f"merge into {parent.name}")
     approver = _approval(project, kitchen, parent, approved_by)
-    if git.is_dirty():
-        raise PreconditionFailed(
-            "The worktree has uncommitted changes.", hint="Commit or stash them, then merge."
-        )
+    project.require_clean("merge")
     return head, run, approver
 
 

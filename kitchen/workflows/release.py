@@ -109,10 +109,7 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
     project.require_staff(kitchen, "roll it back")
     kitchen = journal.require_ready(project, kitchen)
     git = project.git
-    if git.is_dirty():
-        raise PreconditionFailed(
-            "The worktree has uncommitted changes.", hint="Commit or stash them."
-        )
+    project.require_clean("roll back")
     start = git.current_branch()
     recover.resume(project, kitchen.environment, "rollback", kitchen.name, report)
     remote = project.sync(kitchen.branch)

@@ -66,6 +66,7 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
     kitchen = current_or_named(project, request.kitchen)
     kitchen = journal.require_ready(project, kitchen)
     pipelines = _selected(project, request)
+    project.require_clean("test", changes=False)  # changes are tested, and the run says so
     commit = _worktree_at(project, kitchen)
     changes = project.git.uncommitted(project.root / project.config.pipelines)
     run = TestRun(

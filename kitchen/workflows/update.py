@@ -39,15 +39,7 @@ def update(
     git = project.git
     if action is not None:
         return _resume(project, kitchen, parent, action, refresh_data=refresh_data, report=report)
-    if git.merging():
-        raise PreconditionFailed(
-            "A merge is in progress in this repository.",
-            hint=f"Finish it with `kitchen update {name} --continue` or `--abort`.",
-        )
-    if git.is_dirty():
-        raise PreconditionFailed(
-            "The worktree has uncommitted changes.", hint="Commit or stash them, then update."
-        )
+    project.require_clean("update")
     recover.resume(project, kitchen.environment, "update", name, report)
     with journal.operation(project, kitchen.environment, "update", name) as operation:
         project.sync(parent.branch, kitchen.branch)  # the parent as the team has it

@@ -43,6 +43,24 @@ def test_conflicts_are_listed_then_continued(cli: Cli, shop: Path) -> None:
     assert git(shop, "status", "--porcelain") == ""
 
 
+MIDWAY = (
+    "error: A merge is in progress on kitchen/feature, with conflicts in: model.sql.\n"
+    "hint: Resolve the conflicts, `git add` the files and run `kitchen update --continue` (or"
+    " give it up: `kitchen update --abort`){then}\n"
+)
+
+
+def test_while_conflicts_wait_test_merge_and_update_say_how_to_finish(cli: Cli, shop: Path) -> None:
+    """A test ran the conflict markers and recorded a run; a merge said the kitchen lacked
+    its parent's tip and to run `kitchen update`, which said a merge was in progress."""
+    diverge(cli, shop, conflicting=True)
+    assert cli("update", "feature").code == 3
+    for command, then in (("test", "; then test."), ("merge", "; then merge."), ("update", ".")):
+        result = cli(command, "--yes") if command == "merge" else cli(command)
+        assert (result.code, result.err) == (3, MIDWAY.format(then=then))
+    assert cli("runs", "feature", "--json").json()["runs"] == []
+
+
 def test_conflicts_can_be_aborted_leaving_everything_as_it_was(cli: Cli, shop: Path) -> None:
     diverge(cli, shop, conflicting=True)
     before = git(shop, "rev-parse", "kitchen/feature")
