@@ -28,7 +28,8 @@ def _mapped(action: str, hint: str | None = None) -> Iterator[None]:
         files = [line for line in lines[1:] if not line.startswith(("Please", "Aborting"))]
         if files:
             reason = f"{reason} {', '.join(files)}"
-        raise GitError(f"Could not {action}: {reason}", hint=hint) from exc
+        ending = "" if reason.endswith((".", "!", "?")) else "."
+        raise GitError(f"Could not {action}: {reason}{ending}", hint=hint) from exc
 
 
 class Git:

@@ -103,5 +103,6 @@ def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | N
 def checkout(project: Project, name: str) -> Kitchen:
     kitchen = project.kitchen(name)
     kitchen = journal.require_ready(project, kitchen)
+    project.require_clean(f"check out {name}", changes=False)
     project.git.checkout(kitchen.branch)
     return kitchen

@@ -55,10 +55,18 @@ def test_while_conflicts_wait_test_merge_and_update_say_how_to_finish(cli: Cli, 
     its parent's tip and to run `kitchen update`, which said a merge was in progress."""
     diverge(cli, shop, conflicting=True)
     assert cli("update", "feature").code == 3
-    for command, then in (("test", "; then test."), ("merge", "; then merge."), ("update", ".")):
-        result = cli(command, "--yes") if command == "merge" else cli(command)
+    for command, then in (
+        (["test"], "; then test."),
+        (["merge", "--yes"], "; then merge."),
+        (["update"], "."),
+        (["checkout", "dev"], "; then check out dev."),
+    ):
+        result = cli(*command)
         assert (result.code, result.err) == (3, MIDWAY.format(then=then))
     assert cli("runs", "feature", "--json").json()["runs"] == []
+    created = cli("create", "sibling", "--parent", "dev")  # made; git refuses the checkout
+    assert created.code == 0
+    assert "resolve your current index first. Run `kitchen checkout sibling`" in created.err
 
 
 def test_conflicts_can_be_aborted_leaving_everything_as_it_was(cli: Cli, shop: Path) -> None:
