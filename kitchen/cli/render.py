@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markup import escape
+from rich.measure import Measurement
+from rich.rule import Rule
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from kitchen.data import pii
@@ -132,16 +136,44 @@ def details(result: Details) -> RenderableType:
             tables.add_row(escape(info.name), f"{info.rows:,}")
         parts.append(tables)
     for name, (columns, rows_) in result.preview.items():
-        shown = f"first {len(rows_)} rows" if len(rows_) != 1 else "first row"
-        sample = Table(title=f"{escape(name)} ({shown})", title_justify="left")
-        for column in columns:
-            sample.add_column(escape(column), overflow="fold")
-        for row in rows_:
-            sample.add_row(*(cell(value) for value in row))
-        parts.append(sample)
+        parts.append(Preview(name, columns, rows_))
     return Group(*parts)
 
 
+@dataclass
+class Preview:
+    """A table's first rows: side by side where they fit the terminal, else each row as its
+    columns and values, one a line (psql's expanded display), so that no name or value is
+    broken over lines and columns."""
+
+    name: str
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        shown = f"first {len(self.rows)} rows" if len(self.rows) != 1 else "first row"
+        title = f"{escape(self.name)} ({shown})"
+        wide = Table(title=title, title_justify="left")
+        for column in self.columns:
+            wide.add_column(escape(column), overflow="fold")
+        for row in self.rows:
+            wide.add_row(*(cell(value) for value in row))
+        natural = Measurement.get(console, options.update_width(UNBOUNDED), wide).maximum
+        if natural <= options.max_width:
+            yield wide
+            return
+        yield Text.from_markup(title, style="italic")
+        for number, row in enumerate(self.rows, 1):
+            yield Rule(f"row {number}", align="left", style="dim")
+            record = Table.grid(padding=(0, 2))
+            record.add_column(style="bold")
+            record.add_column(overflow="fold")
+            for column, value in zip(self.columns, row, strict=True):
+                record.add_row(escape(column), cell(value))
+            yield record
+
+
+UNBOUNDED = 1_000_000  # columns, to measure what a table needs rather than what it gets
 CELL_WIDTH = 200  # characters of a previewed value; a document or a blob is cut short
 
 

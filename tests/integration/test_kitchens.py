@@ -262,6 +262,26 @@ def test_show_table_previews_its_rows_and_refuses_an_unknown_table(cli: Cli, sho
     assert cli("show", "dev", "--rows", "-1").code == 2
 
 
+def test_rows_too_wide_for_the_terminal_are_shown_a_column_a_line(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 80 columns the demo's customers came out as 'custome r_id', 'Frankl in' and
+    '00:00:0 0': every header and value broken over lines. They now read as psql's expanded
+    display does; where the rows fit, they stay side by side."""
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = cli("show", "dev", "--table", "customers", "--rows", "2").out
+    preview = cli("show", "dev", "--table", "customers", "--json").json()["preview"]
+    columns, rows = preview["customers"]["columns"], preview["customers"]["rows"]
+    emails = [row[columns.index("email")] for row in rows[:2]]
+    records = re.findall(r"^row (\d) ─+$", narrow, re.MULTILINE)
+    assert records == ["1", "2"], narrow
+    for email in emails:
+        assert re.search(rf"^email +{re.escape(email)} *$", narrow, re.MULTILINE), narrow
+    monkeypatch.setenv("COLUMNS", "250")
+    wide = cli("show", "dev", "--table", "customers", "--rows", "2").out
+    assert "┃ customer_id ┃ full_name" in wide and "row 1 ─" not in wide
+
+
 def test_warehouse_names_are_shown_as_they_are_not_as_markup(cli: Cli, shop: Path) -> None:
     import duckdb
 
