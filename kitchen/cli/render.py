@@ -338,7 +338,7 @@ def test_summary(run: TestRun) -> RenderableType:
         title=f"Run {run.id} in {run.kitchen.name} at {run.commit[:10]}", title_justify="left"
     )
     for column in ("pipeline", "node", "type", "status", "seconds", "checks"):
-        nodes.add_column(column)
+        nodes.add_column(column, justify="right" if column in ("seconds", "checks") else "left")
     colours = {"passed": "green", "failed": "red", "skipped": "yellow"}
     for node in run.nodes:
         mine = [c for c in run.checks if c.node == node.node]
