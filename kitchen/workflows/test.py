@@ -19,6 +19,7 @@ from kitchen import journal, redaction
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.errors import BadInput, KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, utcnow
+from kitchen.names import did_you_mean
 from kitchen.pipelines import checks, junit, model, runners, templating
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -132,14 +133,23 @@ def _artifacts(run: TestRun) -> dict[str, bytes]:
 
 def _selected(project: Project, request: TestRequest) -> list[model.Pipeline]:
     pipelines = model.load_all(project.root, project.config.pipelines)
-    if request.pipeline:
+    if request.pipeline and pipelines:
+        known = [p.name for p in pipelines]
         pipelines = [p for p in pipelines if p.name == request.pipeline]
         if not pipelines:
-            raise BadInput(f"No pipeline named {request.pipeline!r}.", hint="See pipelines/.")
-    if request.node:
+            raise BadInput(
+                f"No pipeline named {request.pipeline!r}.{did_you_mean(request.pipeline, known)}",
+                hint=f"The pipelines: {', '.join(known)}.",
+            )
+    if request.node and pipelines:
+        known = [n.name for p in pipelines for n in p.nodes]
         pipelines = [p for p in pipelines if any(n.name == request.node for n in p.nodes)]
         if not pipelines:
-            raise BadInput(f"No node named {request.node!r} in the selected pipelines.")
+            where = f" in pipeline {request.pipeline}" if request.pipeline else ""
+            raise BadInput(
+                f"No node named {request.node!r}{where}.{did_you_mean(request.node, known)}",
+                hint=f"The nodes: {', '.join(dict.fromkeys(known))}.",
+            )
     if not pipelines:
         raise NoPipelines(
             f"No pipelines in {project.config.pipelines}/.",

@@ -587,4 +587,29 @@ def test_a_single_node_can_be_run_on_its_own(cli: Cli, kitchen: Path) -> None:
     result = cli("test", "feature", "--node", "mart", "--json")
     assert result.code == 0
     assert [n["node"] for n in result.json()["nodes"]] == ["mart"]
-    assert cli("test", "feature", "--node", "nope").code == 2
+
+
+@pytest.mark.parametrize(
+    ("selection", "said"),
+    [
+        (
+            ["--node", "stagin"],
+            "error: No node named 'stagin'. Did you mean 'staging'?\n"
+            "hint: The nodes: staging, enrich, mart.\n",
+        ),
+        (
+            ["--node", "nope", "--pipeline", "shop"],
+            "error: No node named 'nope' in pipeline shop.\n"
+            "hint: The nodes: staging, enrich, mart.\n",
+        ),
+        (
+            ["--pipeline", "shp"],
+            "error: No pipeline named 'shp'. Did you mean 'shop'?\nhint: The pipelines: shop.\n",
+        ),
+    ],
+)
+def test_an_unknown_node_or_pipeline_is_named_with_those_there_are(
+    cli: Cli, kitchen: Path, selection: list[str], said: str
+) -> None:
+    result = cli("test", "feature", *selection)
+    assert (result.code, result.err) == (2, said)
