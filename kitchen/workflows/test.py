@@ -248,7 +248,8 @@ def _run_node(scope: Scope, node: model.Node) -> tuple[bool, str, str]:
     warehouse = project.warehouse(kitchen.environment)
     if node.type == "sql":
         try:
-            warehouse.run_script(kitchen.schema, script or "")
+            with warehouse.session() as own:  # a transaction of its own beside other nodes'
+                own.run_script(kitchen.schema, script or "")
         except KitchenError as exc:  # the warehouse refused the SQL: the node failed
             line = getattr(exc, "line", None)
             where = f" (line {line} of {node.file}, as rendered)" if line else ""

@@ -427,6 +427,45 @@ nodes:
     assert a_start < b_end and b_start < a_end  # the two runs overlapped
 
 
+def test_independent_sql_nodes_each_run_in_their_own_transaction_on_postgres(
+    capsys, pg_project: Path
+) -> None:
+    """Parallel SQL nodes shared one connection and one transaction: b's error aborted a's
+    transaction under it, and the first to finish committed the other's half-run script."""
+    write_pipeline(
+        pg_project,
+        "wide",
+        """
+nodes:
+  - {name: a, type: sql, file: a.sql, tests: [{name: both, check: {type: sql, query:
+      "select count(*) from a1, a2", expect: 1}}]}
+  - {name: b, type: sql, file: b.sql}
+  - {name: c, type: sql, file: c.sql}
+""",
+        {
+            "a.sql": "create table a1 as select 1 x;\nselect pg_sleep(1);\n"
+            "create table a2 as select 2 y;\n",
+            "b.sql": "select pg_sleep(0.3);\nselec broken;\n",
+            "c.sql": "create table c1 as select 1 x;\nselect pg_sleep(0.6);\n"
+            "create table c2 as select 1/0 z;\n",
+        },
+    )
+    cli = Cli(capsys, pg_project)
+    assert cli("init").code == 0
+    result = cli("test", "dev", "--pipeline", "wide", "--parallel", "3", "--json")
+    nodes = {node["node"]: node for node in result.json()["nodes"]}
+    assert {name: node["status"] for name, node in nodes.items()} == {
+        "a": "passed",
+        "b": "failed",
+        "c": "failed",
+    }, nodes
+    assert "syntax error" in nodes["b"]["message"] and "line 2 of b.sql" in nodes["b"]["message"]
+    assert "division by zero" in nodes["c"]["message"]
+    assert result.json()["checks"][0]["status"] == "pass"
+    shown = {table["name"] for table in cli("show", "dev", "--json").json()["tables"]}
+    assert {"a1", "a2"} <= shown and "c1" not in shown  # c's script ran whole, or not at all
+
+
 def test_runs_are_listed_and_show_tells_whether_head_is_covered(cli: Cli, kitchen: Path) -> None:
     import subprocess
 

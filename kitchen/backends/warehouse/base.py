@@ -160,6 +160,11 @@ class Warehouse(Protocol):
         """
         ...
 
+    def session(self) -> AbstractContextManager[Warehouse]:
+        """Another session on this warehouse, for work beside this one's (a pipeline's SQL
+        nodes run in parallel), closed after; where statements run in turn (DuckDB), this."""
+        ...
+
     def outside_readers(self, schema: str) -> list[str]:
         """Views of other schemas (as schema.view) that dropping ``schema`` would take."""
         ...
@@ -316,6 +321,10 @@ class SqlWarehouse(ABC):
     ) -> Generator[tuple[Item, Result], None, None]:
         for item in items:
             yield item, work(self, source, item)
+
+    @contextmanager
+    def session(self: Warehouse) -> Iterator[Warehouse]:
+        yield self
 
     @property
     @abstractmethod

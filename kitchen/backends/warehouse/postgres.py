@@ -283,6 +283,14 @@ class PostgresWarehouse(SqlWarehouse):
             )
         return source
 
+    @contextmanager
+    def session(self) -> Iterator[Warehouse]:
+        twin = self._twin()
+        try:
+            yield twin
+        finally:
+            twin.close()
+
     def _twin(self) -> PostgresWarehouse:
         """Another session (opened on first use) on the same database, with the same salt."""
         twin = PostgresWarehouse(self.settings, self.environment)
