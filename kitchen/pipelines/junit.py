@@ -3,6 +3,7 @@ per check. Failed nodes and failed error-severity checks are failures; warnings 
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
@@ -30,11 +31,11 @@ def render(
             total += 1
             if node.status == "failed":
                 failures += 1
-                failure = ET.SubElement(case, "failure", message=node.message)
-                failure.text = node.output
+                failure = ET.SubElement(case, "failure", message=_xml(node.message))
+                failure.text = _xml(node.output)
             elif node.status == "skipped":
                 skipped += 1
-                ET.SubElement(case, "skipped", message=node.message)
+                ET.SubElement(case, "skipped", message=_xml(node.message))
             for check in (c for c in checks if c.node == node.node):
                 total += 1
                 check_case = ET.SubElement(
@@ -42,11 +43,23 @@ def render(
                 )
                 if check.blocking:
                     failures += 1
-                    ET.SubElement(check_case, "failure", message=check.message, type=check.type)
+                    ET.SubElement(
+                        check_case, "failure", message=_xml(check.message), type=check.type
+                    )
                 elif check.status != "pass":
                     out = ET.SubElement(check_case, "system-out")
-                    out.text = f"{check.severity}: {check.message}"
+                    out.text = _xml(f"{check.severity}: {check.message}")
         suite.set("tests", str(total))
         suite.set("failures", str(failures))
         suite.set("skipped", str(skipped))
     return redaction.scrub(ET.tostring(root, encoding="unicode", xml_declaration=True))
+
+
+COLOURS = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # a terminal's colour and cursor codes
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    """A tool's output as XML 1.0 can hold it: dbt's colours, a stray NUL or bell made the
+    whole file unreadable to CI. Colour codes go; other control characters become U+FFFD."""
+    return NOT_XML.sub("\ufffd", COLOURS.sub("", text))

@@ -370,6 +370,25 @@ nodes:
     assert nodes["slow"]["message"] == "timed out after 0.5 s"
 
 
+def test_a_tools_colours_and_control_characters_leave_the_junit_file_readable(
+    cli: Cli, shop: Path, tmp_path: Path
+) -> None:
+    """dbt colours its output; ElementTree wrote the escape codes as they were, and XML 1.0
+    cannot hold them: CI could not read the JUnit file of exactly the runs that failed."""
+    write_pipeline(
+        shop,
+        "colours",
+        "nodes:\n  - {name: loud, type: python, file: loud.py}\n",
+        {"loud.py": "print('\\x1b[31mCompilation Error\\x1b[0m in model\\x07\\x00'); exit(1)"},
+    )
+    assert cli("create", "feature").code == 0
+    report = tmp_path / "junit.xml"
+    assert cli("test", "feature", "--pipeline", "colours", "--junit", str(report)).code == 1
+    failure = ET.parse(report).find(".//testcase[@name='loud']/failure")
+    assert failure is not None and failure.text is not None
+    assert failure.text.strip() == "Compilation Error in model\ufffd\ufffd"
+
+
 def test_no_pipelines_is_a_clear_error(cli: Cli, shop: Path) -> None:
     shutil.rmtree(shop / "pipelines")
     result = cli("test", "dev")
