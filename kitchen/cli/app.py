@@ -53,6 +53,9 @@ WaitOption = Annotated[
         min=0,
     ),
 ]
+LimitOption = Annotated[
+    int, typer.Option("--limit", "-n", min=0, help="Show the newest N (0: all of them).")
+]
 CurrentKitchen = Annotated[
     str | None, typer.Argument(help="Kitchen (default: the checked-out one).")
 ]

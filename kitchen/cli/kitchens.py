@@ -11,6 +11,7 @@ import typer
 from kitchen.cli.app import (
     CurrentKitchen,
     JsonOption,
+    LimitOption,
     SampleOption,
     WaitOption,
     YesOption,
@@ -549,11 +550,12 @@ def gc_command(
 def log_command(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Argument(help="Only this kitchen's events.")] = None,
+    limit: LimitOption = 20,
     json_mode: JsonOption = False,
 ) -> None:
     """The audit trail: who created, refreshed or deleted what, when, and with what result.
 
-    Example: kitchen log profitability --json
+    Example: kitchen log profitability --limit 50
     """
     from kitchen.cli import render
 
@@ -572,31 +574,45 @@ def log_command(
                 f"No kitchen {name!r}, nor events of one.{did_you_mean(name, known)}",
                 hint="`kitchen log` lists every kitchen's events.",
             )
+    shown = events[:limit] if limit else events
     if json_mode:
-        state.console.json({"events": events, "problems": [p.message for p in problems.values()]})
+        problems_said = [p.message for p in problems.values()]
+        state.console.json({"events": shown, "total": len(events), "problems": problems_said})
     else:
-        state.console.show(render.events_table(events, name))
+        state.console.show(render.events_table(shown, name))
+        _more(state, shown, events, "event")
 
 
 @app.command("runs")
 def runs_list(
     ctx: typer.Context,
     name: CurrentKitchen = None,
+    limit: LimitOption = 20,
     json_mode: JsonOption = False,
 ) -> None:
     """List a kitchen's recorded test runs, newest first.
 
-    Example: kitchen runs profitability --json
+    Example: kitchen runs profitability --limit 5
     """
     from kitchen.cli import render
     from kitchen.workflows.inspect import runs
 
     state = state_for(ctx, json_mode)
     kitchen, found = runs(project_for(ctx), name)
+    shown = found[:limit] if limit else found
     if json_mode:
-        state.console.json({"kitchen": kitchen.name, "runs": found})
+        state.console.json({"kitchen": kitchen.name, "runs": shown, "total": len(found)})
     else:
-        state.console.show(render.runs_table(kitchen.name, found))
+        state.console.show(render.runs_table(kitchen.name, shown))
+        _more(state, shown, found, "run")
+
+
+def _more(state: Any, shown: list[Any], found: list[Any], noun: str) -> None:
+    if len(shown) < len(found):
+        state.console.show(
+            f"[dim]The newest {len(shown)} of {counted(len(found), noun)}; "
+            "`--limit 0` shows them all.[/]"
+        )
 
 
 @app.command("artifacts")

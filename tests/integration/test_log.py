@@ -24,6 +24,25 @@ def test_create_refresh_and_delete_are_in_the_trail(cli: Cli) -> None:
     assert "refresh" in cli("log").out
 
 
+def test_the_trail_and_the_runs_show_the_newest_twenty_unless_told(cli: Cli) -> None:
+    """A dev kitchen CI tests on every merge gathers thousands of runs, and printed them all."""
+    for number in range(11):  # 22 events: a create and a delete each
+        assert cli("create", f"k{number}", "--no-data", "--no-checkout").code == 0
+        assert cli("delete", f"k{number}", "--yes").code == 0
+    trail = cli("log", "--json").json()
+    assert (len(trail["events"]), trail["total"]) == (20, 22)
+    assert trail["events"] == cli("log", "--json", "--limit", "0").json()["events"][:20]
+    two = cli("log", "-n", "2").out
+    assert two.count("k10") == 2 and "k9" not in two
+    assert "The newest 2 of 22 events; `--limit 0` shows them all." in two
+    for _ in range(3):
+        assert cli("test", "dev").code == 0
+    runs = cli("runs", "dev", "--limit", "2", "--json").json()
+    assert (len(runs["runs"]), runs["total"]) == (2, 3)
+    assert "The newest 2 of 3 runs" in cli("runs", "dev", "-n", "2").out
+    assert "The newest" not in cli("runs", "dev").out
+
+
 def test_a_failed_create_is_recorded_as_failed(
     cli: Cli, shop: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
