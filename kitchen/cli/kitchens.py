@@ -576,8 +576,8 @@ def log_command(
             )
     shown = events[:limit] if limit else events
     if json_mode:
-        problems_said = [p.message for p in problems.values()]
-        state.console.json({"events": shown, "total": len(events), "problems": problems_said})
+        unread = [p.message for p in problems.values()]
+        state.console.json({"events": shown, "total": len(events), "problems": unread})
     else:
         state.console.show(render.events_table(shown, name))
         _more(state, shown, events, "event")
