@@ -71,10 +71,14 @@ def _control(value: float, history: list[float], spec: model.Spc) -> tuple[str, 
     return "fail", value, f"{value:g} outside {limits}"
 
 
-def _table(warehouse: Warehouse, schema: str, name: str) -> Identifier:
-    """``orders`` in the kitchen's schema, or ``other_schema.orders``."""
+def _located(schema: str, name: str) -> tuple[str, str]:
+    """``orders`` in the kitchen's schema, or ``other_schema.orders``: (schema, table)."""
     owner, _, table = name.rpartition(".")
-    return warehouse.table(owner or schema, table)
+    return owner or schema, table
+
+
+def _table(warehouse: Warehouse, schema: str, name: str) -> Identifier:
+    return warehouse.table(*_located(schema, name))
 
 
 def _number(rows: list[tuple[Any, ...]]) -> float:
@@ -139,8 +143,8 @@ def _violations(warehouse: Warehouse, schema: str, spec: Any) -> Query:
             columns,
         )
     if isinstance(spec, model.AcceptedValues):
-        owner, _, name = spec.table.rpartition(".")
-        kind = dict(warehouse.column_types(owner or schema, name, base=True)).get(spec.column)
+        types = warehouse.column_types(*_located(schema, spec.table), base=True)
+        kind = dict(types).get(spec.column)
         column = Identifier(spec.column)
         compared, allowed = _accepted(column, kind or "", spec.values)
         return sql(
@@ -226,8 +230,7 @@ def _fresh(newest: datetime | None, max_age_hours: float) -> tuple[bool, float |
 
 
 def _schema(warehouse: Warehouse, schema: str, spec: model.SchemaCheck) -> tuple[bool, None, str]:
-    owner, _, table = spec.table.rpartition(".")
-    actual = dict(warehouse.column_types(owner or schema, table))
+    actual = dict(warehouse.column_types(*_located(schema, spec.table)))
     if not actual:
         return False, None, f"no table {spec.table}"
     problems = []
