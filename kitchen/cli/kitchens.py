@@ -60,7 +60,10 @@ def create(
     name: Annotated[str, typer.Argument(help="Kitchen name: lowercase letters, digits, - and _.")],
     parent: Annotated[
         str | None,
-        typer.Option(help="Kitchen to branch from (default: the checked-out one, else dev)."),
+        typer.Option(
+            help="Kitchen to branch from (default: the checked-out one unless it is "
+            "protected, else dev)."
+        ),
     ] = None,
     data: Annotated[bool, typer.Option("--data/--no-data", help="Copy the parent's data.")] = True,
     staff: Annotated[
@@ -90,7 +93,8 @@ def create(
         state.console.json(kitchen.to_json())
     else:
         state.console.success(
-            f"Kitchen {kitchen.name} is ready: branch {kitchen.branch}, schema {kitchen.schema}."
+            f"Kitchen {kitchen.name} is ready, from {kitchen.parent}: branch {kitchen.branch}, "
+            f"schema {kitchen.schema}."
         )
 
 

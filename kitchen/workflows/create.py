@@ -169,8 +169,10 @@ def _parent(
     unreadable: dict[str, KitchenError],
 ) -> Kitchen:
     if requested is None:
+        # a protected kitchen (production) takes changes by promotion: a child of it (a
+        # hotfix) is made only when asked for, not because its branch (main) is checked out
         current = project.checked_out(kitchens)
-        requested = current.name if current else DEFAULT_PARENT
+        requested = current.name if current and not current.protected else DEFAULT_PARENT
     parent = next((kitchen for kitchen in kitchens if kitchen.name == requested), None)
     if parent is None:
         raise BadInput(f"No kitchen named {requested!r} to create from.", hint="Pass --parent.")

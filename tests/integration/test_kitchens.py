@@ -75,6 +75,19 @@ def test_default_parent_is_dev_when_no_kitchen_is_checked_out(cli: Cli, shop: Pa
     assert cli("create", "feature", "--json").json()["parent"] == "dev"
 
 
+def test_a_protected_kitchen_is_a_parent_only_when_named(cli: Cli, shop: Path) -> None:
+    """A fresh clone is on main, production's branch: a plain create branches from dev, and
+    a hotfix kitchen under production is asked for by name."""
+    git(shop, "checkout", "-q", "main")
+    result = cli("create", "feature", "--no-checkout")
+    assert result.code == 0, result.err
+    assert "Kitchen feature is ready, from dev:" in result.out
+    assert cli("show", "feature", "--json").json()["environment"] == "dev"
+    assert cli("create", "hotfix", "--parent", "production", "--json").json()["parent"] == (
+        "production"
+    )
+
+
 def test_ttl_and_staff(cli: Cli) -> None:
     result = cli("create", "short-lived", "--ttl", "2d", "--staff", "a@x.io, *@acme.io", "--json")
     kitchen = result.json()
