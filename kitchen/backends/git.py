@@ -224,6 +224,18 @@ class Git:
         with _mapped(f"compare {branch!r} with {base!r}"):
             return int(self.repo.git.rev_list("--count", f"{base}..{branch}"))
 
+    def adds_nothing(self, branch: str, base: str) -> bool:
+        """Would merging ``branch`` into ``base`` leave ``base``'s tree as it is? So it does
+        when ``base`` has every commit of ``branch``, and when the commits it lacks bring no
+        change: a promotion's merge commit on main, whose tree is the dev tree it merged."""
+        if not self.commits_not_in(branch, base):
+            return True
+        try:  # git 2.38 and later; conflicts (exit 1) or an older git: they bring changes
+            merged: str = self.repo.git.merge_tree("--write-tree", base, branch)
+        except GitCommandError:
+            return False
+        return merged.split("\n", 1)[0] == self.repo.commit(base).tree.hexsha
+
     def user_email(self) -> str | None:
         with self.repo.config_reader() as reader:
             value = reader.get_value("user", "email", default="")

@@ -190,7 +190,7 @@ def gates(
     """Every gate of a merge or promotion: (the kitchen's HEAD, its passing run, the approver)."""
     git = project.git
     project.require_clean("merge", changes=False)  # changes are refused last, below
-    if git.commits_not_in(parent.branch, kitchen.branch):
+    if not git.adds_nothing(parent.branch, kitchen.branch):  # the tested tree is what lands
         raise PreconditionFailed(
             f"{kitchen.name} does not contain the tip of {parent.branch}.",
             hint=f"Run `kitchen update {kitchen.name}`, test it, then merge.",

@@ -52,6 +52,19 @@ def test_a_merge_with_trailers_then_again_is_idempotent(cli: Cli, tested: Path) 
     assert cli("log", "feature", "--json").json()["events"][0]["action"] == "merge"
 
 
+def test_a_kitchen_behind_its_parent_is_refused_until_updated(cli: Cli, tested: Path) -> None:
+    """What lands must be what was tested: a change the parent got meanwhile is merged down
+    and tested in the kitchen first."""
+    assert cli("checkout", "dev").code == 0
+    commit(tested, "dev.md", "merged into dev meanwhile\n")
+    behind = cli("merge", "feature", "--yes")
+    assert behind.code == 3 and "feature does not contain the tip of develop." in behind.err
+    assert "Run `kitchen update feature`, test it, then merge." in behind.err
+    assert cli("update", "feature").code == 0 and cli("test", "feature").code == 0
+    assert cli("merge", "feature", "--yes").code == 0
+    assert git(tested, "show", "develop:dev.md") == "merged into dev meanwhile"
+
+
 def test_without_a_name_the_checked_out_kitchen_is_updated_shown_and_merged(
     cli: Cli, tested: Path
 ) -> None:

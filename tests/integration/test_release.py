@@ -62,6 +62,35 @@ def test_promote_tags_records_and_tests_the_destination(cli: Cli, shop: Path) ->
     assert other.code == 3 and "nothing to release" in other.err
 
 
+def test_dev_promotes_release_after_release_without_taking_each_release_back(
+    cli: Cli, shop: Path
+) -> None:
+    """A promotion's merge commit on main brings dev nothing (its tree is dev's), so the
+    next release needs no `kitchen update dev` and no second test of the same tree."""
+    ready_to_promote(cli, shop)
+    promote = ("promote", "dev", "--to", "production", "--approved-by", APPROVER, "--yes")
+    assert cli(*promote, "--release", "v1.0.0").code == 0
+    change_on_dev(cli, shop, "second", "notes.md", "release two\n")
+    assert git(shop, "rev-list", "--count", "develop..main") != "0"  # not merged back
+    result = cli(*promote, "--release", "v1.1.0")
+    assert result.code == 0, result.err
+    assert git(shop, "rev-parse", "main^{tree}") == git(shop, "rev-parse", "develop^{tree}")
+    assert git(shop, "show", "v1.1.0:notes.md") == "release two"
+
+
+def test_a_hotfix_on_production_must_reach_dev_before_dev_is_promoted(cli: Cli, shop: Path) -> None:
+    ready_to_promote(cli, shop)
+    assert cli("create", "hotfix", "--parent", "production").code == 0
+    (shop / "hotfix.md").write_text("fixed in production\n")
+    git(shop, "add", "hotfix.md")
+    git(shop, "commit", "-qm", "hotfix")
+    assert cli("test", "hotfix").code == 0
+    assert cli("merge", "hotfix", "--approved-by", APPROVER, "--yes").code == 0
+    refused = cli("promote", "dev", "--to", "production", "--release", "v1.0.0",
+                  "--approved-by", APPROVER)  # fmt: skip
+    assert refused.code == 3 and "dev does not contain the tip of main." in refused.err
+
+
 def test_promote_refusals(cli: Cli) -> None:
     assert cli("promote", "dev", "--to", "production", "--release", "not a tag").code == 2
     assert cli("promote", "production", "--to", "dev", "--release", "v1").code == 2
