@@ -357,7 +357,13 @@ def test_summary(run: TestRun) -> RenderableType:
         for node in run.nodes
         if node.status == "failed"
     ]
-    problems = [c for c in run.checks if c.status != "pass"]
+    problems = [c for c in run.checks if c.status not in ("pass", "insufficient")]
+    parts += [  # a new SPC check is no problem: it is building the history its limits need
+        f"[dim]○ {escape(f'{check.node}.{check.name}')} (spc) builds its history: "
+        f"{escape(check.message)}[/]"
+        for check in run.checks
+        if check.status == "insufficient"
+    ]
     if problems:
         table = Table(title="Checks that did not pass", title_justify="left")
         for column in ("check", "severity", "status", "message"):  # a check's name stays whole
@@ -376,26 +382,61 @@ def events_table(events: list[dict[str, Any]], kitchen: str | None = None) -> Re
     """The audit trail; one kitchen's leaves its name out, for the details' room."""
     if not events:
         return "No events recorded yet."
-    table = Table(  # borderless, as kitchen list: the columns fit 80 characters
-        title=f"Audit trail of {kitchen}" if kitchen else "Audit trail",
-        title_justify="left",
-        box=None,
-        header_style="bold",
-        padding=(0, 2, 0, 0),
-    )
-    columns = ["at", "who", "what", "kitchen", "result", "details"]
-    if kitchen:
-        columns.remove("kitchen")
-    for column in columns:  # times, actions and results stay whole
-        table.add_column(column, no_wrap=column in ("at", "what", "result"), overflow="fold")
-    for event in events:
-        details = ", ".join(
+    return Trail(events, kitchen)
+
+
+@dataclass(frozen=True)
+class Trail:
+    """Events a line each, their details in a last column where that fits the terminal,
+    else on a line of their own under each event, so no sha or name is broken."""
+
+    events: list[dict[str, Any]]
+    kitchen: str | None
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        columns = ["at", "who", "what", "kitchen", "result"]
+        if self.kitchen:
+            columns.remove("kitchen")
+        rows = [self._cells(event) for event in self.events]
+        details = [self._details(event) for event in self.events]
+        title = f"Audit trail of {self.kitchen}" if self.kitchen else "Audit trail"
+        table = Table(  # borderless, as kitchen list
+            title=title, title_justify="left", box=None, header_style="bold", padding=(0, 2, 0, 0)
+        )
+        for column in [*columns, "details"]:
+            table.add_column(column, no_wrap=True)
+        for cells, said in zip(rows, details, strict=True):
+            table.add_row(*cells, escape(said))
+        natural = Measurement.get(console, options.update_width(UNBOUNDED), table).maximum
+        if natural <= options.max_width:
+            yield table
+            return
+        lines = [[Text.from_markup(cell_) for cell_ in row] for row in [columns, *rows]]
+        for place in range(len(columns)):
+            width = max(len(row[place]) for row in lines)
+            for row in lines:
+                row[place].align("left", width)
+        yield Text(title, style="italic")
+        header, *events = (Text("  ").join(row) for row in lines)
+        header.rstrip()
+        header.stylize("bold")
+        yield header
+        for line, said in zip(events, details, strict=True):
+            line.rstrip()
+            yield line
+            if said:
+                yield Text("    " + said, style="dim")
+
+    def _cells(self, event: dict[str, Any]) -> list[str]:
+        colour = "green" if event["result"] == "ok" else "red"
+        cells = [moment(event["at"]), escape(event["actor"]), event["action"]]
+        cells += [] if self.kitchen else [escape(event["kitchen"])]
+        return [*cells, f"[{colour}]{event['result']}[/]"]
+
+    @staticmethod
+    def _details(event: dict[str, Any]) -> str:
+        return ", ".join(
             f"{key}={str(value)[:10] if key == 'commit' else value}"  # a sha, as git shows it
             for key, value in event["details"].items()
             if value is not None
         )
-        colour = "green" if event["result"] == "ok" else "red"
-        cells = [moment(event["at"]), escape(event["actor"]), event["action"]]
-        cells += [] if kitchen else [event["kitchen"]]
-        table.add_row(*cells, f"[{colour}]{event['result']}[/]", escape(details))
-    return table

@@ -13,7 +13,7 @@ from kitchen.backends.warehouse.sql import Identifier, Literal, Query, join, sql
 from kitchen.data.masking import base_type, family
 from kitchen.errors import BadInput, KitchenError
 from kitchen.pipelines import model
-from kitchen.text import counted
+from kitchen.text import counted, number
 
 
 @dataclass(frozen=True)
@@ -61,14 +61,17 @@ def _control(value: float, history: list[float], spec: model.Spc) -> tuple[str, 
     """Within mean +/- sigma standard deviations of the recent history?"""
     recent = history[: spec.window]
     if len(recent) < spec.min_history:
-        needed = f"{len(recent)} past values, {spec.min_history} needed for control limits"
-        return "insufficient", value, f"{value:g}: {needed}"
+        needed = f"control limits after {spec.min_history} past values, {len(recent)} so far"
+        return "insufficient", value, f"{number(value)}; {needed}"
     mean, spread = statistics.fmean(recent), statistics.stdev(recent)
     low, high = mean - spec.sigma * spread, mean + spec.sigma * spread
-    limits = f"[{low:g}, {high:g}] (mean {mean:g}, {spec.sigma:g} sigma, {len(recent)} runs)"
+    limits = (
+        f"[{number(low)}, {number(high)}] "
+        f"(mean {number(mean)}, {spec.sigma:g} sigma, {len(recent)} runs)"
+    )
     if low <= value <= high:
-        return "pass", value, f"{value:g} within {limits}"
-    return "fail", value, f"{value:g} outside {limits}"
+        return "pass", value, f"{number(value)} within {limits}"
+    return "fail", value, f"{number(value)} outside {limits}"
 
 
 def _located(schema: str, name: str) -> tuple[str, str]:
@@ -193,13 +196,13 @@ def _text(value: Any) -> str:
 def _within(
     value: float, low: float | None, high: float | None, equals: float | None, unit: str
 ) -> tuple[bool, float, str]:
-    shown = f"{value:g} {unit}".strip()
+    shown = f"{number(value)} {unit}".strip()
     if equals is not None and value != equals:
-        return False, value, f"{shown}, expected {equals:g}"
+        return False, value, f"{shown}, expected {number(equals)}"
     if low is not None and value < low:
-        return False, value, f"{shown}, expected at least {low:g}"
+        return False, value, f"{shown}, expected at least {number(low)}"
     if high is not None and value > high:
-        return False, value, f"{shown}, expected at most {high:g}"
+        return False, value, f"{shown}, expected at most {number(high)}"
     return True, value, shown
 
 

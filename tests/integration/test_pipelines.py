@@ -568,7 +568,7 @@ def test_spc_limits_from_history(
     check = result.json()["checks"][0]
     assert (result.code, check["status"], check["metric"]) == (code, status, 3)
     if status == "insufficient":
-        assert "2 past values, 5 needed" in check["message"]
+        assert check["message"] == "3; control limits after 5 past values, 2 so far"
 
 
 def test_spc_uses_the_parents_history_when_the_kitchen_has_none(cli: Cli, shop: Path) -> None:

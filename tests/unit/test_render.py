@@ -10,7 +10,7 @@ from kitchen.data import masking, pii
 from kitchen.model import DataState, Kitchen, Status, utcnow
 from kitchen.pipelines.checks import CheckResult
 from kitchen.pipelines.runners import NodeResult
-from kitchen.text import moment
+from kitchen.text import moment, number
 from kitchen.workflows.data import ScanResult
 from kitchen.workflows.inspect import Listing
 from kitchen.workflows.test import TestRun as Run  # not a test class to collect
@@ -144,21 +144,55 @@ def test_the_audit_trail_fits_80_columns_with_its_times_whole() -> None:
     assert "profitability" not in shown.split("\n", 1)[1]  # one kitchen's: said in the title
 
 
+def test_the_audit_trail_puts_details_under_events_when_a_column_is_too_narrow() -> None:
+    def event(action: str, kitchen: str, **details: str) -> dict[str, object]:
+        at = "2026-11-21T15:59:44+00:00"
+        return dict(
+            at=at, actor="ann@acme.io", action=action, kitchen=kitchen, result="ok", details=details
+        )
+
+    events = [
+        event("merge", "feat", into="dev", commit="7d0568b6da11", run="01dffd4a6027"),
+        event("create", "feat", parent="production", data="True"),
+    ]
+    merge = "into=dev, commit=7d0568b6da, run=01dffd4a6027"
+    for width, beside in ((80, False), (150, True)):
+        console = Console(width=width, record=True, color_system=None)
+        console.print(render.events_table(events))
+        lines = [line.rstrip() for line in console.export_text().splitlines()]
+        assert all(len(line) <= width for line in lines)
+        header = ["at", "who", "what", "kitchen", "result"] + (["details"] if beside else [])
+        assert lines[1].split() == header
+        if beside:  # one line an event
+            assert lines[2].endswith(f"feat     ok      {merge}") and len(lines) == 4
+        else:  # each event's details whole on the line under it
+            assert lines[2].endswith("merge   feat     ok") and lines[3] == f"    {merge}"
+            assert lines[5] == "    parent=production, data=True"
+
+
 def test_a_checks_name_is_never_cut_in_the_run_summary() -> None:
     check = CheckResult(
-        "mart",
-        "customer-count-in-control",
-        "spc",
-        "warn",
-        "insufficient",
-        987.0,
-        "987: 0 past values, 5 needed for control limits",
+        "mart", "customer-count-in-control", "sql", "warn", "fail", 0.0, "0, expected at least 1"
     )
     run = Run("r1", kitchen("dev", "prod"), "abc", False, "t1", checks=[check])
     console = Console(width=80, record=True, color_system=None)
     console.print(render.test_summary(run))
     shown = console.export_text()
     assert "mart.customer-count-in-control" in shown and "…" not in shown
+
+
+def test_an_spc_check_building_its_history_is_not_listed_as_a_problem() -> None:
+    building = CheckResult(
+        "mart", "revenue", "spc", "error", "insufficient", 6752250.0, "6,752,250; ..."
+    )
+    failed = CheckResult("mart", "rows", "row_count", "error", "fail", 0.0, "0 rows")
+    run = Run("r1", kitchen("dev", "prod"), "abc", False, "t1", checks=[building])
+    shown = text(render.test_summary(run))
+    assert "○ mart.revenue (spc) builds its history: 6,752,250; ..." in shown
+    assert "did not pass" not in shown
+    run = Run("r1", kitchen("dev", "prod"), "abc", False, "t1", checks=[building, failed])
+    problems = text(render.test_summary(run)).split("did not pass", 1)[1]
+    assert "mart.rows" in problems and "mart.revenue" not in problems
 
 
 def test_the_run_summary_says_why_a_node_failed() -> None:
@@ -168,3 +202,21 @@ def test_the_run_summary_says_why_a_node_failed() -> None:
     shown = text(render.test_summary(run))
     assert '✗ shop.mart: relation "orders" does not exist' in shown
     assert "skipped: mart failed" not in shown  # the table says skipped; the cause is above
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (6752250.0, "6,752,250"),
+        (6752250.4, "6,752,250"),
+        (1234.5678, "1,234.57"),
+        (12.3456789, "12.3457"),
+        (0.05, "0.05"),
+        (-3.0, "-3"),
+        (0.0, "0"),
+        (0.00001234, "1.234e-05"),
+        (float("inf"), "inf"),
+    ],
+)
+def test_a_measured_number_reads_as_people_write_it(value: float, shown: str) -> None:
+    assert number(value) == shown
