@@ -459,16 +459,16 @@ def _show_release(state: Any, release: dict[str, Any]) -> None:
             else f"Promoted {release['tag']} to {release['kitchen']}"
         )
         why = f" ({tested['reason']})" if tested.get("reason") else ""
-        outcome = TEST_OUTCOMES.get(tested.get("status", ""), f"its tests did not run{why}")
-        state.console.success(f"{done} ({release['commit_sha'][:10]}); {outcome}.")
+        outcome = TEST_OUTCOMES.get(tested.get("status", ""), f"; its tests did not run{why}")
+        state.console.success(f"{done} ({release['commit_sha'][:10]}){outcome}.")
     _after_tests(state, tested, release["kitchen"])
 
 
-TEST_OUTCOMES = {
-    "passed": "its tests passed",
-    "failed": "its tests failed",
-    "skipped": "it has no pipelines to test",
-    "error": "its tests could not run",
+TEST_OUTCOMES = {  # failed or could not run: said by _after_tests, as an error
+    "passed": "; its tests passed",
+    "failed": "",
+    "skipped": "; it has no pipelines to test",
+    "error": "",
 }
 
 
@@ -483,6 +483,14 @@ def _after_tests(state: Any, tested: dict[str, Any] | None, kitchen: str) -> Non
             state.console.error(KitchenError(message + tested["message"], tested["hint"]))
         raise typer.Exit(tested["exit_code"])
     if status == "failed":
+        if not state.console.json_mode:
+            run = tested["run_id"]
+            state.console.error(
+                KitchenError(
+                    f"The change landed, but the tests of {kitchen} failed (run {run}).",
+                    f"The failures are above; their reports: `kitchen artifacts {kitchen} {run}`.",
+                )
+            )
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))
 
 

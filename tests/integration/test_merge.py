@@ -137,6 +137,25 @@ def test_tests_that_cannot_run_after_the_merge_fail_it_and_say_why(
     assert document.code == 0 and document.json()["post_test"] is None
 
 
+def test_tests_that_fail_after_the_merge_fail_it_and_say_so(cli: Cli, shop: Path) -> None:
+    """A check that passes in the feature kitchen and fails in dev: the merge stands, and the
+    command exits 1 saying that dev's tests failed, not with a plain success line."""
+    assert cli("create", "feature").code == 0
+    (shop / "pipelines" / "where").mkdir()
+    query = "select count(*) from probe where '{{ kitchen.name }}' = 'dev'"
+    check = f'{{type: sql, query: "{query}", expect: 0}}'
+    node = "nodes:\n  - {name: build, type: sql, file: build.sql, tests: [{name: not-dev, check: "
+    commit(shop, "pipelines/where/build.sql", "create or replace table probe as select 1 as x;\n")
+    commit(shop, "pipelines/where/pipeline.yaml", node + check + "}]}\n")
+    assert cli("test", "feature", "--pipeline", "where").code == 0
+    merged = cli("merge", "feature", "--yes")
+    run = cli("runs", "dev", "--json").json()["runs"][0]
+    assert merged.code == 1 and run["status"] == "failed"
+    assert "Merged feature into dev" in merged.out
+    assert f"error: The change landed, but the tests of dev failed (run {run['id']})." in merged.err
+    assert f"`kitchen artifacts dev {run['id']}`" in merged.err
+
+
 def test_gate_staff_of_the_parent(cli: Cli, tested: Path) -> None:
     edit_config(
         tested, "    branch: develop\n", "    branch: develop\n    staff: [lead@acme.example]\n"
