@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -178,8 +179,9 @@ CELL_WIDTH = 200  # characters of a previewed value; a document or a blob is cut
 
 
 def cell(value: Any) -> str:
-    """A previewed value as SQL users read it: null, true or false, bytes as hex; a long
-    one cut at ``CELL_WIDTH`` with the length it has (``--json`` keeps it whole)."""
+    """A previewed value as SQL users read it: null, true or false, bytes as hex, a JSON
+    document or an array as JSON (not Python's ``{'k': 1}``); a long one cut at
+    ``CELL_WIDTH`` with the length it has (``--json`` keeps it whole)."""
     if value is None:
         return "[dim]null[/]"
     if isinstance(value, bool):
@@ -188,7 +190,8 @@ def cell(value: Any) -> str:
         data = bytes(value)
         text, size = "\\x" + data.hex(), f"{len(data):,} bytes"
     else:
-        text = str(value)
+        structured = isinstance(value, dict | list | tuple)
+        text = json.dumps(value, default=str, ensure_ascii=False) if structured else str(value)
         size = f"{len(text):,} characters"
     return escape(text[:CELL_WIDTH]) + (f"[dim]… ({size})[/]" if len(text) > CELL_WIDTH else "")
 

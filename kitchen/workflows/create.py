@@ -232,7 +232,10 @@ def expiry(ttl: str | None) -> str | None:
         return None
     match = re.fullmatch(r"([1-9][0-9]{0,4})([mhdw])", ttl.strip())
     if not match:
-        raise BadInput(f"TTL {ttl!r} is not a duration.", hint="Use e.g. 30m, 12h, 7d or 2w.")
+        raise BadInput(
+            f"TTL {ttl!r} is not a duration kitchen takes.",
+            hint="Give a whole number from 1 to 99999 and a unit (m, h, d, w): 30m, 12h, 7d, 2w.",
+        )
     delta = timedelta(**{TTL_UNITS[match[2]]: int(match[1])})
     return (datetime.now(UTC).replace(microsecond=0) + delta).isoformat()
 

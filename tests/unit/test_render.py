@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 
 import pytest
 from rich.console import Console
@@ -76,6 +77,12 @@ def test_previewed_values_read_as_sql_values_not_python_reprs() -> None:
     """NULL was shown as None, a boolean as False, bytes as b'...'."""
     cells = [render.cell(v) for v in (None, False, True, b"\x00\xff", "[b]x", 1.5)]
     assert [text(c).strip() for c in cells] == ["null", "false", "true", "\\x00ff", "[b]x", "1.5"]
+    document = {"k": 1, "when": date(2026, 1, 2), "name": "Zoë"}  # jsonb; an array: a list
+    cells = [render.cell(v) for v in (document, ["a", "b"])]
+    assert [text(c).strip() for c in cells] == [
+        '{"k": 1, "when": "2026-01-02", "name": "Zoë"}',
+        '["a", "b"]',
+    ]
 
 
 def test_a_long_value_is_cut_short_with_its_size() -> None:
