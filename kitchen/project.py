@@ -135,7 +135,12 @@ class Project:
         if kitchen.staff and not any(fnmatchcase(self.user, who) for who in kitchen.staff):
             raise NotAllowed(
                 f"{self.user} is not staff of kitchen {kitchen.name!r} and cannot {action}.",
-                hint=f"Ask one of {', '.join(kitchen.staff)} to add you to its staff.",
+                hint=f"Ask one of {', '.join(kitchen.staff)} to add you to its staff"
+                + (
+                    f" (kitchens.{kitchen.name}.staff in kitchen.yaml)."
+                    if kitchen.root
+                    else f": `kitchen staff {kitchen.name} --add {self.user}`."
+                ),
             )
 
     def require_clean(self, then: str, *, changes: bool = True) -> None:

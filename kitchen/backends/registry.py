@@ -382,6 +382,9 @@ class Registry:
     def set_data(self, name: str, data: DataState | None) -> None:
         self._update(name, data=json.dumps(asdict(data)) if data else None)
 
+    def set_staff(self, name: str, staff: list[str]) -> None:
+        self._update(name, staff=json.dumps(staff))
+
     def remove(self, name: str) -> None:
         if self.exists():
             self.warehouse.execute(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from kitchen.cli.app import (
     CurrentKitchen,
@@ -86,7 +87,7 @@ def create(
     from kitchen.workflows.create import create as run_create
 
     state = state_for(ctx, json_mode)
-    people = tuple(who for who in (staff or "").split(",") if who.strip())
+    people = tuple(_listed(staff))
     request = CreateRequest(name, parent, data, people, ttl, checkout, sample)
     kitchen = run_create(project_for(ctx), request, state.console)
     if json_mode:
@@ -158,6 +159,43 @@ def show(
         data = details.kitchen.data
         if data is not None and data.source is not None and not data.masked:
             state.console.warn(f"The data in {name} is unmasked: handle it like its source.")
+
+
+@app.command("staff")
+def staff_command(
+    ctx: typer.Context,
+    name: CurrentKitchen = None,
+    add: Annotated[str | None, typer.Option(help="Comma-separated emails or globs to add.")] = None,
+    remove: Annotated[
+        str | None, typer.Option(help="Comma-separated entries to remove, as listed.")
+    ] = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """List a kitchen's staff, who may test, merge, refresh and delete it; its staff add and
+    remove people. A root kitchen's staff is set in kitchen.yaml.
+
+    Example: kitchen staff profitability --add bob@acme.io --remove carol@acme.io
+    """
+    from kitchen.workflows.staff import change_staff
+
+    state = state_for(ctx, json_mode)
+    change = change_staff(project_for(ctx), name, _listed(add), _listed(remove))
+    kitchen = change.kitchen
+    if json_mode:
+        state.console.json(change.to_json())
+        return
+    said = [f"added {', '.join(change.added)}"] if change.added else []
+    said += [f"removed {', '.join(change.removed)}"] if change.removed else []
+    if said:
+        state.console.success(f"Staff of {kitchen.name}: {'; '.join(said)}.")
+    elif add or remove:
+        state.console.success(f"The staff of {kitchen.name} has that already.")
+    staff = ", ".join(kitchen.staff) or "anyone (no staff list)"
+    state.console.show(escape(f"Staff of {kitchen.name}: {staff}"))
+
+
+def _listed(value: str | None) -> list[str]:
+    return [who for who in (value or "").split(",") if who.strip()]
 
 
 @app.command()

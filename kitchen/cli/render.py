@@ -438,8 +438,13 @@ class Trail:
 
     @staticmethod
     def _details(event: dict[str, Any]) -> str:
+        def shown(key: str, value: Any) -> str:
+            if isinstance(value, list):  # staff added or removed
+                return ",".join(map(str, value))
+            return str(value)[:10] if key == "commit" else str(value)  # a sha, as git shows it
+
         return ", ".join(
-            f"{key}={str(value)[:10] if key == 'commit' else value}"  # a sha, as git shows it
+            f"{key}={shown(key, value)}"
             for key, value in event["details"].items()
             if value is not None
         )

@@ -178,6 +178,46 @@ def test_non_staff_of_the_parent_is_not_allowed(cli: Cli, monkeypatch: pytest.Mo
     assert cli("delete", "mine", "--yes").code == 4
 
 
+def test_staff_add_a_colleague_who_can_then_act_and_log_it(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refusal said "ask one of X to add you to its staff", and nothing could."""
+    assert cli("create", "mine", "--no-checkout").code == 0
+    colleague = "bob@acme.example"
+    monkeypatch.setenv("KITCHEN_USER", colleague)
+    refused = cli("create", "child", "--parent", "mine")
+    assert refused.code == 4 and f"`kitchen staff mine --add {colleague}`" in refused.err
+    assert cli("staff", "mine", "--add", colleague).code == 4  # only staff change staff
+    monkeypatch.delenv("KITCHEN_USER")
+    added = cli("staff", "mine", "--add", f"{colleague}, {colleague}")
+    assert added.code == 0 and f"Staff of mine: added {colleague}." in added.out
+    assert cli("staff", "mine", "--json").json()["staff"] == [USER, colleague]
+    event = cli("log", "mine", "--json").json()["events"][0]
+    assert (event["action"], event["details"]) == ("staff", {"added": [colleague]})
+    monkeypatch.setenv("KITCHEN_USER", colleague)
+    assert cli("create", "child", "--parent", "mine", "--no-checkout").code == 0
+    removed = cli("staff", "mine", "--remove", USER, "--json")
+    assert removed.code == 0 and removed.json()["staff"] == [colleague]
+    assert cli("show", "mine", "--json").json()["staff"] == [colleague]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "said"),
+    [
+        (("mine", "--remove", "nobody@acme.example"), 2, "not on the staff of mine"),
+        (("mine", "--remove", USER), 3, "without staff, which admits anyone"),
+        (("mine", "--add", "not an email"), 2, "is not an email address or pattern"),
+        (("dev", "--add", "x@acme.example"), 3, "kitchens.dev.staff"),
+        (("nope",), 2, "No kitchen named 'nope'"),
+    ],
+)
+def test_staff_refusals(cli: Cli, args: tuple[str, ...], code: int, said: str) -> None:
+    assert cli("create", "mine", "--no-checkout").code == 0
+    result = cli("staff", *args)
+    assert (result.code, said in result.err) == (code, True), result.err
+    assert cli("staff", "mine", "--json").json()["staff"] == [USER]
+
+
 def test_list_table_tree_and_json(cli: Cli) -> None:
     assert cli("create", "profitability").code == 0
     listing = cli("list", "--json").json()
