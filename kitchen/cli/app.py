@@ -51,13 +51,15 @@ WaitOption = Annotated[
     typer.Option(
         help="Seconds to wait for another merge into the same kitchen to finish (0: refuse).",
         min=0,
+        metavar="SECONDS",
     ),
 ]
 LimitOption = Annotated[
-    int, typer.Option("--limit", "-n", min=0, help="Show the newest N (0: all of them).")
+    int,
+    typer.Option("--limit", "-n", min=0, metavar="N", help="Show the newest N (0: all of them)."),
 ]
 CurrentKitchen = Annotated[
-    str | None, typer.Argument(help="Kitchen (default: the checked-out one).")
+    str | None, typer.Argument(metavar="NAME", help="Kitchen (default: the checked-out one).")
 ]
 SampleOption = Annotated[
     str | None,

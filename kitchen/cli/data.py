@@ -44,7 +44,7 @@ def data_scan(
 @data_app.command("refresh")
 def data_refresh(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Kitchen whose data to rebuild.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Kitchen whose data to rebuild.")],
     source: Annotated[
         str | None, typer.Option("--from", help="Kitchen to copy from (default: the parent).")
     ] = None,

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 @app.command()
 def init(
     ctx: typer.Context,
-    directory: Annotated[Path | None, typer.Argument(help="Folder to set up (default: .)")] = None,
+    directory: Annotated[
+        Path | None, typer.Argument(metavar="DIRECTORY", help="Folder to set up (default: .)")
+    ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Also load the demo shop data.")] = False,
     json_mode: JsonOption = False,
 ) -> None:
@@ -58,7 +60,10 @@ def init(
 @app.command()
 def create(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Kitchen name: lowercase letters, digits, - and _.")],
+    name: Annotated[
+        str,
+        typer.Argument(metavar="NAME", help="Kitchen name: lowercase letters, digits, - and _."),
+    ],
     parent: Annotated[
         str | None,
         typer.Option(
@@ -134,7 +139,9 @@ def show(
     name: CurrentKitchen = None,
     rows: Annotated[
         int | None,
-        typer.Option(min=0, help="Also show the first N rows of each table (--table: 10)."),
+        typer.Option(
+            min=0, metavar="N", help="Also show the first N rows of each table (--table: 10)."
+        ),
     ] = None,
     table: Annotated[str | None, typer.Option(help="Show rows of this table only.")] = None,
     json_mode: JsonOption = False,
@@ -200,7 +207,7 @@ def _listed(value: str | None) -> list[str]:
 
 @app.command()
 def checkout(
-    ctx: typer.Context, name: Annotated[str, typer.Argument(help="Kitchen name.")]
+    ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME", help="Kitchen name.")]
 ) -> None:
     """Check out a kitchen's branch.
 
@@ -216,7 +223,7 @@ def checkout(
 @app.command()
 def delete(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Kitchen name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Kitchen name.")],
     yes: YesOption = False,
     force: Annotated[
         bool,
@@ -259,9 +266,12 @@ def test_pipelines(
     pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None,
     node: Annotated[str | None, typer.Option(help="Only this node.")] = None,
     var: Annotated[
-        list[str] | None, typer.Option(help="A template variable, k=v (repeatable).")
+        list[str] | None,
+        typer.Option(metavar="KEY=VALUE", help="A template variable (repeatable)."),
     ] = None,
-    parallel: Annotated[int, typer.Option(min=1, help="Nodes run at once (PostgreSQL).")] = 4,
+    parallel: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Nodes run at once (PostgreSQL).")
+    ] = 4,
     fail_fast: Annotated[bool, typer.Option(help="Stop after the first failure.")] = False,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML to this file.")] = None,
     json_mode: JsonOption = False,
@@ -422,7 +432,9 @@ def merge_command(
 @app.command("promote")
 def promote_command(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="The kitchen to promote (e.g. dev).")],
+    source: Annotated[
+        str, typer.Argument(metavar="SOURCE", help="The kitchen to promote (e.g. dev).")
+    ],
     to: Annotated[str, typer.Option("--to", help="Its parent in the next environment.")],
     release: Annotated[str, typer.Option("--release", help="The release tag, e.g. v1.4.0.")],
     approved_by: Annotated[
@@ -456,7 +468,9 @@ def promote_command(
 @app.command("rollback")
 def rollback_command(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The kitchen to roll back (e.g. production).")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The kitchen to roll back (e.g. production).")
+    ],
     to: Annotated[str, typer.Option("--to", help="The release tag to go back to.")],
     yes: YesOption = False,
     json_mode: JsonOption = False,
@@ -599,7 +613,9 @@ def gc_command(
 @app.command("log")
 def log_command(
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Argument(help="Only this kitchen's events.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(metavar="NAME", help="Only this kitchen's events.")
+    ] = None,
     limit: LimitOption = 20,
     json_mode: JsonOption = False,
 ) -> None:

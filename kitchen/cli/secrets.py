@@ -44,8 +44,8 @@ def secrets_list(
 @secrets_app.command("set")
 def secrets_set(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Kitchen whose own secret to set.")],
-    key: Annotated[str, typer.Argument(help="path#field, e.g. warehouse#password.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Kitchen whose own secret to set.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="path#field, e.g. warehouse#password.")],
 ) -> None:
     """Set a secret on the kitchen's own path (staff only). The value is read from standard
     input or a hidden prompt, never from an argument, so it stays out of shell history.
@@ -69,7 +69,12 @@ def secrets_set(
 def run_tool(
     ctx: typer.Context,
     words: Annotated[
-        list[str] | None, typer.Argument(help="[NAME] -- COMMAND [ARGS...]", show_default=False)
+        list[str] | None,
+        typer.Argument(
+            help="[NAME] -- COMMAND [ARGS...]: the kitchen (default: the checked-out one), "
+            "then the tool and its arguments.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Run a tool with a kitchen's context: KITCHEN_* variables, its warehouse connection
