@@ -184,7 +184,7 @@ class Git:
         """Bring local ``branch`` up to its remote counterpart: create it when missing,
         fast-forward it when behind, keep it when ahead; refuse when the two diverged."""
         theirs = f"refs/remotes/{remote}/{branch}"
-        if self._tracking(remote, branch) is None:
+        if self.tracking(remote, branch) is None:
             return  # not on the remote (yet)
         if not self.branch_exists(branch):
             self.create_branch(branch, theirs)
@@ -200,12 +200,12 @@ class Git:
         """Push ``refs`` together (all or none); False when a branch among them moved on the
         remote meanwhile (told by fetching again, whichever side noticed)."""
         branches = [ref for ref in refs if not ref.startswith("refs/tags/")]
-        known = {branch: self._tracking(remote, branch) for branch in branches}
+        known = {branch: self.tracking(remote, branch) for branch in branches}
         try:
             self.repo.git.push("--atomic", "--porcelain", remote, *refs)
         except GitCommandError as exc:
             self.fetch(remote)  # unreachable: says so
-            if any(self._tracking(remote, branch) != sha for branch, sha in known.items()):
+            if any(self.tracking(remote, branch) != sha for branch, sha in known.items()):
                 return False
             said = f"{exc.stdout or ''}\n{exc.stderr or ''}"
             refused = re.search(r"\[(?:remote )?rejected\] \((.*)\)", said)
@@ -213,7 +213,8 @@ class Git:
             raise GitError(f"{remote} refused the push of {', '.join(refs)}: {reason}.") from None
         return True
 
-    def _tracking(self, remote: str, branch: str) -> str | None:
+    def tracking(self, remote: str, branch: str) -> str | None:
+        """The commit of ``remote``'s ``branch`` as last fetched; None if it has none."""
         listed = self.repo.git.for_each_ref(
             "--format=%(objectname)", f"refs/remotes/{remote}/{branch}"
         )

@@ -215,7 +215,7 @@ def _kitchens(project: Project, environment: str, report: Reporter) -> list[Find
     """Kitchens stuck half-made, or missing their branch or their schema."""
     busy = {op["kitchen"] for op in project.registry(environment).operations()}
     warehouse = project.warehouse(environment)
-    git = project.git
+    git, remote = project.git, project.remote
     found = []
     for kitchen in project.registry(environment).all():
         if kitchen.root or kitchen.name in busy:
@@ -232,7 +232,12 @@ def _kitchens(project: Project, environment: str, report: Reporter) -> list[Find
                 )
             )
             continue
-        if not git.branch_exists(kitchen.branch):
+        # with a remote, a clone holds the branches it checked out: a colleague's kitchen
+        # is where its branch is pushed, or not pushed yet (theirs to push, not a problem)
+        shared = remote is not None and (
+            git.tracking(remote, kitchen.branch) is not None or kitchen.created_by != project.user
+        )
+        if not git.branch_exists(kitchen.branch) and not shared:
             found.append(
                 Finding(
                     "no-branch",

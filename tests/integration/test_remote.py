@@ -142,3 +142,22 @@ def test_a_push_the_remote_refuses_is_undone_here(cli: Cli, shop: Path, remote: 
     result = cli("merge", "feature", "--yes", "--no-post-test")
     assert result.code == 3 and "origin refused the push of develop" in result.err
     assert git(shop, "rev-parse", "develop") == before == git(remote, "rev-parse", "develop")
+
+
+def test_doctor_counts_a_colleagues_kitchen_whose_branch_is_not_in_this_clone_as_fine(
+    cli: Cli, shop: Path, remote: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clone holds the branches it checked out, so every colleague's kitchen was "missing
+    its branch" and doctor exited 3 in every clone but its creator's."""
+    monkeypatch.setenv("KITCHEN_USER", "bob@acme.example")
+    for name in ("pushed", "unpushed"):
+        assert cli("create", name, "--no-checkout", "--no-data").code == 0
+    git(shop, "push", "-q", "origin", "kitchen/pushed")
+    monkeypatch.delenv("KITCHEN_USER")
+    assert cli("create", "mine", "--no-checkout", "--no-data").code == 0
+    for name in ("pushed", "unpushed", "mine"):  # as in a fresh clone of the remote
+        git(shop, "branch", "-q", "-D", f"kitchen/{name}")
+    result = cli("doctor", "--json")
+    missing = [f["subject"] for f in result.json()["findings"] if f["kind"] == "no-branch"]
+    assert result.code == 3 and missing == ["mine"]  # lost: its creator's clone is this one
+    assert cli("checkout", "pushed").code == 0  # fetched from the remote
