@@ -213,6 +213,17 @@ class Git:
             raise GitError(f"{remote} refused the push of {', '.join(refs)}: {reason}.") from None
         return True
 
+    def delete_remote_branch(self, remote: str, branch: str) -> bool:
+        """Delete ``branch`` on ``remote`` if it is where it was last fetched: a colleague's
+        push since then is never lost. False when the remote has no such branch."""
+        seen = self.tracking(remote, branch)
+        if seen is None:
+            return False
+        lease = f"--force-with-lease=refs/heads/{branch}:{seen}"
+        with _mapped(f"delete {branch} on {remote}"):
+            self.repo.git.push("--porcelain", lease, remote, f":refs/heads/{branch}")
+        return True
+
     def tracking(self, remote: str, branch: str) -> str | None:
         """The commit of ``remote``'s ``branch`` as last fetched; None if it has none."""
         listed = self.repo.git.for_each_ref(

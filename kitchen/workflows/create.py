@@ -70,6 +70,7 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
     )
     _refuse_leftovers(project, kitchen)
     _follow_remote(project, parent, report)
+    _refuse_remote_leftover(project, kitchen)
     try:
         _provision(project, kitchen, parent, request, report)
     except KitchenError as exc:
@@ -90,6 +91,18 @@ def _follow_remote(project: Project, parent: Kitchen, report: Reporter) -> None:
         if not project.git.branch_exists(parent.branch):
             raise
         report.warn(f"{exc.message} Branching from the local {parent.branch}.")
+
+
+def _refuse_remote_leftover(project: Project, kitchen: Kitchen) -> None:
+    """A branch of this name on the remote is someone's work (an old kitchen's, or a branch
+    made by hand): branching anew over it would make the two diverge at the first push."""
+    remote = project.remote
+    if remote is not None and project.git.tracking(remote, kitchen.branch) is not None:
+        raise PreconditionFailed(
+            f"Branch {kitchen.branch!r} already exists on {remote} and belongs to no kitchen.",
+            hint=f"Delete it there (`git push {remote} --delete {kitchen.branch}`) if its work "
+            "is done, or choose another kitchen name.",
+        )
 
 
 def _provision(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from kitchen import journal, names
-from kitchen.errors import NotAllowed, PreconditionFailed
+from kitchen.errors import GitError, GitUnreachable, NotAllowed, PreconditionFailed
 from kitchen.model import Kitchen, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -57,7 +59,11 @@ def _refuse_outside_readers(project: Project, kitchen: Kitchen) -> None:
 def _refuse_unmerged(project: Project, kitchen: Kitchen) -> None:
     git = project.git
     parent_branch = project.kitchen(kitchen.parent).branch if kitchen.parent else None
-    if parent_branch is None or not git.branch_exists(kitchen.branch):
+    if parent_branch is None:
+        return
+    with contextlib.suppress(GitUnreachable):  # offline: this clone's branches say
+        project.sync(parent_branch, kitchen.branch)  # work pushed from elsewhere counts
+    if not git.branch_exists(kitchen.branch):
         return
     unmerged = git.commits_not_in(kitchen.branch, parent_branch)
     if unmerged:
@@ -91,7 +97,24 @@ def delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
         operation.step("identity")
         report.step(f"Deleting branch {kitchen.branch}")
         git.delete_branch(kitchen.branch)
+        _delete_on_remote(project, kitchen, report)
         registry.disown("branch", kitchen.branch)
         operation.step("branch")
         registry.remove(kitchen.name)
         project.audit(kitchen, "delete", status=kitchen.status.value)
+
+
+def _delete_on_remote(project: Project, kitchen: Kitchen, report: Reporter) -> None:
+    """The kitchen's branch goes from the remote too, unless someone pushed to it since this
+    clone last fetched; a remote that refuses or cannot be reached keeps it, said."""
+    remote = project.remote
+    if remote is None:
+        return
+    try:
+        if project.git.delete_remote_branch(remote, kitchen.branch):
+            report.step(f"Deleted branch {kitchen.branch} on {remote}")
+    except GitError as exc:
+        report.warn(
+            f"{exc.message} The branch stays on {remote}: delete it there when its work is done "
+            f"(`git push {remote} --delete {kitchen.branch}`)."
+        )

@@ -161,3 +161,55 @@ def test_doctor_counts_a_colleagues_kitchen_whose_branch_is_not_in_this_clone_as
     missing = [f["subject"] for f in result.json()["findings"] if f["kind"] == "no-branch"]
     assert result.code == 3 and missing == ["mine"]  # lost: its creator's clone is this one
     assert cli("checkout", "pushed").code == 0  # fetched from the remote
+
+
+def test_delete_takes_the_kitchens_branch_off_the_remote_too(
+    cli: Cli, shop: Path, remote: Path
+) -> None:
+    """The branch stayed on origin: a later kitchen of the same name then diverged from it
+    at its first push."""
+    assert cli("create", "feature", "--no-data").code == 0
+    git(shop, "push", "-q", "origin", "kitchen/feature")
+    deleted = cli("delete", "feature", "--yes")
+    assert deleted.code == 0, deleted.err
+    assert git(remote, "branch", "--list", "kitchen/feature") == ""
+    assert cli("create", "feature", "--no-data").code == 0  # a fresh start, nothing to meet
+
+
+def test_delete_sees_commits_pushed_from_another_clone(
+    cli: Cli, shop: Path, remote: Path, colleague: Path
+) -> None:
+    assert cli("create", "feature", "--no-data").code == 0
+    git(shop, "push", "-q", "origin", "kitchen/feature")
+    git(colleague, "fetch", "-q")
+    git(colleague, "checkout", "-q", "kitchen/feature")
+    pushed = commit(colleague, "theirs.md", "a colleague's work\n")
+    git(colleague, "push", "-q", "origin", "kitchen/feature")
+    refused = cli("delete", "feature", "--yes")
+    assert refused.code == 3 and "1 commit not merged into develop" in refused.err
+    assert git(remote, "rev-parse", "kitchen/feature") == pushed
+
+
+def test_a_forced_delete_keeps_a_push_it_has_not_seen(
+    cli: Cli, shop: Path, remote: Path, colleague: Path
+) -> None:
+    assert cli("create", "feature", "--no-data").code == 0
+    git(shop, "push", "-q", "origin", "kitchen/feature")
+    git(colleague, "fetch", "-q")
+    git(colleague, "checkout", "-q", "kitchen/feature")
+    pushed = commit(colleague, "theirs.md", "pushed after this clone last fetched\n")
+    git(colleague, "push", "-q", "origin", "kitchen/feature")
+    deleted = cli("delete", "feature", "--yes", "--force")
+    assert deleted.code == 0 and "The branch stays on origin" in deleted.err
+    assert git(remote, "rev-parse", "kitchen/feature") == pushed  # not lost
+
+
+def test_create_refuses_a_name_whose_branch_is_on_the_remote(
+    cli: Cli, shop: Path, remote: Path, colleague: Path
+) -> None:
+    git(colleague, "checkout", "-q", "-b", "kitchen/feature")
+    git(colleague, "push", "-q", "origin", "kitchen/feature")
+    refused = cli("create", "feature", "--no-data")
+    assert refused.code == 3 and "already exists on origin" in refused.err
+    assert "git push origin --delete kitchen/feature" in refused.err
+    assert "feature" not in [k["name"] for k in cli("list", "--json").json()["kitchens"]]
