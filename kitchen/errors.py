@@ -21,6 +21,8 @@ class ExitCode(IntEnum):
     NOT_ALLOWED = 4
     UNREACHABLE = 5
     INTERNAL = 70
+    CANNOT_RUN = 126  # kitchen run: the tool is there but cannot be run (as env(1) says)
+    TOOL_NOT_FOUND = 127  # kitchen run: no such tool
     INTERRUPTED = 130
 
 
@@ -56,6 +58,14 @@ class Unreachable(KitchenError):
 
 class ChecksFailed(KitchenError):
     exit_code = ExitCode.CHECKS_FAILED
+
+
+class ToolNotFound(KitchenError):
+    exit_code = ExitCode.TOOL_NOT_FOUND
+
+
+class CannotRun(KitchenError):
+    exit_code = ExitCode.CANNOT_RUN
 
 
 # Where an error comes from: one class per area, combined with a meaning where it is raised.

@@ -85,7 +85,7 @@ def run_tool(
     """
     import subprocess
 
-    from kitchen.errors import BadInput
+    from kitchen.errors import BadInput, CannotRun, ToolNotFound
     from kitchen.workflows.run import environment
 
     raw = RAW_ARGS.get()
@@ -93,18 +93,23 @@ def run_tool(
         raise BadInput("Put the command after --.", hint="kitchen run [NAME] -- COMMAND ARGS...")
     command = list(raw[raw.index("--") + 1 :])
     before = (words or [])[: len(words or []) - len(command)]
-    if len(before) > 1 or not command:
-        raise BadInput(
-            "Give at most one kitchen before -- and a command after it.",
-            hint="kitchen run [NAME] -- COMMAND ARGS...",
-        )
+    usage = "kitchen run [NAME] -- COMMAND ARGS..."
+    if not command:
+        raise BadInput("Put the command after --.", hint=usage)
+    if len(before) > 1:
+        raise BadInput(f"Give at most one kitchen before --, not {' '.join(before)}.", hint=usage)
     project = project_for(ctx)
     _, variables = environment(project, before[0] if before else None)
     project.close()  # a DuckDB file can be opened by one process at a time: let the tool have it
     try:
         code = subprocess.call(command, env=variables)
     except FileNotFoundError:
-        raise BadInput(
+        raise ToolNotFound(
             f"Command not found: {command[0]}.", hint="Check its name and PATH."
+        ) from None
+    except PermissionError:
+        raise CannotRun(
+            f"Command {command[0]} cannot be run: permission denied.",
+            hint="Check that it is a program and executable (chmod +x).",
         ) from None
     raise typer.Exit(code)

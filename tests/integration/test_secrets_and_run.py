@@ -75,11 +75,16 @@ def test_run_injects_the_kitchen_and_passes_the_exit_code_through(
     assert run_kitchen(shop, "run", "--", sys.executable, "-c", query).out.strip() == "4000"
 
 
-def test_run_refusals(cli: Cli) -> None:
+def test_run_refusals(cli: Cli, tmp_path: Path) -> None:
     assert cli("run", "dev", "echo").code == 2  # no --
+    assert cli("run", "dev", "--").code == 2  # no command
     assert cli("run", "a", "b", "--", "echo").code == 2
-    assert cli("run", "--", "no-such-tool-anywhere").code == 2
     assert cli("run", "nope", "--", "echo").code == 2
+    missing = cli("run", "--", "no-such-tool-anywhere")  # as env(1) and shells say it
+    assert missing.code == 127 and "Command not found: no-such-tool-anywhere." in missing.err
+    script = tmp_path / "not-executable.sh"
+    script.write_text("echo hi\n")
+    assert cli("run", "--", str(script)).code == 126
 
 
 def test_run_on_postgres_connects_as_kitchen_does(capsys, pg_project: Path) -> None:
