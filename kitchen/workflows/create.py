@@ -188,7 +188,12 @@ def _parent(
         requested = current.name if current and not current.protected else DEFAULT_PARENT
     parent = next((kitchen for kitchen in kitchens if kitchen.name == requested), None)
     if parent is None:
-        raise BadInput(f"No kitchen named {requested!r} to create from.", hint="Pass --parent.")
+        known = [kitchen.name for kitchen in kitchens]
+        raise BadInput(
+            f"No kitchen named {requested!r} to create from."
+            + names.did_you_mean(requested, known),
+            hint=f"Pass --parent with one of {', '.join(known)}.",
+        )
     if parent.environment in unreadable:
         raise unreadable[parent.environment]
     if parent.status != Status.READY:

@@ -168,6 +168,9 @@ def test_create_refuses_a_branch_or_schema_no_kitchen_owns(cli: Cli, shop: Path)
 
 def test_unknown_or_unready_parent(cli: Cli) -> None:
     assert cli("create", "x", "--parent", "nope").code == 2
+    typo = cli("create", "x", "--parent", "dve")
+    assert typo.code == 2 and "Did you mean 'dev'?" in typo.err
+    assert "Pass --parent with one of dev, production." in typo.err
 
 
 def test_non_staff_of_the_parent_is_not_allowed(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
