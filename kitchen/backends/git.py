@@ -14,6 +14,7 @@ from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 from kitchen.errors import GitError, GitUnreachable, PreconditionFailed
 
 FALLBACK_AUTHOR = git.Actor("kitchen", "kitchen@localhost")
+ROLLBACK_TRAILER = "Rollback-To"  # on the commit of a `kitchen rollback`
 
 
 @contextlib.contextmanager
@@ -235,6 +236,24 @@ class Git:
         """How many commits ``branch`` has that ``base`` does not."""
         with _mapped(f"compare {branch!r} with {base!r}"):
             return int(self.repo.git.rev_list("--count", f"{base}..{branch}"))
+
+    def commit_tree(self, tree_of: str, parents: Sequence[str], message: str) -> str:
+        """A commit holding ``tree_of``'s tree exactly, on ``parents``; no branch moves."""
+        options = [option for parent in parents for option in ("-p", parent)]
+        with _mapped("commit"):
+            made: str = self.repo.git.commit_tree(
+                self.tree(tree_of), *options, "-m", message, env=self.identity()
+            )
+        return made
+
+    def before_rollbacks(self, branch: str) -> str:
+        """``branch``'s tip with the rollbacks on top of it peeled off (commits with a
+        ``Rollback-To`` trailer): production's state of emergency, which the next
+        promotion replaces, and not a change for the kitchens below to take."""
+        commit = self.repo.commit(branch)
+        while f"\n{ROLLBACK_TRAILER}: " in str(commit.message) and commit.parents:
+            commit = commit.parents[0]
+        return str(commit.hexsha)
 
     def adds_nothing(self, branch: str, base: str) -> bool:
         """Would merging ``branch`` into ``base`` leave ``base``'s tree as it is? So it does

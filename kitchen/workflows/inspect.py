@@ -96,7 +96,7 @@ def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | N
         return None, None
     return (
         git.commits_not_in(kitchen.branch, parent_branch),
-        git.commits_not_in(parent_branch, kitchen.branch),
+        git.commits_not_in(git.before_rollbacks(parent_branch), kitchen.branch),
     )
 
 

@@ -190,7 +190,7 @@ def gates(
     """Every gate of a merge or promotion: (the kitchen's HEAD, its passing run, the approver)."""
     git = project.git
     project.require_clean("merge", changes=False)  # changes are refused last, below
-    if not git.adds_nothing(parent.branch, kitchen.branch):  # the tested tree is what lands
+    if not git.adds_nothing(git.before_rollbacks(parent.branch), kitchen.branch):
         raise PreconditionFailed(
             f"{kitchen.name} does not contain the tip of {parent.branch}.",
             hint=f"Run `kitchen update {kitchen.name}`, test it, then merge.",
@@ -272,11 +272,11 @@ def merge_commit(
         trailers.append(f"Approved-By: {approver}")
     trailers += extra
     message = f"Merge kitchen {kitchen.name} into {parent.name}\n\n" + "\n".join(trailers)
-    conflicted = git.merge(kitchen.branch, no_ff=True, message=message)
-    if conflicted:  # cannot happen when the kitchen contains the parent's tip: be safe
-        git.abort_merge()
-        raise PreconditionFailed(f"Merging {kitchen.name} conflicts in: {', '.join(conflicted)}.")
-    return str(git.repo.commit(parent.branch).hexsha)
+    # the tested tree, exactly: a 3-way merge gives it too once the gates passed, except
+    # over rollbacks, which it would carry into the result
+    commit = git.commit_tree(head, [git.sha(parent.branch), head], message)
+    git.move_branch(parent.branch, commit)
+    return commit
 
 
 def test_parent(project: Project, parent: Kitchen, report: Reporter) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from git.exc import GitCommandError
 
 from kitchen import journal
+from kitchen.backends.git import ROLLBACK_TRAILER
 from kitchen.errors import BadInput, GitError, PreconditionFailed
 from kitchen.model import Kitchen, utcnow
 from kitchen.project import Project
@@ -121,14 +122,8 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
         project, kitchen.environment, "rollback", kitchen.name, tag=tag
     ) as operation:
         before = git.sha(kitchen.branch)
-        commit = git.repo.git.commit_tree(
-            git.tree(tag),
-            "-p",
-            before,
-            "-m",
-            f"Roll {kitchen.name} back to {tag}\n\nRollback-To: {tag}",
-            env=git.identity(),
-        )
+        message = f"Roll {kitchen.name} back to {tag}\n\n{ROLLBACK_TRAILER}: {tag}"
+        commit = git.commit_tree(tag, [before], message)
         git.move_branch(kitchen.branch, commit)
         operation.step(
             "committed", branch=kitchen.branch, before=before, commit=commit, remote=remote

@@ -46,12 +46,19 @@ def update(
         if git.current_branch() != kitchen.branch:
             git.checkout(kitchen.branch)
         operation.step("fetched", branch=kitchen.branch, before=git.sha(kitchen.branch))
-        behind = git.commits_not_in(parent.branch, kitchen.branch)
+        tip = git.before_rollbacks(parent.branch)  # a rollback stays where it was made
+        whole = tip == git.sha(parent.branch)
+        if not whole:
+            report.step(f"Leaving the rollbacks on {parent.branch}: its next release replaces them")
+        behind = git.commits_not_in(tip, kitchen.branch)
         if behind:
             report.step(
                 f"Merging {counted(behind, 'commit')} from {parent.branch} into {kitchen.branch}"
             )
-            conflicted = git.merge(parent.branch)
+            peeled = f"Merge {parent.branch} (without its rollbacks) into {kitchen.branch}"
+            conflicted = git.merge(
+                parent.branch if whole else tip, message=None if whole else peeled
+            )
             if conflicted:  # left for the user to resolve: not a crash
                 project.audit(kitchen, "update", "conflicts", parent=parent.name, files=conflicted)
                 raise _conflicts(kitchen, conflicted)

@@ -116,3 +116,27 @@ def test_rollback_restores_the_tags_tree_without_rewriting_history(cli: Cli, sho
     assert forward.code == 0 and "Rolled production back to v1.1.0 (" in forward.out
     assert "its tests passed" in forward.out
     assert cli("rollback", "production", "--to", "v9").code == 2
+
+
+def test_after_a_rollback_dev_keeps_its_work_and_its_next_release_replaces_it(
+    cli: Cli, shop: Path
+) -> None:
+    """The rollback commit reverts v1.1.0 on main. Merged down (`kitchen update dev`, which
+    the promotion gate asked for), it reverted v1.1.0 in dev too, silently; and a 3-way merge
+    of dev into main would have carried the revert into v1.2.0, a tree nobody tested."""
+    ready_to_promote(cli, shop)
+    promote = ("promote", "dev", "--to", "production", "--approved-by", APPROVER, "--yes")
+    assert cli(*promote, "--release", "v1.0.0").code == 0
+    change_on_dev(cli, shop, "second", "notes.md", "release two\n")
+    assert cli(*promote, "--release", "v1.1.0").code == 0
+    assert cli("rollback", "production", "--to", "v1.0.0", "--yes").code == 0
+    assert git(shop, "show", "main:notes.md") == "release one"
+    updated = cli("update", "dev")
+    assert updated.code == 0 and "Leaving the rollbacks on main" in updated.err
+    assert git(shop, "show", "develop:notes.md") == "release two"  # dev's work stays
+    assert cli("show", "dev", "--json").json()["commits_behind"] == 0
+    change_on_dev(cli, shop, "third", "fix.md", "the fix\n")
+    released = cli(*promote, "--release", "v1.2.0")
+    assert released.code == 0, released.err
+    assert git(shop, "rev-parse", "v1.2.0^{tree}") == git(shop, "rev-parse", "develop^{tree}")
+    assert git(shop, "show", "main:notes.md") == "release two"  # the tested tree, whole
