@@ -87,17 +87,25 @@ def runs(project: Project, name: str | None) -> tuple[Kitchen, list[dict[str, An
 
 
 def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | None]:
-    """Commits the kitchen's branch has that its parent's lacks, and the other way round."""
+    """Commits the kitchen's branch has that its parent's lacks, and the other way round;
+    a branch this clone never checked out is compared as last fetched from the remote."""
+    if not kitchen.parent:
+        return None, None
+    mine = _branch_ref(project, kitchen.branch)
+    theirs = _branch_ref(project, project.kitchen(kitchen.parent).branch)
+    if mine is None or theirs is None:
+        return None, None
     git = project.git
-    if not kitchen.parent or not git.branch_exists(kitchen.branch):
-        return None, None
-    parent_branch = project.kitchen(kitchen.parent).branch
-    if not git.branch_exists(parent_branch):
-        return None, None
-    return (
-        git.commits_not_in(kitchen.branch, parent_branch),
-        git.commits_not_in(git.before_rollbacks(parent_branch), kitchen.branch),
-    )
+    return git.commits_not_in(mine, theirs), git.commits_not_in(git.before_rollbacks(theirs), mine)
+
+
+def _branch_ref(project: Project, branch: str) -> str | None:
+    git, remote = project.git, project.remote
+    if git.branch_exists(branch):
+        return branch
+    if remote is not None and git.tracking(remote, branch) is not None:
+        return f"refs/remotes/{remote}/{branch}"
+    return None
 
 
 def checkout(project: Project, name: str) -> Kitchen:

@@ -100,6 +100,14 @@ def _worktree_at(project: Project, kitchen: Kitchen) -> str:
     """The commit tested: the worktree's, which must be the tip of the kitchen's branch
     (checked out, or detached at it as CI does), or a run would vouch for files it never ran."""
     git = project.git
+    if not git.branch_exists(kitchen.branch):  # a CI checkout, detached at a fetched commit
+        remote = project.sync(kitchen.branch)
+        if not git.branch_exists(kitchen.branch):
+            raise PreconditionFailed(
+                f"{kitchen.name}'s branch {kitchen.branch} is not in this clone"
+                + (f" nor on {remote}." if remote else "."),
+                hint=f"Push it from the clone that has it, or see `kitchen show {kitchen.name}`.",
+            )
     tip = git.sha(kitchen.branch)
     if not git.has_commits() or git.repo.head.commit.hexsha != tip:
         where = git.current_branch() or f"commit {git.repo.head.commit.hexsha[:10]}"

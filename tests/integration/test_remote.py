@@ -160,6 +160,8 @@ def test_doctor_counts_a_colleagues_kitchen_whose_branch_is_not_in_this_clone_as
     result = cli("doctor", "--json")
     missing = [f["subject"] for f in result.json()["findings"] if f["kind"] == "no-branch"]
     assert result.code == 3 and missing == ["mine"]  # lost: its creator's clone is this one
+    shown = cli("show", "pushed", "--json").json()  # compared as the remote has it
+    assert (shown["commits_ahead"], shown["commits_behind"]) == (0, 0)
     assert cli("checkout", "pushed").code == 0  # fetched from the remote
 
 
@@ -213,3 +215,21 @@ def test_create_refuses_a_name_whose_branch_is_on_the_remote(
     assert refused.code == 3 and "already exists on origin" in refused.err
     assert "git push origin --delete kitchen/feature" in refused.err
     assert "feature" not in [k["name"] for k in cli("list", "--json").json()["kitchens"]]
+
+
+def test_a_ci_checkout_detached_at_the_pushed_commit_is_tested(
+    cli: Cli, shop: Path, remote: Path
+) -> None:
+    """Without the kitchen's branch in the clone, `kitchen test` was an internal error."""
+    feature_tested(cli, shop)
+    git(shop, "push", "-q", "origin", "kitchen/feature")
+    git(shop, "checkout", "-q", "--detach", "origin/kitchen/feature")
+    git(shop, "branch", "-q", "-D", "kitchen/feature")
+    result = cli("test", "feature", "--json")
+    assert result.code == 0, result.err
+    assert result.json()["commit"] == git(remote, "rev-parse", "kitchen/feature")
+    git(shop, "checkout", "-q", "develop")
+    git(shop, "branch", "-q", "-D", "kitchen/feature")
+    git(shop, "push", "-q", "origin", "--delete", "kitchen/feature")
+    gone = cli("test", "feature")
+    assert gone.code == 3 and "kitchen/feature is not in this clone nor on origin" in gone.err
