@@ -601,11 +601,13 @@ def gc_command(
         return
     verb = "Would delete" if dry_run else "Deleted"
     removed = result.removed
-    state.console.success(
-        f"{verb} {counted(len(removed), 'expired kitchen')}: {', '.join(removed)}."
-        if removed
-        else "No expired kitchen to delete."
-    )
+    kept = f"{counted(len(result.skipped), 'expired kitchen')} kept" if result.skipped else ""
+    if removed:
+        state.console.success(
+            f"{verb} {counted(len(removed), 'expired kitchen')}: {', '.join(removed)}."
+        )
+    else:
+        state.console.success(f"Nothing to delete: {kept}." if kept else "No expired kitchen.")
     for name, why in result.skipped.items():
         state.console.warn(f"Kept {name}: {why}")
 

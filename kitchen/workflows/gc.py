@@ -10,6 +10,7 @@ from kitchen.errors import KitchenError
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reporting import Reporter
+from kitchen.text import moment
 from kitchen.workflows import delete
 
 
@@ -43,7 +44,9 @@ def collect(project: Project, dry_run: bool, force: bool, report: Reporter) -> C
         if dry_run:
             result.removed.append(kitchen.name)
             continue
-        report.step(f"Deleting expired kitchen {kitchen.name} (expired {kitchen.expires_at})")
+        report.step(
+            f"Deleting expired kitchen {kitchen.name} (expired {moment(kitchen.expires_at)})"
+        )
         delete.delete(project, checked, report)
         result.removed.append(kitchen.name)
         faults.checkpoint("gc.kitchen")  # between two deletes: a re-run goes on

@@ -39,9 +39,12 @@ def test_gc_removes_expired_kitchens_and_keeps_unmerged_work(cli: Cli, shop: Pat
 
     result = cli("gc", "--json")
     assert result.code == 0 and result.json()["removed"] == ["old-child", "old"]
+    kept = cli("gc")  # was "✓ No expired kitchen to delete.", over the warning that one was kept
+    assert "Nothing to delete: 1 expired kitchen kept." in kept.out
+    assert "Kept wip: Branch kitchen/wip has 1 commit not merged" in kept.err
     names = [k["name"] for k in cli("list", "--json").json()["kitchens"]]
     assert "old" not in names and "wip" in names and "fresh" in names
 
     assert cli("checkout", "dev").code == 0
     assert cli("gc", "--force", "--json").json()["removed"] == ["wip"]
-    assert "No expired kitchen to delete." in cli("gc").out
+    assert "No expired kitchen." in cli("gc").out
