@@ -554,7 +554,7 @@ def releases_command(
 
     Example: kitchen releases production --json
     """
-    from kitchen.text import moment
+    from kitchen.cli import render
     from kitchen.workflows.data import current_or_named
 
     state = state_for(ctx, json_mode)
@@ -564,16 +564,7 @@ def releases_command(
     if json_mode:
         state.console.json({"kitchen": kitchen.name, "releases": found})
         return
-    for release in found:
-        details = release["details"]
-        source = f" from {details['source']}" if details.get("source") else ""
-        approved = f", approved by {details['approved_by']}" if details.get("approved_by") else ""
-        state.console.show(
-            f"{moment(release['at'])}  {release['kind']:8}  {release['tag']}  "
-            f"{release['commit_sha'][:10]}{source}  by {release['actor']}{approved}"
-        )
-    if not found:
-        state.console.show(f"No releases of {kitchen.name} yet.")
+    state.console.show(render.releases_table(kitchen.name, found))
 
 
 @app.command("gc")

@@ -385,66 +385,84 @@ def events_table(events: list[dict[str, Any]], kitchen: str | None = None) -> Re
     """The audit trail; one kitchen's leaves its name out, for the details' room."""
     if not events:
         return "No events recorded yet."
-    return Trail(events, kitchen)
+    columns = ["at", "who", "what", *([] if kitchen else ["kitchen"]), "result"]
+    rows = []
+    for event in events:
+        colour = "green" if event["result"] == "ok" else "red"
+        cells = [moment(event["at"]), escape(event["actor"]), event["action"]]
+        cells += [] if kitchen else [escape(event["kitchen"])]
+        rows.append([*cells, f"[{colour}]{event['result']}[/]"])
+    details = [_event_details(event) for event in events]
+    title = f"Audit trail of {kitchen}" if kitchen else "Audit trail"
+    return Detailed(title, columns, rows, details)
+
+
+def _event_details(event: dict[str, Any]) -> str:
+    def shown(key: str, value: Any) -> str:
+        if isinstance(value, list):  # staff added or removed
+            return ",".join(map(str, value))
+        return str(value)[:10] if key == "commit" else str(value)  # a sha, as git shows it
+
+    return ", ".join(
+        f"{key}={shown(key, value)}" for key, value in event["details"].items() if value is not None
+    )
+
+
+def releases_table(kitchen: str, releases: list[dict[str, Any]]) -> RenderableType:
+    if not releases:
+        return f"No releases of {kitchen} yet."
+    rows, details = [], []
+    for release in releases:
+        said = release["details"]
+        row = [moment(release["at"]), release["kind"], escape(release["tag"])]
+        rows.append([*row, release["commit_sha"][:10], escape(release["actor"])])
+        source = [f"from {said['source']}"] if said.get("source") else []
+        approved = [f"approved by {said['approved_by']}"] if said.get("approved_by") else []
+        tested = (said.get("destination_test") or {}).get("status")
+        outcome = [f"tests {tested}"] if tested else []
+        details.append(", ".join(source + approved + outcome))
+    columns = ["at", "what", "tag", "commit", "by"]
+    return Detailed(f"Releases of {kitchen}", columns, rows, details)
 
 
 @dataclass(frozen=True)
-class Trail:
-    """Events a line each, their details in a last column where that fits the terminal,
-    else on a line of their own under each event, so no sha or name is broken."""
+class Detailed:
+    """Rows a line each, their details in a last column where that fits the terminal, else
+    on a line of their own under each row, so that no sha, name or time is broken."""
 
-    events: list[dict[str, Any]]
-    kitchen: str | None
+    title: str
+    columns: list[str]
+    rows: list[list[str]]  # markup
+    details: list[str]  # plain text
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        columns = ["at", "who", "what", "kitchen", "result"]
-        if self.kitchen:
-            columns.remove("kitchen")
-        rows = [self._cells(event) for event in self.events]
-        details = [self._details(event) for event in self.events]
-        title = f"Audit trail of {self.kitchen}" if self.kitchen else "Audit trail"
         table = Table(  # borderless, as kitchen list
-            title=title, title_justify="left", box=None, header_style="bold", padding=(0, 2, 0, 0)
+            title=self.title,
+            title_justify="left",
+            box=None,
+            header_style="bold",
+            padding=(0, 2, 0, 0),
         )
-        for column in [*columns, "details"]:
+        for column in [*self.columns, "details"]:
             table.add_column(column, no_wrap=True)
-        for cells, said in zip(rows, details, strict=True):
+        for cells, said in zip(self.rows, self.details, strict=True):
             table.add_row(*cells, escape(said))
         natural = Measurement.get(console, options.update_width(UNBOUNDED), table).maximum
         if natural <= options.max_width:
             yield table
             return
-        lines = [[Text.from_markup(cell_) for cell_ in row] for row in [columns, *rows]]
-        for place in range(len(columns)):
+        lines = [[Text.from_markup(cell_) for cell_ in row] for row in [self.columns, *self.rows]]
+        for place in range(len(self.columns)):
             width = max(len(row[place]) for row in lines)
             for row in lines:
                 row[place].align("left", width)
-        yield Text(title, style="italic")
-        header, *events = (Text("  ").join(row) for row in lines)
+        yield Text(self.title, style="italic")
+        header, *rows = (Text("  ").join(row) for row in lines)
         header.rstrip()
         header.stylize("bold")
         yield header
-        for line, said in zip(events, details, strict=True):
+        for line, said in zip(rows, self.details, strict=True):
             line.rstrip()
             yield line
             if said:
                 yield Text("    " + said, style="dim")
-
-    def _cells(self, event: dict[str, Any]) -> list[str]:
-        colour = "green" if event["result"] == "ok" else "red"
-        cells = [moment(event["at"]), escape(event["actor"]), event["action"]]
-        cells += [] if self.kitchen else [escape(event["kitchen"])]
-        return [*cells, f"[{colour}]{event['result']}[/]"]
-
-    @staticmethod
-    def _details(event: dict[str, Any]) -> str:
-        def shown(key: str, value: Any) -> str:
-            if isinstance(value, list):  # staff added or removed
-                return ",".join(map(str, value))
-            return str(value)[:10] if key == "commit" else str(value)  # a sha, as git shows it
-
-        return ", ".join(
-            f"{key}={shown(key, value)}"
-            for key, value in event["details"].items()
-            if value is not None
-        )

@@ -177,6 +177,31 @@ def test_the_audit_trail_puts_details_under_events_when_a_column_is_too_narrow()
             assert lines[5] == "    parent=production, data=True"
 
 
+def test_releases_read_a_line_each_with_who_approved_and_the_tests_under_when_narrow() -> None:
+    """A release was one long line that wrapped anywhere: `by` / `demo@kitchen.example`."""
+    release = {
+        "at": "2026-11-21T20:48:47+00:00",
+        "kind": "promote",
+        "tag": "v1.0.0",
+        "commit_sha": "6f5176f3dc0123456789",
+        "actor": "demo@kitchen.example",
+        "details": {
+            "source": "dev",
+            "approved_by": "lead@shop.example",
+            "destination_test": {"status": "passed", "run_id": "r1"},
+        },
+    }
+    said = "from dev, approved by lead@shop.example, tests passed"
+    for width in (80, 160):
+        console = Console(width=width, record=True, color_system=None)
+        console.print(render.releases_table("production", [release]))
+        lines = [line.rstrip() for line in console.export_text().splitlines()]
+        row = f"{moment(release['at'])}  promote  v1.0.0  6f5176f3dc  demo@kitchen.example"
+        assert lines[2] == (f"{row}  {said}" if width == 160 else row)
+        assert width == 160 or lines[3] == f"    {said}"
+    assert text(render.releases_table("production", [])).strip() == "No releases of production yet."
+
+
 def test_a_checks_name_is_never_cut_in_the_run_summary() -> None:
     check = CheckResult(
         "mart", "customer-count-in-control", "sql", "warn", "fail", 0.0, "0, expected at least 1"
