@@ -28,7 +28,8 @@ def test_kitchen_demo_runs_the_story_and_exits_0(tmp_path: Path) -> None:
     assert "one-row-per-customer" in result.out  # the deliberate mistake was caught
     assert result.out.count("passed") >= 2  # and the pipeline passed before and after
     assert "Promoted v1.0.0 to production" in result.out  # the release, printed
-    assert "from dev  by demo@kitchen.example, approved by lead@shop.example" in result.out
+    assert "promote  v1.0.0" in result.out  # and listed among the releases, with its approval
+    assert "from dev, approved by lead@shop.example, tests passed" in result.out
     assert "The demo ran end to end" in result.out
     assert "Traceback" not in result.err
 
