@@ -9,6 +9,7 @@ from kitchen import journal
 from kitchen.errors import BadInput, KitchenError
 from kitchen.model import Kitchen, Status, TableInfo
 from kitchen.project import Project
+from kitchen.workflows.merge import parent_tip
 
 
 @dataclass
@@ -96,7 +97,9 @@ def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | N
     if mine is None or theirs is None:
         return None, None
     git = project.git
-    return git.commits_not_in(mine, theirs), git.commits_not_in(git.before_rollbacks(theirs), mine)
+    return git.commits_not_in(mine, theirs), git.commits_not_in(
+        parent_tip(project, kitchen, theirs), mine
+    )
 
 
 def _branch_ref(project: Project, branch: str) -> str | None:

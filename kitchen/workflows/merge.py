@@ -190,7 +190,7 @@ def gates(
     """Every gate of a merge or promotion: (the kitchen's HEAD, its passing run, the approver)."""
     git = project.git
     project.require_clean("merge", changes=False)  # changes are refused last, below
-    if not git.adds_nothing(git.before_rollbacks(parent.branch), kitchen.branch):
+    if not git.adds_nothing(parent_tip(project, kitchen, parent.branch), kitchen.branch):
         raise PreconditionFailed(
             f"{kitchen.name} does not contain the tip of {parent.branch}.",
             hint=f"Run `kitchen update {kitchen.name}`, test it, then merge.",
@@ -201,6 +201,18 @@ def gates(
     approver = _approval(project, kitchen, parent, approved_by)
     project.require_clean("merge")
     return head, run, approver
+
+
+def parent_tip(project: Project, kitchen: Kitchen, parent_branch: str) -> str:
+    """What of its parent's branch a kitchen must contain. Across release environments
+    (dev below production) the rollbacks on top are left out: production's emergency
+    state, which dev's next release replaces, not a change for dev to take (merged down,
+    it would revert the rolled-back work in dev). A kitchen in the parent's own
+    environment (a hotfix kitchen under production) takes them as any change."""
+    parent = project.kitchen(kitchen.parent or "")
+    if parent.environment == kitchen.environment:
+        return parent_branch
+    return project.git.before_rollbacks(parent_branch)
 
 
 def _tested(project: Project, kitchen: Kitchen, head: str) -> str:

@@ -15,6 +15,7 @@ from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.text import counted
 from kitchen.workflows import recover
+from kitchen.workflows.merge import parent_tip
 from kitchen.workflows.refresh import refresh
 
 
@@ -46,7 +47,7 @@ def update(
         if git.current_branch() != kitchen.branch:
             git.checkout(kitchen.branch)
         operation.step("fetched", branch=kitchen.branch, before=git.sha(kitchen.branch))
-        tip = git.before_rollbacks(parent.branch)  # a rollback stays where it was made
+        tip = parent_tip(project, kitchen, parent.branch)
         whole = tip == git.sha(parent.branch)
         if not whole:
             report.step(f"Leaving the rollbacks on {parent.branch}: its next release replaces them")

@@ -140,3 +140,20 @@ def test_after_a_rollback_dev_keeps_its_work_and_its_next_release_replaces_it(
     assert released.code == 0, released.err
     assert git(shop, "rev-parse", "v1.2.0^{tree}") == git(shop, "rev-parse", "develop^{tree}")
     assert git(shop, "show", "main:notes.md") == "release two"  # the tested tree, whole
+
+
+def test_a_hotfix_kitchen_under_production_takes_its_rollback_as_any_change(
+    cli: Cli, shop: Path
+) -> None:
+    """The rollback is production's own state: a kitchen in production's environment fixes
+    from it, or its merge would undo the rollback."""
+    ready_to_promote(cli, shop)
+    promote = ("promote", "dev", "--to", "production", "--approved-by", APPROVER, "--yes")
+    assert cli(*promote, "--release", "v1.0.0").code == 0
+    change_on_dev(cli, shop, "second", "notes.md", "release two\n")
+    assert cli(*promote, "--release", "v1.1.0").code == 0
+    assert cli("create", "hotfix", "--parent", "production", "--no-data").code == 0
+    assert cli("rollback", "production", "--to", "v1.0.0", "--yes").code == 0
+    assert cli("show", "hotfix", "--json").json()["commits_behind"] == 1
+    assert cli("update", "hotfix").code == 0
+    assert git(shop, "show", "kitchen/hotfix:notes.md") == "release one"
