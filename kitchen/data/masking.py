@@ -451,14 +451,29 @@ def rule_for(rules: list[Rule], table: str, column: str) -> Rule | None:
 
 def plan(rules: list[Rule], table: str, columns: list[tuple[str, str]]) -> list[Column]:
     """Match ``rules`` to a table's columns, refusing a rule whose output the column's type
-    cannot hold: every problem is found before anything is copied."""
-    planned = []
+    cannot hold: every problem is found before anything is copied, and said, a line each."""
+    planned, problems = [], []
     for name, kind in columns:
         rule = rule_for(rules, table, name)
         if rule is not None and (problem := misfit(rule, f"{table}.{name}", kind)):
-            raise ConfigError(f"{rule.where()}: {problem}.")
+            problems.append(f"{rule.where()}: {problem}.")
         planned.append(Column(name, kind, rule))
+    if problems:
+        raise ConfigError("\n".join(problems))
     return planned
+
+
+def plan_all(rules: list[Rule], types: dict[str, list[tuple[str, str]]]) -> dict[str, list[Column]]:
+    """``plan`` for every table, with the problems of all of them said at once."""
+    plans, problems = {}, []
+    for table, columns in types.items():
+        try:
+            plans[table] = plan(rules, table, columns)
+        except ConfigError as exc:
+            problems.append(exc.message)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return plans
 
 
 def misfit(rule: Rule, column: str, sql_type: str) -> str | None:
@@ -648,17 +663,21 @@ def _describe(column: Column | None) -> str:
 
 
 def check_targets(rules: list[Rule], tables: dict[str, list[tuple[str, str]]]) -> None:
-    """An exact rule must name an existing table and column (a typo would mask nothing)."""
+    """An exact rule must name an existing table and column (a typo would mask nothing);
+    every such rule is said, a line each."""
+    problems = []
     for rule in rules:
         if not rule.exact:
             continue
         table, column = rule.pattern.split(".")
         if table not in tables:
             guess = did_you_mean(table, tables)
-            raise ConfigError(f"{rule.where()}: there is no table {table!r} to mask.{guess}")
-        if column not in (columns := [name for name, _ in tables[table]]):
+            problems.append(f"{rule.where()}: there is no table {table!r} to mask.{guess}")
+        elif column not in (columns := [name for name, _ in tables[table]]):
             guess = did_you_mean(column, columns)
-            raise ConfigError(f"{rule.where()}: table {table!r} has no column {column!r}.{guess}")
+            problems.append(f"{rule.where()}: table {table!r} has no column {column!r}.{guess}")
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 @dataclass(frozen=True)

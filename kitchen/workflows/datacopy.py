@@ -269,7 +269,7 @@ def _plans(
     masking.check_targets(
         [rule for rule in rules if not _excluded(project, rule.pattern.partition(".")[0])], types
     )
-    return {table: masking.plan(rules, table, columns) for table, columns in types.items()}
+    return masking.plan_all(rules, types)
 
 
 def _copied_tables(project: Project, origin: Warehouse, source: Kitchen) -> list[str]:

@@ -88,6 +88,26 @@ def test_bad_rules_are_exit_2_naming_the_rule(rules: dict, message: str) -> None
     assert message in error(rules)
 
 
+def test_every_bad_rule_is_said_at_once_a_line_each() -> None:
+    """A user with three mistakes fixed one per run: only the first was said."""
+    misnamed = {"customers.ssn": "redact", "customer.email": "email", "customers.email": "email"}
+    assert error(misnamed).splitlines() == [
+        "data.masking.rules.customers.ssn: table 'customers' has no column 'ssn'.",
+        "data.masking.rules.customer.email: there is no table 'customer' to mask. "
+        "Did you mean 'customers'?",
+    ]
+    misfits = {"customers.tags": "redact", "customers.score": {"shift": 3}}
+    shown = error(misfits).splitlines()
+    assert [line.split(": ")[0] for line in shown] == [
+        "data.masking.rules.customers.score",
+        "data.masking.rules.customers.tags",
+    ]
+    types = {"a": [("x", "DATE")], "b": [("y", "INTEGER")]}
+    with pytest.raises(ConfigError) as caught:
+        masking.plan_all(masking.parse_rules({"a.x": "email", "b.y": "email"}), types)
+    assert len(caught.value.message.splitlines()) == 2
+
+
 PG_COLUMNS = [
     ("country", "character(2)"),
     ("email", "character varying(20)"),
