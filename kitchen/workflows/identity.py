@@ -61,14 +61,20 @@ def drop(project: Project, kitchen: Kitchen) -> None:
         store.delete(_own(kitchen, key))
 
 
-def client_credentials(project: Project, kitchen: Kitchen) -> dict[str, str]:
-    """PGUSER and PGPASSWORD of the kitchen's login, for tools run in the kitchen."""
+def login(project: Project, kitchen: Kitchen) -> tuple[str, str] | None:
+    """The kitchen's own login (user, password), which its pipelines' SQL, checks and tools
+    run as; None where it has none (kitchen's own account is used)."""
     if not enabled(project, kitchen):
-        return {}
+        return None
     store = project.secrets(kitchen.environment)
     user = store.get(_own(kitchen, USER))
-    password = redaction.remember(store.get(_own(kitchen, PASSWORD)))
-    return {"PGUSER": user, "PGPASSWORD": password}
+    return user, redaction.remember(store.get(_own(kitchen, PASSWORD)))
+
+
+def client_credentials(project: Project, kitchen: Kitchen) -> dict[str, str]:
+    """PGUSER and PGPASSWORD of the kitchen's login, for tools run in the kitchen."""
+    found = login(project, kitchen)
+    return {"PGUSER": found[0], "PGPASSWORD": found[1]} if found else {}
 
 
 def _own(kitchen: Kitchen, key: str) -> str:

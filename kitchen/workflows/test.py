@@ -23,7 +23,7 @@ from kitchen.names import did_you_mean
 from kitchen.pipelines import checks, junit, model, runners, templating
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import artifacts, notify, recover
+from kitchen.workflows import artifacts, identity, notify, recover
 from kitchen.workflows import run as tool_run
 from kitchen.workflows.data import current_or_named
 
@@ -171,9 +171,9 @@ def _run_pipeline(
 ) -> None:
     kitchen = run.kitchen
     secrets = project.scoped(kitchen.environment, kitchen.name)
-    scope = Scope(
-        project, kitchen, pipeline, _context(project, kitchen, pipeline, request), secrets.get
-    )
+    context = _context(project, kitchen, pipeline, request)
+    login = identity.login(project, kitchen)
+    scope = Scope(project, kitchen, pipeline, context, secrets.get, login)
     serial = isinstance(project.warehouse(kitchen.environment), DuckDBWarehouse)
     only = {request.node} if request.node else None
     failed: set[str] = set()
@@ -244,6 +244,7 @@ class Scope:
     pipeline: model.Pipeline
     context: dict[str, Any]
     secret: Callable[[str], str]
+    login: tuple[str, str] | None  # the kitchen's own login: its SQL and checks run as it
 
     def render(self, text: str, source: Path) -> str:
         return templating.render(text, source, self.context, self.secret)
@@ -256,7 +257,8 @@ def _run_node(scope: Scope, node: model.Node) -> tuple[bool, str, str]:
     warehouse = project.warehouse(kitchen.environment)
     if node.type == "sql":
         try:
-            with warehouse.session() as own:  # a transaction of its own beside other nodes'
+            # a transaction of its own beside other nodes', as the kitchen's login if any
+            with warehouse.session(scope.login) as own:
                 own.run_script(kitchen.schema, script or "")
         except KitchenError as exc:  # the warehouse refused the SQL: the node failed
             line = getattr(exc, "line", None)
@@ -277,16 +279,17 @@ def _checks(scope: Scope, node: model.Node) -> list[checks.CheckResult]:
     warehouse = scope.project.warehouse(scope.kitchen.environment)
     source = scope.pipeline.folder / model.PIPELINE_FILE
     results = []
-    for check in node.tests:
-        spec, query, history = check.check, "", None
-        if isinstance(spec, model.Scalar):
-            query = scope.render(spec.query, source)
-        elif isinstance(spec, model.Spc):
-            query = scope.render(spec.metric, source)
-            history = _history(scope, node, check)
-        results.append(
-            checks.run(warehouse, scope.kitchen.schema, node.name, check, query, history=history)
-        )
+    with warehouse.session(scope.login) as own:  # a check's SQL is the kitchen's, as a node's
+        for check in node.tests:
+            spec, query, history = check.check, "", None
+            if isinstance(spec, model.Scalar):
+                query = scope.render(spec.query, source)
+            elif isinstance(spec, model.Spc):
+                query = scope.render(spec.metric, source)
+                history = _history(scope, node, check)
+            results.append(
+                checks.run(own, scope.kitchen.schema, node.name, check, query, history=history)
+            )
     return results
 
 

@@ -97,6 +97,36 @@ def test_a_kitchens_login_works_in_its_schema_and_nowhere_else(
     assert "kitchens/feature/warehouse#user: kitchen_dev_feature" in secrets
 
 
+def test_a_pipelines_sql_and_checks_run_as_the_kitchens_login(
+    roles_project: Cli, pg_project: Path
+) -> None:
+    """Tools ran as the kitchen's login, but SQL nodes and check queries ran as kitchen's own
+    account, which could write the parent's schema, or any other."""
+    assert roles_project("create", "feature").code == 0
+    folder = pg_project / "pipelines" / "probe"
+    folder.mkdir()
+    (folder / "who.sql").write_text("create table who as select current_user as login;\n")
+    (folder / "intrude.sql").write_text("create table dev.intruder as select 1 as x;\n")
+    query = "select count(*) from who where login = current_user and login like 'kitchen_%'"
+    check = f'{{type: sql, query: "{query}", expect: 1}}'
+    (folder / "pipeline.yaml").write_text(
+        "nodes:\n"
+        f"  - {{name: who, type: sql, file: who.sql, tests: [{{name: same, check: {check}}}]}}\n"
+        "  - {name: intrude, type: sql, file: intrude.sql}\n"
+    )
+    run = roles_project("test", "feature", "--pipeline", "probe", "--json").json()
+    nodes = {node["node"]: node for node in run["nodes"]}
+    assert nodes["who"]["status"] == "passed" and run["checks"][0]["status"] == "pass"
+    assert nodes["intrude"]["status"] == "failed"
+    assert "permission denied for schema dev" in nodes["intrude"]["message"]
+    assert probe(pg_project, "feature")["who"] == "kitchen_dev_feature"
+    who = (
+        "import psycopg; print(psycopg.connect('').execute('SELECT login FROM who').fetchone()[0])"
+    )
+    made = run_kitchen(pg_project, "run", "feature", "--", sys.executable, "-c", who)
+    assert made.out.strip() == "kitchen_dev_feature", made.err
+
+
 def test_a_root_kitchen_has_no_login_of_its_own_and_runs_with_kitchens(
     roles_project: Cli, pg_project: Path
 ) -> None:

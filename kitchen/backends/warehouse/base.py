@@ -160,9 +160,11 @@ class Warehouse(Protocol):
         """
         ...
 
-    def session(self) -> AbstractContextManager[Warehouse]:
+    def session(self, login: tuple[str, str] | None = None) -> AbstractContextManager[Warehouse]:
         """Another session on this warehouse, for work beside this one's (a pipeline's SQL
-        nodes run in parallel), closed after; where statements run in turn (DuckDB), this."""
+        nodes run in parallel), closed after; where statements run in turn (DuckDB), this.
+        ``login``: (user, password) to connect as, a kitchen's own login, where there are
+        logins (PostgreSQL)."""
         ...
 
     def outside_readers(self, schema: str) -> list[str]:
@@ -323,7 +325,7 @@ class SqlWarehouse(ABC):
             yield item, work(self, source, item)
 
     @contextmanager
-    def session(self: Warehouse) -> Iterator[Warehouse]:
+    def session(self: Warehouse, login: tuple[str, str] | None = None) -> Iterator[Warehouse]:
         yield self
 
     @property
