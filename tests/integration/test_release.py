@@ -62,17 +62,28 @@ def test_promote_tags_records_and_tests_the_destination(cli: Cli, shop: Path) ->
     assert other.code == 3 and "nothing to release" in other.err
 
 
+PROMOTE = ("promote", "dev", "--to", "production", "--approved-by", APPROVER, "--yes")
+
+
+def two_releases(cli: Cli, shop: Path) -> None:
+    """v1.0.0 ("release one" in notes.md) and v1.1.0 ("release two"), each from dev as it
+    was, with no `kitchen update dev` between."""
+    ready_to_promote(cli, shop)
+    assert cli(*PROMOTE, "--release", "v1.0.0").code == 0
+    change_on_dev(cli, shop, "second", "notes.md", "release two\n")
+    assert cli(*PROMOTE, "--release", "v1.1.0").code == 0
+
+
 def test_dev_promotes_release_after_release_without_taking_each_release_back(
     cli: Cli, shop: Path
 ) -> None:
     """A promotion's merge commit on main brings dev nothing (its tree is dev's), so the
     next release needs no `kitchen update dev` and no second test of the same tree."""
     ready_to_promote(cli, shop)
-    promote = ("promote", "dev", "--to", "production", "--approved-by", APPROVER, "--yes")
-    assert cli(*promote, "--release", "v1.0.0").code == 0
+    assert cli(*PROMOTE, "--release", "v1.0.0").code == 0
     change_on_dev(cli, shop, "second", "notes.md", "release two\n")
     assert git(shop, "rev-list", "--count", "develop..main") != "0"  # not merged back
-    result = cli(*promote, "--release", "v1.1.0")
+    result = cli(*PROMOTE, "--release", "v1.1.0")
     assert result.code == 0, result.err
     assert git(shop, "rev-parse", "main^{tree}") == git(shop, "rev-parse", "develop^{tree}")
     assert git(shop, "show", "v1.1.0:notes.md") == "release two"
@@ -124,11 +135,7 @@ def test_after_a_rollback_dev_keeps_its_work_and_its_next_release_replaces_it(
     """The rollback commit reverts v1.1.0 on main. Merged down (`kitchen update dev`, which
     the promotion gate asked for), it reverted v1.1.0 in dev too, silently; and a 3-way merge
     of dev into main would have carried the revert into v1.2.0, a tree nobody tested."""
-    ready_to_promote(cli, shop)
-    promote = ("promote", "dev", "--to", "production", "--approved-by", APPROVER, "--yes")
-    assert cli(*promote, "--release", "v1.0.0").code == 0
-    change_on_dev(cli, shop, "second", "notes.md", "release two\n")
-    assert cli(*promote, "--release", "v1.1.0").code == 0
+    two_releases(cli, shop)
     assert cli("rollback", "production", "--to", "v1.0.0", "--yes").code == 0
     assert git(shop, "show", "main:notes.md") == "release one"
     updated = cli("update", "dev")
@@ -136,7 +143,7 @@ def test_after_a_rollback_dev_keeps_its_work_and_its_next_release_replaces_it(
     assert git(shop, "show", "develop:notes.md") == "release two"  # dev's work stays
     assert cli("show", "dev", "--json").json()["commits_behind"] == 0
     change_on_dev(cli, shop, "third", "fix.md", "the fix\n")
-    released = cli(*promote, "--release", "v1.2.0")
+    released = cli(*PROMOTE, "--release", "v1.2.0")
     assert released.code == 0, released.err
     assert git(shop, "rev-parse", "v1.2.0^{tree}") == git(shop, "rev-parse", "develop^{tree}")
     assert git(shop, "show", "main:notes.md") == "release two"  # the tested tree, whole
@@ -147,11 +154,7 @@ def test_a_hotfix_kitchen_under_production_takes_its_rollback_as_any_change(
 ) -> None:
     """The rollback is production's own state: a kitchen in production's environment fixes
     from it, or its merge would undo the rollback."""
-    ready_to_promote(cli, shop)
-    promote = ("promote", "dev", "--to", "production", "--approved-by", APPROVER, "--yes")
-    assert cli(*promote, "--release", "v1.0.0").code == 0
-    change_on_dev(cli, shop, "second", "notes.md", "release two\n")
-    assert cli(*promote, "--release", "v1.1.0").code == 0
+    two_releases(cli, shop)
     assert cli("create", "hotfix", "--parent", "production", "--no-data").code == 0
     assert cli("rollback", "production", "--to", "v1.0.0", "--yes").code == 0
     assert cli("show", "hotfix", "--json").json()["commits_behind"] == 1

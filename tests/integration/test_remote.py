@@ -178,15 +178,21 @@ def test_delete_takes_the_kitchens_branch_off_the_remote_too(
     assert cli("create", "feature", "--no-data").code == 0  # a fresh start, nothing to meet
 
 
-def test_delete_sees_commits_pushed_from_another_clone(
-    cli: Cli, shop: Path, remote: Path, colleague: Path
-) -> None:
+def pushed_by_a_colleague(cli: Cli, shop: Path, colleague: Path, text: str) -> str:
+    """A kitchen pushed from here, then a commit pushed to it from the colleague's clone."""
     assert cli("create", "feature", "--no-data").code == 0
     git(shop, "push", "-q", "origin", "kitchen/feature")
     git(colleague, "fetch", "-q")
     git(colleague, "checkout", "-q", "kitchen/feature")
-    pushed = commit(colleague, "theirs.md", "a colleague's work\n")
+    pushed = commit(colleague, "theirs.md", text)
     git(colleague, "push", "-q", "origin", "kitchen/feature")
+    return pushed
+
+
+def test_delete_sees_commits_pushed_from_another_clone(
+    cli: Cli, shop: Path, remote: Path, colleague: Path
+) -> None:
+    pushed = pushed_by_a_colleague(cli, shop, colleague, "a colleague's work\n")
     refused = cli("delete", "feature", "--yes")
     assert refused.code == 3 and "1 commit not merged into develop" in refused.err
     assert git(remote, "rev-parse", "kitchen/feature") == pushed
@@ -195,12 +201,7 @@ def test_delete_sees_commits_pushed_from_another_clone(
 def test_a_forced_delete_keeps_a_push_it_has_not_seen(
     cli: Cli, shop: Path, remote: Path, colleague: Path
 ) -> None:
-    assert cli("create", "feature", "--no-data").code == 0
-    git(shop, "push", "-q", "origin", "kitchen/feature")
-    git(colleague, "fetch", "-q")
-    git(colleague, "checkout", "-q", "kitchen/feature")
-    pushed = commit(colleague, "theirs.md", "pushed after this clone last fetched\n")
-    git(colleague, "push", "-q", "origin", "kitchen/feature")
+    pushed = pushed_by_a_colleague(cli, shop, colleague, "after this clone last fetched\n")
     deleted = cli("delete", "feature", "--yes", "--force")
     assert deleted.code == 0 and "The branch stays on origin" in deleted.err
     assert git(remote, "rev-parse", "kitchen/feature") == pushed  # not lost
