@@ -67,7 +67,18 @@ def pending(project: Project) -> int:
 
 
 def listing(project: Project, kitchen: Kitchen, run_id: str | None) -> list[str]:
-    return project.artifacts(kitchen.environment).list(run_prefix(kitchen.name, run_id))
+    """The artifacts' keys, newest run first (as `kitchen runs` lists them), each run's in
+    name order; a run the registry does not know (its record gone) comes last."""
+    keys = project.artifacts(kitchen.environment).list(run_prefix(kitchen.name, run_id))
+    runs = project.registry(kitchen.environment).runs(kitchen.name)
+    order = {run["id"]: place for place, run in enumerate(runs)}
+    prefix = run_prefix(kitchen.name)
+
+    def newest_first(key: str) -> tuple[int, str]:
+        run = key.removeprefix(prefix).split("/", 1)[0]
+        return order.get(run, len(order)), key
+
+    return sorted(keys, key=newest_first)
 
 
 def download(project: Project, kitchen: Kitchen, run_id: str, folder: Path) -> list[Path]:

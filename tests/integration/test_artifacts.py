@@ -73,3 +73,12 @@ def test_local_artifacts_on_the_embedded_default(cli: Cli, shop: Path) -> None:
     assert blocked.code == 2 and "a file is in the way" in blocked.err
     typo = cli("artifacts", "feature", run_id[:-1])
     assert typo.code == 2 and f"No run '{run_id[:-1]}' of feature. Did you mean" in typo.err
+
+
+def test_artifacts_are_listed_newest_run_first(cli: Cli, shop: Path) -> None:
+    """They came in the store's order, by run id: random, not the order of `kitchen runs`."""
+    assert cli("create", "feature").code == 0
+    ran = [cli("test", "feature", "--json").json()["run_id"] for _ in range(3)]
+    listed = cli("artifacts", "feature", "--json").json()["artifacts"]
+    runs = list(dict.fromkeys(key.split("/")[3] for key in listed))
+    assert runs == ran[::-1] == [run["id"] for run in cli("runs", "--json").json()["runs"]]
