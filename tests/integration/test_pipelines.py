@@ -335,7 +335,12 @@ def test_bad_pipeline_files_are_exit_2(cli: Cli, shop: Path, pipeline: str, mess
 @pytest.mark.parametrize(
     ("template", "message"),
     [
-        ("select {{ vars.nothing }};", "'dict object' has no attribute 'nothing'"),
+        ("select {{ vars.nothing }};", "a.sql:1: 'nothing' is not in vars or kitchen."),
+        (
+            "select 1;\nselect {{ kitchen.shema }};",
+            "a.sql:2: 'shema' is not in vars or kitchen. Did you mean 'schema'?",
+        ),
+        ("select {{ nothing }};", "a.sql:1: 'nothing' is not defined; templates know vars,"),
         ("select {% if %};", "a.sql:1: template error"),
         ("select {{ ''.__class__.__mro__ }};", "template not allowed"),
     ],
