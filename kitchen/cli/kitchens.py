@@ -734,7 +734,7 @@ def artifacts_command(
 def _variable(item: str) -> tuple[str, str]:
     key, equals, value = item.partition("=")
     if not equals or not key:
-        raise BadInput(f"--var {item!r} is not k=v.")
+        raise BadInput(f"--var {item!r} is not KEY=VALUE.", hint="For example: --var min_orders=5")
     return key, value
 
 
