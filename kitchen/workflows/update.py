@@ -50,7 +50,10 @@ def update(
         tip = parent_tip(project, kitchen, parent.branch)
         whole = tip == git.sha(parent.branch)
         if not whole:
-            report.step(f"Leaving the rollbacks on {parent.branch}: its next release replaces them")
+            report.step(
+                f"Leaving the rollbacks on {parent.branch} out: the next release of "
+                f"{kitchen.name} replaces them"
+            )
         behind = git.commits_not_in(tip, kitchen.branch)
         if behind:
             report.step(
