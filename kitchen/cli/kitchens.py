@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,6 +27,7 @@ from kitchen.text import counted
 
 if TYPE_CHECKING:
     from kitchen.project import Project
+    from kitchen.workflows.merge import Preview
 
 
 @app.command()
@@ -385,26 +387,13 @@ def merge_command(
 
     Example: kitchen merge profitability --preview
     """
-    from dataclasses import asdict
-
     from kitchen.workflows import merge as workflow
 
     state = state_for(ctx, json_mode)
     project = project_for(ctx)
     name = _named(project, name)
     if preview:
-        seen = workflow.preview(project, name, into)
-        if json_mode:
-            state.console.json(asdict(seen))
-        else:
-            state.console.show(
-                f"{counted(len(seen.commits), 'commit')} from {name} into {seen.into}; "
-                f"{counted(len(seen.files), 'file')} changed; pipelines touched: "
-                f"{', '.join(seen.pipelines) or 'none'}; conflicts: "
-                f"{', '.join(seen.conflicts) or 'none'}"
-            )
-        if seen.conflicts:
-            raise typer.Exit(int(ExitCode.PRECONDITION))
+        _show_preview(state, workflow.preview(project, name, into))
         return
     _confirm(yes, f"Merge {name} into its parent?")
     merged = workflow.merge(
@@ -429,6 +418,21 @@ def merge_command(
     _after_tests(state, merged.post_test, merged.into)
 
 
+def _show_preview(state: Any, seen: Preview) -> None:
+    """What a merge or promotion would bring; exit 3 when it would conflict."""
+    if state.console.json_mode:
+        state.console.json(asdict(seen))
+    else:
+        state.console.show(
+            f"{counted(len(seen.commits), 'commit')} from {seen.kitchen} into {seen.into}; "
+            f"{counted(len(seen.files), 'file')} changed; pipelines touched: "
+            f"{', '.join(seen.pipelines) or 'none'}; conflicts: "
+            f"{', '.join(seen.conflicts) or 'none'}"
+        )
+    if seen.conflicts:
+        raise typer.Exit(int(ExitCode.PRECONDITION))
+
+
 @app.command("promote")
 def promote_command(
     ctx: typer.Context,
@@ -436,10 +440,15 @@ def promote_command(
         str, typer.Argument(metavar="SOURCE", help="The kitchen to promote (e.g. dev).")
     ],
     to: Annotated[str, typer.Option("--to", help="Its parent in the next environment.")],
-    release: Annotated[str, typer.Option("--release", help="The release tag, e.g. v1.4.0.")],
+    release: Annotated[
+        str | None, typer.Option("--release", help="The release tag, e.g. v1.4.0.")
+    ] = None,
     approved_by: Annotated[
         str | None, typer.Option(help="The approver, for a protected destination.")
     ] = None,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Show what the release would bring; touch nothing.")
+    ] = False,
     yes: YesOption = False,
     wait: WaitOption = 60,
     json_mode: JsonOption = False,
@@ -449,9 +458,15 @@ def promote_command(
 
     Example: kitchen promote dev --to production --release v1.4.0 --approved-by lead@acme.io
     """
+    from kitchen.workflows.merge import preview as preview_merge
     from kitchen.workflows.release import promote
 
     state = state_for(ctx, json_mode)
+    if preview:
+        _show_preview(state, preview_merge(project_for(ctx), source, to, promotion=True))
+        return
+    if release is None:
+        raise BadInput("Name the release: --release TAG.", hint="For example: --release v1.4.0")
     _confirm(yes, f"Promote {source} to {to} as {release}?")
     done = promote(
         project_for(ctx),

@@ -44,7 +44,10 @@ class Merged:
     post_test: dict[str, Any] | None = field(default=None)
 
 
-def target(project: Project, kitchen: Kitchen, into: str | None) -> Kitchen:
+def target(
+    project: Project, kitchen: Kitchen, into: str | None, *, promotion: bool = False
+) -> Kitchen:
+    """The parent a merge (same release environment) or a promotion (the next) goes into."""
     if kitchen.parent is None:
         raise BadInput(f"Kitchen {kitchen.name!r} has no parent to merge into.")
     if into is not None and into != kitchen.parent:
@@ -53,7 +56,12 @@ def target(project: Project, kitchen: Kitchen, into: str | None) -> Kitchen:
             hint="Merge it there, then merge that kitchen on.",
         )
     parent = project.kitchen(kitchen.parent)
-    if parent.environment != kitchen.environment:
+    if promotion and parent.environment == kitchen.environment:
+        raise BadInput(
+            f"{parent.name!r} is in the same release environment: that is a merge.",
+            hint=f"Use `kitchen merge {kitchen.name}`.",
+        )
+    if not promotion and parent.environment != kitchen.environment:
         raise BadInput(
             f"{parent.name!r} is in another release environment: that is a promotion.",
             hint=f"Use `kitchen promote {kitchen.name} --to {parent.name}`.",
@@ -62,10 +70,12 @@ def target(project: Project, kitchen: Kitchen, into: str | None) -> Kitchen:
     return journal.require_ready(project, parent)
 
 
-def preview(project: Project, name: str, into: str | None) -> Preview:
-    """What a merge would bring, computed without touching any worktree (git merge-tree)."""
+def preview(project: Project, name: str, into: str | None, *, promotion: bool = False) -> Preview:
+    """What a merge or a promotion would bring, computed without touching any worktree
+    (git merge-tree)."""
     kitchen = project.kitchen(name)
-    parent = target(project, kitchen, into)
+    parent = target(project, kitchen, into, promotion=promotion)
+    tip = parent_tip(project, kitchen, parent.branch)
     git = project.git.repo.git
     commits = git.log("--format=%h %s", f"{parent.branch}..{kitchen.branch}").splitlines()
     files = git.diff("--name-only", f"{parent.branch}...{kitchen.branch}").splitlines()
@@ -76,7 +86,7 @@ def preview(project: Project, name: str, into: str | None) -> Preview:
             if f.startswith(f"{project.config.pipelines}/") and f.count("/") >= 2
         }
     )
-    conflicts = project.git.merge_conflicts(parent.branch, kitchen.branch)
+    conflicts = project.git.merge_conflicts(tip, kitchen.branch)
     return Preview(name, parent.name, commits, files, pipelines, conflicts)
 
 

@@ -160,3 +160,26 @@ def test_a_hotfix_kitchen_under_production_takes_its_rollback_as_any_change(
     assert cli("show", "hotfix", "--json").json()["commits_behind"] == 1
     assert cli("update", "hotfix").code == 0
     assert git(shop, "show", "kitchen/hotfix:notes.md") == "release one"
+
+
+def test_a_promotion_is_previewed_and_a_rollback_below_it_is_no_conflict(
+    cli: Cli, shop: Path
+) -> None:
+    """The rollback reverts notes.md, which dev changed again: merging main into dev would
+    conflict there, but the promotion lands dev's tree and leaves the rollback out."""
+    two_releases(cli, shop)
+    assert cli("rollback", "production", "--to", "v1.0.0", "--yes").code == 0
+    change_on_dev(cli, shop, "third", "notes.md", "release three\n")
+    before = git(shop, "rev-parse", "main")
+    seen = cli("promote", "dev", "--to", "production", "--preview", "--json")
+    assert seen.code == 0, seen.err
+    document = seen.json()
+    assert (document["into"], document["files"], document["conflicts"]) == (
+        "production",
+        ["notes.md"],
+        [],
+    )
+    assert git(shop, "rev-parse", "main") == before  # nothing touched
+    assert cli("promote", "dev", "--to", "production").code == 2  # no --release: said so
+    assert cli(*PROMOTE, "--release", "v1.2.0").code == 0
+    assert git(shop, "show", "main:notes.md") == "release three"
