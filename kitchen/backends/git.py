@@ -107,11 +107,10 @@ class Git:
         listed = self.repo.git.diff("--name-only", "--diff-filter=U")
         return [line for line in listed.splitlines() if line]
 
-    def merge(self, branch: str, no_ff: bool = False, message: str | None = None) -> list[str]:
+    def merge(self, branch: str, message: str | None = None) -> list[str]:
         """Merge ``branch`` into the checked-out branch; the conflicted files, if any (the
         merge is then left in progress for the user to resolve)."""
-        options = ["--no-ff"] if no_ff else []
-        options += ["-m", message] if message else ["--no-edit"]
+        options = ["-m", message] if message else ["--no-edit"]
         try:
             self.repo.git.merge(*options, branch, env=self.identity())
         except GitCommandError as exc:
