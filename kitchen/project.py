@@ -121,14 +121,7 @@ class Project:
 
     @cached_property
     def user(self) -> str:
-        """The acting user: ``KITCHEN_USER`` if set, else git's ``user.email``."""
-        user = os.environ.get("KITCHEN_USER") or self.git.user_email()
-        if not user:
-            raise BadInput(
-                "Cannot tell who you are.",
-                hint="Set `git config user.email you@example.com` or the KITCHEN_USER variable.",
-            )
-        return user
+        return identify(self.git.user_email())
 
     def require_staff(self, kitchen: Kitchen, action: str) -> None:
         """Staff patterns are globs (``*@acme.io``); an empty staff list admits everyone."""
@@ -267,3 +260,14 @@ class Project:
     def checked_out(self, kitchens: list[Kitchen]) -> Kitchen | None:
         branch = self.git.current_branch()
         return next((kitchen for kitchen in kitchens if kitchen.branch == branch), None)
+
+
+def identify(email: str | None) -> str:
+    """The acting user: ``KITCHEN_USER`` if set, else git's ``user.email`` (``email``)."""
+    user = os.environ.get("KITCHEN_USER") or email
+    if not user:
+        raise BadInput(
+            "Cannot tell who you are.",
+            hint="Set `git config user.email you@example.com` or the KITCHEN_USER variable.",
+        )
+    return user

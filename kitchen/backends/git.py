@@ -267,9 +267,7 @@ class Git:
         return merged.split("\n", 1)[0] == self.repo.commit(base).tree.hexsha
 
     def user_email(self) -> str | None:
-        with self.repo.config_reader() as reader:
-            value = reader.get_value("user", "email", default="")
-        return str(value) or None
+        return user_email(Path(self.repo.working_dir))
 
     def commit_paths(self, paths: Sequence[str], message: str) -> bool:
         """Commit ``paths`` alone (not whatever else is staged); False if nothing changed.
@@ -302,3 +300,13 @@ class Git:
         if email:
             return git.Actor(str(name) or str(email), str(email))
         return FALLBACK_AUTHOR
+
+
+def user_email(folder: Path) -> str | None:
+    """git's ``user.email`` as seen from ``folder``: its repository's, else the user's global
+    one (before any repository exists, as ``kitchen init`` needs it)."""
+    folder = next(path for path in (folder, *folder.parents) if path.is_dir())
+    try:
+        return git.cmd.Git(folder).config("--get", "user.email").strip() or None
+    except GitCommandError:  # exit 1: not set
+        return None

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kitchen import config, demo, templates
-from kitchen.backends.git import Git
+from kitchen.backends.git import Git, user_email
 from kitchen.backends.secrets import reference
 from kitchen.backends.secrets.file import FileSecretStore
 from kitchen.errors import GitError, SecretsError
 from kitchen.files import make_folder
 from kitchen.model import DataState, Kitchen, Status, utcnow
-from kitchen.project import Project
+from kitchen.project import Project, identify
 from kitchen.reporting import Reporter
 from kitchen.workflows.datacopy import copy_tables
 
@@ -37,6 +37,7 @@ class InitReport:
 def init(directory: Path, with_demo: bool, report: Reporter) -> InitReport:
     directory = directory.resolve()
     _refuse_nested(directory)
+    creator = identify(user_email(directory))  # first: nothing is made for nobody
     result = InitReport(directory)
     make_folder(directory, "the project folder")
     if not (directory / ".git").exists():
@@ -50,14 +51,15 @@ def init(directory: Path, with_demo: bool, report: Reporter) -> InitReport:
     project = Project(directory, config.load(config_path))
     project.git = git
     try:
-        result.changes += _set_up(project, with_demo, fresh, report)
+        result.changes += _set_up(project, creator, with_demo, fresh, report)
     finally:
         project.close()
     return result
 
 
-def _set_up(project: Project, with_demo: bool, fresh: bool, report: Reporter) -> list[str]:
-    creator = project.user  # first: fail before changing anything if nobody can be named
+def _set_up(
+    project: Project, creator: str, with_demo: bool, fresh: bool, report: Reporter
+) -> list[str]:
     changes = _ignore_local_state(project)
     changes += _create_secret_files(project)
     if with_demo:
@@ -118,13 +120,16 @@ def _ignore_local_state(project: Project) -> list[str]:
     return [f"added {', '.join(missing)} to {GITIGNORE}"]
 
 
-def _create_secret_files(project: Project) -> list[str]:
-    """Each environment's secrets file, with a masking salt of its own."""
+def _create_secret_files(project: Project, only: str | None = None) -> list[str]:
+    """Each environment's secrets file (or ``only`` that one's), with a masking salt of its
+    own."""
     changes = []
     salt = project.config.data.masking.salt
     salt_key = reference(salt) if salt else None
     for name, environment in project.config.environments.items():
         settings = environment.secrets
+        if only not in (None, name):
+            continue
         if not isinstance(settings, config.FileSecrets):
             continue
         store = FileSecretStore(project.root / settings.path, name)
@@ -180,16 +185,21 @@ def _roots_parents_first(project: Project) -> list[Kitchen]:
     return [project.root_kitchen(name) for name in ordered]
 
 
+def set_up_root(project: Project, kitchen: Kitchen, report: Reporter) -> str:
+    """What `kitchen init` does for one root kitchen (for `kitchen doctor --repair`)."""
+    changes = _create_secret_files(project, kitchen.environment)
+    changes += _provision_root(project, kitchen, project.user, report)
+    return "; ".join(changes) or "nothing was missing"
+
+
 def _provision_root(
     project: Project, kitchen: Kitchen, creator: str, report: Reporter
 ) -> list[str]:
     changes = []
     git = project.git
     if not git.branch_exists(kitchen.branch):
-        start = project.root_kitchen(kitchen.parent).branch if kitchen.parent else "HEAD"
         report.step(f"Branch {kitchen.branch} for kitchen {kitchen.name}")
-        git.create_branch(kitchen.branch, start)
-        changes.append(f"created branch {kitchen.branch} for kitchen {kitchen.name}")
+        changes.append(_root_branch(project, kitchen))
     warehouse = project.warehouse(kitchen.environment)
     if not warehouse.schema_exists(kitchen.schema):
         warehouse.create_schema(kitchen.schema)
@@ -206,6 +216,22 @@ def _provision_root(
         registry.set_status(kitchen.name, Status.READY)
         changes.append(f"marked kitchen {kitchen.name} ready")
     return changes
+
+
+def _root_branch(project: Project, kitchen: Kitchen) -> str:
+    """A missing root branch: from the remote when it is there (a clone has only the branch
+    it checked out), else from its parent's branch (the top one from HEAD)."""
+    git = project.git
+    configured = project.sync(kitchen.branch)  # fetched, and made from the remote's
+    remotes = [configured] if configured else [remote.name for remote in git.repo.remotes]
+    for remote in remotes:
+        if git.tracking(remote, kitchen.branch) is not None:
+            if not git.branch_exists(kitchen.branch):
+                git.create_branch(kitchen.branch, f"refs/remotes/{remote}/{kitchen.branch}")
+            return f"created branch {kitchen.branch} for kitchen {kitchen.name} from {remote}"
+    start = project.root_kitchen(kitchen.parent).branch if kitchen.parent else "HEAD"
+    git.create_branch(kitchen.branch, start)
+    return f"created branch {kitchen.branch} for kitchen {kitchen.name}"
 
 
 def _load_demo(project: Project, report: Reporter) -> list[str]:

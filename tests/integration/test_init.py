@@ -5,7 +5,7 @@ from pathlib import Path
 
 from kitchen.cli.main import main
 from tests.conftest import Cli, edit_config, snapshot
-from tests.gitrepo import git
+from tests.gitrepo import commit, git
 
 
 def test_init_sets_up_git_config_and_both_root_kitchens(tmp_path: Path, capsys) -> None:
@@ -81,6 +81,25 @@ def test_init_in_an_existing_repository_keeps_its_branch_and_staging(
     assert git(project, "diff", "--cached", "--name-only") == "staged.sql"
 
 
+def test_init_in_a_colleagues_clone_takes_the_root_branches_from_the_remote(
+    tmp_path: Path, capsys
+) -> None:
+    """The embedded default keeps each clone's warehouse to itself: a colleague runs init in
+    a fresh clone, which holds only the branch it checked out."""
+    project = tmp_path / "analytics"
+    assert main(["init", str(project)]) == 0
+    commit(project, "dev.sql", "select 1\n")  # on develop
+    git(project, "checkout", "-q", "-b", "kitchen/work")
+    commit(project, "work.sql", "select 2\n")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(project), str(clone))  # on kitchen/work
+    capsys.readouterr()
+    assert main(["-C", str(clone), "init"]) == 0
+    assert "created branch develop for kitchen dev from origin" in capsys.readouterr().out
+    for branch in ("main", "develop"):  # not kitchen/work's tip, nor main's for develop
+        assert git(clone, "rev-parse", branch) == git(project, "rev-parse", branch)
+
+
 def test_init_beside_an_empty_pipelines_folder(tmp_path: Path, capsys) -> None:
     """git refused to commit the empty folder: init stopped with exit 3, half done."""
     project = tmp_path / "p"
@@ -103,6 +122,17 @@ def test_init_refuses_a_folder_inside_another_repository(tmp_path: Path, capsys)
     assert main(["init", str(outer / "inner")]) == 3
     assert "inside the git repository" in capsys.readouterr().err
     assert not (outer / "inner" / "kitchen.yaml").exists()
+
+
+def test_init_without_a_git_identity_makes_nothing(tmp_path: Path, capsys, monkeypatch) -> None:
+    (tmp_path / "home" / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
+    project = tmp_path / "analytics"
+    assert main(["init", str(project), "--demo"]) == 2
+    assert "Cannot tell who you are" in capsys.readouterr().err
+    assert not project.exists()  # no repository, no kitchen.yaml to trip over next time
+    monkeypatch.setenv("KITCHEN_USER", "ann@acme.example")
+    assert main(["init", str(project)]) == 0
+    assert snapshot(project)["dev"]["registry"] == [("dev", "ready")]
 
 
 def test_demo_data_is_in_production_and_masked_into_dev(cli: Cli) -> None:
