@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kitchen.data import masking, pii
-from kitchen.errors import BadInput
+from kitchen.errors import BadInput, ExitCode
 from kitchen.model import Kitchen
 from kitchen.project import Project
 
@@ -42,8 +42,11 @@ def current_or_named(project: Project, name: str | None) -> Kitchen:
     """The named kitchen, or the one whose branch is checked out."""
     if name is not None:
         return project.kitchen(name)
-    kitchens, _ = project.kitchens()
+    kitchens, problems = project.kitchens()
     current = project.checked_out(kitchens)
     if current is None:
+        down = [exc for exc in problems.values() if exc.exit_code == ExitCode.UNREACHABLE]
+        if down:
+            raise down[0]  # its kitchen may well be there: say what is down
         raise BadInput("No kitchen's branch is checked out.", hint="Name the kitchen.")
     return current

@@ -20,7 +20,7 @@ def dev_locked(shop: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def holding_dev(shop: Path) -> Iterator[None]:
+def holding_dev(shop: Path) -> Iterator[int]:
     """Another process holds the dev warehouse file, as a second kitchen command would."""
     path = shop / ".kitchen" / "warehouse" / "dev.duckdb"
     holder = subprocess.Popen(
@@ -34,15 +34,18 @@ def holding_dev(shop: Path) -> Iterator[None]:
         text=True,
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
-    yield
+    yield holder.pid
     holder.kill()
     holder.wait()
 
 
-def test_create_in_an_unreachable_environment_is_exit_5(cli: Cli, dev_locked: None) -> None:
-    result = cli("create", "blocked")
+def test_create_in_an_unreachable_environment_is_exit_5(cli: Cli, shop: Path) -> None:
+    with holding_dev(shop) as pid:
+        result = cli("create", "blocked")
     assert result.code == 5
-    assert "dev warehouse" in result.err and "Traceback" not in result.err
+    assert f"dev warehouse (DuckDB file {shop}" in result.err and "Traceback" not in result.err
+    assert "is open in another program: python" in result.err and f"(PID {pid})" in result.err
+    assert "close that one" in result.err
 
 
 def test_list_reports_the_unreachable_environment_and_shows_the_rest(
@@ -64,3 +67,13 @@ def test_a_kitchen_in_an_unreachable_environment_is_exit_5_not_unknown(
     with holding_dev(shop):
         result = cli("show", "feature")
     assert result.code == 5 and "dev warehouse" in result.err  # down, not "no kitchen named"
+
+
+def test_the_checked_out_kitchen_in_an_unreachable_environment_is_exit_5(
+    cli: Cli, shop: Path
+) -> None:
+    assert cli("create", "feature").code == 0  # and checked out
+    with holding_dev(shop):
+        result = cli("test")
+    assert result.code == 5 and "dev warehouse" in result.err
+    assert "No kitchen's branch is checked out" not in result.err

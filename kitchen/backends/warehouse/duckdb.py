@@ -56,13 +56,22 @@ class DuckDBWarehouse(SqlWarehouse):
                 connection.execute(f'USE "{CATALOG}"')
             except duckdb.IOException as exc:
                 connection.close()
-                raise WarehouseUnreachable(
-                    f"The {self.environment} warehouse ({self.location}) cannot be opened: "
-                    f"{_first_line(exc)}",
-                    hint="If another kitchen command is running, wait for it to finish.",
-                ) from exc
+                raise self._unopened(exc) from exc
             self._connection = connection
         return self._connection
+
+    def _unopened(self, exc: duckdb.IOException) -> WarehouseUnreachable:
+        """DuckDB lets one process at a time write a file: name the one that holds it."""
+        where = f"The {self.environment} warehouse ({self.location})"
+        holder = re.search(r"Conflicting lock is held in (\S+) \(PID (\d+)\)", str(exc))
+        if holder is None:
+            return WarehouseUnreachable(f"{where} cannot be opened: {_first_line(exc)}")
+        program, pid = Path(holder[1]).name, holder[2]
+        return WarehouseUnreachable(
+            f"{where} is open in another program: {program} (PID {pid}).",
+            hint="DuckDB lets one program at a time use it: close that one (a notebook, the "
+            "duckdb shell), or wait for it if it is a kitchen command.",
+        )
 
     def close(self) -> None:
         if self._connection is not None:
