@@ -219,7 +219,7 @@ def _kitchens(project: Project, environment: str, report: Reporter) -> list[Find
     found = []
     for kitchen in project.registry(environment).all():
         if kitchen.root or kitchen.name in busy:
-            continue  # roots: `kitchen init` repairs them; busy: a live command owns it
+            continue  # roots: see _roots; busy: a live command owns it
         if kitchen.status in BROKEN:
             found.append(
                 Finding(
@@ -259,6 +259,45 @@ def _kitchens(project: Project, environment: str, report: Reporter) -> list[Find
                     fix=partial(_restore_schema, project, kitchen, report),
                 )
             )
+    return found
+
+
+def _roots(project: Project, environment: str, report: Reporter) -> list[Finding]:
+    """Root kitchens kitchen.yaml declares that were never set up here, or lost a part: a
+    kitchen added to kitchen.yaml after `kitchen init`, a fresh clone, a dropped schema."""
+    from kitchen.workflows.init import set_up_root
+
+    registry, warehouse = project.registry(environment), project.warehouse(environment)
+    git, remote = project.git, project.remote
+    found = []
+    for name in project.config.kitchens:
+        kitchen = project.root_kitchen(name)
+        if kitchen.environment != environment:
+            continue
+        parts = {
+            f"branch {kitchen.branch}": git.branch_exists(kitchen.branch)
+            or (remote is not None and git.tracking(remote, kitchen.branch) is not None),
+            f"schema {kitchen.schema}": warehouse.schema_exists(kitchen.schema),
+            "registry row": registry.get(name) is not None,
+        }
+        lacks = [part for part, there in parts.items() if not there]
+        if not lacks:
+            continue
+        problem = (
+            f"root kitchen {name} of kitchen.yaml is not set up here"
+            if len(lacks) == len(parts)
+            else f"root kitchen {name} has no {' and no '.join(lacks)}"
+        )
+        found.append(
+            Finding(
+                "root-not-set-up",
+                environment,
+                name,
+                problem,
+                f"set it up as `kitchen init` does (then its data: `kitchen data refresh {name}`)",
+                fix=partial(set_up_root, project, kitchen, report),
+            )
+        )
     return found
 
 
@@ -429,6 +468,7 @@ def _stray_branches(project: Project) -> list[Finding]:
 CHECKS: tuple[Callable[[Project, str, Reporter], list[Finding]], ...] = (
     _interrupted,
     _stale_locks,
+    _roots,
     _kitchens,
     _owned_orphans,
     _staging_orphans,

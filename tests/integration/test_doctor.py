@@ -222,3 +222,34 @@ def test_a_registry_of_an_earlier_version_gets_the_new_locks_table(cli: Cli, sho
     git(shop, "commit", "-qm", "notes")
     assert cli("test", "feature").code == 0
     assert cli("merge", "feature", "--yes", "--no-post-test").code == 0
+
+
+def test_a_root_kitchen_added_to_kitchen_yaml_later_is_set_up_by_repair(
+    cli: Cli, shop: Path
+) -> None:
+    """doctor said "No inconsistency found" while `kitchen list` showed the new root missing."""
+    edit_config(
+        shop,
+        "  dev:\n    warehouse:",
+        "  qa:\n    warehouse: {type: duckdb, path: .kitchen/warehouse/qa.duckdb}\n"
+        "    secrets: {type: file, path: .kitchen/secrets/qa.yaml}\n"
+        "    artifacts: {type: local, path: .kitchen/artifacts/qa}\n"
+        "    sensitive: true\n  dev:\n    warehouse:",
+    )
+    edit_config(
+        shop,
+        "  dev:\n    environment: dev\n    parent: production",
+        "  qa:\n    environment: qa\n    parent: production\n    branch: qa\n"
+        "  dev:\n    environment: dev\n    parent: qa",
+    )
+    found = cli("doctor", "--json")
+    assert found.code == 3, found.out
+    [finding] = found.json()["findings"]
+    assert (finding["kind"], finding["subject"]) == ("root-not-set-up", "qa")
+    assert "not set up" in finding["problem"]
+    assert cli("doctor", "--repair").code == 0
+    assert cli("doctor").code == 0
+    assert git(shop, "rev-parse", "qa") == git(shop, "rev-parse", "main")
+    assert cli("show", "qa", "--json").json()["status"] == "ready"
+    refreshed = cli("data", "refresh", "qa")  # the salt the repair generated masks its copy
+    assert refreshed.code == 0 and "masked copy of production" in refreshed.out

@@ -165,6 +165,15 @@ def test_doctor_counts_a_colleagues_kitchen_whose_branch_is_not_in_this_clone_as
     assert cli("checkout", "pushed").code == 0  # fetched from the remote
 
 
+def test_doctor_counts_a_root_branch_on_the_remote_as_there(
+    cli: Cli, shop: Path, remote: Path
+) -> None:
+    git(shop, "checkout", "-q", "main")
+    git(shop, "branch", "-q", "-D", "develop")  # as in a fresh clone of main
+    assert cli("doctor").code == 0
+    assert "develop" not in git(shop, "branch", "--format=%(refname:short)").split()
+
+
 def test_delete_takes_the_kitchens_branch_off_the_remote_too(
     cli: Cli, shop: Path, remote: Path
 ) -> None:
