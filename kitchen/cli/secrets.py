@@ -83,6 +83,7 @@ def run_tool(
 
     Example: kitchen run profitability -- psql -c "select count(*) from orders"
     """
+    import signal
     import subprocess
 
     from kitchen.errors import BadInput, CannotRun, ToolNotFound
@@ -101,6 +102,9 @@ def run_tool(
     project = project_for(ctx)
     _, variables = environment(project, before[0] if before else None)
     project.close()  # a DuckDB file can be opened by one process at a time: let the tool have it
+    # Ctrl-C reaches the tool too, and is the tool's to handle (psql cancels its query, a
+    # REPL its line): kitchen waits on. A handler, not SIG_IGN, which the tool would inherit.
+    previous = signal.signal(signal.SIGINT, lambda *_: None)
     try:
         code = subprocess.call(command, env=variables)
     except FileNotFoundError:
@@ -112,4 +116,6 @@ def run_tool(
             f"Command {command[0]} cannot be run: permission denied.",
             hint="Check that it is a program and executable (chmod +x).",
         ) from None
-    raise typer.Exit(code)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    raise typer.Exit(128 - code if code < 0 else code)  # killed by signal N: 128 + N, as shells say

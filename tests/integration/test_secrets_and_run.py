@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -73,6 +76,39 @@ def test_run_injects_the_kitchen_and_passes_the_exit_code_through(
     query = "import duckdb, os; c = duckdb.connect(os.environ['KITCHEN_DUCKDB']); "
     query += "print(c.execute('select count(*) from dev.feature.orders').fetchone()[0])"
     assert run_kitchen(shop, "run", "--", sys.executable, "-c", query).out.strip() == "4000"
+
+
+HANDLES_CTRL_C = """
+import signal, sys
+cancelled = []
+signal.signal(signal.SIGINT, lambda *_: cancelled.append(1))
+print("ready", flush=True)
+while not cancelled:
+    signal.pause()
+print("cancelled its query and went on", flush=True)
+sys.exit(3)
+"""
+
+
+def test_run_leaves_ctrl_c_to_the_tool(shop: Path) -> None:
+    """Ctrl-C reaches the whole foreground group: kitchen killed the tool (psql cancelling a
+    query, a REPL its line) and exited 130 itself."""
+    kitchen = [sys.executable, "-m", "kitchen", "-C", str(shop), "run", "--"]
+    tool = subprocess.Popen(
+        [*kitchen, sys.executable, "-c", HANDLES_CTRL_C],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a group of its own, as a terminal's foreground job
+    )
+    assert tool.stdout is not None and tool.stdout.readline() == "ready\n"
+    os.killpg(tool.pid, signal.SIGINT)
+    out, _ = tool.communicate(timeout=30)
+    assert "cancelled its query and went on" in out
+    assert tool.returncode == 3  # the tool's own exit code
+
+
+def test_run_says_a_tool_killed_by_a_signal_as_shells_do(shop: Path) -> None:
+    assert run_kitchen(shop, "run", "--", "sh", "-c", "kill -TERM $$").code == 128 + 15
 
 
 def test_run_refusals(cli: Cli, tmp_path: Path) -> None:
