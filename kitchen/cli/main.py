@@ -5,8 +5,11 @@ Errors are mapped to exit codes here and nowhere else (see kitchen.errors.ExitCo
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 
 import typer
 from rich.markup import escape
@@ -26,7 +29,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = "--verbose" in args or "-v" in args
     console = Console(json_mode="--json" in args, verbose=verbose)
     try:
-        result = typer.main.get_command(app).main(args, "kitchen", standalone_mode=False)
+        with _noting_interrupts() as interrupted:
+            result = typer.main.get_command(app).main(args, "kitchen", standalone_mode=False)
+        if interrupted and result == ExitCode.INTERRUPTED:  # typer made Ctrl-C a silent 130
+            console.err.print("Interrupted.")
     except KitchenError as exc:
         if verbose:
             console.err.print_exception()
@@ -57,6 +63,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         return int(ExitCode.INTERNAL)
     return result if isinstance(result, int) else 0
+
+
+@contextmanager
+def _noting_interrupts() -> Iterator[list[int]]:
+    """Ctrl-C raises KeyboardInterrupt as ever, and is noted in the list yielded."""
+    noted: list[int] = []
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        noted.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    try:
+        previous = signal.signal(signal.SIGINT, note)
+    except ValueError:  # not the main thread (kitchen called from a library): nothing to note
+        yield noted
+        return
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run(entry: Callable[[Sequence[str] | None], int] = main) -> None:

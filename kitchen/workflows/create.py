@@ -172,7 +172,8 @@ def _undo(
         with contextlib.suppress(KitchenError):
             project.registry(kitchen.environment).set_status(kitchen.name, Status.FAILED, reason)
     else:
-        report.warn(f"Create of {kitchen.name!r} failed; nothing was left behind.")
+        ended = "was interrupted" if isinstance(cause, KeyboardInterrupt) else "failed"
+        report.warn(f"Create of {kitchen.name!r} {ended}; nothing was left behind.")
 
 
 def _parent(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
 
 from kitchen.faults import CRASH_EXIT
-from tests.conftest import Cli, run_kitchen, snapshot
+from tests.conftest import Cli, after_the_first_table, run_kitchen, snapshot
 
 CREATE_STEPS = ["create.registry", "create.branch", "create.schema", "copy.table", "create.data"]
 
@@ -27,6 +29,31 @@ def test_failed_create_leaves_nothing_and_can_be_retried(
     assert cli("create", "fragile").code == 0
     tables = cli("show", "fragile", "--json").json()["tables"]
     assert sum(table["rows"] for table in tables) == 5040
+
+
+def ctrl_c() -> None:
+    os.kill(os.getpid(), signal.SIGINT)  # as a terminal sends it: the handler, then the raise
+
+
+def test_create_and_refresh_stopped_by_ctrl_c_say_so_and_leave_the_old_state(
+    cli: Cli, shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """typer turned Ctrl-C into a silent exit 130, and create's warning said "failed"."""
+    before = snapshot(shop)
+    after_the_first_table(monkeypatch, ctrl_c)
+    result = cli("create", "fragile")
+    assert result.code == 130
+    assert "Create of 'fragile' was interrupted; nothing was left behind." in result.err
+    assert result.err.rstrip().endswith("Interrupted.")
+    assert snapshot(shop) == before
+    monkeypatch.undo()
+    assert cli("create", "fragile", "--no-data").code == 0
+    before = snapshot(shop)
+    after_the_first_table(monkeypatch, ctrl_c)
+    result = cli("data", "refresh", "fragile")
+    assert result.code == 130 and result.err.rstrip().endswith("Interrupted.")
+    assert snapshot(shop) == before  # nothing copied in, no staging schema left
+    assert cli("doctor").code == 0
 
 
 @pytest.mark.parametrize("step", CREATE_STEPS)
