@@ -224,6 +224,14 @@ def test_secrets_round_trip_without_leaking(secrets: SecretStore) -> None:
     assert secrets.get("warehouse#password") == "pw-canary"
 
 
+def test_a_misspelt_key_is_named_with_the_one_meant_and_no_value(secrets: SecretStore) -> None:
+    secrets.set("warehouse#password", "pw-canary-4")
+    with pytest.raises(SecretsError) as refused:
+        secrets.get("warehouse#pasword")
+    assert "Did you mean 'warehouse#password'?" in refused.value.message
+    assert "canary" not in refused.value.message + (refused.value.hint or "")
+
+
 def test_fields_of_one_secret_are_independent(secrets: SecretStore) -> None:
     secrets.set("db#user", "kitchen")
     secrets.set("db#password", "pw")

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from kitchen.errors import SecretsError
+from kitchen.names import did_you_mean
 
 MODE = 0o600
 
@@ -42,8 +43,16 @@ class FileSecretStore:
         if value is None and field and isinstance(values.get(path), dict):
             value = values[path].get(field)
         if value is None:
+            known = [name for name, held in values.items() if not isinstance(held, dict)]
+            known += [
+                f"{name}#{field}"
+                for name, held in values.items()
+                if isinstance(held, dict)
+                for field in held
+            ]
             raise SecretsError(
-                f"Secret {key!r} is missing from the {self.environment} {self.location}.",
+                f"Secret {key!r} is missing from the {self.environment} {self.location}."
+                + did_you_mean(key, known),
                 hint=f"Add it with a line `{key}: ...` (the file is mode 0600 and git-ignored).",
             )
         return str(value)

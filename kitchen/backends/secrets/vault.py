@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import hvac
@@ -19,6 +19,7 @@ from hvac import exceptions as vault
 
 from kitchen import config
 from kitchen.errors import BadInput, ConfigError, NotAllowed, SecretsError, Unreachable
+from kitchen.names import did_you_mean
 
 DEFAULT_FIELD = "value"
 
@@ -46,10 +47,10 @@ class VaultSecretStore:
     def get(self, key: str) -> str:
         path, field = split(key)
         with self._mapped(path):
-            value = self._fields(path).get(field)
-        if value is None:
-            raise self._missing(path, field)
-        return str(value)
+            fields = self._fields(path)
+        if fields.get(field) is None:
+            raise self._missing(path, field, fields)
+        return str(fields[field])
 
     def set(self, key: str, value: str) -> None:
         path, field = split(key)
@@ -181,10 +182,12 @@ class VaultSecretStore:
             hint="Log in again (`vault login` or `bao login`) or renew VAULT_TOKEN.",
         )
 
-    def _missing(self, path: str, field: str) -> SecretsError:
+    def _missing(self, path: str, field: str, fields: Iterable[str] = ()) -> SecretsError:
+        """``fields``: those the path has (names, never values), for a did-you-mean."""
         return SecretsError(
             f"Secret {path}#{field} is missing from the {self.environment} Vault "
-            f"({self.settings.mount}/{self._full(path)}).",
+            f"({self.settings.mount}/{self._full(path)})."
+            + did_you_mean(f"{path}#{field}", [f"{path}#{name}" for name in fields]),
             hint="Write it there, e.g. with `kitchen secrets set` or `vault kv put`.",
         )
 
