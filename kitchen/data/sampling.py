@@ -88,6 +88,32 @@ def virtual_references(declared: list[str]) -> list[Reference]:
     return references
 
 
+def check(settings: config.Sample, tables: Mapping[str, Sequence[str]]) -> None:
+    """Every table and column ``data.sample`` names is there (``tables``: their columns);
+    exit 2 with every one that is not, each on a line."""
+    problems = [
+        f"data.sample.tables.{name}: there is no table {name!r}.{did_you_mean(name, tables)}"
+        for name in settings.tables
+        if name not in tables
+    ]
+    for index, reference in enumerate(virtual_references(settings.foreign_keys)):
+        sides = ((reference.table, reference.columns), (reference.parent, reference.parent_columns))
+        for table, columns in sides:
+            where = f"data.sample.foreign_keys[{index}]"
+            if table not in tables:
+                problems.append(
+                    f"{where}: there is no table {table!r}.{did_you_mean(table, tables)}"
+                )
+                continue
+            problems += [
+                f"{where}: {table} has no column {column!r}.{did_you_mean(column, tables[table])}"
+                for column in columns
+                if column not in tables[table]
+            ]
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
 def plan(
     warehouse: Warehouse,
     settings: config.Sample,
@@ -102,10 +128,7 @@ def plan(
     ``default`` overrides ``settings.default`` (``kitchen create --sample``); ``keys`` are
     the tables' primary keys, which identify a row for its sample decision.
     """
-    for name in settings.tables:
-        if name not in tables:
-            guess = did_you_mean(name, tables)
-            raise ConfigError(f"data.sample.tables.{name}: there is no table {name!r}.{guess}")
+    check(settings, tables)
     fallback = parse_spec(settings.default, "data.sample.default")  # checked even if overridden
     if default is not None:
         fallback = parse_spec(default, "--sample")

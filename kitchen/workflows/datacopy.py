@@ -241,10 +241,18 @@ def _sampling(
 
 
 def _sample_settings(project: Project) -> config.Sample:
-    """``data.sample`` without the sizes of tables ``data.exclude`` leaves out."""
+    """``data.sample`` without the sizes and references of tables ``data.exclude`` leaves
+    out."""
     settings = project.config.data.sample
     kept = {table: spec for table, spec in settings.tables.items() if not _excluded(project, table)}
-    return settings.model_copy(update={"tables": kept})
+    references = [
+        text
+        for text, reference in zip(
+            settings.foreign_keys, sampling.virtual_references(settings.foreign_keys), strict=True
+        )
+        if not (_excluded(project, reference.table) or _excluded(project, reference.parent))
+    ]
+    return settings.model_copy(update={"tables": kept, "foreign_keys": references})
 
 
 def _describe_sample(project: Project, sample: str | None) -> str:

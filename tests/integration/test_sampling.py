@@ -106,12 +106,28 @@ def test_a_refresh_keeps_the_sample_the_kitchen_was_made_with(cli: Cli, shop: Pa
         ("{tables: {orders: '150%'}}", "data.sample.tables.orders: expected a percent"),
         ("{tables: {invoices: 10}}", "data.sample.tables.invoices: there is no table"),
         ("{foreign_keys: ['orders -> customers']}", "data.sample.foreign_keys[0]"),
+        (  # they were left out silently, or failed in the warehouse's words
+            "{foreign_keys: ['orders.customer_id -> custmers.customer_id', "
+            "'orders.cust -> customers.customer_id']}",
+            "data.sample.foreign_keys[0]: there is no table 'custmers'. Did you mean "
+            "'customers'?\ndata.sample.foreign_keys[1]: orders has no column 'cust'.",
+        ),
     ],
 )
 def test_bad_sample_settings_are_exit_2(cli: Cli, shop: Path, setting: str, message: str) -> None:
     edit_config(shop, "  unmasked_pii: fail", f"  sample: {setting}\n  unmasked_pii: fail")
     result = cli("create", "x", "--sample", "10%")
     assert result.code == 2 and message in result.err
+
+
+def test_a_declared_reference_to_an_excluded_table_is_no_error(cli: Cli, shop: Path) -> None:
+    edit_config(
+        shop,
+        "  unmasked_pii: fail",
+        "  sample: {foreign_keys: ['notes.order_id -> orders.order_id']}\n"
+        "  exclude: [notes]\n  unmasked_pii: fail",
+    )
+    assert cli("create", "x", "--sample", "10%").code == 0
 
 
 # the self-reference is passed to the planner as it would come from the catalogue (DuckDB
