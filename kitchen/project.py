@@ -24,6 +24,7 @@ from kitchen.errors import (
     BadInput,
     ConfigError,
     ExitCode,
+    GitError,
     KitchenError,
     KitchenNotFound,
     NotAllowed,
@@ -69,6 +70,16 @@ class Project:
         return Git.open(self.root)
 
     @cached_property
+    def local(self) -> Path:
+        """Where backends' relative paths (`.kitchen/...`) resolve: the main worktree's
+        folder, so that every worktree of the repository (`git worktree add`, to have two
+        kitchens checked out at once) shares one embedded warehouse, vault and artifacts."""
+        try:
+            return self.git.main_folder()
+        except GitError:
+            return self.root
+
+    @cached_property
     def remote(self) -> str | None:
         """The git remote shared branches are fetched from and pushed to, if configured."""
         name = self.config.git.remote
@@ -97,7 +108,7 @@ class Project:
             if "{{" in settings.model_dump_json():  # resolved only when there is a reference
                 where = f"environments.{environment}.warehouse"
                 settings = self.scoped(environment).resolve_settings(settings, where)
-            self._warehouses[environment] = warehouse.connect(settings, self.root, environment)
+            self._warehouses[environment] = warehouse.connect(settings, self.local, environment)
         return self._warehouses[environment]
 
     def registry(self, environment: str) -> Registry:
@@ -107,7 +118,7 @@ class Project:
 
     def secrets(self, environment: str) -> SecretStore:
         settings = self.environment(environment).secrets
-        return secrets.connect(settings, self.root, environment)
+        return secrets.connect(settings, self.local, environment)
 
     def scoped(self, environment: str, kitchen: str | None = None) -> Scoped:
         """The environment's secrets as a kitchen sees them (its own path first)."""
@@ -115,7 +126,7 @@ class Project:
 
     def artifacts(self, environment: str) -> ArtifactStore:
         settings = self.environment(environment).artifacts
-        return artifacts.connect(settings, self.root, environment)
+        return artifacts.connect(settings, self.local, environment)
 
     # who is acting
 

@@ -23,7 +23,9 @@ def _mapped(action: str, hint: str | None = None) -> Iterator[None]:
     try:
         yield
     except GitCommandError as exc:
-        detail = (exc.stderr or exc.stdout or "").strip().removeprefix("stderr:").strip(" '\n")
+        detail = (exc.stderr or exc.stdout or "").strip().removeprefix("stderr:").strip()
+        if len(detail) > 1 and detail[0] == detail[-1] == "'":  # GitPython quotes it
+            detail = detail[1:-1].strip()
         lines = [line.strip() for line in detail.splitlines() if line.strip()]
         reason = lines[0].removeprefix("error: ").removeprefix("fatal: ") if lines else str(exc)
         files = [line for line in lines[1:] if not line.startswith(("Please", "Aborting"))]
@@ -54,6 +56,12 @@ class Git:
         with _mapped(f"create a git repository in {path}"):
             return cls(git.Repo.init(path, initial_branch=initial_branch))
 
+    def main_folder(self) -> Path:
+        """The main worktree's folder: this one's, unless this is a linked worktree
+        (`git worktree add`)."""
+        common = Path(self.repo.common_dir).resolve()
+        return common.parent if common.name == ".git" else Path(self.repo.working_dir)
+
     def has_commits(self) -> bool:
         return bool(self.repo.head.is_valid())
 
@@ -77,8 +85,24 @@ class Git:
                 self.repo.git.branch("-D", name)
 
     def checkout(self, branch: str) -> None:
+        if elsewhere := self.checked_out_elsewhere(branch):
+            raise GitError(
+                f"{branch} is checked out in another worktree, {elsewhere}.",
+                hint=f"Work on it there (cd {elsewhere}), or check out another branch there first.",
+            )
         with _mapped(f"check out {branch!r}", hint="Commit or stash your changes, then retry."):
             self.repo.git.checkout(branch)
+
+    def checked_out_elsewhere(self, branch: str) -> Path | None:
+        """The other worktree of the repository (`git worktree add`) that has ``branch``
+        checked out, if one has: git refuses to check it out or delete it here."""
+        here, folder = Path(self.repo.working_dir).resolve(), None
+        for line in self.repo.git.worktree("list", "--porcelain").splitlines():
+            if line.startswith("worktree "):
+                folder = Path(line.removeprefix("worktree ")).resolve()
+            elif line == f"branch refs/heads/{branch}" and folder != here:
+                return folder
+        return None
 
     def is_dirty(self) -> bool:
         return bool(self.repo.is_dirty(untracked_files=False))

@@ -32,7 +32,7 @@ def publish(
         for name, content in files.items():
             store.put(prefix + name, content)
     except KitchenError as exc:
-        waiting = project.root / PENDING / kitchen.environment
+        waiting = project.local / PENDING / kitchen.environment
         for name, content in files.items():
             path = waiting / prefix / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +50,7 @@ def retry(project: Project) -> dict[str, int]:
     """Upload every waiting artifact; how many went to each environment's store."""
     uploaded: dict[str, int] = {}
     for environment in project.config.environments:
-        waiting = project.root / PENDING / environment
+        waiting = project.local / PENDING / environment
         files = sorted(path for path in waiting.rglob("*") if path.is_file())
         if not files:
             continue
@@ -63,7 +63,7 @@ def retry(project: Project) -> dict[str, int]:
 
 
 def pending(project: Project) -> int:
-    return sum(1 for path in (project.root / PENDING).rglob("*") if path.is_file())
+    return sum(1 for path in (project.local / PENDING).rglob("*") if path.is_file())
 
 
 def listing(project: Project, kitchen: Kitchen, run_id: str | None) -> list[str]:

@@ -36,6 +36,13 @@ def check(
         )
     project.require_staff(kitchen, "delete it")
     journal.refuse_busy(project, kitchen)
+    if elsewhere := project.git.checked_out_elsewhere(kitchen.branch):  # git would refuse
+        raise PreconditionFailed(
+            f"Branch {kitchen.branch} of kitchen {name!r} is checked out in another worktree, "
+            f"{elsewhere}.",
+            hint=f"Remove that worktree first (`git worktree remove {elsewhere}`), or check out "
+            "another branch there.",
+        )
     if not force:
         _refuse_unmerged(project, kitchen)
         _refuse_outside_readers(project, kitchen)

@@ -132,7 +132,7 @@ def _create_secret_files(project: Project, only: str | None = None) -> list[str]
             continue
         if not isinstance(settings, config.FileSecrets):
             continue
-        store = FileSecretStore(project.root / settings.path, name)
+        store = FileSecretStore(project.local / settings.path, name)
         if store.create():
             changes.append(f"created the {name} secrets file {settings.path} (mode 0600)")
         if salt_key and not _has(store, salt_key):
