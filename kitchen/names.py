@@ -42,8 +42,20 @@ def validate(name: str) -> str:
             hint=f"Use at most {MAX_LENGTH} characters.",
         )
     if not NAME_PATTERN.fullmatch(name):
-        raise InvalidName(f"{shown} is not a valid kitchen name.", hint=f"Use {RULE}.")
+        raise InvalidName(
+            f"{shown} is not a valid kitchen name.{_nearest_valid(name)}", hint=f"Use {RULE}."
+        )
     return name
+
+
+def _nearest_valid(name: str) -> str:
+    """What an invalid name's message ends with: " Did you mean 'profit-q4'?" for
+    Profit-Q4 (fix/login: fix-login). Case and separators only, for an ASCII name that starts
+    with a letter."""
+    if not (name.isascii() and name[:1].isalpha()):
+        return ""
+    candidate = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")
+    return f" Did you mean {candidate!r}?" if NAME_PATTERN.fullmatch(candidate) else ""
 
 
 def schema_for(name: str) -> str:

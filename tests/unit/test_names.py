@@ -21,6 +21,23 @@ def test_invalid_names_are_bad_input(name: str) -> None:
     assert caught.value.hint
 
 
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("Profit-Q4", " Did you mean 'profit-q4'?"),
+        ("fix/login", " Did you mean 'fix-login'?"),
+        ("my kitchen!", " Did you mean 'my-kitchen'?"),
+        ("1abc", ""),  # a guess past case and separators would be a guess
+        ("café", ""),
+        ("---", ""),
+    ],
+)
+def test_an_invalid_name_suggests_the_valid_one_meant(name: str, said: str) -> None:
+    with pytest.raises(InvalidName) as caught:
+        names.validate(name)
+    assert caught.value.message.endswith(f"is not a valid kitchen name.{said}")
+
+
 def test_message_escapes_control_characters() -> None:
     with pytest.raises(InvalidName) as caught:
         names.validate("a\x1b[31mred")
