@@ -214,14 +214,14 @@ def gates(
 
 
 def parent_tip(project: Project, kitchen: Kitchen, parent_branch: str) -> str:
-    """What of its parent's branch a kitchen must contain. Across release environments
-    (dev below production) the rollbacks on top are left out: production's emergency
+    """The commit of its parent's branch a kitchen must contain. Across release
+    environments (dev below production) the rollbacks on top are left out: production's emergency
     state, which dev's next release replaces, not a change for dev to take (merged down,
     it would revert the rolled-back work in dev). A kitchen in the parent's own
     environment (a hotfix kitchen under production) takes them as any change."""
     parent = project.kitchen(kitchen.parent or "")
     if parent.environment == kitchen.environment:
-        return parent_branch
+        return project.git.sha(parent_branch)
     return project.git.before_rollbacks(parent_branch)
 
 
