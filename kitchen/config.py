@@ -211,6 +211,14 @@ def load(path: Path) -> Config:
 def read_yaml(text: str, source: Path) -> tuple[yaml.Node | None, Any]:
     """The document's node tree (for line numbers) and its data; a syntax error names the
     file, line and column."""
+    marker = re.search(r"^<<<<<<< ", text, re.MULTILINE)
+    if marker is not None:  # what an update's merge leaves: kitchen cannot read its config
+        line = text.count("\n", 0, marker.start()) + 1
+        raise ConfigError(
+            f"{source}:{line}: a merge left git's conflict markers in it.",
+            hint="Resolve the conflict and `git add` the file, then `kitchen update --continue`;"
+            " or `git merge --abort` to leave everything as it was.",
+        )
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         _refuse_duplicate_keys(node, source)

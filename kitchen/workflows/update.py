@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kitchen import journal
+from kitchen import config, journal
 from kitchen.errors import BadInput, PreconditionFailed
 from kitchen.model import Kitchen
 from kitchen.project import Project
@@ -104,8 +104,10 @@ def _done(
 
 
 def _conflicts(kitchen: Kitchen, files: list[str]) -> PreconditionFailed:
+    # with kitchen.yaml in conflict kitchen cannot read its config until it is resolved
+    abort = "git merge" if config.CONFIG_FILE in files else f"kitchen update {kitchen.name}"
     return PreconditionFailed(
         f"Merging {kitchen.parent} into {kitchen.name} conflicts in: {', '.join(files)}.",
         hint=f"Resolve them and `git add` them, then `kitchen update {kitchen.name} --continue`;"
-        f" or `kitchen update {kitchen.name} --abort` to leave everything as it was.",
+        f" or `{abort} --abort` to leave everything as it was.",
     )

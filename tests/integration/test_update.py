@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import Cli
+from tests.conftest import Cli, edit_config
 from tests.gitrepo import commit, git
 
 
@@ -25,6 +25,9 @@ def test_update_merges_the_parent_down(cli: Cli, shop: Path) -> None:
     result = cli("update", "feature", "--json")
     assert result.code == 0 and result.json()["merged"] == 1
     assert git(shop, "show", "kitchen/feature:model.sql") == "select 3 -- dev's"
+    assert "rollbacks" not in result.err  # dev has none: a feature kitchen takes it whole
+    merged = git(shop, "log", "-1", "--format=%s", "kitchen/feature")
+    assert merged == "Merge branch 'develop' into kitchen/feature"
     assert cli("update", "feature", "--json").json()["merged"] == 0  # already up to date
     events = cli("log", "feature", "--json").json()["events"]
     assert events[0]["action"] == "update" and events[0]["result"] == "ok"
@@ -77,6 +80,25 @@ def test_conflicts_can_be_aborted_leaving_everything_as_it_was(cli: Cli, shop: P
     assert git(shop, "rev-parse", "kitchen/feature") == before
     assert git(shop, "status", "--porcelain") == ""
     assert cli("update", "feature", "--abort").code == 3  # nothing in progress any more
+
+
+def test_a_conflict_in_kitchen_yaml_says_how_to_get_out_of_it(cli: Cli, shop: Path) -> None:
+    """Every command, `kitchen update --abort` too, failed on the markers as invalid YAML."""
+    assert cli("create", "feature", "--no-data").code == 0
+    edit_config(shop, "unmasked_pii: fail", "unmasked_pii: warn")
+    git(shop, "commit", "-qam", "warn in the kitchen")
+    assert cli("checkout", "dev").code == 0
+    edit_config(shop, "unmasked_pii: fail", "unmasked_pii: fail  # strict")
+    git(shop, "commit", "-qam", "strict on dev")
+    assert cli("checkout", "feature").code == 0
+    update = cli("update")
+    assert update.code == 3 and "conflicts in: kitchen.yaml" in update.err
+    assert "`git merge --abort`" in update.err  # kitchen cannot read its config meanwhile
+    listing = cli("list")
+    assert listing.code == 2 and "a merge left git's conflict markers in it" in listing.err
+    assert "invalid YAML" not in listing.err
+    git(shop, "merge", "--abort")
+    assert cli("list").code == 0
 
 
 def test_update_refusals(cli: Cli, shop: Path) -> None:
