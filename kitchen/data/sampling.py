@@ -97,9 +97,9 @@ def check(settings: config.Sample, tables: Mapping[str, Sequence[str]]) -> None:
         if name not in tables
     ]
     for index, reference in enumerate(virtual_references(settings.foreign_keys)):
+        where = f"data.sample.foreign_keys[{index}]"
         sides = ((reference.table, reference.columns), (reference.parent, reference.parent_columns))
         for table, columns in sides:
-            where = f"data.sample.foreign_keys[{index}]"
             if table not in tables:
                 problems.append(
                     f"{where}: there is no table {table!r}.{did_you_mean(table, tables)}"
