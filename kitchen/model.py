@@ -36,6 +36,7 @@ class DataState:
     references: list[list[Any]] = field(default_factory=list)
     keys: dict[str, list[str]] = field(default_factory=dict)  # primary keys, likewise
     copied: list[str] = field(default_factory=list)  # its tables: a refresh drops the gone
+    left_out: list[str] = field(default_factory=list)  # parent's objects not rebuilt, and why
 
     @classmethod
     def load(cls, stored: dict[str, Any]) -> DataState:

@@ -37,18 +37,25 @@ def init(
         Path | None, typer.Argument(metavar="DIRECTORY", help="Folder to set up (default: .)")
     ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Also load the demo shop data.")] = False,
+    no_data: Annotated[
+        bool,
+        typer.Option("--no-data", help="Leave dev empty even where production already has tables."),
+    ] = False,
     json_mode: JsonOption = False,
 ) -> None:
     """Set up a kitchen project: git, kitchen.yaml and the root kitchens production and dev.
 
-    Safe to run again: it only adds what is missing.
+    Where production already has tables, dev is filled from them (masked, through the PII
+    gate) unless --no-data. Safe to run again: it only adds what is missing.
 
     Example: kitchen init --demo my-analytics
     """
     from kitchen.workflows.init import init as run_init
 
     state = state_for(ctx, json_mode)
-    report = run_init(state.directory / (directory or Path(".")), demo, state.console)
+    report = run_init(
+        state.directory / (directory or Path(".")), demo, state.console, with_data=not no_data
+    )
     if json_mode:
         state.console.json({"root": str(report.root), "changes": report.changes})
     elif report.changes:

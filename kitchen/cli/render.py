@@ -254,6 +254,8 @@ def describe_data(data: DataState | None, folded: bool = False) -> str:
     else:
         verified = f"masking verified {moment(data.verified_at)} ({counted(data.rules, 'rule')})"
         clauses = [f"masked copy of {data.source} ({amount})", copied, verified]
+    if data.left_out:
+        clauses.append(f"left out: {'; '.join(data.left_out)}")
     return ("\n" if folded else "; ").join(clauses)
 
 

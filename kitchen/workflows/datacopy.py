@@ -13,8 +13,9 @@ from fnmatch import fnmatchcase
 from kitchen import config, faults
 from kitchen.backends.secrets import reference
 from kitchen.backends.warehouse.base import Probe, Reference, Warehouse
+from kitchen.backends.warehouse.sql import Identifier, join, sql
 from kitchen.data import masking, pii, sampling
-from kitchen.errors import ConfigError, NotAllowed, PreconditionFailed
+from kitchen.errors import ChecksFailed, ConfigError, NotAllowed, PreconditionFailed
 from kitchen.model import DataState, Kitchen, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -34,8 +35,12 @@ def copy_tables(
     target: Kitchen,
     report: Reporter,
     sample: str | None = None,
+    *,
+    rebuild: bool = True,
 ) -> DataState:
-    """Copy every table of ``source`` into ``target``'s (empty) schema.
+    """Copy every table of ``source`` into ``target``'s (empty) schema, with their keys,
+    indexes, partitions and the schema's views, functions and triggers where the engine
+    reads them (``rebuild``; a bare table each without).
 
     Masking and the configured sampling apply where data leaves safety (``needs_masking``);
     ``sample`` (``--sample``) samples any copy.
@@ -65,19 +70,40 @@ def copy_tables(
             masking.rehearse(origin, source.schema, table, planned)
     rows = 0
     label = "Masking and copying" if mask else "Copying"
-    moved = move(
-        origin, destination, source.schema, target.schema, columns=columns, rows_of=rows_of
-    )
     with (
         destination.snapshot(origin, source.schema, tables),
         report.progress(f"{label} {len(tables)} tables from {source.name}", len(tables)) as done,
-        closing(moved),  # if this loop stops early, the copies still running are cancelled
     ):
-        for _, count in moved:
-            rows += count
+        # read within the snapshot: the sequences stand past every row it shows
+        structure = origin.read_structure(source.schema, tables) if rebuild else None
+        if structure is not None:
+            destination.build_before(structure, target.schema)
+        moved = move(
+            origin,
+            destination,
+            source.schema,
+            target.schema,
+            columns=columns,
+            rows_of=rows_of,
+            into_existing=structure is not None,
+        )
+        with closing(moved):  # if this loop stops early, the copies running are cancelled
+            for _, count in moved:
+                rows += count
+                done(1)
+                faults.checkpoint("copy.table")  # mid-copy, in create and refresh
+    if rows_of:
+        _check_orphans(destination, target.schema, references, tables)
+    left_out: list[str] = []
+    if structure is not None:
+        with report.progress(f"Building keys, indexes and views of {target.name}", 1) as done:
+            destination.build_after(structure, target.schema)
             done(1)
-            faults.checkpoint("copy.table")  # mid-copy, in create and refresh
-    _report_changed_types(report, destination, target.schema, types, columns)
+        left_out = structure.left_out
+        if left_out:
+            report.warn(f"Left out of {target.name}: {'; '.join(left_out)}.")
+    if structure is None:  # else every column has its source's type
+        _report_changed_types(report, destination, target.schema, types, columns)
     described = _describe_sample(project, sample) if rows_of else None
     recorded = [
         [r.table, list(r.columns), r.parent, list(r.parent_columns), r.nullable] for r in references
@@ -95,6 +121,7 @@ def copy_tables(
             references=recorded,
             keys=keys,
             copied=tables,
+            left_out=left_out,
         )
     problems = [
         f"{table}.{column}: {counted(found, 'original value')} present"
@@ -103,8 +130,12 @@ def copy_tables(
         )
         if found
     ]
-    for problem in problems:
-        report.warn(f"Masking check failed in {target.name}: {problem}.")
+    if problems:  # fails closed: a create leaves nothing, a refresh keeps the old data
+        raise DataCheckFailed(
+            f"Masking check failed in {target.name}: {'; '.join(problems)}.",
+            hint="Nothing was kept. Give those columns a rule that replaces every value "
+            "(docs/masking.md, Verification), then run the command again.",
+        )
     return DataState(
         source=source.name,
         masked=True,
@@ -121,6 +152,7 @@ def copy_tables(
         references=recorded,
         keys=keys,
         copied=tables,
+        left_out=left_out,
     )
 
 
@@ -132,6 +164,7 @@ def move(
     *,
     columns: dict[str, list[masking.Column]],
     rows_of: dict[str, sampling.TablePlan],
+    into_existing: bool = False,
 ) -> Generator[tuple[str, int], None, None]:
     """Each table of ``columns`` copied masked and sampled as planned: (table, rows) as each
     finishes. The salt must be set on both warehouses."""
@@ -147,6 +180,7 @@ def move(
             select=projection.columns,
             where=sampled.where,
             derived=projection.derived,
+            into_existing=into_existing,
         )
 
     return destination.concurrently(origin, copy, list(columns))
@@ -354,3 +388,43 @@ def _salt(project: Project, environment: str) -> str:
             "makes such a salt).",
         )
     return salt
+
+
+class DataCheckFailed(ChecksFailed):
+    """A safety check over the copied rows found a problem: the copy does not stand."""
+
+
+def _check_orphans(
+    warehouse: Warehouse, schema: str, references: list[Reference], tables: list[str]
+) -> None:
+    """Every key among the copied tables, declared or virtual, counted in the warehouse: a
+    sampled row whose parent row was left out fails the copy, naming the key."""
+    found = []
+    for key in references:
+        if key.table not in tables or key.parent not in tables:
+            continue
+        child, parent = warehouse.table(schema, key.table), warehouse.table(schema, key.parent)
+        pairs = zip(key.columns, key.parent_columns, strict=True)
+        matched = join(
+            " AND ",
+            [sql("p.{} = c.{}", Identifier(theirs), Identifier(ours)) for ours, theirs in pairs],
+        )
+        present = join(" AND ", [sql("c.{} IS NOT NULL", Identifier(c)) for c in key.columns])
+        query = sql(
+            "SELECT count(*) FROM {} AS c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} AS p WHERE {})",
+            child,
+            present,
+            parent,
+            matched,
+        )
+        if orphans := int(warehouse.execute(query)[0][0]):
+            found.append(
+                f"{counted(orphans, 'row')} of {key.table} "
+                f"({', '.join(key.columns)}) with no row in {key.parent}"
+            )
+    if found:
+        raise DataCheckFailed(
+            f"The sample is not FK-consistent: {'; '.join(found)}.",
+            hint="Nothing was kept. Declare the key that links them under "
+            "data.sample.foreign_keys if the database does not, then run the command again.",
+        )

@@ -34,7 +34,7 @@ class InitReport:
     changes: list[str] = field(default_factory=list)
 
 
-def init(directory: Path, with_demo: bool, report: Reporter) -> InitReport:
+def init(directory: Path, with_demo: bool, report: Reporter, with_data: bool = True) -> InitReport:
     directory = directory.resolve()
     _refuse_nested(directory)
     creator = identify(user_email(directory))  # first: nothing is made for nobody
@@ -51,14 +51,20 @@ def init(directory: Path, with_demo: bool, report: Reporter) -> InitReport:
     project = Project(directory, config.load(config_path))
     project.git = git
     try:
-        result.changes += _set_up(project, creator, with_demo, fresh, report)
+        result.changes += _set_up(project, creator, with_demo, fresh, report, with_data=with_data)
     finally:
         project.close()
     return result
 
 
 def _set_up(
-    project: Project, creator: str, with_demo: bool, fresh: bool, report: Reporter
+    project: Project,
+    creator: str,
+    with_demo: bool,
+    fresh: bool,
+    report: Reporter,
+    *,
+    with_data: bool = True,
 ) -> list[str]:
     changes = _ignore_local_state(project)
     changes += _create_secret_files(project)
@@ -74,6 +80,8 @@ def _set_up(
         changes.append(f"checked out {roots[1].branch} (kitchen {roots[1].name})")
     if with_demo:
         changes += _load_demo(project, report)
+    if with_data:
+        changes += _fill_roots(project, report)
     return changes
 
 
@@ -235,22 +243,36 @@ def _root_branch(project: Project, kitchen: Kitchen) -> str:
 
 
 def _load_demo(project: Project, report: Reporter) -> list[str]:
-    """Load the demo shop into the top root kitchen and copy it down to the other roots."""
-    changes = []
-    roots = _roots_parents_first(project)
-    top = roots[0]
+    """Load the demo shop into the top root kitchen (the others are filled from it)."""
+    top = _roots_parents_first(project)[0]
     warehouse = project.warehouse(top.environment)
-    if not warehouse.list_tables(top.schema):
-        report.step(f"Loading the demo shop into {top.name}")
-        rows = demo.load(warehouse, top.schema)
-        state = DataState(None, False, len(demo.TABLES), rows, utcnow())
-        project.registry(top.environment).set_data(top.name, state)
-        changes.append(f"loaded the demo shop ({rows:,} rows) into {top.name}")
-    for kitchen in roots[1:]:
-        parent = project.kitchen(kitchen.parent or top.name)
-        if project.warehouse(kitchen.environment).list_tables(kitchen.schema):
+    if warehouse.list_tables(top.schema):
+        return []
+    report.step(f"Loading the demo shop into {top.name}")
+    rows = demo.load(warehouse, top.schema)
+    state = DataState(None, False, len(demo.TABLES), rows, utcnow())
+    project.registry(top.environment).set_data(top.name, state)
+    return [f"loaded the demo shop ({rows:,} rows) into {top.name}"]
+
+
+def _fill_roots(project: Project, report: Reporter) -> list[str]:
+    """Each empty root kitchen below one with tables (a warehouse the team already had)
+    gets its parent's data, masked and through the PII gate as any copy."""
+    changes = []
+    for kitchen in _roots_parents_first(project)[1:]:
+        parent = project.kitchen(kitchen.parent or "")
+        found = project.warehouse(parent.environment).list_tables(parent.schema)
+        if not found or project.warehouse(kitchen.environment).list_tables(kitchen.schema):
             continue
-        state = copy_tables(project, parent, kitchen, report)
+        if parent.data is None:
+            changes.append(f"found {len(found)} existing tables in {parent.name}")
+        warehouse = project.warehouse(kitchen.environment)
+        try:
+            state = copy_tables(project, parent, kitchen, report)
+        except BaseException:  # the schema was empty: it is again, and init can run again
+            warehouse.drop_schema(kitchen.schema)
+            warehouse.create_schema(kitchen.schema)
+            raise
         project.registry(kitchen.environment).set_data(kitchen.name, state)
         changes.append(f"copied {state.rows:,} rows from {parent.name} into {kitchen.name}")
     return changes

@@ -56,7 +56,8 @@ def refresh(
         warehouse.create_schema(staging)
         try:
             operation.step("staging")
-            state = copy_tables(project, source, replace(kitchen, schema=staging), report, sample)
+            aside = replace(kitchen, schema=staging)
+            state = copy_tables(project, source, aside, report, sample, rebuild=False)
             operation.step("copied", state=asdict(state))
             report.step(f"Swapping the new tables into {kitchen.schema}")
             before = kitchen.data.copied if kitchen.data else []

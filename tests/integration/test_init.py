@@ -149,20 +149,19 @@ def test_demo_data_is_in_production_and_masked_into_dev(cli: Cli) -> None:
     assert "masking verified" in cli("show", "dev").out
 
 
-def test_a_failed_masking_check_is_reported(cli: Cli, shop: Path) -> None:
+def test_a_failed_masking_check_fails_the_create_and_keeps_nothing(cli: Cli, shop: Path) -> None:
     edit_config(
         shop,
         "customers.phone: phone",
         'customers.phone: phone\n      customers.city: {sql: "{column}"}',
     )
     result = cli("create", "hotfix", "--parent", "production")
-    assert result.code == 0
+    assert result.code == 1
     assert "Masking check failed in hotfix: customers.city: 8 original values present" in result.err
-    data = cli("show", "hotfix", "--json").json()["data"]
-    assert data["verified_at"] is None and data["problems"] == [
-        "customers.city: 8 original values present"
-    ]
-    assert "masking check FAILED" in cli("show", "hotfix").out
+    assert "nothing was left behind" in result.err
+    assert cli("show", "hotfix").code == 2
+    failed = cli("create", "hotfix", "--parent", "production", "--json")
+    assert failed.code == 1 and "customers.city: 8 original values present" in failed.out
 
 
 def test_sensitive_environment_without_a_salt_is_exit_2(cli: Cli, shop: Path) -> None:

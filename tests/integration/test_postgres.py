@@ -439,6 +439,7 @@ def test_servers_older_than_9_3_swap_and_drop_as_before(
     dev_dsn = postgres.dsn(CONFIG_DEV[pg_project])
     with psycopg.connect(dev_dsn, autocommit=True) as connection:
         connection.execute("CREATE VIEW feature.big_orders AS SELECT * FROM feature.orders")
+        connection.execute("DELETE FROM dev.orders WHERE customer_id > 10")  # dev has its keys
         connection.execute("DELETE FROM dev.customers WHERE customer_id > 10")
     blocked = cli("data", "refresh", "feature")
     assert blocked.code == 3 and "Could not replace table orders in feature" in blocked.err

@@ -97,6 +97,12 @@ class TableSpec:
     foreign_keys: tuple[ForeignKey, ...] = ()
 
 
+class Structure(Protocol):
+    """A schema's structure as one engine reads it, built again by the same engine."""
+
+    left_out: list[str]  # what a copy leaves out (a key to a table not copied), said
+
+
 class Warehouse(Protocol):
     """One release environment's warehouse. Data moves inside it, never through the client."""
 
@@ -130,12 +136,28 @@ class Warehouse(Protocol):
         select: Query | None = None,
         where: Sequence[Query] = (),
         derived: Query | None = None,
+        into_existing: bool = False,
     ) -> int:
-        """Copy ``source_schema.table`` of ``source`` into ``schema``; ``select`` is the list
+        """Copy ``source_schema.table`` of ``source`` into ``schema`` (``into_existing``:
+        into the table ``build_before`` made there); ``select`` is the list
         of output expressions (default ``*``), ``where`` the predicates of which a copied
         row meets one (none: every row) and ``derived`` adds per-row values the output reads
         (see ``select_from``), all evaluated where the source rows are read. ``SourceTable``
         parts name tables of the source."""
+        ...
+
+    def read_structure(self, schema: str, tables: Sequence[str]) -> Structure | None:
+        """What it takes to build ``tables`` of ``schema`` again elsewhere with their types,
+        keys, indexes, partitions, sequences, and the schema's views, functions and triggers
+        on them; None where this engine copies bare tables."""
+        ...
+
+    def build_before(self, structure: Structure, schema: str) -> None:
+        """What must stand in ``schema`` before the rows arrive: types, sequences, tables."""
+        ...
+
+    def build_after(self, structure: Structure, schema: str) -> None:
+        """What is built over the rows: keys, indexes, foreign keys, views, triggers."""
         ...
 
     def snapshot(
@@ -341,6 +363,14 @@ class SqlWarehouse(ABC):
 
     def bucket(self, fingerprint: Query, buckets: int) -> Query:
         return sql("({} % {})", self.hash_int(fingerprint), Literal(buckets))
+
+    def read_structure(self, schema: str, tables: Sequence[str]) -> Structure | None:
+        return None  # bare tables, until the engine reads more
+
+    def build_before(self, structure: Structure, schema: str) -> None:
+        raise TypeError(f"{type(self).__name__} reads no structure to build")
+
+    build_after = build_before
 
     def _begin(self) -> None:
         self.execute(sql("BEGIN"))

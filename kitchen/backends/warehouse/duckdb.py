@@ -144,6 +144,7 @@ class DuckDBWarehouse(SqlWarehouse):
         select: Query | None = None,
         where: Sequence[Query] = (),
         derived: Query | None = None,
+        into_existing: bool = False,
     ) -> int:
         with self._visible(source) as catalog:
             origin = Identifier(*catalog, source_schema, table)
@@ -151,7 +152,8 @@ class DuckDBWarehouse(SqlWarehouse):
                 select_from(select, origin, where, derived),
                 lambda name: Identifier(*catalog, source_schema, name),
             )
-            self.execute(sql("CREATE TABLE {} AS {}", self.table(schema, table), query))
+            into = "INSERT INTO {} BY NAME {}" if into_existing else "CREATE TABLE {} AS {}"
+            self.execute(sql(into, self.table(schema, table), query))
         return self.row_count(schema, table)
 
     def client_environment(self, schema: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 import threading
 import time
@@ -30,12 +31,14 @@ from psycopg.types.composite import CompositeInfo, register_composite
 from psycopg.types.datetime import DateLoader, IntervalLoader, TimestampLoader, TimestamptzLoader
 
 from kitchen import config, redaction
+from kitchen.backends.warehouse import pg_structure
 from kitchen.backends.warehouse.base import (
     Item,
     Probe,
     Reference,
     Result,
     SqlWarehouse,
+    Structure,
     Warehouse,
     select_from,
 )
@@ -383,15 +386,122 @@ class PostgresWarehouse(SqlWarehouse):
         select: Query | None = None,
         where: Sequence[Query] = (),
         derived: Query | None = None,
+        into_existing: bool = False,
     ) -> int:
         source = self._peer(source)
         query = self._copy_query(source_schema, table, select, where, derived)
-        if source.address == self.address:
+        if into_existing:
+            self._fill(source, query, source_schema, schema, table)
+        elif source.address == self.address:
             with self._parallel(), self._as_of(source._snapshot):
                 self.execute(sql("CREATE TABLE {} AS {}", self.table(schema, table), query))
         else:
             self._stream_from(source, query, schema, table)
         return self.row_count(schema, table)
+
+    def read_structure(self, schema: str, tables: Sequence[str]) -> Structure | None:
+        """The structure of ``tables`` as ``pg_structure`` reads it; None on servers older
+        than PostgreSQL 12 (and Redshift), whose kitchens get bare tables."""
+        if self.connection.info.server_version < pg_structure.STRUCTURE_SINCE:
+            return None
+        with self._search_path(schema):
+            return pg_structure.read(pg_structure.Catalogue(self.execute, schema), tables)
+
+    def build_before(self, structure: Structure, schema: str) -> None:
+        self._build_all(schema, self._plan(structure).before)
+
+    def build_after(self, structure: Structure, schema: str) -> None:
+        """Keys and indexes of each table side by side, partitions' indexes attached to
+        their parents', then foreign keys, then what reads the rows. Foreign keys are added
+        one at a time: each locks both of its tables, so side by side they deadlock."""
+        plan = self._plan(structure)
+        self._build_all(schema, plan.parents)
+        built = partial(_build_group, schema, plan.per_table)
+        for _ in self.concurrently(self, built, list(plan.per_table)):
+            pass
+        self._build_all(schema, plan.attach)
+        self._build_all(schema, [key for keys in plan.foreign.values() for key in keys])
+        self._build_all(schema, plan.after)
+
+    @staticmethod
+    def _plan_owner(warehouse: Warehouse) -> PostgresWarehouse:
+        if not isinstance(warehouse, PostgresWarehouse):
+            raise TypeError("a PostgreSQL structure built elsewhere")
+        return warehouse
+
+    @staticmethod
+    def _plan(structure: Structure) -> pg_structure.Structure:
+        if not isinstance(structure, pg_structure.Structure):
+            raise TypeError("a structure read by another engine")
+        return structure
+
+    def _build_all(self, schema: str, statements: Sequence[str]) -> None:
+        """PostgreSQL's own DDL, read with the source schema as the search path, run with
+        ``schema`` as it: each names the kitchen's objects. Function bodies are checked
+        when called, as pg_restore leaves them."""
+        if not statements:
+            return
+        with self._search_path(schema):
+            self.execute(sql("SET LOCAL check_function_bodies = false"))
+            for statement in statements:
+                try:
+                    self.execute(Query((statement,)))
+                except WarehouseError as exc:
+                    raise WarehouseError(
+                        f"Could not build {_object_of(statement)} in {schema} as its parent "
+                        f"has it: {exc.reason}",
+                        "The kitchen's structure follows its parent's; the error above names "
+                        "what this database lacks or what the copied rows broke.",
+                    ) from None
+
+    @contextmanager
+    def _search_path(self, schema: str) -> Iterator[None]:
+        with self.transaction():
+            self.execute(sql("SET LOCAL search_path TO {}", Identifier(schema)))
+            yield
+
+    def _fill(
+        self, source: PostgresWarehouse, query: Query, source_schema: str, schema: str, table: str
+    ) -> None:
+        """Rows of ``query`` into the table the structure built: each column cast to its
+        type (a type of the schema's own through text: the kitchen's copy of it is another
+        type), generated columns left to compute themselves from the masked ones."""
+        with source._search_path(source_schema):
+            columns = source.execute(
+                sql(_INSERTABLE, Placeholder(), Placeholder(), Placeholder()),
+                [source_schema, table, source_schema],
+            )
+        names = join(", ", [Identifier(name) for name, *_ in columns])
+        target = self.table(schema, table)
+        casts = join(
+            ", ",
+            [
+                sql(
+                    f"CAST(CAST({{}} AS text) AS {kind})" if local else f"CAST({{}} AS {kind})",
+                    Identifier("kitchen_source", name),
+                )
+                for name, kind, local, _, _ in columns
+            ],
+        )
+        rows = sql("SELECT {} FROM ({}) AS kitchen_source", casts, query)
+        if source.address == self.address:
+            always = any(always for _, _, _, always, _ in columns)
+            overriding = " OVERRIDING SYSTEM VALUE" if always else ""
+            with self._as_of(source._snapshot), self._search_path(schema):
+                self.execute(sql(f"INSERT INTO {{}} ({{}}){overriding} {{}}", target, names, rows))
+            return
+        textual = any(oids for *_, oids in columns)  # binary arrays, records name type oids
+        try:
+            with (
+                self.transaction(),
+                source._as_of(source._snapshot),
+                source._search_path(source_schema),
+            ):
+                source._relay(rows, self, sql("{} ({})", target, names), textual=textual)
+        except psycopg.Error as exc:
+            raise WarehouseError(
+                f"Copying table {table} from {source.location} failed: {self._reason(exc)}"
+            ) from None
 
     def _copy_query(
         self,
@@ -549,21 +659,29 @@ class PostgresWarehouse(SqlWarehouse):
         return [table for table in tables if table not in partitions]
 
     def foreign_keys(self, schema: str) -> list[Reference]:
-        """Between the tables ``list_tables`` gives: a key to a partitioned table is also
-        recorded against each of its partitions."""
+        """Between the tables ``list_tables`` gives: a key declared on a partition (as
+        pagila's payments have them) is a key of the partitioned table it belongs to."""
         listed = set(self.list_tables(schema))
+        rooted = self.connection.info.server_version >= pg_structure.STRUCTURE_SINCE
+
+        def root(column: str) -> Query | Identifier:
+            key = Identifier("k", column)
+            return sql("coalesce(pg_partition_root({}), {})", key, key) if rooted else key
+
         rows = self.execute(
             sql(
-                "SELECT c.relname, p.relname, {}, {},"
+                "SELECT DISTINCT c.relname, p.relname, {}, {},"
                 " (SELECT bool_and(NOT a.attnotnull) FROM unnest(k.conkey) u(n)"
                 "  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n)"
-                " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
-                " JOIN pg_class p ON p.oid = k.confrelid"
+                " FROM pg_constraint k JOIN pg_class c ON c.oid = {}"
+                " JOIN pg_class p ON p.oid = {}"
                 " JOIN pg_namespace n ON n.oid = c.relnamespace"
                 " WHERE k.contype = 'f' AND n.nspname = {} AND p.relnamespace = n.oid"
                 " ORDER BY 1, 2",
                 _names("conkey", "conrelid"),
                 _names("confkey", "confrelid"),
+                root("conrelid"),
+                root("confrelid"),
                 Placeholder(),
             ),
             [schema],
@@ -599,6 +717,8 @@ class PostgresWarehouse(SqlWarehouse):
             views = self._views_on(schema, [*tables, *gone])
             for view in reversed(views):  # those built on others first
                 self.execute(sql(f"DROP {view.kind} {{}}", view.name))
+            for holder, key in self._keys_among(schema, [*tables, *gone]):
+                self.execute(sql("ALTER TABLE {} DROP CONSTRAINT {}", holder, Identifier(key)))
             for table in gone:
                 self._drop_table(schema, table)
             for table in tables:
@@ -613,6 +733,31 @@ class PostgresWarehouse(SqlWarehouse):
                 self._build(view, schema, me)
 
         self._locking(swap, schema, staging)
+
+    def _keys_among(self, schema: str, tables: Sequence[str]) -> list[tuple[Identifier, str]]:
+        """The foreign keys between ``tables`` (declared on them or on their partitions),
+        which go with them when they are replaced; a key from any other table stays, and
+        stops the swap naming what depends on the table."""
+        if self.connection.info.server_version < pg_structure.STRUCTURE_SINCE:
+            return []  # only kitchens of 12 and later are built with keys
+        rows = self.execute(
+            sql(
+                "SELECT n.nspname, c.relname, k.conname FROM pg_constraint k"
+                " JOIN pg_class c ON c.oid = k.conrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " JOIN pg_class r ON r.oid = {} JOIN pg_class f ON f.oid = {}"
+                " WHERE k.contype = 'f' AND k.conparentid = 0 AND n.nspname = {}"
+                " AND r.relname = ANY({}) AND f.relname = ANY({})"
+                " AND f.relnamespace = n.oid",
+                sql("coalesce(pg_partition_root(k.conrelid), k.conrelid)"),
+                sql("coalesce(pg_partition_root(k.confrelid), k.confrelid)"),
+                Placeholder(),
+                Placeholder(),
+                Placeholder(),
+            ),
+            [schema, list(tables), list(tables)],
+        )
+        return [(Identifier(space, table), str(key)) for space, table, key in rows]
 
     def drop_schema(self, schema: str) -> None:
         self._locking(partial(SqlWarehouse.drop_schema, self, schema), schema)
@@ -887,13 +1032,22 @@ class PostgresWarehouse(SqlWarehouse):
                 f"failed: {self._reason(exc)}"
             ) from None
 
-    def _relay(self, query: Query, target: PostgresWarehouse, table: Identifier) -> None:
-        """Rows of ``query`` here into ``table`` there, as binary COPY blocks."""
-        outgoing = pgsql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(
-            _compose(query, escape_percent=False)
+    def _relay(
+        self,
+        query: Query,
+        target: PostgresWarehouse,
+        table: Identifier | Query,
+        *,
+        textual: bool = False,
+    ) -> None:
+        """Rows of ``query`` here into ``table`` there, as COPY blocks (binary unless
+        ``textual``), never decoded here."""
+        form = pgsql.SQL("TEXT" if textual else "BINARY")
+        outgoing = pgsql.SQL("COPY ({}) TO STDOUT (FORMAT {})").format(
+            _compose(query, escape_percent=False), form
         )
-        incoming = pgsql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(
-            _compose(sql("{}", table), escape_percent=False)
+        incoming = pgsql.SQL("COPY {} FROM STDIN (FORMAT {})").format(
+            _compose(sql("{}", table), escape_percent=False), form
         )
         with (
             self.connection.cursor().copy(outgoing) as reader,
@@ -1049,6 +1203,38 @@ def scram_verifier(password: str, iterations: int = 4096) -> str:
         base64.b64encode(raw).decode() for raw in (salt, stored_key, server_key)
     )
     return f"SCRAM-SHA-256${iterations}:{salt64}${stored64}:{server64}"
+
+
+# A table's columns a copy writes: name, type (as the search path's schema writes it), whether
+# the type is the schema's own, whether an identity refuses values without OVERRIDING, and
+# whether its binary form carries type oids (an array or record not built in).
+_INSERTABLE = (
+    "SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
+    " t.typnamespace = to_regnamespace({}), a.attidentity = 'a',"
+    " t.typnamespace <> 'pg_catalog'::regnamespace AND (t.typtype = 'c' OR t.typcategory = 'A')"
+    " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+    " JOIN pg_class c ON c.oid = a.attrelid"
+    " WHERE c.relname = {} AND c.relnamespace = to_regnamespace({})"
+    " AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum"
+)
+
+
+def _build_group(
+    schema: str, group: dict[str, list[str]], into: Warehouse, _: Warehouse, table: str
+) -> None:
+    PostgresWarehouse._plan_owner(into)._build_all(schema, group[table])
+
+
+BUILT = re.compile(
+    r"CREATE (?:OR REPLACE |UNIQUE |UNLOGGED )?(?:MATERIALIZED )?\w+ (?:ON ONLY )?\S+"
+    r"|ALTER TABLE (?:ONLY )?\S+ ADD CONSTRAINT \S+|ALTER \w+ \S+|COMMENT ON \w+ \S+"
+)
+
+
+def _object_of(statement: str) -> str:
+    """What a DDL statement builds, for a message: its words up to the object's name."""
+    found = BUILT.match(statement)
+    return (found.group(0) if found else statement[:60]).split("(", 1)[0]
 
 
 def _names(numbers: str, relation: str) -> Query:

@@ -1,0 +1,263 @@
+"""A kitchen's schema is its parent's: a rental shop with every object kind a team has
+(tests/fixtures/rental_shop.sql), copied across databases (production -> dev, masked) and
+within one (dev -> a feature kitchen, sampled), checked against pg_dump's own account."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from kitchen.backends.warehouse.base import Reference
+from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
+from kitchen.backends.warehouse.sql import sql
+from kitchen.workflows import datacopy
+from kitchen.workflows.datacopy import DataCheckFailed
+from tests.conftest import CONFIG_DEV, Cli, edit_config
+from tests.integration.test_postgres import production_dsn
+from tests.servers import PostgresServer, postgres_binaries
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "rental_shop.sql"
+RULES = "rules: {customers.email: email, customers.full_name: name, customers.phone: phone}"
+SHOP_RULES = (
+    "rules: {customer.email: email, customer.first_name: name, customer.last_name: name,"
+    " staff.email: email, staff.first_name: name, staff.last_name: name,"
+    " staff.username: {sql: \"'user_' || left(md5({column}), 8)\"}, staff.password: redact,"
+    " staff.picture: null, address.address: {sql: \"length({column}) || ' Some Street'\"},"
+    " address.phone: phone, address.postal_code: keep}"
+)
+
+
+def load_shop(dsn: str, schema: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        connection.execute(f'SET search_path TO "{schema}"')
+        connection.execute(FIXTURE.read_text())
+
+
+def schema_dump(server: PostgresServer, database: str, schema: str) -> str:
+    """pg_dump --schema-only of one schema, without what must differ between two copies:
+    owners, grants, the schema's name, and the session settings pg_dump writes first."""
+    dumped = subprocess.run(
+        [
+            str(postgres_binaries() / "pg_dump"),
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "-n",
+            schema,
+            server.dsn(database),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = [
+        line
+        for line in dumped.replace(f"{schema}.", "SCHEMA.").splitlines()
+        if line.strip()
+        and not line.startswith(("--", "\\", "SET ", "SELECT pg_catalog.set_config"))
+        and "CREATE SCHEMA" not in line
+    ]
+    return "\n".join(lines)
+
+
+def statements(dump: str) -> list[str]:
+    """The dump's statements, each once, in a stable order (pg_dump orders by dependency,
+    then oid, which two copies share only where they were built in the same order)."""
+    return sorted(part.strip() for part in dump.split(";\n") if part.strip())
+
+
+@pytest.fixture
+def shop_project(capsys, pg_project: Path, postgres: PostgresServer) -> tuple[Cli, str]:
+    """production holds the rental shop before kitchen is set up; init fills dev from it."""
+    edit_config(pg_project, RULES, SHOP_RULES)
+    load_shop(production_dsn(pg_project), "analytics")
+    cli = Cli(capsys, pg_project)
+    result = cli("init")
+    assert result.code == 0, result.err
+    assert "found 10 existing tables in production" in result.out
+    return cli, CONFIG_DEV[pg_project]
+
+
+def test_a_kitchen_is_its_parents_schema_in_another_database_and_in_the_same(
+    shop_project: tuple[Cli, str], pg_project: Path, postgres: PostgresServer
+) -> None:
+    cli, dev_database = shop_project
+    production_database = production_dsn(pg_project).split("dbname=")[1]
+    parent = schema_dump(postgres, production_database, "analytics")
+    assert "CREATE MATERIALIZED VIEW" in parent and "ATTACH PARTITION" in parent
+    # across databases, masked: production -> dev
+    assert statements(schema_dump(postgres, dev_database, "dev")) == statements(parent)
+    # within one database, sampled: dev -> feature
+    created = cli("create", "feature", "--sample", "30%")
+    assert created.code == 0, created.err
+    assert statements(schema_dump(postgres, dev_database, "feature")) == statements(parent)
+
+
+def test_a_kitchens_objects_work_on_its_own_rows(
+    shop_project: tuple[Cli, str], postgres: PostgresServer
+) -> None:
+    cli, dev_database = shop_project
+    assert cli("create", "feature", "--sample", "30%").code == 0
+    with psycopg.connect(postgres.dsn(dev_database), autocommit=True) as connection:
+        (parents,) = connection.execute(
+            "SELECT last_value FROM dev.customer_customer_id_seq"
+        ).fetchone()
+        connection.execute("SET search_path TO feature")
+        # the next insert takes its key from the copied sequence, as the parent's would
+        (customer,) = connection.execute(
+            "INSERT INTO customer (store_id, first_name, last_name, address_id)"
+            " SELECT store_id, 'New', 'Customer', address_id FROM customer LIMIT 1"
+            " RETURNING customer_id"
+        ).fetchone()
+        assert customer == parents + 1 > 250  # payments draw on it too
+        (country,) = connection.execute(
+            "INSERT INTO country (country) VALUES ('Atlantis') RETURNING country_id"
+        ).fetchone()
+        assert country == 21
+        assert connection.execute(
+            "SELECT full_name FROM customer WHERE customer_id = %s", [customer]
+        ).fetchone() == ("New Customer",)
+        # rows are routed to the partitions as in the parent; keys hold on the partitions
+        routed = connection.execute(
+            "SELECT tableoid::regclass::text, min(payment_date), max(payment_date)"
+            " FROM payment GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        assert [name for name, *_ in routed] == [
+            "payment_p2022_01",
+            "payment_p2022_02",
+            "payment_rest",
+        ]
+        assert (routed[0][1].month, routed[0][2].month, routed[1][2].month) == (1, 1, 2)
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            connection.execute(
+                "INSERT INTO payment (customer_id, staff_id, rental_id, amount, payment_date)"
+                " VALUES (1, 1, 999999, 1, '2022-01-05')"
+            )
+        with pytest.raises(psycopg.errors.CheckViolation):
+            connection.execute("UPDATE film SET release_year = 1800")
+        # views, functions, procedures and triggers read and write the kitchen's own tables
+        (listed,) = connection.execute("SELECT count(*) FROM customer_list").fetchone()
+        (customers,) = connection.execute("SELECT count(*) FROM customer").fetchone()
+        assert listed == customers
+        (rental,) = connection.execute("SELECT min(rental_id) FROM rental").fetchone()
+        (mine,) = connection.execute(
+            "SELECT rental_count(customer_id) FROM rental WHERE rental_id = %s", [rental]
+        ).fetchone()
+        assert mine >= 1
+        connection.execute("CALL close_rental(%s)", [rental])
+        (sales,) = connection.execute("SELECT sum(total_sales) FROM rental_by_category").fetchone()
+        (paid,) = connection.execute("SELECT sum(amount) FROM payment").fetchone()
+        assert sales == paid  # the materialized view was built on the kitchen's rows
+        before = connection.execute(
+            "SELECT last_update FROM film WHERE film_id = (SELECT min(film_id) FROM film)"
+        ).fetchone()
+        connection.execute(
+            "UPDATE film SET title = title WHERE film_id = (SELECT min(film_id) FROM film)"
+        )
+        after = connection.execute(
+            "SELECT last_update FROM film WHERE film_id = (SELECT min(film_id) FROM film)"
+        ).fetchone()
+        assert after != before  # the trigger fired
+
+
+def test_a_sample_keeps_every_key_declared_on_the_partitions(
+    shop_project: tuple[Cli, str], postgres: PostgresServer
+) -> None:
+    """89 % of a sampled payments table pointed at rentals the sample dropped: the keys were
+    declared on the partitions, which the key graph did not see."""
+    cli, dev_database = shop_project
+    assert cli("create", "feature", "--sample", "10%").code == 0
+    with psycopg.connect(postgres.dsn(dev_database)) as connection:
+        (orphans,) = connection.execute(
+            "SELECT count(*) FROM feature.payment p WHERE NOT EXISTS"
+            " (SELECT 1 FROM feature.rental r WHERE r.rental_id = p.rental_id)"
+        ).fetchone()
+        (payments,) = connection.execute("SELECT count(*) FROM feature.payment").fetchone()
+        (all_payments,) = connection.execute("SELECT count(*) FROM dev.payment").fetchone()
+    assert orphans == 0
+    assert 0 < payments < all_payments / 2
+
+
+def test_masked_columns_hold_no_original_value_and_comments_come_along(
+    shop_project: tuple[Cli, str], pg_project: Path, postgres: PostgresServer
+) -> None:
+    _, dev_database = shop_project
+    with psycopg.connect(postgres.dsn(dev_database)) as connection:
+        emails = {row[0] for row in connection.execute("SELECT email FROM dev.customer")}
+        (comment,) = connection.execute(
+            "SELECT obj_description('dev.film'::regclass, 'pg_class')"
+        ).fetchone()
+        (user,) = connection.execute("SELECT username FROM dev.staff WHERE staff_id = 1").fetchone()
+    with psycopg.connect(production_dsn(pg_project)) as connection:
+        originals = {row[0] for row in connection.execute("SELECT email FROM analytics.customer")}
+    assert emails and not emails & originals
+    assert comment == "every film the shop rents; 'classics' included"
+    assert user.startswith("user_") and user != "mike"
+
+
+def test_an_orphan_the_sample_left_fails_the_copy_naming_the_key(tmp_path: Path) -> None:
+    """The check after every sampled copy counts, in the warehouse, rows whose parent row
+    is missing: a safety net under the sampler, which fails closed."""
+    warehouse = DuckDBWarehouse(tmp_path / "dev.duckdb", "dev")
+    warehouse.create_schema("feature")
+    warehouse.execute(
+        sql(
+            "CREATE TABLE feature.rental (rental_id int); INSERT INTO feature.rental VALUES (1);"
+            " CREATE TABLE feature.payment (rental_id int, note text);"
+            " INSERT INTO feature.payment VALUES (1, 'kept'), (2, 'orphan'), (NULL, 'none')"
+        )
+    )
+    key = Reference("payment", ("rental_id",), "rental", ("rental_id",), True)
+    with pytest.raises(DataCheckFailed, match=r"1 row of payment \(rental_id\) with no row in"):
+        datacopy._check_orphans(warehouse, "feature", [key], ["payment", "rental"])
+    warehouse.execute(sql("DELETE FROM feature.payment WHERE rental_id = 2"))
+    datacopy._check_orphans(warehouse, "feature", [key], ["payment", "rental"])  # passes
+    warehouse.close()
+
+
+def test_init_whose_masking_check_fails_leaves_dev_empty_and_runs_again(
+    capsys, pg_project: Path, postgres: PostgresServer
+) -> None:
+    edit_config(
+        pg_project,
+        RULES,
+        SHOP_RULES.replace("customer.email: email", 'customer.email: {sql: "{column}"}'),
+    )
+    load_shop(production_dsn(pg_project), "analytics")
+    cli = Cli(capsys, pg_project)
+    failed = cli("init")
+    assert failed.code == 1
+    assert "Masking check failed in dev: customer.email: 250 original values present" in failed.err
+    with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project])) as connection:
+        left = connection.execute(
+            "SELECT count(*) FROM pg_class WHERE relnamespace = 'dev'::regnamespace"
+        ).fetchone()
+    assert left == (0,)
+    edit_config(pg_project, 'customer.email: {sql: "{column}"}', "customer.email: email")
+    again = cli("init")
+    assert again.code == 0, again.err
+    assert cli("show", "dev", "--json").json()["data"]["verified_at"]
+
+
+def test_what_reads_an_excluded_table_is_left_out_and_said(
+    capsys, pg_project: Path, postgres: PostgresServer
+) -> None:
+    edit_config(pg_project, RULES, SHOP_RULES)
+    edit_config(pg_project, "data:\n", "data:\n  exclude: [film]\n")
+    load_shop(production_dsn(pg_project), "analytics")
+    cli = Cli(capsys, pg_project)
+    result = cli("init")
+    assert result.code == 0, result.err
+    left_out = cli("show", "dev", "--json").json()["data"]["left_out"]
+    assert left_out == [
+        "the foreign key of inventory to film, not copied",
+        "the view film_list, which reads film",
+        "the view rental_by_category, which reads film",
+        "the view popular_films, which reads film_list",  # after the views it reads
+    ]
+    assert "Left out of dev: the foreign key of inventory to film" in result.err
+    assert "left out: the foreign key of inventory to film" in cli("show", "dev").out
