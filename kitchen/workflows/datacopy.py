@@ -95,15 +95,15 @@ def copy_tables(
     if rows_of:
         _check_orphans(destination, target.schema, references, tables)
     left_out: list[str] = []
-    if structure is not None:
+    if structure is None:  # bare tables: say which columns lost their type
+        _report_changed_types(report, destination, target.schema, types, columns)
+    else:
         with report.progress(f"Building keys, indexes and views of {target.name}", 1) as done:
             destination.build_after(structure, target.schema)
             done(1)
         left_out = structure.left_out
         if left_out:
             report.warn(f"Left out of {target.name}: {'; '.join(left_out)}.")
-    if structure is None:  # else every column has its source's type
-        _report_changed_types(report, destination, target.schema, types, columns)
     described = _describe_sample(project, sample) if rows_of else None
     recorded = [
         [r.table, list(r.columns), r.parent, list(r.parent_columns), r.nullable] for r in references

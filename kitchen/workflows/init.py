@@ -262,11 +262,11 @@ def _fill_roots(project: Project, report: Reporter) -> list[str]:
     for kitchen in _roots_parents_first(project)[1:]:
         parent = project.kitchen(kitchen.parent or "")
         found = project.warehouse(parent.environment).list_tables(parent.schema)
-        if not found or project.warehouse(kitchen.environment).list_tables(kitchen.schema):
+        warehouse = project.warehouse(kitchen.environment)
+        if not found or warehouse.list_tables(kitchen.schema):
             continue
         if parent.data is None:
             changes.append(f"found {len(found)} existing tables in {parent.name}")
-        warehouse = project.warehouse(kitchen.environment)
         try:
             state = copy_tables(project, parent, kitchen, report)
         except BaseException:  # the schema was empty: it is again, and init can run again

@@ -416,18 +416,15 @@ class PostgresWarehouse(SqlWarehouse):
         one at a time: each locks both of its tables, so side by side they deadlock."""
         plan = self._plan(structure)
         self._build_all(schema, plan.parents)
-        built = partial(_build_group, schema, plan.per_table)
-        for _ in self.concurrently(self, built, list(plan.per_table)):
+        for _ in self.concurrently(
+            self,
+            lambda into, _, table: self._peer(into)._build_all(schema, plan.per_table[table]),
+            list(plan.per_table),
+        ):
             pass
         self._build_all(schema, plan.attach)
         self._build_all(schema, [key for keys in plan.foreign.values() for key in keys])
         self._build_all(schema, plan.after)
-
-    @staticmethod
-    def _plan_owner(warehouse: Warehouse) -> PostgresWarehouse:
-        if not isinstance(warehouse, PostgresWarehouse):
-            raise TypeError("a PostgreSQL structure built elsewhere")
-        return warehouse
 
     @staticmethod
     def _plan(structure: Structure) -> pg_structure.Structure:
@@ -665,8 +662,7 @@ class PostgresWarehouse(SqlWarehouse):
         rooted = self.connection.info.server_version >= pg_structure.STRUCTURE_SINCE
 
         def root(column: str) -> Query | Identifier:
-            key = Identifier("k", column)
-            return sql("coalesce(pg_partition_root({}), {})", key, key) if rooted else key
+            return _partition_root(column) if rooted else Identifier("k", column)
 
         rows = self.execute(
             sql(
@@ -749,8 +745,8 @@ class PostgresWarehouse(SqlWarehouse):
                 " WHERE k.contype = 'f' AND k.conparentid = 0 AND n.nspname = {}"
                 " AND r.relname = ANY({}) AND f.relname = ANY({})"
                 " AND f.relnamespace = n.oid",
-                sql("coalesce(pg_partition_root(k.conrelid), k.conrelid)"),
-                sql("coalesce(pg_partition_root(k.confrelid), k.confrelid)"),
+                _partition_root("conrelid"),
+                _partition_root("confrelid"),
                 Placeholder(),
                 Placeholder(),
                 Placeholder(),
@@ -1219,16 +1215,17 @@ _INSERTABLE = (
 )
 
 
-def _build_group(
-    schema: str, group: dict[str, list[str]], into: Warehouse, _: Warehouse, table: str
-) -> None:
-    PostgresWarehouse._plan_owner(into)._build_all(schema, group[table])
-
-
 BUILT = re.compile(
     r"CREATE (?:OR REPLACE |UNIQUE |UNLOGGED )?(?:MATERIALIZED )?\w+ (?:ON ONLY )?\S+"
     r"|ALTER TABLE (?:ONLY )?\S+ ADD CONSTRAINT \S+|ALTER \w+ \S+|COMMENT ON \w+ \S+"
 )
+
+
+def _partition_root(column: str) -> Query:
+    """The table that pg_constraint row ``k``'s ``column`` names, or the partitioned table
+    at the top of its tree (PostgreSQL 12 and later)."""
+    key = Identifier("k", column)
+    return sql("coalesce(pg_partition_root({}), {})", key, key)
 
 
 def _object_of(statement: str) -> str:
