@@ -4,11 +4,15 @@ within one (dev -> a feature kitchen, sampled), checked against pg_dump's own ac
 
 from __future__ import annotations
 
+import secrets
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql as pgsql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from kitchen.backends.warehouse.base import Reference
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
@@ -70,23 +74,72 @@ def statements(dump: str) -> list[str]:
     return sorted(part.strip() for part in dump.split(";\n") if part.strip())
 
 
+def login_of(dev_database: str) -> str:
+    return f"shop_login_{dev_database}"[:63]
+
+
 @pytest.fixture
-def shop_project(capsys, pg_project: Path, postgres: PostgresServer) -> tuple[Cli, str]:
-    """production holds the rental shop before kitchen is set up; init fills dev from it."""
+def shop(
+    pg_project: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """production holds the rental shop before kitchen is set up, and kitchen logs in as a
+    team's DBA would let it: no superuser, reading production's schema (and keeping its
+    registry there), creating schemas in dev; a password with quotes and non-ASCII letters."""
     edit_config(pg_project, RULES, SHOP_RULES)
-    load_shop(production_dsn(pg_project), "analytics")
-    cli = Cli(capsys, pg_project)
+    production = production_dsn(pg_project)
+    load_shop(production, "analytics")
+    dev = CONFIG_DEV[pg_project]
+    login, password = login_of(dev), "p'a\"ss wörd&<" + secrets.token_urlsafe(8)
+    databases = {dev: postgres.dsn(dev), "production": production}
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        admin.execute(
+            pgsql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                pgsql.Identifier(login), pgsql.Literal(password)
+            )
+        )
+    for name, dsn in databases.items():
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            database = admin.execute("SELECT current_database()").fetchone()[0]
+            grants = ["GRANT CREATE ON DATABASE {} TO {}"]
+            if name == "production":
+                grants += [
+                    "GRANT USAGE ON SCHEMA analytics TO {1}",
+                    "GRANT SELECT ON ALL TABLES IN SCHEMA analytics TO {1}",
+                    "GRANT SELECT ON ALL SEQUENCES IN SCHEMA analytics TO {1}",
+                ]
+            for grant in grants:
+                admin.execute(
+                    pgsql.SQL(grant).format(pgsql.Identifier(database), pgsql.Identifier(login))
+                )
+    # the password reaches libpq as PGPASSWORD, as the suite's dev login always does
+    params = {**conninfo_to_dict(production), "user": login}
+    del params["password"]
+    edit_config(pg_project, production, make_conninfo(**params))
+    edit_config(pg_project, "user: postgres", f"user: {login}")
+    monkeypatch.setenv("PGPASSWORD", password)
+    yield pg_project
+    for dsn in databases.values():
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(pgsql.SQL("DROP OWNED BY {}").format(pgsql.Identifier(login)))
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        admin.execute(pgsql.SQL("DROP ROLE {}").format(pgsql.Identifier(login)))
+
+
+@pytest.fixture
+def shop_project(capsys, shop: Path) -> tuple[Cli, str]:
+    """The shop, after `kitchen init` filled dev from production."""
+    cli = Cli(capsys, shop)
     result = cli("init")
     assert result.code == 0, result.err
     assert "found 10 existing tables in production" in result.out
-    return cli, CONFIG_DEV[pg_project]
+    return cli, CONFIG_DEV[shop]
 
 
 def test_a_kitchen_is_its_parents_schema_in_another_database_and_in_the_same(
     shop_project: tuple[Cli, str], pg_project: Path, postgres: PostgresServer
 ) -> None:
     cli, dev_database = shop_project
-    production_database = production_dsn(pg_project).split("dbname=")[1]
+    production_database = conninfo_to_dict(production_dsn(pg_project))["dbname"]
     parent = schema_dump(postgres, production_database, "analytics")
     assert "CREATE MATERIALIZED VIEW" in parent and "ATTACH PARTITION" in parent
     # across databases, masked: production -> dev
@@ -95,6 +148,13 @@ def test_a_kitchen_is_its_parents_schema_in_another_database_and_in_the_same(
     created = cli("create", "feature", "--sample", "30%")
     assert created.code == 0, created.err
     assert statements(schema_dump(postgres, dev_database, "feature")) == statements(parent)
+    with psycopg.connect(postgres.dsn(dev_database)) as connection:
+        owners = connection.execute(
+            "SELECT DISTINCT pg_get_userbyid(c.relowner), r.rolsuper FROM pg_class c"
+            " JOIN pg_roles r ON r.oid = c.relowner"
+            " WHERE c.relnamespace IN ('dev'::regnamespace, 'feature'::regnamespace)"
+        ).fetchall()
+    assert owners == [(login_of(dev_database), False)]  # built by the least-privilege login
 
 
 def test_a_kitchens_objects_work_on_its_own_rows(
@@ -220,14 +280,10 @@ def test_an_orphan_the_sample_left_fails_the_copy_naming_the_key(tmp_path: Path)
 
 
 def test_init_whose_masking_check_fails_leaves_dev_empty_and_runs_again(
-    capsys, pg_project: Path, postgres: PostgresServer
+    capsys, shop: Path, postgres: PostgresServer
 ) -> None:
-    edit_config(
-        pg_project,
-        RULES,
-        SHOP_RULES.replace("customer.email: email", 'customer.email: {sql: "{column}"}'),
-    )
-    load_shop(production_dsn(pg_project), "analytics")
+    pg_project = shop
+    edit_config(pg_project, "customer.email: email", 'customer.email: {sql: "{column}"}')
     cli = Cli(capsys, pg_project)
     failed = cli("init")
     assert failed.code == 1
@@ -243,13 +299,9 @@ def test_init_whose_masking_check_fails_leaves_dev_empty_and_runs_again(
     assert cli("show", "dev", "--json").json()["data"]["verified_at"]
 
 
-def test_what_reads_an_excluded_table_is_left_out_and_said(
-    capsys, pg_project: Path, postgres: PostgresServer
-) -> None:
-    edit_config(pg_project, RULES, SHOP_RULES)
-    edit_config(pg_project, "data:\n", "data:\n  exclude: [film]\n")
-    load_shop(production_dsn(pg_project), "analytics")
-    cli = Cli(capsys, pg_project)
+def test_what_reads_an_excluded_table_is_left_out_and_said(capsys, shop: Path) -> None:
+    edit_config(shop, "data:\n", "data:\n  exclude: [film]\n")
+    cli = Cli(capsys, shop)
     result = cli("init")
     assert result.code == 0, result.err
     left_out = cli("show", "dev", "--json").json()["data"]["left_out"]
