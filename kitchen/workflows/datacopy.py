@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 
 from kitchen import config, faults
 from kitchen.backends.secrets import reference
-from kitchen.backends.warehouse.base import Probe, Reference, Warehouse
+from kitchen.backends.warehouse.base import Probe, Reference, Structure, Warehouse
 from kitchen.backends.warehouse.sql import Identifier, join, sql
 from kitchen.data import masking, pii, sampling
 from kitchen.errors import ChecksFailed, ConfigError, NotAllowed, PreconditionFailed
@@ -36,11 +36,12 @@ def copy_tables(
     report: Reporter,
     sample: str | None = None,
     *,
-    rebuild: bool = True,
+    home: str | None = None,
 ) -> DataState:
     """Copy every table of ``source`` into ``target``'s (empty) schema, with their keys,
     indexes, partitions and the schema's views, functions and triggers where the engine
-    reads them (``rebuild``; a bare table each without).
+    reads them (a bare table each where it does not). ``home``: the kitchen's schema,
+    where ``target`` is a refresh's staging schema.
 
     Masking and the configured sampling apply where data leaves safety (``needs_masking``);
     ``sample`` (``--sample``) samples any copy.
@@ -75,9 +76,12 @@ def copy_tables(
         report.progress(f"{label} {len(tables)} tables from {source.name}", len(tables)) as done,
     ):
         # read within the snapshot: the sequences stand past every row it shows
-        structure = origin.read_structure(source.schema, tables) if rebuild else None
+        masked = {
+            table: {c.name for c in planned if c.masked} for table, planned in columns.items()
+        }
+        structure = origin.read_structure(source.schema, tables, masked)
         if structure is not None:
-            destination.build_before(structure, target.schema)
+            destination.build_before(structure, target.schema, home)
         moved = move(
             origin,
             destination,
@@ -94,16 +98,11 @@ def copy_tables(
                 faults.checkpoint("copy.table")  # mid-copy, in create and refresh
     if rows_of:
         _check_orphans(destination, target.schema, references, tables)
-    left_out: list[str] = []
     if structure is None:  # bare tables: say which columns lost their type
         _report_changed_types(report, destination, target.schema, types, columns)
     else:
-        with report.progress(f"Building keys, indexes and views of {target.name}", 1) as done:
-            destination.build_after(structure, target.schema)
-            done(1)
-        left_out = structure.left_out
-        if left_out:
-            report.warn(f"Left out of {target.name}: {'; '.join(left_out)}.")
+        _build_after(report, destination, target, structure)
+    left_out = structure.left_out if structure else []
     described = _describe_sample(project, sample) if rows_of else None
     recorded = [
         [r.table, list(r.columns), r.parent, list(r.parent_columns), r.nullable] for r in references
@@ -208,6 +207,24 @@ def overlaps(
 
     found = destination.concurrently(origin, overlap, replaced)
     return sorted((table, column.name, count) for (table, column), count in found)
+
+
+def _build_after(
+    report: Reporter, destination: Warehouse, target: Kitchen, structure: Structure
+) -> None:
+    """Keys, indexes, views and the rest over the copied rows; what the copy changed or
+    left out, said."""
+    if structure.loosened:
+        report.warn(
+            "These masked columns arrived as the types their domains constrain: "
+            f"{', '.join(structure.loosened)}. The domains' checks describe the original "
+            "values, which masking replaced."
+        )
+    with report.progress(f"Building keys, indexes and views of {target.name}", 1) as done:
+        destination.build_after(structure, target.schema)
+        done(1)
+    if structure.left_out:
+        report.warn(f"Left out of {target.name}: {'; '.join(structure.left_out)}.")
 
 
 def _unmasked(types: dict[str, list[tuple[str, str]]]) -> dict[str, list[masking.Column]]:

@@ -57,9 +57,9 @@ def refresh(
         try:
             operation.step("staging")
             aside = replace(kitchen, schema=staging)
-            state = copy_tables(project, source, aside, report, sample, rebuild=False)
+            state = copy_tables(project, source, aside, report, sample, home=kitchen.schema)
             operation.step("copied", state=asdict(state))
-            report.step(f"Swapping the new tables into {kitchen.schema}")
+            report.step(f"Swapping the new tables and their structure into {kitchen.schema}")
             before = kitchen.data.copied if kitchen.data else []
             if gone := [table for table in before if table not in state.copied]:
                 report.step(

@@ -313,3 +313,66 @@ def test_what_reads_an_excluded_table_is_left_out_and_said(capsys, shop: Path) -
     ]
     assert "Left out of dev: the foreign key of inventory to film" in result.err
     assert "left out: the foreign key of inventory to film" in cli("show", "dev").out
+
+
+def test_a_refresh_brings_the_parents_structure_and_keeps_the_kitchens_own_views(
+    shop_project: tuple[Cli, str], postgres: PostgresServer
+) -> None:
+    """A refresh builds the parent's schema aside and moves all of it in, in place of what
+    the kitchen had from before; the team's own views (dbt models, say) are built again on
+    the new tables."""
+    cli, dev_database = shop_project
+    assert cli("create", "feature", "--sample", "30%").code == 0
+    with psycopg.connect(postgres.dsn(dev_database), autocommit=True) as connection:
+        connection.execute(f'SET ROLE "{login_of(dev_database)}"')  # as the team works
+        connection.execute("SET search_path TO feature")
+        connection.execute(
+            "CREATE VIEW team_spend AS SELECT customer_id, sum(amount) AS spent"
+            " FROM payment GROUP BY customer_id"
+        )
+        connection.execute("CREATE VIEW team_customers AS SELECT * FROM customer_list")
+        connection.execute("INSERT INTO country (country) VALUES ('Atlantis')")
+        # the parent's type changes: the kitchen's, which its tables use, is replaced
+        connection.execute("ALTER TYPE dev.mpaa_rating ADD VALUE 'U' BEFORE 'G'")
+    refreshed = cli("data", "refresh", "feature")
+    assert refreshed.code == 0, refreshed.err
+    parent = statements(schema_dump(postgres, dev_database, "dev"))
+    kitchen = statements(schema_dump(postgres, dev_database, "feature"))
+    assert [text for text in kitchen if "team_" not in text] == parent
+    assert len(kitchen) == len(parent) + 2
+    with psycopg.connect(postgres.dsn(dev_database), autocommit=True) as connection:
+        connection.execute("SET search_path TO feature")
+        assert connection.execute(
+            "SELECT count(*) FROM country WHERE country = 'Atlantis'"
+        ).fetchone() == (0,)
+        (listed,) = connection.execute("SELECT count(*) FROM team_customers").fetchone()
+        (customers,) = connection.execute("SELECT count(*) FROM customer").fetchone()
+        assert listed == customers > 0
+        (spent,) = connection.execute("SELECT sum(spent) FROM team_spend").fetchone()
+        (paid,) = connection.execute("SELECT sum(amount) FROM payment").fetchone()
+        assert spent == paid
+        (country,) = connection.execute(
+            "INSERT INTO country (country) VALUES ('Atlantis') RETURNING country_id"
+        ).fetchone()
+        assert country == 21  # the sequence stands where the parent's does
+        left = connection.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE '%feature%'"
+        ).fetchall()
+    assert left == [("feature",)]  # nothing of the staging schema stays
+
+
+def test_a_refresh_whose_masking_check_fails_keeps_the_old_kitchen(
+    shop_project: tuple[Cli, str], pg_project: Path, postgres: PostgresServer
+) -> None:
+    cli, dev_database = shop_project
+    before = statements(schema_dump(postgres, dev_database, "dev"))
+    with psycopg.connect(postgres.dsn(dev_database)) as connection:
+        emails = connection.execute("SELECT email FROM dev.customer ORDER BY 1").fetchall()
+    edit_config(pg_project, "customer.email: email", 'customer.email: {sql: "{column}"}')
+    failed = cli("data", "refresh", "dev", "--json")
+    assert failed.code == 1
+    assert "customer.email: 250 original values present" in failed.out
+    assert statements(schema_dump(postgres, dev_database, "dev")) == before
+    with psycopg.connect(postgres.dsn(dev_database)) as connection:
+        assert connection.execute("SELECT email FROM dev.customer ORDER BY 1").fetchall() == emails
+    assert cli("show", "dev", "--json").json()["data"]["verified_at"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -101,6 +101,7 @@ class Structure(Protocol):
     """A schema's structure as one engine reads it, built again by the same engine."""
 
     left_out: list[str]  # what a copy leaves out (a key to a table not copied), said
+    loosened: list[str]  # columns given other types than the source's ("t.c (a -> b)"), said
 
 
 class Warehouse(Protocol):
@@ -146,14 +147,18 @@ class Warehouse(Protocol):
         parts name tables of the source."""
         ...
 
-    def read_structure(self, schema: str, tables: Sequence[str]) -> Structure | None:
+    def read_structure(
+        self, schema: str, tables: Sequence[str], masked: Mapping[str, Collection[str]]
+    ) -> Structure | None:
         """What it takes to build ``tables`` of ``schema`` again elsewhere with their types,
         keys, indexes, partitions, sequences, and the schema's views, functions and triggers
-        on them; None where this engine copies bare tables."""
+        on them; None where this engine copies bare tables. ``masked`` columns (by table)
+        hold other values than the source's, which its types' checks need not fit."""
         ...
 
-    def build_before(self, structure: Structure, schema: str) -> None:
-        """What must stand in ``schema`` before the rows arrive: types, sequences, tables."""
+    def build_before(self, structure: Structure, schema: str, home: str | None = None) -> None:
+        """What must stand in ``schema`` before the rows arrive: types, sequences, tables.
+        ``home``: the schema a refresh builds ``schema`` to replace objects of."""
         ...
 
     def build_after(self, structure: Structure, schema: str) -> None:
@@ -364,13 +369,16 @@ class SqlWarehouse(ABC):
     def bucket(self, fingerprint: Query, buckets: int) -> Query:
         return sql("({} % {})", self.hash_int(fingerprint), Literal(buckets))
 
-    def read_structure(self, schema: str, tables: Sequence[str]) -> Structure | None:
+    def read_structure(
+        self, schema: str, tables: Sequence[str], masked: Mapping[str, Collection[str]]
+    ) -> Structure | None:
         return None  # bare tables, until the engine reads more
 
-    def build_before(self, structure: Structure, schema: str) -> None:
+    def build_before(self, structure: Structure, schema: str, home: str | None = None) -> None:
         raise TypeError(f"{type(self).__name__} reads no structure to build")
 
-    build_after = build_before
+    def build_after(self, structure: Structure, schema: str) -> None:
+        raise TypeError(f"{type(self).__name__} reads no structure to build")
 
     def _begin(self) -> None:
         self.execute(sql("BEGIN"))

@@ -14,7 +14,7 @@ reads the rows (sequence positions, views, materialized views, triggers, comment
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,7 @@ STRUCTURE_SINCE = 120000  # pg_partition_root, generated columns, pretty schema-
 
 @dataclass
 class Structure:
-    types: list[str] = field(default_factory=list)
+    types: dict[str, str] = field(default_factory=dict)  # by name
     sequences: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)  # parents before their partitions
     functions: list[str] = field(default_factory=list)
@@ -45,16 +45,23 @@ class Structure:
     foreign: dict[str, list[str]] = field(default_factory=dict)  # side by side
     after: list[str] = field(default_factory=list)  # sequences' positions .. comments
     left_out: list[str] = field(default_factory=list)  # said to the user, kept in the record
+    loosened: list[str] = field(default_factory=list)  # masked domains, as their base types
 
     @property
     def before(self) -> list[str]:
         """What must stand before the rows arrive, in the order it is built."""
-        return [*self.types, *self.sequences, *self.tables, *self.functions, *self.defaults]
+        return [
+            *self.types.values(),
+            *self.sequences,
+            *self.tables,
+            *self.functions,
+            *self.defaults,
+        ]
 
 
 # The catalogue queries: {name} marks where a parameter goes (see _query).
 _TYPES = """
-SELECT CASE t.typtype
+SELECT t.typname, CASE t.typtype
   WHEN 'e' THEN format('CREATE TYPE %I AS ENUM (%s)', t.typname,
     (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
      FROM pg_enum e WHERE e.enumtypid = t.oid))
@@ -67,6 +74,14 @@ SELECT CASE t.typtype
     || coalesce((SELECT string_agg(format(' CONSTRAINT %I ', k.conname)
                  || pg_get_constraintdef(k.oid, true), '' ORDER BY k.conname)
                  FROM pg_constraint k WHERE k.contypid = t.oid), '')
+  WHEN 'r' THEN format('CREATE TYPE %I AS RANGE (subtype = %s', t.typname,
+    format_type(g.rngsubtype, NULL))
+    || CASE WHEN g.rngsubopc <> o.oid THEN ', subtype_opclass = '
+       || quote_ident(so.opcname) ELSE '' END
+    || CASE WHEN g.rngcollation <> 0 AND g.rngcollation <> s.typcollation
+       THEN ', collation = ' || g.rngcollation::regcollation::text ELSE '' END
+    || CASE WHEN g.rngsubdiff <> 0 THEN ', subtype_diff = ' || g.rngsubdiff::regproc::text
+       ELSE '' END || ')'
   ELSE format('CREATE TYPE %I AS (%s)', t.typname,
     (SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)),
      ', ' ORDER BY a.attnum) FROM pg_attribute a
@@ -74,7 +89,11 @@ SELECT CASE t.typtype
   END
 FROM pg_type t LEFT JOIN pg_type b ON b.oid = t.typbasetype
 LEFT JOIN pg_class r ON r.oid = t.typrelid
-WHERE t.typnamespace = to_regnamespace({schema}) AND (t.typtype IN ('e', 'd')
+LEFT JOIN pg_range g ON g.rngtypid = t.oid LEFT JOIN pg_type s ON s.oid = g.rngsubtype
+LEFT JOIN pg_opclass so ON so.oid = g.rngsubopc
+LEFT JOIN pg_opclass o ON o.opcintype = g.rngsubtype AND o.opcdefault
+  AND o.opcmethod = (SELECT oid FROM pg_am WHERE amname = 'btree')
+WHERE t.typnamespace = to_regnamespace({schema}) AND (t.typtype IN ('e', 'd', 'r')
   OR t.typtype = 'c' AND r.relkind = 'c')
 ORDER BY t.typtype = 'e' DESC, t.oid
 """
@@ -119,8 +138,9 @@ ORDER BY t.depth, c.oid
 """
 
 _COLUMNS = """
-SELECT a.attrelid, format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod))
-  || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod),
+  CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
+  CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
      THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END
   || CASE a.attidentity WHEN '' THEN '' ELSE format(
      ' GENERATED %s AS IDENTITY (SEQUENCE NAME %I START WITH %s INCREMENT BY %s'
@@ -152,7 +172,7 @@ SELECT format('%I.%I', n.nspname, p.proname), format('%I', p.proname),
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = {schema} AND p.prokind IN ('f', 'p')
 AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
-  AND d.objid = p.oid AND d.deptype = 'e')
+  AND d.objid = p.oid AND d.deptype IN ('e', 'i'))
 ORDER BY p.oid
 """
 
@@ -244,7 +264,7 @@ FROM pg_description d
 LEFT JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND c.oid = d.objoid
   AND c.relnamespace = to_regnamespace({schema})
 LEFT JOIN pg_type t ON d.classoid = 'pg_type'::regclass AND t.oid = d.objoid
-  AND t.typnamespace = to_regnamespace({schema}) AND t.typtype IN ('e', 'd', 'c')
+  AND t.typnamespace = to_regnamespace({schema}) AND t.typtype IN ('e', 'd', 'c', 'r')
 LEFT JOIN pg_proc p ON d.classoid = 'pg_proc'::regclass AND p.oid = d.objoid
   AND p.pronamespace = to_regnamespace({schema})
 LEFT JOIN pg_constraint k ON d.classoid = 'pg_constraint'::regclass AND k.oid = d.objoid
@@ -254,6 +274,34 @@ LEFT JOIN pg_trigger g ON d.classoid = 'pg_trigger'::regclass AND g.oid = d.objo
 LEFT JOIN pg_class gc ON gc.oid = g.tgrelid AND gc.relnamespace = to_regnamespace({schema})
 WHERE c.oid IS NOT NULL OR t.oid IS NOT NULL OR p.oid IS NOT NULL OR kc.oid IS NOT NULL
   OR gc.oid IS NOT NULL
+"""
+
+# What a refresh moves from its staging schema into the kitchen's (a table takes its
+# indexes, constraints, triggers and owned sequences along; each partition is moved).
+# Routines go first: a range type's constructors stay behind when it moves, and their
+# identities name their argument types' schema. The last column: owned by a type, and so
+# dropped with it.
+_MOVABLE = """
+SELECT 1, 'ROUTINE', p.proname, (pg_identify_object('pg_proc'::regclass, p.oid, 0)).identity,
+  EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+    AND d.objid = p.oid AND d.deptype = 'i')
+FROM pg_proc p WHERE p.pronamespace = to_regnamespace({schema}) AND p.prokind IN ('f', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+    AND d.objid = p.oid AND d.deptype = 'e')
+UNION ALL SELECT 2, 'TYPE', t.typname, (pg_identify_object('pg_type'::regclass, t.oid, 0)).identity,
+  t.typtype = 'm'
+FROM pg_type t LEFT JOIN pg_class r ON r.oid = t.typrelid
+WHERE t.typnamespace = to_regnamespace({schema})
+  AND (t.typtype IN ('e', 'd', 'r', 'm') OR t.typtype = 'c' AND r.relkind = 'c')
+UNION ALL SELECT CASE c.relkind WHEN 'S' THEN 3 WHEN 'v' THEN 5 WHEN 'm' THEN 5 ELSE 4 END,
+  CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+    WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, c.relname,
+  (pg_identify_object('pg_class'::regclass, c.oid, 0)).identity, false
+FROM pg_class c WHERE c.relnamespace = to_regnamespace({schema})
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+    AND d.objid = c.oid AND d.deptype IN ('a', 'i') AND c.relkind = 'S')
+ORDER BY 1, 4
 """
 
 
@@ -270,15 +318,19 @@ class Catalogue:
         return self.execute(query, [values[name] for name in pieces[1::2]])
 
 
-def read(catalogue: Catalogue, tables: Sequence[str]) -> Structure:
+def read(
+    catalogue: Catalogue, tables: Sequence[str], masked: Mapping[str, Collection[str]]
+) -> Structure:
     """The structure of ``tables`` (and their partitions), of the types, sequences and
-    functions of their schema, and of the views that read only what is copied."""
+    functions of their schema, and of the views that read only what is copied. A ``masked``
+    column of a domain type gets the type the domain constrains: the domain's checks
+    describe the original values, which masking replaces."""
     plan, schema = Structure(), catalogue.schema
     rows = catalogue.ask(_TABLES, schema=schema, tables=list(tables))
     relations = {int(oid): str(name) for oid, name, *_ in rows}
-    plan.types = [str(text) for (text,) in catalogue.ask(_TYPES, schema=schema)]
+    plan.types = types(catalogue)
     _sequences(catalogue, list(relations.values()), plan)
-    _tables(catalogue, rows, plan)
+    _tables(catalogue, rows, plan, masked)
     plan.functions = _functions(catalogue)
     _keys_and_indexes(catalogue, relations, plan)
     views = _views(catalogue, set(relations.values()), plan)
@@ -290,6 +342,12 @@ def read(catalogue: Catalogue, tables: Sequence[str]) -> Structure:
         if target is not None and (relation is None or relation in described)
     ]
     return plan
+
+
+def types(catalogue: Catalogue) -> dict[str, str]:
+    """The schema's enum, domain, composite and range types: each one's statement by name,
+    in an order they can be made in."""
+    return {str(name): str(text) for name, text in catalogue.ask(_TYPES, schema=catalogue.schema)}
 
 
 def _sequences(catalogue: Catalogue, copied: list[str], plan: Structure) -> None:
@@ -317,12 +375,23 @@ def _position(catalogue: Catalogue, sequence: str) -> str:
     )
 
 
-def _tables(catalogue: Catalogue, rows: list[tuple[Any, ...]], plan: Structure) -> None:
+def _tables(
+    catalogue: Catalogue,
+    rows: list[tuple[Any, ...]],
+    plan: Structure,
+    masked: Mapping[str, Collection[str]],
+) -> None:
     columns: dict[int, list[str]] = {int(row[0]): [] for row in rows}
-    for oid, definition, default, partition in catalogue.ask(
+    names = {int(row[0]): str(row[1]) for row in rows}
+    for oid, name, kind, base, rest, default, partition in catalogue.ask(
         _COLUMNS, schema=catalogue.schema, oids=list(columns)
     ):
-        columns[int(oid)].append(str(definition))
+        table, typed = names[int(oid)], kind
+        if base is not None and name in masked.get(table, ()):  # its checks fit the originals
+            if not partition:
+                plan.loosened.append(f"{table}.{name} ({kind} -> {base})")
+            typed = base
+        columns[int(oid)].append(f"{quote_identifier(name)} {typed}{rest}")
         if default and not partition:  # a partition takes its parent's
             plan.defaults.append(str(default))
     for oid, name, kind, parent, bound, key, unlogged, options, inherits in rows:
@@ -355,8 +424,9 @@ def _keys_and_indexes(catalogue: Catalogue, relations: dict[int, str], plan: Str
         table = relations[int(oid)]
         if contype == "f" and referenced not in copied:
             plan.left_out.append(f"the foreign key of {table} to {referenced}, not copied")
-        elif contype == "f":
-            plan.foreign.setdefault(table, []).append(str(text))
+        elif contype == "f":  # on a partitioned table: on every partition too
+            key = str(text).replace("ALTER TABLE ONLY ", "ALTER TABLE ", 1) if kind == "p" else text
+            plan.foreign.setdefault(table, []).append(str(key))
         elif kind == "p" and contype == "c":  # on a partitioned table: checks every partition
             plan.attach.append(str(text).replace("ALTER TABLE ONLY ", "ALTER TABLE ", 1))
         elif kind == "p":
@@ -387,3 +457,14 @@ def _views(catalogue: Catalogue, copied: set[str], plan: Structure) -> set[str]:
         plan.after += [str(index) for _, _, index, _ in catalogue.ask(_INDEXES, oids=[oid])]
         plan.after += [str(trigger) for _, trigger in catalogue.ask(_TRIGGERS, oids=[oid])]
     return built
+
+
+def movable(catalogue: Catalogue) -> list[tuple[str, str, str, bool]]:
+    """The schema's routines, types, free sequences, tables (partitions each), views and
+    materialized views, in the order they can be moved to another schema: the keyword of
+    their ALTER and DROP statements, name, identity (schema-qualified, a routine's with its
+    argument types) as PostgreSQL quotes it, and whether a type owns it."""
+    return [
+        (str(keyword), str(name), str(identity), bool(owned))
+        for _, keyword, name, identity, owned in catalogue.ask(_MOVABLE, schema=catalogue.schema)
+    ]

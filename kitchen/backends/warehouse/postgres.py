@@ -15,7 +15,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +65,16 @@ class Grant:
     grantee: str  # a role, or PUBLIC
     right: str
     grantable: bool
+
+
+@dataclass(frozen=True)
+class Arriving:
+    """An object a refresh moves from its staging schema into the kitchen's."""
+
+    keyword: str  # of its ALTER and DROP statements: TABLE, VIEW, ROUTINE, TYPE ...
+    name: str
+    identity: Query | Identifier  # schema-qualified (a routine's with its argument types)
+    owned: bool = False  # by a type (a range's constructors): it goes with the type
 
 
 @dataclass(frozen=True)
@@ -142,6 +152,7 @@ class PostgresWarehouse(SqlWarehouse):
         self._salt: str | None = None  # set again on every connection this opens for work
         self._fast_hash: bool | None = None  # whether the server has hashtextextended
         self._snapshot: str | None = None  # what copies out of here read as of (snapshot())
+        self._beside: dict[str, str] = {}  # a refresh's staging schema: its kitchen's (types)
 
     @property
     def address(self) -> tuple[str, str, str]:
@@ -302,6 +313,7 @@ class PostgresWarehouse(SqlWarehouse):
         """Another session (opened on first use) on the same database, with the same salt."""
         twin = PostgresWarehouse(self.settings, self.environment)
         twin._conninfo, twin._salt, twin._snapshot = self._conninfo, self._salt, self._snapshot
+        twin._beside = self._beside
         return twin
 
     @contextmanager
@@ -399,16 +411,31 @@ class PostgresWarehouse(SqlWarehouse):
             self._stream_from(source, query, schema, table)
         return self.row_count(schema, table)
 
-    def read_structure(self, schema: str, tables: Sequence[str]) -> Structure | None:
+    def read_structure(
+        self, schema: str, tables: Sequence[str], masked: Mapping[str, Collection[str]]
+    ) -> Structure | None:
         """The structure of ``tables`` as ``pg_structure`` reads it; None on servers older
         than PostgreSQL 12 (and Redshift), whose kitchens get bare tables."""
         if self.connection.info.server_version < pg_structure.STRUCTURE_SINCE:
             return None
         with self._search_path(schema):
-            return pg_structure.read(pg_structure.Catalogue(self.execute, schema), tables)
+            return pg_structure.read(pg_structure.Catalogue(self.execute, schema), tables, masked)
 
-    def build_before(self, structure: Structure, schema: str) -> None:
-        self._build_all(schema, self._plan(structure).before)
+    def build_before(self, structure: Structure, schema: str, home: str | None = None) -> None:
+        """With ``home`` (the kitchen a refresh builds ``schema`` for), the types are its:
+        those it lacks are made there, those it has as the parent has them are used as they
+        are, and only those that changed are made in ``schema`` to replace its own. A range
+        type could not be moved by its owner: its constructors belong to the superuser."""
+        plan = self._plan(structure)
+        if home is None or home == schema:
+            self._build_all(schema, plan.before)
+            return
+        with self._search_path(home):
+            present = pg_structure.types(pg_structure.Catalogue(self.execute, home))
+        self._build_all(home, [text for name, text in plan.types.items() if name not in present])
+        self._beside[schema] = home  # names resolve in the staging schema, then the kitchen's
+        changed = [text for name, text in plan.types.items() if present.get(name, text) != text]
+        self._build_all(schema, [*changed, *plan.before[len(plan.types) :]])
 
     def build_after(self, structure: Structure, schema: str) -> None:
         """Keys and indexes of each table side by side, partitions' indexes attached to
@@ -453,23 +480,25 @@ class PostgresWarehouse(SqlWarehouse):
 
     @contextmanager
     def _search_path(self, schema: str) -> Iterator[None]:
+        """``schema`` and, for a refresh's staging schema, its kitchen's (whose types it
+        uses): where names that the catalogue wrote unqualified resolve."""
         with self.transaction():
-            self.execute(sql("SET LOCAL search_path TO {}", Identifier(schema)))
+            path = [Identifier(name) for name in (schema, self._beside.get(schema)) if name]
+            self.execute(sql("SET LOCAL search_path TO {}", join(", ", path)))
             yield
 
     def _fill(
         self, source: PostgresWarehouse, query: Query, source_schema: str, schema: str, table: str
     ) -> None:
         """Rows of ``query`` into the table the structure built: each column cast to its
-        type (a type of the schema's own through text: the kitchen's copy of it is another
-        type), generated columns left to compute themselves from the masked ones."""
-        with source._search_path(source_schema):
-            columns = source.execute(
-                sql(_INSERTABLE, Placeholder(), Placeholder(), Placeholder()),
-                [source_schema, table, source_schema],
-            )
-        names = join(", ", [Identifier(name) for name, *_ in columns])
-        target = self.table(schema, table)
+        type there (a type of the schema's own through text: the kitchen's copy of it is
+        another type, which names the source's namesake where the query runs in the source),
+        generated columns left to compute themselves from the masked ones."""
+        with self._search_path(schema):
+            columns = self.execute(sql(_INSERTABLE, Placeholder(), Placeholder()), [table, schema])
+        target: Query | Identifier = self.table(schema, table)
+        if columns:  # a table may have none: its rows are all alike, and counted
+            target = sql("{} ({})", target, join(", ", [Identifier(n) for n, *_ in columns]))
         casts = join(
             ", ",
             [
@@ -485,7 +514,7 @@ class PostgresWarehouse(SqlWarehouse):
             always = any(always for _, _, _, always, _ in columns)
             overriding = " OVERRIDING SYSTEM VALUE" if always else ""
             with self._as_of(source._snapshot), self._search_path(schema):
-                self.execute(sql(f"INSERT INTO {{}} ({{}}){overriding} {{}}", target, names, rows))
+                self.execute(sql(f"INSERT INTO {{}}{overriding} {{}}", target, rows))
             return
         textual = any(oids for *_, oids in columns)  # binary arrays, records name type oids
         try:
@@ -494,7 +523,7 @@ class PostgresWarehouse(SqlWarehouse):
                 source._as_of(source._snapshot),
                 source._search_path(source_schema),
             ):
-                source._relay(rows, self, sql("{} ({})", target, names), textual=textual)
+                source._relay(rows, self, target, textual=textual)
         except psycopg.Error as exc:
             raise WarehouseError(
                 f"Copying table {table} from {source.location} failed: {self._reason(exc)}"
@@ -704,56 +733,92 @@ class PostgresWarehouse(SqlWarehouse):
     def swap_in(
         self, staging: str, schema: str, tables: Sequence[str], gone: Sequence[str] = ()
     ) -> None:
-        """Moves the new tables in (no copy), in one transaction. The new tables get the
-        old ones' grants, and the views built on the old tables (a dbt project's models, say)
-        are built again on the new ones; one that no longer fits them (it reads a column the
-        source dropped) fails the whole swap."""
+        """Moves in what the refresh built in ``staging`` (no copy), in one transaction: the
+        new tables with their partitions, keys, indexes and triggers and, where the kitchen
+        is built as its parent (PostgreSQL 12+), its types, routines, sequences and views,
+        each in place of its namesake. The new tables get the old ones' grants, and the
+        views built on the old tables that the parent does not bring (a dbt project's models,
+        say) are built again on the new ones; one that no longer fits them (it reads a
+        column the source dropped) fails the whole swap."""
 
         def swap() -> None:
+            arriving = self._movable(staging, tables)
+            brought = {(item.keyword, item.name) for item in arriving}
             views = self._views_on(schema, [*tables, *gone])
             for view in reversed(views):  # those built on others first
                 self.execute(sql(f"DROP {view.kind} {{}}", view.name))
-            for holder, key in self._keys_among(schema, [*tables, *gone]):
-                self.execute(sql("ALTER TABLE {} DROP CONSTRAINT {}", holder, Identifier(key)))
-            for table in gone:
-                self._drop_table(schema, table)
-            for table in tables:
-                grants = self._grants(schema, table)
-                self._drop_table(schema, table)
-                moved = self.table(staging, table)
-                self.execute(sql("ALTER TABLE {} SET SCHEMA {}", moved, Identifier(schema)))
-                for statement in _granting(self.table(schema, table), grants):
+            grants = {table: self._grants(schema, table) for table in tables}
+            self._drop_tables(schema, [*tables, *gone])
+            self._drop_namesakes(schema, brought)
+            for item in arriving:
+                self.execute(
+                    sql(
+                        f"ALTER {item.keyword} {{}} SET SCHEMA {{}}",
+                        item.identity,
+                        Identifier(schema),
+                    )
+                )
+            for table, granted in grants.items():
+                for statement in _granting(self.table(schema, table), granted):
                     self.execute(statement)
+            self._empty(staging, schema)
+            replaced = {(schema, name) for keyword, name in brought if keyword.endswith("VIEW")}
+            views = [view for view in views if tuple(view.name.parts) not in replaced]
             me = str(self.execute(sql("SELECT current_user"))[0][0]) if views else ""
             for view in views:
                 self._build(view, schema, me)
 
         self._locking(swap, schema, staging)
+        self._beside.pop(staging, None)
 
-    def _keys_among(self, schema: str, tables: Sequence[str]) -> list[tuple[Identifier, str]]:
-        """The foreign keys between ``tables`` (declared on them or on their partitions),
-        which go with them when they are replaced; a key from any other table stays, and
-        stops the swap naming what depends on the table."""
+    def _movable(self, schema: str, tables: Sequence[str]) -> list[Arriving]:
+        """What ``schema`` holds that a swap moves: all of it where kitchens are built as
+        their parents, else ``tables``."""
         if self.connection.info.server_version < pg_structure.STRUCTURE_SINCE:
-            return []  # only kitchens of 12 and later are built with keys
-        rows = self.execute(
-            sql(
-                "SELECT n.nspname, c.relname, k.conname FROM pg_constraint k"
-                " JOIN pg_class c ON c.oid = k.conrelid"
-                " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " JOIN pg_class r ON r.oid = {} JOIN pg_class f ON f.oid = {}"
-                " WHERE k.contype = 'f' AND k.conparentid = 0 AND n.nspname = {}"
-                " AND r.relname = ANY({}) AND f.relname = ANY({})"
-                " AND f.relnamespace = n.oid",
-                _partition_root("conrelid"),
-                _partition_root("confrelid"),
-                Placeholder(),
-                Placeholder(),
-                Placeholder(),
-            ),
-            [schema, list(tables), list(tables)],
-        )
-        return [(Identifier(space, table), str(key)) for space, table, key in rows]
+            return [Arriving("TABLE", table, self.table(schema, table)) for table in tables]
+        with self.transaction():
+            found = pg_structure.movable(pg_structure.Catalogue(self.execute, schema))
+        return [
+            Arriving(keyword, name, Query((identity,)), owned)
+            for keyword, name, identity, owned in found
+        ]
+
+    def _empty(self, staging: str, schema: str) -> None:
+        """Drop ``staging``, which the swap must have emptied: dropped with something left
+        in it, it would take along what depends on that in the kitchen."""
+        try:
+            self.execute(sql("DROP SCHEMA {}", Identifier(staging)))
+        except WarehouseError as exc:
+            raise WarehouseError(
+                f"Could not move all that the refresh built into {schema}: {exc.reason}",
+                "The kitchen's data is as it was. Run the command again with --verbose and "
+                "report what it shows.",
+            ) from None
+
+    def _drop_namesakes(self, schema: str, brought: set[tuple[str, str]]) -> None:
+        """Drop the views, routines, sequences and types of ``schema`` that ``brought``
+        replaces (every overload of a routine); tables were dropped before. One that
+        something else of the kitchen depends on stops the swap, naming it."""
+        present = self._movable(schema, [])
+        for keyword in ("MATERIALIZED VIEW", "VIEW", "ROUTINE", "SEQUENCE", "TYPE"):
+            doomed = [
+                item.identity
+                for item in present
+                if item.keyword == keyword and (keyword, item.name) in brought and not item.owned
+            ]
+            if not doomed:
+                continue
+            try:
+                self.execute(sql(f"DROP {keyword} {{}}", join(", ", doomed)))
+            except WarehouseError as exc:
+                if exc.code != DEPENDENT_OBJECTS:
+                    raise
+                raise WarehouseError(
+                    f"Could not replace the {keyword.lower()}s of {schema} that its parent "
+                    f"brings: {exc.reason}",
+                    "Drop what depends on them, then refresh again; the kitchen's data is "
+                    "as it was.",
+                ) from None
 
     def drop_schema(self, schema: str) -> None:
         self._locking(partial(SqlWarehouse.drop_schema, self, schema), schema)
@@ -807,15 +872,24 @@ class PostgresWarehouse(SqlWarehouse):
             "the command again.",
         )
 
-    def _drop_table(self, schema: str, table: str) -> None:
+    def _drop_tables(self, schema: str, tables: Sequence[str]) -> None:
+        """In one statement: the keys and defaults among them go with them. What else
+        depends on them stops the swap, named."""
+        if not tables:
+            return
         try:
-            self.execute(sql("DROP TABLE IF EXISTS {}", self.table(schema, table)))
+            self.execute(
+                sql(
+                    "DROP TABLE IF EXISTS {}",
+                    join(", ", [self.table(schema, table) for table in tables]),
+                )
+            )
         except WarehouseError as exc:
             if exc.code != DEPENDENT_OBJECTS:
                 raise
             raise WarehouseError(
-                f"Could not replace table {table} in {schema}: {exc.reason}",
-                "Drop what depends on it, then refresh again; the kitchen's data is as it was.",
+                f"Could not replace the tables of {schema}: {exc.reason}",
+                "Drop what depends on them, then refresh again; the kitchen's data is as it was.",
             ) from None
 
     def unreadable(self, schema: str) -> dict[str, list[str]]:
@@ -1178,8 +1252,12 @@ class PostgresWarehouse(SqlWarehouse):
         )
 
     def _reason(self, exc: psycopg.Error) -> str:
-        """The server's first line, with the password scrubbed should it ever appear."""
+        """The server's first line, with the password scrubbed should it ever appear. What
+        depends on an object that could not be dropped comes along (other errors' details
+        may quote the rows' values)."""
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if exc.sqlstate == DEPENDENT_OBJECTS and exc.diag.message_detail:
+            text += f" ({'; '.join(exc.diag.message_detail.splitlines()[:3])})"
         password = conninfo_to_dict(self._conninfo).get("password")
         return text.replace(str(password), "***") if password else text
 
@@ -1206,7 +1284,8 @@ def scram_verifier(password: str, iterations: int = 4096) -> str:
 # whether its binary form carries type oids (an array or record not built in).
 _INSERTABLE = (
     "SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
-    " t.typnamespace = to_regnamespace({}), a.attidentity = 'a',"
+    " t.typnamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(current_schemas(false))),"
+    " a.attidentity = 'a',"
     " t.typnamespace <> 'pg_catalog'::regnamespace AND (t.typtype = 'c' OR t.typcategory = 'A')"
     " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
     " JOIN pg_class c ON c.oid = a.attrelid"
