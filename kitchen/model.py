@@ -37,6 +37,7 @@ class DataState:
     keys: dict[str, list[str]] = field(default_factory=dict)  # primary keys, likewise
     copied: list[str] = field(default_factory=list)  # its tables: a refresh drops the gone
     left_out: list[str] = field(default_factory=list)  # parent's objects not rebuilt, and why
+    samplings: int = 0  # samples taken on the way from the root's data: each draws anew
 
     @classmethod
     def load(cls, stored: dict[str, Any]) -> DataState:

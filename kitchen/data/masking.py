@@ -713,6 +713,9 @@ def select_list(
                 )
             target = Target(warehouse, value, sql("{}", alias), column.type)
             masked = strategy.compile(target, column.rule.option)
+            if family(column.type) == TEXT and column.rule.strategy not in ("null", "sql"):
+                # nothing to hide, and a fake value would invent one (a phone for none)
+                masked = sql("CASE WHEN CAST({} AS TEXT) = '' THEN '' ELSE {} END", value, masked)
             value = sql("CASE WHEN {} IS NULL THEN NULL ELSE {} END", value, masked)
             if column.rule.strategy != "sql":  # the user's expression makes its own type
                 # around the CASE, which loses lengths: char(2) stays char(2), uuid uuid

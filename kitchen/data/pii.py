@@ -37,6 +37,9 @@ class Kind:
     # a looser test for the values of a column whose name already says what it holds
     named_like: Callable[[Any], bool] | None = None
     varied: int = 1  # distinct values that must match (fewer where the column has fewer)
+    # names that say the values are something else (a checksum is no password), unless the
+    # kind's own name pattern matches too
+    unless: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,40 @@ STREET = re.compile(
     re.IGNORECASE,
 )
 NAME_WORD = re.compile(r"[^\W\d_]+(['\u2019.-][^\W\d_]*)*")  # Ann, O'Brien, Jean-Luc, J.
+# crypt(3) and framework password hashes: bcrypt, argon2, scrypt, sha-crypt, Django's pbkdf2
+PASSWORD_HASH = re.compile(
+    r"\$(2[abxy]?|argon2(id|i|d)|scrypt|7|5|6|1|pbkdf2(-sha\d+)?)\$\S{8,}"
+    r"|(pbkdf2_sha\d+|bcrypt(_sha256)?|argon2|scrypt|sha1|md5)\$\S{8,}"
+)
+# API tokens that say what they are: Stripe, GitHub, Slack, AWS, Google, GitLab, JWTs
+API_TOKEN = re.compile(
+    r"(sk|pk|rk)_(live|test)_[0-9A-Za-z]{16,}|gh[pousr]_[0-9A-Za-z]{30,}"
+    r"|xox[abprs]-[0-9A-Za-z-]{10,}|(AKIA|ASIA)[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}"
+    r"|glpat-[0-9A-Za-z_-]{20,}|eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}"
+)
+HEX_DIGEST = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-fA-F]{128}")
+USERNAME = re.compile(r"@?[A-Za-z0-9][A-Za-z0-9._-]{1,39}")
+POSTAL = re.compile(
+    r"\d{4,6}(-\d{3,4})?"  # US ZIP (+4), most of Europe, India
+    r"|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"  # UK
+    r"|[A-Z]\d[A-Z] ?\d[A-Z]\d"  # Canada
+    r"|\d{4} ?[A-Z]{2}|\d{3}-\d{4}|\d{2}-\d{3}",  # Netherlands, Japan, Poland
+    re.IGNORECASE,
+)
+# what images and documents start with: JPEG, PNG, GIF, PDF, ZIP (docx, xlsx), TIFF, BMP,
+# RIFF (WebP), ISO media (HEIC, MP4), OLE (doc, xls)
+MAGIC_NUMBERS = (
+    b"\xff\xd8\xff",
+    b"\x89PNG",
+    b"GIF8",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"II*\x00",
+    b"MM\x00*",
+    b"BM",
+    b"RIFF",
+    b"\xd0\xcf\x11\xe0",
+)
 
 
 def is_email(value: Any) -> bool:
@@ -172,6 +209,38 @@ def is_street_address(value: Any) -> bool:
     return bool(STREET.fullmatch(_text(value)))
 
 
+def is_secret(value: Any) -> bool:
+    """A password hash in a format that says so, or an API token: kept by nobody but the
+    person it lets in."""
+    text = _text(value)
+    return bool(PASSWORD_HASH.fullmatch(text) or API_TOKEN.fullmatch(text))
+
+
+def is_credential(value: Any) -> bool:
+    """A secret, or a bare hex digest (an unsalted md5 or sha of a password)."""
+    return is_secret(value) or bool(HEX_DIGEST.fullmatch(_text(value)))
+
+
+def is_filled(value: Any) -> bool:
+    """Anything at all: what a column named ``password`` holds is one, whatever it looks like."""
+    return bool(_text(value)) or isinstance(value, bytes | bytearray | memoryview)
+
+
+def is_username(value: Any) -> bool:
+    return bool(USERNAME.fullmatch(_text(value))) or is_email(value)
+
+
+def is_postal_code(value: Any) -> bool:
+    return bool(POSTAL.fullmatch(_text(value)))
+
+
+def is_document(value: Any) -> bool:
+    """Bytes of an image or a document, by the magic number it starts with."""
+    if isinstance(value, memoryview | bytearray):
+        value = bytes(value[:8])
+    return isinstance(value, bytes) and value.startswith(MAGIC_NUMBERS)
+
+
 def is_birth_date(value: Any) -> bool:
     if isinstance(value, datetime):
         value = value.date()
@@ -183,6 +252,26 @@ def is_birth_date(value: Any) -> bool:
 
 # Most specific first: an SSN or an IPv4 address would also pass for a phone number.
 KINDS = (
+    Kind(
+        "image or document",
+        re.compile(r"photo|picture|avatar|image|(^|_)img|scan|document|attachment|signature"),
+        is_document,
+        "null",
+    ),
+    Kind(
+        "credential",
+        re.compile(
+            r"pass(word|wd|_?hash|phrase)|(^|_)pwd|secret|(api|access|private|secret)_?key"
+            r"|token(_?hash)?$|(^|_)otp|(^|_)pin(_|$)|credential"
+        ),
+        is_credential,
+        "redact",
+        named_like=is_filled,
+        unless=re.compile(
+            r"checksum|etag|(^|_)sha\d*|md5|digest|fingerprint|commit|revision|uuid|guid"
+            r"|(^|_)id$|hash"
+        ),
+    ),
     Kind("email", re.compile(r"e_?mail"), is_email, "email"),
     Kind("national id", re.compile(r"ssn|social_?sec|national_?id|tax_?id"), is_ssn, "redact"),
     Kind("card number", re.compile(r"card|^cc_|^pan$"), is_card, {"partial": {"last": 4}}),
@@ -199,6 +288,20 @@ KINDS = (
         "name",
         named_like=is_name_shaped,
         varied=5,
+    ),
+    Kind(
+        "username",
+        re.compile(r"(^|_)(user_?name|login(_?name)?|screen_?name|handle|nick_?name)$"),
+        None,
+        "hash",
+        named_like=is_username,
+    ),
+    Kind(
+        "postal code",
+        re.compile(r"(^|_)zip(_?code)?($|_)|postal|post_?code|(^|_)plz$"),
+        None,
+        {"partial": {"first": 2}},
+        named_like=is_postal_code,
     ),
     Kind("street address", re.compile(r"address|street|addr"), is_street_address, "redact"),
     Kind("birth date", re.compile(r"birth|dob|born"), None, {"generalize": "year"}),
@@ -217,6 +320,8 @@ def classify(table: str, column: str, sql_type: str, values: Sequence[Any]) -> F
         named = bool(kind.column.search(name))
         looks_like = kind.named_like if named and kind.named_like else kind.looks_like
         if looks_like is None or (numeric and not named):
+            continue
+        if not named and kind.unless is not None and kind.unless.search(name):
             continue
         matched = [found for found in leaves if any(map(looks_like, found))]
         hits = len(matched)

@@ -57,7 +57,12 @@ def copy_tables(
     references = _references(project, origin, source)
     keys = _keys(origin, source)
     sampled = mask or sample
-    rows_of = _sampling(project, origin, types, references, sample, keys=keys) if sampled else {}
+    drawn = _samplings(source)
+    rows_of = (
+        _sampling(project, origin, types, references, sample, keys=keys, drawn=drawn)
+        if sampled
+        else {}
+    )
     if mask and (broken := masking.unjoined(columns, references)):
         report.warn(
             f"These keys are masked differently on each side: {'; '.join(broken)}. The "
@@ -121,6 +126,7 @@ def copy_tables(
             keys=keys,
             copied=tables,
             left_out=left_out,
+            samplings=drawn + (1 if rows_of else 0),
         )
     problems = [
         f"{table}.{column}: {counted(found, 'original value')} present"
@@ -152,6 +158,7 @@ def copy_tables(
         keys=keys,
         copied=tables,
         left_out=left_out,
+        samplings=drawn + (1 if rows_of else 0),
     )
 
 
@@ -202,6 +209,7 @@ def overlaps(
             # types outside the families may have no equality (PostgreSQL's json, xml, point)
             as_text=masking.family(column.type) == "other",
             allowed=masking.constant(origin, column),
+            text=masking.family(column.type) == "text",
         )
         return into.overlap(origin, source_schema, table, schema, probe)
 
@@ -285,10 +293,23 @@ def _sampling(
     sample: str | None,
     *,
     keys: dict[str, list[str]],
+    drawn: int,
 ) -> dict[str, sampling.TablePlan]:
+    """The rows to copy, drawn with the seed moved on by the samples the source's data
+    already went through (``drawn``): with the same seed a 10% sample of a 10% sample
+    would keep every row it was given. Deterministic all the same."""
     columns = {table: [name for name, _ in found] for table, found in types.items()}
     settings = _sample_settings(project)
+    settings = settings.model_copy(update={"seed": settings.seed + drawn})
     return sampling.plan(origin, settings, columns, references, default=sample, keys=keys)
+
+
+def _samplings(source: Kitchen) -> int:
+    """How many samples the source's data went through on its way from the root's (a
+    kitchen recorded before kitchen counted them: one, if it was sampled)."""
+    if source.data is None:
+        return 0
+    return max(source.data.samplings, 1 if source.data.sample else 0)
 
 
 def _sample_settings(project: Project) -> config.Sample:

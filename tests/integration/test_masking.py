@@ -418,6 +418,51 @@ def test_overlap_finds_originals_and_not_masked_values(warehouse: Warehouse) -> 
     assert warehouse.overlap(warehouse, "src", "people", "dst", Probe("full_name")) == 3
 
 
+@pytest.mark.parametrize(
+    ("rule", "becomes"),
+    [
+        ("redact", ""),
+        ("hash", ""),
+        ("email", ""),
+        ("name", ""),
+        ("phone", ""),  # made up a number for a customer who gave none
+        ({"partial": {"first": 1, "last": 1}}, ""),
+        ({"fixed": "x"}, ""),
+        ("null", None),
+        ({"sql": "CASE WHEN {column} = '' THEN 'n/a' ELSE md5({column}) END"}, "n/a"),
+    ],
+)
+def test_an_empty_string_is_kept_by_every_rule_and_never_a_leak(
+    warehouse: Warehouse, rule: Any, becomes: str | None
+) -> None:
+    """The masking check reported '1 original value present' for an empty string that
+    `partial` kept, while `phone` turned the same empty string into a fake number."""
+    warehouse.execute(sql("UPDATE src.people SET phone = '' WHERE id = 1"))
+    rows = masked(warehouse, {"people.phone": rule})
+    assert column(rows, "phone")[0] == becomes
+    assert column(rows, "phone")[2] is None  # and NULL stays NULL
+    planned = masking.plan(
+        masking.parse_rules({"people.phone": rule}),
+        "people",
+        warehouse.column_types("src", "people"),
+    )
+    found = datacopy.overlaps(warehouse, warehouse, "src", "dst", {"people": planned})
+    assert [count for *_, count in found] == ([] if rule == "name" else [0])  # name: unchecked
+
+
+def test_the_check_skips_empty_strings_but_finds_every_other_original(
+    warehouse: Warehouse,
+) -> None:
+    warehouse.execute(sql("UPDATE src.people SET phone = '' WHERE id = 1"))
+    keep_all = {"people.phone": {"sql": "{column}"}}
+    masked(warehouse, keep_all)
+    planned = masking.plan(
+        masking.parse_rules(keep_all), "people", warehouse.column_types("src", "people")
+    )
+    found = datacopy.overlaps(warehouse, warehouse, "src", "dst", {"people": planned})
+    assert found == [("people", "phone", 1)]  # the second row's phone; not the empty one
+
+
 @pytest.mark.parametrize("across", [False, True], ids=["one environment", "two"])
 def test_the_constant_a_rule_writes_is_no_leak_but_other_originals_are(
     warehouse: Warehouse, open_warehouse: WarehouseFactory, across: bool

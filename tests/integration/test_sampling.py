@@ -55,6 +55,21 @@ def test_same_seed_same_rows_other_seed_other_rows(cli: Cli, shop: Path) -> None
     assert order_ids(shop, "three") != order_ids(shop, "one")
 
 
+def test_a_sample_of_a_sample_samples_again(cli: Cli, shop: Path) -> None:
+    """10% of a 10% kitchen held every row of its parent: both drew with the same seed."""
+    assert cli("create", "tenth", "--sample", "10%", "--no-checkout").code == 0
+    assert cli("create", "hundredth", "--parent", "tenth", "--sample", "10%").code == 0
+    assert cli("create", "again", "--parent", "tenth", "--sample", "10%").code == 0
+    tenth, hundredth = order_ids(shop, "tenth"), order_ids(shop, "hundredth")
+    assert 300 < len(tenth) < 500 and 0 < len(hundredth) < 100  # about 1% of 4,000
+    assert hundredth < tenth and orphans(shop, "hundredth") == 0
+    assert order_ids(shop, "again") == hundredth  # deterministic
+    whole = cli("create", "copy", "--parent", "tenth", "--sample", "all", "--no-checkout")
+    assert whole.code == 0 and order_ids(shop, "copy") == tenth
+    assert cli("show", "hundredth", "--json").json()["data"]["samplings"] == 2
+    assert cli("show", "copy", "--json").json()["data"]["samplings"] == 1  # tenth's rows
+
+
 def test_rows_stay_in_the_sample_when_their_other_columns_change(cli: Cli, shop: Path) -> None:
     """The sample hashes the primary key (recorded for dev, whose copy has no constraints)."""
     assert cli("create", "before", "--sample", "10%", "--no-checkout").code == 0

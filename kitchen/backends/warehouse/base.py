@@ -308,6 +308,7 @@ class Probe:
     column: str
     as_text: bool = False  # compare the text: types without equality (PostgreSQL's json)
     allowed: Query | None = None  # the constant a fixed or redact rule writes: not a leak
+    text: bool = False  # a text column, whose empty strings every rule keeps: not a leak
 
     def value(self, *qualifier: str) -> Query:
         """The column (of ``qualifier``, a table alias) as the check compares it."""
@@ -316,10 +317,13 @@ class Probe:
 
     def leaked(self, *qualifier: str) -> Query:
         """The condition that a value the kitchen holds may be an original one."""
-        if self.allowed is None:
-            return sql("TRUE")
-        allowed = sql("CAST({} AS TEXT)", self.allowed) if self.as_text else self.allowed
-        return sql("{} IS DISTINCT FROM {}", self.value(*qualifier), allowed)
+        value, conditions = self.value(*qualifier), [sql("TRUE")]
+        if self.allowed is not None:
+            allowed = sql("CAST({} AS TEXT)", self.allowed) if self.as_text else self.allowed
+            conditions.append(sql("{} IS DISTINCT FROM {}", value, allowed))
+        if self.text:
+            conditions.append(sql("CAST({} AS TEXT) <> ''", value))
+        return join(" AND ", conditions)
 
 
 class SqlWarehouse(ABC):
