@@ -225,7 +225,7 @@ def open_warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[W
     opened: list[Warehouse] = []
 
     def duckdb(environment: str) -> Warehouse:
-        return DuckDBWarehouse(tmp_path / f"{environment}.duckdb", environment)
+        return DuckDBWarehouse(tmp_path / f"{environment}_warehouse.duckdb", environment)
 
     def postgres(environment: str) -> Warehouse:
         dsn = request.getfixturevalue("postgres_database")(environment)
@@ -293,7 +293,8 @@ def snapshot(project: Path) -> dict[str, Any]:
             ).fetchall()
         finally:
             connection.close()
-        state[path.stem] = {"schemas": schemas, "tables": tables, "registry": rows}
+        environment = path.stem.removesuffix("_warehouse")
+        state[environment] = {"schemas": schemas, "tables": tables, "registry": rows}
     return state
 
 

@@ -116,9 +116,15 @@ def state_for(ctx: typer.Context, json_mode: bool = False) -> State:
 
 
 def project_for(ctx: typer.Context) -> Project:
+    """The project, its files first moved from an earlier release's layout (said)."""
     from kitchen.project import Project
+    from kitchen.workflows import layout
 
     project = Project.load(ctx.obj.directory)
+    if moved := layout.upgrade(project):
+        project = Project.load(ctx.obj.directory)
+        for done in moved:
+            ctx.obj.console.warn(f"{done}.")
     ctx.call_on_close(project.close)
     return project
 

@@ -36,7 +36,7 @@ def contains(repo: Path, branch: str, commit: str) -> bool:
 
 
 def dev_sql(shop: Path, statement: str) -> None:
-    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"))
+    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev_warehouse.duckdb"))
     try:
         connection.execute(statement)
     finally:
@@ -77,7 +77,7 @@ def deleted(cli: Cli, shop: Path) -> None:
 
 
 def fewer_orders(cli: Cli, shop: Path) -> None:
-    dev_sql(shop, "DELETE FROM dev.dev.orders WHERE order_id > 1000")
+    dev_sql(shop, "DELETE FROM dev.orders WHERE order_id > 1000")
 
 
 def refreshed(cli: Cli, shop: Path) -> None:

@@ -20,8 +20,8 @@ DEMO_PII = {
 
 
 def add_ssn_column(shop: Path) -> None:
-    connection = duckdb.connect(str(shop / ".kitchen/warehouse/production.duckdb"))
-    table = "production.production.customers"  # catalog.schema.table: both are 'production'
+    connection = duckdb.connect(str(shop / ".kitchen/warehouse/production_warehouse.duckdb"))
+    table = "production.customers"
     connection.execute(f"ALTER TABLE {table} ADD COLUMN ssn TEXT")
     connection.execute(
         f"UPDATE {table} SET ssn = printf('%03d-%02d-%04d', 100 + customer_id % 500,"
@@ -42,12 +42,12 @@ def test_scan_finds_the_demo_pii_and_the_rules_masking_it(cli: Cli) -> None:
 def test_scan_looks_past_first_rows_that_leave_a_column_empty(cli: Cli, shop: Path) -> None:
     """A column added to a table later holds values only in its newer rows; judged by its
     first 200 rows, all null, an email column that is not named like one passed as clean."""
-    production = duckdb.connect(str(shop / ".kitchen/warehouse/production.duckdb"))
-    table = "production.production.customers"
+    production = duckdb.connect(str(shop / ".kitchen/warehouse/production_warehouse.duckdb"))
+    table = "production.customers"
     production.execute(f"ALTER TABLE {table} ADD COLUMN contact TEXT")
     production.execute(
         f"UPDATE {table} SET contact = 'c' || customer_id || '@corp.example'"
-        " WHERE customer_id > (SELECT max(customer_id) - 300 FROM production.production.customers)"
+        " WHERE customer_id > (SELECT max(customer_id) - 300 FROM production.customers)"
     )
     production.close()
     findings = cli("data", "scan", "production", "--json").json()["findings"]
@@ -103,11 +103,11 @@ def test_a_copy_out_of_production_that_no_rule_matched_says_so(cli: Cli, shop: P
 def test_a_key_masked_differently_on_each_side_is_named(cli: Cli, shop: Path) -> None:
     """Masked keys join only where both sides share a rule: orders' customer_email hashed
     while customers.email became an email joined nothing, and nothing said so."""
-    production = duckdb.connect(str(shop / ".kitchen/warehouse/production.duckdb"))
-    production.execute("ALTER TABLE production.production.orders ADD COLUMN customer_email TEXT")
+    production = duckdb.connect(str(shop / ".kitchen/warehouse/production_warehouse.duckdb"))
+    production.execute("ALTER TABLE production.orders ADD COLUMN customer_email TEXT")
     production.execute(
-        "UPDATE production.production.orders AS o SET customer_email = c.email"
-        " FROM production.production.customers AS c WHERE c.customer_id = o.customer_id"
+        "UPDATE production.orders AS o SET customer_email = c.email"
+        " FROM production.customers AS c WHERE c.customer_id = o.customer_id"
     )
     production.close()
     edit_config(shop, "email: email", "email: email\n      orders.customer_email: hash")
@@ -119,10 +119,8 @@ def test_a_key_masked_differently_on_each_side_is_named(cli: Cli, shop: Path) ->
     )
 
     def joined() -> int:
-        dev = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"), read_only=True)
-        query = (
-            "SELECT count(*) FROM dev.dev.orders JOIN dev.dev.customers ON customer_email = email"
-        )
+        dev = duckdb.connect(str(shop / ".kitchen/warehouse/dev_warehouse.duckdb"), read_only=True)
+        query = "SELECT count(*) FROM dev.orders JOIN dev.customers ON customer_email = email"
         try:
             return int(dev.execute(query).fetchone()[0])  # type: ignore[index]
         finally:

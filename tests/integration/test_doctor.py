@@ -19,7 +19,7 @@ from tests.servers import OpenBaoServer, S3Server
 
 def dev_sql(shop: Path, statement: str, params: list[object] | None = None) -> None:
     """Change the dev warehouse behind kitchen's back, as a person or a crash would."""
-    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"))
+    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev_warehouse.duckdb"))
     try:
         connection.execute(statement, params or [])
     finally:
@@ -154,7 +154,7 @@ def test_a_stale_lock_expires_by_itself(cli: Cli, shop: Path, feature: str) -> N
 def test_an_unreachable_backend_is_exit_5_and_named(cli: Cli, shop: Path) -> None:
     edit_config(
         shop,
-        "warehouse: {type: duckdb, path: .kitchen/warehouse/production.duckdb}",
+        "warehouse: {type: duckdb, path: .kitchen/warehouse/production_warehouse.duckdb}",
         "warehouse: {type: postgres, host: 127.0.0.1, port: 9, dbname: x, user: x}",
     )
     result = cli("doctor")

@@ -11,7 +11,7 @@ from tests.conftest import Cli, snapshot
 
 
 def expire(shop: Path, *names: str) -> None:
-    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"))
+    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev_warehouse.duckdb"))
     for name in names:
         connection.execute(
             "UPDATE kitchen_meta.kitchens SET expires_at = '2026-01-01T00:00:00+00:00'"

@@ -102,7 +102,7 @@ CORPUS: dict[str, Hostile] = {
         LIST,
         2,
         "type",
-        config=("{type: duckdb, path: .kitchen/warehouse/dev.duckdb}", "{type: oracle}"),
+        config=("{type: duckdb, path: .kitchen/warehouse/dev_warehouse.duckdb}", "{type: oracle}"),
     ),
     "config: schema injection": Hostile(
         LIST,

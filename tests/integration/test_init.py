@@ -52,7 +52,7 @@ def test_init_repairs_a_lost_schema(tmp_path: Path, capsys) -> None:
 
     project = tmp_path / "p"
     assert main(["init", str(project)]) == 0
-    connection = duckdb.connect(str(project / ".kitchen/warehouse/dev.duckdb"))
+    connection = duckdb.connect(str(project / ".kitchen/warehouse/dev_warehouse.duckdb"))
     connection.execute("DROP SCHEMA dev")
     connection.close()
     capsys.readouterr()

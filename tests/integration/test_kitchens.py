@@ -157,7 +157,7 @@ def test_create_refuses_a_branch_or_schema_no_kitchen_owns(cli: Cli, shop: Path)
     assert cli("create", "taken").code == 3
     import duckdb
 
-    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"))
+    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev_warehouse.duckdb"))
     connection.execute("CREATE SCHEMA occupied")
     connection.close()
     before = snapshot(shop)
@@ -341,9 +341,9 @@ def test_rows_too_wide_for_the_terminal_are_shown_a_column_a_line(
 def test_warehouse_names_are_shown_as_they_are_not_as_markup(cli: Cli, shop: Path) -> None:
     import duckdb
 
-    with duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb")) as connection:
-        connection.execute('CREATE TABLE dev.dev."[/x]" ("[b]mail" TEXT)')
-        connection.execute("""INSERT INTO dev.dev."[/x]" VALUES ('ann@corp.example')""")
+    with duckdb.connect(str(shop / ".kitchen/warehouse/dev_warehouse.duckdb")) as connection:
+        connection.execute('CREATE TABLE dev."[/x]" ("[b]mail" TEXT)')
+        connection.execute("""INSERT INTO dev."[/x]" VALUES ('ann@corp.example')""")
     shown = cli("show", "dev", "--table", "[/x]")
     assert shown.code == 0, shown.err
     assert "[/x] (first row)" in shown.out and "[b]mail" in shown.out

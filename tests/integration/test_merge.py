@@ -199,7 +199,7 @@ def test_gate_one_merge_into_a_parent_at_a_time(cli: Cli, tested: Path) -> None:
     from kitchen.backends.registry import Registry
     from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 
-    warehouse = DuckDBWarehouse(tested / ".kitchen/warehouse/dev.duckdb", "dev")
+    warehouse = DuckDBWarehouse(tested / ".kitchen/warehouse/dev_warehouse.duckdb", "dev")
     Registry(warehouse).lock("dev", "someone@acme.example")
     warehouse.close()
     result = cli("merge", "feature", "--yes", "--wait", "0")

@@ -45,7 +45,9 @@ def test_the_shop_pipeline_passes_and_is_recorded(cli: Cli, kitchen: Path, tmp_p
     assert set(statuses.values()) == {"pass"}
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite is not None and (suite.get("tests"), suite.get("failures")) == ("13", "0")
-    connection = duckdb.connect(str(kitchen / ".kitchen/warehouse/dev.duckdb"), read_only=True)
+    connection = duckdb.connect(
+        str(kitchen / ".kitchen/warehouse/dev_warehouse.duckdb"), read_only=True
+    )
     runs = connection.execute("SELECT id, kitchen, status FROM kitchen_meta.runs").fetchall()
     connection.close()
     assert runs == [(run["run_id"], "feature", "passed")]
@@ -532,7 +534,7 @@ def seed_history(shop: Path, kitchen: str, values: list[float]) -> None:
     from kitchen.backends.registry import Registry
     from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 
-    warehouse = DuckDBWarehouse(shop / ".kitchen/warehouse/dev.duckdb", "dev")
+    warehouse = DuckDBWarehouse(shop / ".kitchen/warehouse/dev_warehouse.duckdb", "dev")
     registry = Registry(warehouse)
     for index, value in enumerate(values):
         registry.add_run(
@@ -629,7 +631,7 @@ def test_a_dbt_node_runs_dbt_with_the_kitchens_context(
     assert result.code == 0, result.out + result.err
     call = json.loads(record.read_text())
     assert call["args"] == ["build", "--select", "marts"]
-    assert call["schema"] == "feature" and call["duckdb"].endswith("dev.duckdb")
+    assert call["schema"] == "feature" and call["duckdb"].endswith("dev_warehouse.duckdb")
     assert call["cwd"] == str(shop / "pipelines" / "transform")
 
 

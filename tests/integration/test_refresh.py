@@ -18,7 +18,7 @@ def rows(cli: Cli, name: str) -> dict[str, int]:
 
 
 def dev_sql(shop: Path, statement: str) -> None:
-    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"))
+    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev_warehouse.duckdb"))
     connection.execute(statement)
     connection.close()
 
@@ -26,8 +26,8 @@ def dev_sql(shop: Path, statement: str) -> None:
 @pytest.fixture
 def feature(cli: Cli, shop: Path) -> str:
     assert cli("create", "feature").code == 0
-    dev_sql(shop, "CREATE TABLE dev.feature.my_model AS SELECT 42 AS answer")  # the kitchen's own
-    dev_sql(shop, "DELETE FROM dev.dev.orders WHERE order_id > 1000")  # the parent moves on
+    dev_sql(shop, "CREATE TABLE feature.my_model AS SELECT 42 AS answer")  # the kitchen's own
+    dev_sql(shop, "DELETE FROM dev.orders WHERE order_id > 1000")  # the parent moves on
     return "feature"
 
 
@@ -45,7 +45,7 @@ def test_a_table_the_parent_no_longer_has_leaves_the_kitchen(
     cli: Cli, shop: Path, feature: str
 ) -> None:
     """It stayed behind, as if the parent still had it: refresh rebuilds what was copied."""
-    dev_sql(shop, "DROP TABLE dev.dev.products")
+    dev_sql(shop, "DROP TABLE dev.products")
     result = cli("data", "refresh", feature)
     assert result.code == 0, result.err
     assert "Dropping the tables no longer copied from dev: products" in result.err
@@ -81,11 +81,11 @@ def test_refresh_keeps_writers_out_of_the_parent_until_its_copy_is_whole(
     kept out (DuckDB's file lock), so no order can arrive in dev without its customer."""
     writer = (
         "import duckdb, sys; c = duckdb.connect(sys.argv[1]);"
-        " c.execute('INSERT INTO production.production.customers (customer_id) VALUES (99999)');"
-        " c.execute('INSERT INTO production.production.orders (order_id, customer_id, product_id)"
+        " c.execute('INSERT INTO production.customers (customer_id) VALUES (99999)');"
+        " c.execute('INSERT INTO production.orders (order_id, customer_id, product_id)"
         " VALUES (99999, 99999, 1)')"
     )
-    production = str(shop / ".kitchen/warehouse/production.duckdb")
+    production = str(shop / ".kitchen/warehouse/production_warehouse.duckdb")
     command = [sys.executable, "-c", writer, production]
     ran = after_the_first_table(
         monkeypatch, lambda: subprocess.run(command, capture_output=True, text=True, check=False)
@@ -93,11 +93,13 @@ def test_refresh_keeps_writers_out_of_the_parent_until_its_copy_is_whole(
     assert cli("data", "refresh", "dev").code == 0
     (write,) = ran
     assert write.returncode != 0 and "lock" in write.stderr, write.stderr
-    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"), read_only=True)
+    connection = duckdb.connect(
+        str(shop / ".kitchen/warehouse/dev_warehouse.duckdb"), read_only=True
+    )
     try:
         orphans = connection.execute(
-            "SELECT count(*) FROM dev.dev.orders"
-            " WHERE customer_id NOT IN (SELECT customer_id FROM dev.dev.customers)"
+            "SELECT count(*) FROM dev.orders"
+            " WHERE customer_id NOT IN (SELECT customer_id FROM dev.customers)"
         ).fetchone()
     finally:
         connection.close()

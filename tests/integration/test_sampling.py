@@ -17,7 +17,9 @@ from tests.conftest import Cli, WarehouseFactory, copy_args, edit_config
 
 
 def query(shop: Path, sql: str) -> list[tuple]:
-    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"), read_only=True)
+    connection = duckdb.connect(
+        str(shop / ".kitchen/warehouse/dev_warehouse.duckdb"), read_only=True
+    )
     try:
         return connection.execute(sql).fetchall()
     finally:
@@ -27,14 +29,14 @@ def query(shop: Path, sql: str) -> list[tuple]:
 def orphans(shop: Path, schema: str) -> int:
     return query(
         shop,
-        f"SELECT count(*) FROM dev.{schema}.orders o WHERE o.customer_id NOT IN"
-        f" (SELECT customer_id FROM dev.{schema}.customers)"
-        f" OR o.product_id NOT IN (SELECT product_id FROM dev.{schema}.products)",
+        f"SELECT count(*) FROM {schema}.orders o WHERE o.customer_id NOT IN"
+        f" (SELECT customer_id FROM {schema}.customers)"
+        f" OR o.product_id NOT IN (SELECT product_id FROM {schema}.products)",
     )[0][0]
 
 
 def order_ids(shop: Path, schema: str) -> set[int]:
-    return {row[0] for row in query(shop, f"SELECT order_id FROM dev.{schema}.orders")}
+    return {row[0] for row in query(shop, f"SELECT order_id FROM {schema}.orders")}
 
 
 def test_sample_keeps_parents_of_kept_rows_and_leaves_no_orphans(cli: Cli, shop: Path) -> None:
@@ -73,9 +75,9 @@ def test_a_sample_of_a_sample_samples_again(cli: Cli, shop: Path) -> None:
 def test_rows_stay_in_the_sample_when_their_other_columns_change(cli: Cli, shop: Path) -> None:
     """The sample hashes the primary key (recorded for dev, whose copy has no constraints)."""
     assert cli("create", "before", "--sample", "10%", "--no-checkout").code == 0
-    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev.duckdb"))
+    connection = duckdb.connect(str(shop / ".kitchen/warehouse/dev_warehouse.duckdb"))
     try:
-        connection.execute("UPDATE dev.dev.orders SET quantity = quantity + 1, amount = amount * 2")
+        connection.execute("UPDATE dev.orders SET quantity = quantity + 1, amount = amount * 2")
     finally:
         connection.close()
     assert cli("create", "after", "--sample", "10%", "--no-checkout").code == 0

@@ -69,12 +69,12 @@ def test_run_injects_the_kitchen_and_passes_the_exit_code_through(
     seen = json.loads(result.out)
     assert seen["KITCHEN_NAME"] == "feature" and seen["KITCHEN_SCHEMA"] == "feature"
     assert seen["KITCHEN_ENV"] == "dev" and seen["KITCHEN_BRANCH"] == "kitchen/feature"
-    assert seen["KITCHEN_DUCKDB"].endswith(".kitchen/warehouse/dev.duckdb")
+    assert seen["KITCHEN_DUCKDB"].endswith(".kitchen/warehouse/dev_warehouse.duckdb")
     assert seen["DBT_TOKEN"] == "tok-canary-8"  # the kitchen's own value before the env's
     exit_seven = run_kitchen(shop, "run", "--", sys.executable, "-c", "raise SystemExit(7)")
     assert exit_seven.code == 7  # and the checked-out kitchen is the default
     query = "import duckdb, os; c = duckdb.connect(os.environ['KITCHEN_DUCKDB']); "
-    query += "print(c.execute('select count(*) from dev.feature.orders').fetchone()[0])"
+    query += "print(c.execute('select count(*) from feature.orders').fetchone()[0])"
     assert run_kitchen(shop, "run", "--", sys.executable, "-c", query).out.strip() == "4000"
 
 

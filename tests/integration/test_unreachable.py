@@ -22,7 +22,7 @@ def dev_locked(shop: Path) -> Iterator[None]:
 @contextlib.contextmanager
 def holding_dev(shop: Path) -> Iterator[int]:
     """Another process holds the dev warehouse file, as a second kitchen command would."""
-    path = shop / ".kitchen" / "warehouse" / "dev.duckdb"
+    path = shop / ".kitchen" / "warehouse" / "dev_warehouse.duckdb"
     holder = subprocess.Popen(
         [
             sys.executable,

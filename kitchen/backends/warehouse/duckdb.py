@@ -26,7 +26,7 @@ from kitchen.backends.warehouse.sql import (
     resolve_sources,
     sql,
 )
-from kitchen.errors import WarehouseError, WarehouseUnreachable
+from kitchen.errors import BadInput, WarehouseError, WarehouseUnreachable
 
 # The file is attached under a catalog name that no schema can have (kitchen names and schemas
 # start with a letter): DuckDB confuses a catalog and a schema of the same name.
@@ -45,6 +45,19 @@ class DuckDBWarehouse(SqlWarehouse):
     @property
     def location(self) -> str:
         return f"DuckDB file {self.path}"
+
+    def create_schema(self, schema: str) -> None:
+        """Not one named as the file, which is its catalog where a tool opens it: there
+        ``<schema>.<table>`` would be ambiguous."""
+        if schema.lower() == self.path.stem.lower() and not self.schema_exists(schema):
+            raise BadInput(
+                f"A schema {schema} in {self.path.name} would have the name of the file's "
+                f"catalog: `{schema}.<table>` would be ambiguous in the duckdb shell, "
+                "notebooks and dbt.",
+                hint="Give the kitchen another name, or the environment's DuckDB file "
+                "another path (environments.<env>.warehouse.path).",
+            )
+        super().create_schema(schema)
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:

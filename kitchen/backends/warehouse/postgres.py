@@ -104,7 +104,11 @@ CATALOGUE_SINCE = 90300
 LOCK_WAIT_MS = 2000  # each try at the locks a swap or a drop takes (see _locking)
 LOCK_PATIENCE = 30.0  # seconds of tries before naming the sessions that hold them
 LOCK_NOT_AVAILABLE, DEPENDENT_OBJECTS = "55P03", "2BP01"  # SQLSTATEs
-PARALLEL_COPY = ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size")
+PARALLEL_COPY: tuple[str, ...] = (
+    "parallel_setup_cost",
+    "parallel_tuple_cost",
+    "min_parallel_table_scan_size",
+)
 
 
 def _tolerant(loader: type[Loader]) -> type[Loader]:
