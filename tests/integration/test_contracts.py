@@ -355,3 +355,29 @@ def test_postgres_copy_works_where_the_parallel_hint_is_unknown(
     assert warehouse.copy_table(warehouse, "a", "people", "b") == 1
     assert warehouse.execute(sql("SHOW parallel_setup_cost"))[0][0] == "1000"  # reset after
     warehouse.close()
+
+
+@pytest.mark.parametrize("across", [False, True], ids=["same database", "another database"])
+def test_a_sampled_copy_joins_by_hash_where_its_query_runs(
+    postgres_database: Callable[[str], str], across: bool
+) -> None:
+    """A sample's semi-joins have row counts the planner cannot estimate: with nested loops
+    a 100,000-payment shop's customers took 14.5 s instead of 0.13 s. The setting is on the
+    session that runs the query (the source's, between databases), and reset after."""
+
+    def open_one(label: str) -> PostgresWarehouse:
+        dsn = postgres_database(label)
+        return PostgresWarehouse(config.PostgresWarehouse(type="postgres", dsn=dsn), label)
+
+    source = open_one("dev")
+    into = open_one("other") if across else source
+    source.create_schema("a")
+    source.create_table("a", PEOPLE)
+    source.insert_rows("a", "people", ["id", "name"], [(1, "x"), (2, "y")])
+    into.create_schema("b")
+    planned = sql("current_setting('enable_nestloop') = 'off'")  # true only while copying
+    assert into.copy_table(source, "a", "people", "b", where=[planned]) == 2
+    assert into.copy_table(source, "a", "people", "b", where=[], into_existing=True) == 4
+    for warehouse in {source, into}:
+        assert warehouse.execute(sql("SHOW enable_nestloop"))[0][0] == "on"
+        warehouse.close()

@@ -104,6 +104,11 @@ CATALOGUE_SINCE = 90300
 LOCK_WAIT_MS = 2000  # each try at the locks a swap or a drop takes (see _locking)
 LOCK_PATIENCE = 30.0  # seconds of tries before naming the sessions that hold them
 LOCK_NOT_AVAILABLE, DEPENDENT_OBJECTS = "55P03", "2BP01"  # SQLSTATEs
+# A sample's predicates are semi- and anti-joins on hashes of keys under a percentage, whose
+# rows the planner cannot estimate: it guessed one row and chose nested loops that ran a
+# whole key set once per row (a 100,000-payment shop: customers 14.5 s, 0.13 s by hash;
+# docs/benchmarks.md). A copy reads whole tables: it joins by hash.
+SAMPLED_COPY = {"enable_nestloop": "off"}
 PARALLEL_COPY: tuple[str, ...] = (
     "parallel_setup_cost",
     "parallel_tuple_cost",
@@ -406,13 +411,15 @@ class PostgresWarehouse(SqlWarehouse):
     ) -> int:
         source = self._peer(source)
         query = self._copy_query(source_schema, table, select, where, derived)
-        if into_existing:
-            self._fill(source, query, source_schema, schema, table)
-        elif source.address == self.address:
-            with self._parallel(), self._as_of(source._snapshot):
-                self.execute(sql("CREATE TABLE {} AS {}", self.table(schema, table), query))
-        else:
-            self._stream_from(source, query, schema, table)
+        reader = self if source.address == self.address else source  # runs the query
+        with reader._planned(SAMPLED_COPY if where else {}):
+            if into_existing:
+                self._fill(source, query, source_schema, schema, table)
+            elif source.address == self.address:
+                with self._parallel(), self._as_of(source._snapshot):
+                    self.execute(sql("CREATE TABLE {} AS {}", self.table(schema, table), query))
+            else:
+                self._stream_from(source, query, schema, table)
         return self.row_count(schema, table)
 
     def read_structure(
@@ -551,13 +558,19 @@ class PostgresWarehouse(SqlWarehouse):
         """Let the server spread a copy's masking (or a verification) over its cores.
 
         Masking is CPU-bound (an md5 per masked value) and the planner's default costs keep
-        such a scan on one core. A hint only: servers without these settings (Redshift)
-        run as they are.
+        such a scan on one core.
         """
+        with self._planned(dict.fromkeys(PARALLEL_COPY, "0")):
+            yield
+
+    @contextmanager
+    def _planned(self, settings: Mapping[str, str]) -> Iterator[None]:
+        """The session's planner ``settings`` for what runs inside, reset after. Hints only:
+        servers without them (Redshift) run as they are."""
         applied = []
-        for setting in PARALLEL_COPY:
+        for setting, value in settings.items():
             try:
-                self.execute(sql("SET {} = 0", Identifier(setting)))
+                self.execute(sql(f"SET {{}} = {value}", Identifier(setting)))
             except WarehouseUnreachable:
                 raise
             except WarehouseError:
