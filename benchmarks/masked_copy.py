@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kitchen import config
 from kitchen.backends.warehouse.base import Reference
 from kitchen.backends.warehouse.postgres import PARALLEL_COPY, PostgresWarehouse
+from kitchen.backends.warehouse.sql import Identifier, sql
 from kitchen.data import masking, sampling
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
 from kitchen.workflows import datacopy
@@ -107,10 +108,42 @@ def plain_copy(dsn: str, schema: str, parallel: bool = False) -> None:
             one(table)
 
 
+def digests_only(dsn: str, schema: str) -> None:
+    """``CREATE TABLE AS`` of both tables at once with parallel query, the customers with the
+    keyed digests kitchen's masking computes (md5 of salt, strategy and value) and nothing
+    else: the work the masking cannot do without."""
+    rules = masking.parse_rules(RULES)
+
+    def one(table: str) -> None:
+        warehouse = PostgresWarehouse(config.PostgresWarehouse(type="postgres", dsn=dsn), "dev")
+        try:
+            warehouse.set_salt(SALT)
+            planned = masking.plan(rules, table, warehouse.column_types("src", table))
+            derived = masking.select_list(warehouse, planned).derived
+            extra = sql(", {}", derived) if derived is not None else sql("")
+            with warehouse.transaction():
+                for setting in PARALLEL_COPY:
+                    warehouse.execute(sql("SET LOCAL {} = 0", Identifier(setting)))
+                warehouse.execute(
+                    sql(
+                        "CREATE TABLE {} AS SELECT *{} FROM {}",
+                        Identifier(schema, table),
+                        extra,
+                        Identifier("src", table),
+                    )
+                )
+        finally:
+            warehouse.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(one, TABLES))
+
+
 def kitchen_copy(
     warehouse: PostgresWarehouse, schema: str, sample: config.Sample | None, verify: bool
 ) -> None:
-    """What kitchen create does for the data: masked (and sampled) CTAS, then verification."""
+    """What kitchen create does for the data: the tables as the source has them (PostgreSQL
+    12+), masked (and sampled) rows, keys after the rows, then verification."""
     rules = masking.parse_rules(RULES)
     types = {t: warehouse.column_types("src", t) for t in TABLES}
     plans = {t: masking.plan(rules, t, types[t]) for t in types}
@@ -126,11 +159,41 @@ def kitchen_copy(
         else {}
     )
     warehouse.set_salt(SALT)
-    with warehouse.snapshot(warehouse, "src", TABLES):
-        list(datacopy.move(warehouse, warehouse, "src", schema, columns=plans, rows_of=rows))
+    with warehouse.snapshot(warehouse, "src", TABLES):  # as kitchen does on PostgreSQL 12+
+        masked = {t: {c.name for c in planned if c.masked} for t, planned in plans.items()}
+        structure = warehouse.read_structure("src", TABLES, masked)
+        if structure is not None:
+            warehouse.build_before(structure, schema)
+        moved = datacopy.move(
+            warehouse,
+            warehouse,
+            "src",
+            schema,
+            columns=plans,
+            rows_of=rows,
+            into_existing=structure is not None,
+        )
+        list(moved)
+    if structure is not None:
+        warehouse.build_after(structure, schema)
     if verify:
         found = datacopy.overlaps(warehouse, warehouse, "src", schema, plans)
         assert not any(count for *_, count in found), found
+
+
+def verification(warehouse: PostgresWarehouse, schema: str, parallel: bool) -> None:
+    """The masking check alone over an earlier step's copy; ``parallel``: with the
+    parallel-query settings kitchen sets for it (PARALLEL_COPY), else the server's own."""
+    from kitchen.backends.warehouse import postgres
+
+    rules = masking.parse_rules(RULES)
+    plans = {t: masking.plan(rules, t, warehouse.column_types("src", t)) for t in TABLES}
+    kept = postgres.PARALLEL_COPY
+    postgres.PARALLEL_COPY = kept if parallel else ()
+    try:
+        datacopy.overlaps(warehouse, warehouse, "src", schema, plans)
+    finally:
+        postgres.PARALLEL_COPY = kept
 
 
 def python_copy(dsn: str, schema: str) -> None:
@@ -181,14 +244,16 @@ def python_copy(dsn: str, schema: str) -> None:
 
 def report(results: dict[str, float], rows: int, sampled_rows: int) -> None:
     base = results["plain CREATE TABLE AS"]
-    print(f"\n{'measurement':54} {'seconds':>8} {'x plain':>8} {'rows/s':>12}")
+    print(f"\n{'measurement':62} {'seconds':>8} {'x plain':>8} {'rows/s':>12}")
     for label, seconds in results.items():
         count = sampled_rows if "sample" in label else rows
-        print(f"{label:54} {seconds:8.2f} {seconds / base:8.2f} {count / seconds:12,.0f}")
+        print(f"{label:62} {seconds:8.2f} {seconds / base:8.2f} {count / seconds:12,.0f}")
     speedup = results["Python row by row over psycopg"] / results["kitchen masked copy"]
+    print(f"\nkitchen masked copy vs plain CTAS: {results['kitchen masked copy'] / base:.2f}x")
+    digests = results["CREATE TABLE AS computing the same digests, parallel, at once"]
     print(
-        f"\nkitchen masked copy vs plain CTAS: {results['kitchen masked copy'] / base:.2f}x "
-        "(target: at most 1.3x)"
+        f"kitchen masked copy vs a CTAS computing its digests: "
+        f"{results['kitchen masked copy'] / digests:.2f}x (target: at most 1.15x)"
     )
     print(f"kitchen masked copy vs Python row by row: {speedup:.1f}x faster")
     print(
@@ -233,6 +298,21 @@ def main() -> None:
                 "verified",
                 lambda: kitchen_copy(warehouse, "verified", None, True),
             ),
+            (
+                "CREATE TABLE AS computing the same digests, parallel, at once",
+                "digests",
+                lambda: digests_only(dsn, "digests"),
+            ),
+            (
+                "verification alone (PARALLEL_COPY)",
+                "unused",
+                lambda: verification(warehouse, "masked", True),
+            ),
+            (
+                "verification alone, the server's own plan",
+                "unused",
+                lambda: verification(warehouse, "masked", False),
+            ),
             ("Python row by row over psycopg", "python", lambda: python_copy(dsn, "python")),
             (
                 "kitchen masked copy, 10% FK-consistent sample",
@@ -260,8 +340,8 @@ def main() -> None:
                 " USING (customer_id) WHERE m IS DISTINCT FROM p"
             ).fetchone()[0]  # type: ignore[index]
             orphans = connection.execute(
-                "SELECT count(*) FROM sampled.orders o WHERE o.customer_id NOT IN"
-                " (SELECT customer_id FROM sampled.customers)"
+                "SELECT count(*) FROM sampled.orders o WHERE NOT EXISTS"
+                " (SELECT 1 FROM sampled.customers c WHERE c.customer_id = o.customer_id)"
             ).fetchone()[0]  # type: ignore[index]
         warehouse.close()
         report(results, customers + orders, sampled)

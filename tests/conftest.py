@@ -28,6 +28,7 @@ from tests.servers import (
     start_openbao,
     start_postgres,
     start_s3,
+    wheel_binaries,
 )
 
 USER = "dev@acme.example"
@@ -161,6 +162,15 @@ def run_kitchen(
 def postgres() -> Iterator[PostgresServer]:
     """One real PostgreSQL server for the whole session, on loopback."""
     server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres16() -> Iterator[PostgresServer]:
+    """The pgserver wheel's PostgreSQL 16, beside the system's (15 here; where a machine has
+    none, the session's server is this one too)."""
+    server = start_postgres(wheel_binaries())
     yield server
     server.stop()
 

@@ -58,6 +58,11 @@ def postgres_binaries() -> Path:
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)
     if candidates:
         return Path(candidates[0]).resolve().parent
+    return wheel_binaries()
+
+
+def wheel_binaries() -> Path:
+    """The pgserver wheel's PostgreSQL (16), readable by the unprivileged server user."""
     from pgserver._commands import POSTGRES_BIN_PATH
 
     if os.geteuid() == 0:
@@ -78,6 +83,7 @@ class PostgresServer:
     password: str
     folder: Path
     process: subprocess.Popen[bytes]
+    binaries: Path  # its initdb, postgres, pg_dump
 
     def dsn(self, database: str = "postgres") -> str:
         return (
@@ -89,8 +95,8 @@ class PostgresServer:
         stop(self.process, self.folder)
 
 
-def start_postgres() -> PostgresServer:
-    binaries = postgres_binaries()
+def start_postgres(binaries: Path | None = None) -> PostgresServer:
+    binaries = binaries or postgres_binaries()
     folder = Path(tempfile.mkdtemp(prefix="kitchen-pg-"))
     data = folder / "data"
     password = secrets.token_urlsafe(16)
@@ -149,7 +155,7 @@ def start_postgres() -> PostgresServer:
         group=gid,
         preexec_fn=_die_with_parent(),  # noqa: PLW1509 - nothing but prctl runs there
     )
-    server = PostgresServer("127.0.0.1", port, "postgres", password, folder, process)
+    server = PostgresServer("127.0.0.1", port, "postgres", password, folder, process, binaries)
     _wait_until_ready(server)
     return server
 

@@ -116,7 +116,7 @@ def details(result: Details) -> RenderableType:
         ("environment", kitchen.environment),
         ("branch", escape(kitchen.branch) + _divergence(result)),
         ("schema", kitchen.schema),
-        ("data", escape(describe_data(kitchen.data, folded=True))),
+        ("data", escape(_data_of(result))),
         ("staff", escape(", ".join(kitchen.staff)) or "anyone"),
     ]
     if kitchen.approvers:
@@ -229,6 +229,16 @@ def _divergence(result: Details) -> str:
     if result.commits_ahead is None or result.commits_behind is None:
         return ""
     return f" [dim]({result.commits_ahead} ahead, {result.commits_behind} behind its parent)[/]"
+
+
+def _data_of(result: Details) -> str:
+    """Its data; a root's tables that kitchen did not load (a warehouse the team already had)
+    are existing tables, not no data."""
+    if result.kitchen.data is None and result.tables:
+        rows = sum(table.rows for table in result.tables)
+        amount = f"{counted(len(result.tables), 'table')}, {counted(rows, 'row')}"
+        return f"existing tables ({amount}), not loaded by kitchen"
+    return describe_data(result.kitchen.data, folded=True)
 
 
 def describe_data(data: DataState | None, folded: bool = False) -> str:

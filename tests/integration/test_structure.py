@@ -14,14 +14,17 @@ import pytest
 from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from kitchen import config
 from kitchen.backends.warehouse.base import Reference
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
+from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.backends.warehouse.sql import sql
+from kitchen.data import masking
 from kitchen.workflows import datacopy
 from kitchen.workflows.datacopy import DataCheckFailed
 from tests.conftest import CONFIG_DEV, Cli, edit_config
 from tests.integration.test_postgres import production_dsn
-from tests.servers import PostgresServer, postgres_binaries
+from tests.servers import PostgresServer
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "rental_shop.sql"
 RULES = "rules: {customers.email: email, customers.full_name: name, customers.phone: phone}"
@@ -46,7 +49,7 @@ def schema_dump(server: PostgresServer, database: str, schema: str) -> str:
     owners, grants, the schema's name, and the session settings pg_dump writes first."""
     dumped = subprocess.run(
         [
-            str(postgres_binaries() / "pg_dump"),
+            str(server.binaries / "pg_dump"),
             "--schema-only",
             "--no-owner",
             "--no-privileges",
@@ -394,3 +397,66 @@ def test_the_scan_finds_what_a_rental_shop_must_not_copy(shop_project: tuple[Cli
     }.items():
         assert kinds.get(column) == kind, (column, kinds)
     assert ("film", "title") not in kinds and ("film", "fulltext") not in kinds
+
+
+def test_show_describes_the_tables_kitchen_did_not_load(shop_project: tuple[Cli, str]) -> None:
+    """`show production` said "no data" while listing the 10 tables the team already had."""
+    cli, _ = shop_project
+    shown = cli("show", "production")
+    assert shown.code == 0, shown.err
+    assert "existing tables (10 tables" in shown.out and "not loaded by kitchen" in shown.out
+    assert "no data" not in shown.out
+
+
+def copy_shop(
+    origin: PostgresWarehouse, destination: PostgresWarehouse, schema: str, home: str | None
+) -> None:
+    """The shop's structure and rows, as a copy does, unmasked."""
+    tables = origin.list_tables("analytics")
+    columns = {t: masking.plan([], t, origin.column_types("analytics", t)) for t in tables}
+    with destination.snapshot(origin, "analytics", tables):
+        structure = origin.read_structure("analytics", tables, {})
+        assert structure is not None
+        destination.build_before(structure, schema, home)
+        moved = datacopy.move(
+            origin,
+            destination,
+            "analytics",
+            schema,
+            columns=columns,
+            rows_of={},
+            into_existing=True,
+        )
+        assert sum(count for _, count in moved) > 1000
+    destination.build_after(structure, schema)
+
+
+def test_the_wheels_postgresql_16_builds_and_refreshes_a_kitchen_as_its_parent(
+    postgres16: PostgresServer,
+) -> None:
+    """The system's PostgreSQL is 15; the pgserver wheel's, which a machine without one
+    uses, is 16: the same oracle across databases, then a refresh moved in whole."""
+    with psycopg.connect(postgres16.dsn(), autocommit=True) as admin:
+        for name in ("shop16", "dev16"):
+            admin.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(name)))
+            admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
+        (version,) = admin.execute("SHOW server_version_num").fetchone()
+    assert int(version) // 10000 == 16
+    load_shop(postgres16.dsn("shop16"), "analytics")
+    settings = {
+        name: config.PostgresWarehouse(type="postgres", dsn=postgres16.dsn(name))
+        for name in ("shop16", "dev16")
+    }
+    origin = PostgresWarehouse(settings["shop16"], "production")
+    destination = PostgresWarehouse(settings["dev16"], "dev")
+    parent = statements(schema_dump(postgres16, "shop16", "analytics"))
+    destination.create_schema("dev")
+    copy_shop(origin, destination, "dev", None)
+    assert statements(schema_dump(postgres16, "dev16", "dev")) == parent
+    destination.create_schema("kitchen_stage_dev")
+    copy_shop(origin, destination, "kitchen_stage_dev", "dev")
+    destination.swap_in("kitchen_stage_dev", "dev", origin.list_tables("analytics"))
+    assert statements(schema_dump(postgres16, "dev16", "dev")) == parent
+    assert not destination.schema_exists("kitchen_stage_dev")
+    origin.close()
+    destination.close()
