@@ -109,6 +109,7 @@ def copy_tables(
         _build_after(report, destination, target, structure)
     left_out = structure.left_out if structure else []
     described = _describe_sample(project, sample) if rows_of else None
+    samplings = drawn + (1 if rows_of else 0)  # a copy of all rows holds its source's
     recorded = [
         [r.table, list(r.columns), r.parent, list(r.parent_columns), r.nullable] for r in references
     ]
@@ -126,7 +127,7 @@ def copy_tables(
             keys=keys,
             copied=tables,
             left_out=left_out,
-            samplings=drawn + (1 if rows_of else 0),
+            samplings=samplings,
         )
     problems = [
         f"{table}.{column}: {counted(found, 'original value')} present"
@@ -158,7 +159,7 @@ def copy_tables(
         keys=keys,
         copied=tables,
         left_out=left_out,
-        samplings=drawn + (1 if rows_of else 0),
+        samplings=samplings,
     )
 
 

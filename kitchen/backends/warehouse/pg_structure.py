@@ -42,7 +42,8 @@ class Structure:
     parents: list[str] = field(default_factory=list)  # ONLY keys and indexes of partitioned
     per_table: dict[str, list[str]] = field(default_factory=dict)  # side by side
     attach: list[str] = field(default_factory=list)  # partition indexes, checks on parents
-    foreign: dict[str, list[str]] = field(default_factory=dict)  # side by side
+    foreign: list[str] = field(default_factory=list)  # one at a time, NOT VALID where it may
+    validate: dict[str, list[str]] = field(default_factory=dict)  # then side by side per table
     after: list[str] = field(default_factory=list)  # sequences' positions .. comments
     left_out: list[str] = field(default_factory=list)  # said to the user, kept in the record
     loosened: list[str] = field(default_factory=list)  # masked domains, as their base types
@@ -182,7 +183,7 @@ _CONSTRAINTS = """
 SELECT c.oid, c.relkind, k.contype,
   format('ALTER TABLE ONLY %I ADD CONSTRAINT %I ', c.relname, k.conname)
   || pg_get_constraintdef(k.oid, true),
-  f.relname
+  f.relname, k.conname, k.convalidated
 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
 LEFT JOIN pg_class f ON f.oid = k.confrelid
 WHERE k.conrelid = ANY({oids}) AND k.contype IN ('p', 'u', 'x', 'c', 'f')
@@ -420,13 +421,20 @@ def _functions(catalogue: Catalogue) -> list[str]:
 
 def _keys_and_indexes(catalogue: Catalogue, relations: dict[int, str], plan: Structure) -> None:
     oids, copied = list(relations), set(relations.values())
-    for oid, kind, contype, text, referenced in catalogue.ask(_CONSTRAINTS, oids=oids):
+    for oid, kind, contype, text, referenced, name, valid in catalogue.ask(_CONSTRAINTS, oids=oids):
         table = relations[int(oid)]
         if contype == "f" and referenced not in copied:
             plan.left_out.append(f"the foreign key of {table} to {referenced}, not copied")
-        elif contype == "f":  # on a partitioned table: on every partition too
-            key = str(text).replace("ALTER TABLE ONLY ", "ALTER TABLE ", 1) if kind == "p" else text
-            plan.foreign.setdefault(table, []).append(str(key))
+        elif contype == "f" and kind == "p":  # on every partition too; NOT VALID may not
+            plan.foreign.append(str(text).replace("ALTER TABLE ONLY ", "ALTER TABLE ", 1))
+        elif contype == "f" and not valid:  # the parent's says NOT VALID itself: as it is
+            plan.foreign.append(str(text))
+        elif contype == "f":  # added without a scan, checked side by side after
+            plan.foreign.append(f"{text} NOT VALID")
+            plan.validate.setdefault(table, []).append(
+                f"ALTER TABLE ONLY {quote_identifier(table)} VALIDATE CONSTRAINT "
+                + quote_identifier(str(name))
+            )
         elif kind == "p" and contype == "c":  # on a partitioned table: checks every partition
             plan.attach.append(str(text).replace("ALTER TABLE ONLY ", "ALTER TABLE ", 1))
         elif kind == "p":

@@ -451,18 +451,26 @@ class PostgresWarehouse(SqlWarehouse):
     def build_after(self, structure: Structure, schema: str) -> None:
         """Keys and indexes of each table side by side, partitions' indexes attached to
         their parents', then foreign keys, then what reads the rows. Foreign keys are added
-        one at a time: each locks both of its tables, so side by side they deadlock."""
+        one at a time, NOT VALID (no scan) where PostgreSQL allows it: added side by side,
+        each locking both its tables, they deadlocked. Their checks of the rows then run side
+        by side, a table at a time each: a check locks its table against others' checks
+        only."""
         plan = self._plan(structure)
         self._build_all(schema, plan.parents)
+        self._side_by_side(schema, plan.per_table)
+        self._build_all(schema, plan.attach)
+        self._build_all(schema, plan.foreign)
+        self._side_by_side(schema, plan.validate)
+        self._build_all(schema, plan.after)
+
+    def _side_by_side(self, schema: str, groups: Mapping[str, Sequence[str]]) -> None:
+        """Each group's statements in turn, the groups at once on the copy's connections."""
         for _ in self.concurrently(
             self,
-            lambda into, _, table: self._peer(into)._build_all(schema, plan.per_table[table]),
-            list(plan.per_table),
+            lambda into, _, group: self._peer(into)._build_all(schema, groups[group]),
+            list(groups),
         ):
             pass
-        self._build_all(schema, plan.attach)
-        self._build_all(schema, [key for keys in plan.foreign.values() for key in keys])
-        self._build_all(schema, plan.after)
 
     @staticmethod
     def _plan(structure: Structure) -> pg_structure.Structure:
