@@ -61,9 +61,10 @@ def schema_dump(server: PostgresServer, database: str, schema: str) -> str:
         text=True,
         check=True,
     ).stdout
+    named = dumped.replace(f"{schema}.", "SCHEMA.").replace(f"'{schema}'", "'SCHEMA'")
     lines = [
         line
-        for line in dumped.replace(f"{schema}.", "SCHEMA.").splitlines()
+        for line in named.splitlines()
         if line.strip()
         and not line.startswith(("--", "\\", "SET ", "SELECT pg_catalog.set_config"))
         and "CREATE SCHEMA" not in line
@@ -206,6 +207,11 @@ def test_a_kitchens_objects_work_on_its_own_rows(
         (listed,) = connection.execute("SELECT count(*) FROM customer_list").fetchone()
         (customers,) = connection.execute("SELECT count(*) FROM customer").fetchone()
         assert listed == customers
+        # a function pinned to its schema's search_path reads the kitchen's rows, wherever
+        # it is called from
+        connection.execute("SET search_path TO public")
+        assert connection.execute("SELECT feature.customer_total()").fetchone() == (customers,)
+        connection.execute("SET search_path TO feature")
         (rental,) = connection.execute("SELECT min(rental_id) FROM rental").fetchone()
         (mine,) = connection.execute(
             "SELECT rental_count(customer_id) FROM rental WHERE rental_id = %s", [rental]

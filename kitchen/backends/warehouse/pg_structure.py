@@ -47,6 +47,8 @@ class Structure:
     after: list[str] = field(default_factory=list)  # sequences' positions .. comments
     left_out: list[str] = field(default_factory=list)  # said to the user, kept in the record
     loosened: list[str] = field(default_factory=list)  # masked domains, as their base types
+    # routines whose own search_path names the copied schema (None in its place)
+    search_paths: list[tuple[str, list[str | None]]] = field(default_factory=list)
 
     @property
     def before(self) -> list[str]:
@@ -169,7 +171,9 @@ ORDER BY a.attrelid, a.attnum
 
 _FUNCTIONS = """
 SELECT format('%I.%I', n.nspname, p.proname), format('%I', p.proname),
-  CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, pg_get_functiondef(p.oid)
+  CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, pg_get_functiondef(p.oid),
+  format('%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid)),
+  (SELECT substr(c, 13) FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = {schema} AND p.prokind IN ('f', 'p')
 AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
@@ -332,7 +336,7 @@ def read(
     plan.types = types(catalogue)
     _sequences(catalogue, list(relations.values()), plan)
     _tables(catalogue, rows, plan, masked)
-    plan.functions = _functions(catalogue)
+    _functions(catalogue, plan)
     _keys_and_indexes(catalogue, relations, plan)
     views = _views(catalogue, set(relations.values()), plan)
     plan.after += [text for _, text in catalogue.ask(_TRIGGERS, oids=list(relations))]
@@ -407,16 +411,36 @@ def _tables(
         plan.tables.append(text)
 
 
-def _functions(catalogue: Catalogue) -> list[str]:
+def _functions(catalogue: Catalogue, plan: Structure) -> None:
     """Functions and procedures as pg_get_functiondef writes them, but for the schema of
-    their name, which it always writes."""
-    statements = []
-    for qualified, name, kind, definition in catalogue.ask(_FUNCTIONS, schema=catalogue.schema):
+    their name, which it always writes; one whose own ``search_path`` names the copied
+    schema is pointed at the kitchen's once it is built."""
+    for qualified, name, kind, definition, signature, path in catalogue.ask(
+        _FUNCTIONS, schema=catalogue.schema
+    ):
         head, text = f"CREATE OR REPLACE {kind} {qualified}(", str(definition).strip()
         if text.startswith(head):
             text = f"CREATE OR REPLACE {kind} {name}(" + text[len(head) :]
-        statements.append(text)
-    return statements
+        plan.functions.append(text)
+        elements = [part.strip() for part in str(path or "").split(",") if part.strip()]
+        if any(part.strip('"') == catalogue.schema for part in elements):
+            plan.search_paths.append(
+                (
+                    str(signature),
+                    [None if part.strip('"') == catalogue.schema else part for part in elements],
+                )
+            )
+
+
+def search_path_statements(plan: Structure, kitchen: str) -> list[str]:
+    """``ALTER ROUTINE ... SET search_path`` for each routine whose own search path names the
+    copied schema, naming ``kitchen`` there instead: else the kitchen's function would read
+    its parent's tables."""
+    return [
+        f"ALTER ROUTINE {signature} SET search_path TO "
+        + ", ".join(quote_identifier(kitchen) if part is None else part for part in elements)
+        for signature, elements in plan.search_paths
+    ]
 
 
 def _keys_and_indexes(catalogue: Catalogue, relations: dict[int, str], plan: Structure) -> None:

@@ -438,15 +438,16 @@ class PostgresWarehouse(SqlWarehouse):
         are, and only those that changed are made in ``schema`` to replace its own. A range
         type could not be moved by its owner: its constructors belong to the superuser."""
         plan = self._plan(structure)
+        repointed = pg_structure.search_path_statements(plan, home or schema)
         if home is None or home == schema:
-            self._build_all(schema, plan.before)
+            self._build_all(schema, [*plan.before, *repointed])
             return
         with self._search_path(home):
             present = pg_structure.types(pg_structure.Catalogue(self.execute, home))
         self._build_all(home, [text for name, text in plan.types.items() if name not in present])
         self._beside[schema] = home  # names resolve in the staging schema, then the kitchen's
         changed = [text for name, text in plan.types.items() if present.get(name, text) != text]
-        self._build_all(schema, [*changed, *plan.before[len(plan.types) :]])
+        self._build_all(schema, [*changed, *plan.before[len(plan.types) :], *repointed])
 
     def build_after(self, structure: Structure, schema: str) -> None:
         """Keys and indexes of each table side by side, partitions' indexes attached to
@@ -1102,7 +1103,7 @@ class PostgresWarehouse(SqlWarehouse):
         if source.address == self.address:
             origin = self.table(source_schema, table)
             # the server's own plan: with PARALLEL_COPY it took 1.3x as long on two big
-            # tables and on a 15-table shop alike (docs/benchmarks.md)
+            # tables, and won nothing on a 15-table shop (docs/benchmarks.md)
             return int(self.execute(self._overlap_query(kitchen, origin, probe))[0][0])
         # The kitchen's (masked) values go to a temporary table in the source, so the
         # original values never leave the source environment. It takes the kitchen's type,
