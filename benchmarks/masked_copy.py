@@ -27,6 +27,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql as pgsql
+from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -181,19 +182,20 @@ def kitchen_copy(
         assert not any(count for *_, count in found), found
 
 
-def verification(warehouse: PostgresWarehouse, schema: str, parallel: bool) -> None:
-    """The masking check alone over an earlier step's copy; ``parallel``: with the
-    parallel-query settings kitchen sets for it (PARALLEL_COPY), else the server's own."""
-    from kitchen.backends.warehouse import postgres
-
-    rules = masking.parse_rules(RULES)
-    plans = {t: masking.plan(rules, t, warehouse.column_types("src", t)) for t in TABLES}
-    kept = postgres.PARALLEL_COPY
-    postgres.PARALLEL_COPY = kept if parallel else ()
+def verification(dsn: str, schema: str, parallel: bool) -> None:
+    """The masking check alone over an earlier step's copy, on sessions of its own;
+    ``parallel``: with the parallel-query settings kitchen sets for bare copies
+    (PARALLEL_COPY) on every session, else the server's own plan, as kitchen checks."""
+    options = " ".join(f"-c {setting}=0" for setting in PARALLEL_COPY) if parallel else ""
+    conninfo = make_conninfo(dsn, options=options) if options else dsn
+    warehouse = PostgresWarehouse(config.PostgresWarehouse(type="postgres", dsn=conninfo), "dev")
     try:
+        warehouse.set_salt(SALT)
+        rules = masking.parse_rules(RULES)
+        plans = {t: masking.plan(rules, t, warehouse.column_types("src", t)) for t in TABLES}
         datacopy.overlaps(warehouse, warehouse, "src", schema, plans)
     finally:
-        postgres.PARALLEL_COPY = kept
+        warehouse.close()
 
 
 def python_copy(dsn: str, schema: str) -> None:
@@ -306,12 +308,12 @@ def main() -> None:
             (
                 "verification alone (PARALLEL_COPY)",
                 "unused",
-                lambda: verification(warehouse, "masked", True),
+                lambda: verification(dsn, "masked", True),
             ),
             (
                 "verification alone, the server's own plan",
                 "unused",
-                lambda: verification(warehouse, "masked", False),
+                lambda: verification(dsn, "masked", False),
             ),
             ("Python row by row over psycopg", "python", lambda: python_copy(dsn, "python")),
             (

@@ -205,12 +205,13 @@ def overlaps(
 
     def overlap(into: Warehouse, origin: Warehouse, item: tuple[str, masking.Column]) -> int:
         table, column = item
+        kind = masking.family(column.type)
         probe = Probe(
             column.name,
             # types outside the families may have no equality (PostgreSQL's json, xml, point)
-            as_text=masking.family(column.type) == "other",
+            as_text=kind == "other",
             allowed=masking.constant(origin, column),
-            text=masking.family(column.type) == "text",
+            text=kind == "text",
         )
         return into.overlap(origin, source_schema, table, schema, probe)
 

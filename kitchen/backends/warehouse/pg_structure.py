@@ -53,13 +53,12 @@ class Structure:
     @property
     def before(self) -> list[str]:
         """What must stand before the rows arrive, in the order it is built."""
-        return [
-            *self.types.values(),
-            *self.sequences,
-            *self.tables,
-            *self.functions,
-            *self.defaults,
-        ]
+        return [*self.types.values(), *self.untyped]
+
+    @property
+    def untyped(self) -> list[str]:
+        """``before`` but the types: what a refresh builds aside whatever its kitchen has."""
+        return [*self.sequences, *self.tables, *self.functions, *self.defaults]
 
 
 # The catalogue queries: {name} marks where a parameter goes (see _query).

@@ -447,7 +447,7 @@ class PostgresWarehouse(SqlWarehouse):
         self._build_all(home, [text for name, text in plan.types.items() if name not in present])
         self._beside[schema] = home  # names resolve in the staging schema, then the kitchen's
         changed = [text for name, text in plan.types.items() if present.get(name, text) != text]
-        self._build_all(schema, [*changed, *plan.before[len(plan.types) :], *repointed])
+        self._build_all(schema, [*changed, *plan.untyped, *repointed])
 
     def build_after(self, structure: Structure, schema: str) -> None:
         """Keys and indexes of each table side by side, partitions' indexes attached to
