@@ -87,6 +87,7 @@ def copy_tables(
         structure = origin.read_structure(source.schema, tables, masked)
         if structure is not None:
             destination.build_before(structure, target.schema, home)
+            columns = {table: columns[table] for table in structure.arrival} | columns
         moved = move(
             origin,
             destination,

@@ -17,10 +17,10 @@ from kitchen.backends.registry import Registry
 from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.secrets.file import FileSecretStore
 from kitchen.backends.secrets.vault import VaultSecretStore
-from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
+from kitchen.backends.warehouse.base import Column, Reference, TableSpec, Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
-from kitchen.backends.warehouse.sql import Literal, sql
+from kitchen.backends.warehouse.sql import Literal, Query, sql
 from kitchen.errors import ArtifactsError, SecretsError, WarehouseError, WarehouseUnreachable
 from kitchen.model import DataState, Kitchen, Status
 from tests.conftest import WarehouseFactory
@@ -337,6 +337,64 @@ def test_primary_keys_in_key_order(warehouse: Warehouse) -> None:
     )
     assert warehouse.primary_keys("shop") == {"people": ("id",), "shifts": ("day", "team")}
     assert warehouse.primary_keys("public") == {}
+
+
+# A parent with what every engine keeps in a kitchen; in the schema {s}
+SHOP = [
+    "CREATE SEQUENCE {s}.ids START 10",
+    "CREATE TABLE {s}.people (id INTEGER PRIMARY KEY DEFAULT nextval('{s}.ids'),"
+    " name VARCHAR NOT NULL UNIQUE, team VARCHAR DEFAULT 'data')",
+    "CREATE TABLE {s}.visits (id INTEGER PRIMARY KEY,"
+    " person INTEGER NOT NULL REFERENCES {s}.people (id), day DATE)",
+    "CREATE INDEX visits_day ON {s}.visits (day)",
+    "CREATE VIEW {s}.regulars AS SELECT p.name, count(*) AS visits FROM {s}.people AS p"
+    " JOIN {s}.visits AS v ON v.person = p.id GROUP BY p.name",
+    "INSERT INTO {s}.people (name) VALUES ('ann'), ('bo')",
+    "INSERT INTO {s}.visits VALUES (1, 10, DATE '2026-01-01'), (2, 10, DATE '2026-01-02'),"
+    " (3, 11, DATE '2026-01-02')",
+]
+
+
+@pytest.mark.parametrize("across", [False, True], ids=["same", "across"])
+def test_a_copy_keeps_keys_defaults_sequences_and_views(
+    warehouse: Warehouse, other_environment: Warehouse, across: bool
+) -> None:
+    source = other_environment if across else warehouse
+    source.create_schema("alpha")
+    for statement in SHOP:
+        source.execute(Query((statement.format(s="alpha"),)))
+    tables = ["people", "visits"]
+    warehouse.create_schema("beta")
+    with warehouse.snapshot(source, "alpha", tables):
+        structure = source.read_structure("alpha", tables, {})
+        assert structure is not None
+        warehouse.build_before(structure, "beta")
+        for table in structure.arrival:
+            warehouse.copy_table(source, "alpha", table, "beta", into_existing=True)
+    warehouse.build_after(structure, "beta")
+    assert structure.arrival.index("people") < structure.arrival.index("visits")
+    warehouse.execute(sql("INSERT INTO beta.people (name) VALUES ('cy')"))
+    assert warehouse.execute(sql("SELECT id, team FROM beta.people WHERE name = 'cy'")) == [
+        (12, "data")  # the sequence stood where the parent's did
+    ]
+    refused = [
+        "INSERT INTO beta.people (id, name) VALUES (10, 'again')",
+        "INSERT INTO beta.people (name) VALUES ('ann')",
+        "INSERT INTO beta.people (id, name) VALUES (99, NULL)",
+        "INSERT INTO beta.visits VALUES (9, 99, NULL)",
+    ]
+    for statement in refused:
+        with pytest.raises(WarehouseError):
+            warehouse.execute(Query((statement,)))
+    assert warehouse.execute(sql("SELECT name, visits FROM beta.regulars ORDER BY name")) == [
+        ("ann", 2),
+        ("bo", 1),
+    ]
+    assert warehouse.primary_keys("beta") == {"people": ("id",), "visits": ("id",)}
+    assert warehouse.foreign_keys("beta") == [
+        Reference("visits", ("person",), "people", ("id",), nullable=False)
+    ]
+    assert source.execute(sql("SELECT count(*) FROM alpha.people")) == [(2,)]
 
 
 def test_postgres_copy_works_where_the_parallel_hint_is_unknown(

@@ -45,14 +45,14 @@ def test_a_table_the_parent_no_longer_has_leaves_the_kitchen(
     cli: Cli, shop: Path, feature: str
 ) -> None:
     """It stayed behind, as if the parent still had it: refresh rebuilds what was copied."""
-    dev_sql(shop, "DROP TABLE dev.products")
+    dev_sql(shop, "DROP TABLE dev.orders")  # no key references it
     result = cli("data", "refresh", feature)
     assert result.code == 0, result.err
-    assert "Dropping the tables no longer copied from dev: products" in result.err
-    assert rows(cli, feature) == {"customers": 1000, "orders": 1000, "my_model": 1}
+    assert "Dropping the tables no longer copied from dev: orders" in result.err
+    assert rows(cli, feature) == {"customers": 1000, "products": 40, "my_model": 1}
     # from a parent with it again, it is back
     assert cli("data", "refresh", feature, "--from", "production").code == 0
-    assert rows(cli, feature)["products"] == 40
+    assert rows(cli, feature)["orders"] == 4000
 
 
 def test_refresh_from_another_kitchen_masks_like_create(cli: Cli, feature: str) -> None:

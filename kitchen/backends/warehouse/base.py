@@ -103,6 +103,11 @@ class Structure(Protocol):
     left_out: list[str]  # what a copy leaves out (a key to a table not copied), said
     loosened: list[str]  # columns given other types than the source's ("t.c (a -> b)"), said
 
+    @property
+    def arrival(self) -> list[str]:
+        """The copied tables in the order their rows must arrive."""
+        ...
+
 
 class Warehouse(Protocol):
     """One release environment's warehouse. Data moves inside it, never through the client."""

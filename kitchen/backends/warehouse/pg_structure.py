@@ -35,6 +35,7 @@ STRUCTURE_SINCE = 120000  # pg_partition_root, generated columns, pretty schema-
 @dataclass
 class Structure:
     types: dict[str, str] = field(default_factory=dict)  # by name
+    arrival: list[str] = field(default_factory=list)  # any order: keys come after the rows
     sequences: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)  # parents before their partitions
     functions: list[str] = field(default_factory=list)
@@ -329,7 +330,7 @@ def read(
     functions of their schema, and of the views that read only what is copied. A ``masked``
     column of a domain type gets the type the domain constrains: the domain's checks
     describe the original values, which masking replaces."""
-    plan, schema = Structure(), catalogue.schema
+    plan, schema = Structure(arrival=list(tables)), catalogue.schema
     rows = catalogue.ask(_TABLES, schema=schema, tables=list(tables))
     relations = {int(oid): str(name) for oid, name, *_ in rows}
     plan.types = types(catalogue)
