@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from kitchen import config
+from kitchen import config, redaction
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
@@ -54,6 +54,8 @@ def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     isolate(monkeypatch, tmp_path / "home")
     monkeypatch.chdir(tmp_path)
+    # each test is a process of its own: it knows only the secrets it resolved
+    monkeypatch.setattr(redaction, "_known", redaction._Known())
 
 
 @dataclass

@@ -78,7 +78,8 @@ class Console:
             self.out.print(f"[green]✓[/] {escape(message)}")
 
     def json(self, document: Any) -> None:
-        sys.stdout.write(redaction.scrub(json.dumps(document, indent=2, default=str)) + "\n")
+        text = json.dumps(redaction.cleaned(document), indent=2, default=str)
+        sys.stdout.write(redaction.scrub(text) + "\n")
         sys.stdout.flush()
 
     def error(self, exc: KitchenError) -> None:

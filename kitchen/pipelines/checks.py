@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from kitchen import redaction
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.sql import Identifier, Literal, Query, join, sql
 from kitchen.data.masking import base_type, family
@@ -101,7 +102,7 @@ def _number(rows: list[tuple[Any, ...]]) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise BadInput(f"The query returned {str(value)[:40]!r}, not a number.") from None
+        raise BadInput(f"The query returned {_shown(value)}, not a number.") from None
 
 
 def _evaluate(
@@ -214,7 +215,7 @@ def _moment(newest: str | None, column: str) -> datetime | None:
         return datetime.fromisoformat(newest)
     except ValueError:
         raise BadInput(
-            f"{column} holds {newest[:40]!r}, not a date or a point in time; "
+            f"{column} holds {_shown(newest)}, not a date or a point in time; "
             "check a timestamp column (or a view that makes one)."
         ) from None
 
@@ -283,3 +284,8 @@ def _spelled(sql_type: str, precise: bool = True) -> str:
     precision = re.search(r"\(.*?\)", sql_type) if precise else None
     exact = re.sub(r"\s+", "", precision.group()) if precision else ""
     return ALIASES.get(base, base) + exact + arrays
+
+
+def _shown(value: object) -> str:
+    """A value from the data, quoted in a message: scrubbed of secrets, then cut short."""
+    return repr(redaction.scrub(str(value))[:40])

@@ -61,5 +61,6 @@ NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 def _xml(text: str) -> str:
     """A tool's output as XML 1.0 can hold it: dbt's colours, a stray NUL or bell made the
-    whole file unreadable to CI. Colour codes go; other control characters become U+FFFD."""
-    return NOT_XML.sub("\ufffd", COLOURS.sub("", text))
+    whole file unreadable to CI. Colour codes go; other control characters become U+FFFD.
+    Secrets are scrubbed before XML escapes them."""
+    return NOT_XML.sub("\ufffd", COLOURS.sub("", redaction.scrub(text)))

@@ -50,8 +50,8 @@ def run_process(
         )
     except subprocess.TimeoutExpired as exc:
         output = _text(exc.stdout) + _text(exc.stderr)
-        return False, f"timed out after {node.timeout:g} s", redaction.scrub(output[-OUTPUT_TAIL:])
-    output = redaction.scrub((done.stdout + done.stderr)[-OUTPUT_TAIL:])
+        return False, f"timed out after {node.timeout:g} s", redaction.scrub(output)[-OUTPUT_TAIL:]
+    output = redaction.scrub(done.stdout + done.stderr)[-OUTPUT_TAIL:]  # scrubbed, then cut
     if done.returncode:
         return False, f"exited with {done.returncode}", output
     return True, "", output

@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.request
 
+from kitchen import redaction
 from kitchen.errors import KitchenError
 from kitchen.pipelines import templating
 from kitchen.project import Project
@@ -43,7 +44,7 @@ def notify(project: Project, run: dict[str, object], report: Reporter) -> bool:
             message["channel"] = templating.render(settings.channel, source, context, secrets.get)
         request = urllib.request.Request(
             url,
-            data=json.dumps(message).encode(),
+            data=json.dumps(redaction.cleaned(message)).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kitchen import redaction
 from kitchen.backends.secrets import check_key
 from kitchen.errors import BadInput
 from kitchen.model import Kitchen
@@ -43,4 +44,10 @@ def set_secret(project: Project, kitchen: Kitchen, key: str, value: str) -> None
     """Write ``key`` to the kitchen's own path (never the environment's)."""
     if not value:
         raise BadInput("The secret's value is empty.", hint="Pipe it in or type it at the prompt.")
+    if len(value) < redaction.SHORT:
+        raise BadInput(
+            f"The secret's value has fewer than {redaction.SHORT} characters: kitchen could "
+            "scrub it from its output only where it stands alone, not inside other text.",
+            hint=f"Use a value of at least {redaction.SHORT} characters.",
+        )
     project.secrets(kitchen.environment).set(f"{KITCHENS}{kitchen.name}/{key}", value)

@@ -130,7 +130,7 @@ def _announcement(run: TestRun) -> dict[str, object]:
 
 def _artifacts(run: TestRun) -> dict[str, bytes]:
     files = {
-        "report.json": json.dumps(to_json(run), indent=2, default=str).encode(),
+        "report.json": json.dumps(redaction.cleaned(to_json(run)), indent=2).encode(),
         "junit.xml": junit.render(run.id, run.kitchen.name, run.nodes, run.checks).encode(),
     }
     for node in run.nodes:

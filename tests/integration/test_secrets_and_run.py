@@ -14,6 +14,7 @@ import hvac
 import pytest
 
 from tests.conftest import USER, Cli, edit_config, run_kitchen
+from tests.gitrepo import commit
 from tests.servers import OpenBaoServer
 
 PRINT_ENV = (
@@ -48,8 +49,13 @@ def test_set_refusals(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli("create", "mine", "--staff", USER).code == 0
     assert set_secret(cli, monkeypatch, "mine", "../escape#x", value="v").code == 2
     assert set_secret(cli, monkeypatch, "mine", "a#b", value="").code == 2
+    short = set_secret(cli, monkeypatch, "mine", "a#b", value="7-chars")
+    assert short.code == 2 and "fewer than 8 characters" in short.err
+    assert cli("secrets", "list", "mine", "--json").json()["secrets"] == [
+        {"key": "masking#salt", "from": "environment"}  # nothing was stored
+    ]
     monkeypatch.setenv("KITCHEN_USER", "intruder@elsewhere.io")
-    assert set_secret(cli, monkeypatch, "mine", "a#b", value="v").code == 4
+    assert set_secret(cli, monkeypatch, "mine", "a#b", value="v-canary-long").code == 4
 
 
 def test_run_injects_the_kitchen_and_passes_the_exit_code_through(
@@ -177,3 +183,36 @@ def test_environments_backed_by_vault(
     assert denied.code == 4 and "secret/team/production/masking" in denied.err
     assert cli("create", "feature-two").code == 0  # inside dev the developer is at home
     assert "canary" not in denied.out + denied.err
+
+
+# quotes, XML's and the shell's specials, a backslash, a newline, non-ASCII letters
+HOSTILE = "canary-q\"u'o&t<e>s\\ä€\n$(rm -rf /);`x`|{x}%s"
+
+
+def test_a_secret_full_of_specials_leaves_no_trace(
+    cli: Cli, shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node prints it and fails, a check's query returns it where a number belongs: the
+    terminal, --json, the JUnit file, report.json and the node's log hold no trace of it
+    (the canary check reads them all, escaped or not)."""
+    assert cli("create", "feature").code == 0
+    assert set_secret(cli, monkeypatch, "feature", "api#token", value=HOSTILE).code == 0
+    (shop / "pipelines" / "api").mkdir()
+    commit(
+        shop,
+        "pipelines/api/pipeline.yaml",
+        'nodes:\n  - {name: call, type: shell, command: \'printf "%s" "$TOKEN"; exit 1\','
+        " env: {TOKEN: \"{{ secret('api#token') }}\"}}\n"
+        "  - name: look\n    type: shell\n    command: 'true'\n    tests:\n"
+        "      - {name: token, check: {type: sql, expect: 1,"
+        " query: \"SELECT $k${{ secret('api#token') }}$k$\"}}\n",
+    )
+    result = cli("test", "feature", "--json", "--junit", str(shop / "junit.xml"))
+    assert result.code == 1
+    (call,) = [node for node in result.json()["nodes"] if node["node"] == "call"]
+    assert call["output"] == "***"
+    (token,) = [check for check in result.json()["checks"] if check["name"] == "token"]
+    assert token["status"] == "error" and "'***'" in token["message"]
+    assert "***" in (shop / "junit.xml").read_text()
+    written = [p for p in (shop / ".kitchen" / "artifacts").rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"report.json", "junit.xml", "api.call.log"}
