@@ -97,7 +97,7 @@ OPERATIONS = TableSpec(
     ),
     primary_key="id",
 )
-OWNED = TableSpec(  # every schema and branch kitchen made for a kitchen, until it is gone
+OWNED = TableSpec(  # every schema, branch and login kitchen made for a kitchen, until it is gone
     name="owned",
     columns=(Column("kind", "TEXT"), Column("name", "TEXT"), Column("kitchen", "TEXT")),
 )

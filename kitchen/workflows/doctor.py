@@ -200,8 +200,9 @@ def _drop(warehouse: Warehouse, schema: str) -> str:
     return "dropped"
 
 
-def _drop_login(warehouse: Warehouse, schema: str) -> str:
-    warehouse.drop_identity(schema)
+def _drop_login(warehouse: Warehouse, registry: Registry, role: str) -> str:
+    warehouse.drop_identity(role)
+    registry.disown("role", role)
     return "dropped"
 
 
@@ -333,6 +334,8 @@ def _owned_orphans(project: Project, environment: str, report: Reporter) -> list
     for owned in registry.owned():
         if owned["kitchen"] in kitchens or owned["kitchen"] in busy:
             continue
+        if owned["kind"] == "role":
+            continue  # a login: found by _login_orphans, whose drop forgets it
         if owned["kind"] == "schema":
             found.append(
                 Finding(
@@ -371,20 +374,24 @@ def _staging_orphans(project: Project, environment: str, report: Reporter) -> li
 
 
 def _login_orphans(project: Project, environment: str, report: Reporter) -> list[Finding]:
-    kitchens, _ = _live(project, environment)
-    schemas = {kitchen.schema for kitchen in kitchens.values()}
+    """Logins granted the environment's database that no kitchen's can be: none recorded
+    for a kitchen at work, none that a live kitchen's schema gives."""
+    kitchens, busy = _live(project, environment)
     warehouse = project.warehouse(environment)
+    registry = project.registry(environment)
+    claimed = {name for k in kitchens.values() for name in warehouse.identity_names(k.schema)}
+    claimed |= {o["name"] for o in registry.owned() if o["kind"] == "role" and o["kitchen"] in busy}
     return [
         Finding(
             "orphan",
             environment,
-            schema,
-            f"the login role of schema {schema} belongs to no kitchen",
+            role,
+            f"the login role {role} belongs to no kitchen",
             "drop it",
-            fix=partial(_drop_login, warehouse, schema),
+            fix=partial(_drop_login, warehouse, registry, role),
         )
-        for schema in warehouse.list_identities()
-        if schema not in schemas
+        for role in warehouse.list_identities()
+        if role not in claimed
     ]
 
 

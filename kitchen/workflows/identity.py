@@ -8,6 +8,7 @@ connects with it instead of kitchen's own account.
 from __future__ import annotations
 
 from kitchen import config, redaction
+from kitchen.errors import SecretsError
 from kitchen.model import Kitchen
 from kitchen.project import Project
 
@@ -32,9 +33,17 @@ def readable(project: Project, kitchen: Kitchen) -> list[str]:
 
 
 def make(project: Project, kitchen: Kitchen) -> bool:
-    """Create the kitchen's login and keep its credentials on the kitchen's own path."""
+    """Create the kitchen's login, recorded as the kitchen's before it exists, and keep its
+    credentials on the kitchen's own path. A role of that name that kitchen did not record
+    for this kitchen is another's: refused, never taken over."""
     warehouse = project.warehouse(kitchen.environment)
-    made = warehouse.create_identity(kitchen.schema, readable(project, kitchen))
+    registry = project.registry(kitchen.environment)
+    made = warehouse.create_identity(
+        kitchen.schema,
+        readable(project, kitchen),
+        ours=recorded(project, kitchen),
+        record=lambda role: registry.own("role", role, kitchen.name),
+    )
     if made is None:
         return False
     user, password = made
@@ -44,21 +53,45 @@ def make(project: Project, kitchen: Kitchen) -> bool:
     return True
 
 
+def recorded(project: Project, kitchen: Kitchen) -> list[str]:
+    """The login roles recorded as made for ``kitchen``."""
+    owned = project.registry(kitchen.environment).owned()
+    return [o["name"] for o in owned if o["kind"] == "role" and o["kitchen"] == kitchen.name]
+
+
 def regrant(project: Project, kitchen: Kitchen) -> None:
     """After tables were replaced (a refresh), give the login its rights on the new ones."""
     if enabled(project, kitchen):
-        project.warehouse(kitchen.environment).grant_identity(
-            kitchen.schema, readable(project, kitchen)
-        )
+        warehouse = project.warehouse(kitchen.environment)
+        for role in _roles(project, kitchen):
+            warehouse.grant_identity(role, kitchen.schema, readable(project, kitchen))
 
 
 def drop(project: Project, kitchen: Kitchen) -> None:
     if not enabled(project, kitchen):
         return
-    project.warehouse(kitchen.environment).drop_identity(kitchen.schema)
+    warehouse = project.warehouse(kitchen.environment)
+    registry = project.registry(kitchen.environment)
+    for role in _roles(project, kitchen):
+        warehouse.drop_identity(role)
+        registry.disown("role", role)
     store = project.secrets(kitchen.environment)
     for key in (USER, PASSWORD):
         store.delete(_own(kitchen, key))
+
+
+def _roles(project: Project, kitchen: Kitchen) -> list[str]:
+    """The kitchen's login roles: those recorded for it, or for a kitchen made before
+    logins were recorded, the one its login secret names (if that is still there)."""
+    if found := recorded(project, kitchen):
+        return found
+    store = project.secrets(kitchen.environment)
+    legacy = project.warehouse(kitchen.environment).identity_names(kitchen.schema)[1:]
+    try:
+        user = store.get(_own(kitchen, USER))
+    except SecretsError:
+        return []
+    return [user] if user in legacy else []
 
 
 def login(project: Project, kitchen: Kitchen) -> tuple[str, str] | None:

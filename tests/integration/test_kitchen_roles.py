@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql as pgsql
+from psycopg.conninfo import make_conninfo
 
-from tests.conftest import CONFIG_DEV, Cli, edit_config, run_kitchen
+from kitchen.backends.warehouse.postgres import login_name
+from tests.conftest import CONFIG, CONFIG_DEV, Cli, edit_config, run_kitchen
 from tests.servers import PostgresServer
 
 # Tries each action as the kitchen's login (libpq reads the PG* variables kitchen run sets).
@@ -71,20 +75,31 @@ def probe(project: Path, kitchen: str) -> dict[str, object]:
     return json.loads(result.out)
 
 
-def roles(postgres: PostgresServer) -> set[str]:
+def roles(postgres: PostgresServer, project: Path) -> set[str]:
+    """The kitchen logins on the server that the project's dev database was granted to:
+    other tests' projects have theirs, in other databases."""
     with psycopg.connect(postgres.dsn()) as connection:
-        rows = connection.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'kitchen%'")
+        rows = connection.execute(
+            "SELECT r.rolname FROM pg_roles r, pg_database d, aclexplode(d.datacl) a"
+            " WHERE r.rolname LIKE 'kitchen%%' AND d.datname = %s AND a.grantee = r.oid",
+            [CONFIG_DEV[project]],
+        )
         return {row[0] for row in rows.fetchall()}
+
+
+def login(project: Path, kitchen: str) -> str:
+    """The name of a kitchen's login in the project's dev environment."""
+    return login_name(CONFIG_DEV[project], "dev", kitchen)
 
 
 def test_a_kitchens_login_works_in_its_schema_and_nowhere_else(
     roles_project: Cli, pg_project: Path, postgres: PostgresServer
 ) -> None:
     assert roles_project("create", "feature").code == 0
-    assert roles(postgres) == {"kitchen_dev_feature"}
+    assert roles(postgres, pg_project) == {login(pg_project, "feature")}
     seen = probe(pg_project, "feature")
     assert seen == {
-        "who": "kitchen_dev_feature",
+        "who": login(pg_project, "feature"),
         "read own": 4000,
         "create own": "ok",
         "read parent": "denied",
@@ -94,7 +109,7 @@ def test_a_kitchens_login_works_in_its_schema_and_nowhere_else(
         "read production": "denied",
     }
     secrets = (pg_project / ".kitchen/secrets/dev.yaml").read_text()
-    assert "kitchens/feature/warehouse#user: kitchen_dev_feature" in secrets
+    assert f"kitchens/feature/warehouse#user: {login(pg_project, 'feature')}" in secrets
 
 
 def test_a_pipelines_sql_and_checks_run_as_the_kitchens_login(
@@ -119,12 +134,12 @@ def test_a_pipelines_sql_and_checks_run_as_the_kitchens_login(
     assert nodes["who"]["status"] == "passed" and run["checks"][0]["status"] == "pass"
     assert nodes["intrude"]["status"] == "failed"
     assert "permission denied for schema dev" in nodes["intrude"]["message"]
-    assert probe(pg_project, "feature")["who"] == "kitchen_dev_feature"
+    assert probe(pg_project, "feature")["who"] == login(pg_project, "feature")
     who = (
         "import psycopg; print(psycopg.connect('').execute('SELECT login FROM who').fetchone()[0])"
     )
     made = run_kitchen(pg_project, "run", "feature", "--", sys.executable, "-c", who)
-    assert made.out.strip() == "kitchen_dev_feature", made.err
+    assert made.out.strip() == login(pg_project, "feature"), made.err
 
 
 def test_a_root_kitchen_has_no_login_of_its_own_and_runs_with_kitchens(
@@ -164,7 +179,7 @@ def test_refresh_keeps_the_logins_rights_and_delete_removes_role_and_secret(
     assert roles_project("data", "refresh", "feature").code == 0
     assert probe(pg_project, "feature")["read own"] == 4000
     assert roles_project("delete", "feature", "--yes").code == 0
-    assert roles(postgres) == set()
+    assert roles(postgres, pg_project) == set()
     assert "kitchens/feature" not in (pg_project / ".kitchen/secrets/dev.yaml").read_text()
 
 
@@ -178,9 +193,9 @@ def test_a_create_failing_at_the_login_leaves_no_role(
     assert failed.code != 0
     if mode:  # killed: the half-made kitchen is cleaned up by delete
         assert roles_project("delete", "fragile", "--yes").code == 0
-    assert roles(postgres) == set()
+    assert roles(postgres, pg_project) == set()
     assert roles_project("create", "fragile").code == 0
-    assert roles(postgres) == {"kitchen_dev_fragile"}
+    assert roles(postgres, pg_project) == {login(pg_project, "fragile")}
 
 
 def test_the_login_password_never_appears_in_output(roles_project: Cli, pg_project: Path) -> None:
@@ -195,19 +210,79 @@ def test_doctor_removes_the_login_and_secrets_of_a_kitchen_whose_record_is_lost(
     roles_project: Cli, pg_project: Path, postgres: PostgresServer
 ) -> None:
     assert roles_project("create", "feature", "--no-checkout").code == 0
-    assert "kitchen_dev_feature" in roles(postgres)
+    assert roles(postgres, pg_project) == {login(pg_project, "feature")}
     with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project]), autocommit=True) as connection:
         connection.execute("DELETE FROM kitchen_meta.kitchens WHERE name = 'feature'")
     found = roles_project("doctor", "--json")
     assert found.code == 3
     problems = {(f["kind"], f["subject"]) for f in found.json()["findings"]}
     assert problems == {
-        ("orphan", "feature"),  # the schema, and the login of that schema
+        ("orphan", "feature"),  # the schema
+        ("orphan", login(pg_project, "feature")),
         ("orphan", "kitchens/feature/"),
         ("stray-branch", "kitchen/feature"),
     }
-    assert len(found.json()["findings"]) == 4
     assert roles_project("doctor", "--repair").code == 0
-    assert "kitchen_dev_feature" not in roles(postgres)  # other tests' roles are not its own
+    assert roles(postgres, pg_project) == set()
     assert "kitchens/feature" not in (pg_project / ".kitchen/secrets/dev.yaml").read_text()
     assert roles_project("doctor").code == 0
+
+
+def test_a_role_kitchen_did_not_make_is_never_taken_over(
+    roles_project: Cli, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """Create used to adopt any role of its login's name and reset its password."""
+    theirs, password = login(pg_project, "feature"), "their-canary-password"
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        admin.execute(
+            pgsql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                pgsql.Identifier(theirs), pgsql.Literal(password)
+            )
+        )
+    try:
+        refused = roles_project("create", "feature")
+        assert refused.code == 3, refused.err
+        assert f"has a role {theirs} that kitchen did not make" in refused.err
+        # the role is as its owner left it: its password works, it got nothing here
+        with psycopg.connect(make_conninfo(postgres.dsn(), user=theirs, password=password)):
+            pass
+        assert roles(postgres, pg_project) == set()
+        listed = roles_project("list", "--json").json()["kitchens"]
+        assert "feature" not in {kitchen["name"] for kitchen in listed}
+    finally:
+        with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+            admin.execute(pgsql.SQL("DROP ROLE {}").format(pgsql.Identifier(theirs)))
+
+
+def test_two_projects_on_one_server_each_have_their_own_login(
+    roles_project: Cli,
+    pg_project: Path,
+    postgres: PostgresServer,
+    postgres_database: Callable[[str], str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Same environment and kitchen names, other databases: the second project's create
+    took over the first's login (same role name) and reset its password."""
+    other = pg_project.parent / "other"
+    other.mkdir()
+    dev = postgres_database("dev").split("dbname=")[1]
+    CONFIG_DEV[other] = dev
+    config = CONFIG.format(production=postgres_database("production"), port=postgres.port, dev=dev)
+    (other / "kitchen.yaml").write_text(
+        config.replace("user: postgres, dbname:", "kitchen_roles: true, user: postgres, dbname:")
+    )
+    second = Cli(capsys, other)
+    assert second("init", "--demo").code == 0
+    assert roles_project("create", "feature").code == 0
+    assert second("create", "feature").code == 0
+    mine, theirs = login(pg_project, "feature"), login(other, "feature")
+    assert mine != theirs
+    assert roles(postgres, pg_project) == {mine} and roles(postgres, other) == {theirs}
+    assert probe(pg_project, "feature")["who"] == mine  # its password still works
+    assert probe(other, "feature")["who"] == theirs
+    assert second("delete", "feature", "--yes").code == 0
+    count = "import psycopg; print(psycopg.connect('').execute('SELECT count(*) FROM orders')"
+    read = run_kitchen(
+        pg_project, "run", "feature", "--", sys.executable, "-c", count + ".fetchone()[0])"
+    )
+    assert (read.code, read.out.strip()) == (0, "4000"), read.err  # the other's delete left it be

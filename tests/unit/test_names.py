@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from kitchen import names
+from kitchen.backends.warehouse.postgres import login_name
 from kitchen.errors import ExitCode, InvalidName
 
 
@@ -90,3 +91,18 @@ def test_free_name_is_accepted() -> None:
 )
 def test_did_you_mean(name: str, known: list[str], said: str) -> None:
     assert names.did_you_mean(name, known) == said
+
+
+def test_a_login_is_named_for_its_database_environment_and_schema() -> None:
+    """Role names are global to a server: two projects' `dev` kitchens `feat1` shared one."""
+    names = {
+        login_name(database, environment, schema)
+        for database in ("shop", "shop_two")
+        for environment in ("dev", "qa")
+        for schema in ("feat1", "feat2")
+    }
+    assert len(names) == 8
+    assert login_name("shop", "dev", "feat1").startswith("kitchen_dev_feat1_")
+    environment = "a_long_environment_name"
+    one, two = (login_name("shop", environment, f"abcdefghijklmnopqrstuvwxy_{x}") for x in "12")
+    assert one != two and len(one) == len(two) == 63  # cut, and told apart by the digest

@@ -250,21 +250,34 @@ class Warehouse(Protocol):
         a check's (one statement)."""
         ...
 
-    def create_identity(self, schema: str, read: list[str]) -> tuple[str, str] | None:
+    def identity_names(self, schema: str) -> list[str]:
+        """The names the login of ``schema``'s kitchen may have, its own first (none where
+        the warehouse has no logins)."""
+        ...
+
+    def create_identity(
+        self,
+        schema: str,
+        read: list[str],
+        *,
+        ours: Collection[str] = (),
+        record: Callable[[str], None] | None = None,
+    ) -> tuple[str, str] | None:
         """A login for the kitchen of ``schema``: (user, password), or None where the
-        warehouse has no such thing or it is not configured."""
+        warehouse has no such thing or it is not configured. One that exists is taken over
+        only if it is one of ``ours``; ``record`` is told the name before it is made."""
         ...
 
-    def grant_identity(self, schema: str, read: list[str]) -> None:
-        """(Re-)grant the kitchen's login its rights: all in ``schema``, SELECT in ``read``."""
+    def grant_identity(self, role: str, schema: str, read: list[str]) -> None:
+        """(Re-)grant the login ``role`` its rights: all in ``schema``, SELECT in ``read``."""
         ...
 
-    def drop_identity(self, schema: str) -> None:
-        """Drop the kitchen's login, if there is one."""
+    def drop_identity(self, role: str) -> None:
+        """Drop the login ``role``, if it exists, with what it owns."""
         ...
 
     def list_identities(self) -> list[str]:
-        """The schemas that have a kitchen login in this environment's database."""
+        """The kitchen logins (role names) granted this environment's database."""
         ...
 
     def set_salt(self, salt: str) -> None:

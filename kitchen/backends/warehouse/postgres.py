@@ -52,7 +52,7 @@ from kitchen.backends.warehouse.sql import (
     resolve_sources,
     sql,
 )
-from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
+from kitchen.errors import ConfigError, PreconditionFailed, WarehouseError, WarehouseUnreachable
 
 # the rights on a table or view, as aclexplode names them
 RIGHTS = frozenset(
@@ -162,6 +162,7 @@ class PostgresWarehouse(SqlWarehouse):
         self._fast_hash: bool | None = None  # whether the server has hashtextextended
         self._snapshot: str | None = None  # what copies out of here read as of (snapshot())
         self._beside: dict[str, str] = {}  # a refresh's staging schema: its kitchen's (types)
+        self._database: str | None = None  # the database's name, once asked
 
     @property
     def address(self) -> tuple[str, str, str]:
@@ -612,36 +613,50 @@ class PostgresWarehouse(SqlWarehouse):
             self.execute(sql("SET LOCAL search_path TO {}", Identifier(schema)))
             return self.execute(Query((script,)))
 
-    def role(self, schema: str) -> str:
-        """Role names are global to a server: the environment is part of the name."""
-        return f"kitchen_{self.environment}_{schema}"[:63]
+    def identity_names(self, schema: str) -> list[str]:
+        """The names the login of ``schema``'s kitchen may have: its own, then the one
+        kitchen gave logins before they were recorded, which older kitchens still have."""
+        if self._database is None:
+            self._database = str(self.execute(sql("SELECT current_database()"))[0][0])
+        legacy = f"kitchen_{self.environment}_{schema}"[:63]
+        return [login_name(self._database, self.environment, schema), legacy]
 
-    def create_identity(self, schema: str, read: list[str]) -> tuple[str, str] | None:
+    def create_identity(
+        self,
+        schema: str,
+        read: list[str],
+        *,
+        ours: Collection[str] = (),
+        record: Callable[[str], None] | None = None,
+    ) -> tuple[str, str] | None:
+        """A role that exists already is taken over (a new password) only when it is one of
+        ``ours``, recorded as made for this kitchen (a create that crashed made it); any
+        other is another's, and refused. ``record`` notes the name before the role is made."""
         if not self.settings.kitchen_roles:
             return None
-        role, password = self.role(schema), redaction.remember(secrets.token_urlsafe(24))
+        role, password = (
+            self.identity_names(schema)[0],
+            redaction.remember(secrets.token_urlsafe(24)),
+        )
+        verifier = Literal(scram_verifier(password))
         with self.transaction():
-            if self._role_exists(role):  # left by a crash: take it over with a new password
-                self.execute(
-                    sql(
-                        "ALTER ROLE {} LOGIN PASSWORD {}",
-                        Identifier(role),
-                        Literal(scram_verifier(password)),
-                    )
-                )
+            if not self._role_exists(role):
+                if record is not None and role not in ours:
+                    record(role)
+                self.execute(sql("CREATE ROLE {} LOGIN PASSWORD {}", Identifier(role), verifier))
+            elif role in ours:
+                self.execute(sql("ALTER ROLE {} LOGIN PASSWORD {}", Identifier(role), verifier))
             else:
-                self.execute(
-                    sql(
-                        "CREATE ROLE {} LOGIN PASSWORD {}",
-                        Identifier(role),
-                        Literal(scram_verifier(password)),
-                    )
+                raise PreconditionFailed(
+                    f"The {self.environment} server has a role {role} that kitchen did not "
+                    f"make for this kitchen: it will not take it over as {schema}'s login.",
+                    hint="Ask the server's administrator whose it is; drop it if it is "
+                    "nobody's, or give the kitchen another name.",
                 )
-            self.grant_identity(schema, read)
+            self.grant_identity(role, schema, read)
         return role, password
 
-    def grant_identity(self, schema: str, read: list[str]) -> None:
-        role = self.role(schema)
+    def grant_identity(self, role: str, schema: str, read: list[str]) -> None:
         if not self.settings.kitchen_roles or not self._role_exists(role):
             return
         who, own = Identifier(role), Identifier(schema)
@@ -663,8 +678,7 @@ class PostgresWarehouse(SqlWarehouse):
                     sql("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}", Identifier(other), who)
                 )
 
-    def drop_identity(self, schema: str) -> None:
-        role = self.role(schema)
+    def drop_identity(self, role: str) -> None:
         if not self._role_exists(role):
             return
         with self.transaction():
@@ -673,8 +687,8 @@ class PostgresWarehouse(SqlWarehouse):
 
     def list_identities(self) -> list[str]:
         """Roles named like this environment's kitchen logins that were granted this
-        database (the same names may serve another database on the server)."""
-        prefix = self.role("")
+        database (the server may have others', for other databases)."""
+        prefix = f"kitchen_{self.environment}_"
         rows = self.execute(
             sql(
                 "SELECT r.rolname FROM pg_roles r WHERE left(r.rolname, {}) = {} AND EXISTS ("
@@ -685,7 +699,7 @@ class PostgresWarehouse(SqlWarehouse):
             ),
             [len(prefix), prefix],
         )
-        return sorted(str(row[0]).removeprefix(prefix) for row in rows)
+        return sorted(str(row[0]) for row in rows)
 
     def _role_exists(self, role: str) -> bool:
         found = self.execute(
@@ -1287,6 +1301,14 @@ class PostgresWarehouse(SqlWarehouse):
             text += f" ({'; '.join(exc.diag.message_detail.splitlines()[:3])})"
         password = conninfo_to_dict(self._conninfo).get("password")
         return text.replace(str(password), "***") if password else text
+
+
+def login_name(database: str, environment: str, schema: str) -> str:
+    """A kitchen's login role: role names are global to a server, so the name is unique to
+    the database, environment and schema, through a digest of the three (also where the
+    readable part is cut to fit PostgreSQL's 63 characters)."""
+    digest = hashlib.sha256("\0".join((database, environment, schema)).encode()).hexdigest()
+    return f"{f'kitchen_{environment}_{schema}'[:52]}_{digest[:10]}"
 
 
 def scram_verifier(password: str, iterations: int = 4096) -> str:
