@@ -208,9 +208,35 @@ def load(path: Path) -> Config:
     return parse(text, path)
 
 
+# Bounds on what kitchen reads as YAML (kitchen.yaml, pipeline files): far above any real
+# project's, far below what would take minutes or all memory to read.
+MAX_CHARACTERS = 512_000  # read in about 2 s (libyaml)
+MAX_DEPTH = 64  # nested mappings and lists
+MAX_VALUES = 100_000  # values once aliases are expanded
+
+# libyaml's reader where PyYAML was built with it: 4 times as fast as the pure-Python one
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """YAML 1.2's booleans: only true and false. YAML 1.1 also reads on, off, yes, no, y
+    and n as booleans, which made the documented `on: [failed]` a key `true`. Where a
+    setting wants a boolean, pydantic still reads yes, no, on and off."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in _Base.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def read_yaml(text: str, source: Path) -> tuple[yaml.Node | None, Any]:
     """The document's node tree (for line numbers) and its data; a syntax error names the
-    file, line and column."""
+    file, line and column. A document past the bounds above is refused before it is read
+    as a whole."""
     marker = re.search(r"^<<<<<<< ", text, re.MULTILINE)
     if marker is not None:  # what an update's merge leaves: kitchen cannot read its config
         line = text.count("\n", 0, marker.start()) + 1
@@ -219,10 +245,26 @@ def read_yaml(text: str, source: Path) -> tuple[yaml.Node | None, Any]:
             hint="Resolve the conflict and `git add` the file, then `kitchen update --continue`;"
             " or `git merge --abort` to leave everything as it was.",
         )
+    if len(text) > MAX_CHARACTERS:
+        raise ConfigError(
+            f"{source}: {len(text):,} characters, more than kitchen reads ({MAX_CHARACTERS:,}).",
+            hint="A project's settings fit in far less: split pipelines into files of their own.",
+        )
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        _refuse_duplicate_keys(node, source)
-        return node, yaml.safe_load(text)
+        _check_depth(text, source)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            _refuse_duplicate_keys(node, source)
+            _count_values(node, source)
+            return node, None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except RecursionError:  # aliases within aliases, each within the bounds
+        raise ConfigError(
+            f"{source}: its aliases nest more than kitchen reads.",
+            hint="Write the values out, or use fewer nested aliases.",
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else str(source)
@@ -230,6 +272,59 @@ def read_yaml(text: str, source: Path) -> tuple[yaml.Node | None, Any]:
         raise ConfigError(
             f"{where}: invalid YAML: {problem}.", hint="Fix the YAML syntax at that position."
         ) from None
+
+
+def _check_depth(text: str, source: Path) -> None:
+    """Refuse nesting deeper than ``MAX_DEPTH`` from the tokens, before anything recursive
+    reads them (PyYAML's composer recursed to a RecursionError at 20,000 levels)."""
+    opening = (
+        yaml.BlockMappingStartToken,
+        yaml.BlockSequenceStartToken,
+        yaml.FlowMappingStartToken,
+        yaml.FlowSequenceStartToken,
+    )
+    closing = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+    depth = 0
+    for token in yaml.scan(text, Loader=_Loader):
+        if isinstance(token, opening):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = token.start_mark.line + 1
+                raise ConfigError(
+                    f"{source}:{line}: nested more than {MAX_DEPTH} levels deep.",
+                    hint="kitchen's settings nest a few levels: this is not a kitchen file.",
+                )
+        elif isinstance(token, closing):
+            depth -= 1
+
+
+def _count_values(node: yaml.Node | None, source: Path) -> None:
+    """Refuse a document whose aliases expand past ``MAX_VALUES`` values (a billion laughs
+    is 9 lines), or refer to a node that holds them."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, path: tuple[int, ...]) -> int:
+        if id(node) in path:
+            raise ConfigError(f"{source}: an alias refers to a node that holds it.")
+        if id(node) not in sizes:
+            inner = (*path, id(node))
+            if isinstance(node, yaml.MappingNode):
+                found = sum(size(k, inner) + size(v, inner) for k, v in node.value)
+            elif isinstance(node, yaml.SequenceNode):
+                found = sum(size(item, inner) for item in node.value)
+            else:
+                found = 0
+            sizes[id(node)] = 1 + found
+            if sizes[id(node)] > MAX_VALUES:
+                raise ConfigError(
+                    f"{source}: more than {MAX_VALUES:,} values, its aliases expanded.",
+                    hint="A project's settings hold far fewer; where aliases repeat values "
+                    "within values, write them out.",
+                )
+        return sizes[id(node)]
+
+    if node is not None:
+        size(node, ())
 
 
 def _refuse_duplicate_keys(
@@ -327,8 +422,10 @@ def validation_problems(exc: ValidationError, node: yaml.Node | None) -> list[Pr
     value no member of a union takes reads "Input should be a valid string or a valid
     dictionary (got a list)", not a line per member."""
     merged: dict[tuple[int | str, ...], list[str]] = {}
-    for error in exc.errors():
-        loc = strip_union_tags(list(error["loc"]), node)
+    for index, error in enumerate(exc.errors()):
+        # past what is shown, only counted: finding each key in the tree took minutes
+        loc = list(error["loc"])
+        loc = strip_union_tags(loc, node) if index < 10 * MAX_PROBLEMS else loc
         merged.setdefault(tuple(loc), []).append(expected(error))
     lines: list[Problem] = []
     for key, messages in merged.items():

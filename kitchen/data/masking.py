@@ -494,8 +494,8 @@ def _kind_misfit(rule: Rule, column: str, sql_type: str) -> str | None:
         return misfit
     if rule.strategy == "fixed" and isinstance(option, bool) and family(sql_type) != "other":
         return (
-            f"fixed value {option} is a boolean (YAML reads an unquoted yes, no, on, off, "
-            f"true or false so), but {column} is {sql_type}; quote it, e.g. {{fixed: 'no'}}"
+            f"fixed value {option} is a boolean (YAML reads an unquoted true or false so), "
+            f"but {column} is {sql_type}; quote it, e.g. {{fixed: 'false'}}"
         )
     if "uuid" in sql_type.lower() and rule.strategy in TEXT_MAKERS:
         if rule.strategy == "hash" and _longest(rule) == 32:

@@ -339,6 +339,31 @@ def test_primary_keys_in_key_order(warehouse: Warehouse) -> None:
     assert warehouse.primary_keys("public") == {}
 
 
+ODD = 'we"ird;--%s{x}'  # a quote, a comment, a psycopg placeholder, a format field
+
+
+def test_odd_names_reach_every_query_as_names(warehouse: Warehouse) -> None:
+    """A table so named made every query with parameters fail on PostgreSQL ("the query
+    has 2 placeholders but 1 parameters"): the PII scan's, and so every refresh."""
+    column = "e%s'mail{0}"
+    spec = TableSpec(ODD, (Column("id", "INTEGER"), Column(column, "TEXT")), primary_key="id")
+    warehouse.create_schema("shop")
+    warehouse.create_table("shop", spec)
+    warehouse.insert_rows("shop", ODD, ["id", column], [(1, "a@b.example"), (2, None)])
+    assert warehouse.list_tables("shop") == [ODD]
+    assert [name for name, _ in warehouse.column_types("shop", ODD)] == ["id", column]
+    assert warehouse.present("shop", ODD, [column], 5, within=10) == [("a@b.example",)]
+    assert warehouse.primary_keys("shop") == {ODD: ("id",)}
+    warehouse.create_schema("copy")
+    structure = warehouse.read_structure("shop", [ODD], {})
+    assert structure is not None
+    warehouse.build_before(structure, "copy")
+    warehouse.copy_table(warehouse, "shop", ODD, "copy", into_existing=True)
+    warehouse.build_after(structure, "copy")
+    assert warehouse.row_count("copy", ODD) == 2
+    assert warehouse.primary_keys("copy") == {ODD: ("id",)}
+
+
 # A parent with what every engine keeps in a kitchen; in the schema {s}
 SHOP = [
     "CREATE SEQUENCE {s}.ids START 10",

@@ -65,13 +65,28 @@ CORPUS: dict[str, Hostile] = {
     "yaml: billion laughs": Hostile(
         LIST,
         2,
-        "unknown key",
+        "more than 100,000 values",
         config=(
             "project: ",
             'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
             + "".join(f"{c}: &{c} [{','.join([f'*{chr(ord(c) - 1)}'] * 9)}]\n" for c in "bcdefghi")
             + "project: ",
         ),
+    ),
+    "yaml: 20,000 deep": Hostile(
+        LIST, 2, "nested more than 64", config=("project: ", f"x: {'[' * 20000}{']' * 20000}\n")
+    ),
+    "yaml: an alias holding itself": Hostile(
+        LIST, 2, "refers to a node that holds it", config=("project: ", "x: &x [*x]\nproject: ")
+    ),
+    "yaml: 600 kB": Hostile(
+        LIST, 2, "more than kitchen reads", config=("project: ", f"# {'x' * 600_000}\nproject: ")
+    ),
+    "yaml: 14,000 unknown keys": Hostile(
+        LIST,
+        2,
+        "more problems",
+        config=("project: ", "".join(f"k{i}: [a, b]\n" for i in range(14_000)) + "project: "),
     ),
     "yaml: python object tag": Hostile(
         LIST,
@@ -155,8 +170,8 @@ CORPUS: dict[str, Hostile] = {
         "cannot apply fixed to customers.birth_date",
         config=("customers.birth_date: {shift: 180}", "customers.birth_date: {fixed: soon}"),
     ),
-    "rule: YAML's no on a text column": Hostile(
-        REFRESH, 2, "quote it", config=rule("customers.full_name: {fixed: no}")
+    "rule: YAML's false on a text column": Hostile(
+        REFRESH, 2, "quote it", config=rule("customers.full_name: {fixed: false}")
     ),
     "rule: negative partial": Hostile(
         REFRESH, 2, "partial", config=rule("customers.full_name: {partial: -3}")

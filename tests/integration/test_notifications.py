@@ -35,15 +35,28 @@ def webhook() -> Iterator[tuple[str, list[dict[str, str]]]]:
     server.shutdown()
 
 
-def configure(shop: Path, url: str) -> None:
+def configure(shop: Path, url: str, on: str = "") -> None:
     secrets = shop / ".kitchen/secrets/dev.yaml"
     secrets.write_text(secrets.read_text() + f"slack#webhook: {url}\n")
     edit_config(
         shop,
         "    sensitive: false\n",
         "    sensitive: false\n    notifications: {webhook: \"{{ secret('slack#webhook') }}\","
-        " channel: '#kitchen-{{ kitchen.name }}'}\n",
+        f" channel: '#kitchen-{{{{ kitchen.name }}}}'{on}}}\n",
     )
+
+
+def test_on_written_as_documented_chooses_the_runs_announced(
+    cli: Cli, shop: Path, webhook: tuple[str, list[dict[str, str]]]
+) -> None:
+    """YAML 1.1 read the unquoted key `on` as true: a config error."""
+    url, received = webhook
+    configure(shop, url, on=", on: [passed]")
+    assert cli("create", "feature").code == 0
+    assert cli("test", "feature").code == 0
+    assert [message["text"].split(" (")[0] for message in received] == [
+        "kitchen test feature: passed"
+    ]
 
 
 def test_a_failed_run_is_announced_in_the_kitchens_channel(

@@ -49,6 +49,8 @@ from kitchen.backends.warehouse.sql import (
     Query,
     SourceTable,
     join,
+    quote_identifier,
+    quote_literal,
     resolve_sources,
     sql,
 )
@@ -1385,15 +1387,25 @@ def _granting(name: Identifier, grants: Sequence[Grant]) -> list[Query]:
 
 
 def _compose(query: Query, escape_percent: bool) -> pgsql.Composed:
-    """Our query parts, one to one as psycopg.sql parts."""
+    """Our query parts, one to one as psycopg.sql parts. With parameters, psycopg reads
+    every ``%`` of the text as a placeholder's, within quotes too: a table named ``a%sb``
+    made the query's placeholders outnumber its parameters. There names and constants
+    holding one are written out, their ``%`` doubled."""
     parts: list[pgsql.Composable] = []
     for part in query.parts:
         if isinstance(part, Identifier):
-            parts.append(pgsql.Identifier(*part.parts))
+            if escape_percent and any("%" in name for name in part.parts):
+                quoted = ".".join(quote_identifier(name) for name in part.parts)
+                parts.append(pgsql.SQL(quoted.replace("%", "%%")))
+            else:
+                parts.append(pgsql.Identifier(*part.parts))
         elif isinstance(part, Placeholder):
             parts.append(pgsql.Placeholder())
         elif isinstance(part, Literal):
-            parts.append(pgsql.Literal(part.value))
+            if escape_percent and "%" in str(part.value):
+                parts.append(pgsql.SQL(quote_literal(part.value).replace("%", "%%")))
+            else:
+                parts.append(pgsql.Literal(part.value))
         elif isinstance(part, SourceTable):
             raise ValueError(f"unresolved source table {part.table!r}: resolve_sources first")
         else:
