@@ -65,6 +65,7 @@ class NoPipelines(BadInput):
 
 def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
     kitchen = current_or_named(project, request.kitchen)
+    project.require_staff(kitchen, "run its pipelines")  # before any node writes into it
     kitchen = journal.require_ready(project, kitchen)
     pipelines = _selected(project, request)
     project.require_clean("test", changes=False)  # changes are tested, and the run says so

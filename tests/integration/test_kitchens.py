@@ -181,6 +181,19 @@ def test_non_staff_of_the_parent_is_not_allowed(cli: Cli, monkeypatch: pytest.Mo
     assert cli("delete", "mine", "--yes").code == 4
 
 
+def test_non_staff_cannot_test_a_kitchen_and_change_nothing(
+    cli: Cli, shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SQL nodes ran and wrote into the kitchen before a Python node refused."""
+    assert cli("create", "mine", "--staff", USER).code == 0
+    before = snapshot(shop)
+    monkeypatch.setenv("KITCHEN_USER", "intruder@elsewhere.io")
+    result = cli("test", "mine")
+    assert result.code == 4, result.err
+    assert "is not staff of kitchen 'mine' and cannot run its pipelines" in result.err
+    assert snapshot(shop) == before
+
+
 def test_staff_add_a_colleague_who_can_then_act_and_log_it(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
+import psycopg.conninfo
 import pytest
 import yaml
 
@@ -464,3 +465,21 @@ def test_servers_older_than_9_3_swap_and_drop_as_before(
     ] > 10
     assert cli("delete", "feature", "--yes").code == 0
     assert "feature" not in schemas(dev_dsn)
+
+
+def test_the_masking_salt_never_reaches_the_servers_log(
+    capsys, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """With log_statement = all the server logged the salt: a statement's parameters."""
+    production = psycopg.conninfo.conninfo_to_dict(production_dsn(pg_project))["dbname"]
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        for database in (production, CONFIG_DEV[pg_project]):
+            admin.execute(f"ALTER DATABASE \"{database}\" SET log_statement = 'all'")
+    assert Cli(capsys, pg_project)("init", "--demo").code == 0  # masks production into dev
+    salts = {
+        str(yaml.safe_load(path.read_text())["masking#salt"])
+        for path in (pg_project / ".kitchen" / "secrets").glob("*.yaml")
+    }
+    log = (postgres.folder / "server.log").read_text(errors="replace")
+    assert "set_config('kitchen.salt'" in log  # the statements were logged
+    assert salts and not [salt for salt in salts if salt in log]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,19 +62,35 @@ class FileSecretStore:
         return str(value)
 
     def set(self, key: str, value: str) -> None:
-        values = self._read()
-        holder, name = self._place(values, key)
-        holder[name] = value
-        self._write(values)
+        with self._changing():
+            values = self._read()
+            holder, name = self._place(values, key)
+            holder[name] = value
+            self._write(values)
 
     def delete(self, key: str) -> None:
-        values = self._read()
-        holder, name = self._place(values, key)
-        if holder.pop(name, None) is None:
-            return
-        if holder is not values and not holder:  # the mapping's last field: the mapping too
-            del values[key.partition("#")[0]]
-        self._write(values)
+        with self._changing():
+            values = self._read()
+            holder, name = self._place(values, key)
+            if holder.pop(name, None) is None:
+                return
+            if holder is not values and not holder:  # the mapping's last field: it too
+                del values[key.partition("#")[0]]
+            self._write(values)
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """One change at a time, across processes: twenty creates at once each read the
+        file, added their kitchen's login and wrote it back, and all but one login was
+        lost. Readers need no lock: a change replaces the whole file at once."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = self.path.with_name(f".{self.path.name}.lock")
+        descriptor = os.open(lock, os.O_WRONLY | os.O_CREAT, MODE)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # and with it the lock
 
     def keys(self) -> list[str]:
         """As secrets are referenced: ``pg#password`` for a field of a mapping ``pg``."""
@@ -119,8 +139,11 @@ class FileSecretStore:
 
     def _write(self, values: dict[str, Any]) -> None:
         self.create()
-        temporary = self.path.with_suffix(".tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, MODE)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            yaml.safe_dump(values, handle, sort_keys=True)
-        os.replace(temporary, self.path)
+        descriptor, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:  # mode 0600
+                yaml.safe_dump(values, handle, sort_keys=True)
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise

@@ -56,6 +56,7 @@ from kitchen.backends.warehouse.sql import (
 )
 from kitchen.errors import ConfigError, PreconditionFailed, WarehouseError, WarehouseUnreachable
 
+GRANTS_LOCK = 7_164_117_105  # an advisory lock key of kitchen's own: grants, one at a time
 # the rights on a table or view, as aclexplode names them
 RIGHTS = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN"}
@@ -250,9 +251,25 @@ class PostgresWarehouse(SqlWarehouse):
             self._bind_salt()
 
     def _bind_salt(self) -> None:
-        self.execute(
-            sql("SELECT set_config('kitchen.salt', {}, false)", Placeholder()), [self._salt]
-        )
+        """Sent as a row of COPY, which the server's log never holds: with
+        ``log_statement = all`` a statement's parameters are logged with it. Servers without
+        COPY FROM STDIN (Redshift) get it as a parameter."""
+        salt = Identifier("pg_temp", "kitchen_salt")
+        try:
+            with self.transaction():
+                self.execute(sql("CREATE TEMPORARY TABLE {} (salt text)", salt))
+                with self.connection.cursor() as cursor:
+                    statement = pgsql.SQL("COPY {} FROM STDIN").format(
+                        _compose(sql("{}", salt), False)
+                    )
+                    with cursor.copy(statement) as copy:
+                        copy.write_row((self._salt,))
+                self.execute(sql("SELECT set_config('kitchen.salt', salt, false) FROM {}", salt))
+                self.execute(sql("DROP TABLE {}", salt))
+        except psycopg.errors.FeatureNotSupported:
+            self.execute(
+                sql("SELECT set_config('kitchen.salt', {}, false)", Placeholder()), [self._salt]
+            )
 
     def concurrently(
         self,
@@ -663,6 +680,10 @@ class PostgresWarehouse(SqlWarehouse):
             return
         who, own = Identifier(role), Identifier(schema)
         with self.transaction():
+            # one grant at a time on the database: GRANTs of two creates on one database or
+            # parent schema update one catalogue row, and one failed "tuple concurrently
+            # updated"
+            self.execute(sql("SELECT pg_advisory_xact_lock({})", Literal(GRANTS_LOCK)))
             database = self.execute(sql("SELECT current_database()"))[0][0]
             self.execute(sql("GRANT CONNECT ON DATABASE {} TO {}", Identifier(database), who))
             self.execute(sql("GRANT USAGE, CREATE ON SCHEMA {} TO {}", own, who))
