@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -348,7 +350,7 @@ environments:
     secrets: {{type: file, path: .kitchen/secrets/production.yaml}}
     artifacts: {{type: local, path: .kitchen/artifacts/production}}
   dev:
-    warehouse: {{type: postgres, host: 127.0.0.1, port: {port}, user: postgres, dbname: {dev}}}
+    warehouse: {{type: postgres, host: 127.0.0.1, port: {port}, user: {user}, dbname: {dev}}}
     secrets: {{type: file, path: .kitchen/secrets/dev.yaml}}
     artifacts: {{type: local, path: .kitchen/artifacts/dev}}
 kitchens:
@@ -362,6 +364,24 @@ data:
 
 
 CONFIG_DEV: dict[Path, str] = {}  # each project's dev database
+LOGINS: dict[Path, tuple[str, str]] = {}  # each project's login (user, password)
+
+
+def let_in(postgres: PostgresServer, user: str, databases: list[str]) -> None:
+    """What docs/secrets.md asks a DBA to grant kitchen's login on each database: CREATE
+    (the root kitchens' schemas, the registry), and CONNECT to pass on to kitchens' logins."""
+    import psycopg
+    from psycopg import sql as pgsql
+
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        for database in databases:
+            for grant in (
+                "GRANT CREATE ON DATABASE {} TO {}",
+                "GRANT CONNECT ON DATABASE {} TO {} WITH GRANT OPTION",
+            ):
+                admin.execute(
+                    pgsql.SQL(grant).format(pgsql.Identifier(database), pgsql.Identifier(user))
+                )
 
 
 @pytest.fixture
@@ -370,14 +390,50 @@ def pg_project(
     postgres: PostgresServer,
     postgres_database: Callable[[str], str],
     monkeypatch: pytest.MonkeyPatch,
-) -> Path:
-    production = postgres_database("production")
-    dev = postgres_database("dev").split("dbname=")[1]
-    CONFIG_DEV[tmp_path / "pg"] = dev
+) -> Iterator[Path]:
+    """A project on the session's PostgreSQL, where kitchen logs in as a team's DBA lets
+    it: a login that is no superuser, may create roles (for kitchen_roles) and may create
+    schemas in both databases (docs/secrets.md); its password has quotes, an ampersand, a
+    space and a non-ASCII letter, and reaches libpq as PGPASSWORD. The superuser only sets
+    the server up and looks."""
+    import psycopg
+    from psycopg import sql as pgsql
+    from psycopg.conninfo import make_conninfo
+
+    databases = [postgres_database(label).split("dbname=")[1] for label in ("production", "dev")]
+    production, dev = databases
+    user = f"login_{dev}"[:63]
+    password = "canary-p'a\"ss wörd&<" + secrets.token_urlsafe(8)
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        admin.execute(
+            pgsql.SQL("CREATE ROLE {} LOGIN CREATEROLE PASSWORD {}").format(
+                pgsql.Identifier(user), pgsql.Literal(password)
+            )
+        )
+    let_in(postgres, user, databases)
     project = tmp_path / "pg"
     project.mkdir()
+    CONFIG_DEV[project], LOGINS[project] = dev, (user, password)
+    source = make_conninfo(host=postgres.host, port=postgres.port, user=user, dbname=production)
     (project / "kitchen.yaml").write_text(
-        CONFIG.format(production=production, port=postgres.port, dev=dev)
+        CONFIG.format(production=source, port=postgres.port, dev=dev, user=user)
     )
-    monkeypatch.setenv("PGPASSWORD", postgres.password)  # libpq's own variable, as users set it
-    return project
+    monkeypatch.setenv("PGPASSWORD", password)  # libpq's own variable, as users set it
+    yield project
+    # the server outlives the test: the login and the kitchens' logins it made go, with what
+    # they own (what a kitchen's login owns in another test's database stays with it)
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        made = admin.execute(
+            "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid"
+            " JOIN pg_roles l ON l.oid = m.member WHERE l.rolname = %s",
+            [user],
+        ).fetchall()
+    roles = [pgsql.Identifier(name) for name in [*(row[0] for row in made), user]]
+    for database in [*databases, "postgres"]:
+        with psycopg.connect(postgres.dsn(database), autocommit=True) as admin:
+            for role in roles:
+                admin.execute(pgsql.SQL("DROP OWNED BY {} CASCADE").format(role))
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        for role in roles:
+            with contextlib.suppress(psycopg.errors.DependentObjectsStillExist):
+                admin.execute(pgsql.SQL("DROP ROLE {}").format(role))

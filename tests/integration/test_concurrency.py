@@ -61,8 +61,8 @@ def test_twenty_creates_at_once_all_succeed_with_their_own_data(
     if logins:
         edit_config(
             pg_project,
-            "user: postgres, dbname:",
-            "kitchen_roles: true, read_parent: true, user: postgres, dbname:",
+            ", dbname:",
+            ", kitchen_roles: true, read_parent: true, dbname:",
         )
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0

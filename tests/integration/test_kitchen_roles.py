@@ -14,7 +14,7 @@ from psycopg import sql as pgsql
 from psycopg.conninfo import make_conninfo
 
 from kitchen.backends.warehouse.postgres import login_name
-from tests.conftest import CONFIG, CONFIG_DEV, Cli, edit_config, run_kitchen
+from tests.conftest import CONFIG, CONFIG_DEV, LOGINS, Cli, edit_config, let_in, run_kitchen
 from tests.servers import PostgresServer
 
 # Tries each action as the kitchen's login (libpq reads the PG* variables kitchen run sets).
@@ -50,9 +50,7 @@ print(json.dumps(results))
 
 @pytest.fixture
 def roles_project(capsys, pg_project: Path) -> Cli:
-    edit_config(
-        pg_project, "user: postgres, dbname:", "kitchen_roles: true, user: postgres, dbname:"
-    )
+    edit_config(pg_project, ", dbname:", ", kitchen_roles: true, dbname:")
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
     return cli
@@ -148,7 +146,7 @@ def test_a_root_kitchen_has_no_login_of_its_own_and_runs_with_kitchens(
     who = "import psycopg; print(psycopg.connect('').execute('SELECT current_user').fetchone()[0])"
     result = run_kitchen(pg_project, "run", "dev", "--", sys.executable, "-c", who)
     assert result.code == 0, result.err
-    assert result.out.strip() == "postgres"  # the environment's login, as init and CI use it
+    assert result.out.strip() == LOGINS[pg_project][0]  # the environment's, as init and CI use
 
 
 def test_read_parent_lets_it_read_but_not_write_the_parent(
@@ -267,9 +265,13 @@ def test_two_projects_on_one_server_each_have_their_own_login(
     other.mkdir()
     dev = postgres_database("dev").split("dbname=")[1]
     CONFIG_DEV[other] = dev
-    config = CONFIG.format(production=postgres_database("production"), port=postgres.port, dev=dev)
+    production = postgres_database("production").split("dbname=")[1]
+    user = LOGINS[pg_project][0]  # the same login, let into the other project's databases
+    let_in(postgres, user, [production, dev])
+    source = make_conninfo(host=postgres.host, port=postgres.port, user=user, dbname=production)
+    config = CONFIG.format(production=source, port=postgres.port, dev=dev, user=user)
     (other / "kitchen.yaml").write_text(
-        config.replace("user: postgres, dbname:", "kitchen_roles: true, user: postgres, dbname:")
+        config.replace(", dbname:", ", kitchen_roles: true, dbname:")
     )
     second = Cli(capsys, other)
     assert second("init", "--demo").code == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import psycopg
@@ -12,7 +13,7 @@ import yaml
 from kitchen import config
 from kitchen.backends.warehouse import pg_structure
 from kitchen.backends.warehouse import postgres as warehouse_postgres
-from tests.conftest import CONFIG, CONFIG_DEV, Cli, edit_config
+from tests.conftest import CONFIG, CONFIG_DEV, LOGINS, Cli, edit_config
 from tests.servers import PostgresServer, free_port
 
 
@@ -64,9 +65,16 @@ def test_refresh_on_postgres_swaps_atomically_and_builds_views_again(
     assert cli("create", "feature").code == 0
     dev_dsn = postgres.dsn(CONFIG_DEV[pg_project])
     reader = f"reader_{CONFIG_DEV[pg_project]}"  # roles belong to the whole server
-    with psycopg.connect(dev_dsn, autocommit=True) as connection:
+    login, _ = LOGINS[pg_project]
+    with psycopg.connect(dev_dsn, autocommit=True) as admin:  # the DBA makes a role kitchen
+        admin.execute(f"CREATE ROLE {reader}; GRANT {reader} TO {login}")  # may act as
+    # the team's models, made through kitchen's login (PGPASSWORD is its password)
+    params = {**psycopg.conninfo.conninfo_to_dict(dev_dsn), "user": login}
+    del params["password"]
+    as_login = psycopg.conninfo.make_conninfo(**params)
+    with psycopg.connect(as_login, autocommit=True) as connection:
         connection.execute(
-            f"CREATE ROLE {reader};"
+            "CREATE SCHEMA reports;"
             " CREATE VIEW feature.big_orders WITH (security_barrier) AS"
             "  SELECT * FROM feature.orders WHERE amount > 0;"
             " CREATE MATERIALIZED VIEW feature.order_count AS"
@@ -74,8 +82,9 @@ def test_refresh_on_postgres_swaps_atomically_and_builds_views_again(
             " CREATE UNIQUE INDEX order_count_n ON feature.order_count (n);"
             " COMMENT ON VIEW feature.big_orders IS 'a dbt model';"
             f" GRANT SELECT ON feature.orders TO {reader};"
+            f" GRANT USAGE, CREATE ON SCHEMA feature TO {reader};"
             f" ALTER VIEW feature.big_orders OWNER TO {reader};"
-            " CREATE VIEW public.feature_orders AS SELECT order_id FROM feature.orders;"
+            " CREATE VIEW reports.feature_orders AS SELECT order_id FROM feature.orders;"
             " DELETE FROM dev.orders WHERE order_id > 100"
         )
     refreshed = cli("data", "refresh", "feature")
@@ -85,7 +94,7 @@ def test_refresh_on_postgres_swaps_atomically_and_builds_views_again(
     with psycopg.connect(dev_dsn) as connection:
         row = connection.execute(
             "SELECT (SELECT n FROM feature.order_count),"
-            " (SELECT count(*) FROM public.feature_orders),"
+            " (SELECT count(*) FROM reports.feature_orders),"
             " obj_description('feature.big_orders'::regclass, 'pg_class'),"
             " (SELECT reloptions FROM pg_class WHERE oid = 'feature.big_orders'::regclass),"
             " pg_get_userbyid((SELECT relowner FROM pg_class"
@@ -106,13 +115,13 @@ def test_refresh_on_postgres_swaps_atomically_and_builds_views_again(
         kept = connection.execute("SELECT count(*) FROM feature.big_orders").fetchone()
     assert kept == (100,) and "kitchen_stage_feature" not in schemas(dev_dsn)
 
-    # deleting the kitchen would take public.feature_orders too: said first, not done
+    # deleting the kitchen would take reports.feature_orders too: said first, not done
     refused = cli("delete", "feature", "--yes")
-    assert refused.code == 3 and "public.feature_orders" in refused.err
+    assert refused.code == 3 and "reports.feature_orders" in refused.err
     assert "feature" in schemas(dev_dsn)
     assert cli("delete", "feature", "--yes", "--force").code == 0
     with psycopg.connect(dev_dsn) as connection:
-        gone = connection.execute("SELECT to_regclass('public.feature_orders')").fetchone()
+        gone = connection.execute("SELECT to_regclass('reports.feature_orders')").fetchone()
     assert gone == (None,)
 
 
@@ -136,7 +145,9 @@ def test_unreachable_server_is_exit_5_naming_host_and_port_not_the_password(
     project = tmp_path / "down"
     project.mkdir()
     dsn = f"postgresql://kitchen:canary-pw-123@127.0.0.1:{port}/analytics"
-    (project / "kitchen.yaml").write_text(CONFIG.format(production=dsn, port=port, dev="dev"))
+    (project / "kitchen.yaml").write_text(
+        CONFIG.format(production=dsn, port=port, dev="dev", user="kitchen")
+    )
     result = Cli(capsys, project)("show", "production")
     assert result.code == 5
     assert f"127.0.0.1:{port}" in result.err
@@ -157,27 +168,21 @@ def test_warehouse_password_from_a_secret_reference_never_printed(
     capsys, pg_project: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PGPASSWORD")
-    edit_config(
-        pg_project,
-        "user: postgres, dbname:",
-        "user: postgres, password: \"{{ secret('warehouse#password') }}\", dbname:",
-    )
+    _, password = LOGINS[pg_project]  # quotes, a space, an ampersand, a non-ASCII letter
+    reference = "password: \"{{ secret('warehouse#password') }}\""
+    edit_config(pg_project, ", dbname:", f", {reference}, dbname:")
+    edit_config(pg_project, 'dsn: "host=', f'{reference}, dsn: "host=')
     cli = Cli(capsys, pg_project)
-    assert cli("init").code == 2  # the dev secrets file has no warehouse#password yet
-    secrets = pg_project / ".kitchen" / "secrets" / "dev.yaml"
-    secrets.write_text(secrets.read_text() + f"warehouse#password: {postgres.password}\n")
-    production = pg_project / ".kitchen" / "secrets" / "production.yaml"
-    production.write_text(production.read_text() + f"warehouse#password: {postgres.password}\n")
-    edit_config(
-        pg_project, 'dsn: "host=', "dsn: \"password={{ secret('warehouse#password') }} host="
-    )
-    edit_config(pg_project, f" password={postgres.password}", "")
+    assert cli("init").code == 2  # the secrets files have no warehouse#password yet
+    for environment in ("dev", "production"):
+        secrets = pg_project / ".kitchen" / "secrets" / f"{environment}.yaml"
+        secrets.write_text(secrets.read_text() + f"warehouse#password: {json.dumps(password)}\n")
     result = cli("--verbose", "init", "--demo")
     assert result.code == 0, result.err
     shown = cli("--verbose", "show", "dev", "--json")
     assert shown.code == 0 and shown.json()["data"]["masked"]
     for output in (result.out, result.err, shown.out, shown.err):
-        assert postgres.password not in output
+        assert password not in output
 
 
 @pytest.mark.parametrize("structured", [True, False], ids=["pg12+", "bare"])
@@ -197,7 +202,10 @@ def test_types_only_the_source_database_has_reach_another_database(
         monkeypatch.setattr(pg_structure, "STRUCTURE_SINCE", 10**7)
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
-    production = production_dsn(pg_project)
+    # the team's migrations run as a role of their own (the superuser here), not kitchen's
+    production = postgres.dsn(
+        psycopg.conninfo.conninfo_to_dict(production_dsn(pg_project))["dbname"]
+    )
     dev_dsn = postgres.dsn(CONFIG_DEV[pg_project])
     for dsn in (production, dev_dsn):  # the same migration ran in both
         with psycopg.connect(dsn, autocommit=True) as connection:
@@ -431,9 +439,8 @@ def test_a_session_holding_a_kitchens_tables_is_named_not_waited_on_for_ever(
         for command in (("data", "refresh", "feature"), ("delete", "feature", "--yes")):
             blocked = cli(*command)
             assert blocked.code == 3, blocked.err
-            assert f"pid {pid} (dashboard, user postgres, idle in transaction since" in (
-                " ".join(blocked.err.split())
-            )
+            # what it is doing is hidden from a login that may not read others' statistics
+            assert f"pid {pid} (dashboard, user postgres)" in " ".join(blocked.err.split())
             assert "Lost" not in blocked.err
             assert "feature" in schemas(dev_dsn) and "kitchen_stage_feature" not in schemas(dev_dsn)
         holder.rollback()

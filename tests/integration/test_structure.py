@@ -4,15 +4,13 @@ within one (dev -> a feature kitchen, sampled), checked against pg_dump's own ac
 
 from __future__ import annotations
 
-import secrets
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql as pgsql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from kitchen import config
 from kitchen.backends.warehouse.base import Reference
@@ -22,7 +20,7 @@ from kitchen.backends.warehouse.sql import sql
 from kitchen.data import masking
 from kitchen.workflows import datacopy
 from kitchen.workflows.datacopy import DataCheckFailed
-from tests.conftest import CONFIG_DEV, Cli, edit_config
+from tests.conftest import CONFIG_DEV, LOGINS, Cli, edit_config
 from tests.integration.test_postgres import production_dsn
 from tests.servers import PostgresServer
 
@@ -79,54 +77,30 @@ def statements(dump: str) -> list[str]:
 
 
 def login_of(dev_database: str) -> str:
-    return f"shop_login_{dev_database}"[:63]
+    """The project's login (tests/conftest.py pg_project)."""
+    return next(
+        user for project, (user, _) in LOGINS.items() if CONFIG_DEV[project] == dev_database
+    )
 
 
 @pytest.fixture
-def shop(
-    pg_project: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    """production holds the rental shop before kitchen is set up, and kitchen logs in as a
-    team's DBA would let it: no superuser, reading production's schema (and keeping its
-    registry there), creating schemas in dev; a password with quotes and non-ASCII letters."""
+def shop(pg_project: Path, postgres: PostgresServer) -> Path:
+    """production holds the rental shop before kitchen is set up, made by its team (the
+    superuser here); kitchen's login, no superuser, may read it, as a team's DBA would let
+    it, and keeps its registry there."""
     edit_config(pg_project, RULES, SHOP_RULES)
     production = production_dsn(pg_project)
-    load_shop(production, "analytics")
-    dev = CONFIG_DEV[pg_project]
-    login, password = login_of(dev), "p'a\"ss wörd&<" + secrets.token_urlsafe(8)
-    databases = {dev: postgres.dsn(dev), "production": production}
-    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
-        admin.execute(
-            pgsql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                pgsql.Identifier(login), pgsql.Literal(password)
-            )
-        )
-    for name, dsn in databases.items():
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            database = admin.execute("SELECT current_database()").fetchone()[0]
-            grants = ["GRANT CREATE ON DATABASE {} TO {}"]
-            if name == "production":
-                grants += [
-                    "GRANT USAGE ON SCHEMA analytics TO {1}",
-                    "GRANT SELECT ON ALL TABLES IN SCHEMA analytics TO {1}",
-                    "GRANT SELECT ON ALL SEQUENCES IN SCHEMA analytics TO {1}",
-                ]
-            for grant in grants:
-                admin.execute(
-                    pgsql.SQL(grant).format(pgsql.Identifier(database), pgsql.Identifier(login))
-                )
-    # the password reaches libpq as PGPASSWORD, as the suite's dev login always does
-    params = {**conninfo_to_dict(production), "user": login}
-    del params["password"]
-    edit_config(pg_project, production, make_conninfo(**params))
-    edit_config(pg_project, "user: postgres", f"user: {login}")
-    monkeypatch.setenv("PGPASSWORD", password)
-    yield pg_project
-    for dsn in databases.values():
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            admin.execute(pgsql.SQL("DROP OWNED BY {}").format(pgsql.Identifier(login)))
-    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
-        admin.execute(pgsql.SQL("DROP ROLE {}").format(pgsql.Identifier(login)))
+    database = conninfo_to_dict(production)["dbname"]
+    load_shop(postgres.dsn(database), "analytics")
+    user, _ = LOGINS[pg_project]
+    with psycopg.connect(postgres.dsn(database), autocommit=True) as admin:
+        for grant in (
+            "GRANT USAGE ON SCHEMA analytics TO {}",
+            "GRANT SELECT ON ALL TABLES IN SCHEMA analytics TO {}",
+            "GRANT SELECT ON ALL SEQUENCES IN SCHEMA analytics TO {}",
+        ):
+            admin.execute(pgsql.SQL(grant).format(pgsql.Identifier(user)))
+    return pg_project
 
 
 @pytest.fixture

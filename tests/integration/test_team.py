@@ -10,7 +10,7 @@ from pathlib import Path
 
 import hvac
 
-from tests.conftest import Cli, Result, edit_config, record, run_kitchen
+from tests.conftest import LOGINS, Cli, Result, edit_config, record, run_kitchen
 from tests.gitrepo import git
 from tests.servers import OpenBaoServer, PostgresServer
 
@@ -88,7 +88,7 @@ def test_a_developer_without_productions_secrets_works_in_dev(
         )
     admin.secrets.kv.v2.create_or_update_secret(
         path=f"{team}/production/warehouse",
-        secret={"password": postgres.password},
+        secret={"password": LOGINS[pg_project][1]},
         mount_point="secret",
     )
     admin.sys.create_or_update_policy(
@@ -106,8 +106,8 @@ def test_a_developer_without_productions_secrets_works_in_dev(
             f"secrets: {{type: file, path: .kitchen/secrets/{environment}.yaml}}",
             f"secrets: {{type: vault, url: '{openbao.url}', path: {team}/{environment}}}",
         )
-    edit_config(
-        pg_project, f"password={postgres.password} ", "password={{ secret('warehouse#password') }} "
+    edit_config(  # production's password from production's vault, dev's still PGPASSWORD
+        pg_project, 'dsn: "host=', 'password: "{{ secret(\'warehouse#password\') }}", dsn: "host='
     )
     git(pg_project, "commit", "-qam", "the team's secrets move to Vault")
     monkeypatch.setenv("VAULT_TOKEN", openbao.root_token)  # DataOps, who may read production

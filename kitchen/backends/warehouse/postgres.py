@@ -663,6 +663,7 @@ class PostgresWarehouse(SqlWarehouse):
                 if record is not None and role not in ours:
                     record(role)
                 self.execute(sql("CREATE ROLE {} LOGIN PASSWORD {}", Identifier(role), verifier))
+                self._join(role)
             elif role in ours:
                 self.execute(sql("ALTER ROLE {} LOGIN PASSWORD {}", Identifier(role), verifier))
             else:
@@ -705,8 +706,18 @@ class PostgresWarehouse(SqlWarehouse):
         if not self._role_exists(role):
             return
         with self.transaction():
+            self._join(role)  # a login made before kitchen joined the roles it makes
             self.execute(sql("DROP OWNED BY {}", Identifier(role)))  # its objects and grants
             self.execute(sql("DROP ROLE {}", Identifier(role)))
+
+    def _join(self, role: str) -> None:
+        """Make kitchen's login a member of ``role``: without it, a login that is no
+        superuser may not ``DROP OWNED BY`` the role ("permission denied to drop objects"),
+        and delete, gc and repair stopped half-way. A superuser needs none."""
+        if not self.execute(sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))[0][
+            0
+        ]:
+            self.execute(sql("GRANT {} TO CURRENT_USER", Identifier(role)))
 
     def list_identities(self) -> list[str]:
         """Roles named like this environment's kitchen logins that were granted this
@@ -925,7 +936,9 @@ class PostgresWarehouse(SqlWarehouse):
             [list(schemas)],
         )
         holders = "; ".join(
-            f"pid {pid} ({application}, user {user}, {state}"
+            f"pid {pid} ({application}, user {user}"
+            # another user's state is hidden from a login without pg_read_all_stats
+            + (f", {state}" if state else "")
             + (f" since {since} UTC)" if since else ")")
             for pid, application, user, state, since in sessions
         )
