@@ -288,3 +288,23 @@ def test_two_projects_on_one_server_each_have_their_own_login(
         pg_project, "run", "feature", "--", sys.executable, "-c", count + ".fetchone()[0])"
     )
     assert (read.code, read.out.strip()) == (0, "4000"), read.err  # the other's delete left it be
+
+
+def test_a_kitchen_of_a_tested_parent_runs_its_pipeline_as_its_login(
+    roles_project: Cli, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """The parent's pipeline built stg_orders; copied into the kitchen, it was kitchen's
+    account's, and the kitchen's login could not drop it ("must be owner of table")."""
+    assert roles_project("test", "dev").code == 0
+    assert roles_project("create", "feature").code == 0
+    tested = roles_project("test", "feature", "--json")
+    assert tested.code == 0, tested.err
+    with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project])) as connection:
+        owners = connection.execute(
+            "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class"
+            " WHERE relnamespace = 'feature'::regnamespace AND relkind IN ('r', 'p', 'v', 'm')"
+        ).fetchall()
+    assert owners == [(login(pg_project, "feature"),)]
+    assert roles_project("data", "refresh", "feature").code == 0  # and after a refresh
+    assert roles_project("test", "feature").code == 0
+    assert roles_project("delete", "feature", "--yes").code == 0

@@ -56,6 +56,14 @@ from kitchen.backends.warehouse.sql import (
 )
 from kitchen.errors import ConfigError, PreconditionFailed, WarehouseError, WarehouseUnreachable
 
+_KEYWORDS = {  # the ALTER statement of each kind of relation a kitchen's login may own
+    "r": "TABLE",
+    "p": "TABLE",
+    "v": "VIEW",
+    "m": "MATERIALIZED VIEW",
+    "S": "SEQUENCE",
+    "f": "FOREIGN TABLE",
+}
 GRANTS_LOCK = 7_164_117_105  # an advisory lock key of kitchen's own: grants, one at a time
 # the rights on a table or view, as aclexplode names them
 RIGHTS = frozenset(
@@ -701,6 +709,33 @@ class PostgresWarehouse(SqlWarehouse):
                 self.execute(
                     sql("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}", Identifier(other), who)
                 )
+            self._hand_over(schema, role)
+
+    def _hand_over(self, schema: str, role: str) -> None:
+        """Make ``role`` the owner of what kitchen's login owns in ``schema``: the tables a
+        parent's pipeline built came in as kitchen's, and the kitchen's pipelines, run as its
+        login, could not replace them ("must be owner of table stg_orders"). kitchen, a
+        member of the role, still may drop them."""
+        owned = self.execute(
+            sql(
+                "SELECT c.relname, c.relkind FROM pg_class c"
+                " WHERE c.relnamespace = to_regnamespace({}) AND c.relowner = ("
+                " SELECT oid FROM pg_roles WHERE rolname = current_user)"
+                " AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT EXISTS ("
+                " SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
+                " AND d.objid = c.oid AND d.deptype IN ('a', 'i'))",  # sequences of columns
+                Placeholder(),
+            ),
+            [schema],
+        )
+        for name, kind in owned:
+            self.execute(
+                sql(
+                    f"ALTER {_KEYWORDS[str(kind)]} {{}} OWNER TO {{}}",
+                    self.table(schema, str(name)),
+                    Identifier(role),
+                )
+            )
 
     def drop_identity(self, role: str) -> None:
         if not self._role_exists(role):
