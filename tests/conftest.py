@@ -368,15 +368,17 @@ LOGINS: dict[Path, tuple[str, str]] = {}  # each project's login (user, password
 
 
 def let_in(postgres: PostgresServer, user: str, databases: list[str]) -> None:
-    """What docs/secrets.md asks a DBA to grant kitchen's login on each database: CREATE
-    (the root kitchens' schemas, the registry), and CONNECT to pass on to kitchens' logins."""
+    """What docs/secrets.md asks a DBA to run on each database: kitchen's login may CREATE
+    (the root kitchens' schemas, the registry), use temporary tables, and CONNECT, which it
+    passes on to kitchens' logins; PUBLIC may not enter (PostgreSQL's default lets it)."""
     import psycopg
     from psycopg import sql as pgsql
 
     with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
         for database in databases:
             for grant in (
-                "GRANT CREATE ON DATABASE {} TO {}",
+                "REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC",
+                "GRANT CREATE, TEMPORARY ON DATABASE {} TO {}",
                 "GRANT CONNECT ON DATABASE {} TO {} WITH GRANT OPTION",
             ):
                 admin.execute(

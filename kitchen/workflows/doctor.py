@@ -17,6 +17,7 @@ from kitchen import journal, names
 from kitchen.backends.registry import Registry, stale
 from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.warehouse.base import Warehouse
+from kitchen.backends.warehouse.sql import quote_identifier
 from kitchen.errors import BadInput, ExitCode, KitchenError
 from kitchen.model import Kitchen, Status
 from kitchen.project import Project
@@ -395,6 +396,28 @@ def _login_orphans(project: Project, environment: str, report: Reporter) -> list
     ]
 
 
+def _open_databases(project: Project, environment: str, report: Reporter) -> list[Finding]:
+    """Where kitchens have logins of their own, an environment's database that PUBLIC may
+    enter is open to every kitchen's login: a dev kitchen's could read production's."""
+    settings = [env.warehouse for env in project.config.environments.values()]
+    if not any(getattr(warehouse, "kitchen_roles", False) for warehouse in settings):
+        return []
+    database, rights = project.warehouse(environment).open_to_all()
+    if not rights:
+        return []
+    return [
+        Finding(
+            "open-database",
+            environment,
+            database,
+            f"every login of the server may {', '.join(rights)} in the {environment} "
+            f"database {database} (PUBLIC's defaults): kitchens' logins could enter it",
+            f"none by kitchen: its owner runs REVOKE {', '.join(rights)} ON DATABASE "
+            f"{quote_identifier(database)} FROM PUBLIC (docs/secrets.md)",
+        )
+    ]
+
+
 def _secret_orphans(project: Project, environment: str, report: Reporter) -> list[Finding]:
     kitchens, busy = _live(project, environment)
     store = project.secrets(environment)
@@ -481,4 +504,5 @@ CHECKS: tuple[Callable[[Project, str, Reporter], list[Finding]], ...] = (
     _staging_orphans,
     _login_orphans,
     _secret_orphans,
+    _open_databases,
 )

@@ -9,12 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+import psycopg.conninfo
 import pytest
 from psycopg import sql as pgsql
 from psycopg.conninfo import make_conninfo
 
 from kitchen.backends.warehouse.postgres import login_name
 from tests.conftest import CONFIG, CONFIG_DEV, LOGINS, Cli, edit_config, let_in, run_kitchen
+from tests.integration.test_postgres import production_dsn
 from tests.servers import PostgresServer
 
 # Tries each action as the kitchen's login (libpq reads the PG* variables kitchen run sets).
@@ -42,7 +44,7 @@ try:
     with psycopg.connect(dbname=os.environ["PRODUCTION_DB"]) as production:
         production.execute("SELECT count(*) FROM analytics.customers").fetchone()
         results["read production"] = "allowed"
-except psycopg.errors.InsufficientPrivilege:
+except (psycopg.errors.InsufficientPrivilege, psycopg.OperationalError):  # may not connect
     results["read production"] = "denied"
 print(json.dumps(results))
 """
@@ -308,3 +310,33 @@ def test_a_kitchen_of_a_tested_parent_runs_its_pipeline_as_its_login(
     assert roles_project("data", "refresh", "feature").code == 0  # and after a refresh
     assert roles_project("test", "feature").code == 0
     assert roles_project("delete", "feature", "--yes").code == 0
+
+
+def test_doctor_reports_a_database_every_login_may_enter(
+    roles_project: Cli, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """PostgreSQL lets PUBLIC connect to a new database and make temporary tables there: a
+    dev kitchen's login could enter production's. The docs' setup revokes it; doctor says
+    where it is not, with the statement its owner runs."""
+    assert roles_project("create", "feature").code == 0
+    assert probe(pg_project, "feature")["read production"] == "denied"
+    assert roles_project("doctor").code == 0
+    production = psycopg.conninfo.conninfo_to_dict(production_dsn(pg_project))["dbname"]
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        admin.execute(
+            pgsql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO PUBLIC").format(
+                pgsql.Identifier(production)
+            )
+        )
+    found = roles_project("doctor", "--json")
+    assert found.code == 3
+    (finding,) = found.json()["findings"]
+    assert (finding["kind"], finding["environment"], finding["subject"]) == (
+        "open-database",
+        "production",
+        production,
+    )
+    assert (
+        f'REVOKE CONNECT, TEMPORARY ON DATABASE "{production}" FROM PUBLIC' in (finding["repair"])
+    )
+    assert roles_project("doctor", "--repair").code == 3  # kitchen cannot, and says so

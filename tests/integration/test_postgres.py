@@ -313,13 +313,14 @@ def test_a_table_without_columns_is_copied_whole_by_a_sample(
 
 
 def test_tables_the_source_login_may_not_read_stop_the_copy_until_excluded(
-    capsys, pg_project: Path, monkeypatch: pytest.MonkeyPatch
+    capsys, pg_project: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """information_schema hides a table the login may not read: a refresh copied the rest,
     said nothing, and dropped the kitchen's copy of it as if production had none."""
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
     reader = f"reader_{pg_project.parent.name[-12:].replace('-', '_')}"
+    database = psycopg.conninfo.conninfo_to_dict(production_dsn(pg_project))["dbname"]
     on_production(
         pg_project,
         f"CREATE ROLE {reader} LOGIN PASSWORD 'reader-secret';"
@@ -329,6 +330,8 @@ def test_tables_the_source_login_may_not_read_stop_the_copy_until_excluded(
         f" REVOKE SELECT ON analytics.orders FROM {reader};"
         f" GRANT SELECT (order_id, customer_id) ON analytics.orders TO {reader}",
     )
+    with psycopg.connect(postgres.dsn(database), autocommit=True) as admin:  # the DBA
+        admin.execute(f'GRANT CONNECT, TEMPORARY ON DATABASE "{database}" TO {reader}')
     dsn = production_dsn(pg_project)
     as_reader = f"{dsn} user={reader} password=reader-secret"
     edit_config(pg_project, dsn, as_reader)

@@ -280,6 +280,11 @@ class Warehouse(Protocol):
         """The kitchen logins (role names) granted this environment's database."""
         ...
 
+    def open_to_all(self) -> tuple[str, list[str]]:
+        """This environment's database, and what every login of the server may do in it
+        (PUBLIC's privileges: CONNECT, TEMPORARY, CREATE); none where there are no logins."""
+        ...
+
     def set_salt(self, salt: str) -> None:
         """Bind the masking salt to the session; SQL reads it through ``salt_sql``."""
         ...

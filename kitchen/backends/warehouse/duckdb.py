@@ -294,6 +294,9 @@ class DuckDBWarehouse(SqlWarehouse):
     def list_identities(self) -> list[str]:
         return []
 
+    def open_to_all(self) -> tuple[str, list[str]]:
+        return self.path.stem, []
+
     def foreign_keys(self, schema: str) -> list[Reference]:
         rows = self.execute(
             sql(

@@ -64,6 +64,7 @@ _KEYWORDS = {  # the ALTER statement of each kind of relation a kitchen's login 
     "S": "SEQUENCE",
     "f": "FOREIGN TABLE",
 }
+OPEN_RIGHTS = ("CONNECT", "TEMPORARY", "CREATE")  # on a database, as PUBLIC may hold them
 GRANTS_LOCK = 7_164_117_105  # an advisory lock key of kitchen's own: grants, one at a time
 # the rights on a table or view, as aclexplode names them
 RIGHTS = frozenset(
@@ -769,6 +770,16 @@ class PostgresWarehouse(SqlWarehouse):
             [len(prefix), prefix],
         )
         return sorted(str(row[0]) for row in rows)
+
+    def open_to_all(self) -> tuple[str, list[str]]:
+        """PostgreSQL gives PUBLIC CONNECT and TEMPORARY on every new database: any
+        kitchen's login of the server could enter this one, and make tables there."""
+        asked = ", ".join(
+            f"has_database_privilege('public', current_database(), '{right}')"
+            for right in OPEN_RIGHTS
+        )
+        ((database, *held),) = self.execute(Query((f"SELECT current_database(), {asked}",)))
+        return str(database), [right for right, on in zip(OPEN_RIGHTS, held, strict=True) if on]
 
     def _role_exists(self, role: str) -> bool:
         found = self.execute(
