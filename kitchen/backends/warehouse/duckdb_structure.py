@@ -83,8 +83,9 @@ def read(
     }
     plan.indexes = [str(text) for (text,) in ask(_INDEXES, list(tables))]
     plan.macros = _macros(ask(_MACROS), schema, plan.left_out)
-    plan.views = _views(ask(_VIEWS), plan, copied)
-    described = copied | {_created(sqlglot.parse_one(text, read=DIALECT)) for text in plan.views}
+    views = _views(ask(_VIEWS), plan, copied)
+    plan.views = list(views.values())
+    described = copied | set(views)
     plan.comments = [
         (str(kind), tuple(path), str(text))
         for kind, path, text, relation in ask(_COMMENTS)
@@ -238,10 +239,11 @@ def _macros(rows: list[tuple[Any, ...]], schema: str, left_out: list[str]) -> li
     return statements
 
 
-def _views(rows: list[tuple[Any, ...]], plan: Structure, copied: set[str]) -> list[str]:
-    """Views in the order they were made (each after what it reads), but those reading a
-    table of the schema that is not copied, or that kitchen cannot read."""
-    kept, built = [], set(copied)
+def _views(rows: list[tuple[Any, ...]], plan: Structure, copied: set[str]) -> dict[str, str]:
+    """Views (name: text) in the order they were made (each after what it reads), but those
+    reading a table of the schema that is not copied, or that kitchen cannot read."""
+    kept: dict[str, str] = {}
+    built = set(copied)
     for name, text in rows:
         try:
             tree = sqlglot.parse_one(str(text), read=DIALECT)
@@ -259,7 +261,7 @@ def _views(rows: list[tuple[Any, ...]], plan: Structure, copied: set[str]) -> li
             plan.left_out.append(f"the view {name}, which reads {', '.join(missing)}")
             continue
         built.add(str(name))
-        kept.append(str(text))
+        kept[str(name)] = str(text)
     return kept
 
 
