@@ -27,6 +27,7 @@ from tests.servers import (
     OpenBaoServer,
     PostgresServer,
     S3Server,
+    let_in,
     start_openbao,
     start_postgres,
     start_s3,
@@ -117,6 +118,18 @@ def no_canary_in_output(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 CHECKED_FILES: set[str] = set()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite starts kitchen as a process of its own hundreds of times: where the machine
+    says not to write bytecode (PYTHONDONTWRITEBYTECODE), each start compiled kitchen's
+    modules again, 0.15 to 0.2 s of its 1 s. They are cached in the system's temporary
+    folder instead, never in the clone."""
+    import tempfile
+
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "kitchen-pyc"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -277,8 +290,9 @@ def cli(capsys: pytest.CaptureFixture[str], shop: Path) -> Cli:
     return Cli(capsys, shop)
 
 
-def snapshot(project: Path) -> dict[str, Any]:
-    """Everything a kitchen command may change: branches, schemas, tables, registry rows.
+def snapshot(project: Path, *, trail: bool = False) -> dict[str, Any]:
+    """Everything a kitchen command may change: branches, schemas, tables, registry rows
+    (with ``trail``, the audit trail's too, where a failed command is recorded).
 
     Read with git and duckdb directly, not through kitchen, so a bug cannot hide itself.
     """
@@ -305,10 +319,24 @@ def snapshot(project: Path) -> dict[str, Any]:
             rows = connection.execute(
                 "SELECT name, status FROM kitchen_meta.kitchens ORDER BY 1"
             ).fetchall()
+            # runs, releases, operations, locks and what kitchen made, and the trail
+            records = {
+                name: sorted(map(str, connection.execute(f"FROM kitchen_meta.{name}").fetchall()))
+                for (name,) in connection.execute(
+                    "SELECT table_name FROM information_schema.tables"
+                    " WHERE table_schema = 'kitchen_meta' AND table_name <> 'kitchens'"
+                ).fetchall()
+                if trail or name != "events"
+            }
         finally:
             connection.close()
         environment = path.stem.removesuffix("_warehouse")
-        state[environment] = {"schemas": schemas, "tables": tables, "registry": rows}
+        state[environment] = {
+            "schemas": schemas,
+            "tables": tables,
+            "registry": rows,
+            "records": records,
+        }
     return state
 
 
@@ -365,25 +393,6 @@ data:
 
 CONFIG_DEV: dict[Path, str] = {}  # each project's dev database
 LOGINS: dict[Path, tuple[str, str]] = {}  # each project's login (user, password)
-
-
-def let_in(postgres: PostgresServer, user: str, databases: list[str]) -> None:
-    """What docs/secrets.md asks a DBA to run on each database: kitchen's login may CREATE
-    (the root kitchens' schemas, the registry), use temporary tables, and CONNECT, which it
-    passes on to kitchens' logins; PUBLIC may not enter (PostgreSQL's default lets it)."""
-    import psycopg
-    from psycopg import sql as pgsql
-
-    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
-        for database in databases:
-            for grant in (
-                "REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC",
-                "GRANT CREATE, TEMPORARY ON DATABASE {} TO {}",
-                "GRANT CONNECT ON DATABASE {} TO {} WITH GRANT OPTION",
-            ):
-                admin.execute(
-                    pgsql.SQL(grant).format(pgsql.Identifier(database), pgsql.Identifier(user))
-                )
 
 
 @pytest.fixture

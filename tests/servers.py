@@ -261,3 +261,22 @@ def _wait_for_http(
             stop()
             raise RuntimeError(f"{name} did not start:\n{output[-2000:]}")
         time.sleep(0.2)
+
+
+def let_in(postgres: PostgresServer, user: str, databases: list[str]) -> None:
+    """What docs/secrets.md asks a DBA to run on each database: kitchen's login may CREATE
+    (the root kitchens' schemas, the registry), and CONNECT and use temporary tables, which
+    it passes on to kitchens' logins; PUBLIC may not enter (PostgreSQL's default lets it)."""
+    import psycopg
+    from psycopg import sql as pgsql
+
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        for database in databases:
+            for grant in (
+                "REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC",
+                "GRANT CREATE ON DATABASE {} TO {}",
+                "GRANT CONNECT, TEMPORARY ON DATABASE {} TO {} WITH GRANT OPTION",
+            ):
+                admin.execute(
+                    pgsql.SQL(grant).format(pgsql.Identifier(database), pgsql.Identifier(user))
+                )

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from tests.conftest import CONFIG_DEV, Cli, Result, after_the_first_table, edit_config, record
+from tests.integration.test_kitchen_roles import login, roles
 from tests.servers import PostgresServer
 
 CREATES = 20
@@ -52,12 +53,14 @@ def whole_and_healthy(cli: Cli, name: str) -> None:
     assert cli("doctor", "--json").json()["findings"] == []
 
 
-def test_twenty_creates_at_once_all_succeed_with_their_own_data(
+def test_twenty_creates_at_once_then_deletes_beside_creates_leave_no_orphan(
     capsys, pg_project: Path, postgres: PostgresServer
 ) -> None:
     """Each with a login of its own that may read the parent (the create without one is the
     same but for that step): one of 15 failed with "tuple concurrently updated", their
-    GRANTs updating one catalogue row at once, and all wrote one secrets file."""
+    GRANTs updating one catalogue row at once, and all wrote one secrets file. Then half of
+    them are deleted while as many others are made: no schema, login, branch or registry
+    row is left of the deleted, and the others are whole."""
     edit_config(pg_project, ", dbname:", ", kitchen_roles: true, read_parent: true, dbname:")
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
@@ -75,6 +78,28 @@ def test_twenty_creates_at_once_all_succeed_with_their_own_data(
     ).stdout.split()
     assert sorted(branches) == [f"kitchen/{name}" for name in names]
     assert set(names) <= schemas(postgres, pg_project)
+    assert cli("doctor", "--json").json()["findings"] == []
+    doomed, kept, new = names[::2], names[1::2], [f"n{number:02d}" for number in range(10)]
+    results = at_once(
+        pg_project,
+        [
+            *(["delete", name, "--yes"] for name in doomed),
+            *(["create", name, "--no-checkout"] for name in new),
+        ],
+    )
+    assert [result.code for result in results] == [0] * 20, [
+        r.err[-600:] for r in results if r.code
+    ]
+    living = sorted([*kept, *new])
+    listed = {k["name"]: k["status"] for k in cli("list", "--json").json()["kitchens"]}
+    assert listed == {"dev": "ready", "production": "ready", **dict.fromkeys(living, "ready")}
+    branches = subprocess.run(
+        listing, cwd=pg_project, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert sorted(branches) == [f"kitchen/{name}" for name in living]
+    present = {name for name in schemas(postgres, pg_project) if not name.startswith("pg_")}
+    assert present == {"dev", "kitchen_meta", "public", "information_schema", *living}
+    assert roles(postgres, pg_project) == {login(pg_project, name) for name in living}
     assert cli("doctor", "--json").json()["findings"] == []
 
 

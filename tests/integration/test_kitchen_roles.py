@@ -15,9 +15,10 @@ from psycopg import sql as pgsql
 from psycopg.conninfo import make_conninfo
 
 from kitchen.backends.warehouse.postgres import login_name
-from tests.conftest import CONFIG, CONFIG_DEV, LOGINS, Cli, edit_config, let_in, run_kitchen
+from tests.conftest import CONFIG, CONFIG_DEV, LOGINS, Cli, edit_config, run_kitchen
+from tests.gitrepo import commit, git
 from tests.integration.test_postgres import production_dsn
-from tests.servers import PostgresServer
+from tests.servers import PostgresServer, let_in
 
 # Tries each action as the kitchen's login (libpq reads the PG* variables kitchen run sets).
 PROBE = """
@@ -340,3 +341,172 @@ def test_doctor_reports_a_database_every_login_may_enter(
         f'REVOKE CONNECT, TEMPORARY ON DATABASE "{production}" FROM PUBLIC' in (finding["repair"])
     )
     assert roles_project("doctor", "--repair").code == 3  # kitchen cannot, and says so
+
+
+def places(own: str, parent: str) -> dict[str, tuple[str, str]]:
+    """Where a kitchen's rights are tried: schema and a table there."""
+    return {
+        "own": (own, "orders"),
+        "parent": (parent, "orders"),
+        "sibling": ("sibling", "orders"),
+        "registry": ("kitchen_meta", "kitchens"),
+    }
+
+
+KINDS, ACTIONS = ("table", "view", "sequence", "function"), ("read", "write", "create", "drop")
+LOGIN_PROBE = Path(__file__).parent.parent / "fixtures" / "login_probe.py"
+
+
+def rights(project: Path, kitchen: str, parent: str) -> dict[str, str]:
+    """What ``kitchen``'s login may do, cell by cell (tests/fixtures/login_probe.py)."""
+    production = psycopg.conninfo.conninfo_to_dict(production_dsn(project))["dbname"]
+    tried = json.dumps({place: list(where) for place, where in places(kitchen, parent).items()})
+    result = run_kitchen(
+        project,
+        "run",
+        kitchen,
+        "--",
+        sys.executable,
+        str(LOGIN_PROBE),
+        tried,
+        env={"PRODUCTION_DB": str(production)},
+    )
+    assert result.code == 0, result.err
+    return dict(json.loads(result.out))
+
+
+def test_the_permission_matrix_of_a_kitchens_login(
+    roles_project: Cli, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """Every kind of object in its own schema, its parent's (read_parent: true), a sibling's
+    and kitchen's registry, by every action, and another environment's database: it may do
+    anything in its own schema, read its parent, and nothing else, also after the parent's
+    and its own data are refreshed. Its functions and sequences were kitchen's (its
+    pipelines could not replace them), a parent's sequences unreadable, temporary tables
+    (dbt's incremental models) refused, and a refreshed parent's views lost its grants."""
+    edit_config(pg_project, "kitchen_roles: true,", "kitchen_roles: true, read_parent: true,")
+    user, password = LOGINS[pg_project]
+    dev = make_conninfo(postgres.dsn(CONFIG_DEV[pg_project]), user=user, password=password)
+    with psycopg.connect(dev, autocommit=True) as connection:  # as dev's pipelines would
+        connection.execute(
+            "CREATE VIEW dev.big_orders AS SELECT * FROM dev.orders WHERE amount > 100"
+        )
+        connection.execute("CREATE SEQUENCE dev.ticket")
+        connection.execute("SELECT nextval('dev.ticket')")
+        connection.execute(
+            "CREATE FUNCTION dev.twice(x int) RETURNS int LANGUAGE sql AS 'SELECT x * 2'"
+        )
+    assert roles_project("create", "feature", "--no-checkout").code == 0
+    assert roles_project("create", "sibling", "--no-checkout").code == 0
+    expected = {
+        "database connect": "ok",
+        "database temporary": "ok",  # dbt's incremental models build in temporary tables
+        "public table create": "denied",
+        "other environment connect": "denied",
+        **{f"registry table {action}": "denied" for action in ACTIONS},
+    }
+    for place in ("own", "parent", "sibling"):
+        for kind in KINDS:
+            for action in ACTIONS:
+                allowed = place == "own" or (place == "parent" and action == "read")
+                expected[f"{place} {kind} {action}"] = "ok" if allowed else "denied"
+    assert rights(pg_project, "feature", "dev") == expected
+    assert roles_project("data", "refresh", "dev").code == 0
+    assert roles_project("data", "refresh", "feature").code == 0
+    assert rights(pg_project, "feature", "dev") == expected
+    # the parent's views and sequences that a refresh brings keep their grants to its child
+    assert roles_project("create", "child", "--parent", "feature", "--no-checkout").code == 0
+    assert roles_project("data", "refresh", "feature").code == 0
+    assert rights(pg_project, "child", "feature") == expected
+
+
+def test_a_refresh_under_a_view_of_a_role_kitchen_cannot_act_as_is_refused_first(
+    roles_project: Cli, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """A view the team's reporting role owns on dev's tables: the refresh dropped it, then
+    failed to build it again as reporting's ("must be member of role"), in the swap."""
+    reporting = f"reporting_{CONFIG_DEV[pg_project]}"[:63]
+    user = LOGINS[pg_project][0]
+    statements = [
+        "CREATE ROLE {reporting}",
+        "GRANT USAGE, CREATE ON SCHEMA dev TO {reporting}",
+        "GRANT SELECT ON dev.orders TO {reporting}",
+        "CREATE VIEW dev.revenue AS SELECT sum(amount) AS total FROM dev.orders",
+        "ALTER VIEW dev.revenue OWNER TO {reporting}",
+    ]
+    with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project]), autocommit=True) as admin:
+        for statement in statements:
+            admin.execute(pgsql.SQL(statement).format(reporting=pgsql.Identifier(reporting)))
+    try:
+        before = roles_project("show", "dev", "--json").json()
+        refused = roles_project("data", "refresh", "dev")
+        assert refused.code == 3, refused.err
+        assert refused.err.endswith(  # after the copy, before the swap touches dev
+            f"error: The view dev.revenue is {reporting}'s, built on tables this would "
+            f"replace, and kitchen's login may not act as {reporting} to build it again.\n"
+            f"hint: Ask the server's administrator to `GRANT {reporting} TO {user}` (or drop "
+            "the view), then run this again; nothing changed.\n"
+        )
+        assert roles_project("show", "dev", "--json").json() == before
+        assert roles_project("doctor").code == 0
+        with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+            admin.execute(
+                pgsql.SQL("GRANT {} TO {}").format(
+                    pgsql.Identifier(reporting), pgsql.Identifier(user)
+                )
+            )
+        assert roles_project("data", "refresh", "dev").code == 0
+        with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project])) as connection:
+            owner = connection.execute(
+                "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'dev.revenue'::regclass"
+            ).fetchone()
+        assert owner == (reporting,)
+    finally:
+        with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project]), autocommit=True) as admin:
+            admin.execute(pgsql.SQL("DROP OWNED BY {}").format(pgsql.Identifier(reporting)))
+            admin.execute(pgsql.SQL("DROP ROLE {}").format(pgsql.Identifier(reporting)))
+
+
+def test_every_command_works_as_a_login_that_is_no_superuser(
+    roles_project: Cli, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """The whole life of a change on the login docs/secrets.md makes (no superuser), with a
+    login per kitchen: create, test, update, merge, promote, rollback, gc, doctor, delete.
+    Without a superuser, delete, gc and repair stopped at `DROP OWNED BY`."""
+    approver = "lead@shop.example"
+    edit_config(pg_project, "protected: true}", f"protected: true, approvers: [{approver}]}}")
+    git(pg_project, "commit", "-qam", "production's approver")
+    git(pg_project, "tag", "v0.9.0", "main")  # where a rollback goes back to
+    assert roles_project("create", "feature").code == 0
+    commit(pg_project, "notes.md", "profitability notes\n")
+    assert roles_project("checkout", "dev").code == 0
+    commit(pg_project, "dev.md", "dev moved on\n")
+    assert roles_project("checkout", "feature").code == 0
+    for args in (
+        ("update", "feature"),
+        ("test", "feature"),
+        ("merge", "feature", "--yes"),  # and dev's tests, as kitchen's login
+        ("promote", "dev", "--to", "production", "--release", "v1.0.0", "--approved-by", approver),
+        ("rollback", "production", "--to", "v0.9.0", "--yes"),
+        ("create", "brief", "--ttl", "1d", "--no-checkout"),
+    ):
+        done = roles_project(*args)
+        assert done.code == 0, (args, done.err)
+    releases = roles_project("releases", "production", "--json").json()["releases"]
+    assert [(r["tag"], r["kind"]) for r in releases] == [
+        ("v0.9.0", "rollback"),
+        ("v1.0.0", "promote"),
+    ]
+    with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project]), autocommit=True) as admin:
+        admin.execute(
+            "UPDATE kitchen_meta.kitchens SET expires_at = '2026-01-01T00:00:00+00:00'"
+            " WHERE name = 'brief'"
+        )
+    assert roles_project("gc").code == 0
+    assert roles(postgres, pg_project) == {login(pg_project, "feature")}
+    with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project]), autocommit=True) as admin:
+        admin.execute("DELETE FROM kitchen_meta.kitchens WHERE name = 'feature'")  # lost
+    assert roles_project("doctor").code == 3
+    assert roles_project("doctor", "--repair").code == 0
+    assert roles(postgres, pg_project) == set()
+    assert roles_project("doctor").code == 0

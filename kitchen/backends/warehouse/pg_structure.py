@@ -289,19 +289,20 @@ WHERE c.oid IS NOT NULL OR t.oid IS NOT NULL OR p.oid IS NOT NULL OR kc.oid IS N
 _MOVABLE = """
 SELECT 1, 'ROUTINE', p.proname, (pg_identify_object('pg_proc'::regclass, p.oid, 0)).identity,
   EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
-    AND d.objid = p.oid AND d.deptype = 'i')
+    AND d.objid = p.oid AND d.deptype = 'i'), pg_get_userbyid(p.proowner) = current_user
 FROM pg_proc p WHERE p.pronamespace = to_regnamespace({schema}) AND p.prokind IN ('f', 'p')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
     AND d.objid = p.oid AND d.deptype = 'e')
 UNION ALL SELECT 2, 'TYPE', t.typname, (pg_identify_object('pg_type'::regclass, t.oid, 0)).identity,
-  t.typtype = 'm'
+  t.typtype = 'm', pg_get_userbyid(t.typowner) = current_user
 FROM pg_type t LEFT JOIN pg_class r ON r.oid = t.typrelid
 WHERE t.typnamespace = to_regnamespace({schema})
   AND (t.typtype IN ('e', 'd', 'r', 'm') OR t.typtype = 'c' AND r.relkind = 'c')
 UNION ALL SELECT CASE c.relkind WHEN 'S' THEN 3 WHEN 'v' THEN 5 WHEN 'm' THEN 5 ELSE 4 END,
   CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
     WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, c.relname,
-  (pg_identify_object('pg_class'::regclass, c.oid, 0)).identity, false
+  (pg_identify_object('pg_class'::regclass, c.oid, 0)).identity, false,
+  pg_get_userbyid(c.relowner) = current_user
 FROM pg_class c WHERE c.relnamespace = to_regnamespace({schema})
   AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
@@ -491,12 +492,15 @@ def _views(catalogue: Catalogue, copied: set[str], plan: Structure) -> set[str]:
     return built
 
 
-def movable(catalogue: Catalogue) -> list[tuple[str, str, str, bool]]:
+def movable(catalogue: Catalogue) -> list[tuple[str, str, str, bool, bool]]:
     """The schema's routines, types, free sequences, tables (partitions each), views and
     materialized views, in the order they can be moved to another schema: the keyword of
     their ALTER and DROP statements, name, identity (schema-qualified, a routine's with its
-    argument types) as PostgreSQL quotes it, and whether a type owns it."""
+    argument types) as PostgreSQL quotes it, whether a type owns it, and whether the
+    session's user does."""
     return [
-        (str(keyword), str(name), str(identity), bool(owned))
-        for _, keyword, name, identity, owned in catalogue.ask(_MOVABLE, schema=catalogue.schema)
+        (str(keyword), str(name), str(identity), bool(owned), bool(mine))
+        for _, keyword, name, identity, owned, mine in catalogue.ask(
+            _MOVABLE, schema=catalogue.schema
+        )
     ]

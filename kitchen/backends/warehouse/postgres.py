@@ -56,19 +56,14 @@ from kitchen.backends.warehouse.sql import (
 )
 from kitchen.errors import ConfigError, PreconditionFailed, WarehouseError, WarehouseUnreachable
 
-_KEYWORDS = {  # the ALTER statement of each kind of relation a kitchen's login may own
-    "r": "TABLE",
-    "p": "TABLE",
-    "v": "VIEW",
-    "m": "MATERIALIZED VIEW",
-    "S": "SEQUENCE",
-    "f": "FOREIGN TABLE",
-}
 OPEN_RIGHTS = ("CONNECT", "TEMPORARY", "CREATE")  # on a database, as PUBLIC may hold them
+SET_OPTION_SINCE = 160000  # GRANT ... WITH SET: acting as a role, apart from membership
+_GRANTED = ("VIEW", "MATERIALIZED VIEW", "SEQUENCE")  # besides tables: grants kept on refresh
 GRANTS_LOCK = 7_164_117_105  # an advisory lock key of kitchen's own: grants, one at a time
-# the rights on a table or view, as aclexplode names them
+# the rights on a table, view or sequence, as aclexplode names them
 RIGHTS = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN"}
+    | {"USAGE"}  # a sequence's
 )
 
 
@@ -690,12 +685,12 @@ class PostgresWarehouse(SqlWarehouse):
             return
         who, own = Identifier(role), Identifier(schema)
         with self.transaction():
-            # one grant at a time on the database: GRANTs of two creates on one database or
-            # parent schema update one catalogue row, and one failed "tuple concurrently
-            # updated"
-            self.execute(sql("SELECT pg_advisory_xact_lock({})", Literal(GRANTS_LOCK)))
+            self._one_grant_at_a_time()
             database = self.execute(sql("SELECT current_database()"))[0][0]
-            self.execute(sql("GRANT CONNECT ON DATABASE {} TO {}", Identifier(database), who))
+            # TEMPORARY: dbt's incremental models and snapshots build in temporary tables
+            self.execute(
+                sql("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}", Identifier(database), who)
+            )
             self.execute(sql("GRANT USAGE, CREATE ON SCHEMA {} TO {}", own, who))
             self.execute(
                 sql(f"GRANT {TABLE_RIGHTS} ON ALL TABLES IN SCHEMA {{}} TO {{}}", own, who)
@@ -707,44 +702,47 @@ class PostgresWarehouse(SqlWarehouse):
             self.execute(sql(later, own, who))  # tables kitchen makes there later (a refresh)
             for other in read:
                 self.execute(sql("GRANT USAGE ON SCHEMA {} TO {}", Identifier(other), who))
-                self.execute(
-                    sql("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}", Identifier(other), who)
-                )
+                for kind in ("TABLES", "SEQUENCES"):  # views come with tables
+                    self.execute(
+                        sql(
+                            f"GRANT SELECT ON ALL {kind} IN SCHEMA {{}} TO {{}}",
+                            Identifier(other),
+                            who,
+                        )
+                    )
             self._hand_over(schema, role)
 
     def _hand_over(self, schema: str, role: str) -> None:
-        """Make ``role`` the owner of what kitchen's login owns in ``schema``: the tables a
-        parent's pipeline built came in as kitchen's, and the kitchen's pipelines, run as its
-        login, could not replace them ("must be owner of table stg_orders"). kitchen, a
-        member of the role, still may drop them."""
-        owned = self.execute(
-            sql(
-                "SELECT c.relname, c.relkind FROM pg_class c"
-                " WHERE c.relnamespace = to_regnamespace({}) AND c.relowner = ("
-                " SELECT oid FROM pg_roles WHERE rolname = current_user)"
-                " AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT EXISTS ("
-                " SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
-                " AND d.objid = c.oid AND d.deptype IN ('a', 'i'))",  # sequences of columns
-                Placeholder(),
-            ),
-            [schema],
-        )
-        for name, kind in owned:
-            self.execute(
-                sql(
-                    f"ALTER {_KEYWORDS[str(kind)]} {{}} OWNER TO {{}}",
-                    self.table(schema, str(name)),
-                    Identifier(role),
+        """Make ``role`` the owner of what kitchen's login owns in ``schema``: tables,
+        views, sequences, routines and types came in as kitchen's (those a parent's pipeline
+        built too), and the kitchen's pipelines, run as its login, could not replace them
+        ("must be owner of table stg_orders"). kitchen, a member of the role, still may
+        drop them. What a type owns (a range's constructors) goes with the type."""
+        found = pg_structure.movable(pg_structure.Catalogue(self.execute, schema))
+        for keyword, _, identity, owned, mine in found:
+            if mine and not owned:
+                self.execute(
+                    sql(
+                        f"ALTER {keyword} {{}} OWNER TO {{}}",
+                        Query((identity,)),
+                        Identifier(role),
+                    )
                 )
-            )
 
     def drop_identity(self, role: str) -> None:
         if not self._role_exists(role):
             return
         with self.transaction():
+            self._one_grant_at_a_time()  # its grants on the database and parent go too
             self._join(role)  # a login made before kitchen joined the roles it makes
             self.execute(sql("DROP OWNED BY {}", Identifier(role)))  # its objects and grants
             self.execute(sql("DROP ROLE {}", Identifier(role)))
+
+    def _one_grant_at_a_time(self) -> None:
+        """Until the transaction ends, no other kitchen grants or revokes here: GRANTs and
+        REVOKEs of two creates or deletes on one database or parent schema update one
+        catalogue row, and one failed "tuple concurrently updated"."""
+        self.execute(sql("SELECT pg_advisory_xact_lock({})", Literal(GRANTS_LOCK)))
 
     def _join(self, role: str) -> None:
         """Make kitchen's login a member of ``role``: without it, a login that is no
@@ -866,9 +864,16 @@ class PostgresWarehouse(SqlWarehouse):
             arriving = self._movable(staging, tables)
             brought = {(item.keyword, item.name) for item in arriving}
             views = self._views_on(schema, [*tables, *gone])
+            self._may_build(views)
+            # the grants of what is replaced: a child's login that may read the parent
+            # kept reading its tables, views and sequences
+            relations = {
+                *(("TABLE", table) for table in tables),
+                *((keyword, name) for keyword, name in brought if keyword in _GRANTED),
+            }
+            grants = {(kind, name): self._grants(schema, name) for kind, name in relations}
             for view in reversed(views):  # those built on others first
                 self.execute(sql(f"DROP {view.kind} {{}}", view.name))
-            grants = {table: self._grants(schema, table) for table in tables}
             self._drop_tables(schema, [*tables, *gone])
             self._drop_namesakes(schema, brought)
             for item in arriving:
@@ -879,18 +884,40 @@ class PostgresWarehouse(SqlWarehouse):
                         Identifier(schema),
                     )
                 )
-            for table, granted in grants.items():
-                for statement in _granting(self.table(schema, table), granted):
+            for (kind, name), granted in grants.items():
+                for statement in _granting(self.table(schema, name), granted, kind):
                     self.execute(statement)
             self._empty(staging, schema)
             replaced = {(schema, name) for keyword, name in brought if keyword.endswith("VIEW")}
             views = [view for view in views if tuple(view.name.parts) not in replaced]
-            me = str(self.execute(sql("SELECT current_user"))[0][0]) if views else ""
+            me = self._me() if views else ""
             for view in views:
                 self._build(view, schema, me)
 
         self._locking(swap, schema, staging)
         self._beside.pop(staging, None)
+
+    def _may_build(self, views: Sequence[View]) -> None:
+        """Refuse, before anything changes, to replace tables that views of a role kitchen's
+        login is no member of are built on: each is built again as its owner's, and
+        PostgreSQL stopped the swap half-way with "must be member of role"."""
+        right = "SET" if self.connection.info.server_version >= SET_OPTION_SINCE else "MEMBER"
+        for view in views:
+            allowed = self.execute(
+                sql(f"SELECT pg_has_role(current_user, {{}}, '{right}')", Placeholder()),
+                [view.owner],
+            )
+            if not allowed[0][0]:
+                shown = ".".join(view.name.parts)
+                raise PreconditionFailed(
+                    f"The view {shown} is {view.owner}'s, built on tables this would replace, "
+                    f"and kitchen's login may not act as {view.owner} to build it again.",
+                    hint=f"Ask the server's administrator to `GRANT {view.owner} TO "
+                    f"{self._me()}` (or drop the view), then run this again; nothing changed.",
+                )
+
+    def _me(self) -> str:
+        return str(self.execute(sql("SELECT current_user"))[0][0])
 
     def _movable(self, schema: str, tables: Sequence[str]) -> list[Arriving]:
         """What ``schema`` holds that a swap moves: all of it where kitchens are built as
@@ -901,7 +928,7 @@ class PostgresWarehouse(SqlWarehouse):
             found = pg_structure.movable(pg_structure.Catalogue(self.execute, schema))
         return [
             Arriving(keyword, name, Query((identity,)), owned)
-            for keyword, name, identity, owned in found
+            for keyword, name, identity, owned, _ in found
         ]
 
     def _empty(self, staging: str, schema: str) -> None:
@@ -1455,14 +1482,17 @@ def _names(numbers: str, relation: str) -> Query:
     )
 
 
-def _granting(name: Identifier, grants: Sequence[Grant]) -> list[Query]:
+def _granting(name: Identifier, grants: Sequence[Grant], kind: str = "TABLE") -> list[Query]:
+    """``kind``: SEQUENCE for a sequence (its USAGE has no TABLE form); TABLE otherwise,
+    which views take too."""
+    kind = "SEQUENCE" if kind == "SEQUENCE" else "TABLE"
     statements = []
     for grant in grants:
         if grant.right not in RIGHTS:  # it is written into the statement
             continue
         to = sql("PUBLIC") if grant.grantee == "PUBLIC" else sql("{}", Identifier(grant.grantee))
         option = " WITH GRANT OPTION" if grant.grantable else ""
-        statements.append(sql(f"GRANT {grant.right} ON {{}} TO {{}}{option}", name, to))
+        statements.append(sql(f"GRANT {grant.right} ON {kind} {{}} TO {{}}{option}", name, to))
     return statements
 
 
