@@ -102,6 +102,7 @@ def merge(
 ) -> Merged:
     kitchen = project.kitchen(name)
     parent = target(project, kitchen, into)
+    admit(project, kitchen, parent, approved_by)
     recover.resume(project, parent.environment, "merge", name, report)
     with journal.operation(
         project, parent.environment, "merge", name, into=parent.name
@@ -207,10 +208,19 @@ def gates(
         )
     head = git.repo.commit(kitchen.branch).hexsha
     run = _tested(project, kitchen, head)
-    project.require_staff(parent, f"merge into {parent.name}")
-    approver = _approval(project, kitchen, parent, approved_by)
+    approver = admit(project, kitchen, parent, approved_by)
     project.require_clean("merge")
     return head, run, approver
+
+
+def admit(
+    project: Project, kitchen: Kitchen, parent: Kitchen, approved_by: str | None
+) -> str | None:
+    """The caller is staff of ``parent`` and, where it is protected, has an approver's
+    approval: checked before a merge or promotion records or locks anything (a refused
+    caller changes nothing), and again under the lock, on the commits it merges."""
+    project.require_staff(parent, f"merge into {parent.name}")
+    return _approval(project, kitchen, parent, approved_by)
 
 
 def parent_tip(project: Project, kitchen: Kitchen, parent_branch: str) -> str:

@@ -53,6 +53,7 @@ def promote(
     source = journal.require_ready(project, source)
     destination = journal.require_ready(project, destination)
     _check_tag(project, tag, exists=None)
+    merge.admit(project, source, destination, approved_by)
     start = project.git.current_branch()
     recover.resume(project, destination.environment, "promote", destination.name, report)
     done = _released(project, destination, tag, source.name)

@@ -13,6 +13,7 @@ from kitchen.errors import KitchenError
 from kitchen.model import Kitchen, Status
 from kitchen.project import Project
 from tests.conftest import USER, Cli, snapshot
+from tests.gitrepo import commit as commit_file
 from tests.gitrepo import git
 
 KITCHEN_FIELDS = {
@@ -192,6 +193,71 @@ def test_non_staff_cannot_test_a_kitchen_and_change_nothing(
     assert result.code == 4, result.err
     assert "is not staff of kitchen 'mine' and cannot run its pipelines" in result.err
     assert snapshot(shop) == before
+
+
+INTRUDER = "intruder@elsewhere.io"
+MINE = f"{INTRUDER} is not staff of kitchen 'mine'"
+# Each command that changes a kitchen, run by someone not on its staff, or with an approval
+# that is no approver's: refused before it touches git, a warehouse, a store or the registry.
+REFUSALS = [
+    (INTRUDER, ("create", "child", "--parent", "mine"), MINE),
+    (INTRUDER, ("delete", "mine", "--yes"), MINE),
+    (INTRUDER, ("test", "mine"), MINE),
+    (INTRUDER, ("update", "mine"), MINE),
+    (INTRUDER, ("data", "refresh", "mine"), MINE),
+    (INTRUDER, ("staff", "mine", "--add", INTRUDER), MINE),
+    (INTRUDER, ("secrets", "set", "mine", "api#token"), MINE),
+    (INTRUDER, ("run", "mine", "--", "git", "status"), MINE),
+    (INTRUDER, ("merge", "mine", "--yes"), f"{INTRUDER} is not staff of kitchen 'dev'"),
+    (
+        INTRUDER,
+        ("promote", "dev", "--to", "production", "--release", "v2.0.0", "--yes"),
+        f"{INTRUDER} is not staff of kitchen 'production'",
+    ),
+    (
+        USER,
+        (
+            "promote",
+            "dev",
+            "--to",
+            "production",
+            "--release",
+            "v2.0.0",
+            "--yes",
+            "--approved-by",
+            INTRUDER,
+        ),
+        f"{INTRUDER} is not an approver of production",
+    ),
+    (
+        INTRUDER,
+        ("rollback", "production", "--to", "v1.0.0", "--yes"),
+        f"{INTRUDER} is not staff of kitchen 'production'",
+    ),
+]
+
+
+def test_every_command_refuses_a_caller_it_does_not_admit_and_changes_nothing(
+    cli: Cli, shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Merge and promote recorded an operation and took the parent's lock (and resumed
+    another's crashed one) before they asked whether the caller was staff."""
+    staffed = f"    staff: [{USER}]\n"
+    text = (shop / "kitchen.yaml").read_text()
+    text = text.replace("    branch: develop\n", "    branch: develop\n" + staffed)
+    text = text.replace("    branch: main\n", "    branch: main\n" + staffed)
+    (shop / "kitchen.yaml").write_text(text)
+    git(shop, "commit", "-qam", "staff the root kitchens")
+    git(shop, "tag", "v1.0.0")
+    assert cli("create", "mine").code == 0
+    commit_file(shop, "notes.md", "work in progress\n")
+    assert cli("test", "mine").code == 0  # mergeable but for the caller
+    before = snapshot(shop, trail=True)
+    for user, args, said in REFUSALS:
+        monkeypatch.setenv("KITCHEN_USER", user)
+        refused = cli(*args)
+        assert (refused.code, said in refused.err) == (4, True), (args, refused.err)
+        assert snapshot(shop, trail=True) == before, args
 
 
 def test_staff_add_a_colleague_who_can_then_act_and_log_it(
