@@ -16,12 +16,12 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
-from typing import Any
-
-import sqlglot
-from sqlglot import exp
+from typing import TYPE_CHECKING, Any
 
 from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, quote_literal, sql
+
+if TYPE_CHECKING:  # sqlglot is imported where a statement is read: 0.18 s at each start
+    from sqlglot import exp
 
 Execute = Callable[[Query, Sequence[object]], list[tuple[Any, ...]]]
 DIALECT = "duckdb"
@@ -141,6 +141,9 @@ def moved(plan: Structure, text: str, target: str, *, replace: bool = False) -> 
     """``text`` naming ``target``'s objects where it named ``plan.schema``'s, and nothing
     else changed: sqlglot finds the names, which are replaced where they stand in ``text``
     (written out again, sqlglot's text would differ from DuckDB's: VARCHAR as TEXT)."""
+    import sqlglot
+    from sqlglot import exp
+
     tree = sqlglot.parse_one(text, read=DIALECT)
     source, catalogs = plan.schema.lower(), {name.lower() for name in plan.catalogs}
     edits = []
@@ -185,6 +188,8 @@ def _spliced(text: str, edits: list[tuple[int, int, str]]) -> str:
 
 def _draws(node: exp.Expr) -> bool:
     """A call of nextval or currval: its argument names a sequence, as a string."""
+    from sqlglot import exp
+
     return (
         isinstance(node, exp.Anonymous)
         and str(node.this).lower() in _SEQUENCE_FUNCTIONS
@@ -197,6 +202,9 @@ def _kept_references(table: str, text: str, copied: Collection[str], left_out: l
     not copied, and to itself (DuckDB checks one as each row arrives, so rows referring to
     rows of the same insert would fail). DuckDB writes each as ``, FOREIGN KEY (..)
     REFERENCES schema.table(..)``, after the columns."""
+    import sqlglot
+    from sqlglot import exp
+
     edits = []
     for key in sqlglot.parse_one(text, read=DIALECT).find_all(exp.ForeignKey):
         parent = key.find(exp.Table)
@@ -220,6 +228,8 @@ def _kept_references(table: str, text: str, copied: Collection[str], left_out: l
 
 def _macros(rows: list[tuple[Any, ...]], schema: str, left_out: list[str]) -> list[str]:
     """``CREATE MACRO`` statements, one per name with its overloads."""
+    import sqlglot
+
     grouped: dict[tuple[str, str], list[str]] = {}
     for name, kind, parameters, types, body in rows:
         spelt = ", ".join(
@@ -242,6 +252,9 @@ def _macros(rows: list[tuple[Any, ...]], schema: str, left_out: list[str]) -> li
 def _views(rows: list[tuple[Any, ...]], plan: Structure, copied: set[str]) -> dict[str, str]:
     """Views (name: text) in the order they were made (each after what it reads), but those
     reading a table of the schema that is not copied, or that kitchen cannot read."""
+    import sqlglot
+    from sqlglot import exp
+
     kept: dict[str, str] = {}
     built = set(copied)
     for name, text in rows:
@@ -267,6 +280,8 @@ def _views(rows: list[tuple[Any, ...]], plan: Structure, copied: set[str]) -> di
 
 def _created(tree: exp.Expr) -> str:
     """The name a CREATE statement gives (a view's with its column list too)."""
+    from sqlglot import exp
+
     made = tree.this
     return str(made.this.name if isinstance(made, exp.Schema) else made.name)
 
