@@ -114,12 +114,14 @@ class Node(Strict):
     type: Literal["sql", "python", "shell", "dbt"]
     file: str | None = None  # sql, python: relative to the pipeline's folder
     command: str | None = None  # shell, dbt (default: dbt build)
+    project_dir: str = "."  # dbt: the dbt project's folder, in the pipeline's
+    profile: Literal["kitchen", "project"] = "kitchen"  # dbt: kitchen's profile, or its own
     depends_on: list[str] = []
     env: dict[str, str] = {}
     timeout: float = Field(600, gt=0)
     tests: list[Check] = []
 
-    @field_validator("file")
+    @field_validator("file", "project_dir")
     @classmethod
     def _file_stays_inside(cls, value: str | None) -> str | None:
         if value is not None:

@@ -1,16 +1,19 @@
-"""Running one node: SQL in the kitchen's schema, python and shell as subprocesses."""
+"""Running one node: python and shell as subprocesses (SQL runs in the warehouse, dbt in
+kitchen.pipelines.dbt)."""
 
 from __future__ import annotations
 
-import shlex
-import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kitchen import redaction
 from kitchen.pipelines.model import Node
+
+if TYPE_CHECKING:
+    from kitchen.pipelines.checks import CheckResult
 
 OUTPUT_TAIL = 4000  # characters of a failed node's output kept for reports
 
@@ -26,16 +29,23 @@ class NodeResult:
     output: str = ""
 
 
-def run_process(
-    node: Node, folder: Path, script: str | None, env: dict[str, str]
-) -> tuple[bool, str, str]:
-    """(passed, message, output) of a python, shell or dbt node run in the pipeline's folder."""
+@dataclass
+class Outcome:
+    """What a node did: passed, why not, its output; a dbt node's also what dbt said of
+    each of its models and tests (``parts``, ``checks``) and dbt's own files."""
+
+    passed: bool
+    message: str = ""
+    output: str = ""
+    parts: list[NodeResult] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def run_process(node: Node, folder: Path, script: str | None, env: dict[str, str]) -> Outcome:
+    """A python or shell node, run in the pipeline's folder."""
     if node.type == "python":
         command = [sys.executable, "-c", script or ""]
-    elif node.type == "dbt":
-        if shutil.which("dbt") is None:
-            return False, "dbt is not installed (pip install dbt-duckdb or dbt-postgres)", ""
-        command = ["dbt", *shlex.split(node.command or "build")]
     else:
         command = ["sh", "-c", node.command or ""]
     try:
@@ -49,12 +59,12 @@ def run_process(
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        output = _text(exc.stdout) + _text(exc.stderr)
-        return False, f"timed out after {node.timeout:g} s", redaction.scrub(output)[-OUTPUT_TAIL:]
+        output = redaction.scrub(_text(exc.stdout) + _text(exc.stderr))[-OUTPUT_TAIL:]
+        return Outcome(False, f"timed out after {node.timeout:g} s", output)
     output = redaction.scrub(done.stdout + done.stderr)[-OUTPUT_TAIL:]  # scrubbed, then cut
     if done.returncode:
-        return False, f"exited with {done.returncode}", output
-    return True, "", output
+        return Outcome(False, f"exited with {done.returncode}", output)
+    return Outcome(True, "", output)
 
 
 def _text(value: str | bytes | None) -> str:

@@ -245,6 +245,7 @@ def _tested(project: Project, kitchen: Kitchen, head: str) -> str:
         (
             f"the latest run, {latest['id']}, {latest['status']} at {latest['commit_sha'][:10]}"
             + (" with uncommitted changes" if latest["dirty"] else "")
+            + _what_failed(latest["results"])
         )
         if latest
         else "no runs"
@@ -253,6 +254,27 @@ def _tested(project: Project, kitchen: Kitchen, head: str) -> str:
         f"No passing run of {kitchen.name} for its HEAD {head[:10]} ({seen}).",
         hint=f"Run `kitchen test {kitchen.name}` on the committed HEAD, then merge.",
     )
+
+
+def _what_failed(results: dict[str, Any]) -> str:
+    """What failed a run, the first three named: its failing error-severity checks (a dbt
+    test among them), then the failed nodes they do not explain."""
+    checks = [
+        check
+        for check in results.get("checks", [])
+        if check.get("severity") == "error" and check.get("status") in ("fail", "error")
+    ]
+    explained = {check["node"] for check in checks}
+    failed = [f"{check['node']}.{check['name']}" for check in checks]
+    failed += [
+        f"{node['pipeline']}.{node['node']}"
+        for node in results.get("nodes", [])
+        if node.get("status") == "failed" and node["node"] not in explained
+    ]
+    if not failed:
+        return ""
+    more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+    return f": {', '.join(failed[:3])}{more} failed"
 
 
 def _approval(project: Project, kitchen: Kitchen, parent: Kitchen, given: str | None) -> str | None:

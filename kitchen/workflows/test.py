@@ -20,7 +20,7 @@ from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.errors import BadInput, KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, utcnow
 from kitchen.names import did_you_mean
-from kitchen.pipelines import checks, junit, model, runners, templating
+from kitchen.pipelines import checks, dbt, junit, model, runners, templating
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows import artifacts, identity, notify, recover
@@ -48,6 +48,7 @@ class TestRun:
     ended_at: str = ""
     nodes: list[runners.NodeResult] = field(default_factory=list)
     checks: list[checks.CheckResult] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)  # the tools' own, kept with the run
 
     @property
     def passed(self) -> bool:
@@ -137,7 +138,7 @@ def _artifacts(run: TestRun) -> dict[str, bytes]:
     for node in run.nodes:
         if node.output:
             files[f"logs/{node.pipeline}.{node.node}.log"] = redaction.scrub(node.output).encode()
-    return files
+    return {**files, **run.files}
 
 
 def _selected(project: Project, request: TestRequest) -> list[model.Pipeline]:
@@ -179,28 +180,34 @@ def _run_pipeline(
     only = {request.node} if request.node else None
     failed: set[str] = set()
 
-    def execute(node: model.Node) -> runners.NodeResult:
+    def execute(node: model.Node) -> tuple[runners.NodeResult, runners.Outcome]:
         blocked = [d for d in node.depends_on if d in failed]
         if blocked or (request.fail_fast and failed):
             reason = f"skipped: {', '.join(blocked)} failed" if blocked else "skipped: fail-fast"
-            return runners.NodeResult(pipeline.name, node.name, node.type, "skipped", 0, reason)
+            skipped = runners.NodeResult(pipeline.name, node.name, node.type, "skipped", 0, reason)
+            return skipped, runners.Outcome(False)
         started = time.perf_counter()
-        passed, message, output = _run_node(scope, node)
-        status = "passed" if passed else "failed"
+        outcome = _run_node(scope, node)
+        status = "passed" if outcome.passed else "failed"
         seconds = time.perf_counter() - started
-        return runners.NodeResult(
-            pipeline.name, node.name, node.type, status, seconds, message, output
+        result = runners.NodeResult(
+            pipeline.name, node.name, node.type, status, seconds, outcome.message, outcome.output
         )
+        return result, outcome
 
     workers = 1 if serial else max(1, request.parallel)
     with report.progress(f"Testing {pipeline.name} in {kitchen.name}", len(pipeline.nodes)) as done:
         for layer in model.order(pipeline, only):
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 results = list(pool.map(execute, layer))
-            for node, result in zip(layer, results, strict=True):
-                run.nodes.append(result)
-                found = _checks(scope, node) if result.status == "passed" else []
+            for node, (result, outcome) in zip(layer, results, strict=True):
+                run.nodes += [result, *outcome.parts]
+                found = outcome.checks + (_checks(scope, node) if result.status == "passed" else [])
                 run.checks += found
+                run.files.update(
+                    (f"dbt/{pipeline.name}.{node.name}/{name}", data)
+                    for name, data in outcome.files.items()
+                )
                 done(1)
                 report.step(_live(pipeline.name, result, found))
                 if result.status != "passed" or any(check.blocking for check in found):
@@ -251,7 +258,7 @@ class Scope:
         return templating.render(text, source, self.context, self.secret)
 
 
-def _run_node(scope: Scope, node: model.Node) -> tuple[bool, str, str]:
+def _run_node(scope: Scope, node: model.Node) -> runners.Outcome:
     project, kitchen, pipeline = scope.project, scope.kitchen, scope.pipeline
     source = pipeline.folder / (node.file or model.PIPELINE_FILE)
     script = scope.render(source.read_text(encoding="utf-8"), source) if node.file else None
@@ -264,8 +271,8 @@ def _run_node(scope: Scope, node: model.Node) -> tuple[bool, str, str]:
         except KitchenError as exc:  # the warehouse refused the SQL: the node failed
             line = getattr(exc, "line", None)
             where = f" (line {line} of {node.file}, as rendered)" if line else ""
-            return False, exc.message + where, ""
-        return True, "", ""
+            return runners.Outcome(False, exc.message + where)
+        return runners.Outcome(True)
     _, env = tool_run.environment(project, kitchen.name)
     for variable, value in node.env.items():
         env[variable] = scope.render(value, pipeline.folder / model.PIPELINE_FILE)
@@ -273,6 +280,8 @@ def _run_node(scope: Scope, node: model.Node) -> tuple[bool, str, str]:
         node = node.model_copy(update={"command": scope.render(node.command, source)})
     if isinstance(warehouse, DuckDBWarehouse):
         warehouse.close()  # the tool may open the file itself
+    if node.type == "dbt":
+        return dbt.run(node, pipeline.folder, env, warehouse.dbt_output(), pipeline.name)
     return runners.run_process(node, pipeline.folder, script, env)
 
 

@@ -73,8 +73,8 @@ def test_a_nodes_output_is_scrubbed_before_it_is_cut(tmp_path: Path) -> None:
     redaction.remember(secret)
     tail = "t" * (OUTPUT_TAIL - 20)
     node = Node(name="talk", type="shell", command=f"printf %s {secret}{tail}")
-    passed, _, output = run_process(node, tmp_path, None, {"PATH": "/usr/bin:/bin"})
-    assert passed and output.endswith(tail) and "ss" not in output
+    outcome = run_process(node, tmp_path, None, {"PATH": "/usr/bin:/bin"})
+    assert outcome.passed and outcome.output.endswith(tail) and "ss" not in outcome.output
 
 
 def test_console_scrubs_results_errors_and_json(capsys: pytest.CaptureFixture[str]) -> None:

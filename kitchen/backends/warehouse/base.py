@@ -244,6 +244,12 @@ class Warehouse(Protocol):
         """Variables that point a client tool at this warehouse, working in ``schema``."""
         ...
 
+    def dbt_output(self) -> dict[str, object]:
+        """The output of a dbt profile for this warehouse, reading where and as whom to
+        connect from ``client_environment``'s variables (with the kitchen's schema as
+        ``KITCHEN_SCHEMA``) through dbt's ``env_var``: no value, and no secret, is written."""
+        ...
+
     def run_script(self, schema: str, script: str) -> list[tuple[Any, ...]]:
         """Run a pipeline's SQL (several statements) with ``schema`` as the default schema,
         in one transaction: it all happens, or none of it does. The rows of its query, for

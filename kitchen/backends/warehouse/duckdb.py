@@ -262,6 +262,14 @@ class DuckDBWarehouse(SqlWarehouse):
             "KITCHEN_DUCKDB_CATALOG": self.path.stem,
         }
 
+    def dbt_output(self) -> dict[str, object]:
+        return {  # dbt-duckdb; one thread: DuckDB takes one writer
+            "type": "duckdb",
+            "path": "{{ env_var('KITCHEN_DUCKDB') }}",
+            "schema": "{{ env_var('KITCHEN_SCHEMA') }}",
+            "threads": 1,
+        }
+
     def run_script(self, schema: str, script: str) -> list[tuple[Any, ...]]:
         self.execute(sql("USE {}", Identifier(CATALOG, schema)))
         try:

@@ -631,6 +631,19 @@ class PostgresWarehouse(SqlWarehouse):
         found = {names[key]: str(value) for key, value in params.items() if key in names and value}
         return {**found, "PGOPTIONS": f"-c search_path={schema}"}
 
+    def dbt_output(self) -> dict[str, object]:
+        return {  # dbt-postgres, as libpq's variables say (the kitchen's own login's)
+            "type": "postgres",
+            "host": "{{ env_var('PGHOST', 'localhost') }}",
+            "port": "{{ env_var('PGPORT', '5432') | as_number }}",
+            "user": "{{ env_var('PGUSER') }}",
+            "password": "{{ env_var('PGPASSWORD', '') }}",
+            "dbname": "{{ env_var('PGDATABASE') }}",
+            "schema": "{{ env_var('KITCHEN_SCHEMA') }}",
+            "sslmode": "{{ env_var('PGSSLMODE', 'prefer') }}",
+            "threads": self.settings.threads,
+        }
+
     def run_script(self, schema: str, script: str) -> list[tuple[Any, ...]]:
         with self.transaction():
             self.execute(sql("SET LOCAL search_path TO {}", Identifier(schema)))

@@ -1,0 +1,138 @@
+"""dbt projects as kitchen pipelines: real dbt (dbt-duckdb, dbt-postgres) on the demo shop,
+with tests/fixtures/dbt_shop, a dbt project written for them (a seed, a staging view, a mart
+table, tests of error severity and one that warns). No profiles.yml anywhere: kitchen writes
+it."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import duckdb
+import psycopg
+
+from tests.conftest import CONFIG_DEV, Cli, edit_config
+from tests.gitrepo import git
+from tests.integration.test_kitchen_roles import login
+from tests.servers import PostgresServer
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "dbt_shop"
+BUILT = {
+    "build": ("dbt", "passed"),
+    "build.channels": ("dbt seed", "passed"),
+    "build.stg_orders": ("dbt model", "passed"),
+    "build.customer_revenue": ("dbt model", "passed"),
+}
+TESTS = {
+    "not_null_stg_orders_order_id": ("error", "pass"),
+    "unique_stg_orders_order_id": ("error", "pass"),
+    "not_null_customer_revenue_customer_id": ("error", "pass"),
+    "unique_customer_revenue_customer_id": ("error", "pass"),
+    "bulk_orders": ("warn", "fail"),  # rows found, and dbt only warns
+}
+
+
+def add_dbt(project: Path) -> Path:
+    """The fixture's dbt project as the pipeline dbt_shop, committed."""
+    folder = project / "pipelines" / "dbt_shop"
+    shutil.copytree(FIXTURE, folder)
+    (folder / "pipeline.yaml").write_text("nodes:\n  - {name: build, type: dbt}\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "a dbt project")
+    return folder
+
+
+def test_a_dbt_project_runs_with_kitchens_profile_and_every_model_and_test_is_seen(
+    cli: Cli, shop: Path, tmp_path: Path
+) -> None:
+    """The whole `dbt build` was one opaque node: one JUnit case for 9 dbt nodes, no checks,
+    a warn test that found rows passed silently, and dbt's files dirtied the worktree."""
+    folder = add_dbt(shop)
+    assert cli("create", "feature").code == 0
+    junit = tmp_path / "junit.xml"
+    run = cli("test", "feature", "--pipeline", "dbt_shop", "--json", "--junit", str(junit))
+    assert run.code == 0, run.err
+    document = run.json()
+    assert {n["node"]: (n["type"], n["status"]) for n in document["nodes"]} == BUILT
+    assert {c["name"]: (c["severity"], c["status"]) for c in document["checks"]} == TESTS
+    (bulk,) = (c for c in document["checks"] if c["name"] == "bulk_orders")
+    assert bulk["metric"] > 0 and bulk["message"] == f"{bulk['metric']} failing rows"
+    cases = {case.get("name") for case in ET.parse(junit).getroot().iter("testcase")}
+    assert cases == set(BUILT) | set(TESTS)
+    # dbt built in the kitchen's schema, and left nothing in the worktree
+    warehouse = duckdb.connect(str(shop / ".kitchen/warehouse/dev_warehouse.duckdb"))
+    try:
+        built = warehouse.execute("SELECT count(*) FROM feature.customer_revenue").fetchone()
+    finally:
+        warehouse.close()
+    assert built is not None and built[0] > 0
+    assert git(shop, "status", "--porcelain") == ""
+    assert not {"target", "logs", ".user.yml", "profiles.yml"} & {p.name for p in folder.iterdir()}
+    # dbt's own artifacts are kept with the run
+    runs = shop / ".kitchen/artifacts/dev/kitchens/feature/runs" / document["run_id"]
+    kept = runs / "dbt" / "dbt_shop.build"
+    assert sorted(path.name for path in kept.iterdir()) == [
+        "dbt.log",
+        "manifest.json",
+        "run_results.json",
+    ]
+    assert "\x1b[" not in (kept / "dbt.log").read_text()
+
+
+def test_a_failing_dbt_test_fails_the_run_and_the_merge_names_it(cli: Cli, shop: Path) -> None:
+    """Its name was only in the tail of a log cut to 4,000 characters full of colour codes."""
+    folder = add_dbt(shop)
+    assert cli("create", "feature").code == 0
+    with (folder / "models" / "schema.yml").open("a") as schema:
+        schema.write("      - name: city\n        data_tests: [unique]\n")  # cities repeat
+    git(shop, "commit", "-qam", "each customer's city is unique (it is not)")
+    run = cli("test", "feature", "--pipeline", "dbt_shop", "--json")
+    assert run.code == 1
+    document = run.json()
+    (node,) = (n for n in document["nodes"] if n["node"] == "build")
+    assert node["status"] == "failed"
+    assert node["message"].startswith("dbt: unique_customer_revenue_city (")
+    assert node["message"].endswith(" failing rows) failed")
+    refused = cli("merge", "feature", "--yes")
+    assert refused.code == 3
+    assert "build.unique_customer_revenue_city failed" in refused.err
+
+
+def test_dbt_stopping_before_it_runs_says_why_in_one_line(cli: Cli, shop: Path) -> None:
+    folder = add_dbt(shop)
+    (folder / "models" / "marts" / "broken.sql").write_text("select * from {{ ref('nope') }}\n")
+    git(shop, "add", "-A")
+    git(shop, "commit", "-qm", "a model of a model that is not there")
+    assert cli("create", "feature").code == 0
+    run = cli("test", "feature", "--pipeline", "dbt_shop", "--json")
+    assert run.code == 1
+    (node,) = run.json()["nodes"]
+    assert node["message"].startswith("dbt: Encountered an error: Compilation Error")
+    assert "depends on a node named 'nope' which was not found" in node["message"]
+    assert "\n" not in node["message"]
+
+
+def test_dbt_on_postgres_builds_as_the_kitchens_login_over_a_tested_parent(
+    capsys, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """The parent's dbt tables came into the kitchen as kitchen's account's, and dbt, as the
+    kitchen's login, could not replace them."""
+    edit_config(pg_project, ", dbname:", ", kitchen_roles: true, read_parent: true, dbname:")
+    cli = Cli(capsys, pg_project)
+    assert cli("init", "--demo").code == 0
+    add_dbt(pg_project)
+    assert cli("test", "dev", "--pipeline", "dbt_shop").code == 0  # kitchen's own account
+    assert cli("create", "feature").code == 0
+    run = cli("test", "feature", "--pipeline", "dbt_shop", "--json")
+    assert run.code == 0, run.err
+    assert {n["node"]: (n["type"], n["status"]) for n in run.json()["nodes"]} == BUILT
+    with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project])) as connection:
+        owners = connection.execute(
+            "SELECT relname, pg_get_userbyid(relowner) FROM pg_class"
+            " WHERE relnamespace = 'feature'::regnamespace"
+            " AND relname IN ('stg_orders', 'customer_revenue', 'channels') ORDER BY 1"
+        ).fetchall()
+    mine = login(pg_project, "feature")
+    assert owners == [("channels", mine), ("customer_revenue", mine), ("stg_orders", mine)]
+    assert git(pg_project, "status", "--porcelain") == ""
