@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -76,18 +77,25 @@ def run_tool(
             show_default=False,
         ),
     ] = None,
+    pipeline: Annotated[
+        str | None,
+        typer.Option(help="Run in this pipeline's dbt project, with kitchen's dbt profile."),
+    ] = None,
 ) -> None:
     """Run a tool with a kitchen's context: KITCHEN_* variables, its warehouse connection
     (libpq PG* variables with search_path set to its schema, or its DuckDB file) and the
-    secrets mapped in environments.<env>.env. The tool's exit code is passed through.
+    secrets mapped in environments.<env>.env. The tool's exit code is passed through. In a
+    dbt pipeline's folder, or with --pipeline, dbt gets the profile `kitchen test` gives it
+    and runs in the dbt project.
 
-    Example: kitchen run profitability -- psql -c "select count(*) from orders"
+    Example: kitchen run profitability --pipeline shop -- dbt seed
     """
     import signal
     import subprocess
 
     from kitchen.errors import BadInput, CannotRun, ToolNotFound
-    from kitchen.workflows.run import environment
+    from kitchen.pipelines import dbt
+    from kitchen.workflows.run import dbt_project, environment
 
     raw = RAW_ARGS.get()
     if "--" not in raw:
@@ -100,13 +108,20 @@ def run_tool(
     if len(before) > 1:
         raise BadInput(f"Give at most one kitchen before --, not {' '.join(before)}.", hint=usage)
     project = project_for(ctx)
-    _, variables = environment(project, before[0] if before else None)
+    kitchen, variables = environment(project, before[0] if before else None)
+    found = dbt_project(project, pipeline, Path.cwd())
+    output = project.warehouse(kitchen.environment).dbt_output() if found else {}
     project.close()  # a DuckDB file can be opened by one process at a time: let the tool have it
     # Ctrl-C reaches the tool too, and is the tool's to handle (psql cancels its query, a
     # REPL its line): kitchen waits on. A handler, not SIG_IGN, which the tool would inherit.
     previous = signal.signal(signal.SIGINT, lambda *_: None)
     try:
-        code = subprocess.call(command, env=variables)
+        if found is None:
+            code = subprocess.call(command, env=variables)
+        else:
+            folder, node = found
+            with dbt.workspace(output, node.profile == "project", files_out=False) as more:
+                code = subprocess.call(command, env={**variables, **more}, cwd=folder)
     except FileNotFoundError:
         raise ToolNotFound(
             f"Command not found: {command[0]}.", hint="Check its name and PATH."

@@ -42,18 +42,24 @@ SHOWN = 3  # failures named in the node's message
 
 
 @contextmanager
-def workspace(output: Mapping[str, object], own_profile: bool) -> Iterator[dict[str, str]]:
+def workspace(
+    output: Mapping[str, object], own_profile: bool, *, files_out: bool = True
+) -> Iterator[dict[str, str]]:
     """dbt's variables for one run, in a folder outside the repository that goes after it:
-    the kitchen's profile (unless the project's ``own_profile`` is used), target and logs."""
+    the kitchen's profile (unless the project's ``own_profile`` is used) and, ``files_out``,
+    dbt's target and logs (a tool run by hand keeps them where dbt puts them)."""
     folder = Path(tempfile.mkdtemp(prefix="kitchen-dbt-"))
     try:
         env = {
-            "DBT_TARGET_PATH": str(folder / "target"),
-            "DBT_LOG_PATH": str(folder / "logs"),
-            "DBT_USE_COLORS": "false",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",  # no .user.yml, no call home
             "DBT_VERSION_CHECK": "false",
         }
+        if files_out:
+            env.update(
+                DBT_TARGET_PATH=str(folder / "target"),
+                DBT_LOG_PATH=str(folder / "logs"),
+                DBT_USE_COLORS="false",
+            )
         if not own_profile:
             profile = {PROFILE: {"target": TARGET, "outputs": {TARGET: dict(output)}}}
             (folder / "profiles.yml").write_text(yaml.safe_dump(profile, sort_keys=False))

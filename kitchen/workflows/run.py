@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from kitchen import journal
+from kitchen.errors import BadInput
 from kitchen.model import Kitchen
+from kitchen.names import did_you_mean
+from kitchen.pipelines import model
+from kitchen.pipelines.model import Node
 from kitchen.project import Project
 from kitchen.workflows import identity
 from kitchen.workflows.data import current_or_named
@@ -32,3 +37,31 @@ def environment(project: Project, name: str | None) -> tuple[Kitchen, dict[str, 
             where = f"environments.{kitchen.environment}.env.{variable}"
             variables[variable] = secrets.resolve(value, where)
     return kitchen, {**os.environ, **variables}
+
+
+def dbt_project(project: Project, pipeline: str | None, cwd: Path) -> tuple[Path, Node] | None:
+    """The dbt project a tool runs in, and its node: the named pipeline's dbt node, else
+    the one of the pipeline whose folder ``cwd`` is in (None: not in one)."""
+    base = (project.root / project.config.pipelines).resolve()
+    if pipeline is None and not cwd.resolve().is_relative_to(base):
+        return None  # elsewhere, the pipelines are not read: a broken one stops no tool
+    pipelines = model.load_all(project.root, project.config.pipelines)
+    if pipeline is not None:
+        named = [p for p in pipelines if p.name == pipeline]
+        if not named:
+            known = [p.name for p in pipelines]
+            raise BadInput(
+                f"No pipeline named {pipeline!r}.{did_you_mean(pipeline, known)}",
+                hint=f"The pipelines: {', '.join(known) or 'none'}.",
+            )
+        candidates = named
+    else:
+        here = cwd.resolve()
+        candidates = [p for p in pipelines if here.is_relative_to(p.folder.resolve())]
+    for found in candidates:
+        for node in found.nodes:
+            if node.type == "dbt":
+                return found.folder / node.project_dir, node
+    if pipeline is not None:
+        raise BadInput(f"Pipeline {pipeline!r} has no dbt node.", hint="See docs/dbt.md.")
+    return None

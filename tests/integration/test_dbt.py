@@ -6,6 +6,8 @@ it."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -136,3 +138,26 @@ def test_dbt_on_postgres_builds_as_the_kitchens_login_over_a_tested_parent(
     mine = login(pg_project, "feature")
     assert owners == [("channels", mine), ("customer_revenue", mine), ("stg_orders", mine)]
     assert git(pg_project, "status", "--porcelain") == ""
+
+
+def test_kitchen_run_gives_dbt_the_kitchens_profile_in_a_dbt_pipeline(cli: Cli, shop: Path) -> None:
+    """`kitchen run -- dbt seed` ran from the repository's root and failed on its profile."""
+    folder = add_dbt(shop)
+    assert cli("create", "feature").code == 0
+    inside = subprocess.run(
+        [sys.executable, "-m", "kitchen", "run", "--", "dbt", "seed"],
+        cwd=folder / "models",  # anywhere in the pipeline's folder
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert inside.returncode == 0, inside.stdout + inside.stderr
+    warehouse = duckdb.connect(str(shop / ".kitchen/warehouse/dev_warehouse.duckdb"))
+    try:
+        seeded = warehouse.execute("SELECT count(*) FROM feature.channels").fetchone()
+    finally:
+        warehouse.close()
+    assert seeded == (2,)
+    assert git(shop, "status", "--porcelain") == ""  # its target/ and logs/: in .gitignore
+    named = cli("run", "--pipeline", "nope", "--", "dbt", "seed")
+    assert named.code == 2 and "No pipeline named 'nope'" in named.err
