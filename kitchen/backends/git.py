@@ -255,6 +255,17 @@ class Git:
         )
         return listed.strip() or None
 
+    def changed_since(self, base: str, folders: Sequence[Path]) -> list[str]:
+        """Files under ``folders`` that differ between where ``base`` and HEAD parted and
+        the worktree: committed since, or changed and not yet committed."""
+        root = Path(self.repo.working_tree_dir or ".").resolve()
+        paths = [os.path.relpath(folder.resolve(), root) for folder in folders]
+        with _mapped(f"compare the worktree with {base!r}"):
+            parted = self.repo.git.merge_base(base, "HEAD")
+            listed: str = self.repo.git.diff("--name-only", parted, "--", *paths)
+            new: str = self.repo.git.ls_files("--others", "--exclude-standard", "--", *paths)
+        return sorted({*listed.split(), *new.split()})
+
     def commits_not_in(self, branch: str, base: str) -> int:
         """How many commits ``branch`` has that ``base`` does not."""
         with _mapped(f"compare {branch!r} with {base!r}"):

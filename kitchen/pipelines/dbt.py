@@ -39,6 +39,7 @@ STAMP = re.compile(r"^\d\d:\d\d:\d\d(\.\d+)?\s+")  # dbt's time of each line
 PART_STATUS = {"success": "passed", "error": "failed", "skipped": "skipped"}
 CHECK_STATUS = {"pass": "pass", "fail": "fail", "warn": "fail", "error": "error"}
 SHOWN = 3  # failures named in the node's message
+NO_SEEDS = {"DBT_EXCLUDE_RESOURCE_TYPES": "seed"}  # dbt build and seed load none
 
 
 @contextmanager
@@ -69,10 +70,28 @@ def workspace(
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def seed_folders(project: Path) -> list[Path]:
+    """The dbt project's seed folders (``seed-paths`` of dbt_project.yml, default seeds)."""
+    try:
+        found = yaml.safe_load((project / "dbt_project.yml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        found = None
+    paths = found.get("seed-paths") if isinstance(found, dict) else None
+    names = [str(path) for path in paths] if isinstance(paths, list) else ["seeds"]
+    return [project / name for name in names]
+
+
 def run(
-    node: Node, folder: Path, env: dict[str, str], output: Mapping[str, object], pipeline: str
+    node: Node,
+    folder: Path,
+    env: dict[str, str],
+    output: Mapping[str, object],
+    pipeline: str,
+    *,
+    seeds: bool = True,
 ) -> Outcome:
-    """``dbt <command>`` in the dbt project at ``folder`` (the pipeline's), then its results."""
+    """``dbt <command>`` in the dbt project at ``folder`` (the pipeline's), then its results;
+    without ``seeds``, dbt loads none (the kitchen has its parent's copy of them)."""
     program = executable(env)
     if program is None:
         return Outcome(False, "dbt is not installed (pip install 'dataops-kitchen[dbt]')")
@@ -82,7 +101,11 @@ def run(
             done = subprocess.run(
                 [program, *shlex.split(node.command or "build")],
                 cwd=project,
-                env={**env, **variables},
+                env={
+                    **env,
+                    **variables,
+                    **({} if seeds else {"DBT_EXCLUDE_RESOURCE_TYPES": "seed"}),
+                },
                 capture_output=True,
                 text=True,
                 timeout=node.timeout,

@@ -278,11 +278,25 @@ def _run_node(scope: Scope, node: model.Node) -> runners.Outcome:
         env[variable] = scope.render(value, pipeline.folder / model.PIPELINE_FILE)
     if node.command:
         node = node.model_copy(update={"command": scope.render(node.command, source)})
+    seeds = node.type == "dbt" and _seeds(project, kitchen, pipeline.folder / node.project_dir)
     if isinstance(warehouse, DuckDBWarehouse):
-        warehouse.close()  # the tool may open the file itself
+        warehouse.close()  # the tool may open the file itself (after the registry is read)
     if node.type == "dbt":
-        return dbt.run(node, pipeline.folder, env, warehouse.dbt_output(), pipeline.name)
+        output = warehouse.dbt_output()
+        return dbt.run(node, pipeline.folder, env, output, pipeline.name, seeds=seeds)
     return runners.run_process(node, pipeline.folder, script, env)
+
+
+def _seeds(project: Project, kitchen: Kitchen, dbt_project: Path) -> bool:
+    """Whether dbt loads seeds here: where the data comes from (a root kitchen), or where
+    the kitchen changed a seed. Elsewhere its seeds' tables came with its parent's data,
+    masked and sampled as all of it, and dbt would put the files' rows back over them."""
+    if kitchen.parent is None:
+        return True
+    parent = project.kitchen(kitchen.parent)
+    if not project.git.branch_exists(parent.branch):
+        return True  # a clone without the parent's branch cannot tell: the files are loaded
+    return bool(project.git.changed_since(parent.branch, dbt.seed_folders(dbt_project)))
 
 
 def _checks(scope: Scope, node: model.Node) -> list[checks.CheckResult]:

@@ -49,9 +49,10 @@ def test_a_dbt_project_runs_with_kitchens_profile_and_every_model_and_test_is_se
     cli: Cli, shop: Path, tmp_path: Path
 ) -> None:
     """The whole `dbt build` was one opaque node: one JUnit case for 9 dbt nodes, no checks,
-    a warn test that found rows passed silently, and dbt's files dirtied the worktree."""
-    folder = add_dbt(shop)
+    a warn test that found rows passed silently, and dbt's files dirtied the worktree. The
+    project is new in the kitchen, its seed too: the kitchen loads it."""
     assert cli("create", "feature").code == 0
+    folder = add_dbt(shop)
     junit = tmp_path / "junit.xml"
     run = cli("test", "feature", "--pipeline", "dbt_shop", "--json", "--junit", str(junit))
     assert run.code == 0, run.err
@@ -126,10 +127,15 @@ def test_dbt_on_postgres_builds_as_the_kitchens_login_over_a_tested_parent(
     add_dbt(pg_project)
     assert cli("test", "dev", "--pipeline", "dbt_shop").code == 0  # kitchen's own account
     assert cli("create", "feature").code == 0
+    with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project]), autocommit=True) as admin:
+        admin.execute("UPDATE feature.channels SET name = 'as copied'")  # as masking would
     run = cli("test", "feature", "--pipeline", "dbt_shop", "--json")
     assert run.code == 0, run.err
-    assert {n["node"]: (n["type"], n["status"]) for n in run.json()["nodes"]} == BUILT
+    built = {n["node"]: (n["type"], n["status"]) for n in run.json()["nodes"]}
+    assert built == {k: v for k, v in BUILT.items() if k != "build.channels"}  # dev seeded it
     with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project])) as connection:
+        names = connection.execute("SELECT DISTINCT name FROM feature.channels").fetchall()
+        assert names == [("as copied",)]  # the kitchen's copy, not the file's rows again
         owners = connection.execute(
             "SELECT relname, pg_get_userbyid(relowner) FROM pg_class"
             " WHERE relnamespace = 'feature'::regnamespace"
