@@ -157,14 +157,17 @@ class Project:
             env=self.env,
         )
 
-    def kitchen(self, *args: str, allowed: tuple[int, ...] = (0,)) -> str:
-        done = subprocess.run(
+    def call(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [sys.executable, "-m", "kitchen", "-C", str(self.folder), *args],
             capture_output=True,
             text=True,
             env=self.env,
             check=False,
         )
+
+    def kitchen(self, *args: str, allowed: tuple[int, ...] = (0,)) -> str:
+        done = self.call(*args)
         if done.returncode not in allowed:
             raise SystemExit(f"kitchen {' '.join(args)}: exit {done.returncode}\n{done.stderr}")
         return done.stdout
@@ -274,20 +277,8 @@ def trial(project: Project, command: str, number: int, took: dict[str, list[floa
     if killed:
         process.send_signal(signal.SIGKILL)
     process.wait()
-    repaired = subprocess.run(
-        [sys.executable, "-m", "kitchen", "-C", str(project.folder), "doctor", "--repair"],
-        capture_output=True,
-        text=True,
-        env=project.env,
-        check=False,
-    )
-    checked = subprocess.run(
-        [sys.executable, "-m", "kitchen", "-C", str(project.folder), "doctor", "--json"],
-        capture_output=True,
-        text=True,
-        env=project.env,
-        check=False,
-    )
+    repaired = project.call("doctor", "--repair")
+    checked = project.call("doctor", "--json")
     findings = json.loads(checked.stdout or "{}").get("findings", ["(no answer)"])
     orphans = project.orphans() + [f"doctor: {finding}" for finding in findings]
     return Trial(command, killed, moment, repaired.returncode, orphans)

@@ -27,6 +27,7 @@ from tests.servers import (
     OpenBaoServer,
     PostgresServer,
     S3Server,
+    free_port,
     let_in,
     start_openbao,
     start_postgres,
@@ -393,6 +394,31 @@ data:
 
 CONFIG_DEV: dict[Path, str] = {}  # each project's dev database
 LOGINS: dict[Path, tuple[str, str]] = {}  # each project's login (user, password)
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A real HTTP server on loopback taking webhook messages: its URL and what it got."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict[str, str]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", free_port()), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook-canary-token", received
+    server.shutdown()
 
 
 @pytest.fixture

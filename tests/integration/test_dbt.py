@@ -17,6 +17,7 @@ import psycopg
 from tests.conftest import CONFIG_DEV, Cli, edit_config
 from tests.gitrepo import git
 from tests.integration.test_kitchen_roles import login
+from tests.integration.test_notifications import configure
 from tests.servers import PostgresServer
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "dbt_shop"
@@ -46,11 +47,15 @@ def add_dbt(project: Path) -> Path:
 
 
 def test_a_dbt_project_runs_with_kitchens_profile_and_every_model_and_test_is_seen(
-    cli: Cli, shop: Path, tmp_path: Path
+    cli: Cli, shop: Path, tmp_path: Path, webhook: tuple[str, list[dict[str, str]]]
 ) -> None:
     """The whole `dbt build` was one opaque node: one JUnit case for 9 dbt nodes, no checks,
-    a warn test that found rows passed silently, and dbt's files dirtied the worktree. The
-    project is new in the kitchen, its seed too: the kitchen loads it."""
+    a warn test that found rows passed silently (`on: [warned]` never fired), and dbt's
+    files dirtied the worktree. The project is new in the kitchen, its seed too: the kitchen
+    loads it."""
+    url, received = webhook
+    configure(shop, url, on=", on: [warned]")
+    git(shop, "commit", "-qam", "announce warned runs")
     assert cli("create", "feature").code == 0
     folder = add_dbt(shop)
     junit = tmp_path / "junit.xml"
@@ -81,6 +86,12 @@ def test_a_dbt_project_runs_with_kitchens_profile_and_every_model_and_test_is_se
         "run_results.json",
     ]
     assert "\x1b[" not in (kept / "dbt.log").read_text()
+    assert [message["text"].splitlines()[:2] for message in received] == [
+        [
+            f"kitchen test feature: warned (run {document['run_id']}, {document['commit'][:10]})",
+            f"- build.bulk_orders: {bulk['message']}",
+        ]
+    ]
 
 
 def test_a_failing_dbt_test_fails_the_run_and_the_merge_names_it(cli: Cli, shop: Path) -> None:

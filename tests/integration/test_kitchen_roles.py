@@ -7,6 +7,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import psycopg.conninfo
@@ -59,21 +60,25 @@ def roles_project(capsys, pg_project: Path) -> Cli:
     return cli
 
 
-def probe(project: Path, kitchen: str) -> dict[str, object]:
-    production = re.search(r"dbname=(\w+)", (project / "kitchen.yaml").read_text())
-    assert production is not None
+def as_login(project: Path, kitchen: str, *script: str) -> Any:
+    """What a Python ``script`` run as ``kitchen``'s login printed, read as JSON; it is told
+    production's database as PRODUCTION_DB."""
+    production = psycopg.conninfo.conninfo_to_dict(production_dsn(project))["dbname"]
     result = run_kitchen(
         project,
         "run",
         kitchen,
         "--",
         sys.executable,
-        "-c",
-        PROBE,
-        env={"PRODUCTION_DB": production[1]},
+        *script,
+        env={"PRODUCTION_DB": str(production)},
     )
     assert result.code == 0, result.err
     return json.loads(result.out)
+
+
+def probe(project: Path, kitchen: str) -> dict[str, object]:
+    return dict(as_login(project, kitchen, "-c", PROBE))
 
 
 def roles(postgres: PostgresServer, project: Path) -> set[str]:
@@ -359,20 +364,8 @@ LOGIN_PROBE = Path(__file__).parent.parent / "fixtures" / "login_probe.py"
 
 def rights(project: Path, kitchen: str, parent: str) -> dict[str, str]:
     """What ``kitchen``'s login may do, cell by cell (tests/fixtures/login_probe.py)."""
-    production = psycopg.conninfo.conninfo_to_dict(production_dsn(project))["dbname"]
     tried = json.dumps({place: list(where) for place, where in places(kitchen, parent).items()})
-    result = run_kitchen(
-        project,
-        "run",
-        kitchen,
-        "--",
-        sys.executable,
-        str(LOGIN_PROBE),
-        tried,
-        env={"PRODUCTION_DB": str(production)},
-    )
-    assert result.code == 0, result.err
-    return dict(json.loads(result.out))
+    return dict(as_login(project, kitchen, str(LOGIN_PROBE), tried))
 
 
 def test_the_permission_matrix_of_a_kitchens_login(
