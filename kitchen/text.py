@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
+
+COLOURS = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # a terminal's colour and cursor codes
+
+
+def uncoloured(text: str) -> str:
+    """``text`` without a terminal's colour and cursor codes (dbt's, a tool's)."""
+    return COLOURS.sub("", text)
 
 
 def moment(stamp: str | None) -> str:

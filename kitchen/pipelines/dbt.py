@@ -30,10 +30,10 @@ from kitchen import redaction
 from kitchen.pipelines.checks import CheckResult
 from kitchen.pipelines.model import Node
 from kitchen.pipelines.runners import OUTPUT_TAIL, NodeResult, Outcome
+from kitchen.text import uncoloured
 
 PROFILE = TARGET = "kitchen"
 BUILT = ("model", "seed", "snapshot")  # what a dbt run builds; its tests become checks
-COLOURS = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 ERROR_LINE = re.compile(r"\b(Error|error|ERROR)\b")
 STAMP = re.compile(r"^\d\d:\d\d:\d\d(\.\d+)?\s+")  # dbt's time of each line
 PART_STATUS = {"success": "passed", "error": "failed", "skipped": "skipped"}
@@ -116,7 +116,7 @@ def run(
         target = Path(variables["DBT_TARGET_PATH"])
         outcome = results(target, pipeline, node.name)
         outcome.files = _files(target, Path(variables["DBT_LOG_PATH"]))
-    text = redaction.scrub(COLOURS.sub("", done.stdout + done.stderr))
+    text = redaction.scrub(uncoloured(done.stdout + done.stderr))
     outcome.output = text[-OUTPUT_TAIL:]
     outcome.passed = done.returncode == 0
     if not outcome.passed:
@@ -220,6 +220,6 @@ def _files(target: Path, logs: Path) -> dict[str, bytes]:
         ("dbt.log", logs / "dbt.log"),
     ):
         if path.is_file():
-            text = COLOURS.sub("", path.read_text(encoding="utf-8", errors="replace"))
+            text = uncoloured(path.read_text(encoding="utf-8", errors="replace"))
             kept[name] = redaction.scrub(text).encode()
     return kept

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from kitchen import redaction
 from kitchen.pipelines.checks import CheckResult
 from kitchen.pipelines.runners import NodeResult
+from kitchen.text import uncoloured
 
 
 def render(
@@ -55,7 +56,6 @@ def render(
     return redaction.scrub(ET.tostring(root, encoding="unicode", xml_declaration=True))
 
 
-COLOURS = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # a terminal's colour and cursor codes
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -63,4 +63,4 @@ def _xml(text: str) -> str:
     """A tool's output as XML 1.0 can hold it: dbt's colours, a stray NUL or bell made the
     whole file unreadable to CI. Colour codes go; other control characters become U+FFFD.
     Secrets are scrubbed before XML escapes them."""
-    return NOT_XML.sub("\ufffd", COLOURS.sub("", redaction.scrub(text)))
+    return NOT_XML.sub("\ufffd", uncoloured(redaction.scrub(text)))
