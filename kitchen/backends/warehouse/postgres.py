@@ -730,10 +730,11 @@ class PostgresWarehouse(SqlWarehouse):
         views, sequences, routines and types came in as kitchen's (those a parent's pipeline
         built too), and the kitchen's pipelines, run as its login, could not replace them
         ("must be owner of table stg_orders"). kitchen, a member of the role, still may
-        drop them. What a type owns (a range's constructors) goes with the type."""
+        drop them. A range's multirange too; its constructors are PostgreSQL's own (the
+        bootstrap superuser's), not kitchen's, and stay so."""
         found = pg_structure.movable(pg_structure.Catalogue(self.execute, schema))
-        for keyword, _, identity, owned, mine in found:
-            if mine and not owned:
+        for keyword, _, identity, _, mine in found:
+            if mine:
                 self.execute(
                     sql(
                         f"ALTER {keyword} {{}} OWNER TO {{}}",
