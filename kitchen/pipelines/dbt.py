@@ -101,11 +101,7 @@ def run(
             done = subprocess.run(
                 [program, *shlex.split(node.command or "build")],
                 cwd=project,
-                env={
-                    **env,
-                    **variables,
-                    **({} if seeds else {"DBT_EXCLUDE_RESOURCE_TYPES": "seed"}),
-                },
+                env={**env, **variables, **({} if seeds else NO_SEEDS)},
                 capture_output=True,
                 text=True,
                 timeout=node.timeout,

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kitchen import config
-from kitchen.errors import ConfigError
+from kitchen.errors import BadInput, ConfigError
+from kitchen.names import did_you_mean
 
 PIPELINE_FILE = "pipeline.yaml"
 NAME = r"^[a-z][a-z0-9_-]{0,62}$"
@@ -148,6 +149,18 @@ def load_all(root: Path, folder: str) -> list[Pipeline]:
     if not base.is_dir():
         return []
     return [load(path) for path in sorted(base.glob(f"*/{PIPELINE_FILE}"))]
+
+
+def named(pipelines: list[Pipeline], name: str) -> Pipeline:
+    """The pipeline called ``name``; a name that is none of them is exit 2, with a guess."""
+    for pipeline in pipelines:
+        if pipeline.name == name:
+            return pipeline
+    known = [pipeline.name for pipeline in pipelines]
+    raise BadInput(
+        f"No pipeline named {name!r}.{did_you_mean(name, known)}",
+        hint=f"The pipelines: {', '.join(known) or 'none'}.",
+    )
 
 
 def load(path: Path) -> Pipeline:

@@ -8,7 +8,6 @@ from pathlib import Path
 from kitchen import journal
 from kitchen.errors import BadInput
 from kitchen.model import Kitchen
-from kitchen.names import did_you_mean
 from kitchen.pipelines import model
 from kitchen.pipelines.model import Node
 from kitchen.project import Project
@@ -47,14 +46,7 @@ def dbt_project(project: Project, pipeline: str | None, cwd: Path) -> tuple[Path
         return None  # elsewhere, the pipelines are not read: a broken one stops no tool
     pipelines = model.load_all(project.root, project.config.pipelines)
     if pipeline is not None:
-        named = [p for p in pipelines if p.name == pipeline]
-        if not named:
-            known = [p.name for p in pipelines]
-            raise BadInput(
-                f"No pipeline named {pipeline!r}.{did_you_mean(pipeline, known)}",
-                hint=f"The pipelines: {', '.join(known) or 'none'}.",
-            )
-        candidates = named
+        candidates = [model.named(pipelines, pipeline)]
     else:
         here = cwd.resolve()
         candidates = [p for p in pipelines if here.is_relative_to(p.folder.resolve())]

@@ -144,13 +144,7 @@ def _artifacts(run: TestRun) -> dict[str, bytes]:
 def _selected(project: Project, request: TestRequest) -> list[model.Pipeline]:
     pipelines = model.load_all(project.root, project.config.pipelines)
     if request.pipeline and pipelines:
-        known = [p.name for p in pipelines]
-        pipelines = [p for p in pipelines if p.name == request.pipeline]
-        if not pipelines:
-            raise BadInput(
-                f"No pipeline named {request.pipeline!r}.{did_you_mean(request.pipeline, known)}",
-                hint=f"The pipelines: {', '.join(known)}.",
-            )
+        pipelines = [model.named(pipelines, request.pipeline)]
     if request.node and pipelines:
         known = [n.name for p in pipelines for n in p.nodes]
         pipelines = [p for p in pipelines if any(n.name == request.node for n in p.nodes)]

@@ -878,7 +878,8 @@ class PostgresWarehouse(SqlWarehouse):
             arriving = self._movable(staging, tables)
             brought = {(item.keyword, item.name) for item in arriving}
             views = self._views_on(schema, [*tables, *gone])
-            self._may_build(views)
+            me = self._me() if views else ""
+            self._may_build(views, me)
             # the grants of what is replaced: a child's login that may read the parent
             # kept reading its tables, views and sequences
             relations = {
@@ -904,19 +905,18 @@ class PostgresWarehouse(SqlWarehouse):
             self._empty(staging, schema)
             replaced = {(schema, name) for keyword, name in brought if keyword.endswith("VIEW")}
             views = [view for view in views if tuple(view.name.parts) not in replaced]
-            me = self._me() if views else ""
             for view in views:
                 self._build(view, schema, me)
 
         self._locking(swap, schema, staging)
         self._beside.pop(staging, None)
 
-    def _may_build(self, views: Sequence[View]) -> None:
+    def _may_build(self, views: Sequence[View], me: str) -> None:
         """Refuse, before anything changes, to replace tables that views of a role kitchen's
-        login is no member of are built on: each is built again as its owner's, and
+        login (``me``) is no member of are built on: each is built again as its owner's, and
         PostgreSQL stopped the swap half-way with "must be member of role"."""
         right = "SET" if self.connection.info.server_version >= SET_OPTION_SINCE else "MEMBER"
-        for view in views:
+        for view in (view for view in views if view.owner != me):
             allowed = self.execute(
                 sql(f"SELECT pg_has_role(current_user, {{}}, '{right}')", Placeholder()),
                 [view.owner],
@@ -927,7 +927,7 @@ class PostgresWarehouse(SqlWarehouse):
                     f"The view {shown} is {view.owner}'s, built on tables this would replace, "
                     f"and kitchen's login may not act as {view.owner} to build it again.",
                     hint=f"Ask the server's administrator to `GRANT {view.owner} TO "
-                    f"{self._me()}` (or drop the view), then run this again; nothing changed.",
+                    f"{me}` (or drop the view), then run this again; nothing changed.",
                 )
 
     def _me(self) -> str:
