@@ -46,6 +46,7 @@ class DataState:
 
 
 FIELDS = {item.name for item in fields(DataState)}
+INTERRUPTED = "interrupted"  # the status of a run that crashed, recorded by its recovery
 
 
 @dataclass

@@ -30,13 +30,30 @@ if TYPE_CHECKING:
     from kitchen.workflows.merge import Preview
 
 
+def flavoured(args: list[str]) -> list[str]:
+    """`kitchen init --demo dbt`: the dbt flavour of the demo (`--demo-flavour`, which the
+    command reads); any other word after `--demo` is the folder, as ever (`--demo shop`)."""
+    if "init" not in args or "--demo" not in args:
+        return args
+    at = args.index("--demo") + 1
+    if args[at : at + 1] == ["dbt"]:
+        return [*args[:at], "--demo-flavour=dbt", *args[at + 1 :]]
+    return args
+
+
 @app.command()
 def init(
     ctx: typer.Context,
     directory: Annotated[
         Path | None, typer.Argument(metavar="DIRECTORY", help="Folder to set up (default: .)")
     ] = None,
-    demo: Annotated[bool, typer.Option("--demo", help="Also load the demo shop data.")] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="Also load the demo shop, with its pipeline (`--demo dbt`: in dbt)."
+        ),
+    ] = False,
+    flavour: Annotated[str, typer.Option("--demo-flavour", hidden=True)] = "shop",
     no_data: Annotated[
         bool,
         typer.Option("--no-data", help="Leave dev empty even where production already has tables."),
@@ -46,16 +63,19 @@ def init(
     """Set up a kitchen project: git, kitchen.yaml and the root kitchens production and dev.
 
     Where production already has tables, dev is filled from them (masked, through the PII
-    gate) unless --no-data. Safe to run again: it only adds what is missing.
+    gate) unless --no-data. Safe to run again: it only adds what is missing. `--demo dbt`
+    makes the demo shop's pipeline a dbt project (docs/dbt.md).
 
     Example: kitchen init --demo my-analytics
     """
+    from kitchen.workflows.init import DEMOS
     from kitchen.workflows.init import init as run_init
 
     state = state_for(ctx, json_mode)
-    report = run_init(
-        state.directory / (directory or Path(".")), demo, state.console, with_data=not no_data
-    )
+    if flavour not in DEMOS:
+        raise BadInput(f"No demo flavour {flavour!r}.", hint=f"One of: {', '.join(DEMOS)}.")
+    folder = state.directory / (directory or Path("."))
+    report = run_init(folder, flavour if demo else None, state.console, with_data=not no_data)
     if json_mode:
         state.console.json({"root": str(report.root), "changes": report.changes})
     elif report.changes:
@@ -282,11 +302,15 @@ def test_pipelines(
         int, typer.Option(min=1, metavar="N", help="Nodes run at once (PostgreSQL).")
     ] = 4,
     fail_fast: Annotated[bool, typer.Option(help="Stop after the first failure.")] = False,
+    full: Annotated[
+        bool, typer.Option(help="dbt nodes build everything, not only what changed.")
+    ] = False,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML to this file.")] = None,
     json_mode: JsonOption = False,
 ) -> None:
     """Run a kitchen's pipelines in dependency order, then their checks. Exit 0 when every
-    node succeeds and every error-severity check passes, 1 otherwise.
+    node succeeds and every error-severity check passes, 1 otherwise. A dbt node builds
+    what changed since the build the kitchen's tables hold (docs/dbt.md), unless --full.
 
     Example: kitchen test profitability --pipeline shop --junit report.xml
     """
@@ -296,7 +320,7 @@ def test_pipelines(
 
     state = state_for(ctx, json_mode)
     variables = dict(_variable(item) for item in var or [])
-    request = TestRequest(name, pipeline, node, variables, parallel, fail_fast)
+    request = TestRequest(name, pipeline, node, variables, parallel, fail_fast, full)
     if junit:
         _writable(junit, "the JUnit report")  # before the run, not after it
     run = test(project_for(ctx), request, state.console)

@@ -24,7 +24,7 @@ COMMANDS = (kitchens, data, secrets, doctor)  # importing them registers their c
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code; errors are reported, not raised."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = kitchens.flavoured(list(sys.argv[1:] if argv is None else argv))
     RAW_ARGS.set(tuple(args))  # `kitchen run` needs to see where `--` was
     verbose = "--verbose" in args or "-v" in args
     console = Console(json_mode="--json" in args, verbose=verbose)

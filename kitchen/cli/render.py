@@ -367,10 +367,12 @@ def test_summary(run: TestRun) -> RenderableType:
             f"{passed}/{len(mine)}" if mine else "",
         )
     parts: list[RenderableType] = [nodes]
-    parts += [  # why, under the table that says only "failed"
+    parts += [  # why, under the table that says only "failed"; what a dbt node built
         f"[red]✗[/] {escape(f'{node.pipeline}.{node.node}: {node.message}')}"
-        for node in run.nodes
         if node.status == "failed"
+        else f"[dim]○ {escape(f'{node.pipeline}.{node.node}: {node.message}')}[/]"
+        for node in run.nodes
+        if node.status == "failed" or (node.status == "passed" and node.message)
     ]
     problems = [c for c in run.checks if c.status not in ("pass", "insufficient")]
     parts += [  # a new SPC check is no problem: it is building the history its limits need

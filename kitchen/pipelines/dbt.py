@@ -21,6 +21,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,31 @@ PART_STATUS = {"success": "passed", "error": "failed", "skipped": "skipped"}
 CHECK_STATUS = {"pass": "pass", "fail": "fail", "warn": "fail", "error": "error"}
 SHOWN = 3  # failures named in the node's message
 NO_SEEDS = {"DBT_EXCLUDE_RESOURCE_TYPES": "seed"}  # dbt build and seed load none
+PARSE = "partial_parse.msgpack"  # dbt's parse of a project, which it reuses when valid
+SLIM = ("build", "run", "test", "seed", "snapshot")  # dbt commands that build on a state
+CHOOSING = ("-s", "--select", "-m", "--models", "--model", "--selector", "--state", "--defer")
+
+
+@dataclass(frozen=True)
+class State:
+    """The build of a dbt node that a kitchen's tables hold (see kitchen.workflows.slim):
+    dbt's files of that run, and the models built after it by runs that did not finish."""
+
+    kitchen: str  # whose run: the kitchen's own or an ancestor's
+    schema: str  # that kitchen's
+    run: str
+    manifest: bytes
+    results: bytes  # its run_results.json (empty where it was not kept)
+    rebuilt: tuple[str, ...] = ()
+    own: bool = False  # the kitchen's own run: its data has met these tests already
+    defers_to: str = ""  # the schema dbt reads what the kitchen lacks from (else ``schema``)
+
+
+@dataclass(frozen=True)
+class Whole:
+    """No state to build on: dbt builds everything, for this reason."""
+
+    reason: str
 
 
 @contextmanager
@@ -89,17 +115,29 @@ def run(
     pipeline: str,
     *,
     seeds: bool = True,
+    base: State | Whole | None = None,
+    parsed: Path | None = None,
 ) -> Outcome:
     """``dbt <command>`` in the dbt project at ``folder`` (the pipeline's), then its results;
-    without ``seeds``, dbt loads none (the kitchen has its parent's copy of them)."""
+    without ``seeds``, dbt loads none (the kitchen has its parent's copy of them). On a
+    ``base`` state, dbt builds what changed since (see ``slim``). ``parsed``: a folder that
+    keeps dbt's parse of the project from one run to the next, which saves it seconds."""
     program = executable(env)
     if program is None:
         return Outcome(False, "dbt is not installed (pip install 'dataops-kitchen[dbt]')")
     project = folder / node.project_dir
+    words = shlex.split(node.command or "build")
+    slimmed = isinstance(base, State) and words[0] in SLIM and not _chooses(words)
     with workspace(output, node.profile == "project") as variables:
+        target = Path(variables["DBT_TARGET_PATH"])
+        if isinstance(base, State) and slimmed:
+            words += slim(base, target.parent / "state", env)
+        if parsed and (parsed / PARSE).is_file():
+            target.mkdir()
+            shutil.copyfile(parsed / PARSE, target / PARSE)
         try:
             done = subprocess.run(
-                [program, *shlex.split(node.command or "build")],
+                [program, *words],
                 cwd=project,
                 env={**env, **variables, **({} if seeds else NO_SEEDS)},
                 capture_output=True,
@@ -109,15 +147,67 @@ def run(
             )
         except subprocess.TimeoutExpired:
             return Outcome(False, f"timed out after {node.timeout:g} s")
-        target = Path(variables["DBT_TARGET_PATH"])
         outcome = results(target, pipeline, node.name)
         outcome.files = _files(target, Path(variables["DBT_LOG_PATH"]))
+        if parsed and (target / PARSE).is_file():
+            parsed.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(target / PARSE, parsed / PARSE)
     text = redaction.scrub(uncoloured(done.stdout + done.stderr))
     outcome.output = text[-OUTPUT_TAIL:]
     outcome.passed = done.returncode == 0
     if not outcome.passed:
         outcome.message = _failures(outcome) or _said(text) or f"exited with {done.returncode}"
+    else:
+        outcome.message = _built(outcome, base, slimmed)
     return outcome
+
+
+def slim(base: State, folder: Path, env: Mapping[str, str]) -> list[str]:
+    """dbt's arguments to build on ``base``, whose files go into ``folder``: what changed
+    since and all below it; the models that runs after it built and did not finish; and
+    the tests that failed or warned there, or every test where the data is new to them.
+    Sources in the base kitchen's schema are the same sources in this kitchen's, whose
+    copy of them dbt reads, so they are not "changed" for being in another schema."""
+    folder.mkdir()
+    manifest = json.loads(base.manifest)
+    for source in manifest.get("sources", {}).values():
+        _move(source, base.schema, env.get("KITCHEN_SCHEMA", base.schema))
+    for built in manifest.get("nodes", {}).values():  # what the kitchen lacks: read above it
+        _move(built, base.schema, base.defers_to or base.schema)
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    tests = ["resource_type:test"]
+    if base.own and base.results:
+        (folder / "run_results.json").write_bytes(base.results)
+        tests = ["result:fail", "result:warn", "result:error"]
+    chosen = ["state:modified+", *tests, *(f"{name}+" for name in base.rebuilt)]
+    return ["--select", *chosen, "--defer", "--state", str(folder)]
+
+
+def _move(relation: dict[str, Any], schema: str, to: str) -> None:
+    """A manifest's relation in ``schema``, moved to ``to`` (dbt compares models' schemas
+    as configured, sources' as rendered, and reads deferred models where these say)."""
+    if relation.get("schema") != schema or schema == to:
+        return
+    relation["schema"] = to
+    if relation.get("relation_name"):
+        relation["relation_name"] = relation["relation_name"].replace(f'."{schema}".', f'."{to}".')
+
+
+def _chooses(words: list[str]) -> bool:
+    """Whether the node's own command chooses what dbt builds (then it is run as written)."""
+    return any(word.split("=", 1)[0] in CHOOSING for word in words)
+
+
+def _built(outcome: Outcome, base: State | Whole | None, slimmed: bool) -> str:
+    """What a passing dbt run built: what changed since which run, or everything and why."""
+    if base is None:
+        return ""
+    tally = f"{len(outcome.parts)} built, {len(outcome.checks)} tests run"
+    if isinstance(base, Whole):
+        return f"built everything ({tally}): {base.reason}"
+    if not slimmed:
+        return f"built what its command chooses ({tally})"
+    return f"built what changed since run {base.run} of {base.kitchen} ({tally})"
 
 
 def executable(env: Mapping[str, str]) -> str | None:

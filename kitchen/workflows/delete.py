@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 
 from kitchen import journal, names
 from kitchen.errors import GitError, GitUnreachable, NotAllowed, PreconditionFailed
@@ -10,7 +11,7 @@ from kitchen.model import Kitchen, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.text import counted
-from kitchen.workflows import identity, recover
+from kitchen.workflows import identity, recover, slim
 
 
 def check(
@@ -99,6 +100,7 @@ def delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
         warehouse.drop_schema(names.staging_schema(kitchen.schema))  # left by a dead refresh
         warehouse.drop_schema(kitchen.schema)
         registry.disown("schema", kitchen.schema)
+        shutil.rmtree(slim.parsed_all(project, kitchen), ignore_errors=True)  # dbt's, local
         operation.step("schema")
         identity.drop(project, kitchen)
         operation.step("identity")

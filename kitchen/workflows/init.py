@@ -34,7 +34,12 @@ class InitReport:
     changes: list[str] = field(default_factory=list)
 
 
-def init(directory: Path, with_demo: bool, report: Reporter, with_data: bool = True) -> InitReport:
+DEMOS = {"shop": "demo", "dbt": "demo_dbt"}  # flavour of the demo shop: its template folder
+
+
+def init(directory: Path, demo: str | None, report: Reporter, with_data: bool = True) -> InitReport:
+    """Set up a kitchen project in ``directory``; ``demo``: with the demo shop, its
+    pipeline in that flavour (see ``DEMOS``)."""
     directory = directory.resolve()
     _refuse_nested(directory)
     creator = identify(user_email(directory))  # first: nothing is made for nobody
@@ -46,12 +51,12 @@ def init(directory: Path, with_demo: bool, report: Reporter, with_data: bool = T
     fresh = not git.has_commits()  # nobody's work is checked out yet
     config_path = directory / config.CONFIG_FILE
     if not config_path.exists():
-        config_path.write_text(_render_config(directory, git, with_demo), encoding="utf-8")
+        config_path.write_text(_render_config(directory, git, bool(demo)), encoding="utf-8")
         result.changes.append(f"wrote {config.CONFIG_FILE}")
     project = Project(directory, config.load(config_path))
     project.git = git
     try:
-        result.changes += _set_up(project, creator, with_demo, fresh, report, with_data=with_data)
+        result.changes += _set_up(project, creator, demo, fresh, report, with_data=with_data)
     finally:
         project.close()
     return result
@@ -60,7 +65,7 @@ def init(directory: Path, with_demo: bool, report: Reporter, with_data: bool = T
 def _set_up(
     project: Project,
     creator: str,
-    with_demo: bool,
+    demo: str | None,
     fresh: bool,
     report: Reporter,
     *,
@@ -68,8 +73,8 @@ def _set_up(
 ) -> list[str]:
     changes = _ignore_local_state(project)
     changes += _create_secret_files(project)
-    if with_demo:
-        changes += _install_demo_pipelines(project)
+    if demo:
+        changes += _install_demo_pipelines(project, DEMOS[demo])
     changes += _commit_setup(project)
     roots = _roots_parents_first(project)
     for kitchen in roots:
@@ -78,7 +83,7 @@ def _set_up(
         # developers start from the integration kitchen (dev), not from production
         project.git.checkout(roots[1].branch)
         changes.append(f"checked out {roots[1].branch} (kitchen {roots[1].name})")
-    if with_demo:
+    if demo:
         changes += _load_demo(project, report)
     if with_data:
         changes += _fill_roots(project, report)
@@ -157,10 +162,11 @@ def _has(store: FileSecretStore, key: str) -> bool:
     return True
 
 
-def _install_demo_pipelines(project: Project) -> list[str]:
-    """The demo shop's pipeline, unless the project has one of that name already."""
+def _install_demo_pipelines(project: Project, folder: str) -> list[str]:
+    """The demo shop's pipeline (of the template ``folder``), unless the project has one of
+    that name already."""
     changes = []
-    for source in sorted((templates.folder() / "demo" / "pipelines").iterdir()):
+    for source in sorted((templates.folder() / folder / "pipelines").iterdir()):
         target = project.root / project.config.pipelines / source.name
         if not target.exists():
             shutil.copytree(source, target)

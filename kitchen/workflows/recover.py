@@ -14,7 +14,7 @@ from typing import Any
 
 from kitchen import journal, names
 from kitchen.backends.registry import OPERATION_TTL, stale
-from kitchen.model import DataState, Kitchen, Status
+from kitchen.model import INTERRUPTED, DataState, Kitchen, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows import identity
@@ -200,7 +200,14 @@ def _release_lock(project: Project, operation: dict[str, Any]) -> None:
 
 
 def _test(project: Project, operation: dict[str, Any], report: Reporter) -> str:
-    return "its run was not recorded; there is nothing to undo."
+    """The run is recorded as interrupted: what it built in the kitchen is not known (a
+    dbt node's next run builds everything, see kitchen.workflows.slim)."""
+    run = operation["details"].get("run")
+    registry = project.registry(operation["environment"])
+    if run is None or any(known["id"] == run["id"] for known in registry.runs(run["kitchen"])):
+        return "its run was recorded; there is nothing to undo."
+    registry.add_run({**run, "status": INTERRUPTED})
+    return f"its run {run['id']} is recorded as interrupted; there is nothing to undo."
 
 
 REPAIRS: dict[str, Callable[[Project, dict[str, Any], Reporter], str]] = {

@@ -23,7 +23,7 @@ from kitchen.names import did_you_mean
 from kitchen.pipelines import checks, dbt, junit, model, runners, templating
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import artifacts, identity, notify, recover
+from kitchen.workflows import artifacts, identity, notify, recover, slim
 from kitchen.workflows import run as tool_run
 from kitchen.workflows.data import current_or_named
 
@@ -36,6 +36,7 @@ class TestRequest:
     vars: dict[str, str] = field(default_factory=dict)
     parallel: int = 4
     fail_fast: bool = False
+    full: bool = False  # dbt builds everything, not only what changed
 
 
 @dataclass
@@ -81,7 +82,9 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
     )
     # one run at a time in a kitchen's schema: another's tables are no test of this commit
     recover.resume(project, kitchen.environment, "test", kitchen.name, report)
-    with journal.operation(project, kitchen.environment, "test", kitchen.name, alone=True) as op:
+    with journal.operation(
+        project, kitchen.environment, "test", kitchen.name, alone=True, run=_record(run, pipelines)
+    ) as op:
         for pipeline in pipelines:
             _run_pipeline(project, run, pipeline, request, report)
         op.step("pipelines")
@@ -169,7 +172,7 @@ def _run_pipeline(
     secrets = project.scoped(kitchen.environment, kitchen.name)
     context = _context(project, kitchen, pipeline, request)
     login = identity.login(project, kitchen)
-    scope = Scope(project, kitchen, pipeline, context, secrets.get, login)
+    scope = Scope(project, kitchen, pipeline, context, secrets.get, login, request.full)
     serial = isinstance(project.warehouse(kitchen.environment), DuckDBWarehouse)
     only = {request.node} if request.node else None
     failed: set[str] = set()
@@ -247,6 +250,7 @@ class Scope:
     context: dict[str, Any]
     secret: Callable[[str], str]
     login: tuple[str, str] | None  # the kitchen's own login: its SQL and checks run as it
+    full: bool = False  # dbt nodes build everything
 
     def render(self, text: str, source: Path) -> str:
         return templating.render(text, source, self.context, self.secret)
@@ -272,20 +276,34 @@ def _run_node(scope: Scope, node: model.Node) -> runners.Outcome:
         env[variable] = scope.render(value, pipeline.folder / model.PIPELINE_FILE)
     if node.command:
         node = node.model_copy(update={"command": scope.render(node.command, source)})
-    seeds = node.type == "dbt" and _seeds(project, kitchen, pipeline.folder / node.project_dir)
+    if node.type == "dbt":
+        return _run_dbt(scope, node, env)
     if isinstance(warehouse, DuckDBWarehouse):
         warehouse.close()  # the tool may open the file itself (after the registry is read)
-    if node.type == "dbt":
-        output = warehouse.dbt_output()
-        return dbt.run(node, pipeline.folder, env, output, pipeline.name, seeds=seeds)
     return runners.run_process(node, pipeline.folder, script, env)
+
+
+def _run_dbt(scope: Scope, node: model.Node, env: dict[str, str]) -> runners.Outcome:
+    """A dbt node: on the state the kitchen's tables hold, unless ``--full``."""
+    project, kitchen, pipeline = scope.project, scope.kitchen, scope.pipeline
+    seeds = _seeds(project, kitchen, pipeline.folder / node.project_dir)
+    full = dbt.Whole("--full asked for it") if scope.full else None
+    base = full or slim.state(project, kitchen, pipeline.name, node.name)
+    warehouse = project.warehouse(kitchen.environment)
+    output = warehouse.dbt_output()
+    if isinstance(warehouse, DuckDBWarehouse):
+        warehouse.close()  # dbt opens the file itself, once the registry has been read
+    parsed = slim.parsed(project, kitchen, pipeline.name, node.name)
+    return dbt.run(
+        node, pipeline.folder, env, output, pipeline.name, seeds=seeds, base=base, parsed=parsed
+    )
 
 
 def _seeds(project: Project, kitchen: Kitchen, dbt_project: Path) -> bool:
     """Whether dbt loads seeds here: where the data comes from (a root kitchen), or where
     the kitchen changed a seed. Elsewhere its seeds' tables came with its parent's data,
     masked and sampled as all of it, and dbt would put the files' rows back over them."""
-    if kitchen.parent is None:
+    if kitchen.root or kitchen.parent is None:  # dev, production: kitchen.yaml's own
         return True
     parent = project.kitchen(kitchen.parent)
     if not project.git.branch_exists(parent.branch):

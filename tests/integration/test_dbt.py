@@ -10,6 +10,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import psycopg
@@ -64,6 +65,10 @@ def test_a_dbt_project_runs_with_kitchens_profile_and_every_model_and_test_is_se
     document = run.json()
     assert {n["node"]: (n["type"], n["status"]) for n in document["nodes"]} == BUILT
     assert {c["name"]: (c["severity"], c["status"]) for c in document["checks"]} == TESTS
+    assert said(document) == (
+        "built everything (3 built, 5 tests run): no earlier build of dbt_shop.build in "
+        "feature or its parents"
+    )
     (bulk,) = (c for c in document["checks"] if c["name"] == "bulk_orders")
     assert bulk["metric"] > 0 and bulk["message"] == f"{bulk['metric']} failing rows"
     cases = {case.get("name") for case in ET.parse(junit).getroot().iter("testcase")}
@@ -92,6 +97,68 @@ def test_a_dbt_project_runs_with_kitchens_profile_and_every_model_and_test_is_se
             f"- build.bulk_orders: {bulk['message']}",
         ]
     ]
+
+
+def test_a_kitchen_builds_what_changed_since_the_build_its_tables_hold(
+    cli: Cli, shop: Path
+) -> None:
+    """Every `kitchen test` rebuilt every model, where dbt users build what changed and read
+    the rest from the environment above (`state:modified+` with `--defer`)."""
+    git(shop, "rm", "-rq", "pipelines/shop")  # a dbt team's project: dbt's pipeline alone
+    folder = add_dbt(shop)
+    dev = cli("test", "dev", "--pipeline", "dbt_shop", "--json").json()
+    assert dev["status"] == "passed"
+    assert said(dev).startswith("built everything (3 built, 5 tests run): no earlier build")
+    assert cli("create", "feature").code == 0
+    warehouse = duckdb.connect(str(shop / ".kitchen/warehouse/dev_warehouse.duckdb"))
+    try:  # what the kitchen lacks, dbt reads where its state says it is: in dev
+        warehouse.execute("DROP VIEW feature.stg_orders")
+    finally:
+        warehouse.close()
+    mart = folder / "models" / "marts" / "customer_revenue.sql"
+    mart.write_text(mart.read_text().replace("select ", "select 'v2' as version, "))
+    git(shop, "commit", "-qam", "customer_revenue says its version")
+    first = cli("test", "feature", "--pipeline", "dbt_shop", "--json")
+    assert first.code == 0, first.err
+    document = first.json()
+    assert built(document) == {"build", "build.customer_revenue"}
+    assert (
+        said(document)
+        == f"built what changed since run {dev['run_id']} of dev (1 built, 5 tests run)"
+    )
+    assert {check["name"] for check in document["checks"]} == set(TESTS)  # its data is new to them
+    mart.write_text(mart.read_text().replace("'v2'", "'v3'"))
+    git(shop, "commit", "-qam", "customer_revenue's version 3")
+    second = cli("test", "feature", "--pipeline", "dbt_shop", "--json").json()
+    assert built(second) == {"build", "build.customer_revenue"}
+    assert (
+        said(second)
+        == f"built what changed since run {document['run_id']} of feature (1 built, 3 tests run)"
+    )
+    assert {check["name"] for check in second["checks"]} == {  # its tests, and what warned
+        "not_null_customer_revenue_customer_id",
+        "unique_customer_revenue_customer_id",
+        "bulk_orders",
+    }
+    merged = cli("merge", "feature", "--yes")  # the gate takes the slim run at HEAD
+    assert merged.code == 0, merged.err
+    after = cli("runs", "dev", "--json").json()["runs"][0]["results"]
+    assert built(after) >= {"build", "build.customer_revenue"}
+    assert not built(after) & {"build.stg_orders", "build.channels"}  # the merge changed neither
+    full = cli("test", "dev", "--pipeline", "dbt_shop", "--full", "--json").json()
+    assert built(full) == set(BUILT)
+    assert said(full) == "built everything (3 built, 5 tests run): --full asked for it"
+
+
+def built(document: dict[str, Any], pipeline: str = "dbt_shop") -> set[str]:
+    """The dbt node and what it built, of a run's JSON."""
+    return {n["node"] for n in document["nodes"] if n["pipeline"] == pipeline}
+
+
+def said(document: dict[str, Any]) -> str:
+    """What the dbt node said it built."""
+    (node,) = (n for n in document["nodes"] if (n["pipeline"], n["node"]) == ("dbt_shop", "build"))
+    return str(node["message"])
 
 
 def test_a_failing_dbt_test_fails_the_run_and_the_merge_names_it(cli: Cli, shop: Path) -> None:
@@ -131,19 +198,26 @@ def test_dbt_on_postgres_builds_as_the_kitchens_login_over_a_tested_parent(
     capsys, pg_project: Path, postgres: PostgresServer
 ) -> None:
     """The parent's dbt tables came into the kitchen as kitchen's account's, and dbt, as the
-    kitchen's login, could not replace them."""
+    kitchen's login, could not replace them. It builds what changed on dev's build."""
     edit_config(pg_project, ", dbname:", ", kitchen_roles: true, read_parent: true, dbname:")
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
-    add_dbt(pg_project)
-    assert cli("test", "dev", "--pipeline", "dbt_shop").code == 0  # kitchen's own account
+    folder = add_dbt(pg_project)
+    dev = cli("test", "dev", "--pipeline", "dbt_shop", "--json")  # kitchen's own account
+    assert dev.code == 0, dev.err
     assert cli("create", "feature").code == 0
     with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project]), autocommit=True) as admin:
         admin.execute("UPDATE feature.channels SET name = 'as copied'")  # as masking would
-    run = cli("test", "feature", "--pipeline", "dbt_shop", "--json")
+    staging = folder / "models" / "staging" / "stg_orders.sql"
+    staging.write_text(staging.read_text().replace("select ", "select 2 as version, "))
+    git(pg_project, "commit", "-qam", "stg_orders version 2")
+    run = cli("test", "feature", "--pipeline", "dbt_shop", "--json")  # it and what is below
     assert run.code == 0, run.err
-    built = {n["node"]: (n["type"], n["status"]) for n in run.json()["nodes"]}
-    assert built == {k: v for k, v in BUILT.items() if k != "build.channels"}  # dev seeded it
+    done = {n["node"]: (n["type"], n["status"]) for n in run.json()["nodes"]}
+    assert done == {k: v for k, v in BUILT.items() if k != "build.channels"}  # dev seeded it
+    assert said(run.json()) == (
+        f"built what changed since run {dev.json()['run_id']} of dev (2 built, 5 tests run)"
+    )
     with psycopg.connect(postgres.dsn(CONFIG_DEV[pg_project])) as connection:
         names = connection.execute("SELECT DISTINCT name FROM feature.channels").fetchall()
         assert names == [("as copied",)]  # the kitchen's copy, not the file's rows again
@@ -178,3 +252,27 @@ def test_kitchen_run_gives_dbt_the_kitchens_profile_in_a_dbt_pipeline(cli: Cli, 
     assert git(shop, "status", "--porcelain") == ""  # its target/ and logs/: in .gitignore
     named = cli("run", "--pipeline", "nope", "--", "dbt", "seed")
     assert named.code == 2 and "No pipeline named 'nope'" in named.err
+
+
+def test_the_demo_in_its_dbt_flavour_builds_from_dev_to_a_merged_kitchen(
+    capsys, tmp_path: Path
+) -> None:
+    """A dbt user sees the whole story on the embedded default: `kitchen init --demo dbt`."""
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    cli = Cli(capsys, folder)
+    assert cli("init", "--demo", "dbt").code == 0
+    assert (folder / "pipelines" / "shop" / "dbt_project.yml").is_file()
+    dev = cli("test", "dev", "--json")
+    assert dev.code == 0, dev.err
+    assert built(dev.json(), "shop") == {
+        "build",
+        "build.segments",  # a root kitchen loads the seeds: its kitchens get them with the data
+        "build.stg_orders",
+        "build.stg_customers",
+        "build.profitability",
+    }
+    tests = {check["name"]: check["status"] for check in dev.json()["checks"]}
+    assert tests.pop("large_orders") == "fail"  # it warns: four items or more
+    assert len(tests) == 8 and set(tests.values()) == {"pass"}
+    assert git(folder, "status", "--porcelain") == ""

@@ -86,3 +86,47 @@ def test_the_profile_names_no_value_and_goes_after_the_run() -> None:
     assert not folder.exists()
     with dbt.workspace(output, own_profile=True) as env:
         assert "DBT_PROFILES_DIR" not in env and "DBT_TARGET_PATH" in env
+
+
+def test_building_on_a_state_moves_its_relations_and_chooses_what_changed(tmp_path: Path) -> None:
+    """Sources in the base's schema are the kitchen's own copies (not "changed" for being
+    elsewhere); models the kitchen lacks are read where its parent has them."""
+    manifest = {
+        "sources": {
+            "source.shop.raw.orders": {"schema": "dev", "relation_name": '"w"."dev"."orders"'},
+            "source.shop.ext.rates": {"schema": "fx", "relation_name": '"w"."fx"."rates"'},
+        },
+        "nodes": {"model.shop.stg": {"schema": "feature", "relation_name": '"w"."feature"."stg"'}},
+    }
+    text = json.dumps(manifest).encode()
+    parents = dbt.State("dev", "dev", "r0", text, b"", ("mart",))
+    chosen = dbt.slim(parents, tmp_path / "parents", {"KITCHEN_SCHEMA": "feature"})
+    state = ["--defer", "--state", str(tmp_path / "parents")]
+    assert chosen == ["--select", "state:modified+", "resource_type:test", "mart+", *state]
+    own = dbt.State("feature", "feature", "r1", text, b"{}", (), own=True, defers_to="dev")
+    assert dbt.slim(own, tmp_path / "state", {"KITCHEN_SCHEMA": "feature"})[1:5] == [
+        "state:modified+",
+        "result:fail",
+        "result:warn",
+        "result:error",
+    ]
+    written = json.loads((tmp_path / "state" / "manifest.json").read_text())
+    assert written["nodes"]["model.shop.stg"] == {
+        "schema": "dev",
+        "relation_name": '"w"."dev"."stg"',
+    }
+    assert written["sources"] == manifest["sources"]  # its own schema: nothing to move
+    # a parent's state: its data is new to the tests, which all run; its sources are ours
+    moved = json.loads((tmp_path / "parents" / "manifest.json").read_text())["sources"]
+    assert moved["source.shop.raw.orders"] == {
+        "schema": "feature",
+        "relation_name": '"w"."feature"."orders"',
+    }
+    assert moved["source.shop.ext.rates"]["schema"] == "fx"  # another schema stays where it is
+
+
+def test_a_node_that_chooses_its_own_models_is_run_as_written() -> None:
+    assert dbt._chooses(["build", "--select", "tag:nightly"])
+    assert dbt._chooses(["run", "-s", "mart"])
+    assert dbt._chooses(["build", "--selector=nightly"])
+    assert not dbt._chooses(["build", "--exclude", "big", "--full-refresh"])

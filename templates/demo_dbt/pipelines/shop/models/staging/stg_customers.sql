@@ -1,0 +1,3 @@
+-- the customers, without what identifies a person
+select customer_id, city, signed_up_at
+from {{ source('shop', 'customers') }}
