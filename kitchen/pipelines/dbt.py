@@ -120,7 +120,7 @@ def run(
 ) -> Outcome:
     """``dbt <command>`` in the dbt project at ``folder`` (the pipeline's), then its results;
     without ``seeds``, dbt loads none (the kitchen has its parent's copy of them). On a
-    ``base`` state, dbt builds what changed since (see ``slim``). ``parsed``: a folder that
+    ``base`` state, dbt builds what changed since (see ``building_on``). ``parsed``: a folder that
     keeps dbt's parse of the project from one run to the next, which saves it seconds."""
     program = executable(env)
     if program is None:
@@ -131,7 +131,7 @@ def run(
     with workspace(output, node.profile == "project") as variables:
         target = Path(variables["DBT_TARGET_PATH"])
         if isinstance(base, State) and slimmed:
-            words += slim(base, target.parent / "state", env)
+            words += building_on(base, target.parent / "state", env)
         if parsed and (parsed / PARSE).is_file():
             target.mkdir()
             shutil.copyfile(parsed / PARSE, target / PARSE)
@@ -162,7 +162,7 @@ def run(
     return outcome
 
 
-def slim(base: State, folder: Path, env: Mapping[str, str]) -> list[str]:
+def building_on(base: State, folder: Path, env: Mapping[str, str]) -> list[str]:
     """dbt's arguments to build on ``base``, whose files go into ``folder``: what changed
     since and all below it; the models that runs after it built and did not finish; and
     the tests that failed or warned there, or every test where the data is new to them.

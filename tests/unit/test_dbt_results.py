@@ -100,11 +100,11 @@ def test_building_on_a_state_moves_its_relations_and_chooses_what_changed(tmp_pa
     }
     text = json.dumps(manifest).encode()
     parents = dbt.State("dev", "dev", "r0", text, b"", ("mart",))
-    chosen = dbt.slim(parents, tmp_path / "parents", {"KITCHEN_SCHEMA": "feature"})
+    chosen = dbt.building_on(parents, tmp_path / "parents", {"KITCHEN_SCHEMA": "feature"})
     state = ["--defer", "--state", str(tmp_path / "parents")]
     assert chosen == ["--select", "state:modified+", "resource_type:test", "mart+", *state]
     own = dbt.State("feature", "feature", "r1", text, b"{}", (), own=True, defers_to="dev")
-    assert dbt.slim(own, tmp_path / "state", {"KITCHEN_SCHEMA": "feature"})[1:5] == [
+    assert dbt.building_on(own, tmp_path / "state", {"KITCHEN_SCHEMA": "feature"})[1:5] == [
         "state:modified+",
         "result:fail",
         "result:warn",
