@@ -115,8 +115,36 @@ EVENTS = TableSpec(
     ),
 )
 
+SCHEDULES = TableSpec(  # a schedule switched on or off in a kitchen, and its latest slot
+    name="schedules",
+    columns=(
+        Column("id", "TEXT"),  # kitchen/pipeline.schedule
+        Column("kitchen", "TEXT"),
+        Column("schedule", "TEXT"),  # pipeline.schedule
+        Column("enabled", "BOOLEAN"),
+        Column("changed_by", "TEXT"),
+        Column("changed_at", "TEXT"),
+        Column("last_slot", "TEXT"),  # the newest slot run (or, until one is, when enabled)
+        Column("last_run", "TEXT"),
+        Column("last_status", "TEXT"),
+    ),
+    primary_key="id",
+)
+SLOTS = TableSpec(  # a slot of a schedule, taken by the run-due that runs it: never two
+    name="schedule_slots",
+    columns=(
+        Column("id", "TEXT"),  # kitchen/pipeline.schedule@slot
+        Column("kitchen", "TEXT"),
+        Column("slot", "TEXT"),
+        Column("taken_at", "TEXT"),
+        Column("host", "TEXT"),
+        Column("pid", "INTEGER"),
+    ),
+    primary_key="id",
+)
 
-TABLES = (RUNS, EVENTS, LOCKS, RELEASES, OPERATIONS, OWNED)
+
+TABLES = (RUNS, EVENTS, LOCKS, RELEASES, OPERATIONS, OWNED, SCHEDULES, SLOTS)
 OPERATION_TTL = timedelta(hours=6)  # an operation on another host is presumed dead after
 
 
@@ -299,6 +327,42 @@ class Registry:
         """Append to the audit trail; ``details`` is stored as JSON."""
         self._insert(EVENTS, {**event, "details": json.dumps(event.get("details") or {})})
 
+    def schedules(self, kitchen: str | None = None) -> list[dict[str, Any]]:
+        """Schedules switched on or off (of one kitchen, or all), last changed first."""
+        if not self.exists() or not self._has(SCHEDULES.name):
+            return []
+        return self._select(SCHEDULES, "changed_at", kitchen)
+
+    def put_schedule(self, row: dict[str, Any]) -> None:
+        """Record a schedule's state in a kitchen (the SCHEDULES columns), replacing the last."""
+        self.ensure()
+        with self.warehouse.transaction():
+            self._delete(SCHEDULES, {"id": row["id"]})
+            self._insert(SCHEDULES, row)
+
+    def take_slot(self, schedule_id: str, slot: str) -> bool:
+        """Take ``slot`` of a schedule to run it: False where another run-due took it."""
+        kitchen = schedule_id.split("/", 1)[0]
+        taken = {"id": f"{schedule_id}@{slot}", "kitchen": kitchen, "slot": slot}
+        try:
+            with self.warehouse.transaction():
+                self._insert(
+                    SLOTS,
+                    {
+                        **taken,
+                        "taken_at": utcnow(),
+                        "host": socket.gethostname(),
+                        "pid": os.getpid(),
+                    },
+                )
+        except WarehouseError:
+            return False
+        return True
+
+    def free_slot(self, schedule_id: str, slot: str) -> None:
+        """Give back a slot whose run could not start, for the next run-due."""
+        self._delete(SLOTS, {"id": f"{schedule_id}@{slot}"})
+
     def events(self, kitchen: str | None = None) -> list[dict[str, Any]]:
         """The audit trail, newest first (of one kitchen, or all)."""
         if not self.exists() or not self._has(EVENTS.name):
@@ -386,10 +450,14 @@ class Registry:
         self._update(name, staff=json.dumps(staff))
 
     def remove(self, name: str) -> None:
+        """The kitchen's record goes, and its schedules with it (its runs and trail stay)."""
         if self.exists():
             self.warehouse.execute(
                 sql("DELETE FROM {} WHERE name = {}", self._table, Placeholder()), [name]
             )
+            for spec in (SCHEDULES, SLOTS):
+                if self._has(spec.name):
+                    self._delete(spec, {"kitchen": name})
 
     def _update(self, name: str, **values: object) -> None:
         assignments = join(", ", [sql("{} = {}", Identifier(key), Placeholder()) for key in values])

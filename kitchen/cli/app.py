@@ -43,6 +43,13 @@ secrets_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(secrets_app, name="secrets")
+schedule_app = typer.Typer(
+    help="Pipelines' schedules: declared with the code, enabled per kitchen, run when due by "
+    "the scheduler you already have (docs/schedules.md).\n\n"
+    "Example: kitchen schedule enable production shop.weekly",
+    no_args_is_help=True,
+)
+app.add_typer(schedule_app, name="schedule")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]

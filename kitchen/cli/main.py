@@ -14,12 +14,18 @@ from types import FrameType
 import typer
 from rich.markup import escape
 
-from kitchen.cli import data, doctor, kitchens, secrets
+from kitchen.cli import data, doctor, kitchens, schedule, secrets
 from kitchen.cli.app import RAW_ARGS, app
 from kitchen.cli.console import Console
 from kitchen.errors import BadInput, ExitCode, KitchenError
 
-COMMANDS = (kitchens, data, secrets, doctor)  # importing them registers their commands on `app`
+COMMANDS = (
+    kitchens,
+    data,
+    secrets,
+    schedule,
+    doctor,
+)  # importing them registers their commands on `app`
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -132,11 +132,42 @@ class Node(Strict):
         return value
 
 
+class Schedule(Strict):
+    """When a pipeline (or some of its nodes) runs by itself, once enabled in a kitchen."""
+
+    name: str = Field(pattern=NAME)
+    cron: str  # five fields: minute hour day-of-month month day-of-week
+    timezone: str = "UTC"  # an IANA name: Europe/Berlin
+    nodes: list[str] = []  # none: the whole pipeline
+    catch_up: bool = False  # run every slot missed (else one run for all of them)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from croniter import croniter
+
+        if len(value.split()) != 5 or not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a cron expression of five fields (0 6 * * 1)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone (Europe/Berlin, UTC)") from None
+        return value
+
+
 class Pipeline(Strict):
     name: str = ""
     description: str = ""
     vars: dict[str, Any] = {}
     nodes: list[Node]
+    schedules: list[Schedule] = []
     folder: Path = Path()
 
     def node(self, name: str) -> Node:
@@ -164,7 +195,16 @@ def named(pipelines: list[Pipeline], name: str) -> Pipeline:
 
 
 def load(path: Path) -> Pipeline:
-    node, data = config.read_yaml(path.read_text(encoding="utf-8"), path)
+    pipeline, node = parse(path.read_text(encoding="utf-8"), path)
+    for item in pipeline.nodes:
+        _check_files(pipeline, item, path, node)
+    return pipeline
+
+
+def parse(text: str, path: Path) -> tuple[Pipeline, Any]:
+    """The pipeline file ``path`` holds ``text`` (as on disk, or at a commit), validated but
+    for its nodes' files; and its node tree, for line numbers."""
+    node, data = config.read_yaml(text, path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with description and nodes.")
     try:
@@ -177,9 +217,7 @@ def load(path: Path) -> Pipeline:
     problems = _graph_problems(pipeline)
     if problems:
         raise ConfigError(config.describe(problems, path, node))
-    for item in pipeline.nodes:
-        _check_files(pipeline, item, path, node)
-    return pipeline
+    return pipeline, node
 
 
 def _graph_problems(pipeline: Pipeline) -> list[tuple[list[int | str], str]]:
@@ -193,6 +231,15 @@ def _graph_problems(pipeline: Pipeline) -> list[tuple[list[int | str], str]]:
                 problems.append((["nodes", index, "depends_on"], f"unknown node {dependency!r}"))
     if not problems and (cycle := find_cycle({n.name: n.depends_on for n in pipeline.nodes})):
         problems.append((["nodes"], f"dependency cycle {' -> '.join(cycle)}"))
+    scheduled = [schedule.name for schedule in pipeline.schedules]
+    for index, schedule in enumerate(pipeline.schedules):
+        if scheduled.count(schedule.name) > 1:
+            problems.append((["schedules", index, "name"], f"{schedule.name!r} is declared twice"))
+        problems += [
+            (["schedules", index, "nodes"], f"unknown node {name!r}")
+            for name in schedule.nodes
+            if name not in names
+        ]
     return problems
 
 

@@ -92,8 +92,8 @@ def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | N
     a branch this clone never checked out is compared as last fetched from the remote."""
     if not kitchen.parent:
         return None, None
-    mine = _branch_ref(project, kitchen.branch)
-    theirs = _branch_ref(project, project.kitchen(kitchen.parent).branch)
+    mine = branch_ref(project, kitchen.branch)
+    theirs = branch_ref(project, project.kitchen(kitchen.parent).branch)
     if mine is None or theirs is None:
         return None, None
     git = project.git
@@ -102,7 +102,7 @@ def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | N
     )
 
 
-def _branch_ref(project: Project, branch: str) -> str | None:
+def branch_ref(project: Project, branch: str) -> str | None:
     git, remote = project.git, project.remote
     if git.branch_exists(branch):
         return branch

@@ -37,6 +37,8 @@ class TestRequest:
     parallel: int = 4
     fail_fast: bool = False
     full: bool = False  # dbt builds everything, not only what changed
+    nodes: tuple[str, ...] = ()  # these nodes alone (a schedule's), beside ``node``
+    trigger: str = ""  # what started the run, where not a person (a schedule's slot)
 
 
 @dataclass
@@ -50,6 +52,7 @@ class TestRun:
     nodes: list[runners.NodeResult] = field(default_factory=list)
     checks: list[checks.CheckResult] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)  # the tools' own, kept with the run
+    trigger: str = ""
 
     @property
     def passed(self) -> bool:
@@ -79,6 +82,7 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
         commit=commit,
         dirty=bool(changes),
         started_at=utcnow(),
+        trigger=request.trigger,
     )
     # one run at a time in a kitchen's schema: another's tables are no test of this commit
     recover.resume(project, kitchen.environment, "test", kitchen.name, report)
@@ -174,7 +178,7 @@ def _run_pipeline(
     login = identity.login(project, kitchen)
     scope = Scope(project, kitchen, pipeline, context, secrets.get, login, request.full)
     serial = isinstance(project.warehouse(kitchen.environment), DuckDBWarehouse)
-    only = {request.node} if request.node else None
+    only = set(request.nodes) | ({request.node} if request.node else set()) or None
     failed: set[str] = set()
 
     def execute(node: model.Node) -> tuple[runners.NodeResult, runners.Outcome]:
@@ -365,6 +369,7 @@ def to_json(run: TestRun) -> dict[str, Any]:
     return {
         "run_id": run.id,
         "kitchen": run.kitchen.name,
+        "trigger": run.trigger or "manual",
         "commit": run.commit,
         "dirty": run.dirty,
         "status": run.status,

@@ -1,5 +1,5 @@
-"""The CI templates: valid YAML whose kitchen commands exist, with options kitchen knows,
-non-interactive (--yes where a command asks) and printing JSON."""
+"""The CI templates: valid YAML whose kitchen commands exist (tests, merges, schedules),
+with options kitchen knows, non-interactive (--yes where a command asks) and printing JSON."""
 
 from __future__ import annotations
 
@@ -47,10 +47,12 @@ def test_there_is_a_github_and_a_gitlab_template() -> None:
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.parent.name)
 def test_each_template_tests_and_merges_non_interactively_with_json(path: Path) -> None:
     commands = kitchen_commands(path)
-    assert {words[0] for words in commands} == {"test", "merge"}
+    assert {words[0] for words in commands} == {"test", "merge", "schedule"}
     group = get_command(app)
     for words in commands:
         command = group.commands[words[0]]  # type: ignore[attr-defined]
+        if words[0] == "schedule":  # a group: its subcommand's options
+            command = command.commands[words[1]]
         known = {option for param in command.params for option in param.opts}
         used = {word for word in words if word.startswith("--")}
         assert used <= known, f"{path}: unknown options {used - known}"

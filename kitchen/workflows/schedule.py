@@ -1,0 +1,329 @@
+"""kitchen schedule: pipelines' schedules, switched on in a kitchen, run when they are due.
+
+A schedule is declared in its pipeline's file, so it is reviewed, merged and promoted with
+the code; what a kitchen runs is what the tip of its branch declares. It does nothing in a
+kitchen until it is enabled there (protected kitchens: by an approver). ``run_due`` is
+called every minute by the scheduler a team already runs (cron, a systemd timer, a
+Kubernetes CronJob, a CI schedule): it runs each enabled schedule whose slot has come, once
+per slot whoever else calls it at the same time (the slot is taken in the registry), at the
+tip of the kitchen's branch in a temporary worktree of its own, never in anyone's checkout.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from git import GitCommandError
+
+from kitchen import config
+from kitchen.errors import BadInput, KitchenError, NotAllowed, PreconditionFailed
+from kitchen.model import Kitchen, Status
+from kitchen.names import did_you_mean
+from kitchen.pipelines import model, schedules
+from kitchen.project import Project
+from kitchen.reporting import Reporter
+from kitchen.workflows.data import current_or_named
+from kitchen.workflows.inspect import branch_ref
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A schedule as the tip of a kitchen's branch declares it."""
+
+    pipeline: str
+    schedule: model.Schedule
+
+    @property
+    def ref(self) -> str:
+        return f"{self.pipeline}.{self.schedule.name}"
+
+
+def declared(project: Project, kitchen: Kitchen) -> list[Declared]:
+    """The schedules the pipelines at the tip of the kitchen's branch declare (none where
+    this clone has not got the branch)."""
+    where = branch_ref(project, kitchen.branch)
+    if where is None:
+        return []
+    tree = project.git.repo.commit(where).tree
+    folder = project.config.pipelines
+    try:
+        pipelines = tree / folder
+    except KeyError:
+        return []
+    found = []
+    for item in sorted(pipelines.trees, key=lambda entry: entry.name):
+        try:
+            blob = item / model.PIPELINE_FILE
+        except KeyError:
+            continue
+        path = Path(folder) / item.name / model.PIPELINE_FILE
+        pipeline, _ = model.parse(blob.data_stream.read().decode("utf-8"), path)
+        found += [Declared(pipeline.name, schedule) for schedule in pipeline.schedules]
+    return found
+
+
+def switch(project: Project, name: str | None, ref: str, on: bool) -> dict[str, Any]:
+    """Enable (``on``) or disable a schedule in a kitchen; its record, and whether it
+    changed. Enabling starts from now: the slots before it are not missed ones."""
+    kitchen = current_or_named(project, name)
+    _may_switch(project, kitchen)
+    found = _chosen(project, kitchen, ref)
+    registry = project.registry(kitchen.environment)
+    key = f"{kitchen.name}/{found.ref}"
+    known = next((row for row in registry.schedules(kitchen.name) if row["id"] == key), {})
+    if bool(known.get("enabled")) == on:
+        return (
+            {**known, "changed": False} if known else {"id": key, "enabled": on, "changed": False}
+        )
+    now = schedules.now().isoformat()
+    row = {
+        **known,
+        "id": key,
+        "kitchen": kitchen.name,
+        "schedule": found.ref,
+        "enabled": on,
+        "changed_by": project.user,
+        "changed_at": now,
+        "last_slot": now if on else known.get("last_slot"),
+    }
+    registry.put_schedule(row)
+    project.audit(kitchen, "schedule-enable" if on else "schedule-disable", schedule=found.ref)
+    return {**row, "changed": True}
+
+
+def _may_switch(project: Project, kitchen: Kitchen) -> None:
+    """A protected kitchen's approvers, or an open kitchen's staff."""
+    if not kitchen.protected:
+        project.require_staff(kitchen, "switch its schedules")
+        return
+    if not any(fnmatchcase(project.user, pattern) for pattern in kitchen.approvers):
+        raise NotAllowed(
+            f"{kitchen.name} is protected: only its approvers may switch its schedules, and "
+            f"{project.user} is not one of them.",
+            hint=f"Ask one of {', '.join(kitchen.approvers)}."
+            if kitchen.approvers
+            else f"List them under kitchens.{kitchen.name}.approvers in kitchen.yaml.",
+        )
+
+
+def _chosen(project: Project, kitchen: Kitchen, ref: str) -> Declared:
+    """The schedule ``ref`` names (pipeline.schedule, or a schedule's name where only one
+    pipeline has it) at the tip of the kitchen's branch."""
+    found = declared(project, kitchen)
+    matches = [d for d in found if ref in (d.ref, d.schedule.name)]
+    if len(matches) == 1:
+        return matches[0]
+    known = [d.ref for d in found]
+    if matches:
+        raise BadInput(
+            f"{ref!r} is a schedule of several pipelines.",
+            hint=f"Name one: {', '.join(d.ref for d in matches)}.",
+        )
+    raise BadInput(
+        f"No schedule {ref!r} in {kitchen.name}'s pipelines (at the tip of {kitchen.branch})."
+        + did_you_mean(ref, known),
+        hint=f"Its schedules: {', '.join(known)}."
+        if known
+        else "Declare one under schedules: in a pipeline.yaml (docs/schedules.md), and commit it.",
+    )
+
+
+def listing(project: Project, name: str | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every schedule of the kitchens (or of one) with where it is enabled, its next slot
+    and its last run; and the environments whose registry could not be read."""
+    problems: dict[str, KitchenError] = {}
+    if name is not None:
+        kitchens = [current_or_named(project, name)]
+    else:
+        kitchens, problems = project.kitchens()
+    now = schedules.now()
+    rows = []
+    for kitchen in kitchens:
+        if kitchen.status not in (Status.READY, Status.MISSING) and name is None:
+            continue
+        states = {}
+        if kitchen.status == Status.READY:
+            states = {r["id"]: r for r in project.registry(kitchen.environment).schedules()}
+        for found in declared(project, kitchen):
+            state = states.get(f"{kitchen.name}/{found.ref}", {})
+            enabled = bool(state.get("enabled"))
+            rows.append(
+                {
+                    "kitchen": kitchen.name,
+                    "schedule": found.ref,
+                    "cron": found.schedule.cron,
+                    "timezone": found.schedule.timezone,
+                    "nodes": found.schedule.nodes,
+                    "catch_up": found.schedule.catch_up,
+                    "enabled": enabled,
+                    "changed_by": state.get("changed_by"),
+                    "next": schedules.following(found.schedule, now).isoformat()
+                    if enabled
+                    else None,
+                    "last_slot": state.get("last_slot") if state.get("last_run") else None,
+                    "last_run": state.get("last_run"),
+                    "last_status": state.get("last_status"),
+                }
+            )
+    return rows, sorted(problems)
+
+
+def run_due(project: Project, environment: str | None, report: Reporter) -> list[dict[str, Any]]:
+    """Run every enabled schedule whose slot has come, in every environment (or one);
+    what was run, skipped or refused, one entry per schedule and slot."""
+    names = [environment] if environment else list(project.config.environments)
+    unknown = [name for name in names if name not in project.config.environments]
+    if unknown:
+        raise BadInput(
+            f"No environment {unknown[0]!r}.",
+            hint=f"The environments: {', '.join(project.config.environments)}.",
+        )
+    now = schedules.now()
+    done: list[dict[str, Any]] = []
+    for name in names:
+        for row in project.registry(name).schedules():
+            if row["enabled"]:
+                done += _run_schedule(project, name, row, now, report)
+    return done
+
+
+def _run_schedule(
+    project: Project, environment: str, row: dict[str, Any], now: datetime, report: Reporter
+) -> list[dict[str, Any]]:
+    registry = project.registry(environment)
+    said = {"kitchen": row["kitchen"], "schedule": row["schedule"]}
+    kitchen = registry.get(row["kitchen"])
+    if kitchen is None or kitchen.status != Status.READY:
+        why = f"{row['kitchen']} is not ready" if kitchen else f"{row['kitchen']} is gone"
+        return [{**said, "status": "skipped", "reason": why}]
+    _sync(project, kitchen)
+    found = next((d for d in declared(project, kitchen) if d.ref == row["schedule"]), None)
+    if found is None:
+        why = f"the tip of {kitchen.branch} no longer declares it"
+        if branch_ref(project, kitchen.branch) is None:
+            why = f"its branch {kitchen.branch} is not in this clone nor on its remote"
+        report.warn(f"Schedule {row['schedule']} of {kitchen.name} was not run: {why}.")
+        return [{**said, "status": "error", "reason": why}]
+    lock = f"{kitchen.name}:schedules"  # one kitchen's schedules: one caller at a time
+    try:
+        registry.lock(lock, project.user, 0, f"run of {kitchen.name}'s schedules")
+    except PreconditionFailed:
+        return [{**said, "status": "busy", "reason": "another run-due runs its schedules"}]
+    try:
+        return _run_slots(project, kitchen, found, row=row, now=now, report=report)
+    finally:
+        project.registry(environment).unlock(lock)  # a run closed the connection it had
+
+
+def _run_slots(
+    project: Project,
+    kitchen: Kitchen,
+    found: Declared,
+    *,
+    row: dict[str, Any],
+    now: datetime,
+    report: Reporter,
+) -> list[dict[str, Any]]:
+    """The due slots of one schedule, oldest first, each taken before it runs."""
+    environment = kitchen.environment
+    said = {"kitchen": row["kitchen"], "schedule": row["schedule"]}
+    ran = []
+    for slot in schedules.due(found.schedule, datetime.fromisoformat(row["last_slot"]), now):
+        registry = project.registry(environment)  # a run closes the project's connections
+        if not registry.take_slot(row["id"], slot.isoformat()):
+            ran.append({**said, "slot": slot.isoformat(), "status": "taken"})
+            continue  # another run-due ran it
+        outcome = _run_slot(project, kitchen, found, slot, report)
+        ran.append({**said, "slot": slot.isoformat(), **outcome})
+        registry = project.registry(environment)
+        if "run_id" not in outcome:  # it could not start: the next call tries the slot again
+            registry.free_slot(row["id"], slot.isoformat())
+            break
+        latest = next(r for r in registry.schedules(kitchen.name) if r["id"] == row["id"])
+        registry.put_schedule(
+            {
+                **latest,
+                "last_slot": slot.isoformat(),
+                "last_run": outcome["run_id"],
+                "last_status": outcome["status"],
+            }
+        )
+    return ran
+
+
+def _sync(project: Project, kitchen: Kitchen) -> None:
+    """The kitchen's branch brought up to the remote, unless someone has it checked out."""
+    git = project.git
+    if git.current_branch() != kitchen.branch and git.checked_out_elsewhere(kitchen.branch) is None:
+        project.sync(kitchen.branch)
+
+
+def _run_slot(
+    project: Project, kitchen: Kitchen, found: Declared, slot: datetime, report: Reporter
+) -> dict[str, Any]:
+    """The schedule's run for ``slot``: `kitchen test` of its pipeline (or nodes) at the tip
+    of the kitchen's branch, in a worktree of its own that goes afterwards."""
+    from kitchen.workflows.test import TestRequest, test
+
+    project.close()  # the run opens the warehouses itself (DuckDB: one holder at a time)
+    folder = Path(tempfile.mkdtemp(prefix="kitchen-schedule-")) / "worktree"
+    git = project.git.repo.git
+    try:
+        git.worktree("add", "--detach", str(folder), branch_ref(project, kitchen.branch))
+    except GitCommandError as exc:
+        shutil.rmtree(folder.parent, ignore_errors=True)
+        said = (exc.stderr or "").strip().splitlines()
+        return {
+            "status": "error",
+            "reason": f"git worktree add failed: {said[-1] if said else exc}",
+        }
+    trigger = f"schedule {found.ref}, slot {slot.isoformat()}"
+    report.step(f"Running {found.ref} in {kitchen.name} for its slot {slot.isoformat()}")
+    scheduled = Project(folder, config.load(folder / config.CONFIG_FILE))
+    request = TestRequest(
+        kitchen=kitchen.name,
+        pipeline=found.pipeline,
+        nodes=tuple(found.schedule.nodes),
+        trigger=trigger,
+    )
+    try:
+        run = test(scheduled, request, report)
+    except KitchenError as exc:
+        report.warn(f"Schedule {found.ref} of {kitchen.name} could not run: {exc.message}")
+        return {"status": "error", "reason": exc.message}
+    finally:
+        scheduled.close()
+        git.worktree("remove", "--force", str(folder))
+        shutil.rmtree(folder.parent, ignore_errors=True)
+    return {"status": run.status, "run_id": run.id}
+
+
+def crontab(project: Project) -> str:
+    """The line of a crontab that calls run-due every minute in this project, with the
+    schedules enabled now as comments."""
+    rows, _ = listing(project, None)
+    lines = [f"# kitchen schedules of {project.root} (kitchen schedule export)"]
+    lines += [
+        f"#   {r['kitchen']}: {r['schedule']} at {r['cron']} ({r['timezone']})"
+        for r in rows
+        if r["enabled"]
+    ]
+    state = project.local / ".kitchen"
+    lock, log = (shlex.quote(str(state / name)) for name in ("schedule.lock", "schedule.log"))
+    lines.append(
+        "# this kitchen's Python (cron's PATH is short); flock -n: a call while the last one"
+        " still runs ends at once (util-linux)"
+    )
+    lines.append(
+        f"* * * * * cd {shlex.quote(str(project.root))} && flock -n {lock}"
+        f" {shlex.quote(sys.executable)} -m kitchen schedule run-due >> {log} 2>&1"
+    )
+    return "\n".join(lines) + "\n"
