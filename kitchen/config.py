@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kitchen import names
 from kitchen.errors import ConfigError
@@ -105,12 +105,58 @@ class S3Artifacts(Strict):
 Artifacts = Annotated[LocalArtifacts | S3Artifacts, Field(discriminator="type")]
 
 
-class Notifications(Strict):
-    """A Slack-compatible webhook for runs that failed or warned."""
+class SlackTarget(Strict):
+    """A Slack incoming webhook: one channel (Slack apps' webhooks post where they were
+    made, whatever a message asks)."""
 
+    type: Literal["slack"]
     webhook: str  # may be {{ secret('slack#webhook') }}: such URLs are credentials
-    channel: str | None = None  # may name the kitchen: "#kitchen-{{ kitchen.name }}"
+
+
+class TeamsTarget(Strict):
+    """A Microsoft Teams webhook (a Workflows "post to a channel when a webhook request is
+    received"): an Adaptive Card."""
+
+    type: Literal["teams"]
+    webhook: str
+
+
+class WebhookTarget(Strict):
+    """Any HTTP endpoint: the run's announcement as JSON (docs/json.md)."""
+
+    type: Literal["webhook"]
+    url: str
+
+
+Target = Annotated[SlackTarget | TeamsTarget | WebhookTarget, Field(discriminator="type")]
+
+
+class Notifications(Strict):
+    """Where runs that failed or warned are announced: named targets, and which of them a
+    kitchen that names none uses (``default``; all where unset). The first form, one
+    Slack-compatible ``webhook`` (with a legacy webhook's ``channel``), still works."""
+
+    webhook: str | None = None  # may be {{ secret('slack#webhook') }}: such URLs are credentials
+    channel: str | None = None  # legacy Slack webhooks only; may name the kitchen
     on: list[Literal["failed", "warned", "passed"]] = ["failed", "warned"]
+    targets: dict[str, Target] = {}
+    default: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _targets_known(self) -> Notifications:
+        if self.webhook is None and not self.targets:
+            raise ValueError("name at least one target under targets (or give a webhook)")
+        unknown = [name for name in self.default or [] if name not in self.named()]
+        if unknown:
+            raise ValueError(f"default names {unknown[0]!r}, which is not one of the targets")
+        return self
+
+    def named(self) -> dict[str, SlackTarget | TeamsTarget | WebhookTarget]:
+        """Every target by name, the first form's webhook as ``webhook``."""
+        found: dict[str, SlackTarget | TeamsTarget | WebhookTarget] = dict(self.targets)
+        if self.webhook is not None:
+            found.setdefault("webhook", SlackTarget(type="slack", webhook=self.webhook))
+        return found
 
 
 class Environment(Strict):
@@ -175,6 +221,15 @@ class DataSettings(Strict):
     exclude: list[str] = []  # tables no copy takes (globs): raw logs, a table kept from view
 
 
+class Tickets(Strict):
+    """Where a kitchen's ticket (``kitchen create --ticket KEY``) is read."""
+
+    url: str  # with {key}: https://jira.example/browse/{key}
+
+    def link(self, key: str) -> str:
+        return self.url.replace("{key}", key)
+
+
 class Config(Strict):
     project: str
     git: GitSettings = GitSettings()
@@ -182,6 +237,7 @@ class Config(Strict):
     kitchens: dict[str, RootKitchen]
     data: DataSettings = DataSettings()
     pipelines: str = "pipelines"
+    tickets: Tickets | None = None
 
     @field_validator("kitchens")
     @classmethod

@@ -66,6 +66,8 @@ class Kitchen:
     expires_at: str | None = None
     data: DataState | None = None
     error: str | None = None
+    ticket: str | None = None  # the work it belongs to: SHOP-42
+    notify: list[str] = field(default_factory=list)  # its notification targets (else default)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -31,6 +31,20 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
+TICKET = re.compile(r"[A-Za-z0-9#][A-Za-z0-9._#/:-]{0,99}")
+
+
+def validate_ticket(key: str) -> str:
+    """A ticket's key as trackers write them (SHOP-42, #123, org/repo#123): it becomes a
+    commit trailer, so no spaces and no line breaks."""
+    if not TICKET.fullmatch(key):
+        raise InvalidName(
+            f"{key!r} is not a ticket key.",
+            hint="Use the tracker's key: letters, digits and . _ # / : - (SHOP-42, #123).",
+        )
+    return key
+
+
 def validate(name: str) -> str:
     """Return ``name`` if it follows the naming rule, else raise ``InvalidName``."""
     shown = ascii(name)  # escapes control and non-ASCII characters so output stays safe

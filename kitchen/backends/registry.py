@@ -40,6 +40,8 @@ KITCHENS = TableSpec(
         Column("expires_at", "TEXT"),
         Column("data", "TEXT"),
         Column("error", "TEXT"),
+        Column("ticket", "TEXT"),
+        Column("notify", "TEXT"),  # JSON: target names
     ),
     primary_key="name",
 )
@@ -174,6 +176,7 @@ class Registry:
         self.warehouse = warehouse
         self._exists: bool | None = None
         self._ensured = False
+        self._present: list[str] | None = None  # the kitchens table's columns, once read
 
     @property
     def _table(self) -> Identifier:
@@ -201,6 +204,7 @@ class Registry:
             return
         if self.exists() and all(self._has(spec.name) for spec in TABLES):
             self._renew_locks()
+            self._add_columns(KITCHENS)
         else:
             with self.warehouse.transaction():
                 self.warehouse.create_schema(REGISTRY_SCHEMA)
@@ -220,6 +224,33 @@ class Registry:
             table = self.warehouse.table(REGISTRY_SCHEMA, LOCKS.name)
             self.warehouse.execute(sql("DROP TABLE {}", table))
             self.warehouse.create_table(REGISTRY_SCHEMA, LOCKS)
+
+    def _kitchen_columns(self) -> Query:
+        """The kitchens table's columns as this registry has them: an earlier version's
+        lacks some, which ``ensure`` adds before anything is written."""
+        if self._present is None:
+            have = {n for n, _ in self.warehouse.column_types(REGISTRY_SCHEMA, KITCHENS.name)}
+            self._present = [name for name in COLUMNS if name in have]
+        return join(", ", [Identifier(name) for name in self._present])
+
+    def _add_columns(self, spec: TableSpec) -> None:
+        """The columns a table of an earlier version lacks, added (empty)."""
+        have = {name for name, _ in self.warehouse.column_types(REGISTRY_SCHEMA, spec.name)}
+        missing = [column for column in spec.columns if column.name not in have]
+        if not missing:
+            return
+        table = self.warehouse.table(REGISTRY_SCHEMA, spec.name)
+        with self.warehouse.transaction():
+            for column in missing:  # the type is this module's own, never a user's
+                self.warehouse.execute(
+                    sql(
+                        "ALTER TABLE {} ADD COLUMN {} {}",
+                        table,
+                        Identifier(column.name),
+                        Query((column.type,)),
+                    )
+                )
+        self._present = None
 
     def _has(self, table: str) -> bool:
         return table in self.warehouse.list_tables(REGISTRY_SCHEMA)
@@ -424,18 +455,23 @@ class Registry:
         if not self.exists():
             return []
         rows = self.warehouse.execute(
-            sql("SELECT {} FROM {} ORDER BY name", _columns(), self._table)
+            sql("SELECT {} FROM {} ORDER BY name", self._kitchen_columns(), self._table)
         )
-        return [_to_kitchen(row) for row in rows]
+        return [_to_kitchen(dict(zip(self._present or (), row, strict=True))) for row in rows]
 
     def get(self, name: str) -> Kitchen | None:
         if not self.exists():
             return None
         rows = self.warehouse.execute(
-            sql("SELECT {} FROM {} WHERE name = {}", _columns(), self._table, Placeholder()),
+            sql(
+                "SELECT {} FROM {} WHERE name = {}",
+                self._kitchen_columns(),
+                self._table,
+                Placeholder(),
+            ),
             [name],
         )
-        return _to_kitchen(rows[0]) if rows else None
+        return _to_kitchen(dict(zip(self._present or (), rows[0], strict=True))) if rows else None
 
     def add(self, kitchen: Kitchen) -> None:
         self._insert(KITCHENS, dict(zip(COLUMNS, _to_row(kitchen), strict=True)))
@@ -467,10 +503,6 @@ class Registry:
         )
 
 
-def _columns() -> Query:
-    return join(", ", [Identifier(column) for column in COLUMNS])
-
-
 def _to_row(kitchen: Kitchen) -> list[object]:
     return [
         kitchen.name,
@@ -487,11 +519,12 @@ def _to_row(kitchen: Kitchen) -> list[object]:
         kitchen.expires_at,
         json.dumps(asdict(kitchen.data)) if kitchen.data else None,
         kitchen.error,
+        kitchen.ticket,
+        json.dumps(kitchen.notify),
     ]
 
 
-def _to_kitchen(row: tuple[Any, ...]) -> Kitchen:
-    record = dict(zip(COLUMNS, row, strict=True))
+def _to_kitchen(record: dict[str, Any]) -> Kitchen:
     return Kitchen(
         name=record["name"],
         parent=record["parent"],
@@ -507,4 +540,6 @@ def _to_kitchen(row: tuple[Any, ...]) -> Kitchen:
         expires_at=record["expires_at"],
         data=DataState.load(json.loads(record["data"])) if record["data"] else None,
         error=record["error"],
+        ticket=record.get("ticket"),  # a registry of an earlier version has none
+        notify=json.loads(record.get("notify") or "[]"),
     )

@@ -111,18 +111,30 @@ def create(
         bool, typer.Option("--checkout/--no-checkout", help="Check out its branch afterwards.")
     ] = True,
     sample: SampleOption = None,
+    ticket: Annotated[
+        str | None, typer.Option(metavar="KEY", help="The ticket of the work (SHOP-42).")
+    ] = None,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="TARGET",
+            help="Announce its runs here (a target of its environment; repeatable).",
+        ),
+    ] = None,
     json_mode: JsonOption = False,
 ) -> None:
     """Create a kitchen: a branch from its parent, its own schema, and a copy of the data.
 
-    Example: kitchen create profitability --parent dev --ttl 7d --sample 10%
+    Example: kitchen create profitability --parent dev --ttl 7d --sample 10% --ticket SHOP-42
     """
     from kitchen.workflows.create import CreateRequest
     from kitchen.workflows.create import create as run_create
 
     state = state_for(ctx, json_mode)
     people = tuple(_listed(staff))
-    request = CreateRequest(name, parent, data, people, ttl, checkout, sample)
+    request = CreateRequest(
+        name, parent, data, people, ttl, checkout, sample, ticket, tuple(notify or ())
+    )
     kitchen = run_create(project_for(ctx), request, state.console)
     if json_mode:
         state.console.json(kitchen.to_json())
@@ -729,7 +741,10 @@ def artifacts_command(
         Path | None, typer.Option(help="Download the run's artifacts into this folder.")
     ] = None,
     retry: Annotated[
-        bool, typer.Option("--retry", help="Upload artifacts that earlier runs could not.")
+        bool,
+        typer.Option(
+            "--retry", help="Upload artifacts and send notifications that earlier runs could not."
+        ),
     ] = False,
     json_mode: JsonOption = False,
 ) -> None:
@@ -744,12 +759,17 @@ def artifacts_command(
     state = state_for(ctx, json_mode)
     project = project_for(ctx)
     if retry:
-        uploaded = artifacts.retry(project)
+        from kitchen.workflows import notify
+
+        uploaded, sent = artifacts.retry(project), notify.retry(project)
         if json_mode:
-            state.console.json({"uploaded": uploaded})
+            state.console.json({"uploaded": uploaded, "notified": sent})
         else:
             total = sum(uploaded.values())
-            state.console.success(f"Uploaded {counted(total, 'waiting artifact')}.")
+            state.console.success(
+                f"Uploaded {counted(total, 'waiting artifact')}, "
+                f"sent {counted(sent, 'waiting notification')}."
+            )
         return
     kitchen = current_or_named(project, name)
     if run_id is not None:

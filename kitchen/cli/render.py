@@ -121,6 +121,9 @@ def details(result: Details) -> RenderableType:
     ]
     if kitchen.approvers:
         rows.append(("approvers", escape(", ".join(kitchen.approvers))))
+    if kitchen.ticket:
+        link = result.ticket_url
+        rows.append(("ticket", escape(kitchen.ticket + (f" ({link})" if link else ""))))
     rows.append(("tests", _tested(result.tested)))
     rows.append(("created", moment(kitchen.created_at)))
     rows.append(("created by", escape(kitchen.created_by or "?")))
@@ -277,6 +280,7 @@ def details_json(result: Details) -> dict[str, Any]:
         "commits_behind": result.commits_behind,
         "tables": [{"name": info.name, "rows": info.rows} for info in result.tables],
         "tested": result.tested,
+        "ticket_url": result.ticket_url,
         "preview": {  # with --rows or --table: each table's first rows, as the table has them
             table: {"columns": columns, "rows": [list(row) for row in rows]}
             for table, (columns, rows) in result.preview.items()

@@ -108,6 +108,7 @@ class Check(Strict):
     name: str = Field(pattern=NAME)
     severity: Literal["error", "warn", "log"] = "error"
     check: CheckSpec
+    runbook: str | None = None  # what to do when it fails: a URL, or a path in the repository
 
 
 class Node(Strict):

@@ -19,7 +19,7 @@ from kitchen.errors import (
 from kitchen.model import Kitchen, Status, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import identity, recover
+from kitchen.workflows import identity, notify, recover
 from kitchen.workflows.datacopy import copy_tables
 
 DEFAULT_PARENT = "dev"
@@ -35,6 +35,8 @@ class CreateRequest:
     ttl: str | None = None
     checkout: bool = True
     sample: str | None = None  # overrides data.sample.default for this copy
+    ticket: str | None = None  # the work it belongs to: SHOP-42
+    notify: tuple[str, ...] = ()  # its notification targets (else its environment's default)
 
 
 def create(project: Project, request: CreateRequest, report: Reporter) -> Kitchen:
@@ -44,6 +46,8 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
     staff = [validate_staff(who) for who in request.staff] or [project.user]
     kitchens, problems = project.kitchens()
     parent = _parent(project, request.parent, kitchens, problems)
+    notify.check_targets(project, parent.environment, list(request.notify))
+    ticket = names.validate_ticket(request.ticket) if request.ticket else None
     for problem in problems.values():  # production, to a developer: closed to them, rightly
         report.warn(
             f"{problem.message} Its kitchens were not checked for the name {request.name!r}."
@@ -67,6 +71,8 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
         created_by=project.user,
         created_at=utcnow(),
         expires_at=expires_at,
+        ticket=ticket,
+        notify=list(request.notify),
     )
     _refuse_leftovers(project, kitchen)
     _follow_remote(project, parent, report)
@@ -77,7 +83,10 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
         with contextlib.suppress(KitchenError):  # the trail must not hide the real error
             project.audit(kitchen, "create", "failed", parent=parent.name, error=exc.message)
         raise
-    project.audit(kitchen, "create", parent=parent.name, data=request.data, ttl=request.ttl)
+    about = {"ticket": ticket} if ticket else {}
+    project.audit(
+        kitchen, "create", parent=parent.name, data=request.data, ttl=request.ttl, **about
+    )
     if request.checkout:
         _checkout(project, kitchen, report)
     return project.kitchen(kitchen.name)

@@ -28,6 +28,7 @@ class Details:
     commits_behind: int | None
     preview: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = field(default_factory=dict)
     tested: dict[str, Any] | None = None  # the latest passing run, and whether it covers HEAD
+    ticket_url: str | None = None  # the kitchen's ticket, where kitchen.yaml says how to link it
 
 
 def list_kitchens(project: Project) -> Listing:
@@ -54,7 +55,10 @@ def show(project: Project, name: str, preview: int = 0, only: str | None = None)
                 samples[table] = warehouse.preview(kitchen.schema, table, preview)
     ahead, behind = _divergence(project, kitchen)
     current = project.git.current_branch() == kitchen.branch
-    return Details(kitchen, current, tables, ahead, behind, samples, _tested(project, kitchen))
+    tickets = project.config.tickets
+    link = tickets.link(kitchen.ticket) if tickets and kitchen.ticket else None
+    tested = _tested(project, kitchen)
+    return Details(kitchen, current, tables, ahead, behind, samples, tested, link)
 
 
 def _tested(project: Project, kitchen: Kitchen) -> dict[str, Any] | None:

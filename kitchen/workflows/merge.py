@@ -324,6 +324,8 @@ def merge_commit(
     trailers = [f"Kitchen: {kitchen.name}", f"Tested-Run: {run}", f"Tested-Commit: {head}"]
     if approver:
         trailers.append(f"Approved-By: {approver}")
+    if kitchen.ticket:
+        trailers.append(f"Ticket: {kitchen.ticket}")
     trailers += extra
     message = f"Merge kitchen {kitchen.name} into {parent.name}\n\n" + "\n".join(trailers)
     # the tested tree, exactly: a 3-way merge gives it too once the gates passed, except

@@ -151,7 +151,8 @@ def listing(project: Project, name: str | None) -> tuple[list[dict[str, Any]], l
             continue
         states = {}
         if kitchen.status == Status.READY:
-            states = {r["id"]: r for r in project.registry(kitchen.environment).schedules()}
+            registry = project.registry(kitchen.environment)
+            states = {r["id"]: r for r in registry.schedules(kitchen.name)}
         for found in declared(project, kitchen):
             state = states.get(f"{kitchen.name}/{found.ref}", {})
             enabled = bool(state.get("enabled"))
@@ -204,8 +205,12 @@ def _run_schedule(
     if kitchen is None or kitchen.status != Status.READY:
         why = f"{row['kitchen']} is not ready" if kitchen else f"{row['kitchen']} is gone"
         return [{**said, "status": "skipped", "reason": why}]
-    _sync(project, kitchen)
-    found = next((d for d in declared(project, kitchen) if d.ref == row["schedule"]), None)
+    try:
+        _sync(project, kitchen)
+        found = next((d for d in declared(project, kitchen) if d.ref == row["schedule"]), None)
+    except KitchenError as exc:  # the remote is away, the pipeline file at the tip is broken
+        report.warn(f"Schedule {row['schedule']} of {kitchen.name} was not run: {exc.message}")
+        return [{**said, "status": "error", "reason": exc.message}]
     if found is None:
         why = f"the tip of {kitchen.branch} no longer declares it"
         if branch_ref(project, kitchen.branch) is None:

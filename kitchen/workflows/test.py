@@ -95,7 +95,7 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
         run.ended_at = utcnow()
         project.registry(kitchen.environment).add_run(_record(run, pipelines))  # never lost
     artifacts.publish(project, kitchen, run.id, _artifacts(run), report)
-    notify.notify(project, _announcement(run), report)
+    notify.notify(project, _announcement(project, run, pipelines), report)
     if changes:
         shown = ", ".join(changes[:3]) + (f" and {len(changes) - 3} more" if changes[3:] else "")
         report.warn(
@@ -127,14 +127,55 @@ def _worktree_at(project: Project, kitchen: Kitchen) -> str:
     return tip
 
 
-def _announcement(run: TestRun) -> dict[str, object]:
+def _announcement(
+    project: Project, run: TestRun, pipelines: list[model.Pipeline]
+) -> dict[str, Any]:
+    """The run as every notification target is told it (docs/json.md)."""
+    kitchen = run.kitchen
     warned = any(c.severity == "warn" and c.status in ("fail", "error") for c in run.checks)
     result = notify.outcome(run.passed, warned)
-    failing = [f"{n.pipeline}.{n.node}: {n.message}" for n in run.nodes if n.status == "failed"]
-    failing += [f"{c.node}.{c.name}: {c.message}" for c in run.checks if c.status != "pass"]
-    lines = [f"kitchen test {run.kitchen.name}: {result} (run {run.id}, {run.commit[:10]})"]
-    lines += [f"- {line}" for line in failing[:10]]
-    return {"kitchen": run.kitchen.name, "outcome": result, "text": "\n".join(lines)}
+    runbooks = {
+        (p.name, n.name, c.name): c.runbook for p in pipelines for n in p.nodes for c in n.tests
+    }
+    where = {node.node: node.pipeline for node in reversed(run.nodes)}
+    failed = [n for n in run.nodes if n.status == "failed"]
+    problems = [c for c in run.checks if c.status != "pass"]
+    lines = [f"kitchen test {kitchen.name}: {result} (run {run.id}, {run.commit[:10]})"]
+    lines += [f"- {n.pipeline}.{n.node}: {n.message}" for n in failed]
+    lines += [f"- {c.node}.{c.name}: {c.message}" for c in problems]
+    tickets = project.config.tickets
+    key = kitchen.ticket
+    try:
+        store = project.artifacts(kitchen.environment)
+        report = store.url(artifacts.run_prefix(kitchen.name, run.id) + "report.json")
+    except KitchenError:
+        report = None
+    return {
+        "kitchen": kitchen.name,
+        "environment": kitchen.environment,
+        "outcome": result,
+        "title": f"kitchen test {kitchen.name}: {result}",
+        "text": "\n".join(lines[:11]),
+        "run_id": run.id,
+        "commit": run.commit,
+        "trigger": run.trigger or "manual",
+        "pipelines": [p.name for p in pipelines],
+        "nodes": [{"pipeline": n.pipeline, "node": n.node, "message": n.message} for n in failed],
+        "checks": [
+            {
+                "node": c.node,
+                "name": c.name,
+                "severity": c.severity,
+                "status": c.status,
+                "message": c.message,
+                "runbook": runbooks.get((where.get(c.node, ""), c.node, c.name)),
+            }
+            for c in problems
+        ],
+        "staff": kitchen.staff,
+        "ticket": {"key": key, "url": tickets.link(key) if tickets else None} if key else None,
+        "report": report,
+    }
 
 
 def _artifacts(run: TestRun) -> dict[str, bytes]:

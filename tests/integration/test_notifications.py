@@ -60,5 +60,6 @@ def test_an_unreachable_webhook_is_a_warning_only(cli: Cli, shop: Path) -> None:
     (shop / "pipelines/shop/staging.sql").write_text("select * from nowhere;")
     result = cli("test", "feature")
     assert result.code == 1  # the run's own result, unchanged
-    assert "was not announced on the dev webhook" in result.err
+    assert "The run was not announced on dev's webhook (" in result.err
+    assert "it waits for `kitchen artifacts --retry`" in result.err
     assert "canary" not in result.out + result.err

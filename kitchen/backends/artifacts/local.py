@@ -17,6 +17,9 @@ class LocalArtifactStore:
     def location(self) -> str:
         return f"artifact folder {self.path}"
 
+    def url(self, key: str) -> str:
+        return self._resolve(key).resolve().as_uri()
+
     def put(self, key: str, data: bytes) -> None:
         target = self._resolve(key)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,9 @@ class S3ArtifactStore:
             raise ArtifactsError(f"Artifact key {key!r} must be a relative path without '..'.")
         return f"{self.prefix}/{key}" if self.prefix else key
 
+    def url(self, key: str) -> str:
+        return f"s3://{self.settings.bucket}/{self._key(key)}"
+
     def put(self, key: str, data: bytes) -> None:
         with self._mapped(key):
             self.client.put_object(Bucket=self.settings.bucket, Key=self._key(key), Body=data)
