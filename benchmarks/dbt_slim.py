@@ -24,7 +24,6 @@ docs/benchmarks.md. It asserts nothing.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,7 @@ from psycopg import sql as pgsql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.servers import PostgresServer, let_in, start_postgres
+from tests.servers import PostgresServer, isolated, let_in, start_postgres
 
 LAYERS, WIDTH = 6, 10
 CHANGED = (3, 5)  # layer, model: its subtree is 10 models and 20 tests
@@ -105,17 +104,7 @@ def write_project(folder: Path, rows: int) -> None:
 class Project:
     def __init__(self, folder: Path, rows: int, server: PostgresServer | None) -> None:
         self.folder = folder
-        home = folder.parent / "home"
-        home.mkdir()
-        (home / ".gitconfig").write_text(
-            "[user]\n\tname = Dev\n\temail = dev@slim.example\n[init]\n\tdefaultBranch = main\n"
-        )
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("PG", "KITCHEN_", "GIT_"))},
-            "HOME": str(home),
-            "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-            "GIT_CONFIG_NOSYSTEM": "1",
-        }
+        self.env = isolated(folder.parent / "home", "dev@slim.example")
         folder.mkdir()
         if server is not None:
             user, password = "slim_login", "s'lim \"wörd"

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import signal
 import statistics
@@ -47,7 +46,7 @@ from psycopg import sql as pgsql
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kitchen.backends.warehouse.postgres import login_name
-from tests.servers import PostgresServer, let_in, start_postgres
+from tests.servers import PostgresServer, isolated, let_in, start_postgres
 
 COMMANDS = ("create", "refresh", "merge", "promote")
 APPROVER = "lead@shop.example"
@@ -99,18 +98,7 @@ class Project:
                 )
             )
         let_in(server, self.user, list(self.databases.values()))
-        home = folder.parent / "home"
-        home.mkdir()
-        (home / ".gitconfig").write_text(
-            "[user]\n\tname = Dev\n\temail = dev@shop.example\n[init]\n\tdefaultBranch = main\n"
-        )
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("PG", "KITCHEN_", "GIT_"))},
-            "HOME": str(home),
-            "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "PGPASSWORD": password,
-        }
+        self.env = {**isolated(folder.parent / "home", "dev@shop.example"), "PGPASSWORD": password}
         folder.mkdir()
         (folder / "kitchen.yaml").write_text(
             CONFIG.format(

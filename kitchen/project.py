@@ -255,18 +255,23 @@ class Project:
         )
 
     def events(
-        self, kitchen: str | None = None
-    ) -> tuple[list[dict[str, Any]], dict[str, KitchenError]]:
-        """The audit trail of every environment this user can reach, newest first; the
-        environments that could not be read are reported (by name), not fatal."""
+        self, kitchen: str | None = None, limit: int = 0
+    ) -> tuple[list[dict[str, Any]], int, dict[str, KitchenError]]:
+        """The newest ``limit`` events (0: all) of the audit trail of every environment this
+        user can reach, newest first, and how many there are; the environments that could
+        not be read are reported (by name), not fatal."""
         found: list[dict[str, Any]] = []
+        total = 0
         problems: dict[str, KitchenError] = {}
         for environment in self.config.environments:
             try:
-                found += self.registry(environment).events(kitchen)
+                registry = self.registry(environment)
+                found += registry.events(kitchen, limit)
+                total += registry.count("events", kitchen) if limit else 0
             except KitchenError as exc:
                 problems[environment] = exc
-        return sorted(found, key=lambda event: str(event["at"]), reverse=True), problems
+        newest = sorted(found, key=lambda event: str(event["at"]), reverse=True)
+        return (newest[:limit] if limit else newest), (total if limit else len(found)), problems
 
     def checked_out(self, kitchens: list[Kitchen]) -> Kitchen | None:
         branch = self.git.current_branch()

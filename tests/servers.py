@@ -280,3 +280,19 @@ def let_in(postgres: PostgresServer, user: str, databases: list[str]) -> None:
                 admin.execute(
                     pgsql.SQL(grant).format(pgsql.Identifier(database), pgsql.Identifier(user))
                 )
+
+
+def isolated(home: Path, email: str) -> dict[str, str]:
+    """The environment of a kitchen run as its own process for a benchmark: a home of its
+    own with a git identity (``email``) and no PostgreSQL, kitchen or git variables of ours."""
+    home.mkdir()
+    (home / ".gitconfig").write_text(
+        f"[user]\n\tname = Dev\n\temail = {email}\n[init]\n\tdefaultBranch = main\n"
+    )
+    inherited = ("PG", "KITCHEN_", "GIT_")
+    return {
+        **{key: value for key, value in os.environ.items() if not key.startswith(inherited)},
+        "HOME": str(home),
+        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }

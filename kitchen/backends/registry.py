@@ -255,6 +255,29 @@ class Registry:
     def _has(self, table: str) -> bool:
         return table in self.warehouse.list_tables(REGISTRY_SCHEMA)
 
+    def add_all(
+        self,
+        kitchens: list[Kitchen],
+        runs: list[dict[str, Any]],
+        events: list[dict[str, Any]],
+    ) -> None:
+        """Record many kitchens, runs and events at once, each as ``add``, ``add_run`` and
+        ``record`` would (a benchmark's registry of a thousand kitchens)."""
+        self.ensure()
+        with self.warehouse.transaction():
+            self._insert_all(
+                KITCHENS, [dict(zip(COLUMNS, _to_row(k), strict=True)) for k in kitchens]
+            )
+            self._insert_all(RUNS, [{**run, "results": json.dumps(run["results"])} for run in runs])
+            self._insert_all(
+                EVENTS, [{**e, "details": json.dumps(e.get("details") or {})} for e in events]
+            )
+
+    def _insert_all(self, spec: TableSpec, values: list[dict[str, Any]]) -> None:
+        names = [column.name for column in spec.columns]
+        rows = [[value.get(name) for name in names] for value in values]
+        self.warehouse.insert_rows(REGISTRY_SCHEMA, spec.name, names, rows)
+
     def add_run(self, run: dict[str, Any]) -> None:
         """Record a run: the keys are the RUNS columns; ``results`` is stored as JSON."""
         self._insert(RUNS, {**run, "results": json.dumps(run["results"])})
@@ -394,11 +417,12 @@ class Registry:
         """Give back a slot whose run could not start, for the next run-due."""
         self._delete(SLOTS, {"id": f"{schedule_id}@{slot}"})
 
-    def events(self, kitchen: str | None = None) -> list[dict[str, Any]]:
-        """The audit trail, newest first (of one kitchen, or all)."""
+    def events(self, kitchen: str | None = None, limit: int = 0) -> list[dict[str, Any]]:
+        """The audit trail, newest first (of one kitchen, or all): the newest ``limit``
+        events (0: all), read as such, not all then cut."""
         if not self.exists() or not self._has(EVENTS.name):
             return []
-        found = self._select(EVENTS, "at", kitchen)
+        found = self._select(EVENTS, "at", kitchen, limit)
         for event in found:
             event["details"] = json.loads(event["details"] or "{}")
         return found
@@ -423,24 +447,42 @@ class Registry:
             sql("DELETE FROM {} WHERE {}", table, condition), list(where.values())
         )
 
-    def _select(self, spec: TableSpec, newest: str, kitchen: str | None) -> list[dict[str, Any]]:
+    def _select(
+        self, spec: TableSpec, newest: str, kitchen: str | None, limit: int = 0
+    ) -> list[dict[str, Any]]:
         names = [column.name for column in spec.columns]
-        table = self.warehouse.table(REGISTRY_SCHEMA, spec.name)
         columns = join(", ", [Identifier(n) for n in names])
-        order = Identifier(newest)
-        if kitchen is None:
-            query = sql("SELECT {} FROM {} ORDER BY {} DESC", columns, table, order)
-            rows = self.warehouse.execute(query)
-        else:
-            query = sql(
-                "SELECT {} FROM {} WHERE kitchen = {} ORDER BY {} DESC",
-                columns,
-                table,
-                Placeholder(),
-                order,
-            )
-            rows = self.warehouse.execute(query, [kitchen])
+        where, values = self._of(spec, kitchen)
+        query = sql("SELECT {} FROM {} ORDER BY {} DESC", columns, where, Identifier(newest))
+        if limit:
+            query = sql("{} LIMIT {}", query, Placeholder())
+            values.append(limit)
+        rows = self.warehouse.execute(query, values)
         return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def count(self, table: str, kitchen: str | None = None) -> int:
+        """How many rows ``table`` (events, runs) holds, of one kitchen or all."""
+        spec = next(spec for spec in TABLES if spec.name == table)
+        if not self.exists() or not self._has(spec.name):
+            return 0
+        where, values = self._of(spec, kitchen)
+        return int(self.warehouse.execute(sql("SELECT count(*) FROM {}", where), values)[0][0])
+
+    def event_kitchens(self) -> set[str]:
+        """Every kitchen the audit trail names (deleted ones too)."""
+        if not self.exists() or not self._has(EVENTS.name):
+            return set()
+        table = self.warehouse.table(REGISTRY_SCHEMA, EVENTS.name)
+        return {
+            row[0] for row in self.warehouse.execute(sql("SELECT DISTINCT kitchen FROM {}", table))
+        }
+
+    def _of(self, spec: TableSpec, kitchen: str | None) -> tuple[Query, list[object]]:
+        """``table`` or ``table WHERE kitchen = ?``, and its values."""
+        table = self.warehouse.table(REGISTRY_SCHEMA, spec.name)
+        if kitchen is None:
+            return sql("{}", table), []
+        return sql("{} WHERE kitchen = {}", table, Placeholder()), [kitchen]
 
     def runs(self, kitchen: str | None = None) -> list[dict[str, Any]]:
         """Recorded runs, newest first (of one kitchen, or all)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -11,8 +11,9 @@ from kitchen.cli.app import JsonOption, app, project_for, state_for
 from kitchen.cli.console import Console
 from kitchen.errors import ExitCode
 from kitchen.text import counted
-from kitchen.workflows import doctor as doctor_workflow
-from kitchen.workflows.doctor import Examination
+
+if TYPE_CHECKING:
+    from kitchen.workflows.doctor import Examination
 
 
 @app.command()
@@ -43,6 +44,8 @@ def doctor(
     Example: kitchen doctor --repair --env dev
     """
     state = state_for(ctx, json_mode)
+    from kitchen.workflows import doctor as doctor_workflow
+
     found = doctor_workflow.examine(project_for(ctx), repair, state.console, environments)
     console = state.console
     if json_mode:

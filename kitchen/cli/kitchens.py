@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -678,26 +679,28 @@ def log_command(
 
     state = state_for(ctx, json_mode)
     project = project_for(ctx)
-    events, problems = project.events(name)
+    events, total, problems = project.events(name, limit)
     if len(problems) == len(project.config.environments):
         raise next(iter(problems.values()))  # no trail could be read at all
     for problem in problems.values():
         state.console.warn(problem.message)
     if name is not None and not events:  # a kitchen with nothing recorded yet, or a typo
         kitchens, _ = project.kitchens()
-        known = {k.name for k in kitchens} | {event["kitchen"] for event in project.events()[0]}
+        known = {k.name for k in kitchens}
+        for environment in project.config.environments:
+            with contextlib.suppress(KitchenError):
+                known |= project.registry(environment).event_kitchens()
         if name not in known:
             raise BadInput(
                 f"No kitchen {name!r}, nor events of one.{did_you_mean(name, known)}",
                 hint="`kitchen log` lists every kitchen's events.",
             )
-    shown = events[:limit] if limit else events
     if json_mode:
         unread = [p.message for p in problems.values()]
-        state.console.json({"events": shown, "total": len(events), "problems": unread})
+        state.console.json({"events": events, "total": total, "problems": unread})
     else:
-        state.console.show(render.events_table(shown, name))
-        _more(state, shown, events, "event")
+        state.console.show(render.events_table(events, name))
+        _more(state, len(events), total, "event")
 
 
 @app.command("runs")
@@ -721,14 +724,13 @@ def runs_list(
         state.console.json({"kitchen": kitchen.name, "runs": shown, "total": len(found)})
     else:
         state.console.show(render.runs_table(kitchen.name, shown))
-        _more(state, shown, found, "run")
+        _more(state, len(shown), len(found), "run")
 
 
-def _more(state: Any, shown: list[Any], found: list[Any], noun: str) -> None:
-    if len(shown) < len(found):
+def _more(state: Any, shown: int, found: int, noun: str) -> None:
+    if shown < found:
         state.console.show(
-            f"[dim]The newest {len(shown)} of {counted(len(found), noun)}; "
-            "`--limit 0` shows them all.[/]"
+            f"[dim]The newest {shown} of {counted(found, noun)}; `--limit 0` shows them all.[/]"
         )
 
 
