@@ -147,6 +147,12 @@ SLOTS = TableSpec(  # a slot of a schedule, taken by the run-due that runs it: n
 
 
 TABLES = (RUNS, EVENTS, LOCKS, RELEASES, OPERATIONS, OWNED, SCHEDULES, SLOTS)
+# what the reads ask: a kitchen's runs and events newest first, the whole trail newest first
+INDEXES = {
+    "runs_by_kitchen": (RUNS, ("kitchen", "started_at")),
+    "events_by_kitchen": (EVENTS, ("kitchen", "at")),
+    "events_by_time": (EVENTS, ("at",)),
+}
 OPERATION_TTL = timedelta(hours=6)  # an operation on another host is presumed dead after
 
 
@@ -205,12 +211,14 @@ class Registry:
         if self.exists() and all(self._has(spec.name) for spec in TABLES):
             self._renew_locks()
             self._add_columns(KITCHENS)
+            self._add_indexes()
         else:
             with self.warehouse.transaction():
                 self.warehouse.create_schema(REGISTRY_SCHEMA)
                 for spec in (KITCHENS, *TABLES):
                     if not self._has(spec.name):
                         self.warehouse.create_table(REGISTRY_SCHEMA, spec)
+                self._add_indexes()
             self._exists = True
         self._ensured = True
 
@@ -224,6 +232,19 @@ class Registry:
             table = self.warehouse.table(REGISTRY_SCHEMA, LOCKS.name)
             self.warehouse.execute(sql("DROP TABLE {}", table))
             self.warehouse.create_table(REGISTRY_SCHEMA, LOCKS)
+
+    def _add_indexes(self) -> None:
+        """The indexes the registry's reads need, made where a registry lacks them (one of
+        an earlier version, whose first write makes them)."""
+        for name, (spec, columns) in INDEXES.items():
+            self.warehouse.execute(
+                sql(
+                    "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+                    Identifier(f"{REGISTRY_SCHEMA}_{name}"),
+                    self.warehouse.table(REGISTRY_SCHEMA, spec.name),
+                    join(", ", [Identifier(column) for column in columns]),
+                )
+            )
 
     def _kitchen_columns(self) -> Query:
         """The kitchens table's columns as this registry has them: an earlier version's

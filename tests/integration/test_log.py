@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.conftest import USER, Cli
@@ -62,3 +63,38 @@ def test_a_mistyped_kitchen_gets_a_suggestion_not_an_empty_trail(cli: Cli) -> No
     assert "Did you mean 'feature'?" in typo.err
     assert cli("log", "feature").code == 0  # deleted, but its trail stays
     assert cli("log", "production").code == 0  # a kitchen, events or not
+
+
+def test_the_registrys_indexes_are_made_where_an_earlier_one_lacks_them(
+    cli: Cli, shop: Path
+) -> None:
+    """A registry of the earlier layout (no indexes) gets them at its first write: a
+    kitchen's newest events among a million are then read by index, not by a scan."""
+    warehouse = shop / ".kitchen/warehouse/dev_warehouse.duckdb"
+
+    def indexes() -> set[str]:
+        found = duckdb.connect(str(warehouse))
+        try:
+            rows = found.execute(
+                "SELECT index_name FROM duckdb_indexes() WHERE schema_name = 'kitchen_meta'"
+            ).fetchall()
+        finally:
+            found.close()
+        return {row[0] for row in rows}
+
+    made = indexes()
+    assert made == {
+        "kitchen_meta_runs_by_kitchen",
+        "kitchen_meta_events_by_kitchen",
+        "kitchen_meta_events_by_time",
+    }
+    dropping = duckdb.connect(str(warehouse))
+    try:
+        for name in made:
+            dropping.execute(f"DROP INDEX kitchen_meta.{name}")
+    finally:
+        dropping.close()
+    assert cli("log", "--json").code == 0  # a read changes nothing
+    assert indexes() == set()
+    assert cli("create", "feature", "--no-data").code == 0
+    assert indexes() == made
