@@ -28,15 +28,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import psycopg
-from psycopg import sql as pgsql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.servers import PostgresServer, isolated, let_in, start_postgres
+from tests.servers import PostgresServer, isolated, start_postgres, team_login, timed_kitchen
 
 LAYERS, WIDTH = 6, 10
 CHANGED = (3, 5)  # layer, model: its subtree is 10 models and 20 tests
@@ -108,17 +104,7 @@ class Project:
         folder.mkdir()
         if server is not None:
             user, password = "slim_login", "s'lim \"wörd"
-            with psycopg.connect(server.dsn(), autocommit=True) as admin:
-                for database in ("slim_prod", "slim_dev"):
-                    admin.execute(
-                        pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database))
-                    )
-                admin.execute(
-                    pgsql.SQL("CREATE ROLE {} LOGIN CREATEROLE PASSWORD {}").format(
-                        pgsql.Identifier(user), pgsql.Literal(password)
-                    )
-                )
-            let_in(server, user, ["slim_prod", "slim_dev"])
+            team_login(server, user, password, ["slim_prod", "slim_dev"])
             self.env["PGPASSWORD"] = password
             (folder / "kitchen.yaml").write_text(POSTGRES.format(port=server.port, user=user))
         self.kitchen("init", "--demo")
@@ -130,18 +116,7 @@ class Project:
         self.version = 0
 
     def kitchen(self, *args: str) -> float:
-        started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "kitchen", "-C", str(self.folder), *args],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            check=False,
-        )
-        took = time.perf_counter() - started
-        if done.returncode != 0:
-            raise SystemExit(f"kitchen {' '.join(args)}: exit {done.returncode}\n{done.stderr}")
-        return took
+        return timed_kitchen(self.folder, self.env, *args)
 
     def git(self, *args: str) -> None:
         subprocess.run(["git", *args], cwd=self.folder, env=self.env, check=True)

@@ -46,7 +46,7 @@ from psycopg import sql as pgsql
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kitchen.backends.warehouse.postgres import login_name
-from tests.servers import PostgresServer, isolated, let_in, start_postgres
+from tests.servers import PostgresServer, isolated, start_postgres, team_login
 
 COMMANDS = ("create", "refresh", "merge", "promote")
 APPROVER = "lead@shop.example"
@@ -89,15 +89,7 @@ class Project:
         self.server, self.folder = server, folder
         self.databases = {"production": "kill_production", "dev": "kill_dev"}
         self.user, password = "shop_login", "p'a\"ss wörd&<-kill-trials"
-        with psycopg.connect(server.dsn(), autocommit=True) as admin:
-            for database in self.databases.values():
-                admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database)))
-            admin.execute(
-                pgsql.SQL("CREATE ROLE {} LOGIN CREATEROLE PASSWORD {}").format(
-                    pgsql.Identifier(self.user), pgsql.Literal(password)
-                )
-            )
-        let_in(server, self.user, list(self.databases.values()))
+        team_login(server, self.user, password, list(self.databases.values()))
         self.env = {**isolated(folder.parent / "home", "dev@shop.example"), "PGPASSWORD": password}
         folder.mkdir()
         (folder / "kitchen.yaml").write_text(

@@ -29,14 +29,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
-from psycopg import sql as pgsql
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kitchen.model import Kitchen, Status
 from kitchen.project import Project
-from tests.servers import PostgresServer, isolated, let_in, start_postgres
+from tests.servers import PostgresServer, isolated, start_postgres, team_login, timed_kitchen
 
 POSTGRES = """\
 project: scale
@@ -85,16 +82,7 @@ class Scale:
         if server is not None:
             user, password = f"scale_{label}", "sc'ale wörd"
             databases = [f"scale_{label}_prod", f"scale_{label}_dev"]
-            with psycopg.connect(server.dsn(), autocommit=True) as admin:
-                for database in databases:
-                    made = pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database))
-                    admin.execute(made)
-                admin.execute(
-                    pgsql.SQL("CREATE ROLE {} LOGIN CREATEROLE PASSWORD {}").format(
-                        pgsql.Identifier(user), pgsql.Literal(password)
-                    )
-                )
-            let_in(server, user, databases)
+            team_login(server, user, password, databases)
             self.env["PGPASSWORD"] = password
             config = POSTGRES.format(port=server.port, user=user)
             config = config.replace("scale_prod", databases[0]).replace("scale_dev", databases[1])
@@ -103,18 +91,7 @@ class Scale:
         self.kitchen("create", "probe", "--no-data", "--no-checkout")
 
     def kitchen(self, *args: str) -> float:
-        started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "kitchen", "-C", str(self.folder), *args],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            check=False,
-        )
-        took = time.perf_counter() - started
-        if done.returncode != 0:
-            raise SystemExit(f"kitchen {' '.join(args)}: exit {done.returncode}\n{done.stderr}")
-        return took
+        return timed_kitchen(self.folder, self.env, *args)
 
     def fill(self, kitchens: int, runs: int, events: int) -> None:
         """``kitchens`` kitchens under dev with ``runs`` runs and ``events`` events each."""

@@ -296,3 +296,37 @@ def isolated(home: Path, email: str) -> dict[str, str]:
         "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
         "GIT_CONFIG_NOSYSTEM": "1",
     }
+
+
+def team_login(postgres: PostgresServer, user: str, password: str, databases: list[str]) -> None:
+    """A team's setup, as docs/secrets.md asks its DBA: ``databases``, and a login that is
+    no superuser, may create roles (kitchen's per-kitchen logins) and is let in to them."""
+    import psycopg
+    from psycopg import sql as pgsql
+
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        for database in databases:
+            admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database)))
+        admin.execute(
+            pgsql.SQL("CREATE ROLE {} LOGIN CREATEROLE PASSWORD {}").format(
+                pgsql.Identifier(user), pgsql.Literal(password)
+            )
+        )
+    let_in(postgres, user, databases)
+
+
+def timed_kitchen(folder: Path, env: dict[str, str], *args: str) -> float:
+    """Seconds of one kitchen command in ``folder``, run as its own process (a benchmark's
+    measure); a failure ends the benchmark with kitchen's own words."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "kitchen", "-C", str(folder), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    took = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"kitchen {' '.join(args)}: exit {done.returncode}\n{done.stderr}")
+    return took

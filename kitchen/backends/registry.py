@@ -450,16 +450,7 @@ class Registry:
 
     def _insert(self, spec: TableSpec, values: dict[str, Any]) -> None:
         self.ensure()
-        names = [column.name for column in spec.columns]
-        self.warehouse.execute(
-            sql(
-                "INSERT INTO {} ({}) VALUES ({})",
-                self.warehouse.table(REGISTRY_SCHEMA, spec.name),
-                join(", ", [Identifier(n) for n in names]),
-                join(", ", [Placeholder()] * len(names)),
-            ),
-            [values.get(name) for name in names],
-        )
+        self._insert_all(spec, [values])
 
     def _delete(self, spec: TableSpec, where: dict[str, Any]) -> None:
         condition = join(" AND ", [sql("{} = {}", Identifier(k), Placeholder()) for k in where])

@@ -127,11 +127,11 @@ def run(
         return Outcome(False, "dbt is not installed (pip install 'dataops-kitchen[dbt]')")
     project = folder / node.project_dir
     words = shlex.split(node.command or "build")
-    slimmed = isinstance(base, State) and words[0] in SLIM and not _chooses(words)
+    on = base if isinstance(base, State) and words[0] in SLIM and not _chooses(words) else None
     with workspace(output, node.profile == "project") as variables:
         target = Path(variables["DBT_TARGET_PATH"])
-        if isinstance(base, State) and slimmed:
-            words += building_on(base, target.parent / "state", env)
+        if on is not None:
+            words += building_on(on, target.parent / "state", env)
         if parsed and (parsed / PARSE).is_file():
             target.mkdir()
             shutil.copyfile(parsed / PARSE, target / PARSE)
@@ -158,7 +158,7 @@ def run(
     if not outcome.passed:
         outcome.message = _failures(outcome) or _said(text) or f"exited with {done.returncode}"
     else:
-        outcome.message = _built(outcome, base, slimmed)
+        outcome.message = _built(outcome, base, slimmed=on is not None)
     return outcome
 
 
@@ -198,7 +198,7 @@ def _chooses(words: list[str]) -> bool:
     return any(word.split("=", 1)[0] in CHOOSING for word in words)
 
 
-def _built(outcome: Outcome, base: State | Whole | None, slimmed: bool) -> str:
+def _built(outcome: Outcome, base: State | Whole | None, *, slimmed: bool) -> str:
     """What a passing dbt run built: what changed since which run, or everything and why."""
     if base is None:
         return ""

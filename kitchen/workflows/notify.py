@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from kitchen import config, redaction
-from kitchen.errors import KitchenError
+from kitchen.errors import BadInput, KitchenError
 from kitchen.model import Kitchen
+from kitchen.names import did_you_mean
 from kitchen.pipelines import templating
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -72,9 +73,6 @@ def targets(project: Project, kitchen: Kitchen) -> list[str]:
 
 def check_targets(project: Project, environment: str, names: list[str]) -> None:
     """Refuse (exit 2) names that are not targets of ``environment``."""
-    from kitchen.errors import BadInput
-    from kitchen.names import did_you_mean
-
     settings = project.environment(environment).notifications
     known = list(settings.named()) if settings else []
     for name in names:
