@@ -93,21 +93,31 @@ class Scale:
     def kitchen(self, *args: str) -> float:
         return timed_kitchen(self.folder, self.env, *args)
 
-    def fill(self, kitchens: int, runs: int, events: int) -> None:
-        """``kitchens`` kitchens under dev with ``runs`` runs and ``events`` events each."""
-        os.environ.update({k: v for k, v in self.env.items() if k.startswith(("PG", "HOME"))})
-        project = Project.load(self.folder)
-        tip = subprocess.run(
-            ["git", "rev-parse", "develop"],
+    def git(self, *args: str, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            ["git", *args],
             cwd=self.folder,
+            input=stdin,
             capture_output=True,
             text=True,
+            env=self.env,
             check=True,
-        ).stdout.strip()
+        )
+        return done.stdout.strip()
+
+    def fill(
+        self, kitchens: int, runs: int, events: int, prefix: str = "k", expired: bool = False
+    ) -> list[str]:
+        """``kitchens`` kitchens under dev with ``runs`` runs and ``events`` events each, a
+        branch each at dev's tip (``expired``: their TTL is over); their names."""
+        os.environ.update({k: v for k, v in self.env.items() if k.startswith(("PG", "HOME"))})
+        project = Project.load(self.folder)
+        tip = self.git("rev-parse", "develop")
         start = datetime(2026, 1, 1, tzinfo=UTC)
-        made, ran, said = [], [], []
+        made, ran, said, names = [], [], [], []
         for number in range(1, kitchens + 1):
-            name = f"k{number:04d}"
+            name = f"{prefix}{number:04d}"
+            names.append(name)
             made.append(
                 Kitchen(
                     name=name,
@@ -119,6 +129,7 @@ class Scale:
                     staff=["dev@scale.example"],
                     created_by="dev@scale.example",
                     created_at=(start + timedelta(hours=number)).isoformat(),
+                    expires_at=(start + timedelta(days=1)).isoformat() if expired else None,
                 )
             )
             for index in range(runs):
@@ -152,12 +163,48 @@ class Scale:
                 project.registry("dev").add_all(made, ran, said)
                 made, ran, said = [], [], []
         project.close()
-        refs = "".join(
-            f"create refs/heads/kitchen/k{n:04d} {tip}\n" for n in range(1, kitchens + 1)
+        self.git(
+            "update-ref",
+            "--stdin",
+            stdin="".join(f"create refs/heads/kitchen/{name} {tip}\n" for name in names),
         )
-        subprocess.run(
-            ["git", "update-ref", "--stdin"], cwd=self.folder, input=refs, text=True, check=True
-        )
+        return names
+
+
+def collect_expired(engine: str, count: int) -> tuple[float, int, int]:
+    """``kitchen gc`` of ``count`` expired kitchens, each with its schema and its branch
+    here and on a remote: seconds, and how many fetches and pushes it made (git's trace)."""
+    server = start_postgres() if engine == "postgresql" else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="kitchen-gc-") as temporary:
+            project = Scale(Path(temporary) / "gc" / "project", server, "gc")
+            remote = Path(temporary) / "remote.git"
+            project.git("init", "-q", "--bare", str(remote))
+            project.git("remote", "add", "origin", str(remote))
+            for branch in ("main", "develop"):  # as tests/gitrepo.share: every branch says it
+                project.git("checkout", "-q", branch)
+                config = project.folder / "kitchen.yaml"
+                config.write_text(config.read_text().replace("remote: null", "remote: origin"))
+                project.git("commit", "-qam", "share the project")
+            names = project.fill(count, 0, 0, prefix="g", expired=True)
+            warehouse = Project.load(project.folder).warehouse("dev")
+            for name in names:
+                warehouse.create_schema(name)
+            warehouse.close()
+            project.git("push", "-q", "origin", "main", "develop", *(f"kitchen/{n}" for n in names))
+            trace = Path(temporary) / "git-trace"
+            project.env["GIT_TRACE"] = str(trace)
+            seconds = project.kitchen("gc")
+            commands = trace.read_text().splitlines()
+            fetches = sum("built-in: git fetch" in line for line in commands)
+            pushes = sum("built-in: git push" in line for line in commands)
+            left = project.git("ls-remote", "--heads", "origin", "kitchen/*")
+            if left:
+                raise SystemExit(f"kitchen gc left branches on the remote:\n{left}")
+            return seconds, fetches, pushes
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def median(call: Callable[[], float], times: int = TIMES) -> float:
@@ -216,8 +263,19 @@ def main() -> None:
     parser.add_argument("--kitchens", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=100, help="per kitchen")
     parser.add_argument("--events", type=int, default=1000, help="per kitchen")
+    parser.add_argument("--expired", type=int, default=500, help="kitchens for gc (0: none)")
+    parser.add_argument("--gc-only", action="store_true", help="only the gc measure")
     options = parser.parse_args()
     for engine in options.engine or ["duckdb", "postgresql"]:
+        if options.expired:
+            seconds, fetches, pushes = collect_expired(engine, options.expired)
+            print(
+                f"\n{engine}: kitchen gc of {options.expired:,} expired kitchens: {seconds:.1f} s "
+                f"(target 60 s), fetched {fetches} times (target 1), "
+                f"pushed {pushes} times"
+            )
+        if options.gc_only:
+            continue
         figures = measure(engine, options.kitchens, options.runs, options.events)
         target = 0.3 if engine == "duckdb" else 0.4
         print(

@@ -6,6 +6,7 @@ never touches an environment never connects to it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from fnmatch import fnmatchcase
 from functools import cached_property
@@ -90,11 +91,13 @@ class Project:
             )
         return name
 
-    def sync(self, *branches: str) -> str | None:
-        """Fetch the remote and bring ``branches`` up to it; the remote, or None."""
+    def sync(self, *branches: str, fetched: bool = False) -> str | None:
+        """Fetch the remote (unless this command has just ``fetched`` it) and bring
+        ``branches`` up to it; the remote, or None."""
         remote = self.remote
         if remote is not None:
-            self.git.fetch(remote)
+            if not fetched:
+                self.git.fetch(remote)
             for branch in branches:
                 self.git.follow(remote, branch)
         return remote
@@ -186,14 +189,32 @@ class Project:
             approvers=list(declared.approvers),
         )
 
-    def kitchens(self) -> tuple[list[Kitchen], dict[str, KitchenError]]:
-        """Every kitchen of every environment; the environments whose registry could not be
+    def parent_tip(self, kitchen: Kitchen, parent_branch: str) -> str:
+        """The commit of its parent's branch a kitchen must contain. Across release
+        environments (dev below production) the rollbacks on top are left out: production's
+        emergency state, which dev's next release replaces, not a change for dev to take (merged
+        down, it would revert the rolled-back work in dev). A kitchen in the parent's own
+        environment (a hotfix kitchen under production) takes them as any change."""
+        parent = self.kitchen(kitchen.parent or "")
+        if parent.environment == kitchen.environment:
+            return self.git.sha(parent_branch)
+        return self.git.before_rollbacks(parent_branch)
+
+    def kitchens(
+        self, after: str | None = None, limit: int = 0
+    ) -> tuple[list[Kitchen], dict[str, KitchenError]]:
+        """The kitchens of every environment by name: those named after ``after`` where
+        given, the first ``limit`` (0: all). The environments whose registry could not be
         read are reported (by name), not fatal."""
-        found: dict[str, Kitchen] = {name: self.root_kitchen(name) for name in self.config.kitchens}
+        found: dict[str, Kitchen] = {
+            name: self.root_kitchen(name)
+            for name in self.config.kitchens
+            if after is None or name > after
+        }
         problems: dict[str, KitchenError] = {}
         for environment in self.config.environments:
             try:
-                recorded = self.registry(environment).all()
+                recorded = self.registry(environment).all(after, limit)
             except KitchenError as exc:
                 problems[environment] = exc
                 for kitchen in found.values():
@@ -202,7 +223,8 @@ class Project:
                 continue
             for kitchen in recorded:
                 found[kitchen.name] = self._merge_declared(kitchen)
-        return sorted(found.values(), key=lambda k: k.name), problems
+        listed = sorted(found.values(), key=lambda k: k.name)
+        return (listed[:limit] if limit else listed), problems
 
     def kitchen(self, name: str) -> Kitchen:
         if name in self.config.kitchens:
@@ -273,9 +295,37 @@ class Project:
         newest = sorted(found, key=lambda event: str(event["at"]), reverse=True)
         return (newest[:limit] if limit else newest), (total if limit else len(found)), problems
 
-    def checked_out(self, kitchens: list[Kitchen]) -> Kitchen | None:
+    def current_or_named(self, name: str | None) -> Kitchen:
+        """The named kitchen, or the one whose branch is checked out."""
+        if name is not None:
+            return self.kitchen(name)
+        kitchens, problems = self.kitchens()
+        current = self.checked_out(kitchens)
+        if current is None:
+            down = [exc for exc in problems.values() if exc.exit_code == ExitCode.UNREACHABLE]
+            if down:
+                raise down[0]  # its kitchen may well be there: say what is down
+            raise BadInput("No kitchen's branch is checked out.", hint="Name the kitchen.")
+        return current
+
+    def checked_out(self, kitchens: list[Kitchen] | None = None) -> Kitchen | None:
+        """The kitchen whose branch is checked out: among ``kitchens`` where given, else
+        looked up by its branch (a kitchen's branch is the prefix and its name)."""
         branch = self.git.current_branch()
-        return next((kitchen for kitchen in kitchens if kitchen.branch == branch), None)
+        if kitchens is not None:
+            return next((kitchen for kitchen in kitchens if kitchen.branch == branch), None)
+        for name in self.config.kitchens:
+            if self.root_kitchen(name).branch == branch:
+                return self.kitchen(name)
+        prefix = self.config.git.branch_prefix
+        if branch is None or not branch.startswith(prefix):
+            return None
+        for environment in self.config.environments:
+            with contextlib.suppress(KitchenError):  # unreachable: not the one checked out
+                found = self.registry(environment).get(branch.removeprefix(prefix))
+                if found is not None and found.branch == branch:
+                    return found
+        return None
 
 
 def identify(email: str | None) -> str:

@@ -17,7 +17,6 @@ import json
 import logging
 import re
 from typing import Any
-from xml.sax.saxutils import escape
 
 MASK = "***"
 SHORT = 8
@@ -78,6 +77,8 @@ def cleaned(document: Any) -> Any:
 
 
 def _spellings(value: str) -> set[str]:
+    from xml.sax.saxutils import escape  # with urllib and http: not for a command without secrets
+
     return {
         value,
         json.dumps(value)[1:-1],

@@ -183,6 +183,7 @@ class Registry:
         self._exists: bool | None = None
         self._ensured = False
         self._present: list[str] | None = None  # the kitchens table's columns, once read
+        self._tables: set[str] | None = None  # its tables, once read (ensure reads them again)
 
     @property
     def _table(self) -> Identifier:
@@ -190,7 +191,7 @@ class Registry:
 
     def exists(self) -> bool:
         if self._exists is None:
-            tables = self.warehouse.list_tables(REGISTRY_SCHEMA)
+            tables = self._tables = set(self.warehouse.list_tables(REGISTRY_SCHEMA))
             if KITCHENS.name not in tables and self.warehouse.unreadable(REGISTRY_SCHEMA):
                 # PostgreSQL hides them: taken for missing, the kitchens would read as never
                 # provisioned, and provisioning them would fail on the tables already there
@@ -208,6 +209,7 @@ class Registry:
         once per command)."""
         if self._ensured:
             return
+        self._tables = None  # another command may have made some since they were read
         if self.exists() and all(self._has(spec.name) for spec in TABLES):
             self._renew_locks()
             self._add_columns(KITCHENS)
@@ -220,6 +222,7 @@ class Registry:
                         self.warehouse.create_table(REGISTRY_SCHEMA, spec)
                 self._add_indexes()
             self._exists = True
+            self._tables = None
         self._ensured = True
 
     def _renew_locks(self) -> None:
@@ -274,7 +277,9 @@ class Registry:
         self._present = None
 
     def _has(self, table: str) -> bool:
-        return table in self.warehouse.list_tables(REGISTRY_SCHEMA)
+        if self._tables is None:
+            self._tables = set(self.warehouse.list_tables(REGISTRY_SCHEMA))
+        return table in self._tables
 
     def add_all(
         self,
@@ -496,21 +501,30 @@ class Registry:
             return sql("{}", table), []
         return sql("{} WHERE kitchen = {}", table, Placeholder()), [kitchen]
 
-    def runs(self, kitchen: str | None = None) -> list[dict[str, Any]]:
-        """Recorded runs, newest first (of one kitchen, or all)."""
+    def runs(self, kitchen: str | None = None, limit: int = 0) -> list[dict[str, Any]]:
+        """Recorded runs, newest first (of one kitchen, or all): the newest ``limit`` (0: all)."""
         if not self.exists() or not self._has(RUNS.name):
             return []
-        found = self._select(RUNS, "started_at", kitchen)
+        found = self._select(RUNS, "started_at", kitchen, limit)
         for run in found:
             run["results"] = json.loads(run["results"] or "{}")
         return found
 
-    def all(self) -> list[Kitchen]:
+    def all(self, after: str | None = None, limit: int = 0) -> list[Kitchen]:
+        """The kitchens by name (byte order, as Python sorts: pages of several registries
+        merge), those named after ``after`` where given, the first ``limit`` (0: all)."""
         if not self.exists():
             return []
-        rows = self.warehouse.execute(
-            sql("SELECT {} FROM {} ORDER BY name", self._kitchen_columns(), self._table)
-        )
+        query = sql("SELECT {} FROM {}", self._kitchen_columns(), self._table)
+        values: list[object] = []
+        if after is not None:
+            query = sql('{} WHERE name COLLATE "C" > {}', query, Placeholder())
+            values.append(after)
+        query = sql('{} ORDER BY name COLLATE "C"', query)
+        if limit:
+            query = sql("{} LIMIT {}", query, Placeholder())
+            values.append(limit)
+        rows = self.warehouse.execute(query, values)
         return [_to_kitchen(dict(zip(self._present or (), row, strict=True))) for row in rows]
 
     def get(self, name: str) -> Kitchen | None:

@@ -149,18 +149,32 @@ def create(
 @app.command(name="list")
 def list_(
     ctx: typer.Context,
-    tree: Annotated[bool, typer.Option("--tree", help="Show the kitchen tree.")] = False,
+    tree: Annotated[
+        bool, typer.Option("--tree", help="Show the kitchen tree (whole: not paged).")
+    ] = False,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", "-n", min=0, metavar="N", help="Show N kitchens (0: all)."),
+    ] = 100,
+    after: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME", help="Start after this kitchen (the next page; --json: `next`)."
+        ),
+    ] = None,
     json_mode: JsonOption = False,
 ) -> None:
-    """List kitchens; * marks the checked-out one.
+    """List kitchens by name, a page at a time; * marks the checked-out one.
 
-    Example: kitchen list --tree
+    Example: kitchen list --after feature-0100 --limit 50
     """
     from kitchen.cli import render
     from kitchen.workflows.inspect import list_kitchens
 
     state = state_for(ctx, json_mode)
-    listing = list_kitchens(project_for(ctx))
+    if tree and after is not None:
+        raise BadInput("--tree shows the whole tree: --after pages the list.")
+    listing = list_kitchens(project_for(ctx), after, 0 if tree else limit)
     for problem in listing.problems:
         state.console.warn(problem.message)
     if json_mode:
@@ -169,10 +183,18 @@ def list_(
                 "current": listing.current,
                 "kitchens": [kitchen.to_json() for kitchen in listing.kitchens],
                 "problems": [problem.message for problem in listing.problems],
+                "next": listing.after,
             }
         )
+    elif tree:
+        state.console.show(render.kitchen_tree(listing))
     else:
-        state.console.show(render.kitchen_tree(listing) if tree else render.kitchen_table(listing))
+        state.console.show(render.kitchen_table(listing))
+        if listing.after is not None:
+            state.console.show(
+                f"[dim]{counted(len(listing.kitchens), 'kitchen')} shown; the next: "
+                f"`kitchen list --after {listing.after}`, all: `--limit 0`.[/]"
+            )
 
 
 @app.command()
@@ -548,9 +570,7 @@ def rollback_command(
 
 def _named(project: Project, name: str | None) -> str:
     """The kitchen named, or the one whose branch is checked out."""
-    from kitchen.workflows.data import current_or_named
-
-    return name if name is not None else current_or_named(project, None).name
+    return name if name is not None else project.current_or_named(None).name
 
 
 def _confirm(yes: bool, question: str) -> None:
@@ -614,11 +634,10 @@ def releases_command(
     Example: kitchen releases production --json
     """
     from kitchen.cli import render
-    from kitchen.workflows.data import current_or_named
 
     state = state_for(ctx, json_mode)
     project = project_for(ctx)
-    kitchen = current_or_named(project, name)
+    kitchen = project.current_or_named(name)
     found = project.registry(kitchen.environment).releases(kitchen.name)
     if json_mode:
         state.console.json({"kitchen": kitchen.name, "releases": found})
@@ -718,13 +737,12 @@ def runs_list(
     from kitchen.workflows.inspect import runs
 
     state = state_for(ctx, json_mode)
-    kitchen, found = runs(project_for(ctx), name)
-    shown = found[:limit] if limit else found
+    kitchen, shown, total = runs(project_for(ctx), name, limit)
     if json_mode:
-        state.console.json({"kitchen": kitchen.name, "runs": shown, "total": len(found)})
+        state.console.json({"kitchen": kitchen.name, "runs": shown, "total": total})
     else:
         state.console.show(render.runs_table(kitchen.name, shown))
-        _more(state, len(shown), len(found), "run")
+        _more(state, len(shown), total, "run")
 
 
 def _more(state: Any, shown: int, found: int, noun: str) -> None:
@@ -756,7 +774,6 @@ def artifacts_command(
     Example: kitchen artifacts profitability 3f2a9c1b7d4e --download ./run
     """
     from kitchen.workflows import artifacts
-    from kitchen.workflows.data import current_or_named
 
     state = state_for(ctx, json_mode)
     project = project_for(ctx)
@@ -773,7 +790,7 @@ def artifacts_command(
                 f"sent {counted(sent, 'waiting notification')}."
             )
         return
-    kitchen = current_or_named(project, name)
+    kitchen = project.current_or_named(name)
     if run_id is not None:
         runs = [run["id"] for run in project.registry(kitchen.environment).runs(kitchen.name)]
         if run_id not in runs:

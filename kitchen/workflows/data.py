@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kitchen.data import masking, pii
-from kitchen.errors import BadInput, ExitCode
 from kitchen.model import Kitchen
 from kitchen.project import Project
 
@@ -19,7 +18,7 @@ class ScanResult:
 
 def scan(project: Project, name: str | None) -> ScanResult:
     """The tables this login may read are scanned; the others are named, not a failure."""
-    kitchen = current_or_named(project, name)
+    kitchen = project.current_or_named(name)
     rules = masking.parse_rules(project.config.data.masking.rules)
     warehouse = project.warehouse(kitchen.environment)
     unread = warehouse.unreadable(kitchen.schema)
@@ -36,17 +35,3 @@ def describe_unread(unread: dict[str, list[str]]) -> str:
         f"{table} (columns {', '.join(columns)})" if columns else table
         for table, columns in unread.items()
     )
-
-
-def current_or_named(project: Project, name: str | None) -> Kitchen:
-    """The named kitchen, or the one whose branch is checked out."""
-    if name is not None:
-        return project.kitchen(name)
-    kitchens, problems = project.kitchens()
-    current = project.checked_out(kitchens)
-    if current is None:
-        down = [exc for exc in problems.values() if exc.exit_code == ExitCode.UNREACHABLE]
-        if down:
-            raise down[0]  # its kitchen may well be there: say what is down
-        raise BadInput("No kitchen's branch is checked out.", hint="Name the kitchen.")
-    return current

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from dataclasses import dataclass, field
 
 from kitchen import journal, names
 from kitchen.errors import GitError, GitUnreachable, NotAllowed, PreconditionFailed
@@ -14,12 +15,19 @@ from kitchen.text import counted
 from kitchen.workflows import identity, recover, slim
 
 
-def check(
-    project: Project, name: str, force: bool, leaving: frozenset[str] = frozenset()
-) -> Kitchen:
-    """Every refusal, before anything is asked or touched. Returns the kitchen to delete.
+@dataclass
+class Sweep:
+    """What gc knows while it checks the many kitchens it deletes, once for all of them:
+    every kitchen (read once), those gone already (children that hold no parent back), and
+    the branches brought up to the remote (fetched once, before the sweep)."""
 
-    ``leaving``: children that go in the same operation (gc) and so do not hold it back."""
+    kitchens: list[Kitchen]
+    leaving: set[str] = field(default_factory=set)
+    followed: set[str] = field(default_factory=set)
+
+
+def check(project: Project, name: str, force: bool, sweep: Sweep | None = None) -> Kitchen:
+    """Every refusal, before anything is asked or touched. Returns the kitchen to delete."""
     kitchen = project.kitchen(name)
     if kitchen.root:
         raise NotAllowed(
@@ -28,7 +36,8 @@ def check(
         )
     if kitchen.protected:
         raise NotAllowed(f"Kitchen {name!r} is protected.")
-    kitchens, _ = project.kitchens()
+    kitchens = sweep.kitchens if sweep else project.kitchens()[0]
+    leaving = sweep.leaving if sweep else set()
     children = sorted(k.name for k in kitchens if k.parent == name and k.name not in leaving)
     if children:
         raise PreconditionFailed(
@@ -45,7 +54,7 @@ def check(
             "another branch there.",
         )
     if not force:
-        _refuse_unmerged(project, kitchen)
+        _refuse_unmerged(project, kitchen, sweep)
         _refuse_outside_readers(project, kitchen)
     return kitchen
 
@@ -64,13 +73,17 @@ def _refuse_outside_readers(project: Project, kitchen: Kitchen) -> None:
         )
 
 
-def _refuse_unmerged(project: Project, kitchen: Kitchen) -> None:
+def _refuse_unmerged(project: Project, kitchen: Kitchen, sweep: Sweep | None) -> None:
     git = project.git
     parent_branch = project.kitchen(kitchen.parent).branch if kitchen.parent else None
     if parent_branch is None:
         return
+    followed = sweep.followed if sweep else set()
+    branches = [branch for branch in (parent_branch, kitchen.branch) if branch not in followed]
     with contextlib.suppress(GitUnreachable):  # offline: this clone's branches say
-        project.sync(parent_branch, kitchen.branch)  # work pushed from elsewhere counts
+        # work pushed from elsewhere counts
+        project.sync(*branches, fetched=sweep is not None)
+    followed.update(branches)
     if not git.branch_exists(kitchen.branch):
         return
     unmerged = git.commits_not_in(kitchen.branch, parent_branch)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from kitchen import faults
-from kitchen.errors import KitchenError
+from kitchen.errors import GitUnreachable, KitchenError
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -20,9 +21,8 @@ class Collection:
     skipped: dict[str, str] = field(default_factory=dict)  # kitchen: why it was kept
 
 
-def expired(project: Project, now: datetime | None = None) -> list[Kitchen]:
+def expired(kitchens: list[Kitchen], now: datetime | None = None) -> list[Kitchen]:
     moment = now or datetime.now(UTC)
-    kitchens, _ = project.kitchens()
     return [
         k
         for k in kitchens
@@ -31,16 +31,23 @@ def expired(project: Project, now: datetime | None = None) -> list[Kitchen]:
 
 
 def collect(project: Project, dry_run: bool, force: bool, report: Reporter) -> Collection:
-    """Children before parents, so an expired tree goes in one run."""
+    """Children before parents, so an expired tree goes in one run. The kitchens are read
+    and the remote fetched once for all of them."""
     result = Collection()
-    doomed = expired(project)
+    kitchens, _ = project.kitchens()
+    doomed = expired(kitchens)
+    sweep = delete.Sweep(kitchens)
+    if doomed and not force:  # to judge what is merged, as the remote has it
+        with contextlib.suppress(GitUnreachable):  # offline: this clone's branches say
+            project.sync()
     depth = {k.name: _depth(k, {d.name: d for d in doomed}) for k in doomed}
     for kitchen in sorted(doomed, key=lambda k: -depth[k.name]):
         try:
-            checked = delete.check(project, kitchen.name, force, frozenset(result.removed))
+            checked = delete.check(project, kitchen.name, force, sweep)
         except KitchenError as exc:  # unmerged commits, living children, not staff...
             result.skipped[kitchen.name] = exc.message
             continue
+        sweep.leaving.add(kitchen.name)  # its parent may go too
         if dry_run:
             result.removed.append(kitchen.name)
             continue

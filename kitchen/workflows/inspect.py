@@ -9,7 +9,6 @@ from kitchen import journal
 from kitchen.errors import BadInput, KitchenError
 from kitchen.model import Kitchen, Status, TableInfo
 from kitchen.project import Project
-from kitchen.workflows.merge import parent_tip
 
 
 @dataclass
@@ -17,6 +16,7 @@ class Listing:
     kitchens: list[Kitchen]
     current: str | None
     problems: list[KitchenError]
+    after: str | None = None  # where the next page starts (``--after``); None: this is the last
 
 
 @dataclass
@@ -31,10 +31,22 @@ class Details:
     ticket_url: str | None = None  # the kitchen's ticket, where kitchen.yaml says how to link it
 
 
-def list_kitchens(project: Project) -> Listing:
-    kitchens, problems = project.kitchens()
+def list_kitchens(project: Project, after: str | None = None, limit: int = 0) -> Listing:
+    """The kitchens by name, a page of ``limit`` (0: all) after the one named ``after``:
+    pages by name, not by position, so a kitchen made or deleted between two pages moves no
+    other from one page to the next (none is listed twice, none skipped)."""
+    kitchens, problems = project.kitchens(after, limit + 1 if limit else 0)
+    more = bool(limit) and len(kitchens) > limit
+    kitchens = kitchens[:limit] if limit else kitchens
     current = project.checked_out(kitchens)
-    return Listing(kitchens, current.name if current else None, list(problems.values()))
+    if current is None and (after is not None or more):  # it may be on another page
+        current = project.checked_out()
+    return Listing(
+        kitchens,
+        current.name if current else None,
+        list(problems.values()),
+        kitchens[-1].name if more else None,
+    )
 
 
 def show(project: Project, name: str, preview: int = 0, only: str | None = None) -> Details:
@@ -83,12 +95,14 @@ def _tested(project: Project, kitchen: Kitchen) -> dict[str, Any] | None:
     }
 
 
-def runs(project: Project, name: str | None) -> tuple[Kitchen, list[dict[str, Any]]]:
-    """A kitchen's recorded test runs, newest first."""
-    from kitchen.workflows.data import current_or_named
-
-    kitchen = current_or_named(project, name)
-    return kitchen, project.registry(kitchen.environment).runs(kitchen.name)
+def runs(
+    project: Project, name: str | None, limit: int = 0
+) -> tuple[Kitchen, list[dict[str, Any]], int]:
+    """A kitchen's recorded test runs, the newest ``limit`` (0: all), and how many it has."""
+    kitchen = project.current_or_named(name)
+    registry = project.registry(kitchen.environment)
+    found = registry.runs(kitchen.name, limit)
+    return kitchen, found, registry.count("runs", kitchen.name) if limit else len(found)
 
 
 def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | None]:
@@ -102,7 +116,7 @@ def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | N
         return None, None
     git = project.git
     return git.commits_not_in(mine, theirs), git.commits_not_in(
-        parent_tip(project, kitchen, theirs), mine
+        project.parent_tip(kitchen, theirs), mine
     )
 
 

@@ -75,7 +75,7 @@ def preview(project: Project, name: str, into: str | None, *, promotion: bool = 
     (git merge-tree)."""
     kitchen = project.kitchen(name)
     parent = target(project, kitchen, into, promotion=promotion)
-    tip = parent_tip(project, kitchen, parent.branch)
+    tip = project.parent_tip(kitchen, parent.branch)
     git = project.git.repo.git
     commits = git.log("--format=%h %s", f"{parent.branch}..{kitchen.branch}").splitlines()
     files = git.diff("--name-only", f"{parent.branch}...{kitchen.branch}").splitlines()
@@ -201,7 +201,7 @@ def gates(
     """Every gate of a merge or promotion: (the kitchen's HEAD, its passing run, the approver)."""
     git = project.git
     project.require_clean("merge", changes=False)  # changes are refused last, below
-    if not git.adds_nothing(parent_tip(project, kitchen, parent.branch), kitchen.branch):
+    if not git.adds_nothing(project.parent_tip(kitchen, parent.branch), kitchen.branch):
         raise PreconditionFailed(
             f"{kitchen.name} does not contain the tip of {parent.branch}.",
             hint=f"Run `kitchen update {kitchen.name}`, test it, then merge.",
@@ -221,18 +221,6 @@ def admit(
     caller changes nothing), and again under the lock, on the commits it merges."""
     project.require_staff(parent, f"merge into {parent.name}")
     return _approval(project, kitchen, parent, approved_by)
-
-
-def parent_tip(project: Project, kitchen: Kitchen, parent_branch: str) -> str:
-    """The commit of its parent's branch a kitchen must contain. Across release
-    environments (dev below production) the rollbacks on top are left out: production's emergency
-    state, which dev's next release replaces, not a change for dev to take (merged down,
-    it would revert the rolled-back work in dev). A kitchen in the parent's own
-    environment (a hotfix kitchen under production) takes them as any change."""
-    parent = project.kitchen(kitchen.parent or "")
-    if parent.environment == kitchen.environment:
-        return project.git.sha(parent_branch)
-    return project.git.before_rollbacks(parent_branch)
 
 
 def _tested(project: Project, kitchen: Kitchen, head: str) -> str:

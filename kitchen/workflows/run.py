@@ -12,12 +12,11 @@ from kitchen.pipelines import model
 from kitchen.pipelines.model import Node
 from kitchen.project import Project
 from kitchen.workflows import identity
-from kitchen.workflows.data import current_or_named
 
 
 def environment(project: Project, name: str | None) -> tuple[Kitchen, dict[str, str]]:
     """The kitchen and the variables a tool run in it gets (on top of the current ones)."""
-    kitchen = current_or_named(project, name)
+    kitchen = project.current_or_named(name)
     project.require_staff(kitchen, "run tools with its credentials")
     kitchen = journal.require_ready(project, kitchen)
     variables = {

@@ -30,7 +30,6 @@ from kitchen.names import did_you_mean
 from kitchen.pipelines import model, schedules
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows.data import current_or_named
 from kitchen.workflows.inspect import branch_ref
 
 
@@ -73,7 +72,7 @@ def declared(project: Project, kitchen: Kitchen) -> list[Declared]:
 def switch(project: Project, name: str | None, ref: str, on: bool) -> dict[str, Any]:
     """Enable (``on``) or disable a schedule in a kitchen; its record, and whether it
     changed. Enabling starts from now: the slots before it are not missed ones."""
-    kitchen = current_or_named(project, name)
+    kitchen = project.current_or_named(name)
     _may_switch(project, kitchen)
     found = _chosen(project, kitchen, ref)
     registry = project.registry(kitchen.environment)
@@ -141,7 +140,7 @@ def listing(project: Project, name: str | None) -> tuple[list[dict[str, Any]], l
     and its last run; and the environments whose registry could not be read."""
     problems: dict[str, KitchenError] = {}
     if name is not None:
-        kitchens = [current_or_named(project, name)]
+        kitchens = [project.current_or_named(name)]
     else:
         kitchens, problems = project.kitchens()
     now = schedules.now()

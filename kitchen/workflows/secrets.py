@@ -9,7 +9,6 @@ from kitchen.backends.secrets import check_key
 from kitchen.errors import BadInput
 from kitchen.model import Kitchen
 from kitchen.project import Project
-from kitchen.workflows.data import current_or_named
 
 KITCHENS = "kitchens/"
 
@@ -22,7 +21,7 @@ class Listing:
 
 
 def list_secrets(project: Project, name: str | None) -> Listing:
-    kitchen = current_or_named(project, name)
+    kitchen = project.current_or_named(name)
     store = project.secrets(kitchen.environment)
     own = f"{KITCHENS}{kitchen.name}/"
     keys = store.keys()

@@ -9,7 +9,6 @@ from kitchen.errors import BadInput, PreconditionFailed
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.workflows.create import validate_staff
-from kitchen.workflows.data import current_or_named
 
 
 @dataclass
@@ -33,7 +32,7 @@ def change_staff(
     """Add and remove staff entries (emails or globs); with neither, only read them. Only
     staff may change a kitchen's staff, and never down to nobody: an empty list admits
     anyone. A root kitchen's staff is kitchen.yaml's, changed there."""
-    kitchen = current_or_named(project, name)
+    kitchen = project.current_or_named(name)
     add, remove = [validate_staff(who) for who in add], [validate_staff(who) for who in remove]
     change = StaffChange(kitchen)
     if not add and not remove:

@@ -25,7 +25,6 @@ from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows import artifacts, identity, notify, recover, slim
 from kitchen.workflows import run as tool_run
-from kitchen.workflows.data import current_or_named
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ class NoPipelines(BadInput):
 
 
 def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
-    kitchen = current_or_named(project, request.kitchen)
+    kitchen = project.current_or_named(request.kitchen)
     project.require_staff(kitchen, "run its pipelines")  # before any node writes into it
     kitchen = journal.require_ready(project, kitchen)
     pipelines = _selected(project, request)

@@ -15,7 +15,6 @@ from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.text import counted
 from kitchen.workflows import recover
-from kitchen.workflows.merge import parent_tip
 from kitchen.workflows.refresh import refresh
 
 
@@ -47,7 +46,7 @@ def update(
         if git.current_branch() != kitchen.branch:
             git.checkout(kitchen.branch)
         operation.step("fetched", branch=kitchen.branch, before=git.sha(kitchen.branch))
-        tip = parent_tip(project, kitchen, parent.branch)
+        tip = project.parent_tip(kitchen, parent.branch)
         whole = tip == git.sha(parent.branch)
         if not whole:
             report.step(

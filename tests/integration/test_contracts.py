@@ -159,6 +159,25 @@ def test_registry_round_trip(warehouse: Warehouse) -> None:
     assert registry.all() == []
 
 
+def test_registry_pages_kitchens_in_byte_order(warehouse: Warehouse) -> None:
+    """Pages of several environments' registries merge in Python, which sorts by code point:
+    a database collation that skips '-' and '_' (en_US) would order 'a-b' after 'ab'."""
+    registry = Registry(warehouse)
+    names = ["ab", "a_b", "a-b", "b", "a"]
+    registry.add_all(
+        [Kitchen(n, "dev", "dev", f"kitchen/{n}", n, Status.READY) for n in names], [], []
+    )
+    if isinstance(warehouse, PostgresWarehouse):  # as in a database made with en_US.UTF-8
+        warehouse.execute(
+            sql('ALTER TABLE kitchen_meta.kitchens ALTER name TYPE text COLLATE "en-US-x-icu"')
+        )
+    assert [k.name for k in registry.all()] == sorted(names) == ["a", "a-b", "a_b", "ab", "b"]
+    assert [k.name for k in registry.all(limit=2)] == ["a", "a-b"]
+    assert [k.name for k in registry.all(after="a-b", limit=2)] == ["a_b", "ab"]
+    assert [k.name for k in registry.all(after="ab")] == ["b"]
+    assert registry.all(after="b") == []
+
+
 def test_duckdb_file_in_use_is_unreachable(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -6,8 +6,10 @@ import subprocess
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.conftest import Cli, snapshot
+from tests.gitrepo import commit, git, share
 
 
 def expire(shop: Path, *names: str) -> None:
@@ -48,3 +50,34 @@ def test_gc_removes_expired_kitchens_and_keeps_unmerged_work(cli: Cli, shop: Pat
     assert cli("checkout", "dev").code == 0
     assert cli("gc", "--force", "--json").json()["removed"] == ["wip"]
     assert "No expired kitchen." in cli("gc").out
+
+
+def test_gc_of_many_kitchens_fetches_once_and_deletes_them_on_the_remote(
+    cli: Cli, shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each expired kitchen fetched the remote again before it was judged: 500 fetches for
+    500 kitchens. One fetch; every kitchen still judged as the remote has it."""
+    remote = tmp_path / "remote.git"
+    share(shop, remote)
+    names = [f"old{number}" for number in range(6)]
+    for name in names:
+        assert cli("create", name, "--no-data", "--no-checkout", "--ttl", "1d").code == 0
+        git(shop, "push", "-q", "origin", f"kitchen/{name}")
+    pushed = git(shop, "rev-parse", "kitchen/old5")
+    colleague = tmp_path / "colleague"  # pushes work to old5 that this clone has not seen
+    git(tmp_path, "clone", "-q", "--branch", "kitchen/old5", str(remote), str(colleague))
+    commit(colleague, "theirs.md", "unmerged work\n")
+    git(colleague, "push", "-q", "origin", "kitchen/old5")
+    expire(shop, *names)
+
+    trace = tmp_path / "git-trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    result = cli("gc", "--json")
+    monkeypatch.delenv("GIT_TRACE")
+    assert result.code == 0, result.err
+    assert sorted(result.json()["removed"]) == names[:5]
+    assert "1 commit not merged" in result.json()["skipped"]["old5"]  # seen through the fetch
+    fetches = [line for line in trace.read_text().splitlines() if "built-in: git fetch" in line]
+    assert len(fetches) == 1
+    assert git(remote, "branch", "--list", "kitchen/*").split() == ["kitchen/old5"]
+    assert git(remote, "rev-parse", "kitchen/old5") != pushed  # the colleague's work is kept

@@ -317,6 +317,48 @@ def test_list_table_tree_and_json(cli: Cli) -> None:
     assert "profitability" in cli("list").out
 
 
+def test_list_pages_by_name_and_no_kitchen_is_listed_twice_or_skipped(cli: Cli) -> None:
+    """Kitchens made and deleted between two pages move no other across the cursor."""
+    for name in ("b", "d", "f", "h"):
+        assert cli("create", name, "--no-data", "--no-checkout").code == 0
+    assert cli("create", "mine", "--no-data").code == 0  # checked out, on no page but one
+    seen: list[str] = []
+    pages = []
+    after: list[str] = []
+    while True:
+        page = cli("list", "--limit", "2", "--json", *after).json()
+        pages.append([k["name"] for k in page["kitchens"]])
+        assert page["current"] == "mine"  # wherever it is listed
+        seen += pages[-1]
+        if len(pages) == 1:  # between pages: one made before the cursor, one after, one gone
+            for name in ("a", "g"):
+                assert cli("create", name, "--no-data", "--no-checkout").code == 0
+            assert cli("delete", "f", "--yes").code == 0
+        if page["next"] is None:
+            break
+        assert page["next"] == pages[-1][-1]
+        after = ["--after", page["next"]]
+    assert pages[0] == ["b", "d"]
+    assert seen == sorted(set(seen))  # in order, none twice
+    assert set(seen) >= {"b", "d", "dev", "h", "mine", "production"}  # none there all along skipped
+    assert "g" in seen and "a" not in seen and "f" not in seen  # made after / before the cursor
+    everything = cli("list", "--limit", "0", "--json").json()
+    assert [k["name"] for k in everything["kitchens"]] == sorted(
+        ["a", "b", "d", "dev", "g", "h", "mine", "production"]
+    ) and everything["next"] is None
+
+
+def test_list_says_how_to_see_the_next_page_and_the_tree_is_whole(cli: Cli) -> None:
+    assert cli("create", "zz", "--no-data", "--no-checkout").code == 0
+    out = cli("list", "-n", "2").out
+    assert "* dev" in out and "production" in out and " zz " not in out
+    assert "2 kitchens shown; the next: `kitchen list --after production`" in out
+    assert " zz " in cli("list", "--after", "production").out
+    assert "zz" in cli("list", "--tree", "-n", "1").out  # the tree is never cut
+    refused = cli("list", "--tree", "--after", "dev")
+    assert refused.code == 2 and "--tree shows the whole tree" in refused.err
+
+
 def test_list_fits_80_columns_with_protection_and_expiry_as_notes(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
