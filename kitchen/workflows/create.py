@@ -20,7 +20,6 @@ from kitchen.model import Kitchen, Status, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows import identity, notify, recover
-from kitchen.workflows.datacopy import copy_tables
 
 DEFAULT_PARENT = "dev"
 TTL_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -141,6 +140,8 @@ def _provision(
             made.append("schema")
             operation.step("schema")
             if request.data:
+                from kitchen.workflows.datacopy import copy_tables  # masking, PII: data only
+
                 state = copy_tables(project, parent, kitchen, report, request.sample)
                 registry.set_data(kitchen.name, state)
                 operation.step("data")

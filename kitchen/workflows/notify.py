@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,6 @@ from kitchen import config, redaction
 from kitchen.errors import BadInput, KitchenError
 from kitchen.model import Kitchen
 from kitchen.names import did_you_mean
-from kitchen.pipelines import templating
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 
@@ -103,6 +100,9 @@ def _send(project: Project, environment: str, name: str, payload: dict[str, Any]
     target = settings.named().get(name) if settings else None
     if target is None:
         return f"{name} is no longer a target of {environment}"
+    import urllib.error  # with http and email: imported by the command that posts, not create
+    import urllib.request
+
     where = f"environments.{environment}.notifications.targets.{name}"
     reason = ""
     for attempt in range(TRIES):
@@ -148,6 +148,8 @@ def _payload(
         return _teams(run)
     message = _slack(run)
     if name == "webhook" and settings.channel and not settings.targets.get(name):
+        from kitchen.pipelines import templating  # Jinja, for this legacy setting alone
+
         context = {
             "kitchen": {
                 "name": kitchen.name,
