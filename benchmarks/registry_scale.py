@@ -184,7 +184,13 @@ def collect_expired(engine: str, count: int) -> tuple[float, int, int]:
             for branch in ("main", "develop"):  # as tests/gitrepo.share: every branch says it
                 project.git("checkout", "-q", branch)
                 config = project.folder / "kitchen.yaml"
-                config.write_text(config.read_text().replace("remote: null", "remote: origin"))
+                text = config.read_text()
+                shared = "remote: origin"
+                config.write_text(
+                    text.replace("remote: null", shared)
+                    if "remote: null" in text
+                    else f"{text}git:\n  {shared}\n"
+                )
                 project.git("commit", "-qam", "share the project")
             names = project.fill(count, 0, 0, prefix="g", expired=True)
             warehouse = Project.load(project.folder).warehouse("dev")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
@@ -277,23 +278,38 @@ class Project:
         )
 
     def events(
-        self, kitchen: str | None = None, limit: int = 0
-    ) -> tuple[list[dict[str, Any]], int, dict[str, KitchenError]]:
-        """The newest ``limit`` events (0: all) of the audit trail of every environment this
-        user can reach, newest first, and how many there are; the environments that could
-        not be read are reported (by name), not fatal."""
+        self, kitchen: str | None = None, limit: int = 0, before: str | None = None
+    ) -> Trail:
+        """The newest ``limit`` events (0: all), those ``before`` a time where given, of the
+        audit trail of every environment this user can reach, newest first; the
+        environments that could not be read are reported (by name), not fatal."""
         found: list[dict[str, Any]] = []
         total = 0
         problems: dict[str, KitchenError] = {}
+        reached = []
         for environment in self.config.environments:
             try:
                 registry = self.registry(environment)
-                found += registry.events(kitchen, limit)
+                found += registry.events(kitchen, limit, before)
                 total += registry.count("events", kitchen) if limit else 0
+                reached.append(registry)
             except KitchenError as exc:
                 problems[environment] = exc
         newest = sorted(found, key=lambda event: str(event["at"]), reverse=True)
-        return (newest[:limit] if limit else newest), (total if limit else len(found)), problems
+        if not limit or len(newest) <= limit:
+            shown = newest
+        else:  # never through events of one time: the next page starts before it
+            last = str(newest[limit - 1]["at"])
+            shown = [event for event in newest if str(event["at"]) >= last]
+        older = bool(limit and shown) and any(
+            registry.events(kitchen, 1, str(shown[-1]["at"])) for registry in reached
+        )
+        return Trail(
+            shown,
+            total if limit else len(found),
+            problems,
+            str(shown[-1]["at"]) if older else None,
+        )
 
     def current_or_named(self, name: str | None) -> Kitchen:
         """The named kitchen, or the one whose branch is checked out."""
@@ -326,6 +342,16 @@ class Project:
                 if found is not None and found.branch == branch:
                     return found
         return None
+
+
+@dataclass
+class Trail:
+    """A page of the audit trail of every environment this user can reach."""
+
+    events: list[dict[str, Any]]
+    total: int  # of all pages
+    problems: dict[str, KitchenError]  # environment: why its trail could not be read
+    before: str | None  # where the next (older) page starts; None: this is the last
 
 
 def identify(email: str | None) -> str:

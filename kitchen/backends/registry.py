@@ -443,12 +443,15 @@ class Registry:
         """Give back a slot whose run could not start, for the next run-due."""
         self._delete(SLOTS, {"id": f"{schedule_id}@{slot}"})
 
-    def events(self, kitchen: str | None = None, limit: int = 0) -> list[dict[str, Any]]:
+    def events(
+        self, kitchen: str | None = None, limit: int = 0, before: str | None = None
+    ) -> list[dict[str, Any]]:
         """The audit trail, newest first (of one kitchen, or all): the newest ``limit``
-        events (0: all), read as such, not all then cut."""
+        events (0: all; more where the last time is shared), those ``before`` a time where
+        given, read as such, not all then cut."""
         if not self.exists() or not self._has(EVENTS.name):
             return []
-        found = self._select(EVENTS, "at", kitchen, limit)
+        found = self._select(EVENTS, "at", kitchen, limit, before=before)
         for event in found:
             event["details"] = json.loads(event["details"] or "{}")
         return found
@@ -465,25 +468,50 @@ class Registry:
         )
 
     def _select(
-        self, spec: TableSpec, newest: str, kitchen: str | None, limit: int = 0
+        self,
+        spec: TableSpec,
+        newest: str,
+        kitchen: str | None,
+        limit: int = 0,
+        *,
+        before: str | None = None,
+        at: str | None = None,
     ) -> list[dict[str, Any]]:
+        """Rows newest first by ``newest`` (an ISO time: ordered as bytes, as Python orders
+        them), those older than ``before`` or at ``at`` where given, the first ``limit``: where
+        that cuts through rows of one time, all of that time (the next page starts before it,
+        so none is skipped or shown twice)."""
         names = [column.name for column in spec.columns]
         columns = join(", ", [Identifier(n) for n in names])
-        where, values = self._of(spec, kitchen)
-        query = sql("SELECT {} FROM {} ORDER BY {} DESC", columns, where, Identifier(newest))
+        table = self.warehouse.table(REGISTRY_SCHEMA, spec.name)
+        where, values = self._where(kitchen, newest, before=before, at=at)
+        query = sql(
+            'SELECT {} FROM {}{} ORDER BY {} COLLATE "C" DESC',
+            columns,
+            table,
+            where,
+            Identifier(newest),
+        )
         if limit:
             query = sql("{} LIMIT {}", query, Placeholder())
             values.append(limit)
         rows = self.warehouse.execute(query, values)
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        found = [dict(zip(names, row, strict=True)) for row in rows]
+        if limit and len(found) == limit:
+            last = found[-1][newest]
+            found = [row for row in found if row[newest] != last]
+            found += self._select(spec, newest, kitchen, at=last)
+        return found
 
     def count(self, table: str, kitchen: str | None = None) -> int:
         """How many rows ``table`` (events, runs) holds, of one kitchen or all."""
         spec = next(spec for spec in TABLES if spec.name == table)
         if not self.exists() or not self._has(spec.name):
             return 0
-        where, values = self._of(spec, kitchen)
-        return int(self.warehouse.execute(sql("SELECT count(*) FROM {}", where), values)[0][0])
+        where, values = self._where(kitchen)
+        table_name = self.warehouse.table(REGISTRY_SCHEMA, spec.name)
+        query = sql("SELECT count(*) FROM {}{}", table_name, where)
+        return int(self.warehouse.execute(query, values)[0][0])
 
     def event_kitchens(self) -> set[str]:
         """Every kitchen the audit trail names (deleted ones too)."""
@@ -494,18 +522,37 @@ class Registry:
             row[0] for row in self.warehouse.execute(sql("SELECT DISTINCT kitchen FROM {}", table))
         }
 
-    def _of(self, spec: TableSpec, kitchen: str | None) -> tuple[Query, list[object]]:
-        """``table`` or ``table WHERE kitchen = ?``, and its values."""
-        table = self.warehouse.table(REGISTRY_SCHEMA, spec.name)
-        if kitchen is None:
-            return sql("{}", table), []
-        return sql("{} WHERE kitchen = {}", table, Placeholder()), [kitchen]
+    def _where(
+        self,
+        kitchen: str | None,
+        newest: str = "",
+        *,
+        before: str | None = None,
+        at: str | None = None,
+    ) -> tuple[Query, list[object]]:
+        """`` WHERE kitchen = ? AND newest < ?`` (as far as given), and its values."""
+        conditions: list[Query] = []
+        values: list[object] = []
+        for given, condition in (
+            (kitchen, sql("kitchen = {}", Placeholder())),
+            (before, sql('{} COLLATE "C" < {}', Identifier(newest), Placeholder())),
+            (at, sql("{} = {}", Identifier(newest), Placeholder())),
+        ):
+            if given is not None:
+                conditions.append(condition)
+                values.append(given)
+        if not conditions:
+            return sql(""), values
+        return sql(" WHERE {}", join(" AND ", conditions)), values
 
-    def runs(self, kitchen: str | None = None, limit: int = 0) -> list[dict[str, Any]]:
-        """Recorded runs, newest first (of one kitchen, or all): the newest ``limit`` (0: all)."""
+    def runs(
+        self, kitchen: str | None = None, limit: int = 0, before: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Recorded runs, newest first (of one kitchen, or all): the newest ``limit`` (0: all;
+        more where the last start time is shared), those started ``before`` a time."""
         if not self.exists() or not self._has(RUNS.name):
             return []
-        found = self._select(RUNS, "started_at", kitchen, limit)
+        found = self._select(RUNS, "started_at", kitchen, limit, before=before)
         for run in found:
             run["results"] = json.loads(run["results"] or "{}")
         return found

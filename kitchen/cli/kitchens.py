@@ -681,6 +681,14 @@ def gc_command(
         state.console.warn(f"Kept {name}: {why}")
 
 
+BeforeOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="TIME", help="Only those older than this (the next page; --json: `next`)."
+    ),
+]
+
+
 @app.command("log")
 def log_command(
     ctx: typer.Context,
@@ -688,6 +696,7 @@ def log_command(
         str | None, typer.Argument(metavar="NAME", help="Only this kitchen's events.")
     ] = None,
     limit: LimitOption = 20,
+    before: BeforeOption = None,
     json_mode: JsonOption = False,
 ) -> None:
     """The audit trail: who created, refreshed or deleted what, when, and with what result.
@@ -698,7 +707,8 @@ def log_command(
 
     state = state_for(ctx, json_mode)
     project = project_for(ctx)
-    events, total, problems = project.events(name, limit)
+    trail = project.events(name, limit, before)
+    events, problems = trail.events, trail.problems
     if len(problems) == len(project.config.environments):
         raise next(iter(problems.values()))  # no trail could be read at all
     for problem in problems.values():
@@ -716,10 +726,12 @@ def log_command(
             )
     if json_mode:
         unread = [p.message for p in problems.values()]
-        state.console.json({"events": events, "total": total, "problems": unread})
+        state.console.json(
+            {"events": events, "total": trail.total, "problems": unread, "next": trail.before}
+        )
     else:
         state.console.show(render.events_table(events, name))
-        _more(state, len(events), total, "event")
+        _more(state, len(events), trail.total, "event", trail.before)
 
 
 @app.command("runs")
@@ -727,6 +739,7 @@ def runs_list(
     ctx: typer.Context,
     name: CurrentKitchen = None,
     limit: LimitOption = 20,
+    before: BeforeOption = None,
     json_mode: JsonOption = False,
 ) -> None:
     """List a kitchen's recorded test runs, newest first.
@@ -737,18 +750,26 @@ def runs_list(
     from kitchen.workflows.inspect import runs
 
     state = state_for(ctx, json_mode)
-    kitchen, shown, total = runs(project_for(ctx), name, limit)
+    page = runs(project_for(ctx), name, limit, before)
     if json_mode:
-        state.console.json({"kitchen": kitchen.name, "runs": shown, "total": total})
+        state.console.json(
+            {
+                "kitchen": page.kitchen.name,
+                "runs": page.runs,
+                "total": page.total,
+                "next": page.before,
+            }
+        )
     else:
-        state.console.show(render.runs_table(kitchen.name, shown))
-        _more(state, len(shown), total, "run")
+        state.console.show(render.runs_table(page.kitchen.name, page.runs))
+        _more(state, len(page.runs), page.total, "run", page.before)
 
 
-def _more(state: Any, shown: int, found: int, noun: str) -> None:
-    if shown < found:
+def _more(state: Any, shown: int, found: int, noun: str, before: str | None) -> None:
+    if before is not None:
         state.console.show(
-            f"[dim]The newest {shown} of {counted(found, noun)}; `--limit 0` shows them all.[/]"
+            f"[dim]{shown} of {counted(found, noun)} shown; older: `--before {before}`, "
+            "all: `--limit 0`.[/]"
         )
 
 

@@ -95,14 +95,23 @@ def _tested(project: Project, kitchen: Kitchen) -> dict[str, Any] | None:
     }
 
 
-def runs(
-    project: Project, name: str | None, limit: int = 0
-) -> tuple[Kitchen, list[dict[str, Any]], int]:
-    """A kitchen's recorded test runs, the newest ``limit`` (0: all), and how many it has."""
+@dataclass
+class Runs:
+    kitchen: Kitchen
+    runs: list[dict[str, Any]]  # newest first
+    total: int  # of all pages
+    before: str | None  # where the next (older) page starts; None: this is the last
+
+
+def runs(project: Project, name: str | None, limit: int = 0, before: str | None = None) -> Runs:
+    """A page of a kitchen's recorded test runs: the newest ``limit`` (0: all), those
+    started ``before`` a time where given."""
     kitchen = project.current_or_named(name)
     registry = project.registry(kitchen.environment)
-    found = registry.runs(kitchen.name, limit)
-    return kitchen, found, registry.count("runs", kitchen.name) if limit else len(found)
+    found = registry.runs(kitchen.name, limit, before)
+    older = bool(limit and found) and bool(registry.runs(kitchen.name, 1, found[-1]["started_at"]))
+    total = registry.count("runs", kitchen.name) if limit else len(found)
+    return Runs(kitchen, found, total, found[-1]["started_at"] if older else None)
 
 
 def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | None]:

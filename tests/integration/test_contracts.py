@@ -178,6 +178,22 @@ def test_registry_pages_kitchens_in_byte_order(warehouse: Warehouse) -> None:
     assert registry.all(after="b") == []
 
 
+def test_registry_pages_the_trail_by_time_and_never_ends_a_page_inside_one(
+    warehouse: Warehouse,
+) -> None:
+    registry = Registry(warehouse)
+    times = ["2026-01-05", "2026-01-04", "2026-01-04", "2026-01-04", "2026-01-03", "2026-01-01"]
+    for number, at in enumerate(times):
+        registry.record(
+            {"at": at, "actor": "a", "action": f"a{number}", "kitchen": "k", "result": "ok"}
+        )
+    first = [event["at"] for event in registry.events("k", limit=2)]
+    assert first == times[:4]  # the two newest, and the rest of the second's time
+    assert [event["at"] for event in registry.events("k", 2, before="2026-01-04")] == times[4:]
+    assert registry.events("k", 2, before="2026-01-01") == []
+    assert registry.events("other", 2) == [] and len(registry.events(limit=0)) == 6
+
+
 def test_duckdb_file_in_use_is_unreachable(tmp_path: Path) -> None:
     import subprocess
     import sys

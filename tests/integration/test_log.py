@@ -35,13 +35,40 @@ def test_the_trail_and_the_runs_show_the_newest_twenty_unless_told(cli: Cli) -> 
     assert trail["events"] == cli("log", "--json", "--limit", "0").json()["events"][:20]
     two = cli("log", "-n", "2").out
     assert two.count("k10") == 2 and "k9" not in two
-    assert "The newest 2 of 22 events; `--limit 0` shows them all." in two
+    older = trail["events"][1]["at"]  # the second newest: where the next page starts
+    assert cli("log", "-n", "2", "--json").json()["next"] == older
+    assert f"2 of 22 events shown; older: `--before {older}`, all: `--limit 0`." in two
     for _ in range(3):
         assert cli("test", "dev").code == 0
     runs = cli("runs", "dev", "--limit", "2", "--json").json()
     assert (len(runs["runs"]), runs["total"]) == (2, 3)
-    assert "The newest 2 of 3 runs" in cli("runs", "dev", "-n", "2").out
-    assert "The newest" not in cli("runs", "dev").out
+    assert "2 of 3 runs shown; older: `--before " in cli("runs", "dev", "-n", "2").out
+    assert "shown" not in cli("runs", "dev").out
+    assert runs["next"] == runs["runs"][1]["started_at"]
+    rest = cli("runs", "dev", "--limit", "2", "--before", runs["next"], "--json").json()
+    assert [run["id"] for run in runs["runs"] + rest["runs"]] == [
+        run["id"] for run in cli("runs", "dev", "--json").json()["runs"]
+    ]
+    assert len(rest["runs"]) == 1 and rest["next"] is None
+
+
+def test_the_trail_pages_through_every_environment_none_twice_none_skipped(cli: Cli) -> None:
+    """Events of dev and production interleave; a page ends between two times, never inside
+    one (a next page from `at < time` would skip the rest of that time)."""
+    for number in range(3):
+        assert cli("create", f"k{number}", "--no-data", "--no-checkout").code == 0
+        assert cli("create", f"h{number}", "--parent", "production", "--no-data").code == 0
+    whole = cli("log", "--limit", "0", "--json").json()
+    assert {e["kitchen"] for e in whole["events"]} == {"k0", "k1", "k2", "h0", "h1", "h2"}
+    seen, after = [], []
+    while True:
+        page = cli("log", "--limit", "3", "--json", *after).json()
+        seen += page["events"]
+        if page["next"] is None:
+            break
+        assert page["next"] == page["events"][-1]["at"]
+        after = ["--before", page["next"]]
+    assert seen == whole["events"]
 
 
 def test_a_failed_create_is_recorded_as_failed(
