@@ -26,6 +26,7 @@ class CheckResult:
     status: str  # pass, fail, error (could not run), insufficient (SPC: too little history)
     metric: float | None
     message: str
+    shape: str | None = None  # SPC: the data the metric was measured on (history.shape)
 
     @property
     def blocking(self) -> bool:
@@ -40,39 +41,88 @@ def run(
     check: model.Check,
     query: str,
     *,
-    history: list[float] | None = None,
+    history: History | None = None,
 ) -> CheckResult:
     """``query`` is the rendered SQL of an ``sql`` or ``spc`` check; ``history`` the past
-    values of an ``spc`` check's metric, newest first."""
+    values of an ``spc`` check's metric on the same data, newest first."""
     spec = check.check
+    shape = history.shape if history else None
     try:
         metric: float | None
         if isinstance(spec, model.Spc):
             value = _number(warehouse.run_script(schema, query))
-            status, metric, message = _control(value, history or [], spec)
+            status, metric, message = control(value, history or History([], shape=""), spec)
         else:
             passed, metric, message = _evaluate(warehouse, schema, spec, query)
             status = "pass" if passed else "fail"
     except KitchenError as exc:
-        return CheckResult(node, check.name, spec.type, check.severity, "error", None, exc.message)
-    return CheckResult(node, check.name, spec.type, check.severity, status, metric, message)
+        return CheckResult(
+            node, check.name, spec.type, check.severity, "error", None, exc.message, shape
+        )
+    return CheckResult(node, check.name, spec.type, check.severity, status, metric, message, shape)
 
 
-def _control(value: float, history: list[float], spec: model.Spc) -> tuple[str, float, str]:
-    """Within mean +/- sigma standard deviations of the recent history?"""
-    recent = history[: spec.window]
+@dataclass(frozen=True)
+class History:
+    """An SPC check's past values, newest first, measured on data of one ``shape``: all
+    rows, or a sample (a sampled kitchen's values never mix with a whole one's)."""
+
+    values: list[float]
+    shape: str
+    own: int = 0  # how many of them are the kitchen's own (the rest: its parent's)
+
+
+def control(value: float, history: History, spec: model.Spc) -> tuple[str, float, str]:
+    """In control of its history by the check's rules? The limits come from the newest
+    ``window`` past values (not the one measured now); the run rules look at it with the
+    values before it."""
+    recent = history.values[: spec.window]
+    on = f" on {history.shape}" if history.shape else ""
     if len(recent) < spec.min_history:
-        needed = f"control limits after {spec.min_history} past values, {len(recent)} so far"
+        needed = f"control limits after {spec.min_history} past values{on}, {len(recent)} so far"
         return "insufficient", value, f"{number(value)}; {needed}"
     mean, spread = statistics.fmean(recent), statistics.stdev(recent)
     low, high = mean - spec.sigma * spread, mean + spec.sigma * spread
+    whose = "" if history.own >= len(recent) else f", {len(recent) - history.own} the parent's"
     limits = (
         f"[{number(low)}, {number(high)}] "
-        f"(mean {number(mean)}, {spec.sigma:g} sigma, {len(recent)} runs)"
+        f"(mean {number(mean)}, {spec.sigma:g} sigma, {len(recent)} runs{whose}{on})"
     )
-    if low <= value <= high:
+    broken = [
+        why
+        for rule in spec.rules
+        if (why := _broken(rule, [value, *recent], mean, spread, spec.sigma)) is not None
+    ]
+    if not broken:
         return "pass", value, f"{number(value)} within {limits}"
-    return "fail", value, f"{number(value)} outside {limits}"
+    return "fail", value, f"{number(value)} out of control: {'; '.join(broken)}; limits {limits}"
+
+
+RUNS = {"two-of-three": (2, 3, 2), "four-of-five": (4, 5, 1)}  # k of the last n beyond z sigma
+
+
+def _broken(rule: str, values: list[float], mean: float, spread: float, sigma: float) -> str | None:
+    """Why the newest of ``values`` (newest first) breaks ``rule``; None if it does not. A run
+    rule fires only on a run the newest value is part of: an old run is not news."""
+    value = values[0]
+    if rule == "beyond-limits":
+        if abs(value - mean) > sigma * spread:
+            return f"beyond {sigma:g} sigma"
+        return None
+    side = 1 if value > mean else -1 if value < mean else 0
+    if rule == "eight-in-a-row":
+        last = values[:8]
+        if side and len(last) == 8 and all((v - mean) * side > 0 for v in last):
+            return f"8 values in a row {'above' if side > 0 else 'below'} the mean"
+        return None
+    count, of, zones = RUNS[rule]
+    last = values[:of]
+    beyond = [v for v in last if (v - mean) * side > zones * spread]
+    newest_beyond = (value - mean) * side > zones * spread
+    if side and len(last) == of and len(beyond) >= count and newest_beyond:
+        where = "above" if side > 0 else "below"
+        return f"{count} of the last {of} values more than {zones} sigma {where} the mean"
+    return None
 
 
 def _located(schema: str, name: str) -> tuple[str, str]:

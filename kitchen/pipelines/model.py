@@ -79,15 +79,21 @@ class SchemaCheck(Strict):
     columns: dict[str, str]  # name: type family or type (text, number, date, ...)
 
 
+SpcRule = Literal["beyond-limits", "two-of-three", "four-of-five", "eight-in-a-row"]
+
+
 class Spc(Strict):
-    """Statistical process control: the metric must stay within mean +/- sigma standard
-    deviations of its own history (this kitchen's runs, then its parent's)."""
+    """Statistical process control: the metric must stay in control of its own history on
+    the same data (this kitchen's runs, then its parent's, on rows sampled alike), by the
+    rules chosen: beyond-limits (one value past mean +/- sigma standard deviations) and the
+    Western Electric run rules (docs/pipelines.md)."""
 
     type: Literal["spc"]
     metric: str  # SQL returning one number
     sigma: float = Field(3, gt=0)
     min_history: int = Field(5, ge=2)
     window: int = Field(30, ge=2)  # how many past values count
+    rules: list[SpcRule] = Field(default=["beyond-limits"], min_length=1)
 
 
 CheckSpec = Annotated[

@@ -527,7 +527,11 @@ nodes:
 """
 
 
-def seed_history(shop: Path, kitchen: str, values: list[float]) -> None:
+def seed_history(
+    shop: Path, kitchen: str, values: list[float], shape: str | None = "all rows"
+) -> None:
+    """Runs of ``kitchen`` whose SPC check measured ``values`` on data of ``shape`` (None:
+    recorded before kitchen recorded shapes)."""
     from kitchen.backends.registry import Registry
     from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 
@@ -547,6 +551,7 @@ def seed_history(shop: Path, kitchen: str, values: list[float]) -> None:
                 "results": {
                     "checks": [
                         {"node": "build", "name": "volume", "status": "pass", "metric": value}
+                        | ({"shape": shape} if shape is not None else {})
                     ]
                 },
             }
@@ -572,7 +577,7 @@ def test_spc_limits_from_history(
     check = result.json()["checks"][0]
     assert (result.code, check["status"], check["metric"]) == (code, status, 3)
     if status == "insufficient":
-        assert check["message"] == "3; control limits after 5 past values, 2 so far"
+        assert check["message"] == "3; control limits after 5 past values on all rows, 2 so far"
 
 
 def test_spc_uses_the_parents_history_when_the_kitchen_has_none(cli: Cli, shop: Path) -> None:
@@ -580,7 +585,57 @@ def test_spc_uses_the_parents_history_when_the_kitchen_has_none(cli: Cli, shop: 
     assert cli("create", "feature").code == 0
     seed_history(shop, "dev", [100, 101, 99, 100, 102, 98])
     check = cli("test", "feature", "--pipeline", "spc", "--json").json()["checks"][0]
-    assert check["status"] == "fail" and "6 runs" in check["message"]
+    assert check["status"] == "fail" and "6 runs, 6 the parent's on all rows" in check["message"]
+    assert check["shape"] == "all rows"
+
+
+def test_spc_never_mixes_a_sampled_kitchen_with_its_whole_parent(cli: Cli, shop: Path) -> None:
+    """A kitchen whose customers were cut from 326 to 169 passed, with limits of [-431,
+    1316]: its sampled values and its whole parent's made one history."""
+    write_pipeline(shop, "spc", SPC, {"build.sql": BUILD})
+    seed_history(shop, "dev", [100, 101, 99, 100, 102, 98])  # whole: 100 rows or so
+    assert cli("create", "feature", "--sample", "10%").code == 0
+    check = cli("test", "feature", "--pipeline", "spc", "--json").json()["checks"][0]
+    assert check["status"] == "insufficient"  # not "fail" against the whole parent's limits
+    assert "past values on 10% of each table" in check["message"] and "0 so far" in check["message"]
+    assert check["shape"].startswith("10% of each table")
+    seed_history(shop, "feature", [3, 4, 2, 3, 3], check["shape"])  # its own, on its sample
+    again = cli("test", "feature", "--pipeline", "spc", "--json").json()["checks"][0]
+    assert again["status"] == "pass" and "the parent's" not in again["message"]
+
+
+def test_a_refresh_that_changes_the_sample_starts_a_new_series(cli: Cli, shop: Path) -> None:
+    write_pipeline(shop, "spc", SPC, {"build.sql": BUILD})
+    assert cli("create", "feature", "--sample", "10%").code == 0
+    for _ in range(5):
+        assert cli("test", "feature", "--pipeline", "spc").code == 0
+    kept = cli("test", "feature", "--pipeline", "spc", "--json").json()["checks"][0]
+    assert kept["status"] == "pass"  # five values on this sample: in control
+    assert cli("data", "refresh", "feature", "--sample", "20%").code == 0
+    renewed = cli("test", "feature", "--pipeline", "spc", "--json").json()["checks"][0]
+    assert renewed["status"] == "insufficient" and "20% of each table" in renewed["message"]
+    assert cli("data", "refresh", "feature", "--sample", "10%").code == 0  # back: same rows
+    back = cli("test", "feature", "--pipeline", "spc", "--json").json()["checks"][0]
+    assert back["status"] == "pass" and "6 runs" in back["message"]
+
+
+def test_spc_runs_recorded_before_shapes_count_only_on_the_data_they_measured(
+    cli: Cli, shop: Path
+) -> None:
+    """An earlier kitchen recorded no shape: its own runs since its data was copied count,
+    its parent's do not (which rows they measured is not known)."""
+    write_pipeline(shop, "spc", SPC, {"build.sql": BUILD})
+    seed_history(shop, "dev", [100, 101, 99, 100, 102, 98], shape=None)
+    assert cli("create", "feature").code == 0
+    seed_history(shop, "feature", [3, 4, 2, 3, 3], shape=None)  # dated before its copy
+    check = cli("test", "feature", "--pipeline", "spc", "--json").json()["checks"][0]
+    assert check["status"] == "insufficient" and "0 so far" in check["message"]
+    for _ in range(5):
+        assert cli("test", "feature", "--pipeline", "spc").code == 0
+    assert (
+        cli("test", "feature", "--pipeline", "spc", "--json").json()["checks"][0]["status"]
+        == "pass"
+    )
 
 
 def test_spc_history_builds_up_from_the_kitchens_own_runs(cli: Cli, shop: Path) -> None:
