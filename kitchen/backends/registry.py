@@ -148,11 +148,12 @@ SLOTS = TableSpec(  # a slot of a schedule, taken by the run-due that runs it: n
 
 TABLES = (RUNS, EVENTS, LOCKS, RELEASES, OPERATIONS, OWNED, SCHEDULES, SLOTS)
 # what the reads ask: a kitchen's runs and events newest first, the whole trail newest first
-INDEXES = {
-    "runs_by_kitchen": (RUNS, ("kitchen", "started_at")),
-    "events_by_kitchen": (EVENTS, ("kitchen", "at")),
-    "events_by_time": (EVENTS, ("at",)),
+INDEXES = {  # on times compared as bytes, as the registry's reads order them
+    "runs_by_kitchen_bytewise": (RUNS, ("kitchen", "started_at")),
+    "events_by_kitchen_bytewise": (EVENTS, ("kitchen", "at")),
+    "events_by_time_bytewise": (EVENTS, ("at",)),
 }
+RETIRED_INDEXES = ("runs_by_kitchen", "events_by_kitchen", "events_by_time")  # no use to them
 OPERATION_TTL = timedelta(hours=6)  # an operation on another host is presumed dead after
 
 
@@ -245,9 +246,18 @@ class Registry:
                     "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
                     Identifier(f"{REGISTRY_SCHEMA}_{name}"),
                     self.warehouse.table(REGISTRY_SCHEMA, spec.name),
-                    join(", ", [Identifier(column) for column in columns]),
+                    join(", ", [self._bytewise(column) for column in columns]),
                 )
             )
+        for name in RETIRED_INDEXES:
+            index = self.warehouse.table(REGISTRY_SCHEMA, f"{REGISTRY_SCHEMA}_{name}")
+            self.warehouse.execute(sql("DROP INDEX IF EXISTS {}", index))
+
+    def _bytewise(self, column: str) -> Query:
+        """A text column as the registry orders it: byte by byte (a kitchen's, in indexes,
+        only matched: as it is)."""
+        named = sql("{}", Identifier(column))
+        return named if column == "kitchen" else self.warehouse.bytewise(named)
 
     def _kitchen_columns(self) -> Query:
         """The kitchens table's columns as this registry has them: an earlier version's
@@ -486,11 +496,11 @@ class Registry:
         table = self.warehouse.table(REGISTRY_SCHEMA, spec.name)
         where, values = self._where(kitchen, newest, before=before, at=at)
         query = sql(
-            'SELECT {} FROM {}{} ORDER BY {} COLLATE "C" DESC',
+            "SELECT {} FROM {}{} ORDER BY {} DESC",
             columns,
             table,
             where,
-            Identifier(newest),
+            self._bytewise(newest),
         )
         if limit:
             query = sql("{} LIMIT {}", query, Placeholder())
@@ -535,7 +545,7 @@ class Registry:
         values: list[object] = []
         for given, condition in (
             (kitchen, sql("kitchen = {}", Placeholder())),
-            (before, sql('{} COLLATE "C" < {}', Identifier(newest), Placeholder())),
+            (before, sql("{} < {}", self._bytewise(newest), Placeholder())),
             (at, sql("{} = {}", Identifier(newest), Placeholder())),
         ):
             if given is not None:
@@ -565,9 +575,14 @@ class Registry:
         query = sql("SELECT {} FROM {}", self._kitchen_columns(), self._table)
         values: list[object] = []
         if after is not None:
-            query = sql('{} WHERE name COLLATE "C" > {}', query, Placeholder())
+            query = sql(
+                "{} WHERE {} > {}",
+                query,
+                self._bytewise("name"),
+                Placeholder(),
+            )
             values.append(after)
-        query = sql('{} ORDER BY name COLLATE "C"', query)
+        query = sql("{} ORDER BY {}", query, self._bytewise("name"))
         if limit:
             query = sql("{} LIMIT {}", query, Placeholder())
             values.append(limit)

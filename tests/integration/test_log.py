@@ -111,17 +111,30 @@ def test_the_registrys_indexes_are_made_where_an_earlier_one_lacks_them(
 
     made = indexes()
     assert made == {
-        "kitchen_meta_runs_by_kitchen",
-        "kitchen_meta_events_by_kitchen",
-        "kitchen_meta_events_by_time",
+        "kitchen_meta_runs_by_kitchen_bytewise",
+        "kitchen_meta_events_by_kitchen_bytewise",
+        "kitchen_meta_events_by_time_bytewise",
     }
-    dropping = duckdb.connect(str(warehouse))
+    earlier = {  # the layout of 2026-12-03: no indexes, then these (not on times as bytes)
+        "kitchen_meta_runs_by_kitchen": "runs (kitchen, started_at)",
+        "kitchen_meta_events_by_kitchen": 'events (kitchen, "at")',
+        "kitchen_meta_events_by_time": 'events ("at")',
+    }
+    changing = duckdb.connect(str(warehouse))
     try:
         for name in made:
-            dropping.execute(f"DROP INDEX kitchen_meta.{name}")
+            changing.execute(f"DROP INDEX kitchen_meta.{name}")
     finally:
-        dropping.close()
+        changing.close()
     assert cli("log", "--json").code == 0  # a read changes nothing
     assert indexes() == set()
     assert cli("create", "feature", "--no-data").code == 0
     assert indexes() == made
+    changing = duckdb.connect(str(warehouse))
+    try:
+        for name, columns in earlier.items():
+            changing.execute(f"CREATE INDEX {name} ON kitchen_meta.{columns}")
+    finally:
+        changing.close()
+    assert cli("delete", "feature", "--yes").code == 0
+    assert indexes() == made  # the earlier ones gone: no use to the reads, a cost to writes

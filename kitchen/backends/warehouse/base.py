@@ -314,6 +314,11 @@ class Warehouse(Protocol):
         """A ``fingerprint`` as an integer in [0, buckets)."""
         ...
 
+    def bytewise(self, text: Query) -> Query:
+        """``text`` ordered and compared byte by byte, as Python orders strings, whatever the
+        database's collation (en_US puts 'a-b' after 'ab'); an index made on it serves it."""
+        ...
+
     def row_count(self, schema: str, table: str) -> int: ...
     def preview(
         self, schema: str, table: str, limit: int, ordered: bool = True
@@ -401,6 +406,9 @@ class SqlWarehouse(ABC):
 
     def bucket(self, fingerprint: Query, buckets: int) -> Query:
         return sql("({} % {})", self.hash_int(fingerprint), Literal(buckets))
+
+    def bytewise(self, text: Query) -> Query:
+        return text  # where text compares as bytes already (DuckDB's default)
 
     def read_structure(
         self, schema: str, tables: Sequence[str], masked: Mapping[str, Collection[str]]

@@ -247,6 +247,9 @@ class PostgresWarehouse(SqlWarehouse):
     def salt_sql(self) -> Query:
         return sql("current_setting('kitchen.salt')")
 
+    def bytewise(self, text: Query) -> Query:
+        return sql('({} COLLATE "C")', text)
+
     def set_salt(self, salt: str) -> None:
         """Bound to the session (when it opens, if it is not open yet) and to every later
         one: reconnections and the sessions of ``concurrently``."""
