@@ -311,6 +311,26 @@ class Project:
             str(shown[-1]["at"]) if older else None,
         )
 
+    def template_context(
+        self, kitchen: Kitchen, defaults: dict[str, Any], overrides: dict[str, Any]
+    ) -> dict[str, Any]:
+        """What a pipeline's templates see in ``kitchen``: its names, and ``vars``, layered
+        pipeline ``defaults`` < environment < root kitchen < ``overrides`` (--var)."""
+        layered = dict(defaults)
+        layered.update(self.environment(kitchen.environment).vars)
+        if kitchen.name in self.config.kitchens:
+            layered.update(self.config.kitchens[kitchen.name].vars)
+        layered.update(overrides)
+        return {
+            "kitchen": {
+                "name": kitchen.name,
+                "schema": kitchen.schema,
+                "branch": kitchen.branch,
+                "environment": kitchen.environment,
+            },
+            "vars": layered,
+        }
+
     def current_or_named(self, name: str | None) -> Kitchen:
         """The named kitchen, or the one whose branch is checked out."""
         if name is not None:

@@ -14,7 +14,7 @@ from types import FrameType
 import typer
 from rich.markup import escape
 
-from kitchen.cli import data, doctor, kitchens, schedule, secrets
+from kitchen.cli import data, diff, doctor, kitchens, lineage, schedule, secrets
 from kitchen.cli.app import RAW_ARGS, app
 from kitchen.cli.console import Console
 from kitchen.errors import BadInput, ExitCode, KitchenError
@@ -24,6 +24,8 @@ COMMANDS = (
     data,
     secrets,
     schedule,
+    lineage,
+    diff,
     doctor,
 )  # importing them registers their commands on `app`
 

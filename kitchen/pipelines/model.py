@@ -125,6 +125,11 @@ class Node(Strict):
     project_dir: str = "."  # dbt: the dbt project's folder, in the pipeline's
     profile: Literal["kitchen", "project"] = "kitchen"  # dbt: kitchen's profile, or its own
     depends_on: list[str] = []
+    # the tables it reads and writes (table, or schema.table outside the kitchen's schema):
+    # a Python or shell node's lineage, which kitchen cannot read from its code
+    reads: list[str] = []
+    writes: list[str] = []
+    key: list[str] = []  # the columns that identify a row of the tables it writes (kitchen diff)
     env: dict[str, str] = {}
     timeout: float = Field(600, gt=0)
     tests: list[Check] = []

@@ -21,10 +21,11 @@ from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.errors import BadInput, KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, utcnow
 from kitchen.names import did_you_mean
-from kitchen.pipelines import checks, dbt, junit, model, runners, templating
+from kitchen.pipelines import checks, dbt, junit, lineage, model, runners, templating
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows import artifacts, identity, notify, recover, slim
+from kitchen.workflows import lineage as lineage_workflow
 from kitchen.workflows import run as tool_run
 
 
@@ -214,8 +215,11 @@ def _run_pipeline(
     project: Project, run: TestRun, pipeline: model.Pipeline, request: TestRequest, report: Reporter
 ) -> None:
     kitchen = run.kitchen
+    reading = lineage_workflow.reading(project, kitchen, pipeline, manifests=False)
+    for said in lineage.contradictions(pipeline, lineage.of_pipeline(pipeline, reading)):
+        report.warn(said)  # which of the two runs first is chance
     secrets = project.scoped(kitchen.environment, kitchen.name)
-    context = _context(project, kitchen, pipeline, request)
+    context = project.template_context(kitchen, pipeline.vars, request.vars)
     login = identity.login(project, kitchen)
     scope = Scope(project, kitchen, pipeline, context, secrets.get, login, request.full)
     serial = isinstance(project.warehouse(kitchen.environment), DuckDBWarehouse)
@@ -263,26 +267,6 @@ def _live(pipeline: str, result: runners.NodeResult, found: list[checks.CheckRes
     passed = sum(check.status == "pass" for check in found)
     tally = f", checks {passed}/{len(found)}" if found else ""
     return f"{pipeline}.{result.node}: {result.status} in {result.seconds:.2f} s{tally}"
-
-
-def _context(
-    project: Project, kitchen: Kitchen, pipeline: model.Pipeline, request: TestRequest
-) -> dict[str, Any]:
-    """Template variables: pipeline defaults < environment < root kitchen < --var."""
-    layered = dict(pipeline.vars)
-    layered.update(project.environment(kitchen.environment).vars)
-    if kitchen.name in project.config.kitchens:
-        layered.update(project.config.kitchens[kitchen.name].vars)
-    layered.update(request.vars)
-    return {
-        "kitchen": {
-            "name": kitchen.name,
-            "schema": kitchen.schema,
-            "branch": kitchen.branch,
-            "environment": kitchen.environment,
-        },
-        "vars": layered,
-    }
 
 
 @dataclass(frozen=True)

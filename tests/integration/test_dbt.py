@@ -275,4 +275,7 @@ def test_the_demo_in_its_dbt_flavour_builds_from_dev_to_a_merged_kitchen(
     tests = {check["name"]: check["status"] for check in dev.json()["checks"]}
     assert tests.pop("large_orders") == "fail"  # it warns: four items or more
     assert len(tests) == 8 and set(tests.values()) == {"pass"}
+    (build,) = cli("lineage", "--kitchen", "dev", "--json").json()["nodes"]  # dbt's manifest
+    assert build["how"] == "manifest" and build["reads"] == ["customers", "orders", "products"]
+    assert build["writes"] == ["profitability", "segments", "stg_customers", "stg_orders"]
     assert git(folder, "status", "--porcelain") == ""
