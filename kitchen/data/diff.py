@@ -112,42 +112,52 @@ def compare(
     retyped = {c for c, _, _ in found.retyped}
     common = [c for c in ours if c in other and c not in retyped]
     sides = (warehouse.table(mine, table), warehouse.table(theirs, table))
-    numeric = [c for c in common if family(ours[c]) == NUMBER]
-    stats = [_stats(warehouse, side, numeric) for side in sides]
+    numeric = [c for c in common if family(ours[c]) == NUMBER and c not in found.key]
+    if found.key:  # the stats come with the join: no scan of their own
+        stats = _by_key(warehouse, found, sides, common, numeric)
+    else:
+        stats = [_read_stats(warehouse, side, numeric) for side in sides]
+        _as_multiset(warehouse, found, sides, common)
     found.rows = (stats[0][0], stats[1][0])
     for column in numeric:
         mine_stats, their_stats = stats[0][1][column], stats[1][1][column]
         moved = [s for s in STATS if _moved(mine_stats[s], their_stats[s], threshold)]
         found.numbers.append(Numbers(column, mine_stats, their_stats, moved))
-    if found.key:
-        _by_key(warehouse, found, sides, common)
-    else:
-        _as_multiset(warehouse, found, sides, common)
     return found
 
 
-def _stats(
-    warehouse: Warehouse, table: Identifier, numeric: list[str]
-) -> tuple[int, dict[str, dict[str, float | None]]]:
-    """The row count, and each numeric column's sum, mean, min, max and NULL count: one scan."""
+Stats = tuple[int, dict[str, dict[str, float | None]]]  # rows, and column: stat: value
+
+
+def _stats(numeric: list[str]) -> list[Query]:
+    """The row count, and each numeric column's sum, mean, min, max and NULL count, as
+    aggregates over one table."""
     parts = [sql("count(*)")]
-    for column in numeric:
-        c = Identifier(column)
-        parts += [
-            sql("sum({})", c),
-            sql("avg({})", c),
-            sql("min({})", c),
-            sql("max({})", c),
-            sql("count(*) - count({})", c),
-        ]
-    (row,) = warehouse.execute(sql("SELECT {} FROM {}", join(", ", parts), table))
+    for name in numeric:
+        c = sql("{}", Identifier(name))
+        parts += [*_spread(c), sql("count(*) - count({})", c)]
+    return parts
+
+
+def _spread(column: Query) -> list[Query]:
+    return [sql(f"{stat}({{}})", column) for stat in ("sum", "avg", "min", "max")]
+
+
+def _parse_stats(values: tuple[Any, ...], numeric: list[str]) -> Stats:
+    """The row count and each column's sum, mean, min, max and NULLs, as ``_stats`` reads them."""
     found = {}
     for index, column in enumerate(numeric):
-        values = row[1 + 5 * index : 6 + 5 * index]
+        these = values[1 + 5 * index : 6 + 5 * index]
         found[column] = {
-            s: (float(v) if v is not None else None) for s, v in zip(STATS, values, strict=True)
+            s: (float(v) if v is not None else None) for s, v in zip(STATS, these, strict=True)
         }
-    return int(row[0]), found
+    return int(values[0] or 0), found
+
+
+def _read_stats(warehouse: Warehouse, table: Identifier, numeric: list[str]) -> Stats:
+    """One scan of ``table`` for its stats."""
+    (row,) = warehouse.execute(sql("SELECT {} FROM {}", join(", ", _stats(numeric)), table))
+    return _parse_stats(row, numeric)
 
 
 def _moved(mine: float | None, theirs: float | None, threshold: float) -> bool:
@@ -165,65 +175,110 @@ def _side(table: Identifier, columns: list[str]) -> Query:
 
 
 def _by_key(
-    warehouse: Warehouse, found: TableDiff, sides: tuple[Identifier, Identifier], common: list[str]
-) -> None:
-    """One full join on the key: rows on one side only, rows whose values differ (in all,
-    and column by column), and the smallest and largest key of each kind."""
+    warehouse: Warehouse,
+    found: TableDiff,
+    sides: tuple[Identifier, Identifier],
+    common: list[str],
+    numeric: list[str],
+) -> list[Stats]:
+    """One full join on the key, read once: rows on one side only, rows whose values differ
+    (in all, and column by column), the smallest and largest key of each kind, and each
+    side's stats. The join yields each row's facts once (whether it is on each side, whether
+    each column differs: ``OFFSET 0`` keeps the engine from inlining them into every
+    aggregate that reads them), and the aggregates count them."""
     a, b, marker = Identifier("a"), Identifier("b"), Identifier(SIDE)
     values = [c for c in common if c not in found.key]
-    only_kitchen = sql("{}.{} IS NULL", b, marker)
-    only_other = sql("{}.{} IS NULL", a, marker)
-    both = sql("{}.{} IS NOT NULL AND {}.{} IS NOT NULL", a, marker, b, marker)
-    differs = {
-        c: sql("{}.{} IS DISTINCT FROM {}.{}", a, Identifier(c), b, Identifier(c)) for c in values
-    }
-    changed = (
-        sql("{} AND ({})", both, join(" OR ", list(differs.values()))) if values else sql("1 = 0")
-    )
-    key_of = {
-        "only_in_kitchen": (only_kitchen, a),
-        "only_in_other": (only_other, b),
-        "changed": (changed, a),
-    }
-    parts = [_count(only_kitchen), _count(only_other), _count(changed)]
-    parts += [_count(sql("{} AND {}", both, differs[c])) for c in values]
-    for condition, side in key_of.values():
-        text = _key_text(side, found.key)
-        parts += [
-            sql("min(CASE WHEN {} THEN {} END)", condition, text),
-            sql("max(CASE WHEN {} THEN {} END)", condition, text),
+    facts: list[Query] = [
+        sql("{}.{} IS NOT NULL AS {}", a, marker, Identifier("in_kitchen")),
+        sql("{}.{} IS NOT NULL AS {}", b, marker, Identifier("in_other")),
+    ]
+    facts += [
+        sql("{}.{} IS DISTINCT FROM {}.{} AS {}", a, Identifier(c), b, Identifier(c), _nth("d", n))
+        for n, c in enumerate(values)
+    ]
+    for side, label in ((a, "ka"), (b, "kb")):
+        facts += [
+            sql("{}.{} AS {}", side, Identifier(k), _nth(label, n)) for n, k in enumerate(found.key)
+        ]
+    for side, label in ((a, "na"), (b, "nb")):
+        facts += [
+            sql("{}.{} AS {}", side, Identifier(c), _nth(label, n)) for n, c in enumerate(numeric)
         ]
     on = join(
         " AND ", [sql("{}.{} = {}.{}", a, Identifier(k), b, Identifier(k)) for k in found.key]
     )
-    query = sql(
-        "SELECT {} FROM {} {} FULL JOIN {} {} ON {}",
-        join(", ", parts),
+    joined = sql(
+        "SELECT {} FROM {} {} FULL JOIN {} {} ON {} OFFSET 0",
+        join(", ", facts),
         _side(sides[0], common),
         a,
         _side(sides[1], common),
         b,
         on,
     )
-    (row,) = warehouse.execute(query)
+    in_kitchen, in_other = sql("{}", Identifier("in_kitchen")), sql("{}", Identifier("in_other"))
+    any_differs = (
+        join(" OR ", [_nth("d", n) for n in range(len(values))]) if values else sql("FALSE")
+    )
+    kinds = {
+        "only_in_kitchen": (sql("NOT {}", in_other), "ka"),
+        "only_in_other": (sql("NOT {}", in_kitchen), "kb"),
+        "changed": (sql("{} AND {} AND ({})", in_kitchen, in_other, any_differs), "ka"),
+    }
+    measured = [*_joined_stats(numeric, "na", in_kitchen), *_joined_stats(numeric, "nb", in_other)]
+    parts = [*measured, *(_count(condition) for condition, _ in kinds.values())]
+    parts += [
+        _count(sql("{} AND {} AND {}", in_kitchen, in_other, _nth("d", n)))
+        for n in range(len(values))
+    ]
+    for condition, label in kinds.values():
+        text = _key_text(label, len(found.key))
+        parts += [
+            sql("min({}) FILTER (WHERE {})", text, condition),
+            sql("max({}) FILTER (WHERE {})", text, condition),
+        ]
+    (everything,) = warehouse.execute(
+        sql("SELECT {} FROM ({}) AS facts", join(", ", parts), joined)
+    )
+    half = len(measured) // 2
+    stats = [_parse_stats(everything[:half], numeric), _parse_stats(everything[half:], numeric)]
+    row = everything[len(measured) :]
     found.only_kitchen, found.only_other, found.changed = (int(v or 0) for v in row[:3])
     counts = row[3 : 3 + len(values)]
     found.changed_columns = {c: int(n or 0) for c, n in zip(values, counts, strict=True) if n}
     examples = row[3 + len(values) :]
-    for index, kind in enumerate(key_of):
+    for index, kind in enumerate(kinds):
         shown = [str(v) for v in examples[2 * index : 2 * index + 2] if v is not None]
         if shown:
             found.examples[kind] = list(dict.fromkeys(shown))[:EXAMPLES]
+    return stats
+
+
+def _nth(label: str, number: int) -> Identifier:
+    """A column of the join's facts: ``d0``, ``ka1``... (kitchen's names, not the table's)."""
+    return Identifier(f"{label}{number}")
+
+
+def _joined_stats(numeric: list[str], label: str, here: Query) -> list[Query]:
+    """The stats of one side of the join (the other side's rows read as NULLs)."""
+    parts = [_count(here)]
+    for n in range(len(numeric)):
+        column = sql("{}", _nth(label, n))
+        parts += [*_spread(column), _count(sql("{} AND {} IS NULL", here, column))]
+    return parts
 
 
 def _count(condition: Query) -> Query:
-    return sql("sum(CASE WHEN {} THEN 1 ELSE 0 END)", condition)
+    return sql("count(*) FILTER (WHERE {})", condition)
 
 
-def _key_text(side: Identifier, key: list[str]) -> Query:
-    """A key as text (``17``, or ``17|2026-01-01`` for a key of two columns)."""
-    parts = [sql("CAST({}.{} AS VARCHAR)", side, Identifier(k)) for k in key]
-    return parts[0] if len(parts) == 1 else sql("concat_ws('|', {})", join(", ", parts))
+def _key_text(label: str, columns: int) -> Query:
+    """A key as it is (``17``), or as text for a key of several columns (``17|2026-01-01``):
+    an aggregate's argument, so made only for the rows its filter lets through."""
+    if columns == 1:
+        return sql("{}", _nth(label, 0))
+    parts = [sql("CAST({} AS VARCHAR)", _nth(label, n)) for n in range(columns)]
+    return sql("concat_ws('|', {})", join(", ", parts))
 
 
 def _as_multiset(
