@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
+import tarfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -235,6 +237,19 @@ class Git:
             refused = re.search(r"\[(?:remote )?rejected\] \((.*)\)", said)
             reason = refused.group(1) if refused else said.strip().splitlines()[-1]
             raise GitError(f"{remote} refused the push of {', '.join(refs)}: {reason}.") from None
+        return True
+
+    def export(self, ref: str, folder: str, into: Path) -> bool:
+        """Write ``folder`` as it is at ``ref`` under ``into`` (no worktree, no checkout);
+        False where ``ref`` has no such folder."""
+        if not self.repo.git.ls_tree("--name-only", ref, "--", folder).strip():
+            return False
+        packed = io.BytesIO()
+        with _mapped(f"read {folder} at {ref}"):
+            self.repo.archive(packed, ref, path=folder)
+        packed.seek(0)
+        with tarfile.open(fileobj=packed) as archive:
+            archive.extractall(into, filter="data")
         return True
 
     def delete_remote_branch(self, remote: str, branch: str) -> bool:

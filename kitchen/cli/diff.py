@@ -13,7 +13,7 @@ from kitchen.cli.app import CurrentKitchen, JsonOption, app, project_for, state_
 from kitchen.text import counted, number
 
 if TYPE_CHECKING:
-    from kitchen.data.diff import TableDiff
+    from kitchen.data.diff import Numbers, TableDiff
     from kitchen.workflows.diff import Comparison
 
 
@@ -96,13 +96,9 @@ def _table(found: TableDiff, mine: str, theirs: str) -> RenderableType:
         return f"{head}: only in {escape(where)} ({counted(rows, 'row')})"
     if found.same:
         return f"{head}: the same ({counted(found.rows[0], 'row')})"
-    lines = [
-        f"{head} [dim]({'key ' + ', '.join(found.key) if found.key else 'no key: whole rows'})[/]"
-    ]
-    counts = (
-        f"{number(found.rows[0])} in {escape(mine)}, {number(found.rows[1])} in {escape(theirs)}"
-    )
-    lines.append(f"  rows: {counts}")
+    lines = [f"{head} [dim]({escape(_how(found, mine, theirs))})[/]"]
+    counts = f"{number(found.rows[0])} in {mine}, {number(found.rows[1])} in {theirs}"
+    lines.append(f"  rows: {escape(counts)}")
     for sign, columns in (("+", found.added), ("-", found.removed)):
         if columns:
             lines.append(f"  columns {sign} {escape(', '.join(columns))}")
@@ -120,24 +116,35 @@ def _table(found: TableDiff, mine: str, theirs: str) -> RenderableType:
     if found.changed_columns:
         listed = ", ".join(f"{c} {number(n)}" for c, n in found.changed_columns.items())
         lines.append(f"  changed values: {escape(listed)}")
-    parts: list[RenderableType] = ["\n".join(lines)]
     moved = [n for n in found.numbers if n.flagged]
-    if moved:
-        numbers = Table(box=None, padding=(0, 2, 0, 2), header_style="dim")
-        for title in ("column", "", mine, theirs):
-            numbers.add_column(
-                escape(title), justify="left" if not title or title == "column" else "right"
+    return Group("\n".join(lines), *([_numbers(moved, mine, theirs)] if moved else []))
+
+
+def _how(found: TableDiff, mine: str, theirs: str) -> str:
+    """How the rows were compared: by which key, or as whole rows and why."""
+    if found.duplicates:
+        on = ", ".join(
+            f"{n:,} in {mine if side == 'kitchen' else theirs}"
+            for side, n in found.duplicates.items()
+        )
+        return f"its key is on more than one row ({on} keys): whole rows"
+    return "key " + ", ".join(found.key) if found.key else "no key: whole rows"
+
+
+def _numbers(moved: list[Numbers], mine: str, theirs: str) -> Table:
+    """The figures that moved past the threshold, the kitchen's highlighted."""
+    numbers = Table(box=None, padding=(0, 2, 0, 2), header_style="dim")
+    for title in ("column", "", mine, theirs):
+        numbers.add_column(escape(title), justify="left" if title in ("", "column") else "right")
+    for entry in moved:
+        for stat in entry.flagged:
+            numbers.add_row(
+                escape(entry.column),
+                stat,
+                f"[yellow]{_value(entry.kitchen[stat])}[/]",
+                _value(entry.other[stat]),
             )
-        for entry in moved:
-            for stat in entry.flagged:
-                numbers.add_row(
-                    escape(entry.column),
-                    stat,
-                    f"[yellow]{_value(entry.kitchen[stat])}[/]",
-                    _value(entry.other[stat]),
-                )
-        parts.append(numbers)
-    return Group(*parts)
+    return numbers
 
 
 def _value(value: float | None) -> str:

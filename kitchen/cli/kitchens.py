@@ -495,8 +495,35 @@ def _show_preview(state: Any, seen: Preview) -> None:
             f"{', '.join(seen.pipelines) or 'none'}; conflicts: "
             f"{', '.join(seen.conflicts) or 'none'}"
         )
+        if seen.downstream:
+            downstream = escape(", ".join(seen.downstream))
+            state.console.show(f"Tables downstream of the change: {downstream}")
+        for found in seen.diffs:
+            state.console.show(f"  {escape(_diff_line(found, seen.kitchen, seen.into))}")
+        if seen.no_diff:
+            state.console.show(f"[dim]{escape(seen.no_diff)}[/]")
     if seen.conflicts:
         raise typer.Exit(int(ExitCode.PRECONDITION))
+
+
+def _diff_line(found: dict[str, Any], mine: str, theirs: str) -> str:
+    """``profitability: 52 rows changed (margin 52)``: a table's diff in a line."""
+    rows = found["rows"]
+    if rows["kitchen"] is None or rows["other"] is None:
+        return f"{found['table']}: only in {theirs if rows['kitchen'] is None else mine}"
+    if found["same"]:
+        return f"{found['table']}: the same"
+    said = [f"{rows['kitchen']:,} rows in {mine}, {rows['other']:,} in {theirs}"]
+    if found["changed"]:
+        columns = ", ".join(f"{c} {n:,}" for c, n in found["changed_columns"].items())
+        said.append(f"{found['changed']:,} changed ({columns})")
+    for label, count in (
+        (f"only in {mine}", found["only_in_kitchen"]),
+        (f"only in {theirs}", found["only_in_other"]),
+    ):
+        if count:
+            said.append(f"{count:,} {label}")
+    return f"{found['table']}: {'; '.join(said)}"
 
 
 @app.command("promote")

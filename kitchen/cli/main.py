@@ -14,7 +14,7 @@ from types import FrameType
 import typer
 from rich.markup import escape
 
-from kitchen.cli import data, diff, doctor, kitchens, lineage, schedule, secrets
+from kitchen.cli import data, diff, doctor, kitchens, lineage, metrics, schedule, secrets
 from kitchen.cli.app import RAW_ARGS, app
 from kitchen.cli.console import Console
 from kitchen.errors import BadInput, ExitCode, KitchenError
@@ -26,6 +26,7 @@ COMMANDS = (
     schedule,
     lineage,
     diff,
+    metrics,
     doctor,
 )  # importing them registers their commands on `app`
 

@@ -39,6 +39,7 @@ class TableDiff:
     changed_columns: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)  # kind: keys, as text
     numbers: list[Numbers] = field(default_factory=list)
+    duplicates: dict[str, int] = field(default_factory=dict)  # side: keys on 2 rows or more
 
     @property
     def same(self) -> bool:
@@ -69,6 +70,7 @@ class TableDiff:
             "changed_columns": self.changed_columns,
             "examples": self.examples,
             "numbers": [vars(n) for n in self.numbers],
+            "duplicate_keys": self.duplicates,
         }
 
 
@@ -113,9 +115,17 @@ def compare(
     common = [c for c in ours if c in other and c not in retyped]
     sides = (warehouse.table(mine, table), warehouse.table(theirs, table))
     numeric = [c for c in common if family(ours[c]) == NUMBER and c not in found.key]
-    if found.key:  # the stats come with the join: no scan of their own
-        stats = _by_key(warehouse, found, sides, common, numeric)
-    else:
+    stats = _by_key(warehouse, found, sides, common, numeric) if found.key else []
+    if stats and (stats[0][0], stats[1][0]) != tuple(_rows(warehouse, side) for side in sides):
+        # a key on two rows multiplied the join's: said, and compared as whole rows instead
+        found.duplicates = {
+            label: count
+            for label, side in zip(("kitchen", "other"), sides, strict=True)
+            if (count := _duplicates(warehouse, side, found.key))
+        }
+        found.key, found.changed, found.changed_columns, found.examples = [], None, {}, {}
+        stats = []
+    if not stats:  # the stats come with a keyed join; without one, a scan of each side
         stats = [_read_stats(warehouse, side, numeric) for side in sides]
         _as_multiset(warehouse, found, sides, common)
     found.rows = (stats[0][0], stats[1][0])
@@ -152,6 +162,22 @@ def _parse_stats(values: tuple[Any, ...], numeric: list[str]) -> Stats:
             s: (float(v) if v is not None else None) for s, v in zip(STATS, these, strict=True)
         }
     return int(values[0] or 0), found
+
+
+def _rows(warehouse: Warehouse, table: Identifier) -> int:
+    return int(warehouse.execute(sql("SELECT count(*) FROM {}", table))[0][0])
+
+
+def _duplicates(warehouse: Warehouse, table: Identifier, key: list[str]) -> int:
+    """How many keys of ``table`` are on more than one row."""
+    listed = join(", ", [Identifier(k) for k in key])
+    query = sql(
+        "SELECT count(*) FROM (SELECT {} FROM {} GROUP BY {} HAVING count(*) > 1) AS d",
+        listed,
+        table,
+        listed,
+    )
+    return int(warehouse.execute(query)[0][0])
 
 
 def _read_stats(warehouse: Warehouse, table: Identifier, numeric: list[str]) -> Stats:

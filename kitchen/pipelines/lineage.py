@@ -4,6 +4,7 @@ declared (``reads:``/``writes:``) for Python and shell nodes. Pure logic: no war
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.lineage import Node as LineageNode
 from sqlglot.lineage import lineage as column_lineage
+from sqlglot.optimizer.qualify import qualify
 
 from kitchen.errors import KitchenError
 from kitchen.pipelines import model
@@ -33,14 +35,18 @@ class NodeLineage:
     columns: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # t: c: [s.c, ...]
     problem: str | None = None  # why it says less than it should
     key: list[str] = field(default_factory=list)  # declared: a row's identity in what it writes
+    source: str | None = None  # its file, or a dbt node's project folder, in the pipeline's
 
     def to_json(self) -> dict[str, Any]:
         return vars(self)
 
 
-def of_sql(text: str, dialect: str, schema: str) -> tuple[list[str], list[str], dict[str, Any]]:
+def of_sql(
+    text: str, dialect: str, schema: str, known: dict[str, dict[str, str]] | None = None
+) -> tuple[list[str], list[str], dict[str, Any]]:
     """The tables ``text`` (a script) reads and writes, and where each written column comes
-    from; tables of ``schema`` (the kitchen's) unqualified. Raises SqlglotError."""
+    from; tables of ``schema`` (the kitchen's) unqualified. ``known``: the columns of its
+    tables (table: column: type), which a ``SELECT *`` brings. Raises SqlglotError."""
     reads: set[str] = set()
     writes: set[str] = set()
     columns: dict[str, dict[str, list[str]]] = {}
@@ -53,12 +59,12 @@ def of_sql(text: str, dialect: str, schema: str) -> tuple[list[str], list[str], 
         if written is not None:
             writes.add(written)
         for table in statement.find_all(exp.Table):
-            if table is target or (not table.db and table.name.lower() in ctes):
-                continue
+            if table is target or not table.name or (not table.db and table.name.lower() in ctes):
+                continue  # the target, a table function (read_parquet), or a CTE
             reads.add(_name(table, schema))
         query = statement.expression if isinstance(statement, exp.Create | exp.Insert) else None
         if written is not None and isinstance(query, exp.Query):
-            found = _columns(query, dialect, schema)
+            found = _columns(query, dialect, schema, known or {})
             named = statement.this  # INSERT INTO t (a, b) SELECT x, y: a from x, b from y
             if isinstance(named, exp.Schema) and len(named.expressions) == len(found):
                 found = [
@@ -91,9 +97,21 @@ def _name(table: exp.Table, schema: str) -> str:
     return ".".join(parts)
 
 
-def _columns(query: exp.Query, dialect: str, schema: str) -> list[tuple[str, list[str]]]:
+def _columns(
+    query: exp.Query, dialect: str, schema: str, known: dict[str, dict[str, str]]
+) -> list[tuple[str, list[str]]]:
     """Each output column in order, with its source columns (none where the SQL does not
-    name them: a star brings what the warehouse says, an unnamed expression has no name)."""
+    name them: an unnamed expression, or a star over tables whose columns are not known)."""
+    catalog: dict[str, object] = {schema: known} if known else {}
+    if catalog and any(select.is_star for select in query.selects):
+        with contextlib.suppress(SqlglotError):  # where it cannot, the star stays unknown
+            query = qualify(
+                query.copy(),
+                schema=catalog,
+                db=schema,
+                dialect=dialect,
+                validate_qualify_columns=False,
+            )
     found: list[tuple[str, list[str]]] = []
     for select in query.selects:
         if select.is_star:
@@ -104,7 +122,7 @@ def _columns(query: exp.Query, dialect: str, schema: str) -> list[tuple[str, lis
             found.append(("", []))
             continue
         try:
-            node = column_lineage(column, query, {}, dialect=dialect)
+            node = column_lineage(column, query, catalog, dialect=dialect)
         except (SqlglotError, KeyError, ValueError):
             found.append((column.lower(), []))
             continue
@@ -115,7 +133,7 @@ def _columns(query: exp.Query, dialect: str, schema: str) -> list[tuple[str, lis
 def _sources(node: LineageNode, column: str, schema: str) -> set[str]:
     """The table columns under ``node``; a ``*`` passes a column on under its own name
     (``with r as (select * from orders) select r.id``: ``orders.id``)."""
-    name = node.name.rsplit(".", 1)[-1]
+    name = node.name.rsplit(".", 1)[-1].strip('"`')
     named = column if name == "*" else name
     if not node.downstream:
         table = node.expression
@@ -154,13 +172,19 @@ class Reading:
     dialect: str
     schema: str
     manifest: Callable[[model.Node], tuple[bytes, str] | None]  # and the schema it was built in
+    known: dict[str, dict[str, str]] = field(default_factory=dict)  # its tables' columns
 
 
 def of_pipeline(pipeline: model.Pipeline, reading: Reading) -> list[NodeLineage]:
     """Every node's lineage."""
     return [
         NodeLineage(
-            pipeline.name, node.name, node.type, *_of_node(node, pipeline, reading), key=node.key
+            pipeline.name,
+            node.name,
+            node.type,
+            *_of_node(node, pipeline, reading),
+            key=node.key,
+            source=node.project_dir if node.type == "dbt" else node.file,
         )
         for node in pipeline.nodes
     ]
@@ -184,7 +208,7 @@ def _of_node(node: model.Node, pipeline: model.Pipeline, reading: Reading) -> Fo
 def _of_sql_file(source: Path, reading: Reading) -> Found:
     try:
         text = reading.render(source.read_text(encoding="utf-8"), source)
-        reads, writes, columns = of_sql(text, reading.dialect, reading.schema)
+        reads, writes, columns = of_sql(text, reading.dialect, reading.schema, reading.known)
     except SqlglotError as exc:
         why = str(exc).splitlines()[0]
         return "unknown", [], [], {}, f"{source.name} could not be parsed: {why}"

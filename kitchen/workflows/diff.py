@@ -3,7 +3,9 @@ another kitchen's of the same environment), computed inside the warehouse."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kitchen.data import diff
 from kitchen.errors import BadInput, NotAllowed
@@ -57,7 +59,6 @@ def compare(
     other = against(project, kitchen, other_name)
     warehouse = project.warehouse(kitchen.environment)
     graph = lineage.build(project, kitchen.name)
-    keys = {table: node.key for node in graph.nodes if node.key for table in node.writes}
     written = sorted({t for node in graph.nodes for t in node.writes if "." not in t})
     there = set(warehouse.list_tables(kitchen.schema)) | set(warehouse.list_tables(other.schema))
     chosen = written if not tables else [t.lower() for t in tables]
@@ -68,18 +69,50 @@ def compare(
                 f"{did_you_mean(table, sorted(there))}",
                 hint=f"`kitchen show {kitchen.name}` lists its tables.",
             )
-    recorded = kitchen.data.keys if kitchen.data else {}
-    primary = {t: list(k) for t, k in warehouse.primary_keys(kitchen.schema).items()}
-    found = [
-        diff.compare(
-            warehouse,
-            table,
-            (kitchen.schema, other.schema),
-            key or keys.get(table) or primary.get(table) or recorded.get(table) or [],
-            threshold,
-        )
-        for table in chosen
-        if table in there
-    ]
+    key_of = _keys(project, kitchen, graph, key)
+    schemas = (kitchen.schema, other.schema)
+    found = [diff.compare(warehouse, t, schemas, key_of(t), threshold) for t in chosen]
     untouched = [] if tables else sorted(there - set(written))
     return Comparison(kitchen, other, found, untouched)
+
+
+def summaries(
+    project: Project, kitchen: Kitchen, other: Kitchen, graph: lineage.Graph, tables: list[str]
+) -> list[dict[str, Any]]:
+    """Each of ``tables`` (those either kitchen has) in short, as a merge preview gives it."""
+    warehouse = project.warehouse(kitchen.environment)
+    there = set(warehouse.list_tables(kitchen.schema)) | set(warehouse.list_tables(other.schema))
+    key_of = _keys(project, kitchen, graph, None)
+    found = []
+    for table in [t for t in tables if t in there]:
+        compared = diff.compare(
+            warehouse, table, (kitchen.schema, other.schema), key_of(table), 0.01
+        )
+        found.append(
+            {
+                "table": table,
+                "same": compared.same,
+                "rows": {"kitchen": compared.rows[0], "other": compared.rows[1]},
+                "only_in_kitchen": compared.only_kitchen,
+                "only_in_other": compared.only_other,
+                "changed": compared.changed,
+                "changed_columns": compared.changed_columns,
+            }
+        )
+    return found
+
+
+def _keys(
+    project: Project, kitchen: Kitchen, graph: lineage.Graph, given: list[str] | None
+) -> Callable[[str], list[str]]:
+    """A table's key: ``given``, else the ``key:`` of the node that writes it, else its
+    primary key (or the one recorded when it was copied); none: whole rows."""
+    declared = {table: node.key for node in graph.nodes if node.key for table in node.writes}
+    primary = project.warehouse(kitchen.environment).primary_keys(kitchen.schema)
+    recorded = kitchen.data.keys if kitchen.data else {}
+
+    def key_of(table: str) -> list[str]:
+        found = given or declared.get(table) or primary.get(table) or recorded.get(table)
+        return list(found or [])
+
+    return key_of

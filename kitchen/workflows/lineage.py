@@ -3,7 +3,10 @@ upstream or downstream of a table."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kitchen.errors import BadInput
@@ -32,38 +35,35 @@ class Graph:
     def tables(self) -> list[str]:
         return sorted({t for node in self.nodes for t in (*node.reads, *node.writes)})
 
-    def upstream(self, table: str, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
+    def upstream(self, table: str) -> dict[str, Any]:
         """``table``, the nodes that write it and, under each, the tables it reads, and so on
         (a table met again on its own path is named, not followed: a loop)."""
-        return {
-            "table": table,
-            "nodes": [
-                {
-                    "node": f"{node.pipeline}.{node.node}",
-                    "tables": [
-                        self.upstream(read, seen | {table}) if read not in seen else {"table": read}
-                        for read in node.reads
-                    ],
-                }
-                for node in self.writers(table)
-            ],
-        }
+        return self._tree(table, self.writers, lambda node: node.reads, frozenset())
 
-    def downstream(self, table: str, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
+    def downstream(self, table: str) -> dict[str, Any]:
         """``table``, the nodes that read it and, under each, the tables it writes, and so on."""
+        return self._tree(table, self.readers, lambda node: node.writes, frozenset())
+
+    def _tree(
+        self,
+        table: str,
+        nodes_of: Callable[[str], list[lineage.NodeLineage]],
+        next_of: Callable[[lineage.NodeLineage], list[str]],
+        seen: frozenset[str],
+    ) -> dict[str, Any]:
         return {
             "table": table,
             "nodes": [
                 {
                     "node": f"{node.pipeline}.{node.node}",
                     "tables": [
-                        self.downstream(written, seen | {table})
-                        if written not in seen
-                        else {"table": written}
-                        for written in node.writes
+                        {"table": further}
+                        if further in seen
+                        else self._tree(further, nodes_of, next_of, seen | {table})
+                        for further in next_of(node)
                     ],
                 }
-                for node in self.readers(table)
+                for node in nodes_of(table)
             ],
         }
 
@@ -83,8 +83,9 @@ def reading(
     project: Project, kitchen: Kitchen, pipeline: model.Pipeline, manifests: bool = True
 ) -> lineage.Reading:
     """How ``pipeline``'s files read in ``kitchen``: its templates filled as a run fills them
-    (secrets stand in by name: lineage never fetches one), in its warehouse's dialect, dbt
-    nodes from the manifest of the build its tables hold (``manifests``)."""
+    (secrets stand in by name: lineage never fetches one), in its warehouse's dialect; with
+    ``manifests``, dbt nodes from the manifest of the build its tables hold and a ``SELECT
+    *`` from the columns its tables have (``kitchen test``'s warning needs neither)."""
     context = project.template_context(kitchen, pipeline.vars, {})
     warehouse = project.environment(kitchen.environment).warehouse
 
@@ -94,6 +95,15 @@ def reading(
         state = slim.state(project, kitchen, pipeline.name, node.name)
         return (state.manifest, state.schema) if isinstance(state, State) else None
 
+    tables = project.warehouse(kitchen.environment) if manifests else None
+    known = (
+        {
+            t: dict(tables.column_types(kitchen.schema, t))
+            for t in tables.list_tables(kitchen.schema)
+        }
+        if tables is not None
+        else {}
+    )
     return lineage.Reading(
         render=lambda text, source: templating.render(
             text, source, context, lambda reference: f"secret_{len(reference)}"
@@ -101,19 +111,50 @@ def reading(
         dialect=DIALECTS[warehouse.type],
         schema=kitchen.schema,
         manifest=manifest,
+        known=known,
     )
 
 
-def build(project: Project, name: str | None, pipeline: str | None = None) -> Graph:
-    """The lineage of every pipeline (or one) in the kitchen named, or the checked-out one."""
+def build(
+    project: Project, name: str | None, pipeline: str | None = None, root: Path | None = None
+) -> Graph:
+    """The lineage of every pipeline (or one) in the kitchen named, or the checked-out one,
+    as the files under ``root`` have them (default: the worktree's)."""
     kitchen = project.current_or_named(name)
-    pipelines = model.load_all(project.root, project.config.pipelines)
+    pipelines = model.load_all(root or project.root, project.config.pipelines)
     if pipeline is not None:
         pipelines = [model.named(pipelines, pipeline)]
     nodes = [
         found for p in pipelines for found in lineage.of_pipeline(p, reading(project, kitchen, p))
     ]
     return Graph(kitchen, nodes)
+
+
+def at_tip(project: Project, kitchen: Kitchen) -> Graph:
+    """The lineage of the pipelines at the tip of the kitchen's branch, wherever the
+    worktree is (a merge preview runs from any branch)."""
+    folder = project.config.pipelines
+    with tempfile.TemporaryDirectory(prefix="kitchen-lineage-") as temporary:
+        root = Path(temporary)
+        if not project.git.export(kitchen.branch, folder, root):
+            return Graph(kitchen, [])
+        return build(project, kitchen.name, root=root)
+
+
+def changed_nodes(graph: Graph, files: list[str], folder: str) -> set[str]:
+    """The nodes (pipeline.node) whose files are among ``files`` (paths in the repository):
+    a node's own file, or anything of a dbt node's project; a change to a pipeline file, or
+    to a file of no node, may change any node of its pipeline."""
+    changed: set[str] = set()
+    for path in files:
+        parts = PurePosixPath(path).parts
+        if len(parts) < 3 or parts[0] != folder:
+            continue
+        inside = PurePosixPath(*parts[2:])
+        nodes = [n for n in graph.nodes if n.pipeline == parts[1]]
+        owners = [n for n in nodes if _owns(n, inside)]
+        changed |= {f"{n.pipeline}.{n.node}" for n in (owners or nodes)}
+    return changed
 
 
 def known(graph: Graph, table: str) -> str:
@@ -126,3 +167,12 @@ def known(graph: Graph, table: str) -> str:
             hint="`kitchen lineage` lists every node's tables.",
         )
     return named
+
+
+def _owns(node: lineage.NodeLineage, inside: PurePosixPath) -> bool:
+    """Whether ``inside`` (a path in the pipeline's folder) is part of ``node``."""
+    if node.source is None:
+        return False
+    if node.type == "dbt":
+        return node.source == "." or inside.is_relative_to(node.source)
+    return inside == PurePosixPath(node.source)

@@ -32,6 +32,9 @@ class Preview:
     files: list[str]
     pipelines: list[str]
     conflicts: list[str]
+    downstream: list[str] = field(default_factory=list)  # tables the changed nodes may change
+    diffs: list[dict[str, Any]] = field(default_factory=list)  # each of them against the parent
+    no_diff: str | None = None  # why there is no data diff
 
 
 @dataclass
@@ -87,7 +90,33 @@ def preview(project: Project, name: str, into: str | None, *, promotion: bool = 
         }
     )
     conflicts = project.git.merge_conflicts(tip, kitchen.branch)
-    return Preview(name, parent.name, commits, files, pipelines, conflicts)
+    seen = Preview(name, parent.name, commits, files, pipelines, conflicts)
+    _impact(project, kitchen, parent, seen)
+    return seen
+
+
+def _impact(project: Project, kitchen: Kitchen, parent: Kitchen, seen: Preview) -> None:
+    """The tables downstream of the nodes the change touches (lineage of the kitchen's
+    branch) and, where the kitchen has a passing run to show them, each one's data diff."""
+    from kitchen.workflows import diff, lineage  # sqlglot: for previews, not every merge
+
+    graph = lineage.at_tip(project, kitchen)
+    changed = lineage.changed_nodes(graph, seen.files, project.config.pipelines)
+    seen.downstream = graph.downstream_of_nodes(changed)
+    if not seen.downstream:
+        return
+    if parent.environment != kitchen.environment:
+        seen.no_diff = (
+            f"{parent.name} holds {parent.environment}'s data, {kitchen.name} "
+            f"{kitchen.environment}'s: no data diff between them"
+        )
+    elif not any(
+        r["status"] == "passed"
+        for r in project.registry(kitchen.environment).runs(kitchen.name, 20)
+    ):
+        seen.no_diff = f"no passing run of {kitchen.name} yet: `kitchen test {kitchen.name}`"
+    else:
+        seen.diffs = diff.summaries(project, kitchen, parent, graph, seen.downstream)
 
 
 def merge(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,6 +123,80 @@ def test_kitchen_diff_refuses_what_it_cannot_compare(cli: Cli) -> None:
     assert other.code == 4 and "differ by design" in other.err
     assert cli("diff", "dev").code == 4  # its parent, production, holds other data
     assert "has no parent" in cli("diff", "production").err
+    # a kitchen made under production is in production's environment: the parallel run,
+    # compared with production's tables without touching them
+    assert cli("create", "hotfix", "--parent", "production", "--no-checkout").code == 0
+    parallel = cli("diff", "hotfix", "--table", "orders", "--key", "order_id", "--json")
+    assert parallel.code == 0 and parallel.json()["against"] == "production"
+    assert parallel.json()["tables"][0]["same"]
     missing = cli("diff", "feature", "--table", "ordrs")
     assert missing.code == 2 and "Did you mean 'orders'?" in missing.err
     assert cli("diff", "feature", "--against", "feature").code == 2
+
+
+def test_a_merge_preview_names_the_tables_downstream_and_their_diff(cli: Cli, shop: Path) -> None:
+    """The preview listed files; a reviewer wants what the change does to the data."""
+    assert cli("checkout", "dev").code == 0
+    assert cli("test", "dev").code == 0
+    assert cli("create", "feature").code == 0
+    staging = shop / "pipelines/shop/staging.sql"
+    staging.write_text(staging.read_text().replace("o.amount,", "o.amount * 2 as amount,"))
+    subprocess.run(["git", "commit", "-qam", "double the amounts"], cwd=shop, check=True)
+    untested = cli("merge", "feature", "--preview", "--json").json()
+    assert untested["downstream"] == ["enriched", "profitability", "stg_orders"]
+    assert untested["diffs"] == [] and "kitchen test feature" in untested["no_diff"]
+    ran = cli("test", "feature", "--json")
+    assert ran.code == 0
+    seen = cli("merge", "feature", "--preview", "--json").json()
+    diffs = {d["table"]: d for d in seen["diffs"]}
+    assert set(diffs) == {"enriched", "profitability", "stg_orders"}
+    assert diffs["stg_orders"]["changed"] == 4000 and diffs["stg_orders"]["changed_columns"] == {
+        "amount": 4000
+    }
+    shown = cli("merge", "feature", "--preview").out
+    assert "Tables downstream of the change: enriched, profitability, stg_orders" in shown
+    assert "stg_orders: 4,000 rows in feature, 4,000 in dev; 4,000 changed (amount 4,000)" in shown
+    # the CI templates' review step, as they call it, on what kitchen printed for them
+    (shop / "preview.json").write_text(json.dumps(seen))
+    (shop / "run.json").write_text(ran.out)
+    posted = subprocess.run(
+        [sys.executable, "-m", "kitchen.review", "preview.json", "run.json"],
+        cwd=shop,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "| `stg_orders` | 4,000 | 4,000 | 0 | 0 | 4,000 (amount 4,000) |" in posted
+    assert f"**Run `{ran.json()['run_id']}`**" in posted and ": passed;" in posted
+    assert cli("checkout", "dev").code == 0  # the preview reads the branch, not the worktree
+    assert cli("merge", "feature", "--preview", "--json").json()["downstream"] == [
+        "enriched",
+        "profitability",
+        "stg_orders",
+    ]
+
+
+def test_nulls_are_equal_and_a_key_on_two_rows_is_reported_not_miscounted(
+    warehouse: Warehouse,
+) -> None:
+    from kitchen.backends.warehouse.sql import sql
+
+    warehouse.execute(sql("UPDATE parent.orders SET note = NULL WHERE order_id = 9"))
+    warehouse.execute(sql("UPDATE kid.orders SET note = NULL WHERE order_id = 9"))
+    keyed = diff.compare(warehouse, "orders", ("kid", "parent"), ["order_id", "line"], 0.01)
+    assert keyed.changed == 2 and "9|1" not in str(keyed.examples)  # NULL against NULL
+    # order 101 has two lines: order_id alone is no key, and a join on it would count 101's
+    # match twice; it is said, and the rows are compared whole
+    warehouse.insert_rows("parent", "orders", ["order_id", "line", "amount"], [(101, 1, 5.0)])
+    found = diff.compare(warehouse, "orders", ("kid", "parent"), ["order_id"], 0.01)
+    assert found.duplicates == {"kitchen": 1} and found.key == [] and found.changed is None
+    # rows, not joined pairs: 5, 17 and 101/2 here; 3, 4 and the old 5 and 17 there
+    assert (found.only_kitchen, found.only_other) == (3, 4)
+    assert found.to_json()["duplicate_keys"] == {"kitchen": 1}
+
+
+def test_empty_tables_compare_as_the_same(warehouse: Warehouse) -> None:
+    for schema in ("kid", "parent"):
+        warehouse.create_table(schema, TableSpec("nothing", (Column("id", "INTEGER"),)))
+    found = diff.compare(warehouse, "nothing", ("kid", "parent"), ["id"], 0.01)
+    assert found.same and found.rows == (0, 0)

@@ -47,7 +47,8 @@ def test_there_is_a_github_and_a_gitlab_template() -> None:
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.parent.name)
 def test_each_template_tests_and_merges_non_interactively_with_json(path: Path) -> None:
     commands = kitchen_commands(path)
-    assert {words[0] for words in commands} == {"test", "merge", "schedule"}
+    used_commands = {words[0] for words in commands}
+    assert {"test", "merge", "schedule"} <= used_commands <= {"test", "merge", "schedule", "runs"}
     group = get_command(app)
     for words in commands:
         command = group.commands[words[0]]  # type: ignore[attr-defined]
@@ -57,5 +58,13 @@ def test_each_template_tests_and_merges_non_interactively_with_json(path: Path) 
         used = {word for word in words if word.startswith("--")}
         assert used <= known, f"{path}: unknown options {used - known}"
         assert "--json" in used
-        if words[0] in ASKING:
+        if words[0] in ASKING and "--preview" not in used:  # a preview asks nothing
             assert "--yes" in used
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.parent.name)
+def test_each_template_posts_the_review_on_the_kitchens_request(path: Path) -> None:
+    """The preview and the checks, as one comment updated on each push (docs/ci.md)."""
+    lines = "\n".join(scripts(yaml.safe_load(path.read_text())))
+    assert re.search(r"kitchen merge \S+ --preview --json > preview\.json \|\| true", lines)
+    assert "python -m kitchen.review preview.json" in lines

@@ -156,3 +156,45 @@ def test_a_node_reading_what_another_writes_without_depending_on_it_is_named(
     ordered = {**report, "depends_on": ["mart"]}
     pipeline.nodes[3] = model.Node.model_validate(ordered)
     assert lineage.contradictions(pipeline, found) == []
+
+
+@pytest.mark.parametrize(
+    ("dialect", "script", "reads", "writes"),
+    [
+        (
+            "duckdb",
+            "create or replace table t as select * from read_parquet('x.parquet') p "
+            "join (select id, max(v) as v from s group by id) m using (id)",
+            ["s"],  # a file read by a table function is no table of the warehouse
+            ["t"],
+        ),
+        (
+            "postgres",
+            'create table "T" as select x::numeric(10,2) as x from s where id in '
+            "(select id from u where ok) and exists (select 1 from w where w.id = s.id)",
+            ["s", "u", "w"],  # subqueries anywhere
+            ["T"],  # a quoted name keeps its case
+        ),
+        (
+            "postgres",
+            "update totals set n = c.n from counts c where totals.k = c.k; "
+            "delete from stale where k not in (select k from totals)",
+            ["counts"],  # totals and stale are written; totals read back is its own
+            ["stale", "totals"],
+        ),
+    ],
+)
+def test_each_dialects_statements_read_and_write_what_they_name(
+    dialect: str, script: str, reads: list[str], writes: list[str]
+) -> None:
+    found_reads, found_writes, _ = lineage.of_sql(script, dialect, "k")
+    assert (found_reads, found_writes) == (reads, writes)
+
+
+def test_a_star_over_tables_whose_columns_are_known_names_them() -> None:
+    known = {"orders": {"order_id": "INTEGER", "amount": "DOUBLE"}}
+    script = "create table t as with r as (select * from orders) select r.*, 1 as one from r"
+    _, _, columns = lineage.of_sql(script, "duckdb", "k", known)
+    assert columns["t"] == {"order_id": ["orders.order_id"], "amount": ["orders.amount"], "one": []}
+    _, _, unknown = lineage.of_sql(script, "duckdb", "k")
+    assert unknown["t"] == {}  # without the columns, a star says nothing

@@ -1,0 +1,61 @@
+"""`kitchen metrics`: runs and checks as OpenMetrics text, for a scraper."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kitchen import redaction
+from kitchen.cli.app import app, project_for, state_for
+from kitchen.errors import BadInput
+from kitchen.names import did_you_mean
+
+
+@app.command("metrics")
+def metrics_command(
+    ctx: typer.Context,
+    environments: Annotated[
+        list[str] | None,
+        typer.Option("--env", metavar="ENV", help="Only this environment (repeat for more)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="Write to FILE (replaced whole) instead of stdout."),
+    ] = None,
+) -> None:
+    """Each kitchen's latest run (start, duration, passed), its pass ratio over its latest 50
+    runs, and every check's latest value and result, as OpenMetrics text: for Prometheus
+    (a textfile, or a scrape of a small server that runs this), Datadog or Grafana Agent.
+    An environment whose registry cannot be read is kitchen_registry_up 0, not an error.
+
+    Example: kitchen metrics --env dev --out /var/lib/node_exporter/kitchen.prom
+    """
+    from kitchen.workflows.metrics import exposition
+
+    state_for(ctx, False)
+    project = project_for(ctx)
+    known = list(project.config.environments)
+    for environment in environments or []:
+        if environment not in known:
+            raise BadInput(
+                f"No environment {environment!r}.{did_you_mean(environment, known)}",
+                hint=f"The environments: {', '.join(known)}.",
+            )
+    text = redaction.scrub(exposition(project, environments))
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from kitchen.files import make_folder
+
+    make_folder(out.parent, "the folder of")
+    staged = out.with_name(out.name + ".tmp")  # a scraper never reads half a file
+    try:
+        staged.write_text(text, encoding="utf-8")
+        staged.replace(out)
+    except OSError as exc:
+        raise BadInput(
+            f"Cannot write {out}: {exc.strerror or exc}.", hint="Name a file you may write."
+        ) from None
