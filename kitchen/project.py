@@ -85,7 +85,7 @@ class Project:
     def remote(self) -> str | None:
         """The git remote shared branches are fetched from and pushed to, if configured."""
         name = self.config.git.remote
-        if name is not None and name not in {remote.name for remote in self.git.repo.remotes}:
+        if name is not None and name not in self.git.remotes():
             raise ConfigError(
                 f"kitchen.yaml names git.remote {name!r}, but the repository has no such remote.",
                 hint=f"Add it with `git remote add {name} URL`, or set git.remote: null.",

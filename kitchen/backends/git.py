@@ -170,7 +170,53 @@ class Git:
             self.repo.git.merge("--abort")
 
     def sha(self, revision: str) -> str:
-        return str(self.repo.commit(revision).hexsha)
+        with _mapped(f"find the commit {revision!r}"):
+            return str(self.repo.git.rev_parse("--verify", f"{revision}^{{commit}}"))
+
+    def head_sha(self) -> str:
+        """The commit the worktree is on (a branch's tip, or detached)."""
+        return self.sha("HEAD")
+
+    def log(self, revisions: str, form: str) -> list[str]:
+        """``git log --format=<form> <revisions>``, a line a commit (``%ae%n%an``: two)."""
+        with _mapped(f"read the commits {revisions}"):
+            return str(self.repo.git.log(f"--format={form}", revisions)).splitlines()
+
+    def changed_files(self, base: str, head: str) -> list[str]:
+        """The files ``head`` changed since it parted from ``base`` (``base...head``)."""
+        with _mapped(f"compare {head!r} with {base!r}"):
+            return str(self.repo.git.diff("--name-only", f"{base}...{head}")).splitlines()
+
+    def count_not_in(self, branch: str, others: Sequence[str]) -> int:
+        """How many commits of ``branch`` none of ``others`` has."""
+        with _mapped(f"compare {branch!r} with {', '.join(others)}"):
+            return int(self.repo.git.rev_list("--count", branch, "--not", *others))
+
+    def branches(self) -> list[str]:
+        return [head.name for head in self.repo.heads]
+
+    def remotes(self) -> list[str]:
+        return [remote.name for remote in self.repo.remotes]
+
+    def has_tag(self, tag: str) -> bool:
+        return tag in self.repo.tags
+
+    def tag(self, tag: str, message: str, commit: str) -> None:
+        with _mapped(f"tag {commit[:10]} as {tag!r}"):
+            self.repo.git.tag("-a", tag, "-m", message, commit)
+
+    def delete_tag(self, tag: str) -> None:
+        with _mapped(f"delete the tag {tag!r}"):
+            self.repo.git.tag("-d", tag)
+
+    def add_worktree(self, folder: Path, revision: str) -> None:
+        """A worktree of its own in ``folder``, detached at ``revision``."""
+        with _mapped(f"add a worktree at {revision!r}"):
+            self.repo.git.worktree("add", "--detach", str(folder), revision)
+
+    def remove_worktree(self, folder: Path) -> None:
+        with _mapped(f"remove the worktree {folder}"):
+            self.repo.git.worktree("remove", "--force", str(folder))
 
     def tree(self, revision: str) -> str:
         return str(self.repo.commit(revision).tree.hexsha)
@@ -238,6 +284,19 @@ class Git:
             reason = refused.group(1) if refused else said.strip().splitlines()[-1]
             raise GitError(f"{remote} refused the push of {', '.join(refs)}: {reason}.") from None
         return True
+
+    def files_at(self, revision: str, folder: str, name: str) -> dict[str, str]:
+        """The text of each ``folder/<sub>/name`` at ``revision``, by ``sub``, in order."""
+        tree = self.repo.commit(self.sha(revision)).tree
+        try:
+            subs = (tree / folder).trees
+        except KeyError:
+            return {}
+        found = {}
+        for sub in sorted(subs, key=lambda entry: entry.name):
+            with contextlib.suppress(KeyError):
+                found[sub.name] = (sub / name).data_stream.read().decode("utf-8")
+        return found
 
     def export(self, ref: str, folder: str, into: Path) -> bool:
         """Write ``folder`` as it is at ``ref`` under ``into`` (no worktree, no checkout);

@@ -455,7 +455,7 @@ def _stray(
     git = project.git
     roots = [k.branch for k in map(project.root_kitchen, project.config.kitchens)]
     keeps = [b for b in roots if git.branch_exists(b)]
-    unique = int(git.repo.git.rev_list("--count", branch, "--not", *keeps)) if keeps else 0
+    unique = git.count_not_in(branch, keeps) if keeps else 0
 
     def fix() -> str:
         if unique:
@@ -489,9 +489,9 @@ def _stray_branches(project: Project) -> list[Finding]:
     for environment in project.config.environments:
         known |= {o["name"] for o in project.registry(environment).owned() if o["kind"] == "branch"}
     found = []
-    for head in project.git.repo.heads:
-        if head.name.startswith(prefix) and head.name not in known:
-            found.append(_stray(project, head.name, None, lambda: None))
+    for branch in project.git.branches():
+        if branch.startswith(prefix) and branch not in known:
+            found.append(_stray(project, branch, None, lambda: None))
     return found
 
 

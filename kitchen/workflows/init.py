@@ -237,7 +237,7 @@ def _root_branch(project: Project, kitchen: Kitchen) -> str:
     it checked out), else from its parent's branch (the top one from HEAD)."""
     git = project.git
     configured = project.sync(kitchen.branch)  # fetched, and made from the remote's
-    remotes = [configured] if configured else [remote.name for remote in git.repo.remotes]
+    remotes = [configured] if configured else git.remotes()
     for remote in remotes:
         if git.tracking(remote, kitchen.branch) is not None:
             if not git.branch_exists(kitchen.branch):

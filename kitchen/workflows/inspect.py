@@ -83,7 +83,7 @@ def _tested(project: Project, kitchen: Kitchen) -> dict[str, Any] | None:
     ]
     if not passing:
         return None
-    latest, head = passing[0], project.git.repo.commit(kitchen.branch).hexsha
+    latest, head = passing[0], project.git.sha(kitchen.branch)
     covers = latest["commit_sha"] == head and not latest["dirty"]
     return {
         "run_id": latest["id"],

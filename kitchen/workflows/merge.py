@@ -79,9 +79,8 @@ def preview(project: Project, name: str, into: str | None, *, promotion: bool = 
     kitchen = project.kitchen(name)
     parent = target(project, kitchen, into, promotion=promotion)
     tip = project.parent_tip(kitchen, parent.branch)
-    git = project.git.repo.git
-    commits = git.log("--format=%h %s", f"{parent.branch}..{kitchen.branch}").splitlines()
-    files = git.diff("--name-only", f"{parent.branch}...{kitchen.branch}").splitlines()
+    commits = project.git.log(f"{parent.branch}..{kitchen.branch}", "%h %s")
+    files = project.git.changed_files(parent.branch, kitchen.branch)
     pipelines = sorted(
         {
             f.split("/")[1]
@@ -191,11 +190,11 @@ def land(
             if remote is not None:  # a merge done here earlier whose push did not happen
                 git.push(remote, parent.branch)
             return None
-        if tag is not None and tag in git.repo.tags:  # made elsewhere since
+        if tag is not None and git.has_tag(tag):  # made elsewhere since
             raise PreconditionFailed(f"Tag {tag!r} exists already.", hint="Choose the next one.")
         head, run, approver = gates(project, kitchen, parent, approved_by)
         before = git.sha(parent.branch)
-        commits = git.repo.git.log("--format=%h", f"{parent.branch}..{kitchen.branch}").split()
+        commits = git.log(f"{parent.branch}..{kitchen.branch}", "%h")
         trailers = (f"Release: {tag}",) if tag else ()
         commit = merge_commit(
             project, kitchen, parent, run=run, approver=approver, head=head, extra=trailers
@@ -206,7 +205,7 @@ def land(
         )
         refs = [parent.branch]
         if tag is not None:
-            git.repo.git.tag("-a", tag, "-m", f"Release {tag} of {parent.name}", commit)
+            git.tag(tag, f"Release {tag} of {parent.name}", commit)
             refs.append(f"refs/tags/{tag}")
             operation.step("tagged")
         try:
@@ -216,7 +215,7 @@ def land(
         finally:  # not pushed (the parent moved on the remote, or the push failed): undo
             if remote is not None and git.sha(f"{remote}/{parent.branch}") != commit:
                 if tag is not None:
-                    git.repo.git.tag("-d", tag)
+                    git.delete_tag(tag)
                 git.move_branch(parent.branch, before)
     raise PreconditionFailed(
         f"{parent.branch} kept moving on {project.remote} while merging {kitchen.name}.",
@@ -235,7 +234,7 @@ def gates(
             f"{kitchen.name} does not contain the tip of {parent.branch}.",
             hint=f"Run `kitchen update {kitchen.name}`, test it, then merge.",
         )
-    head = git.repo.commit(kitchen.branch).hexsha
+    head = git.sha(kitchen.branch)
     run = _tested(project, kitchen, head)
     approver = admit(project, kitchen, parent, approved_by)
     project.require_clean("merge")
@@ -316,7 +315,7 @@ def _approval(project: Project, kitchen: Kitchen, parent: Kitchen, given: str | 
             hint=f"Its approvers: {', '.join(parent.approvers)}." if parent.approvers else unlisted,
         )
     merged = f"{parent.branch}..{kitchen.branch}"
-    authors = set(project.git.repo.git.log("--format=%ae%n%an", merged).splitlines())
+    authors = set(project.git.log(merged, "%ae%n%an"))
     if approver in authors:
         raise NotAllowed(
             f"{approver} authored commits being merged and cannot approve them.",

@@ -144,8 +144,8 @@ def _merge(project: Project, operation: dict[str, Any], report: Reporter) -> str
     from kitchen.workflows.release import record
 
     tag = details["tag"]
-    if tag not in git.repo.tags:  # no remote, stopped between the merge and the tag
-        git.repo.git.tag("-a", tag, "-m", f"Release {tag} of {kitchen.name}", details["commit"])
+    if not git.has_tag(tag):  # no remote, stopped between the merge and the tag
+        git.tag(tag, f"Release {tag} of {kitchen.name}", details["commit"])
     tested = details.get("destination_test") or {"status": "not run", "reason": "interrupted"}
     record(
         project,
@@ -186,8 +186,8 @@ def _undo_landing(project: Project, operation: dict[str, Any]) -> None:
     """Take back a commit (and tag) made on a branch but never pushed."""
     git, details = project.git, operation["details"]
     tag = details.get("tag")
-    if tag and tag in git.repo.tags and git.sha(tag) == details["commit"]:
-        git.repo.git.tag("-d", tag)
+    if tag and git.has_tag(tag) and git.sha(tag) == details["commit"]:
+        git.delete_tag(tag)
     if git.sha(details["branch"]) == details["commit"]:
         git.move_branch(details["branch"], details["before"])
 

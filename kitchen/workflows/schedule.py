@@ -21,10 +21,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from git import GitCommandError
-
 from kitchen import config
-from kitchen.errors import BadInput, KitchenError, NotAllowed, PreconditionFailed
+from kitchen.errors import BadInput, GitError, KitchenError, NotAllowed, PreconditionFailed
 from kitchen.model import Kitchen, Status
 from kitchen.names import did_you_mean
 from kitchen.pipelines import model, schedules
@@ -51,20 +49,10 @@ def declared(project: Project, kitchen: Kitchen) -> list[Declared]:
     where = branch_ref(project, kitchen.branch)
     if where is None:
         return []
-    tree = project.git.repo.commit(where).tree
     folder = project.config.pipelines
-    try:
-        pipelines = tree / folder
-    except KeyError:
-        return []
     found = []
-    for item in sorted(pipelines.trees, key=lambda entry: entry.name):
-        try:
-            blob = item / model.PIPELINE_FILE
-        except KeyError:
-            continue
-        path = Path(folder) / item.name / model.PIPELINE_FILE
-        pipeline, _ = model.parse(blob.data_stream.read().decode("utf-8"), path)
+    for sub, text in project.git.files_at(where, folder, model.PIPELINE_FILE).items():
+        pipeline, _ = model.parse(text, Path(folder) / sub / model.PIPELINE_FILE)
         found += [Declared(pipeline.name, schedule) for schedule in pipeline.schedules]
     return found
 
@@ -279,16 +267,11 @@ def _run_slot(
 
     project.close()  # the run opens the warehouses itself (DuckDB: one holder at a time)
     folder = Path(tempfile.mkdtemp(prefix="kitchen-schedule-")) / "worktree"
-    git = project.git.repo.git
     try:
-        git.worktree("add", "--detach", str(folder), branch_ref(project, kitchen.branch))
-    except GitCommandError as exc:
+        project.git.add_worktree(folder, branch_ref(project, kitchen.branch) or kitchen.branch)
+    except GitError as exc:
         shutil.rmtree(folder.parent, ignore_errors=True)
-        said = (exc.stderr or "").strip().splitlines()
-        return {
-            "status": "error",
-            "reason": f"git worktree add failed: {said[-1] if said else exc}",
-        }
+        return {"status": "error", "reason": exc.message}
     trigger = f"schedule {found.ref}, slot {slot.isoformat()}"
     report.step(f"Running {found.ref} in {kitchen.name} for its slot {slot.isoformat()}")
     scheduled = Project(folder, config.load(folder / config.CONFIG_FILE))
@@ -305,7 +288,7 @@ def _run_slot(
         return {"status": "error", "reason": exc.message}
     finally:
         scheduled.close()
-        git.worktree("remove", "--force", str(folder))
+        project.git.remove_worktree(folder)
         shutil.rmtree(folder.parent, ignore_errors=True)
     return {"status": run.status, "run_id": run.id}
 

@@ -119,8 +119,8 @@ def _worktree_at(project: Project, kitchen: Kitchen) -> str:
                 hint=f"Push it from the clone that has it, or see `kitchen show {kitchen.name}`.",
             )
     tip = git.sha(kitchen.branch)
-    if not git.has_commits() or git.repo.head.commit.hexsha != tip:
-        where = git.current_branch() or f"commit {git.repo.head.commit.hexsha[:10]}"
+    if not git.has_commits() or git.head_sha() != tip:
+        where = git.current_branch() or f"commit {git.head_sha()[:10]}"
         raise PreconditionFailed(
             f"The worktree is on {where}, not on {kitchen.name}'s branch {kitchen.branch}.",
             hint=f"Run `kitchen checkout {kitchen.name}`, then test.",

@@ -97,7 +97,7 @@ def _done(
 ) -> Update:
     if refresh_data:
         refresh(project, kitchen.name, None, report)
-    head = project.git.repo.commit(kitchen.branch).hexsha
+    head = project.git.sha(kitchen.branch)
     project.audit(kitchen, "update", merged=merged, commit=head, refreshed=refresh_data)
     return Update(project.kitchen(kitchen.name), merged, refresh_data)
 

@@ -21,6 +21,16 @@ def tested(cli: Cli, shop: Path) -> Path:
     return shop
 
 
+def test_a_kitchen_whose_branch_is_gone_is_a_git_error_not_a_bug(cli: Cli, shop: Path) -> None:
+    """The preview read the commits through GitPython directly: a branch deleted by hand
+    made it exit 70, "a bug in kitchen", with GitPython's words."""
+    assert cli("create", "feature", "--no-checkout").code == 0
+    git(shop, "branch", "-D", "kitchen/feature")
+    result = cli("merge", "feature", "--preview")
+    assert result.code == 3 and "This is a bug" not in result.err
+    assert "kitchen/feature" in result.err and "Cmd(" not in result.err
+
+
 def test_preview_touches_nothing_and_reports_conflicts(cli: Cli, tested: Path) -> None:
     head = git(tested, "rev-parse", "HEAD")
     seen = cli("merge", "feature", "--preview", "--json")
