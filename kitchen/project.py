@@ -103,6 +103,16 @@ class Project:
                 self.git.follow(remote, branch)
         return remote
 
+    def require_environments(self, chosen: list[str]) -> None:
+        """Refuse (exit 2) a name in ``chosen`` that is no environment of kitchen.yaml."""
+        known = list(self.config.environments)
+        for name in chosen:
+            if name not in known:
+                raise BadInput(
+                    f"No environment named {name!r}.{names.did_you_mean(name, known)}",
+                    hint=f"kitchen.yaml declares {', '.join(known)}.",
+                )
+
     def environment(self, name: str) -> config.Environment:
         return self.config.environments[name]
 

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kitchen.text import counted
+
 MARKER = "<!-- kitchen review -->"  # how the job finds its own comment to update it
 
 
@@ -26,8 +28,8 @@ def markdown(preview: dict[str, Any], run: dict[str, Any] | None) -> str:
     lines = [MARKER, f"### kitchen: `{mine}` into `{theirs}`", ""]
     pipelines = ", ".join(f"`{p}`" for p in preview["pipelines"]) or "none"
     lines.append(
-        f"{_counted(len(preview['commits']), 'commit')}, "
-        f"{_counted(len(preview['files']), 'file')} changed; pipelines touched: {pipelines}."
+        f"{counted(len(preview['commits']), 'commit')}, "
+        f"{counted(len(preview['files']), 'file')} changed; pipelines touched: {pipelines}."
     )
     if preview["conflicts"]:
         listed = ", ".join(f"`{c}`" for c in preview["conflicts"])
@@ -74,7 +76,7 @@ def _checks(run: dict[str, Any]) -> list[str]:
     failing = [c for c in checks if c["status"] in ("fail", "error")]
     head = (
         f"**Run `{run.get('run_id', '?')}`** at `{str(run.get('commit', ''))[:10]}`: "
-        f"{run.get('status', '?')}; {_counted(len(checks) - len(failing), 'check')} passed"
+        f"{run.get('status', '?')}; {counted(len(checks) - len(failing), 'check')} passed"
     )
     if not failing:
         return [head + "."]
@@ -89,10 +91,6 @@ def _checks(run: dict[str, Any]) -> list[str]:
 def our_note(notes: list[dict[str, Any]]) -> int | None:
     """The id of the comment this job posted before, if any (the one holding the marker)."""
     return next((note["id"] for note in notes if MARKER in str(note.get("body", ""))), None)
-
-
-def _counted(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _number(value: int | None) -> str:

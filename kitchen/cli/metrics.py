@@ -11,7 +11,6 @@ import typer
 from kitchen import redaction
 from kitchen.cli.app import app, project_for, state_for
 from kitchen.errors import BadInput
-from kitchen.names import did_you_mean
 
 
 @app.command("metrics")
@@ -37,13 +36,7 @@ def metrics_command(
 
     state_for(ctx, False)
     project = project_for(ctx)
-    known = list(project.config.environments)
-    for environment in environments or []:
-        if environment not in known:
-            raise BadInput(
-                f"No environment {environment!r}.{did_you_mean(environment, known)}",
-                hint=f"The environments: {', '.join(known)}.",
-            )
+    project.require_environments(environments or [])
     text = redaction.scrub(exposition(project, environments))
     if out is None:
         sys.stdout.write(text)

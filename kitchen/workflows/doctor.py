@@ -18,7 +18,7 @@ from kitchen.backends.registry import Registry, stale
 from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.sql import quote_identifier
-from kitchen.errors import BadInput, ExitCode, KitchenError
+from kitchen.errors import ExitCode, KitchenError
 from kitchen.model import Kitchen, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -69,16 +69,10 @@ def examine(
     project: Project, repair: bool, report: Reporter, only: list[str] | None = None
 ) -> Examination:
     """Every environment, or ``only`` those named (a developer's dev, without production)."""
-    known = list(project.config.environments)
-    for name in only or []:
-        if name not in known:
-            raise BadInput(
-                f"No environment named {name!r}.{names.did_you_mean(name, known)}",
-                hint=f"kitchen.yaml declares {', '.join(known)}.",
-            )
+    project.require_environments(only or [])
     found = Examination()
     _check_remote(project, found)
-    for environment in only or known:
+    for environment in only or list(project.config.environments):
         reachable = _check_backends(project, environment, found)
         if not reachable:
             continue

@@ -80,30 +80,25 @@ class Graph:
 
 
 def reading(
-    project: Project, kitchen: Kitchen, pipeline: model.Pipeline, manifests: bool = True
+    project: Project,
+    kitchen: Kitchen,
+    pipeline: model.Pipeline,
+    known: dict[str, dict[str, str]] | None = None,
 ) -> lineage.Reading:
     """How ``pipeline``'s files read in ``kitchen``: its templates filled as a run fills them
-    (secrets stand in by name: lineage never fetches one), in its warehouse's dialect; with
-    ``manifests``, dbt nodes from the manifest of the build its tables hold and a ``SELECT
-    *`` from the columns its tables have (``kitchen test``'s warning needs neither)."""
+    (secrets stand in by name: lineage never fetches one), in its warehouse's dialect. Given
+    the columns of the kitchen's tables (``known``, see ``columns``), a ``SELECT *`` is read
+    from them and dbt nodes from the manifest of the build its tables hold; ``kitchen
+    test``'s order warning needs neither."""
     context = project.template_context(kitchen, pipeline.vars, {})
     warehouse = project.environment(kitchen.environment).warehouse
 
     def manifest(node: model.Node) -> tuple[bytes, str] | None:
-        if not manifests:
+        if known is None:
             return None
         state = slim.state(project, kitchen, pipeline.name, node.name)
         return (state.manifest, state.schema) if isinstance(state, State) else None
 
-    tables = project.warehouse(kitchen.environment) if manifests else None
-    known = (
-        {
-            t: dict(tables.column_types(kitchen.schema, t))
-            for t in tables.list_tables(kitchen.schema)
-        }
-        if tables is not None
-        else {}
-    )
     return lineage.Reading(
         render=lambda text, source: templating.render(
             text, source, context, lambda reference: f"secret_{len(reference)}"
@@ -111,8 +106,17 @@ def reading(
         dialect=DIALECTS[warehouse.type],
         schema=kitchen.schema,
         manifest=manifest,
-        known=known,
+        known=known or {},
     )
+
+
+def columns(project: Project, kitchen: Kitchen) -> dict[str, dict[str, str]]:
+    """Each table of the kitchen's schema with its columns and their types."""
+    warehouse = project.warehouse(kitchen.environment)
+    return {
+        table: dict(warehouse.column_types(kitchen.schema, table))
+        for table in warehouse.list_tables(kitchen.schema)
+    }
 
 
 def build(
@@ -124,8 +128,11 @@ def build(
     pipelines = model.load_all(root or project.root, project.config.pipelines)
     if pipeline is not None:
         pipelines = [model.named(pipelines, pipeline)]
+    known = columns(project, kitchen)  # once for every pipeline
     nodes = [
-        found for p in pipelines for found in lineage.of_pipeline(p, reading(project, kitchen, p))
+        found
+        for p in pipelines
+        for found in lineage.of_pipeline(p, reading(project, kitchen, p, known))
     ]
     return Graph(kitchen, nodes)
 

@@ -215,7 +215,7 @@ def _run_pipeline(
     project: Project, run: TestRun, pipeline: model.Pipeline, request: TestRequest, report: Reporter
 ) -> None:
     kitchen = run.kitchen
-    reading = lineage_workflow.reading(project, kitchen, pipeline, manifests=False)
+    reading = lineage_workflow.reading(project, kitchen, pipeline)  # no manifest, no columns
     for said in lineage.contradictions(pipeline, lineage.of_pipeline(pipeline, reading)):
         report.warn(said)  # which of the two runs first is chance
     secrets = project.scoped(kitchen.environment, kitchen.name)
