@@ -105,7 +105,7 @@ def compare(
         retyped=[
             (c, other[c], ours[c])
             for c in ours
-            if c in other and base_type(other[c]) != base_type(ours[c])
+            if c in other and _type(other[c], theirs) != _type(ours[c], mine)
         ],
         key=[c for c in key if c in ours and c in other] if key else [],
     )
@@ -113,9 +113,21 @@ def compare(
         found.key = []  # a key column gone from one side: compare whole rows
     retyped = {c for c, _, _ in found.retyped}
     common = [c for c in ours if c in other and c not in retyped]
+    # a type of each schema's own (an enum, a domain: dev.mpaa_rating, feature.mpaa_rating)
+    # is the same type by name, but the two do not compare: they are compared as text
+    own = {c for c in common if _type(ours[c], mine) != base_type(ours[c])}
+    selected = join(
+        ", ",
+        [
+            sql("CAST({} AS TEXT) AS {}", Identifier(c), Identifier(c))
+            if c in own
+            else sql("{}", Identifier(c))
+            for c in common
+        ],
+    )
     sides = (warehouse.table(mine, table), warehouse.table(theirs, table))
     numeric = [c for c in common if family(ours[c]) == NUMBER and c not in found.key]
-    stats = _by_key(warehouse, found, sides, common, numeric) if found.key else []
+    stats = _by_key(warehouse, found, sides, (common, selected), numeric) if found.key else []
     if stats and (stats[0][0], stats[1][0]) != tuple(_rows(warehouse, side) for side in sides):
         # a key on two rows multiplied the join's: said, and compared as whole rows instead
         found.duplicates = {
@@ -127,7 +139,7 @@ def compare(
         stats = []
     if not stats:  # the stats come with a keyed join; without one, a scan of each side
         stats = [_read_stats(warehouse, side, numeric) for side in sides]
-        _as_multiset(warehouse, found, sides, common)
+        _as_multiset(warehouse, found, sides, selected)
     found.rows = (stats[0][0], stats[1][0])
     for column in numeric:
         mine_stats, their_stats = stats[0][1][column], stats[1][1][column]
@@ -194,17 +206,25 @@ def _moved(mine: float | None, theirs: float | None, threshold: float) -> bool:
     return math.fabs(mine - theirs) / math.fabs(theirs) > threshold
 
 
-def _side(table: Identifier, columns: list[str]) -> Query:
-    """The table's ``columns`` and a marker saying the row is on this side."""
-    listed = join(", ", [Identifier(c) for c in columns])
-    return sql("(SELECT {}, 1 AS {} FROM {})", listed, Identifier(SIDE), table)
+def _type(sql_type: str, schema: str) -> str:
+    """``numeric(10,2)`` as numeric; ``dev.year``, a type of the table's own schema, as
+    ``year`` (a kitchen has its own copy of its parent's enums and domains)."""
+    named = base_type(sql_type)
+    for prefix in (f"{schema.lower()}.", f'"{schema.lower()}".'):
+        named = named.removeprefix(prefix)
+    return named
+
+
+def _side(table: Identifier, selected: Query) -> Query:
+    """The table's ``selected`` columns and a marker saying the row is on this side."""
+    return sql("(SELECT {}, 1 AS {} FROM {})", selected, Identifier(SIDE), table)
 
 
 def _by_key(
     warehouse: Warehouse,
     found: TableDiff,
     sides: tuple[Identifier, Identifier],
-    common: list[str],
+    columns: tuple[list[str], Query],
     numeric: list[str],
 ) -> list[Stats]:
     """One full join on the key, read once: rows on one side only, rows whose values differ
@@ -213,6 +233,7 @@ def _by_key(
     each column differs: ``OFFSET 0`` keeps the engine from inlining them into every
     aggregate that reads them), and the aggregates count them."""
     a, b, marker = Identifier("a"), Identifier("b"), Identifier(SIDE)
+    common, selected = columns
     values = [c for c in common if c not in found.key]
     facts: list[Query] = [
         sql("{}.{} IS NOT NULL AS {}", a, marker, Identifier("in_kitchen")),
@@ -236,9 +257,9 @@ def _by_key(
     joined = sql(
         "SELECT {} FROM {} {} FULL JOIN {} {} ON {} OFFSET 0",
         join(", ", facts),
-        _side(sides[0], common),
+        _side(sides[0], selected),
         a,
-        _side(sides[1], common),
+        _side(sides[1], selected),
         b,
         on,
     )
@@ -308,10 +329,9 @@ def _key_text(label: str, columns: int) -> Query:
 
 
 def _as_multiset(
-    warehouse: Warehouse, found: TableDiff, sides: tuple[Identifier, Identifier], common: list[str]
+    warehouse: Warehouse, found: TableDiff, sides: tuple[Identifier, Identifier], listed: Query
 ) -> None:
     """Without a key: whole rows (of the columns both have), counted with their repeats."""
-    listed = join(", ", [Identifier(c) for c in common])
     for attribute, (first, second) in (
         ("only_kitchen", sides),
         ("only_other", sides[::-1]),
