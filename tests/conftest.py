@@ -52,6 +52,9 @@ def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("COLUMNS", "200")  # wide enough that rich never wraps a name
+    # a run's HTML report costs ~1 s of Vega start-up per process: the report's own tests
+    # (test_report.py) switch it on with the ``reports`` fixture
+    monkeypatch.setenv("KITCHEN_REPORT", "0")
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +93,7 @@ def leaked(printed: list[tuple[str, str]]) -> list[str]:
     ]
 
 
-WRITTEN = ("*/.kitchen/artifacts/**/*", "**/*.xml", "**/report.json", "**/*.log")
+WRITTEN = ("*/.kitchen/artifacts/**/*", "**/*.xml", "**/report.json", "**/*.log", "**/*.html")
 
 
 def written(base: Path) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -341,11 +341,18 @@ def test_pipelines(
         bool, typer.Option(help="dbt nodes build everything, not only what changed.")
     ] = False,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML to this file.")] = None,
+    no_report: Annotated[
+        bool,
+        typer.Option(
+            "--no-report", help="Keep no HTML report with the run (as KITCHEN_REPORT=0 does)."
+        ),
+    ] = False,
     json_mode: JsonOption = False,
 ) -> None:
     """Run a kitchen's pipelines in dependency order, then their checks. Exit 0 when every
     node succeeds and every error-severity check passes, 1 otherwise. A dbt node builds
     what changed since the build the kitchen's tables hold (docs/dbt.md), unless --full.
+    The run's artifacts keep its HTML report (`kitchen report` opens it).
 
     Example: kitchen test profitability --pipeline shop --junit report.xml
     """
@@ -356,6 +363,8 @@ def test_pipelines(
     state = state_for(ctx, json_mode)
     variables = dict(_variable(item) for item in var or [])
     request = TestRequest(name, pipeline, node, variables, parallel, fail_fast, full)
+    if no_report:
+        request = replace(request, report=False)
     if junit:
         _writable(junit, "the JUnit report")  # before the run, not after it
     run = test(project_for(ctx), request, state.console)

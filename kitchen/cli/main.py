@@ -14,7 +14,17 @@ from types import FrameType
 import typer
 from rich.markup import escape
 
-from kitchen.cli import data, diff, doctor, kitchens, lineage, metrics, schedule, secrets
+from kitchen.cli import (
+    data,
+    diff,
+    doctor,
+    kitchens,
+    lineage,
+    metrics,
+    report,
+    schedule,
+    secrets,
+)
 from kitchen.cli.app import RAW_ARGS, app
 from kitchen.cli.console import Console
 from kitchen.errors import BadInput, ExitCode, KitchenError
@@ -27,6 +37,7 @@ COMMANDS = (
     lineage,
     diff,
     metrics,
+    report,
     doctor,
 )  # importing them registers their commands on `app`
 

@@ -27,6 +27,7 @@ class CheckResult:
     metric: float | None
     message: str
     shape: str | None = None  # SPC: the data the metric was measured on (history.shape)
+    limits: list[float] | None = None  # SPC: [lower limit, centre line, upper limit]
 
     @property
     def blocking(self) -> bool:
@@ -47,11 +48,14 @@ def run(
     values of an ``spc`` check's metric on the same data, newest first."""
     spec = check.check
     shape = history.shape if history else None
+    bounds = None
     try:
         metric: float | None
         if isinstance(spec, model.Spc):
             value = _number(warehouse.run_script(schema, query))
-            status, metric, message = control(value, history or History([], shape=""), spec)
+            past = history or History([], shape="")
+            status, metric, message = control(value, past, spec)
+            bounds = limits(past, spec)
         else:
             passed, metric, message = _evaluate(warehouse, schema, spec, query)
             status = "pass" if passed else "fail"
@@ -59,7 +63,9 @@ def run(
         return CheckResult(
             node, check.name, spec.type, check.severity, "error", None, exc.message, shape
         )
-    return CheckResult(node, check.name, spec.type, check.severity, status, metric, message, shape)
+    return CheckResult(
+        node, check.name, spec.type, check.severity, status, metric, message, shape, bounds
+    )
 
 
 @dataclass(frozen=True)
@@ -78,13 +84,14 @@ def control(value: float, history: History, spec: model.Spc) -> tuple[str, float
     values before it."""
     recent = history.values[: spec.window]
     on = f" on {history.shape}" if history.shape else ""
-    if len(recent) < spec.min_history:
+    bounds = limits(history, spec)
+    if bounds is None:
         needed = f"control limits after {spec.min_history} past values{on}, {len(recent)} so far"
         return "insufficient", value, f"{number(value)}; {needed}"
-    mean, spread = statistics.fmean(recent), statistics.stdev(recent)
-    low, high = mean - spec.sigma * spread, mean + spec.sigma * spread
+    low, mean, high = bounds
+    spread = statistics.stdev(recent)
     whose = "" if history.own >= len(recent) else f", {len(recent) - history.own} the parent's"
-    limits = (
+    stated = (
         f"[{number(low)}, {number(high)}] "
         f"(mean {number(mean)}, {spec.sigma:g} sigma, {len(recent)} runs{whose}{on})"
     )
@@ -94,8 +101,18 @@ def control(value: float, history: History, spec: model.Spc) -> tuple[str, float
         if (why := _broken(rule, [value, *recent], mean, spread, spec.sigma)) is not None
     ]
     if not broken:
-        return "pass", value, f"{number(value)} within {limits}"
-    return "fail", value, f"{number(value)} out of control: {'; '.join(broken)}; limits {limits}"
+        return "pass", value, f"{number(value)} within {stated}"
+    return "fail", value, f"{number(value)} out of control: {'; '.join(broken)}; limits {stated}"
+
+
+def limits(history: History, spec: model.Spc) -> list[float] | None:
+    """[lower limit, centre line, upper limit] from the newest ``window`` past values; None
+    while there are fewer than ``min_history``."""
+    recent = history.values[: spec.window]
+    if len(recent) < spec.min_history:
+        return None
+    mean, spread = statistics.fmean(recent), statistics.stdev(recent)
+    return [mean - spec.sigma * spread, mean, mean + spec.sigma * spread]
 
 
 RUNS = {"two-of-three": (2, 3, 2), "four-of-five": (4, 5, 1)}  # k of the last n beyond z sigma

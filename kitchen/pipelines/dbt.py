@@ -234,8 +234,15 @@ def results(target: Path, pipeline: str, node: str) -> Outcome:
             seconds = float(result.get("execution_time") or 0)
             part = PART_STATUS.get(str(result.get("status", "")), "passed")
             message = str(result.get("message") or "") if part != "passed" else ""
+            after = [
+                f"{node}.{described[d]['name']}"
+                for d in info.get("depends_on", {}).get("nodes", [])
+                if described.get(d, {}).get("resource_type") in BUILT
+            ]
             outcome.parts.append(
-                NodeResult(pipeline, f"{node}.{name}", f"dbt {kind}", part, seconds, message)
+                NodeResult(
+                    pipeline, f"{node}.{name}", f"dbt {kind}", part, seconds, message, "", after
+                )
             )
     return outcome
 

@@ -27,6 +27,7 @@ class NodeResult:
     seconds: float
     message: str = ""
     output: str = ""
+    depends_on: list[str] = field(default_factory=list)  # the nodes it ran after: the DAG
 
 
 @dataclass

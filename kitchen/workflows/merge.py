@@ -8,6 +8,8 @@ other merge into the same parent is in progress. Merging again what is merged sa
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
@@ -15,10 +17,10 @@ from typing import Any
 
 from kitchen import journal
 from kitchen.errors import BadInput, KitchenError, NotAllowed, PreconditionFailed
-from kitchen.model import Kitchen
+from kitchen.model import Kitchen, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import recover
+from kitchen.workflows import artifacts, recover
 
 APPROVAL_VARIABLE = "KITCHEN_APPROVED_BY"  # set by the CI job from the approved review
 PUSH_ATTEMPTS = 3
@@ -109,13 +111,25 @@ def _impact(project: Project, kitchen: Kitchen, parent: Kitchen, seen: Preview) 
             f"{parent.name} holds {parent.environment}'s data, {kitchen.name} "
             f"{kitchen.environment}'s: no data diff between them"
         )
-    elif not any(
-        r["status"] == "passed"
-        for r in project.registry(kitchen.environment).runs(kitchen.name, 20)
-    ):
-        seen.no_diff = f"no passing run of {kitchen.name} yet: `kitchen test {kitchen.name}`"
     else:
+        runs = project.registry(kitchen.environment).runs(kitchen.name, 20)
+        passed = next((str(r["id"]) for r in runs if r["status"] == "passed"), None)
+        if passed is None:
+            seen.no_diff = f"no passing run of {kitchen.name} yet: `kitchen test {kitchen.name}`"
+            return
         seen.diffs = diff.summaries(project, kitchen, parent, graph, seen.downstream)
+        _keep_diff(project, kitchen, passed, parent.name, seen.diffs)
+
+
+def _keep_diff(
+    project: Project, kitchen: Kitchen, run_id: str, against: str, diffs: list[dict[str, Any]]
+) -> None:
+    """The diff beside the run whose tables it compared, for the run's report (`kitchen
+    report` draws it in); a store that will not take it costs the preview nothing."""
+    document = {"against": against, "at": utcnow(), "diffs": diffs}
+    key = artifacts.run_prefix(kitchen.name, run_id) + "diff.json"
+    with contextlib.suppress(KitchenError):
+        project.artifacts(kitchen.environment).put(key, json.dumps(document).encode())
 
 
 def merge(

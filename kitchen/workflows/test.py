@@ -26,6 +26,7 @@ from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows import artifacts, identity, notify, recover, slim
 from kitchen.workflows import lineage as lineage_workflow
+from kitchen.workflows import report as run_report
 from kitchen.workflows import run as tool_run
 
 
@@ -40,6 +41,7 @@ class TestRequest:
     full: bool = False  # dbt builds everything, not only what changed
     nodes: tuple[str, ...] = ()  # these nodes alone (a schedule's), beside ``node``
     trigger: str = ""  # what started the run, where not a person (a schedule's slot)
+    report: bool = field(default_factory=run_report.wanted)  # keep report.html with the run
 
 
 @dataclass
@@ -95,8 +97,12 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
         op.step("pipelines")
         run.ended_at = utcnow()
         project.registry(kitchen.environment).add_run(_record(run, pipelines))  # never lost
-    artifacts.publish(project, kitchen, run.id, _artifacts(run), report)
-    notify.notify(project, _announcement(project, run, pipelines), report)
+    files = _artifacts(run)
+    if request.report:
+        files.update(_html(project, run, pipelines, report))
+    artifacts.publish(project, kitchen, run.id, files, report)
+    shown = "report.html" if "report.html" in files else "report.json"
+    notify.notify(project, _announcement(project, run, pipelines, shown), report)
     if changes:
         shown = ", ".join(changes[:3]) + (f" and {len(changes) - 3} more" if changes[3:] else "")
         report.warn(
@@ -129,7 +135,7 @@ def _worktree_at(project: Project, kitchen: Kitchen) -> str:
 
 
 def _announcement(
-    project: Project, run: TestRun, pipelines: list[model.Pipeline]
+    project: Project, run: TestRun, pipelines: list[model.Pipeline], shown: str
 ) -> dict[str, Any]:
     """The run as every notification target is told it (docs/json.md)."""
     kitchen = run.kitchen
@@ -148,7 +154,7 @@ def _announcement(
     key = kitchen.ticket
     try:
         store = project.artifacts(kitchen.environment)
-        report = store.url(artifacts.run_prefix(kitchen.name, run.id) + "report.json")
+        report = store.url(artifacts.run_prefix(kitchen.name, run.id) + shown)
     except KitchenError:
         report = None
     return {
@@ -188,6 +194,18 @@ def _artifacts(run: TestRun) -> dict[str, bytes]:
         if node.output:
             files[f"logs/{node.pipeline}.{node.node}.log"] = redaction.scrub(node.output).encode()
     return {**files, **run.files}
+
+
+def _html(
+    project: Project, run: TestRun, pipelines: list[model.Pipeline], report: Reporter
+) -> dict[str, bytes]:
+    """The run's HTML report; none, said, where it cannot be drawn (the run stands)."""
+    try:
+        html = run_report.render(project, run.kitchen, _record(run, pipelines))
+    except KitchenError as exc:
+        report.warn(f"The run's HTML report could not be made: {exc.message}")
+        return {}
+    return {"report.html": html.encode()}
 
 
 def _selected(project: Project, request: TestRequest) -> list[model.Pipeline]:
@@ -230,14 +248,23 @@ def _run_pipeline(
         blocked = [d for d in node.depends_on if d in failed]
         if blocked or (request.fail_fast and failed):
             reason = f"skipped: {', '.join(blocked)} failed" if blocked else "skipped: fail-fast"
-            skipped = runners.NodeResult(pipeline.name, node.name, node.type, "skipped", 0, reason)
+            skipped = runners.NodeResult(
+                pipeline.name, node.name, node.type, "skipped", 0, reason, "", node.depends_on
+            )
             return skipped, runners.Outcome(False)
         started = time.perf_counter()
         outcome = _run_node(scope, node)
         status = "passed" if outcome.passed else "failed"
         seconds = time.perf_counter() - started
         result = runners.NodeResult(
-            pipeline.name, node.name, node.type, status, seconds, outcome.message, outcome.output
+            pipeline.name,
+            node.name,
+            node.type,
+            status,
+            seconds,
+            outcome.message,
+            outcome.output,
+            node.depends_on,
         )
         return result, outcome
 
@@ -408,7 +435,9 @@ def data_shape(registry: Registry, kitchen: Kitchen) -> str:
 
 
 def _record(run: TestRun, pipelines: list[model.Pipeline]) -> dict[str, Any]:
-    return {
+    """The run as the registry keeps it: every secret this process resolved scrubbed (a
+    node's error may quote one), since a later reader knows none of them."""
+    record = {
         "id": run.id,
         "kitchen": run.kitchen.name,
         "pipelines": ",".join(p.name for p in pipelines),
@@ -419,6 +448,7 @@ def _record(run: TestRun, pipelines: list[model.Pipeline]) -> dict[str, Any]:
         "status": run.status,
         "results": to_json(run),
     }
+    return {key: redaction.cleaned(value) for key, value in record.items()}
 
 
 def to_json(run: TestRun) -> dict[str, Any]:

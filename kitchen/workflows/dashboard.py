@@ -1,0 +1,297 @@
+"""kitchen dashboard: the project as a static site, read from the registries of every
+environment the user may read (the others are named on every page).
+
+index.html       the kitchen tree, each kitchen's latest run, pass rate and duration
+pipelines.html   pass rate per day and run durations per pipeline
+checks.html      each SPC check's control chart over its kitchen's runs
+releases.html    releases and rollbacks on a timeline
+audit.html       the audit trail, newest first
+schedules.html   enabled schedules and their next runs
+runs/...         the run reports every page links to (the artifact store's copy where kept)
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kitchen import redaction
+from kitchen.errors import BadInput, KitchenError
+from kitchen.files import make_folder
+from kitchen.model import Kitchen, utcnow
+from kitchen.project import Project
+from kitchen.reporting import Reporter
+from kitchen.reports import charts, pages
+from kitchen.workflows import artifacts, report
+
+RECENT = 20  # runs per kitchen: its pass rate, durations and SPC series
+LINKED = 5  # run reports per kitchen written into the site
+EVENTS = 200  # audit trail entries per environment
+PAGES = ("index", "pipelines", "checks", "releases", "audit", "schedules")
+
+
+@dataclass
+class Site:
+    """What the pages are drawn from."""
+
+    kitchens: list[Kitchen]
+    unreadable: dict[str, str]  # environment: why its registry could not be read
+    runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by kitchen, newest first
+    releases: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    schedules: list[dict[str, Any]] = field(default_factory=list)
+    linked: dict[str, str] = field(default_factory=dict)  # run id: its page's path in the site
+
+
+MARK = ".kitchen-dashboard"  # a folder kitchen made, so kitchen may replace it
+
+
+def build(project: Project, out: Path, report_to: Reporter) -> Path:
+    """Write the site into ``out``, replaced whole once every page is drawn (a failure
+    half-way leaves the last one as it was); its index page."""
+    if out.exists() and not (out / MARK).exists() and any(out.iterdir()):
+        raise BadInput(
+            f"{out} is a folder with other files in it, not a dashboard kitchen made.",
+            hint="Name an empty or new folder with --out (it is replaced whole).",
+        )
+    site = _read(project)
+    staged = out.with_name(out.name + ".new")
+    shutil.rmtree(staged, ignore_errors=True)
+    make_folder(staged, "the dashboard's folder")
+    (staged / MARK).write_text("made by kitchen dashboard; replaced whole by the next\n")
+    with report_to.progress("Drawing run reports", len(site.kitchens)) as done:
+        for kitchen in site.kitchens:
+            _link_runs(project, site, kitchen, staged)
+            done(1)
+    common = {"unreadable": site.unreadable, "made_at": utcnow(), "pages": PAGES}
+    for page, context in _pages(site).items():
+        html = pages.render(f"{page}.html.j2", page=page, **common, **context)
+        (staged / f"{page}.html").write_text(redaction.scrub(html), encoding="utf-8")
+    shutil.rmtree(out, ignore_errors=True)
+    staged.rename(out)
+    return out / "index.html"
+
+
+def _read(project: Project) -> Site:
+    from kitchen.workflows import schedule
+
+    kitchens, problems = project.kitchens()
+    site = Site(kitchens, {env: exc.message for env, exc in problems.items()})
+    for environment in project.config.environments:
+        if environment in site.unreadable:
+            continue
+        try:
+            registry = project.registry(environment)
+            for kitchen in site.kitchens:
+                if kitchen.environment == environment:
+                    site.runs[kitchen.name] = registry.runs(kitchen.name, RECENT)
+            site.releases += [{**r, "environment": environment} for r in registry.releases()]
+            site.events += [
+                {**e, "environment": environment} for e in registry.events(None, EVENTS)
+            ]
+        except KitchenError as exc:
+            site.unreadable[environment] = exc.message
+    site.releases.sort(key=lambda r: str(r["at"]), reverse=True)
+    site.events.sort(key=lambda e: str(e["at"]), reverse=True)
+    rows, _ = schedule.listing(project, None)
+    site.schedules = [row for row in rows if row["enabled"]]
+    return site
+
+
+def _link_runs(project: Project, site: Site, kitchen: Kitchen, out: Path) -> None:
+    """The kitchen's newest runs' reports in the site: the one kept with the run's artifacts,
+    else drawn now."""
+    for run in site.runs.get(kitchen.name, [])[:LINKED]:
+        path = f"runs/{kitchen.name}/{run['id']}.html"
+        html = _kept(project, kitchen, str(run["id"])) or report.render(project, kitchen, run)
+        target = out / path
+        make_folder(target.parent, "the dashboard's folder")
+        target.write_text(html, encoding="utf-8")
+        site.linked[str(run["id"])] = path
+
+
+def _kept(project: Project, kitchen: Kitchen, run_id: str) -> str | None:
+    key = artifacts.run_prefix(kitchen.name, run_id) + "report.html"
+    try:
+        store = project.artifacts(kitchen.environment)
+        return store.get(key).decode() if key in store.list(key) else None
+    except KitchenError:
+        return None
+
+
+def _pages(site: Site) -> dict[str, dict[str, Any]]:
+    return {
+        "index": {"title": "Kitchens", "tree": _tree(site), "health": _health(site)},
+        "pipelines": {"title": "Pipelines", "pipelines": _pipelines(site)},
+        "checks": {"title": "SPC checks", "charts": _spc(site)},
+        "releases": {
+            "title": "Releases",
+            "releases": site.releases,
+            "svg": _timeline(site.releases),
+        },
+        "audit": {"title": "Audit trail", "events": site.events},
+        "schedules": {"title": "Schedules", "schedules": site.schedules},
+    }
+
+
+def _health(site: Site) -> dict[str, Any]:
+    """The indicators at a glance: each kitchen's latest run, the SPC checks of those runs,
+    the newest release."""
+    latest = [runs[0] for runs in site.runs.values() if runs]
+    spc = [c for run in latest for c in report.checks_of(run) if c["type"] == "spc"]
+    return {
+        "passed": sum(run["status"] == "passed" for run in latest),
+        "failed": sum(run["status"] != "passed" for run in latest),
+        "in_control": sum(c["status"] == "pass" for c in spc),
+        "out_of_control": sum(c["status"] == "fail" for c in spc),
+        "release": site.releases[0] if site.releases else None,
+    }
+
+
+def _tree(site: Site) -> list[dict[str, Any]]:
+    """Every kitchen under its parent, depth first, with its latest run, pass rate and
+    median duration over its recent runs."""
+    children: dict[str | None, list[Kitchen]] = defaultdict(list)
+    names = {k.name for k in site.kitchens}
+    for kitchen in site.kitchens:
+        children[kitchen.parent if kitchen.parent in names else None].append(kitchen)
+    rows: list[dict[str, Any]] = []
+
+    def visit(kitchen: Kitchen, depth: int) -> None:
+        runs = site.runs.get(kitchen.name, [])[:RECENT]
+        latest = runs[0] if runs else None
+        durations = sorted(d for d in (report.seconds(r) for r in runs) if d is not None)
+        rows.append(
+            {
+                "kitchen": kitchen,
+                "depth": depth,
+                "latest": latest,
+                "link": site.linked.get(str(latest["id"])) if latest else None,
+                "pass_rate": sum(r["status"] == "passed" for r in runs) / len(runs)
+                if runs
+                else None,
+                "runs": len(runs),
+                "median": durations[len(durations) // 2] if durations else None,
+            }
+        )
+        for child in children.get(kitchen.name, []):
+            visit(child, depth + 1)
+
+    for top in children[None]:
+        visit(top, 0)
+    return rows
+
+
+Entry = tuple[str, dict[str, Any], list[dict[str, Any]], bool]  # kitchen, run, nodes, passed
+
+
+def _pipelines(site: Site) -> list[dict[str, Any]]:
+    """Per pipeline: its pass rate per day over every kitchen's runs, each run's duration
+    (its nodes' seconds) by kitchen, and its newest runs linked."""
+    per: dict[str, list[Entry]] = defaultdict(list)
+    for kitchen, runs in site.runs.items():
+        for run in runs:
+            nodes = report.nodes_of(run)
+            for pipeline in dict.fromkeys(n["pipeline"] for n in nodes):
+                own = [n for n in nodes if n["pipeline"] == pipeline]
+                passed = _passed(own, report.checks_of(run))
+                per[pipeline].append((kitchen, run, own, passed))
+    return [_pipeline(site, name, entries) for name, entries in sorted(per.items())]
+
+
+def _pipeline(site: Site, name: str, entries: list[Entry]) -> dict[str, Any]:
+    durations = [
+        {
+            "at": run["started_at"],
+            "seconds": round(sum(float(n["seconds"]) for n in own if _own(n)), 2),
+            "series": kitchen,
+        }
+        for kitchen, run, own, _ in entries
+    ]
+    days: dict[str, list[bool]] = defaultdict(list)
+    for _, run, _, passed in entries:
+        days[run["started_at"][:10]].append(passed)
+    rates = [
+        {"at": day, "pass rate": round(sum(ok) / len(ok), 3), "series": name}
+        for day, ok in sorted(days.items())
+    ]
+    newest = sorted(entries, key=lambda e: str(e[1]["started_at"]), reverse=True)[:10]
+    return {
+        "name": name,
+        "rate": charts.svg(charts.trend(rates, "pass rate", f"{name}: pass rate per day")),
+        "durations": charts.svg(
+            charts.trend(durations, "seconds", f"{name}: run duration by kitchen", "s")
+        ),
+        "runs": [
+            {
+                "kitchen": kitchen,
+                "run": run,
+                "passed": passed,
+                "link": site.linked.get(str(run["id"])),
+            }
+            for kitchen, run, _, passed in newest
+        ],
+    }
+
+
+def _own(node: dict[str, Any]) -> bool:
+    """A pipeline's own node, not one of a dbt node's models (counted in the dbt node)."""
+    return not str(node["type"]).startswith("dbt ")
+
+
+def _passed(nodes: list[dict[str, Any]], checks: list[dict[str, Any]]) -> bool:
+    """Whether a pipeline passed in a run: its nodes ran, its error-severity checks passed."""
+    names = {n["node"] for n in nodes}
+    blocking = any(
+        c.get("node") in names
+        and c.get("severity") == "error"
+        and c.get("status") in ("fail", "error")
+        for c in checks
+    )
+    return not blocking and all(n["status"] in ("passed", "skipped") for n in nodes)
+
+
+def _spc(site: Site) -> list[dict[str, Any]]:
+    """One control chart per SPC check and kitchen, over the kitchen's recent runs (each
+    point as judged in its run), with its newest run's limits."""
+    drawn = []
+    for kitchen in site.kitchens:
+        runs = site.runs.get(kitchen.name, [])[:RECENT]
+        newest: dict[tuple[str, str], dict[str, Any]] = {}
+        series: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for run in runs:
+            for check in report.checks_of(run):
+                if check["type"] != "spc" or check["metric"] is None:
+                    continue
+                key = (check["node"], check["name"])
+                newest.setdefault(key, {**check, "run": run})
+                if check.get("shape") == newest[key].get("shape"):
+                    series[key].append(report.point(kitchen.name, run, check))
+        for key, latest in newest.items():
+            points = series[key][::-1]
+            title = f"{kitchen.name}: {key[0]}.{key[1]}"
+            spec = charts.control_chart(points, latest.get("limits"), title)
+            drawn.append(
+                {
+                    "kitchen": kitchen.name,
+                    "check": f"{key[0]}.{key[1]}",
+                    "svg": charts.svg(spec),
+                    "out": sum(p["state"] == "out of control" for p in points),
+                    "message": latest["message"],
+                    "link": site.linked.get(str(latest["run"]["id"])),
+                }
+            )
+    return drawn
+
+
+def _timeline(releases: list[dict[str, Any]]) -> str | None:
+    if not releases:
+        return None
+    events = [
+        {"at": r["at"], "tag": r["tag"], "kind": r["kind"], "kitchen": r["kitchen"]}
+        for r in releases
+    ]
+    return charts.svg(charts.timeline(events, "Releases and rollbacks"))

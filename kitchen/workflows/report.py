@@ -1,0 +1,258 @@
+"""A run's report: one self-contained HTML file (its charts drawn in, no script, no network)
+kept with the run's artifacts as ``report.html``: the pipelines' DAG with each node's status
+and duration, every check, a control chart per SPC check, the trends of the row-count and
+freshness checks, the dbt models and tests, and the data diff where one was computed."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kitchen import redaction
+from kitchen.errors import BadInput, KitchenError, PreconditionFailed
+from kitchen.files import make_folder
+from kitchen.model import Kitchen
+from kitchen.project import Project
+from kitchen.reports import charts, pages
+from kitchen.workflows import artifacts
+
+SERIES = 30  # points on a chart: the newest
+TRENDS = ("row_count", "freshness")
+SWITCH = "KITCHEN_REPORT"  # 0: `kitchen test` keeps no report.html (a fast local loop)
+
+
+NODE = {"pipeline": "", "type": "", "status": "", "seconds": 0.0, "message": "", "depends_on": []}
+CHECK = {
+    "type": "",
+    "severity": "error",
+    "status": "",
+    "metric": None,
+    "message": "",
+    "shape": None,
+}
+
+
+def nodes_of(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """A recorded run's nodes, each with every field (a record of an earlier release may
+    lack the newer ones), secrets scrubbed."""
+    found = (run.get("results") or {}).get("nodes", [])
+    return [redaction.cleaned({**NODE, **node}) for node in found]
+
+
+def checks_of(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """A recorded run's checks, as ``nodes_of`` gives its nodes."""
+    found = (run.get("results") or {}).get("checks", [])
+    return [redaction.cleaned({"limits": None, **CHECK, **check}) for check in found]
+
+
+def wanted() -> bool:
+    """Whether a run keeps its HTML report (``KITCHEN_REPORT=0`` says no)."""
+    return os.environ.get(SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def run_of(project: Project, kitchen: Kitchen, run_id: str | None) -> dict[str, Any]:
+    """The recorded run ``run_id`` of ``kitchen`` (a prefix will do), or its latest."""
+    runs = project.registry(kitchen.environment).runs(kitchen.name)
+    if not runs:
+        raise PreconditionFailed(
+            f"{kitchen.name} has no runs yet.", hint=f"Run `kitchen test {kitchen.name}`."
+        )
+    if run_id is None:
+        return runs[0]
+    found = [run for run in runs if str(run["id"]).startswith(run_id)]
+    if len(found) != 1:
+        said = "No run" if not found else f"{len(found)} runs"
+        raise BadInput(
+            f"{said} of {kitchen.name} with id {run_id!r}.",
+            hint=f"See `kitchen runs {kitchen.name}` for the ids.",
+        )
+    return found[0]
+
+
+def render(project: Project, kitchen: Kitchen, run: dict[str, Any]) -> str:
+    """The report of ``run`` as HTML, secrets scrubbed (none is ever in a record; a value
+    that reached a message is scrubbed again here)."""
+    lineage = _lineage_runs(project, kitchen, run)
+    results = redaction.cleaned(run["results"])
+    nodes, checks = nodes_of(run), checks_of(run)
+    where = {node["node"]: node["pipeline"] for node in nodes}
+    context = {
+        "title": f"Run {run['id']} of {kitchen.name}",
+        "kitchen": kitchen,
+        "run": {**run, "results": results},
+        "seconds": seconds(run),
+        "pipelines": _pipelines(nodes),
+        "checks": [{**check, "pipeline": where.get(check["node"], "")} for check in checks],
+        "spc": [_control(check, where, lineage) for check in checks if check["type"] == "spc"],
+        "trends": _trends(checks, where, lineage, kitchen.name),
+        "dbt_parts": [node for node in nodes if str(node["type"]).startswith("dbt ")],
+        "dbt_tests": [check for check in checks if check["type"] == "dbt"],
+        "diff": _diff(project, kitchen, str(run["id"])),
+    }
+    return redaction.scrub(pages.render("run.html.j2", **context))
+
+
+def write(
+    project: Project, name: str | None, run_id: str | None, out: Path | None
+) -> tuple[Path, bool]:
+    """Draw a run's report, keep it with its artifacts, write it to ``out`` (default:
+    ``.kitchen/reports/<kitchen>/<run>.html``); where it went, and whether the store took it."""
+    kitchen = project.current_or_named(name)
+    run = run_of(project, kitchen, run_id)
+    html = render(project, kitchen, run)
+    kept = keep(project, kitchen, str(run["id"]), html)
+    target = out or project.local / ".kitchen" / "reports" / kitchen.name / f"{run['id']}.html"
+    make_folder(target.parent, "the report's folder")
+    try:
+        target.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(
+            f"Cannot write the report to {target}: {exc.strerror or exc}.",
+            hint="Name a file you may write with --out.",
+        ) from None
+    return target, kept
+
+
+def keep(project: Project, kitchen: Kitchen, run_id: str, html: str) -> bool:
+    """Store ``html`` as the run's ``report.html``; False where the store would not take it."""
+    try:
+        store = project.artifacts(kitchen.environment)
+        store.put(artifacts.run_prefix(kitchen.name, run_id) + "report.html", html.encode())
+    except KitchenError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    name: str
+    svg: str
+    nodes: list[dict[str, Any]]
+
+
+def _pipelines(nodes: list[dict[str, Any]]) -> list[Pipeline]:
+    """Each pipeline's own nodes (not dbt's models) drawn as its DAG."""
+    drawn = []
+    for name in dict.fromkeys(node["pipeline"] for node in nodes):
+        own = [n for n in nodes if n["pipeline"] == name and not str(n["type"]).startswith("dbt ")]
+        dag = [
+            charts.DagNode(
+                n["node"], n["status"], float(n["seconds"]), tuple(n.get("depends_on", []))
+            )
+            for n in own
+        ]
+        drawn.append(Pipeline(name, charts.svg(charts.dag(dag, f"pipeline {name}")), own))
+    return drawn
+
+
+def _lineage_runs(
+    project: Project, kitchen: Kitchen, run: dict[str, Any]
+) -> list[tuple[str, dict[str, Any]]]:
+    """(kitchen, run) of the kitchen's runs up to ``run``, then its parents' up to the root of
+    its environment, newest first: where an SPC check's history comes from."""
+    registry = project.registry(kitchen.environment)
+    found: list[tuple[str, dict[str, Any]]] = []
+    current: Kitchen | None = kitchen
+    seen = set()
+    while current is not None and current.name not in seen:
+        seen.add(current.name)
+        found += [
+            (current.name, past)
+            for past in registry.runs(current.name)
+            if past["started_at"] <= run["started_at"]
+        ]
+        current = registry.get(current.parent) if current.parent else None
+    return found
+
+
+def _same(check: dict[str, Any], where: dict[str, str], result: dict[str, Any]) -> bool:
+    mine = (where.get(check["node"], ""), check["node"], check["name"])
+    pipeline = result.get("pipeline") or where.get(result["node"], mine[0])
+    return (pipeline, result["node"], result["name"]) == mine and result.get("metric") is not None
+
+
+def _control(
+    check: dict[str, Any], where: dict[str, str], lineage: list[tuple[str, dict[str, Any]]]
+) -> dict[str, Any]:
+    """An SPC check's chart: its values on the same data shape, oldest first, up to this
+    run's, each in or out of control as it was judged then; this run's limits."""
+    points = []
+    for owner, past in lineage:
+        for result in checks_of(past):
+            if _same(check, where, result) and result.get("shape") == check.get("shape"):
+                points.append(point(owner, past, result))
+        if len(points) >= SERIES:
+            break
+    points.reverse()
+    title = f"{check['node']}.{check['name']}"
+    if check.get("shape"):
+        title += f" on {check['shape']}"
+    svg = charts.svg(charts.control_chart(points, check.get("limits"), title))
+    return {
+        "check": check,
+        "svg": svg,
+        "out": [p for p in points if p["state"] == "out of control"],
+    }
+
+
+def point(owner: str, run: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    status = result["status"]
+    state = {"pass": "in control", "fail": "out of control"}.get(status, "no limits yet")
+    message = str(result.get("message", ""))
+    why = message.split(" out of control: ", 1)[-1].split("; limits ", 1)[0]
+    return {
+        "run": f"{owner} {run['id']}",
+        "at": run["started_at"],
+        "value": float(result["metric"]),
+        "state": state,
+        "why": why if state == "out of control" else "",
+    }
+
+
+def _trends(
+    checks: list[dict[str, Any]],
+    where: dict[str, str],
+    lineage: list[tuple[str, dict[str, Any]]],
+    kitchen: str,
+) -> list[str]:
+    """A row-count or freshness check's metric over the kitchen's own runs."""
+    drawn = []
+    for check in checks:
+        if check["type"] not in TRENDS:
+            continue
+        points = [
+            {"at": past["started_at"], "value": float(result["metric"]), "series": check["name"]}
+            for owner, past in lineage
+            if owner == kitchen
+            for result in checks_of(past)
+            if _same(check, where, result)
+        ][:SERIES]
+        unit = "rows" if check["type"] == "row_count" else "hours"
+        title = f"{check['node']}.{check['name']} over {kitchen}'s runs"
+        drawn.append(charts.svg(charts.trend(points[::-1], "value", title, unit)))
+    return drawn
+
+
+def _diff(project: Project, kitchen: Kitchen, run_id: str) -> dict[str, Any] | None:
+    """The data diff a merge preview computed on this run's tables, if one did."""
+    key = artifacts.run_prefix(kitchen.name, run_id) + "diff.json"
+    try:
+        store = project.artifacts(kitchen.environment)
+        if key not in store.list(key):
+            return None
+        found = json.loads(store.get(key))
+    except (KitchenError, ValueError):
+        return None
+    return found if isinstance(found, dict) and isinstance(found.get("diffs"), list) else None
+
+
+def seconds(run: dict[str, Any]) -> float | None:
+    from datetime import datetime
+
+    if not run.get("ended_at"):
+        return None
+    began = datetime.fromisoformat(run["started_at"])
+    return (datetime.fromisoformat(run["ended_at"]) - began).total_seconds()
