@@ -28,7 +28,9 @@ STATUS_COLOURS = {  # colour-blind safe (Okabe-Ito), each also said in words bes
     "promote": "#0072B2",
     "rollback": "#D55E00",
 }
-WIDTH = 560  # the drawing's own units: the page scales it down to a phone's width
+WIDTH = 380  # the drawing's own units: a phone's page (343 px) scales it by 0.8 at least
+LAYER = 130  # a DAG's width per layer of nodes
+TIME_AXIS = {"tickCount": 3, "labelOverlap": True, "labelAngle": 0, "format": "%b %d %H:%M"}
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 
 
@@ -44,7 +46,14 @@ def svg(spec: Spec) -> str:
 
     chart = {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "config": {"font": FONT, "view": {"stroke": None}, "axis": {"labelFontSize": 11}},
+        "config": {
+            "font": FONT,
+            "view": {"stroke": None},
+            "axis": {"labelFontSize": 12, "titleFontSize": 12},
+            "legend": {"labelFontSize": 12, "columnPadding": 16, "labelLimit": 200},
+            "title": {"fontSize": 14, "anchor": "start"},
+            "text": {"fontSize": 12},
+        },
         "background": None,
         **spec,
     }
@@ -119,7 +128,7 @@ def control_chart(points: list[dict[str, Any]], limits: list[float] | None, titl
             }
         )
     return {
-        "title": {"text": title, "anchor": "start", "fontSize": 13},
+        "title": title,
         "width": WIDTH,
         "height": 180,
         "data": {"values": [{**p, "description": _said(p)} for p in points]},
@@ -143,12 +152,7 @@ def trend(points: list[dict[str, Any]], field: str, title: str, unit: str = "") 
             "field": "at",
             "type": "temporal",
             "title": None,
-            "axis": {
-                "tickCount": 4,
-                "labelOverlap": True,
-                "labelAngle": 0,
-                "format": "%b %d %H:%M",
-            },
+            "axis": TIME_AXIS,
         },
         "y": {"field": field, "type": "quantitative", "title": y_title},
         "color": {"field": "series", "type": "nominal", "legend": legend},
@@ -159,7 +163,7 @@ def trend(points: list[dict[str, Any]], field: str, title: str, unit: str = "") 
         ],
     }
     return {
-        "title": {"text": title, "anchor": "start", "fontSize": 13},
+        "title": title,
         "width": WIDTH,
         "height": 160,
         "data": {"values": points},
@@ -172,7 +176,7 @@ def timeline(events: list[dict[str, Any]], title: str) -> Spec:
     """Releases and rollbacks on a time axis: each ``{"at", "tag", "kind", "kitchen"}``."""
     kinds = sorted({e["kind"] for e in events} & set(STATUS_COLOURS)) or ["promote"]
     return {
-        "title": {"text": title, "anchor": "start", "fontSize": 13},
+        "title": title,
         "width": WIDTH,
         "height": 90,
         "data": {"values": events},
@@ -180,14 +184,14 @@ def timeline(events: list[dict[str, Any]], title: str) -> Spec:
             {
                 "mark": {"type": "point", "filled": True, "size": 120, "shape": "diamond"},
                 "encoding": {
-                    "x": {"field": "at", "type": "temporal", "title": None},
+                    "x": {"field": "at", "type": "temporal", "title": None, "axis": TIME_AXIS},
                     "y": {"field": "kitchen", "type": "nominal", "title": None},
                     "color": _colour("kind", kinds),
                     "tooltip": [{"field": "tag"}, {"field": "kind"}, {"field": "at"}],
                 },
             },
             {
-                "mark": {"type": "text", "dy": -12, "fontSize": 10},
+                "mark": {"type": "text", "dy": -12},
                 "encoding": {
                     "x": {"field": "at", "type": "temporal"},
                     "y": {"field": "kitchen", "type": "nominal"},
@@ -235,8 +239,8 @@ def dag(nodes: list[DagNode], title: str) -> Spec:
     y = {"field": "y", "type": "quantitative", "axis": None, "scale": {"domain": [rows, -0.7]}}
     statuses = [s for s in ("passed", "failed", "skipped") if any(n.status == s for n in nodes)]
     return {
-        "title": {"text": title, "anchor": "start", "fontSize": 13},
-        "width": WIDTH,
+        "title": title,
+        "width": max(WIDTH, LAYER * columns),
         "height": max(60, 46 * rows),
         "layer": [
             {
@@ -256,7 +260,7 @@ def dag(nodes: list[DagNode], title: str) -> Spec:
             },
             {
                 "data": {"values": points},
-                "mark": {"type": "text", "dy": 18, "fontSize": 11, "aria": False},
+                "mark": {"type": "text", "dy": 18, "aria": False},
                 "encoding": {"x": x, "y": y, "text": {"field": "label"}},
             },
         ],

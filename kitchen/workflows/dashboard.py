@@ -62,9 +62,10 @@ def build(project: Project, out: Path, report_to: Reporter) -> Path:
     shutil.rmtree(staged, ignore_errors=True)
     make_folder(staged, "the dashboard's folder")
     (staged / MARK).write_text("made by kitchen dashboard; replaced whole by the next\n")
+    wanted = _referenced(site)
     with report_to.progress("Drawing run reports", len(site.kitchens)) as done:
         for kitchen in site.kitchens:
-            _link_runs(project, site, kitchen, staged)
+            _link_runs(project, site, kitchen, staged, wanted)
             done(1)
     common = {"unreadable": site.unreadable, "made_at": utcnow(), "pages": PAGES}
     for page, context in _pages(site).items():
@@ -101,16 +102,29 @@ def _read(project: Project) -> Site:
     return site
 
 
-def _link_runs(project: Project, site: Site, kitchen: Kitchen, out: Path) -> None:
-    """The kitchen's newest runs' reports in the site: the one kept with the run's artifacts,
-    else drawn now."""
-    for run in site.runs.get(kitchen.name, [])[:LINKED]:
+def _link_runs(project: Project, site: Site, kitchen: Kitchen, out: Path, wanted: set[str]) -> None:
+    """The reports of the kitchen's newest runs and of the runs a release, an event or a
+    schedule names, in the site: the one kept with the run's artifacts, else drawn now."""
+    runs = site.runs.get(kitchen.name, [])
+    for run in [r for index, r in enumerate(runs) if index < LINKED or str(r["id"]) in wanted]:
         path = f"runs/{kitchen.name}/{run['id']}.html"
         html = _kept(project, kitchen, str(run["id"])) or report.render(project, kitchen, run)
         target = out / path
         make_folder(target.parent, "the dashboard's folder")
         target.write_text(html, encoding="utf-8")
         site.linked[str(run["id"])] = path
+
+
+def _referenced(site: Site) -> set[str]:
+    """The runs the releases (the run that let it through, the destination's tests), the
+    audit trail (a merge's run) and the schedules (their last run) name."""
+    found = {str(r["details"].get("run") or "") for r in site.releases}
+    found |= {
+        str((r["details"].get("destination_test") or {}).get("run_id") or "") for r in site.releases
+    }
+    found |= {str(e["details"].get("run") or "") for e in site.events}
+    found |= {str(s.get("last_run") or "") for s in site.schedules}
+    return found - {""}
 
 
 def _kept(project: Project, kitchen: Kitchen, run_id: str) -> str | None:
@@ -131,9 +145,10 @@ def _pages(site: Site) -> dict[str, dict[str, Any]]:
             "title": "Releases",
             "releases": site.releases,
             "svg": _timeline(site.releases),
+            "linked": site.linked,
         },
-        "audit": {"title": "Audit trail", "events": site.events},
-        "schedules": {"title": "Schedules", "schedules": site.schedules},
+        "audit": {"title": "Audit trail", "events": site.events, "linked": site.linked},
+        "schedules": {"title": "Schedules", "schedules": site.schedules, "linked": site.linked},
     }
 
 

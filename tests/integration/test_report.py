@@ -113,6 +113,13 @@ class Page:
             ".map(e => parseFloat(getComputedStyle(e).fontSize)))"
         )
         assert smallest >= 12
+        drawn = self.page.evaluate(  # a chart's text, as scaled down to the screen
+            "Math.min(99, ...[...document.querySelectorAll('figure svg')].flatMap(svg => {"
+            " const scale = svg.getBoundingClientRect().width / svg.width.baseVal.value;"
+            " return [...svg.querySelectorAll('text')]"
+            ".map(t => parseFloat(getComputedStyle(t).fontSize) * scale); }))"
+        )
+        assert drawn >= 9, f"a chart's text is {drawn:.1f} px on a phone"
 
     def close(self) -> None:
         assert self.errors == []
