@@ -19,11 +19,13 @@ ASKING = {"merge", "promote", "rollback", "delete"}  # commands that confirm on 
 
 
 def scripts(node: object) -> list[str]:
-    """Every shell line in a workflow: `run:` steps (GitHub) and `script:` lists (GitLab)."""
+    """Every shell line in a workflow: `run:` steps (GitHub) and `script:` and `after_script:`
+    lists (GitLab)."""
     if isinstance(node, dict):
         found = [node["run"]] if isinstance(node.get("run"), str) else []
-        if isinstance(node.get("script"), list):
-            found += node["script"]
+        for key in ("script", "after_script"):
+            if isinstance(node.get(key), list):
+                found += node[key]
         return found + [line for value in node.values() for line in scripts(value)]
     if isinstance(node, list):
         return [line for item in node for line in scripts(item)]
@@ -48,7 +50,8 @@ def test_there_is_a_github_and_a_gitlab_template() -> None:
 def test_each_template_tests_and_merges_non_interactively_with_json(path: Path) -> None:
     commands = kitchen_commands(path)
     used_commands = {words[0] for words in commands}
-    assert {"test", "merge", "schedule"} <= used_commands <= {"test", "merge", "schedule", "runs"}
+    allowed = {"test", "merge", "schedule", "runs", "report", "dashboard"}
+    assert {"test", "merge", "schedule", "report", "dashboard"} <= used_commands <= allowed
     group = get_command(app)
     for words in commands:
         command = group.commands[words[0]]  # type: ignore[attr-defined]
@@ -57,7 +60,7 @@ def test_each_template_tests_and_merges_non_interactively_with_json(path: Path) 
         known = {option for param in command.params for option in param.opts}
         used = {word for word in words if word.startswith("--")}
         assert used <= known, f"{path}: unknown options {used - known}"
-        assert "--json" in used
+        assert "--json" in used or "--out" in used  # what it says, or the file it writes
         if words[0] in ASKING and "--preview" not in used:  # a preview asks nothing
             assert "--yes" in used
 
