@@ -11,18 +11,59 @@ import sys
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.core
 
 from kitchen import __version__, redaction
 from kitchen.cli.console import Console
+from kitchen.errors import ExitCode
 
 if TYPE_CHECKING:
     from kitchen.project import Project
 
+# `kitchen --help` lists the commands in the order of a kitchen's life, whatever module
+# registers them; a command left out of HELP_ORDER comes after these.
+HELP_ORDER = [
+    "init",
+    "create",
+    "list",
+    "show",
+    "staff",
+    "checkout",
+    "update",
+    "test",
+    "runs",
+    "report",
+    "dashboard",
+    "lineage",
+    "diff",
+    "merge",
+    "promote",
+    "rollback",
+    "releases",
+    "delete",
+    "gc",
+    "log",
+    "artifacts",
+    "metrics",
+    "run",
+    "doctor",
+    "demo",
+]
+
+
+class _Commands(typer.core.TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:  # typer's own click Context
+        known = super().list_commands(ctx)
+        place = {name: index for index, name in enumerate(HELP_ORDER)}
+        return sorted(known, key=lambda name: place.get(name, len(place)))
+
+
 app = typer.Typer(
     name="kitchen",
+    cls=_Commands,
     help="Self-service DataOps kitchens: a git branch, a warehouse schema with test data, "
     "credentials and pipelines for every piece of work.\n\n"
     "Example: kitchen create profitability --ttl 7d",
@@ -120,6 +161,17 @@ def state_for(ctx: typer.Context, json_mode: bool = False) -> State:
     state: State = ctx.obj
     state.console = Console(json_mode=json_mode, verbose=state.verbose)
     return state
+
+
+def named_kitchen(project: Project, name: str | None) -> str:
+    """The kitchen named, or the one whose branch is checked out."""
+    return name if name is not None else project.current_or_named(None).name
+
+
+def confirm(yes: bool, question: str) -> None:
+    """Ask on a terminal unless --yes; scripts and CI (no terminal) are never asked."""
+    if not yes and sys.stdin.isatty() and not typer.confirm(question):
+        raise typer.Exit(int(ExitCode.PRECONDITION))
 
 
 def project_for(ctx: typer.Context) -> Project:

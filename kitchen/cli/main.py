@@ -15,12 +15,14 @@ import typer
 from rich.markup import escape
 
 from kitchen.cli import (
+    changes,
     data,
     diff,
     doctor,
     kitchens,
     lineage,
     metrics,
+    pipelines,
     report,
     schedule,
     secrets,
@@ -31,6 +33,8 @@ from kitchen.errors import BadInput, ExitCode, KitchenError
 
 COMMANDS = (
     kitchens,
+    pipelines,
+    changes,
     data,
     secrets,
     schedule,

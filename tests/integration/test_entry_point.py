@@ -10,6 +10,10 @@ from kitchen import __version__
 from tests.conftest import Cli, run_kitchen
 
 # the drivers, git, the config and the registry: what a command that opens a project loads
+LAYERS = tuple(  # no command module imports a workflow or a backend until it runs
+    f"kitchen.{layer}"
+    for layer in ("workflows", "backends", "pipelines", "data", "reports", "journal", "project")
+)
 HEAVY = (
     *("duckdb", "psycopg", "hvac", "boto3", "botocore", "faker", "git", "yaml"),
     *("kitchen.project", "kitchen.config", "kitchen.backends.registry"),
@@ -52,11 +56,12 @@ def test_help_and_version_open_no_project_and_import_no_driver() -> None:
         "for args in (['--help'], ['--version'], ['create', '--help']):\n"
         "    assert main(args) == 0\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({LAYERS!r})))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert result.stdout.strip().splitlines()[-2:] == ["[]", "[]"]
 
 
 def test_version(tmp_path: Path) -> None:
