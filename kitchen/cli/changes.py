@@ -113,11 +113,8 @@ def merge_command(
         post_test=post_test,
         report=state.console,
         wait=wait,
+        delete_after=delete_after,
     )
-    if delete_after and merged.commit:
-        from kitchen.workflows import delete
-
-        delete.delete(project, delete.check(project, name, force=False), state.console)
     if json_mode:
         state.console.json(asdict(merged))
     elif merged.commit is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,8 +17,7 @@ from kitchen.cli.app import (
     project_for,
     state_for,
 )
-from kitchen.errors import BadInput, ExitCode, KitchenError
-from kitchen.names import did_you_mean
+from kitchen.errors import BadInput, ExitCode
 from kitchen.text import counted
 
 if TYPE_CHECKING:
@@ -126,26 +124,13 @@ def log_command(
     Example: kitchen log profitability --limit 50
     """
     from kitchen.cli import render
+    from kitchen.workflows.inspect import audit_trail
 
     state = state_for(ctx, json_mode)
-    project = project_for(ctx)
-    trail = project.events(name, limit, before)
+    trail = audit_trail(project_for(ctx), name, limit, before)
     events, problems = trail.events, trail.problems
-    if len(problems) == len(project.config.environments):
-        raise next(iter(problems.values()))  # no trail could be read at all
     for problem in problems.values():
         state.console.warn(problem.message)
-    if name is not None and not events:  # a kitchen with nothing recorded yet, or a typo
-        kitchens, _ = project.kitchens()
-        known = {k.name for k in kitchens}
-        for environment in project.config.environments:
-            with contextlib.suppress(KitchenError):
-                known |= project.registry(environment).event_kitchens()
-        if name not in known:
-            raise BadInput(
-                f"No kitchen {name!r}, nor events of one.{did_you_mean(name, known)}",
-                hint="`kitchen log` lists every kitchen's events.",
-            )
     if json_mode:
         unread = [p.message for p in problems.values()]
         state.console.json(
@@ -235,21 +220,11 @@ def artifacts_command(
         return
     kitchen = project.current_or_named(name)
     if run_id is not None:
-        runs = [run["id"] for run in project.registry(kitchen.environment).runs(kitchen.name)]
-        if run_id not in runs:
-            raise BadInput(
-                f"No run {run_id!r} of {kitchen.name}.{did_you_mean(run_id, runs)}",
-                hint=f"`kitchen runs {kitchen.name}` lists them.",
-            )
+        artifacts.require_run(project, kitchen, run_id)
     if download is not None:
         if run_id is None:
             raise BadInput("Name the run to download.", hint="See `kitchen runs`.")
         written = artifacts.download(project, kitchen, run_id, download)
-        if not written:
-            raise BadInput(
-                f"No artifacts of run {run_id} of {kitchen.name} in the store.",
-                hint="If its upload waited for an unreachable store: `kitchen artifacts --retry`.",
-            )
         state.console.success(f"Downloaded {counted(len(written), 'file')} into {download}.")
         return
     keys = artifacts.listing(project, kitchen, run_id)

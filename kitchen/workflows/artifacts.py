@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kitchen.errors import KitchenError
+from kitchen.errors import BadInput, KitchenError
 from kitchen.files import make_folder
 from kitchen.model import Kitchen
+from kitchen.names import did_you_mean
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 
@@ -81,7 +82,18 @@ def listing(project: Project, kitchen: Kitchen, run_id: str | None) -> list[str]
     return sorted(keys, key=newest_first)
 
 
+def require_run(project: Project, kitchen: Kitchen, run_id: str) -> None:
+    """Refuse a run the kitchen's registry does not know, with the nearest ids."""
+    runs = [run["id"] for run in project.registry(kitchen.environment).runs(kitchen.name)]
+    if run_id not in runs:
+        raise BadInput(
+            f"No run {run_id!r} of {kitchen.name}.{did_you_mean(run_id, runs)}",
+            hint=f"`kitchen runs {kitchen.name}` lists them.",
+        )
+
+
 def download(project: Project, kitchen: Kitchen, run_id: str, folder: Path) -> list[Path]:
+    """The run's artifacts written under ``folder``; none in the store is an error."""
     store = project.artifacts(kitchen.environment)
     prefix = run_prefix(kitchen.name, run_id)
     written = []
@@ -90,4 +102,9 @@ def download(project: Project, kitchen: Kitchen, run_id: str, folder: Path) -> l
         make_folder(target.parent, "the download folder")
         target.write_bytes(store.get(key))
         written.append(target)
+    if not written:
+        raise BadInput(
+            f"No artifacts of run {run_id} of {kitchen.name} in the store.",
+            hint="If its upload waited for an unreachable store: `kitchen artifacts --retry`.",
+        )
     return written

@@ -28,7 +28,7 @@ from kitchen.reports import charts, pages
 from kitchen.workflows import artifacts, report
 
 RECENT = 20  # runs per kitchen: its pass rate, durations and SPC series
-LINKED = 5  # run reports per kitchen written into the site
+NEWEST = 10  # a pipeline's newest runs listed (and linked) on its page
 EVENTS = 200  # audit trail entries per environment
 PAGES = ("index", "pipelines", "checks", "releases", "audit", "schedules")
 
@@ -103,10 +103,12 @@ def _read(project: Project) -> Site:
 
 
 def _link_runs(project: Project, site: Site, kitchen: Kitchen, out: Path, wanted: set[str]) -> None:
-    """The reports of the kitchen's newest runs and of the runs a release, an event or a
-    schedule names, in the site: the one kept with the run's artifacts, else drawn now."""
+    """The reports of the kitchen's latest run and of the runs the site lists (a pipeline's
+    newest, a release's, an event's, a schedule's last), in the site: the one kept with the
+    run's artifacts, else drawn now. A run no page names gets none: a thousand kitchens
+    cost a thousand reports, not twenty thousand."""
     runs = site.runs.get(kitchen.name, [])
-    for run in [r for index, r in enumerate(runs) if index < LINKED or str(r["id"]) in wanted]:
+    for run in [r for index, r in enumerate(runs) if index == 0 or str(r["id"]) in wanted]:
         path = f"runs/{kitchen.name}/{run['id']}.html"
         html = _kept(project, kitchen, str(run["id"])) or report.render(project, kitchen, run)
         target = out / path
@@ -116,9 +118,11 @@ def _link_runs(project: Project, site: Site, kitchen: Kitchen, out: Path, wanted
 
 
 def _referenced(site: Site) -> set[str]:
-    """The runs the releases (the run that let it through, the destination's tests), the
-    audit trail (a merge's run) and the schedules (their last run) name."""
-    found = {str(r["details"].get("run") or "") for r in site.releases}
+    """The runs the pages list: each pipeline's newest, the releases' (the run that let it
+    through, the destination's tests), the audit trail's (a merge's run) and the schedules'
+    (their last run)."""
+    found = {str(run["id"]) for entries in _per_pipeline(site).values() for run in _newest(entries)}
+    found |= {str(r["details"].get("run") or "") for r in site.releases}
     found |= {
         str((r["details"].get("destination_test") or {}).get("run_id") or "") for r in site.releases
     }
@@ -206,6 +210,10 @@ Entry = tuple[str, dict[str, Any], list[dict[str, Any]], bool]  # kitchen, run, 
 def _pipelines(site: Site) -> list[dict[str, Any]]:
     """Per pipeline: its pass rate per day over every kitchen's runs, each run's duration
     (its nodes' seconds) by kitchen, and its newest runs linked."""
+    return [_pipeline(site, name, entries) for name, entries in _per_pipeline(site).items()]
+
+
+def _per_pipeline(site: Site) -> dict[str, list[Entry]]:
     per: dict[str, list[Entry]] = defaultdict(list)
     for kitchen, runs in site.runs.items():
         for run in runs:
@@ -214,7 +222,12 @@ def _pipelines(site: Site) -> list[dict[str, Any]]:
                 own = [n for n in nodes if n["pipeline"] == pipeline]
                 passed = _passed(own, report.checks_of(run))
                 per[pipeline].append((kitchen, run, own, passed))
-    return [_pipeline(site, name, entries) for name, entries in sorted(per.items())]
+    return dict(sorted(per.items()))
+
+
+def _newest(entries: list[Entry]) -> list[dict[str, Any]]:
+    runs = sorted((entry[1] for entry in entries), key=lambda r: str(r["started_at"]))
+    return runs[::-1][:NEWEST]
 
 
 def _pipeline(site: Site, name: str, entries: list[Entry]) -> dict[str, Any]:
@@ -233,7 +246,7 @@ def _pipeline(site: Site, name: str, entries: list[Entry]) -> dict[str, Any]:
         {"at": day, "pass rate": round(sum(ok) / len(ok), 3), "series": name}
         for day, ok in sorted(days.items())
     ]
-    newest = sorted(entries, key=lambda e: str(e[1]["started_at"]), reverse=True)[:10]
+    newest = sorted(entries, key=lambda e: str(e[1]["started_at"]), reverse=True)[:NEWEST]
     return {
         "name": name,
         "rate": charts.svg(charts.trend(rates, "pass rate", f"{name}: pass rate per day")),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from kitchen import journal
 from kitchen.errors import BadInput, KitchenError
 from kitchen.model import Kitchen, Status, TableInfo
-from kitchen.project import Project
+from kitchen.names import did_you_mean
+from kitchen.project import Project, Trail
 
 
 @dataclass
@@ -112,6 +114,26 @@ def runs(project: Project, name: str | None, limit: int = 0, before: str | None 
     older = bool(limit and found) and bool(registry.runs(kitchen.name, 1, found[-1]["started_at"]))
     total = registry.count("runs", kitchen.name) if limit else len(found)
     return Runs(kitchen, found, total, found[-1]["started_at"] if older else None)
+
+
+def audit_trail(project: Project, name: str | None, limit: int, before: str | None) -> Trail:
+    """A page of the audit trail (of one kitchen, or all): fails only when no environment's
+    trail could be read, or a kitchen is named that neither exists nor ever had events."""
+    trail = project.events(name, limit, before)
+    if len(trail.problems) == len(project.config.environments):
+        raise next(iter(trail.problems.values()))  # no trail could be read at all
+    if name is not None and not trail.events:  # a kitchen with nothing recorded yet, or a typo
+        kitchens, _ = project.kitchens()
+        known = {k.name for k in kitchens}
+        for environment in project.config.environments:
+            with contextlib.suppress(KitchenError):
+                known |= project.registry(environment).event_kitchens()
+        if name not in known:
+            raise BadInput(
+                f"No kitchen {name!r}, nor events of one.{did_you_mean(name, known)}",
+                hint="`kitchen log` lists every kitchen's events.",
+            )
+    return trail
 
 
 def _divergence(project: Project, kitchen: Kitchen) -> tuple[int | None, int | None]:

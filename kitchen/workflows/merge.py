@@ -20,7 +20,7 @@ from kitchen.errors import BadInput, KitchenError, NotAllowed, PreconditionFaile
 from kitchen.model import Kitchen, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import artifacts, recover
+from kitchen.workflows import artifacts, delete, recover
 
 APPROVAL_VARIABLE = "KITCHEN_APPROVED_BY"  # set by the CI job from the approved review
 PUSH_ATTEMPTS = 3
@@ -141,7 +141,10 @@ def merge(
     post_test: bool,
     report: Reporter,
     wait: float = 0,
+    delete_after: bool = False,
 ) -> Merged:
+    """Merge ``name`` into its parent through the gates; then the parent's tests (with
+    ``post_test``) and, once merged, the kitchen's deletion (with ``delete_after``)."""
     kitchen = project.kitchen(name)
     parent = target(project, kitchen, into)
     admit(project, kitchen, parent, approved_by)
@@ -159,6 +162,8 @@ def merge(
     result = Merged(name, parent.name, landed.commit, landed.run, landed.approver)
     if post_test:
         result.post_test = test_parent(project, parent, report)
+    if delete_after:
+        delete.delete(project, delete.check(project, name, force=False), report)
     return result
 
 

@@ -62,6 +62,20 @@ def test_a_merge_with_trailers_then_again_is_idempotent(cli: Cli, tested: Path) 
     assert cli("log", "feature", "--json").json()["events"][0]["action"] == "merge"
 
 
+def test_delete_after_removes_the_kitchen_once_merged_and_only_then(cli: Cli, tested: Path) -> None:
+    refused = cli(
+        "merge", "feature", "--yes", "--delete-after", "--approved-by", "x", "--into", "production"
+    )
+    assert refused.code != 0 and cli("show", "feature").code == 0  # not merged: kept
+    merged = cli("merge", "feature", "--yes", "--delete-after", "--no-post-test", "--json")
+    assert merged.code == 0 and merged.json()["commit"] is not None
+    gone = cli("show", "feature")
+    assert gone.code == 2 and "feature" in gone.err
+    assert "kitchen/feature" not in git(tested, "branch", "--list", "kitchen/feature")
+    actions = [event["action"] for event in cli("log", "feature", "--json").json()["events"]]
+    assert actions[:2] == ["delete", "merge"]
+
+
 def test_a_kitchen_behind_its_parent_is_refused_until_updated(cli: Cli, tested: Path) -> None:
     """What lands must be what was tested: a change the parent got meanwhile is merged down
     and tested in the kitchen first."""
