@@ -567,6 +567,15 @@ class Registry:
             run["results"] = json.loads(run["results"] or "{}")
         return found
 
+    def each_run(self, kitchen: str, page: int = 100) -> Iterator[dict[str, Any]]:
+        """A kitchen's runs, newest first, read a page at a time as they are consumed: a
+        caller that stops at the run it looks for reads no further (a page never ends inside
+        one start time, so the next page, before it, skips nothing)."""
+        before = None
+        while found := self.runs(kitchen, page, before):
+            yield from found
+            before = found[-1]["started_at"]
+
     def all(self, after: str | None = None, limit: int = 0) -> list[Kitchen]:
         """The kitchens by name (byte order, as Python sorts: pages of several registries
         merge), those named after ``after`` where given, the first ``limit`` (0: all)."""

@@ -84,8 +84,9 @@ def listing(project: Project, kitchen: Kitchen, run_id: str | None) -> list[str]
 
 def require_run(project: Project, kitchen: Kitchen, run_id: str) -> None:
     """Refuse a run the kitchen's registry does not know, with the nearest ids."""
-    runs = [run["id"] for run in project.registry(kitchen.environment).runs(kitchen.name)]
-    if run_id not in runs:
+    registry = project.registry(kitchen.environment)
+    if not any(run["id"] == run_id for run in registry.each_run(kitchen.name)):
+        runs = [run["id"] for run in registry.runs(kitchen.name)]
         raise BadInput(
             f"No run {run_id!r} of {kitchen.name}.{did_you_mean(run_id, runs)}",
             hint=f"`kitchen runs {kitchen.name}` lists them.",

@@ -78,14 +78,11 @@ def show(project: Project, name: str, preview: int = 0, only: str | None = None)
 def _tested(project: Project, kitchen: Kitchen) -> dict[str, Any] | None:
     if kitchen.status != Status.READY or not project.git.branch_exists(kitchen.branch):
         return None
-    passing = [
-        r
-        for r in project.registry(kitchen.environment).runs(kitchen.name)
-        if r["status"] == "passed"
-    ]
-    if not passing:
+    runs = project.registry(kitchen.environment).each_run(kitchen.name)
+    latest = next((r for r in runs if r["status"] == "passed"), None)
+    if latest is None:
         return None
-    latest, head = passing[0], project.git.sha(kitchen.branch)
+    head = project.git.sha(kitchen.branch)
     covers = latest["commit_sha"] == head and not latest["dirty"]
     return {
         "run_id": latest["id"],

@@ -271,11 +271,11 @@ def admit(
 
 
 def _tested(project: Project, kitchen: Kitchen, head: str) -> str:
-    runs = project.registry(kitchen.environment).runs(kitchen.name)
-    for run in runs:
+    latest = None
+    for run in project.registry(kitchen.environment).each_run(kitchen.name):
         if run["status"] == "passed" and run["commit_sha"] == head and not run["dirty"]:
             return str(run["id"])
-    latest = next(iter(runs), None)
+        latest = latest or run
     seen = (
         (
             f"the latest run, {latest['id']}, {latest['status']} at {latest['commit_sha'][:10]}"

@@ -5,6 +5,7 @@ freshness checks, the dbt models and tests, and the data diff where one was comp
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from kitchen.reports import charts, pages
 from kitchen.workflows import artifacts
 
 SERIES = 30  # points on a chart: the newest
+LINEAGE = 200  # runs of each kitchen up the lineage read for the charts
 TRENDS = ("row_count", "freshness")
 SWITCH = "KITCHEN_REPORT"  # 0: `kitchen test` keeps no report.html (a fast local loop)
 
@@ -159,11 +161,8 @@ def _lineage_runs(
     seen = set()
     while current is not None and current.name not in seen:
         seen.add(current.name)
-        found += [
-            (current.name, past)
-            for past in registry.runs(current.name)
-            if past["started_at"] <= run["started_at"]
-        ]
+        older = (p for p in registry.each_run(current.name) if p["started_at"] <= run["started_at"])
+        found += [(current.name, past) for past in itertools.islice(older, LINEAGE)]
         current = registry.get(current.parent) if current.parent else None
     return found
 

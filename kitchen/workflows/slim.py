@@ -89,7 +89,7 @@ def _line(project: Project, kitchen: Kitchen) -> Iterator[tuple[Kitchen, dict[st
     before = ""  # when the copy was taken that the kitchen below holds
     while here is not None:
         loaded = here.data.copied_at if here.data else ""
-        for run in project.registry(here.environment).runs(here.name):
+        for run in project.registry(here.environment).each_run(here.name):
             if run["started_at"] < loaded:
                 break  # before this kitchen's data came: overwritten since
             if not before or run["started_at"] < before:

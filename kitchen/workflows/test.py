@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from kitchen import journal, redaction
-from kitchen.backends.registry import Registry
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.errors import BadInput, KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, utcnow
@@ -24,7 +23,7 @@ from kitchen.names import did_you_mean
 from kitchen.pipelines import checks, dbt, junit, lineage, model, runners, templating
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import artifacts, identity, notify, recover, slim
+from kitchen.workflows import artifacts, identity, notify, recover, slim, spc
 from kitchen.workflows import lineage as lineage_workflow
 from kitchen.workflows import report as run_report
 from kitchen.workflows import run as tool_run
@@ -378,60 +377,13 @@ def _checks(scope: Scope, node: model.Node) -> list[checks.CheckResult]:
                 query = scope.render(spec.query, source)
             elif isinstance(spec, model.Spc):
                 query = scope.render(spec.metric, source)
-                history = _history(scope, node, check)
+                history = spc.history(
+                    scope.project, scope.kitchen, (scope.pipeline.name, node.name, check)
+                )
             results.append(
                 checks.run(own, scope.kitchen.schema, node.name, check, query, history=history)
             )
     return results
-
-
-def _history(scope: Scope, node: model.Node, check: model.Check) -> checks.History:
-    """The check's past metric values on data like this kitchen's, newest first: its own
-    runs, then its parent's, up to the root of its environment (another environment's data,
-    production's to a dev kitchen, is not the same data, and its registry may well be
-    closed to this user). A value measured on other rows (a sample against all rows, or
-    another sample) is left out: its limits would not be this data's."""
-    registry = scope.project.registry(scope.kitchen.environment)
-    shape = data_shape(registry, scope.kitchen)
-    copied = scope.kitchen.data.copied_at if scope.kitchen.data else ""
-    values: list[float] = []
-    own = 0
-    kitchen: Kitchen | None = scope.kitchen
-    while kitchen is not None:
-        for run in registry.runs(kitchen.name):
-            for result in run["results"].get("checks", []):
-                same = (result.get("pipeline", scope.pipeline.name), result["node"], result["name"])
-                measured = result.get("metric") is not None and result["status"] != "error"
-                alike = result.get("shape") == shape or (  # before shapes were recorded:
-                    "shape" not in result  # the kitchen's own runs on the data it holds
-                    and kitchen is scope.kitchen
-                    and run["started_at"] >= copied
-                )
-                if same == (scope.pipeline.name, node.name, check.name) and measured and alike:
-                    values.append(float(result["metric"]))
-        if kitchen is scope.kitchen:
-            own = len(values)
-        kitchen = registry.get(kitchen.parent) if kitchen.parent else None  # None: elsewhere
-    return checks.History(values, shape, own)
-
-
-def data_shape(registry: Registry, kitchen: Kitchen) -> str:
-    """Which rows a kitchen's metrics are measured on: all rows, or a sample as it was drawn
-    (a copy of all of a sampled kitchen's rows holds that kitchen's sample)."""
-    seen = {kitchen.name}
-    data = kitchen.data
-    while data is not None and data.samplings and not data.sample and data.source:
-        source = registry.get(data.source)
-        if source is None or source.name in seen:  # another environment's, or gone
-            return f"rows sampled upstream ({data.samplings} samplings)"
-        seen.add(source.name)
-        data = source.data
-    if data is None:
-        return "no copied data"
-    if not data.samplings:
-        return "all rows"
-    drawn = f", {data.samplings} samplings" if data.samplings > 1 else ""
-    return f"{data.sample}{drawn}"
 
 
 def _record(run: TestRun, pipelines: list[model.Pipeline]) -> dict[str, Any]:

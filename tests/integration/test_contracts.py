@@ -194,6 +194,31 @@ def test_registry_pages_the_trail_by_time_and_never_ends_a_page_inside_one(
     assert registry.events("other", 2) == [] and len(registry.events(limit=0)) == 6
 
 
+def test_registry_reads_a_kitchens_runs_a_page_at_a_time_none_twice_none_skipped(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = Registry(warehouse)
+    times = ["2026-01-05", "2026-01-04", "2026-01-04", "2026-01-04", "2026-01-03", "2026-01-01"]
+    for number, at in enumerate(times):
+        for kitchen in ("k", "other"):
+            run = {"id": f"{kitchen}{number}", "kitchen": kitchen, "pipelines": "p"}
+            run |= {"commit_sha": "c", "dirty": False, "started_at": at, "ended_at": at}
+            registry.add_run(run | {"status": "passed", "results": {}})
+    everything = [run["id"] for run in registry.runs("k")]
+    assert [run["id"] for run in registry.each_run("k", page=2)] == everything
+    assert sorted(everything) == [f"k{number}" for number in range(6)]
+    read: list[tuple[object, ...]] = []
+    original = registry.runs
+
+    def spy(*args: object) -> list[dict[str, object]]:
+        read.append(args)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(registry, "runs", spy)
+    assert next(run["id"] for run in registry.each_run("k", page=2)) == "k0"
+    assert read == [("k", 2, None)]  # the first page only: the caller stopped there
+
+
 def test_duckdb_file_in_use_is_unreachable(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -5,6 +5,7 @@ it."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 
 import duckdb
 import psycopg
+import pytest
 
 from tests.conftest import CONFIG_DEV, Cli, edit_config
 from tests.gitrepo import git
@@ -48,13 +50,18 @@ def add_dbt(project: Path) -> Path:
 
 
 def test_a_dbt_project_runs_with_kitchens_profile_and_every_model_and_test_is_seen(
-    cli: Cli, shop: Path, tmp_path: Path, webhook: tuple[str, list[dict[str, str]]]
+    cli: Cli,
+    shop: Path,
+    tmp_path: Path,
+    webhook: tuple[str, list[dict[str, str]]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The whole `dbt build` was one opaque node: one JUnit case for 9 dbt nodes, no checks,
     a warn test that found rows passed silently (`on: [warned]` never fired), and dbt's
     files dirtied the worktree. The project is new in the kitchen, its seed too: the kitchen
     loads it."""
     url, received = webhook
+    monkeypatch.setenv("KITCHEN_REPORT", "1")  # and the run's HTML report shows them all
     configure(shop, url, on=", on: [warned]")
     git(shop, "commit", "-qam", "announce warned runs")
     assert cli("create", "feature").code == 0
@@ -91,6 +98,13 @@ def test_a_dbt_project_runs_with_kitchens_profile_and_every_model_and_test_is_se
         "run_results.json",
     ]
     assert "\x1b[" not in (kept / "dbt.log").read_text()
+    after = {node["node"]: node["depends_on"] for node in document["nodes"]}
+    assert after["build.customer_revenue"] == ["build.stg_orders"]
+    page = (runs / "report.html").read_text()
+    parts = re.findall(r'<tr class="dbt-part" data-node="([^"]+)" data-status="(\w+)"', page)
+    assert dict(parts) == {name: status for name, (_, status) in BUILT.items() if name != "build"}
+    tests = re.findall(r'<tr class="dbt-test" data-status="(\w+)"><td>([^<]+)</td>', page)
+    assert {name: status for status, name in tests} == {n: s for n, (_, s) in TESTS.items()}
     assert [message["text"].splitlines()[:2] for message in received] == [
         [
             f"kitchen test feature: warned (run {document['run_id']}, {document['commit'][:10]})",

@@ -20,7 +20,12 @@ HEAVY = (
 )
 
 
-def test_kitchen_demo_runs_the_story_and_exits_0(tmp_path: Path) -> None:
+def test_kitchen_demo_runs_the_story_and_exits_0_without_any_git_identity(
+    tmp_path: Path, monkeypatch
+) -> None:
+    empty = tmp_path / "empty.gitconfig"  # a new machine: the demo gives its repository one
+    empty.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
     result = run_kitchen(tmp_path, "demo")
     assert result.code == 0, result.err
     for step in (
@@ -40,13 +45,6 @@ def test_kitchen_demo_runs_the_story_and_exits_0(tmp_path: Path) -> None:
     assert "from dev, approved by lead@shop.example, tests passed" in result.out
     assert "The demo ran end to end" in result.out
     assert "Traceback" not in result.err
-
-
-def test_demo_works_without_any_git_identity(tmp_path: Path, monkeypatch) -> None:
-    empty = tmp_path / "empty.gitconfig"
-    empty.write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
-    assert run_kitchen(tmp_path, "demo").code == 0
 
 
 def test_help_and_version_open_no_project_and_import_no_driver() -> None:

@@ -7,7 +7,6 @@ readable at a phone's 375 px."""
 from __future__ import annotations
 
 import io
-import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -272,21 +271,3 @@ def test_the_dashboard_is_served_on_localhost_until_interrupted(shop: Path) -> N
         server.send_signal(signal.SIGINT)
         code = server.wait(timeout=20)
     assert code == 130
-
-
-def test_a_dbt_nodes_models_and_tests_are_in_its_report(
-    cli: Cli, shop: Path, reports: None
-) -> None:
-    from tests.integration.test_dbt import BUILT, TESTS, add_dbt
-
-    assert cli("create", "feature").code == 0
-    add_dbt(shop)
-    run = cli("test", "feature", "--pipeline", "dbt_shop", "--json").json()
-    after = {node["node"]: node["depends_on"] for node in run["nodes"]}
-    assert after["build.customer_revenue"] == ["build.stg_orders"]
-    html = shop / f".kitchen/artifacts/dev/kitchens/feature/runs/{run['run_id']}/report.html"
-    text = html.read_text()
-    parts = dict(re.findall(r'<tr class="dbt-part" data-node="([^"]+)" data-status="(\w+)"', text))
-    assert parts == {name: status for name, (_, status) in BUILT.items() if name != "build"}
-    tests = re.findall(r'<tr class="dbt-test" data-status="(\w+)"><td>([^<]+)</td>', text)
-    assert {name: status for status, name in tests} == {n: s for n, (_, s) in TESTS.items()}

@@ -1,0 +1,64 @@
+"""An SPC check's history: its past values on data like the kitchen's, from the kitchen's
+runs and then its parent's, and which rows those values were measured on."""
+
+from __future__ import annotations
+
+from kitchen.backends.registry import Registry
+from kitchen.model import Kitchen
+from kitchen.pipelines import checks, model
+from kitchen.project import Project
+
+
+def history(
+    project: Project, kitchen: Kitchen, where: tuple[str, str, model.Check]
+) -> checks.History:
+    """The check's past metric values on data like this kitchen's, newest first: its own
+    runs, then its parent's, up to the root of its environment (another environment's data,
+    production's to a dev kitchen, is not the same data, and its registry may well be
+    closed to this user). A value measured on other rows (a sample against all rows, or
+    another sample) is left out: its limits would not be this data's."""
+    pipeline, node, check = where
+    registry = project.registry(kitchen.environment)
+    shape = data_shape(registry, kitchen)
+    copied = kitchen.data.copied_at if kitchen.data else ""
+    values: list[float] = []
+    own = 0
+    window = check.check.window if isinstance(check.check, model.Spc) else 0
+    here: Kitchen | None = kitchen
+    while here is not None and len(values) < window:
+        for run in registry.each_run(here.name):
+            if len(values) >= window:  # the limits need no more: older runs are not read
+                break
+            for result in run["results"].get("checks", []):
+                same = (result.get("pipeline", pipeline), result["node"], result["name"])
+                measured = result.get("metric") is not None and result["status"] != "error"
+                alike = result.get("shape") == shape or (  # before shapes were recorded:
+                    "shape" not in result  # the kitchen's own runs on the data it holds
+                    and here is kitchen
+                    and run["started_at"] >= copied
+                )
+                if same == (pipeline, node, check.name) and measured and alike:
+                    values.append(float(result["metric"]))
+        if here is kitchen:
+            own = len(values)
+        here = registry.get(here.parent) if here.parent else None  # None: elsewhere
+    return checks.History(values, shape, own)
+
+
+def data_shape(registry: Registry, kitchen: Kitchen) -> str:
+    """Which rows a kitchen's metrics are measured on: all rows, or a sample as it was drawn
+    (a copy of all of a sampled kitchen's rows holds that kitchen's sample)."""
+    seen = {kitchen.name}
+    data = kitchen.data
+    while data is not None and data.samplings and not data.sample and data.source:
+        source = registry.get(data.source)
+        if source is None or source.name in seen:  # another environment's, or gone
+            return f"rows sampled upstream ({data.samplings} samplings)"
+        seen.add(source.name)
+        data = source.data
+    if data is None:
+        return "no copied data"
+    if not data.samplings:
+        return "all rows"
+    drawn = f", {data.samplings} samplings" if data.samplings > 1 else ""
+    return f"{data.sample}{drawn}"
