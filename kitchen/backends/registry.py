@@ -1,7 +1,8 @@
 """The registry: the kitchens of one release environment, kept in its warehouse.
 
 It lives in the warehouse's ``kitchen_meta`` schema, so the record of a kitchen sits next to
-the kitchen's data and shares its fate (and its access rules) in each environment.
+the kitchen's data and shares its fate (and its access rules) in each environment. Its
+tables, and the migrations that bring an earlier release's forward: registry_layout.py.
 """
 
 from __future__ import annotations
@@ -16,144 +17,29 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
+from kitchen.backends import registry_layout as layout
+from kitchen.backends.registry_layout import (
+    COLUMNS,
+    EVENTS,
+    KITCHENS,
+    LOCKS,
+    OPERATIONS,
+    OWNED,
+    RELEASES,
+    RUNS,
+    SCHEDULES,
+    SLOTS,
+    TABLES,
+)
+from kitchen.backends.warehouse.base import TableSpec, Warehouse
 from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join, sql
 from kitchen.errors import NotAllowed, PreconditionFailed, WarehouseError
 from kitchen.model import DataState, Kitchen, Status, utcnow
 from kitchen.names import REGISTRY_SCHEMA
 from kitchen.text import moment
 
-KITCHENS = TableSpec(
-    name="kitchens",
-    columns=(
-        Column("name", "TEXT"),
-        Column("parent", "TEXT"),
-        Column("environment", "TEXT"),
-        Column("branch", "TEXT"),
-        Column("schema_name", "TEXT"),
-        Column("status", "TEXT"),
-        Column("protected", "BOOLEAN"),
-        Column("is_root", "BOOLEAN"),
-        Column("staff", "TEXT"),
-        Column("created_by", "TEXT"),
-        Column("created_at", "TEXT"),
-        Column("expires_at", "TEXT"),
-        Column("data", "TEXT"),
-        Column("error", "TEXT"),
-        Column("ticket", "TEXT"),
-        Column("notify", "TEXT"),  # JSON: target names
-    ),
-    primary_key="name",
-)
-COLUMNS = [column.name for column in KITCHENS.columns]
-RUNS = TableSpec(
-    name="runs",
-    columns=(
-        Column("id", "TEXT"),
-        Column("kitchen", "TEXT"),
-        Column("pipelines", "TEXT"),
-        Column("commit_sha", "TEXT"),
-        Column("dirty", "BOOLEAN"),
-        Column("started_at", "TEXT"),
-        Column("ended_at", "TEXT"),
-        Column("status", "TEXT"),
-        Column("results", "TEXT"),  # JSON: nodes and checks with their metrics
-    ),
-    primary_key="id",
-)
-RELEASES = TableSpec(
-    name="releases",
-    columns=(
-        Column("tag", "TEXT"),
-        Column("kitchen", "TEXT"),
-        Column("kind", "TEXT"),  # promote, rollback
-        Column("commit_sha", "TEXT"),
-        Column("at", "TEXT"),
-        Column("actor", "TEXT"),
-        Column("details", "TEXT"),  # JSON: source, commits, test runs, approver
-    ),
-)
-LOCKS = TableSpec(
-    name="locks",
-    columns=(
-        Column("target", "TEXT"),
-        Column("holder", "TEXT"),
-        Column("since", "TEXT"),
-        Column("host", "TEXT"),
-        Column("pid", "INTEGER"),
-    ),
-    primary_key="target",
-)
-OPERATIONS = TableSpec(
-    name="operations",
-    columns=(
-        Column("id", "TEXT"),
-        Column("command", "TEXT"),  # create, delete, refresh, update, merge, promote, ...
-        Column("kitchen", "TEXT"),
-        Column("actor", "TEXT"),
-        Column("host", "TEXT"),
-        Column("pid", "INTEGER"),
-        Column("since", "TEXT"),
-        Column("step", "TEXT"),  # the last step completed
-        Column("details", "TEXT"),  # JSON: what recovery needs (branch, commit before, tag...)
-    ),
-    primary_key="id",
-)
-OWNED = TableSpec(  # every schema, branch and login kitchen made for a kitchen, until it is gone
-    name="owned",
-    columns=(Column("kind", "TEXT"), Column("name", "TEXT"), Column("kitchen", "TEXT")),
-)
 LOCK_TTL = timedelta(minutes=10)  # no merge holds its lock this long: the holder is gone
 LOCK_POLL = 0.5
-EVENTS = TableSpec(
-    name="events",
-    columns=(
-        Column("at", "TEXT"),
-        Column("actor", "TEXT"),
-        Column("action", "TEXT"),  # create, delete, refresh, update, merge, promote, ...
-        Column("kitchen", "TEXT"),
-        Column("result", "TEXT"),  # ok, failed
-        Column("details", "TEXT"),  # JSON: commits, sources, runs...
-    ),
-)
-
-SCHEDULES = TableSpec(  # a schedule switched on or off in a kitchen, and its latest slot
-    name="schedules",
-    columns=(
-        Column("id", "TEXT"),  # kitchen/pipeline.schedule
-        Column("kitchen", "TEXT"),
-        Column("schedule", "TEXT"),  # pipeline.schedule
-        Column("enabled", "BOOLEAN"),
-        Column("changed_by", "TEXT"),
-        Column("changed_at", "TEXT"),
-        Column("last_slot", "TEXT"),  # the newest slot run (or, until one is, when enabled)
-        Column("last_run", "TEXT"),
-        Column("last_status", "TEXT"),
-    ),
-    primary_key="id",
-)
-SLOTS = TableSpec(  # a slot of a schedule, taken by the run-due that runs it: never two
-    name="schedule_slots",
-    columns=(
-        Column("id", "TEXT"),  # kitchen/pipeline.schedule@slot
-        Column("kitchen", "TEXT"),
-        Column("slot", "TEXT"),
-        Column("taken_at", "TEXT"),
-        Column("host", "TEXT"),
-        Column("pid", "INTEGER"),
-    ),
-    primary_key="id",
-)
-
-
-TABLES = (RUNS, EVENTS, LOCKS, RELEASES, OPERATIONS, OWNED, SCHEDULES, SLOTS)
-# what the reads ask: a kitchen's runs and events newest first, the whole trail newest first
-INDEXES = {  # on times compared as bytes, as the registry's reads order them
-    "runs_by_kitchen_bytewise": (RUNS, ("kitchen", "started_at")),
-    "events_by_kitchen_bytewise": (EVENTS, ("kitchen", "at")),
-    "events_by_time_bytewise": (EVENTS, ("at",)),
-}
-RETIRED_INDEXES = ("runs_by_kitchen", "events_by_kitchen", "events_by_time")  # no use to them
 OPERATION_TTL = timedelta(hours=6)  # an operation on another host is presumed dead after
 
 
@@ -206,58 +92,20 @@ class Registry:
         return self._exists
 
     def ensure(self) -> None:
-        """Create the registry's schema and tables if this warehouse lacks them (checked
-        once per command)."""
+        """Bring the registry to this release's layout before anything is written: made
+        where the warehouse has none, its pending migrations applied where an earlier
+        release made it (checked once per command: one number read)."""
         if self._ensured:
             return
-        self._tables = None  # another command may have made some since they were read
-        if self.exists() and all(self._has(spec.name) for spec in TABLES):
-            self._renew_locks()
-            self._add_columns(KITCHENS)
-            self._add_indexes()
-        else:
-            with self.warehouse.transaction():
-                self.warehouse.create_schema(REGISTRY_SCHEMA)
-                for spec in (KITCHENS, *TABLES):
-                    if not self._has(spec.name):
-                        self.warehouse.create_table(REGISTRY_SCHEMA, spec)
-                self._add_indexes()
-            self._exists = True
-            self._tables = None
+        self.exists()  # tables this login may not read are said so, not taken for missing
+        since = layout.version(self.warehouse)
+        if since < layout.LATEST:
+            layout.migrate(self.warehouse, since)
+            self._exists, self._tables, self._present = True, None, None
         self._ensured = True
 
-    def _renew_locks(self) -> None:
-        """A locks table of an earlier version (without host and pid) is made anew: it only
-        ever holds the locks of merges running now."""
-        columns = {name for name, _ in self.warehouse.column_types(REGISTRY_SCHEMA, LOCKS.name)}
-        if columns >= {column.name for column in LOCKS.columns}:
-            return
-        with self.warehouse.transaction():
-            table = self.warehouse.table(REGISTRY_SCHEMA, LOCKS.name)
-            self.warehouse.execute(sql("DROP TABLE {}", table))
-            self.warehouse.create_table(REGISTRY_SCHEMA, LOCKS)
-
-    def _add_indexes(self) -> None:
-        """The indexes the registry's reads need, made where a registry lacks them (one of
-        an earlier version, whose first write makes them)."""
-        for name, (spec, columns) in INDEXES.items():
-            self.warehouse.execute(
-                sql(
-                    "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
-                    Identifier(f"{REGISTRY_SCHEMA}_{name}"),
-                    self.warehouse.table(REGISTRY_SCHEMA, spec.name),
-                    join(", ", [self._bytewise(column) for column in columns]),
-                )
-            )
-        for name in RETIRED_INDEXES:
-            index = self.warehouse.table(REGISTRY_SCHEMA, f"{REGISTRY_SCHEMA}_{name}")
-            self.warehouse.execute(sql("DROP INDEX IF EXISTS {}", index))
-
     def _bytewise(self, column: str) -> Query:
-        """A text column as the registry orders it: byte by byte (a kitchen's, in indexes,
-        only matched: as it is)."""
-        named = sql("{}", Identifier(column))
-        return named if column == "kitchen" else self.warehouse.bytewise(named)
+        return layout.ordered(self.warehouse, column)
 
     def _kitchen_columns(self) -> Query:
         """The kitchens table's columns as this registry has them: an earlier version's
@@ -266,25 +114,6 @@ class Registry:
             have = {n for n, _ in self.warehouse.column_types(REGISTRY_SCHEMA, KITCHENS.name)}
             self._present = [name for name in COLUMNS if name in have]
         return join(", ", [Identifier(name) for name in self._present])
-
-    def _add_columns(self, spec: TableSpec) -> None:
-        """The columns a table of an earlier version lacks, added (empty)."""
-        have = {name for name, _ in self.warehouse.column_types(REGISTRY_SCHEMA, spec.name)}
-        missing = [column for column in spec.columns if column.name not in have]
-        if not missing:
-            return
-        table = self.warehouse.table(REGISTRY_SCHEMA, spec.name)
-        with self.warehouse.transaction():
-            for column in missing:  # the type is this module's own, never a user's
-                self.warehouse.execute(
-                    sql(
-                        "ALTER TABLE {} ADD COLUMN {} {}",
-                        table,
-                        Identifier(column.name),
-                        Query((column.type,)),
-                    )
-                )
-        self._present = None
 
     def _has(self, table: str) -> bool:
         if self._tables is None:

@@ -9,6 +9,7 @@ import itertools
 import json
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ CHECK = {
     "metric": None,
     "message": "",
     "shape": None,
+    "limits": None,
 }
 
 
@@ -47,7 +49,7 @@ def nodes_of(run: dict[str, Any]) -> list[dict[str, Any]]:
 def checks_of(run: dict[str, Any]) -> list[dict[str, Any]]:
     """A recorded run's checks, as ``nodes_of`` gives its nodes."""
     found = (run.get("results") or {}).get("checks", [])
-    return [redaction.cleaned({"limits": None, **CHECK, **check}) for check in found]
+    return [redaction.cleaned({**CHECK, **check}) for check in found]
 
 
 def wanted() -> bool:
@@ -181,15 +183,15 @@ def _control(
     points = []
     for owner, past in lineage:
         for result in checks_of(past):
-            if _same(check, where, result) and result.get("shape") == check.get("shape"):
+            if _same(check, where, result) and result["shape"] == check["shape"]:
                 points.append(point(owner, past, result))
         if len(points) >= SERIES:
             break
     points.reverse()
     title = f"{check['node']}.{check['name']}"
-    if check.get("shape"):
+    if check["shape"]:
         title += f" on {check['shape']}"
-    svg = charts.svg(charts.control_chart(points, check.get("limits"), title))
+    svg = charts.svg(charts.control_chart(points, check["limits"], title))
     return {
         "check": check,
         "svg": svg,
@@ -198,9 +200,10 @@ def _control(
 
 
 def point(owner: str, run: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
-    status = result["status"]
-    state = {"pass": "in control", "fail": "out of control"}.get(status, "no limits yet")
-    message = str(result.get("message", ""))
+    """An SPC result as a control chart's point: its value, how its run judged it, and why
+    it was out of control (the rule its message names)."""
+    state = {"pass": "in control", "fail": "out of control"}.get(result["status"], "no limits yet")
+    message = str(result["message"])
     why = message.split(" out of control: ", 1)[-1].split("; limits ", 1)[0]
     return {
         "run": f"{owner} {run['id']}",
@@ -249,8 +252,7 @@ def _diff(project: Project, kitchen: Kitchen, run_id: str) -> dict[str, Any] | N
 
 
 def seconds(run: dict[str, Any]) -> float | None:
-    from datetime import datetime
-
+    """How long a recorded run took; None while it has not ended."""
     if not run.get("ended_at"):
         return None
     began = datetime.fromisoformat(run["started_at"])

@@ -219,6 +219,36 @@ def test_registry_reads_a_kitchens_runs_a_page_at_a_time_none_twice_none_skipped
     assert read == [("k", 2, None)]  # the first page only: the caller stopped there
 
 
+def test_a_registry_made_before_migrations_is_brought_forward_once_by_the_next_write(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registry as the release of 2026-12-03 made it: its tables and indexes, no record of
+    migrations, locks without host and pid, kitchens without ticket and notify."""
+    from kitchen.backends import registry_layout as layout
+
+    warehouse.create_schema("kitchen_meta")
+    for spec in (layout.KITCHENS, *layout.TABLES):
+        old = [c for c in spec.columns if c.name not in ("ticket", "notify", "host", "pid")]
+        warehouse.create_table("kitchen_meta", TableSpec(spec.name, tuple(old), spec.primary_key))
+    warehouse.insert_rows("kitchen_meta", "kitchens", ["name", "status"], [("kept", "ready")])
+    registry = Registry(warehouse)
+    assert [k.name for k in registry.all()] == ["kept"]  # read as it is
+    registry.record(
+        {"at": "2026-12-04", "actor": "a", "action": "x", "kitchen": "k", "result": "ok"}
+    )
+    table = warehouse.table("kitchen_meta", "migrations")
+    recorded = warehouse.execute(sql("SELECT version, name FROM {} ORDER BY version", table))
+    assert [tuple(row) for row in recorded] == [(m.version, m.name) for m in layout.MIGRATIONS]
+    columns = {name for name, _ in warehouse.column_types("kitchen_meta", "locks")}
+    assert {"host", "pid"} <= columns
+    assert [k.name for k in registry.all()] == ["kept"]
+    registry.lock("dev", "someone@acme.example")  # the renewed locks table takes holders
+    monkeypatch.setattr(layout, "migrate", lambda *args: pytest.fail("migrated twice"))
+    Registry(warehouse).record(
+        {"at": "2026-12-05", "actor": "a", "action": "y", "kitchen": "k", "result": "ok"}
+    )
+
+
 def test_duckdb_file_in_use_is_unreachable(tmp_path: Path) -> None:
     import subprocess
     import sys
