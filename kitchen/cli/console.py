@@ -11,7 +11,6 @@ from typing import Any, TextIO
 from rich.console import Console as RichConsole
 from rich.console import RenderableType
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kitchen import redaction
 from kitchen.errors import KitchenError
@@ -55,6 +54,14 @@ class Console:
         if not self.err.is_terminal:  # logs and CI: no bar, not even its closing newline
             yield lambda amount: None
             return
+        from rich.progress import (  # only where a bar is drawn: not for --help
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),

@@ -74,7 +74,7 @@ def _colour(field: str, domain: list[str]) -> Spec:
 
 def control_chart(points: list[dict[str, Any]], limits: list[float] | None, title: str) -> Spec:
     """An SPC control chart: each point ``{"run", "at", "value", "state", "why"}`` (state:
-    in control, out of control, no limits yet), the centre line and both limits dashed, and
+    in control, out of control, no limits yet), the centre line, both limits dashed, and
     each out-of-control point ringed and labelled with why."""
     x = {"field": "run", "type": "ordinal", "sort": None, "title": "run", "axis": None}
     y = {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False}}
