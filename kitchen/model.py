@@ -79,6 +79,27 @@ class TableInfo:
     rows: int
 
 
+def tree(kitchens: list[Kitchen]) -> list[tuple[Kitchen, tuple[bool, ...]]]:
+    """``kitchens`` depth first, each under its parent (one whose parent is not among them
+    is a root), with whether it and each of its ancestors is the last of its siblings: the
+    kitchen tree as the branch tree has it, for whoever draws its guides."""
+    children: dict[str | None, list[Kitchen]] = {}
+    known = {kitchen.name for kitchen in kitchens}
+    for kitchen in kitchens:
+        children.setdefault(kitchen.parent if kitchen.parent in known else None, []).append(kitchen)
+    walked: list[tuple[Kitchen, tuple[bool, ...]]] = []
+
+    def visit(parent: str | None, path: tuple[bool, ...]) -> None:
+        below = children.get(parent, [])
+        for number, kitchen in enumerate(below, 1):
+            here = (*path, number == len(below))
+            walked.append((kitchen, here))
+            visit(kitchen.name, here)
+
+    visit(None, ())
+    return walked
+
+
 def utcnow() -> str:
     """Now, as recorded: ISO 8601 in UTC to the microsecond, so that records of the same
     second (two runs in a row) still sort in the order they happened."""

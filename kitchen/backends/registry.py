@@ -98,7 +98,7 @@ class Registry:
         if self._ensured:
             return
         self.exists()  # tables this login may not read are said so, not taken for missing
-        since = layout.version(self.warehouse)
+        since = layout.recorded(self.warehouse) if self._has(layout.MIGRATIONS_TABLE.name) else 0
         if since < layout.LATEST:
             layout.migrate(self.warehouse, since)
             self._exists, self._tables, self._present = True, None, None
@@ -404,6 +404,17 @@ class Registry:
         while found := self.runs(kitchen, page, before):
             yield from found
             before = found[-1]["started_at"]
+
+    def lineage_runs(self, kitchen: Kitchen) -> Iterator[tuple[Kitchen, dict[str, Any]]]:
+        """The kitchen's runs, then its parent's, up to the root of its environment (another
+        environment's kitchens are not in this registry), each newest first with the kitchen
+        it ran in; read as consumed, as ``each_run`` reads them."""
+        here: Kitchen | None = kitchen
+        seen = set()
+        while here is not None and here.name not in seen:
+            seen.add(here.name)
+            yield from ((here, run) for run in self.each_run(here.name))
+            here = self.get(here.parent) if here.parent else None
 
     def all(self, after: str | None = None, limit: int = 0) -> list[Kitchen]:
         """The kitchens by name (byte order, as Python sorts: pages of several registries

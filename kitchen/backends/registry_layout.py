@@ -229,18 +229,16 @@ MIGRATIONS = (
 LATEST = MIGRATIONS[-1].version
 
 
-def version(warehouse: Warehouse) -> int:
-    """The newest migration the registry records (0: none, a registry made before them)."""
-    if MIGRATIONS_TABLE.name not in warehouse.list_tables(REGISTRY_SCHEMA):
-        return 0
+def recorded(warehouse: Warehouse) -> int:
+    """The newest migration a registry with a migrations table records."""
     table = warehouse.table(REGISTRY_SCHEMA, MIGRATIONS_TABLE.name)
     found = warehouse.execute(sql("SELECT max(version) FROM {}", table))[0][0]
     return int(found or 0)
 
 
-def migrate(warehouse: Warehouse, since: int) -> list[Migration]:
-    """Apply and record every migration after ``since``; those this command applied."""
-    applied = []
+def migrate(warehouse: Warehouse, since: int) -> None:
+    """Apply and record every migration after ``since`` (0: a registry made before them,
+    or none at all)."""
     with warehouse.transaction():
         warehouse.create_schema(REGISTRY_SCHEMA)
         if MIGRATIONS_TABLE.name not in warehouse.list_tables(REGISTRY_SCHEMA):
@@ -259,8 +257,5 @@ def migrate(warehouse: Warehouse, since: int) -> list[Migration]:
                     [record],
                 )
         except WarehouseError:
-            if version(warehouse) < migration.version:  # not another command's record
+            if recorded(warehouse) < migration.version:  # not another command's record
                 raise
-            continue
-        applied.append(migration)
-    return applied

@@ -10,7 +10,7 @@ import typer
 
 from kitchen import redaction
 from kitchen.cli.app import app, project_for, state_for
-from kitchen.errors import BadInput
+from kitchen.files import write_text
 
 
 @app.command("metrics")
@@ -41,14 +41,4 @@ def metrics_command(
     if out is None:
         sys.stdout.write(text)
         return
-    from kitchen.files import make_folder
-
-    make_folder(out.parent, "the folder of")
-    staged = out.with_name(out.name + ".tmp")  # a scraper never reads half a file
-    try:
-        staged.write_text(text, encoding="utf-8")
-        staged.replace(out)
-    except OSError as exc:
-        raise BadInput(
-            f"Cannot write {out}: {exc.strerror or exc}.", hint="Name a file you may write."
-        ) from None
+    write_text(out, text, "the metrics")  # replaced whole: a scraper never reads half

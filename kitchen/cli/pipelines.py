@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from kitchen import files
 from kitchen.cli.app import (
     CurrentKitchen,
     JsonOption,
@@ -67,31 +68,17 @@ def test_pipelines(
     if no_report:
         request = replace(request, report=False)
     if junit:
-        _writable(junit, "the JUnit report")  # before the run, not after it
+        files.writable(junit, "the JUnit report")  # before the run, not after it
     run = test(project_for(ctx), request, state.console)
     if junit:
         report = junit_report.render(run.id, run.kitchen.name, run.nodes, run.checks)
-        _writable(junit, "the JUnit report", report)
+        files.write_text(junit, report, "the JUnit report")
     if json_mode:
         state.console.json(to_json(run))
     else:
         state.console.show(render.test_summary(run))
     if not run.passed:
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))
-
-
-def _writable(path: Path, what: str, text: str | None = None) -> None:
-    """Make the file's folder as pytest's --junitxml does; write ``text`` when given."""
-    from kitchen.files import make_folder
-
-    if path.is_dir():
-        raise BadInput(f"Cannot write {what} to {path}: it is a folder.", hint="Name a file.")
-    make_folder(path.parent, f"the folder of {what}")
-    if text is not None:
-        try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise BadInput(f"Cannot write {what} to {path}: {exc.strerror or exc}.") from None
 
 
 def _variable(item: str) -> tuple[str, str]:

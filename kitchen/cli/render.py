@@ -14,6 +14,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from kitchen import model
 from kitchen.model import DataState, Kitchen, Status
 from kitchen.text import counted, moment
 
@@ -108,29 +109,18 @@ def _expiry(left: timedelta) -> Text:
 def kitchen_tree(listing: Listing) -> Text:
     """The kitchen tree, which mirrors the git branch tree: one text, its guides drawn as it
     is walked (a rich Tree lays out each node on its own: seconds for a thousand)."""
-    by_parent: dict[str | None, list[Kitchen]] = {}
-    known = {kitchen.name for kitchen in listing.kitchens}
-    for kitchen in listing.kitchens:
-        parent = kitchen.parent if kitchen.parent in known else None
-        by_parent.setdefault(parent, []).append(kitchen)
     tree = Text("kitchens", style="bold")
-
-    def add(parent: str | None, indent: str) -> None:
-        children = by_parent.get(parent, [])
-        for number, kitchen in enumerate(children, 1):
-            last = number == len(children)
-            tree.append(f"\n{indent}{'└── ' if last else '├── '}", style="dim")
-            if kitchen.name == listing.current:
-                tree.append("* ", style="bold cyan")
-            tree.append(kitchen.name, style="bold")
-            if kitchen.protected:
-                tree.append(" (protected)", style="magenta")
-            tree.append(f"  {kitchen.environment} · {kitchen.branch}", style="dim")
-            if kitchen.status != Status.READY:
-                tree.append(f"  {kitchen.status.value}", style=STATUS_STYLE[kitchen.status])
-            add(kitchen.name, indent + ("    " if last else "│   "))
-
-    add(None, "")
+    for kitchen, path in model.tree(listing.kitchens):
+        indent = "".join("    " if last else "│   " for last in path[:-1])
+        tree.append(f"\n{indent}{'└── ' if path[-1] else '├── '}", style="dim")
+        if kitchen.name == listing.current:
+            tree.append("* ", style="bold cyan")
+        tree.append(kitchen.name, style="bold")
+        if kitchen.protected:
+            tree.append(" (protected)", style="magenta")
+        tree.append(f"  {kitchen.environment} · {kitchen.branch}", style="dim")
+        if kitchen.status != Status.READY:
+            tree.append(f"  {kitchen.status.value}", style=STATUS_STYLE[kitchen.status])
     return tree
 
 

@@ -47,13 +47,13 @@ def report_command(
         if not kept:
             state.console.warn("The artifact store would not take it: it is only here.")
     if open_it:
-        _open(written)
+        _open(written.resolve().as_uri())
 
 
-def _open(path: Path) -> None:
+def _open(url: str) -> None:
     import webbrowser
 
-    webbrowser.open(path.resolve().as_uri())
+    webbrowser.open(url)
 
 
 @app.command("dashboard")
@@ -95,7 +95,7 @@ def dashboard_command(
     if serve:
         _serve(state.console, folder, port, open_it)
     elif open_it:
-        _open(index)
+        _open(index.resolve().as_uri())
 
 
 def _serve(console: Console, folder: Path, port: int, open_it: bool) -> None:
@@ -114,8 +114,6 @@ def _serve(console: Console, folder: Path, port: int, open_it: bool) -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
     console.show(f"Serving {url} (Ctrl-C stops)")
     if open_it:
-        import webbrowser
-
-        webbrowser.open(url)
+        _open(url)
     with server:
         server.serve_forever()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kitchen import redaction
+from kitchen import model, redaction
 from kitchen.errors import BadInput, KitchenError
 from kitchen.files import make_folder
 from kitchen.model import Kitchen, utcnow
@@ -33,6 +33,9 @@ EVENTS = 200  # audit trail entries per environment
 PAGES = ("index", "pipelines", "checks", "releases", "audit", "schedules")
 
 
+Entry = tuple[str, dict[str, Any], list[dict[str, Any]], bool]  # kitchen, run, nodes, passed
+
+
 @dataclass
 class Site:
     """What the pages are drawn from."""
@@ -44,6 +47,7 @@ class Site:
     events: list[dict[str, Any]] = field(default_factory=list)
     schedules: list[dict[str, Any]] = field(default_factory=list)
     linked: dict[str, str] = field(default_factory=dict)  # run id: its page's path in the site
+    pipelines: dict[str, list[Entry]] = field(default_factory=dict)  # by name: its runs
 
 
 MARK = ".kitchen-dashboard"  # a folder kitchen made, so kitchen may replace it
@@ -99,6 +103,7 @@ def _read(project: Project) -> Site:
     site.events.sort(key=lambda e: str(e["at"]), reverse=True)
     rows, _ = schedule.listing(project, None)
     site.schedules = [row for row in rows if row["enabled"]]
+    site.pipelines = _per_pipeline(site)
     return site
 
 
@@ -121,7 +126,7 @@ def _referenced(site: Site) -> set[str]:
     """The runs the pages list: each pipeline's newest, the releases' (the run that let it
     through, the destination's tests), the audit trail's (a merge's run) and the schedules'
     (their last run)."""
-    found = {str(run["id"]) for entries in _per_pipeline(site).values() for run in _newest(entries)}
+    found = {str(run["id"]) for entries in site.pipelines.values() for run in _newest(entries)}
     found |= {str(r["details"].get("run") or "") for r in site.releases}
     found |= {
         str((r["details"].get("destination_test") or {}).get("run_id") or "") for r in site.releases
@@ -173,20 +178,15 @@ def _health(site: Site) -> dict[str, Any]:
 def _tree(site: Site) -> list[dict[str, Any]]:
     """Every kitchen under its parent, depth first, with its latest run, pass rate and
     median duration over its recent runs."""
-    children: dict[str | None, list[Kitchen]] = defaultdict(list)
-    names = {k.name for k in site.kitchens}
-    for kitchen in site.kitchens:
-        children[kitchen.parent if kitchen.parent in names else None].append(kitchen)
     rows: list[dict[str, Any]] = []
-
-    def visit(kitchen: Kitchen, depth: int) -> None:
+    for kitchen, path in model.tree(site.kitchens):
         runs = site.runs.get(kitchen.name, [])[:RECENT]
         latest = runs[0] if runs else None
         durations = sorted(d for d in (report.seconds(r) for r in runs) if d is not None)
         rows.append(
             {
                 "kitchen": kitchen,
-                "depth": depth,
+                "depth": len(path) - 1,
                 "latest": latest,
                 "link": site.linked.get(str(latest["id"])) if latest else None,
                 "pass_rate": sum(r["status"] == "passed" for r in runs) / len(runs)
@@ -196,21 +196,13 @@ def _tree(site: Site) -> list[dict[str, Any]]:
                 "median": durations[len(durations) // 2] if durations else None,
             }
         )
-        for child in children.get(kitchen.name, []):
-            visit(child, depth + 1)
-
-    for top in children[None]:
-        visit(top, 0)
     return rows
-
-
-Entry = tuple[str, dict[str, Any], list[dict[str, Any]], bool]  # kitchen, run, nodes, passed
 
 
 def _pipelines(site: Site) -> list[dict[str, Any]]:
     """Per pipeline: its pass rate per day over every kitchen's runs, each run's duration
     (its nodes' seconds) by kitchen, and its newest runs linked."""
-    return [_pipeline(site, name, entries) for name, entries in _per_pipeline(site).items()]
+    return [_pipeline(site, name, entries) for name, entries in site.pipelines.items()]
 
 
 def _per_pipeline(site: Site) -> dict[str, list[Entry]]:

@@ -15,14 +15,14 @@ from typing import Any
 
 from kitchen import redaction
 from kitchen.errors import BadInput, KitchenError, PreconditionFailed
-from kitchen.files import make_folder
+from kitchen.files import write_text
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reports import charts, pages
 from kitchen.workflows import artifacts
 
 SERIES = 30  # points on a chart: the newest
-LINEAGE = 200  # runs of each kitchen up the lineage read for the charts
+LINEAGE = 200  # runs up the kitchen's lineage read for the charts
 TRENDS = ("row_count", "freshness")
 SWITCH = "KITCHEN_REPORT"  # 0: `kitchen test` keeps no report.html (a fast local loop)
 
@@ -80,13 +80,13 @@ def render(project: Project, kitchen: Kitchen, run: dict[str, Any]) -> str:
     """The report of ``run`` as HTML, secrets scrubbed (none is ever in a record; a value
     that reached a message is scrubbed again here)."""
     lineage = _lineage_runs(project, kitchen, run)
-    results = redaction.cleaned(run["results"])
     nodes, checks = nodes_of(run), checks_of(run)
     where = {node["node"]: node["pipeline"] for node in nodes}
     context = {
         "title": f"Run {run['id']} of {kitchen.name}",
         "kitchen": kitchen,
-        "run": {**run, "results": results},
+        "run": run,
+        "trigger": (run.get("results") or {}).get("trigger") or "manual",
         "seconds": seconds(run),
         "pipelines": _pipelines(nodes),
         "checks": [{**check, "pipeline": where.get(check["node"], "")} for check in checks],
@@ -109,14 +109,7 @@ def write(
     html = render(project, kitchen, run)
     kept = keep(project, kitchen, str(run["id"]), html)
     target = out or project.local / ".kitchen" / "reports" / kitchen.name / f"{run['id']}.html"
-    make_folder(target.parent, "the report's folder")
-    try:
-        target.write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(
-            f"Cannot write the report to {target}: {exc.strerror or exc}.",
-            hint="Name a file you may write with --out.",
-        ) from None
+    write_text(target, html, "the report")
     return target, kept
 
 
@@ -155,18 +148,15 @@ def _pipelines(nodes: list[dict[str, Any]]) -> list[Pipeline]:
 def _lineage_runs(
     project: Project, kitchen: Kitchen, run: dict[str, Any]
 ) -> list[tuple[str, dict[str, Any]]]:
-    """(kitchen, run) of the kitchen's runs up to ``run``, then its parents' up to the root of
-    its environment, newest first: where an SPC check's history comes from."""
+    """(kitchen, run) of the newest ``LINEAGE`` runs up to ``run``: the kitchen's, then its
+    parents' up to the root of its environment, newest first (as an SPC check's history)."""
     registry = project.registry(kitchen.environment)
-    found: list[tuple[str, dict[str, Any]]] = []
-    current: Kitchen | None = kitchen
-    seen = set()
-    while current is not None and current.name not in seen:
-        seen.add(current.name)
-        older = (p for p in registry.each_run(current.name) if p["started_at"] <= run["started_at"])
-        found += [(current.name, past) for past in itertools.islice(older, LINEAGE)]
-        current = registry.get(current.parent) if current.parent else None
-    return found
+    older = (
+        (here.name, past)
+        for here, past in registry.lineage_runs(kitchen)
+        if past["started_at"] <= run["started_at"]
+    )
+    return list(itertools.islice(older, LINEAGE))
 
 
 def _same(check: dict[str, Any], where: dict[str, str], result: dict[str, Any]) -> bool:

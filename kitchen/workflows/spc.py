@@ -22,26 +22,23 @@ def history(
     shape = data_shape(registry, kitchen)
     copied = kitchen.data.copied_at if kitchen.data else ""
     values: list[float] = []
-    own = 0
+    own = 0  # how many of them are the kitchen's: its runs come first
     window = check.check.window if isinstance(check.check, model.Spc) else 0
-    here: Kitchen | None = kitchen
-    while here is not None and len(values) < window:
-        for run in registry.each_run(here.name):
-            if len(values) >= window:  # the limits need no more: older runs are not read
-                break
-            for result in run["results"].get("checks", []):
-                same = (result.get("pipeline", pipeline), result["node"], result["name"])
-                measured = result.get("metric") is not None and result["status"] != "error"
-                alike = result.get("shape") == shape or (  # before shapes were recorded:
-                    "shape" not in result  # the kitchen's own runs on the data it holds
-                    and here is kitchen
-                    and run["started_at"] >= copied
-                )
-                if same == (pipeline, node, check.name) and measured and alike:
-                    values.append(float(result["metric"]))
-        if here is kitchen:
-            own = len(values)
-        here = registry.get(here.parent) if here.parent else None  # None: elsewhere
+    for here, run in registry.lineage_runs(kitchen):
+        if len(values) >= window:  # the limits need no more: older runs are not read
+            break
+        mine = here.name == kitchen.name
+        for result in run["results"].get("checks", []):
+            same = (result.get("pipeline", pipeline), result["node"], result["name"])
+            measured = result.get("metric") is not None and result["status"] != "error"
+            alike = result.get("shape") == shape or (  # before shapes were recorded:
+                "shape" not in result  # the kitchen's own runs on the data it holds
+                and mine
+                and run["started_at"] >= copied
+            )
+            if same == (pipeline, node, check.name) and measured and alike:
+                values.append(float(result["metric"]))
+                own += mine
     return checks.History(values, shape, own)
 
 

@@ -95,13 +95,14 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
             _run_pipeline(project, run, pipeline, request, report)
         op.step("pipelines")
         run.ended_at = utcnow()
-        project.registry(kitchen.environment).add_run(_record(run, pipelines))  # never lost
+        recorded = _record(run, pipelines)
+        project.registry(kitchen.environment).add_run(recorded)  # never lost
     files = _artifacts(run)
     if request.report:
-        files.update(_html(project, run, pipelines, report))
+        files.update(_html(project, kitchen, recorded, report))
     artifacts.publish(project, kitchen, run.id, files, report)
-    shown = "report.html" if "report.html" in files else "report.json"
-    notify.notify(project, _announcement(project, run, pipelines, shown), report)
+    page = "report.html" if "report.html" in files else "report.json"
+    notify.notify(project, _announcement(project, run, pipelines, page), report)
     if changes:
         shown = ", ".join(changes[:3]) + (f" and {len(changes) - 3} more" if changes[3:] else "")
         report.warn(
@@ -134,7 +135,7 @@ def _worktree_at(project: Project, kitchen: Kitchen) -> str:
 
 
 def _announcement(
-    project: Project, run: TestRun, pipelines: list[model.Pipeline], shown: str
+    project: Project, run: TestRun, pipelines: list[model.Pipeline], page: str
 ) -> dict[str, Any]:
     """The run as every notification target is told it (docs/json.md)."""
     kitchen = run.kitchen
@@ -153,7 +154,7 @@ def _announcement(
     key = kitchen.ticket
     try:
         store = project.artifacts(kitchen.environment)
-        report = store.url(artifacts.run_prefix(kitchen.name, run.id) + shown)
+        report = store.url(artifacts.run_prefix(kitchen.name, run.id) + page)
     except KitchenError:
         report = None
     return {
@@ -196,11 +197,12 @@ def _artifacts(run: TestRun) -> dict[str, bytes]:
 
 
 def _html(
-    project: Project, run: TestRun, pipelines: list[model.Pipeline], report: Reporter
+    project: Project, kitchen: Kitchen, recorded: dict[str, Any], report: Reporter
 ) -> dict[str, bytes]:
-    """The run's HTML report; none, said, where it cannot be drawn (the run stands)."""
+    """The run's HTML report, from its record; none, said, where it cannot be drawn (the
+    run stands)."""
     try:
-        html = run_report.render(project, run.kitchen, _record(run, pipelines))
+        html = run_report.render(project, kitchen, recorded)
     except KitchenError as exc:
         report.warn(f"The run's HTML report could not be made: {exc.message}")
         return {}

@@ -39,6 +39,7 @@ def site() -> dashboard.Site:
         | {"environment": "dev", "details": {"run": "gone"}}
     ]
     found.linked = {"d1": "runs/dev/d1.html", "p2": "runs/production/p2.html"}
+    found.pipelines = dashboard._per_pipeline(found)  # as reading the registries leaves it
     return found
 
 
