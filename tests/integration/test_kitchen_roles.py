@@ -503,3 +503,37 @@ def test_every_command_works_as_a_login_that_is_no_superuser(
     assert roles_project("doctor", "--repair").code == 0
     assert roles(postgres, pg_project) == set()
     assert roles_project("doctor").code == 0
+
+
+def test_a_registry_of_the_earlier_layout_is_brought_forward_by_a_login_that_is_no_superuser(
+    roles_project: Cli, pg_project: Path, postgres: PostgresServer
+) -> None:
+    """The registry as the release of 2026-12-03 left it, changed by the login that made
+    it (no superuser): no migrations recorded, no byte-order indexes, kitchens without
+    ticket and notify, locks without host and pid. The next write brings it forward."""
+    user, password = LOGINS[pg_project]
+    dsn = make_conninfo(postgres.dsn(CONFIG_DEV[pg_project]), user=user, password=password)
+    with psycopg.connect(dsn, autocommit=True) as earlier:
+        earlier.execute("DROP TABLE kitchen_meta.migrations")
+        for index in ("runs_by_kitchen", "events_by_kitchen", "events_by_time"):
+            earlier.execute(f"DROP INDEX kitchen_meta.kitchen_meta_{index}_bytewise")
+        earlier.execute("ALTER TABLE kitchen_meta.kitchens DROP COLUMN ticket")
+        earlier.execute("ALTER TABLE kitchen_meta.kitchens DROP COLUMN notify")
+        earlier.execute("DROP TABLE kitchen_meta.locks")
+        earlier.execute("CREATE TABLE kitchen_meta.locks (target TEXT PRIMARY KEY, holder TEXT)")
+    assert roles_project("list").code == 0  # read as it is
+    assert roles_project("create", "feature", "--ticket", "SHOP-9").code == 0
+    assert roles_project("show", "feature", "--json").json()["ticket"] == "SHOP-9"
+    with psycopg.connect(dsn, autocommit=True) as now:
+        versions = now.execute("SELECT version FROM kitchen_meta.migrations ORDER BY 1")
+        assert [row[0] for row in versions.fetchall()] == [1, 2, 3, 4]
+        indexes = now.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'kitchen_meta'"
+            " AND indexname LIKE '%bytewise'"
+        ).fetchall()
+        assert len(indexes) == 3
+        columns = now.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = 'kitchen_meta' AND table_name = 'locks'"
+        ).fetchall()
+        assert {"host", "pid"} <= {row[0] for row in columns}
