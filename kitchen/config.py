@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from kitchen import names
 from kitchen.errors import ConfigError
 from kitchen.text import counted
+
+if TYPE_CHECKING:
+    from kitchen.backends.warehouse.base import Warehouse as WarehousePort
 
 CONFIG_FILE = "kitchen.yaml"
 MAX_PROBLEMS = 5  # listed in one error; the rest are counted
@@ -33,6 +36,12 @@ class DuckDBWarehouse(Strict):
     type: Literal["duckdb"]
     path: str = Field(description="DuckDB database file, relative to the repository root")
 
+    def connect(self, root: Path, environment: str, part: str = "warehouse") -> WarehousePort:
+        """The adapter; its driver is imported here, not at start-up."""
+        from kitchen.backends.warehouse.duckdb import DuckDBWarehouse as Adapter
+
+        return Adapter(root / self.path, environment, part)
+
 
 class PostgresWarehouse(Strict):
     type: Literal["postgres"]
@@ -46,6 +55,11 @@ class PostgresWarehouse(Strict):
     kitchen_roles: bool = False  # a login role per kitchen, limited to its own schema
     read_parent: bool = False  # kitchen roles may also read their parent's schema
     threads: int = Field(default=4, ge=1, le=64)  # tables copied (and verified) at once
+
+    def connect(self, root: Path, environment: str, part: str = "warehouse") -> WarehousePort:
+        from kitchen.backends.warehouse.postgres import PostgresWarehouse as Adapter
+
+        return Adapter(self, environment, part)
 
 
 Warehouse = Annotated[DuckDBWarehouse | PostgresWarehouse, Field(discriminator="type")]
@@ -163,6 +177,9 @@ class Environment(Strict):
     """A release environment: warehouse + secrets + artifacts, aligned across dev and prod."""
 
     warehouse: Warehouse
+    # where its registry (kitchens, runs, releases, audit trail) is kept, where not in the
+    # warehouse: a store of its own, as SQLMesh keeps its state connection apart
+    registry: Warehouse | None = None
     secrets: Secrets
     artifacts: Artifacts
     sensitive: bool = Field(False, description="data leaving it is always masked")
@@ -431,7 +448,7 @@ def _tree_problems(config: Config) -> list[Problem]:
     """Checks across sections: environments exist, parents exist, no parent cycle."""
     if not config.kitchens:
         return [(["kitchens"], "declare at least one root kitchen")]
-    problems: list[Problem] = []
+    problems: list[Problem] = _shared_registries(config)
     known = ", ".join(sorted(config.environments)) or "none"
     for name, kitchen in config.kitchens.items():
         if kitchen.environment not in config.environments:
@@ -445,6 +462,26 @@ def _tree_problems(config: Config) -> list[Problem]:
             problems.append((["kitchens", name, "parent"], f"unknown kitchen {kitchen.parent!r}"))
         elif (cycle := _cycle_from(config, name)) is not None:
             problems.append((["kitchens", name, "parent"], f"parent cycle {cycle}"))
+    return problems
+
+
+def _shared_registries(config: Config) -> list[Problem]:
+    """Each environment's registry in a store of its own: two in one would read each
+    other's kitchens, locks and operations as theirs."""
+    problems: list[Problem] = []
+    held: dict[str, str] = {}  # a store's settings: the environment whose registry is there
+    for name, environment in config.environments.items():
+        store = (environment.registry or environment.warehouse).model_dump_json()
+        if store in held:
+            key = "registry" if environment.registry else "warehouse"
+            problems.append(
+                (
+                    ["environments", name, key],
+                    f"the registry of environment {held[store]!r} is kept there already; "
+                    "give this environment a registry store of its own",
+                )
+            )
+        held.setdefault(store, name)
     return problems
 
 

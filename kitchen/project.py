@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kitchen import config, names
-from kitchen.backends import artifacts, secrets, warehouse
+from kitchen.backends import artifacts, secrets
 from kitchen.backends.artifacts.base import ArtifactStore
 from kitchen.backends.git import Git
 from kitchen.backends.registry import Registry
@@ -60,6 +60,8 @@ class Project:
         return cls(root, config.load(root / config.CONFIG_FILE))
 
     def close(self) -> None:
+        for registry in self._registries.values():
+            registry.warehouse.close()  # the warehouse's own where it keeps it: closed twice
         for connection in self._warehouses.values():
             connection.close()
         self._warehouses.clear()
@@ -119,16 +121,26 @@ class Project:
     def warehouse(self, environment: str) -> Warehouse:
         if environment not in self._warehouses:
             settings = self.environment(environment).warehouse
-            if "{{" in settings.model_dump_json():  # resolved only when there is a reference
-                where = f"environments.{environment}.warehouse"
-                settings = self.scoped(environment).resolve_settings(settings, where)
-            self._warehouses[environment] = warehouse.connect(settings, self.local, environment)
+            self._warehouses[environment] = self._connect(settings, environment, "warehouse")
         return self._warehouses[environment]
 
     def registry(self, environment: str) -> Registry:
+        """The environment's registry: in its warehouse, or in the store ``registry:`` names."""
         if environment not in self._registries:
-            self._registries[environment] = Registry(self.warehouse(environment))
+            settings = self.environment(environment).registry
+            store = (
+                self.warehouse(environment)
+                if settings is None
+                else self._connect(settings, environment, "registry")
+            )
+            self._registries[environment] = Registry(store)
         return self._registries[environment]
+
+    def _connect(self, settings: config.Warehouse, environment: str, part: str) -> Warehouse:
+        if "{{" in settings.model_dump_json():  # resolved only when there is a reference
+            where = f"environments.{environment}.{part}"
+            settings = self.scoped(environment).resolve_settings(settings, where)
+        return settings.connect(self.local, environment, part)
 
     def secrets(self, environment: str) -> SecretStore:
         settings = self.environment(environment).secrets

@@ -119,12 +119,17 @@ def _check_remote(project: Project, found: Examination) -> None:
 
 def _check_backends(project: Project, environment: str, found: Examination) -> bool:
     settings = project.environment(environment)
-    warehouse = _probe(
-        found,
-        environment,
-        f"warehouse ({settings.warehouse.type})",
-        lambda: project.registry(environment).exists(),
-    )
+    reach: Callable[[], object] = project.registry(environment).exists
+    if settings.registry:  # a store of its own: the warehouse is reached by itself
+        reach = project.warehouse(environment).list_schemas
+    warehouse = _probe(found, environment, f"warehouse ({settings.warehouse.type})", reach)
+    if settings.registry:
+        warehouse &= _probe(
+            found,
+            environment,
+            f"registry ({settings.registry.type})",
+            lambda: project.registry(environment).exists(),
+        )
     _probe(
         found,
         environment,

@@ -40,9 +40,10 @@ log = logging.getLogger(__name__)
 
 
 class DuckDBWarehouse(SqlWarehouse):
-    def __init__(self, path: Path, environment: str) -> None:
+    def __init__(self, path: Path, environment: str, part: str = "warehouse") -> None:
         self.path = path
         self.environment = environment
+        self.part = part  # what it is to the environment: its warehouse, or its registry
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._held: Warehouse | None = None  # another environment's, attached (snapshot())
         self._lent_to: DuckDBWarehouse | None = None  # where this file is attached meanwhile
@@ -60,7 +61,7 @@ class DuckDBWarehouse(SqlWarehouse):
                 f"catalog: `{schema}.<table>` would be ambiguous in the duckdb shell, "
                 "notebooks and dbt.",
                 hint="Give the kitchen another name, or the environment's DuckDB file "
-                "another path (environments.<env>.warehouse.path).",
+                f"another path (environments.{self.environment}.{self.part}.path).",
             )
         super().create_schema(schema)
 
@@ -80,7 +81,7 @@ class DuckDBWarehouse(SqlWarehouse):
 
     def _unopened(self, exc: duckdb.IOException) -> WarehouseUnreachable:
         """DuckDB lets one process at a time write a file: name the one that holds it."""
-        where = f"The {self.environment} warehouse ({self.location})"
+        where = f"The {self.environment} {self.part} ({self.location})"
         holder = re.search(r"Conflicting lock is held in (\S+) \(PID (\d+)\)", str(exc))
         if holder is None:
             return WarehouseUnreachable(f"{where} cannot be opened: {_first_line(exc)}")
@@ -110,7 +111,7 @@ class DuckDBWarehouse(SqlWarehouse):
             parsed = isinstance(exc, duckdb.ParserException)
             pointed = re.search(r"^LINE (\d+):", str(exc), re.MULTILINE) if parsed else None
             raise WarehouseError(
-                f"The {self.environment} warehouse refused a statement: {reason}",
+                f"The {self.environment} {self.part} refused a statement: {reason}",
                 reason=reason,
                 line=int(pointed.group(1)) if pointed else None,
             ) from exc

@@ -147,8 +147,11 @@ TOLERANT_LOADERS = {
 
 
 class PostgresWarehouse(SqlWarehouse):
-    def __init__(self, settings: config.PostgresWarehouse, environment: str) -> None:
+    def __init__(
+        self, settings: config.PostgresWarehouse, environment: str, part: str = "warehouse"
+    ) -> None:
         self.environment = environment
+        self.part = part  # what it is to the environment: its warehouse, or its registry
         self.settings = settings
         fields = {
             "host": settings.host,
@@ -158,7 +161,7 @@ class PostgresWarehouse(SqlWarehouse):
             "password": settings.password,
             "sslmode": settings.sslmode,
         }
-        where = f"environments.{environment}.warehouse"
+        where = f"environments.{environment}.{part}"
         given = {key: value for key, value in fields.items() if value is not None}
         try:
             self._conninfo = make_conninfo(settings.dsn or "", **given)
@@ -195,10 +198,10 @@ class PostgresWarehouse(SqlWarehouse):
                 )
             except psycopg.OperationalError as exc:
                 raise WarehouseUnreachable(
-                    f"Cannot connect to the {self.environment} warehouse ({self.location}): "
+                    f"Cannot connect to the {self.environment} {self.part} ({self.location}): "
                     f"{self._reason(exc)}",
                     hint="Check that the server runs and accepts connections, and the "
-                    f"credentials in environments.{self.environment}.warehouse.",
+                    f"credentials in environments.{self.environment}.{self.part}.",
                 ) from None
             for name, loader in TOLERANT_LOADERS.items():
                 self._connection.adapters.register_loader(name, loader)
@@ -226,12 +229,13 @@ class PostgresWarehouse(SqlWarehouse):
             if self._lost(exc):
                 self.close()
                 raise WarehouseUnreachable(
-                    f"Lost the {self.environment} warehouse ({self.location}): {self._reason(exc)}"
+                    f"Lost the {self.environment} {self.part} ({self.location}): "
+                    + self._reason(exc)
                 ) from None
             reason = self._reason(exc)
             position = exc.diag.statement_position  # a character of the statement, from 1
             raise WarehouseError(
-                f"The {self.environment} warehouse refused a statement: {reason}",
+                f"The {self.environment} {self.part} refused a statement: {reason}",
                 reason=reason,
                 code=exc.sqlstate or "",
                 line=statement.as_string(self._connection).count("\n", 0, int(position) - 1) + 1
@@ -347,7 +351,7 @@ class PostgresWarehouse(SqlWarehouse):
 
     def _twin(self) -> PostgresWarehouse:
         """Another session (opened on first use) on the same database, with the same salt."""
-        twin = PostgresWarehouse(self.settings, self.environment)
+        twin = PostgresWarehouse(self.settings, self.environment, self.part)
         twin._conninfo, twin._salt, twin._snapshot = self._conninfo, self._salt, self._snapshot
         twin._beside = self._beside
         return twin
