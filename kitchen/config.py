@@ -232,6 +232,10 @@ class Masking(Strict):
 
 
 class DataSettings(Strict):
+    # how a kitchen gets its parent's data: a copy, views onto the parent's tables (nothing
+    # copied; same environment, no masking on the way), or zero-copy clones (where the
+    # engine has them); `kitchen create --data` chooses for one kitchen
+    mode: Literal["copy", "views", "clone"] = "copy"
     sample: Sample = Sample()
     masking: Masking = Masking()
     unmasked_pii: Literal["fail", "warn"] = "fail"

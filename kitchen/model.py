@@ -38,6 +38,7 @@ class DataState:
     copied: list[str] = field(default_factory=list)  # its tables: a refresh drops the gone
     left_out: list[str] = field(default_factory=list)  # parent's objects not rebuilt, and why
     samplings: int = 0  # samples taken on the way from the root's data: each draws anew
+    mode: str = "copy"  # copy, or views: views onto the parent's tables (``copied``)
 
     @classmethod
     def load(cls, stored: dict[str, Any]) -> DataState:
@@ -77,6 +78,8 @@ class Kitchen:
 class TableInfo:
     name: str
     rows: int
+    view_of: str | None = None  # the kitchen whose table it shows (views mode), else its own
+    problem: str | None = None  # why the view no longer shows that table
 
 
 def tree(kitchens: list[Kitchen]) -> list[tuple[Kitchen, tuple[bool, ...]]]:

@@ -55,21 +55,32 @@ def data_refresh(
             "the --sample the kitchen was made with, else as on create)."
         ),
     ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            metavar="MODE",
+            help="copy or views (default: as the kitchen has it): a views kitchen's views "
+            "are made again onto its parent's tables as they are now.",
+        ),
+    ] = None,
     json_mode: JsonOption = False,
 ) -> None:
     """Rebuild a kitchen's data from its parent (or --from), masked as on create.
 
     The new tables are built aside and swapped in at once; until then, and after any
     failure, the old data stays. Tables the kitchen made itself are left alone. A kitchen
-    made with --sample keeps that sample until another --sample is given.
+    made with --sample keeps that sample until another --sample is given. A kitchen of
+    views gets its views made again (mending those whose table was dropped or changed).
 
     Example: kitchen data refresh profitability --from dev
+
+    Example (a snapshot instead of views): kitchen data refresh quick --data copy
     """
     from kitchen.cli import render
     from kitchen.workflows.refresh import refresh
 
     state = state_for(ctx, json_mode)
-    kitchen = refresh(project_for(ctx), name, source, state.console, sample)
+    kitchen = refresh(project_for(ctx), name, source, state.console, sample, mode=data)
     if json_mode:
         state.console.json(kitchen.to_json())
     else:

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kitchen import model
-from kitchen.model import DataState, Kitchen, Status
+from kitchen.model import DataState, Kitchen, Status, TableInfo
 from kitchen.text import counted, moment
 
 if TYPE_CHECKING:  # the workflows behind one command's output are imported by that command alone
@@ -164,8 +164,12 @@ def details(result: Details) -> RenderableType:
         tables = Table(title="Tables", title_justify="left")
         tables.add_column("table")
         tables.add_column("rows", justify="right")
+        viewing = any(info.view_of for info in result.tables)
+        if viewing:
+            tables.add_column("data")
         for info in result.tables:
-            tables.add_row(escape(info.name), f"{info.rows:,}")
+            shown = "" if info.problem else f"{info.rows:,}"
+            tables.add_row(escape(info.name), shown, *([_table_data(info)] if viewing else []))
         parts.append(tables)
     for name, (columns, rows_) in result.preview.items():
         parts.append(Preview(name, columns, rows_))
@@ -262,6 +266,14 @@ def _divergence(result: Details) -> str:
     return f" [dim]({result.commits_ahead} ahead, {result.commits_behind} behind its parent)[/]"
 
 
+def _table_data(info: TableInfo) -> str:
+    """Whose data a table of a views kitchen is: ``view of dev``, or ``own``."""
+    if info.view_of is None:
+        return "own"
+    shown = f"view of {escape(info.view_of)}"
+    return f"[red]{shown}: BROKEN, {escape(info.problem)}[/]" if info.problem else shown
+
+
 def _data_of(result: Details) -> str:
     """Its data; a root's tables that kitchen did not load (a warehouse the team already had)
     are existing tables, not no data."""
@@ -277,6 +289,12 @@ def describe_data(data: DataState | None, folded: bool = False) -> str:
     which would otherwise break a time in two)."""
     if data is None:
         return "no data"
+    if data.mode == "views":
+        masked = "masked upstream" if data.masked else "unmasked"
+        made = f"made {moment(data.copied_at)}"
+        return ("\n" if folded else "; ").join(
+            [f"views of {data.source}'s tables ({counted(data.tables, 'table')})", masked, made]
+        )
     amount = f"{counted(data.tables, 'table')}, {counted(data.rows, 'row')}"
     if data.sample:
         amount += f"; sampled {data.sample}"
@@ -306,7 +324,7 @@ def details_json(result: Details) -> dict[str, Any]:
         "checked_out": result.current,
         "commits_ahead": result.commits_ahead,
         "commits_behind": result.commits_behind,
-        "tables": [{"name": info.name, "rows": info.rows} for info in result.tables],
+        "tables": [_table_json(info) for info in result.tables],
         "tested": result.tested,
         "ticket_url": result.ticket_url,
         "preview": {  # with --rows or --table: each table's first rows, as the table has them
@@ -514,3 +532,10 @@ class Detailed:
             yield line
             if said:
                 yield Text("    " + said, style="dim")
+
+
+def _table_json(info: TableInfo) -> dict[str, Any]:
+    shown: dict[str, Any] = {"name": info.name, "rows": info.rows}
+    if info.view_of is not None:  # views mode: whose table it shows, and whether it still does
+        shown |= {"view_of": info.view_of, "problem": info.problem}
+    return shown

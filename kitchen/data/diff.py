@@ -85,7 +85,7 @@ def compare(
     (none: whole rows as a multiset); numeric stats moving more than ``threshold`` (a
     fraction) are flagged."""
     mine, theirs = schemas
-    present = [table in warehouse.list_tables(schema) for schema in schemas]
+    present = [table in warehouse.kitchen_tables(schema) for schema in schemas]
     types = [
         dict(warehouse.column_types(s, table)) if here else {}
         for s, here in zip(schemas, present, strict=True)

@@ -383,7 +383,7 @@ def _finding(table: str, column: str, sql_type: str, kind: Kind, evidence: str) 
 def scan(warehouse: Warehouse, schema: str, tables: Sequence[str] | None = None) -> list[Finding]:
     """Every suspicious column of every table in ``schema`` (or of ``tables``)."""
     findings = []
-    for table in warehouse.list_tables(schema) if tables is None else tables:
+    for table in warehouse.kitchen_tables(schema) if tables is None else tables:
         types = dict(warehouse.column_types(schema, table, base=True))
         columns, rows = warehouse.preview(schema, table, SAMPLE_SIZE, ordered=False)
         values = {column: [row[i] for row in rows] for i, column in enumerate(columns)}

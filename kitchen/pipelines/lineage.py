@@ -75,6 +75,22 @@ def of_sql(
     return sorted(reads - writes), sorted(writes), columns
 
 
+def replaced_and_changed(text: str, dialect: str, schema: str) -> tuple[set[str], set[str]]:
+    """The kitchen's tables ``text`` makes anew (its first write to them a ``CREATE``,
+    perhaps after a ``DROP``) and those it changes in place (``INSERT``, ``UPDATE``...).
+    Raises SqlglotError."""
+    replaced: set[str] = set()
+    changed: set[str] = set()
+    for statement in sqlglot.parse(text, read=dialect):
+        target = _target(statement) if statement is not None else None
+        name = _name(target, schema) if target is not None else None
+        if name is None or "." in name or name in replaced | changed:
+            continue
+        fresh = isinstance(statement, exp.Create) and statement.kind in ("TABLE", "VIEW")
+        (replaced if fresh else changed).add(name)
+    return replaced, changed
+
+
 def _target(statement: exp.Expr) -> exp.Table | None:
     if not isinstance(statement, WRITERS):
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from kitchen import journal, names
@@ -16,10 +16,10 @@ from kitchen.errors import (
     PreconditionFailed,
     WarehouseError,
 )
-from kitchen.model import Kitchen, Status, utcnow
+from kitchen.model import DataState, Kitchen, Status, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import identity, notify, recover
+from kitchen.workflows import identity, notify, recover, views
 
 DEFAULT_PARENT = "dev"
 TTL_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -36,6 +36,7 @@ class CreateRequest:
     sample: str | None = None  # overrides data.sample.default for this copy
     ticket: str | None = None  # the work it belongs to: SHOP-42
     notify: tuple[str, ...] = ()  # its notification targets (else its environment's default)
+    mode: str | None = None  # --data: copy, views or clone (else kitchen.yaml's data.mode)
 
 
 def create(project: Project, request: CreateRequest, report: Reporter) -> Kitchen:
@@ -73,6 +74,11 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
         ticket=ticket,
         notify=list(request.notify),
     )
+    if request.data:  # a way its data cannot come is refused before anything is made
+        mode = views.choose(
+            project, parent, kitchen, request.mode, sample=request.sample, report=report
+        )
+        request = replace(request, mode=mode)
     _refuse_leftovers(project, kitchen)
     _follow_remote(project, parent, report)
     _refuse_remote_leftover(project, kitchen)
@@ -140,9 +146,7 @@ def _provision(
             made.append("schema")
             operation.step("schema")
             if request.data:
-                from kitchen.workflows.datacopy import copy_tables  # masking, PII: data only
-
-                state = copy_tables(project, parent, kitchen, report, request.sample)
+                state = _fill(project, parent, kitchen, request, report)
                 registry.set_data(kitchen.name, state)
                 operation.step("data")
             if identity.enabled(project, kitchen):
@@ -154,6 +158,16 @@ def _provision(
         except BaseException as exc:
             _undo(project, kitchen, made, exc, report)
             raise
+
+
+def _fill(
+    project: Project, parent: Kitchen, kitchen: Kitchen, request: CreateRequest, report: Reporter
+) -> DataState:
+    if request.mode == "views":
+        return views.link_tables(project, parent, kitchen, report)
+    from kitchen.workflows.datacopy import copy_tables  # masking, PII: data only
+
+    return copy_tables(project, parent, kitchen, report, request.sample)
 
 
 def _undo(

@@ -22,7 +22,7 @@ def scan(project: Project, name: str | None) -> ScanResult:
     rules = masking.parse_rules(project.config.data.masking.rules)
     warehouse = project.warehouse(kitchen.environment)
     unread = warehouse.unreadable(kitchen.schema)
-    tables = [t for t in warehouse.list_tables(kitchen.schema) if t not in unread]
+    tables = [t for t in warehouse.kitchen_tables(kitchen.schema) if t not in unread]
     findings = pii.scan(warehouse, kitchen.schema, tables)
     return ScanResult(
         kitchen, [(f, masking.rule_for(rules, f.table, f.column)) for f in findings], unread

@@ -319,13 +319,13 @@ def _sample_settings(project: Project) -> config.Sample:
     """``data.sample`` without the sizes and references of tables ``data.exclude`` leaves
     out."""
     settings = project.config.data.sample
-    kept = {table: spec for table, spec in settings.tables.items() if not _excluded(project, table)}
+    kept = {table: spec for table, spec in settings.tables.items() if not excluded(project, table)}
     references = [
         text
         for text, reference in zip(
             settings.foreign_keys, sampling.virtual_references(settings.foreign_keys), strict=True
         )
-        if not (_excluded(project, reference.table) or _excluded(project, reference.parent))
+        if not (excluded(project, reference.table) or excluded(project, reference.parent))
     ]
     return settings.model_copy(update={"tables": kept, "foreign_keys": references})
 
@@ -350,7 +350,7 @@ def _plans(
     types = {table: origin.column_types(schema, table, base=True) for table in tables}
     rules = masking.parse_rules(project.config.data.masking.rules)
     masking.check_targets(
-        [rule for rule in rules if not _excluded(project, rule.pattern.partition(".")[0])], types
+        [rule for rule in rules if not excluded(project, rule.pattern.partition(".")[0])], types
     )
     return masking.plan_all(rules, types)
 
@@ -362,7 +362,7 @@ def _copied_tables(project: Project, origin: Warehouse, source: Kitchen) -> list
     hidden = {
         table: columns
         for table, columns in origin.unreadable(source.schema).items()
-        if not _excluded(project, table)
+        if not excluded(project, table)
     }
     if hidden:
         raise NotAllowed(
@@ -372,10 +372,10 @@ def _copied_tables(project: Project, origin: Warehouse, source: Kitchen) -> list
             hint="Grant that login SELECT on them, or leave them out of every copy with "
             f"data.exclude in kitchen.yaml (exclude: [{', '.join(hidden)}]).",
         )
-    return [table for table in origin.list_tables(source.schema) if not _excluded(project, table)]
+    return [table for table in origin.list_tables(source.schema) if not excluded(project, table)]
 
 
-def _excluded(project: Project, table: str) -> bool:
+def excluded(project: Project, table: str) -> bool:
     """Named by ``data.exclude``: no copy takes it, and settings that name it are no typo."""
     return any(fnmatchcase(table, pattern) for pattern in project.config.data.exclude)
 

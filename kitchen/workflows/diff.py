@@ -60,7 +60,7 @@ def compare(
     warehouse = project.warehouse(kitchen.environment)
     graph = lineage.build(project, kitchen.name)
     written = sorted({t for node in graph.nodes for t in node.writes if "." not in t})
-    there = set(warehouse.list_tables(kitchen.schema)) | set(warehouse.list_tables(other.schema))
+    there = {*warehouse.kitchen_tables(kitchen.schema), *warehouse.kitchen_tables(other.schema)}
     chosen = written if not tables else [t.lower() for t in tables]
     for table in chosen:
         if table not in there:
@@ -81,7 +81,7 @@ def summaries(
 ) -> list[dict[str, Any]]:
     """Each of ``tables`` (those either kitchen has) in short, as a merge preview gives it."""
     warehouse = project.warehouse(kitchen.environment)
-    there = set(warehouse.list_tables(kitchen.schema)) | set(warehouse.list_tables(other.schema))
+    there = {*warehouse.kitchen_tables(kitchen.schema), *warehouse.kitchen_tables(other.schema)}
     key_of = _keys(project, kitchen, graph, None)
     schemas = (kitchen.schema, other.schema)
     short = (

@@ -23,7 +23,7 @@ from kitchen.model import Kitchen, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.text import counted, moment
-from kitchen.workflows import recover
+from kitchen.workflows import recover, views
 
 BROKEN = (Status.PROVISIONING, Status.FAILED, Status.DELETING)
 
@@ -260,6 +260,17 @@ def _kitchens(project: Project, environment: str, report: Reporter) -> list[Find
                     fix=partial(_restore_schema, project, kitchen, report),
                 )
             )
+        elif problems := views.problems(project, kitchen):
+            found.append(
+                Finding(
+                    "broken-views",
+                    environment,
+                    kitchen.name,
+                    f"kitchen {kitchen.name}: {'; '.join(problems)}",
+                    "make its views again onto its parent's tables, as a refresh does",
+                    fix=partial(_refresh, project, kitchen, report),
+                )
+            )
     return found
 
 
@@ -317,6 +328,13 @@ def _restore_schema(project: Project, kitchen: Kitchen, report: Reporter) -> str
 
     refresh(project, kitchen.name, None, report)  # which makes the schema first
     return f"made again with {kitchen.parent}'s data"
+
+
+def _refresh(project: Project, kitchen: Kitchen, report: Reporter) -> str:
+    from kitchen.workflows.refresh import refresh
+
+    refresh(project, kitchen.name, None, report)
+    return f"views made again onto {kitchen.parent}'s tables"
 
 
 def _live(project: Project, environment: str) -> tuple[dict[str, Kitchen], set[str]]:

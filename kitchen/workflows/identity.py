@@ -24,12 +24,17 @@ def enabled(project: Project, kitchen: Kitchen) -> bool:
 
 
 def readable(project: Project, kitchen: Kitchen) -> list[str]:
-    """The parent's schema, where the config lets kitchen roles read it."""
+    """The parent's schema, where the config lets kitchen roles read it, and the schemas
+    whose tables its views show (views mode: they read with the reader's rights)."""
     settings = project.environment(kitchen.environment).warehouse
-    if not isinstance(settings, config.PostgresWarehouse) or not settings.read_parent:
+    if not isinstance(settings, config.PostgresWarehouse):
         return []
+    warehouse = project.warehouse(kitchen.environment)
+    shown = sorted({link.origin_schema for link in warehouse.links(kitchen.schema)})
     parent = project.kitchen(kitchen.parent) if kitchen.parent else None
-    return [parent.schema] if parent and parent.environment == kitchen.environment else []
+    if not settings.read_parent or parent is None or parent.environment != kitchen.environment:
+        return shown
+    return [parent.schema, *(schema for schema in shown if schema != parent.schema)]
 
 
 def make(project: Project, kitchen: Kitchen) -> bool:

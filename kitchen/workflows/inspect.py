@@ -11,6 +11,7 @@ from kitchen.errors import BadInput, KitchenError
 from kitchen.model import Kitchen, Status, TableInfo
 from kitchen.names import did_you_mean
 from kitchen.project import Project, Trail
+from kitchen.workflows import views
 
 
 @dataclass
@@ -57,16 +58,16 @@ def show(project: Project, name: str, preview: int = 0, only: str | None = None)
     samples: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
     if kitchen.status in (Status.READY, Status.PROVISIONING, Status.FAILED):
         warehouse = project.warehouse(kitchen.environment)
-        names = warehouse.list_tables(kitchen.schema)
+        names = warehouse.kitchen_tables(kitchen.schema)
         if only is not None and only not in names:
             raise BadInput(
                 f"Kitchen {name!r} has no table {only!r}.",
                 hint=f"Its tables: {', '.join(names)}." if names else "It has no tables.",
             )
-        for table in names:
-            tables.append(TableInfo(table, warehouse.row_count(kitchen.schema, table)))
-            if preview and only in (None, table):
-                samples[table] = warehouse.preview(kitchen.schema, table, preview)
+        tables = views.table_infos(project, kitchen, names)
+        for info in tables:
+            if preview and only in (None, info.name) and not info.problem:
+                samples[info.name] = warehouse.preview(kitchen.schema, info.name, preview)
     ahead, behind = _divergence(project, kitchen)
     current = project.git.current_branch() == kitchen.branch
     tickets = project.config.tickets

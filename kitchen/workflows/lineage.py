@@ -115,7 +115,7 @@ def columns(project: Project, kitchen: Kitchen) -> dict[str, dict[str, str]]:
     warehouse = project.warehouse(kitchen.environment)
     return {
         table: dict(warehouse.column_types(kitchen.schema, table))
-        for table in warehouse.list_tables(kitchen.schema)
+        for table in warehouse.kitchen_tables(kitchen.schema)
     }
 
 

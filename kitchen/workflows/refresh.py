@@ -14,7 +14,7 @@ from kitchen.errors import BadInput, NotAllowed
 from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import identity, recover
+from kitchen.workflows import identity, recover, views
 from kitchen.workflows.datacopy import copy_tables
 
 
@@ -24,6 +24,8 @@ def refresh(
     source_name: str | None,
     report: Reporter,
     sample: str | None = None,
+    *,
+    mode: str | None = None,
 ) -> Kitchen:
     sampling.parse_spec(sample, "--sample")  # before anything is made
     kitchen = project.kitchen(name)
@@ -43,7 +45,11 @@ def refresh(
         raise BadInput(f"Kitchen {name!r} has no parent to refresh from.", hint="Pass --from.")
     source = project.kitchen(source_name)
     source = journal.require_ready(project, source)
+    kept = kitchen.data.mode if kitchen.data else None
+    mode = views.choose(project, source, kitchen, mode or kept, sample=sample, report=report)
     recover.resume(project, kitchen.environment, "refresh", name, report)
+    if mode == "views":
+        return _relink(project, kitchen, source, report)
     warehouse = project.warehouse(kitchen.environment)
     staging = names.staging_schema(kitchen.schema)
     with journal.operation(
@@ -65,6 +71,7 @@ def refresh(
                 report.step(
                     f"Dropping the tables no longer copied from {source.name}: {', '.join(gone)}"
                 )
+            warehouse.unlink(kitchen.schema, [*state.copied, *gone])  # views, were it views
             warehouse.swap_in(staging, kitchen.schema, state.copied, gone)
             operation.step("swapped")
             identity.regrant(project, kitchen)
@@ -73,3 +80,19 @@ def refresh(
         project.registry(kitchen.environment).set_data(kitchen.name, state)
         project.audit(kitchen, "refresh", source=source.name, rows=state.rows, masked=state.masked)
     return project.kitchen(name)
+
+
+def _relink(project: Project, kitchen: Kitchen, source: Kitchen, report: Reporter) -> Kitchen:
+    """A refresh in views mode: the views made again, in one transaction (nothing aside)."""
+    with journal.operation(
+        project, kitchen.environment, "refresh", kitchen.name, alone=True, source=source.name
+    ):
+        warehouse = project.warehouse(kitchen.environment)
+        if not warehouse.schema_exists(kitchen.schema):
+            report.warn(f"Schema {kitchen.schema} was gone; making it again.")
+            warehouse.create_schema(kitchen.schema)
+        state = views.relink(project, source, kitchen, report)
+        identity.regrant(project, kitchen)
+        project.registry(kitchen.environment).set_data(kitchen.name, state)
+        project.audit(kitchen, "refresh", source=source.name, mode="views")
+    return project.kitchen(kitchen.name)

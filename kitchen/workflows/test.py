@@ -6,6 +6,7 @@ time, nodes run one after another. Every run is recorded in the kitchen's regist
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -15,7 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlglot.errors import SqlglotError
+
 from kitchen import journal, redaction
+from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.errors import BadInput, KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, utcnow
@@ -23,7 +27,7 @@ from kitchen.names import did_you_mean
 from kitchen.pipelines import checks, dbt, junit, lineage, model, runners, templating
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import artifacts, identity, notify, recover, slim, spc
+from kitchen.workflows import artifacts, identity, notify, recover, slim, spc, views
 from kitchen.workflows import lineage as lineage_workflow
 from kitchen.workflows import report as run_report
 from kitchen.workflows import run as tool_run
@@ -317,6 +321,31 @@ def _run_node(scope: Scope, node: model.Node) -> runners.Outcome:
     project, kitchen, pipeline = scope.project, scope.kitchen, scope.pipeline
     source = pipeline.folder / (node.file or model.PIPELINE_FILE)
     script = scope.render(source.read_text(encoding="utf-8"), source) if node.file else None
+    warehouse = project.warehouse(kitchen.environment)
+    replaced, changed = _writes(warehouse, node, script, kitchen.schema)
+    if replaced or changed:  # views of the parent's tables (views mode) become its own
+        views.make_own(project, kitchen, replaced, changed)
+    lifting = None if node.type == "dbt" else replaced | changed  # a script may drop either
+    with views.lift(warehouse, kitchen.schema, lifting) as lifted:
+        outcome = _run_in(scope, node, source, script)
+    views.regrant_viewers(project, kitchen.environment, lifted)
+    return outcome
+
+
+def _writes(
+    warehouse: Warehouse, node: model.Node, script: str | None, schema: str
+) -> tuple[set[str], set[str]]:
+    """The kitchen's tables a node makes anew and those it changes: parsed from its SQL,
+    declared for a Python or shell node (changed, for all kitchen can tell), left to dbt."""
+    if node.type == "sql":
+        with contextlib.suppress(SqlglotError):  # kitchen lineage says why; the SQL may run
+            return lineage.replaced_and_changed(script or "", warehouse.dialect, schema)
+        return set(), set()
+    return set(), {table for table in node.writes if "." not in table}
+
+
+def _run_in(scope: Scope, node: model.Node, source: Path, script: str | None) -> runners.Outcome:
+    project, kitchen, pipeline = scope.project, scope.kitchen, scope.pipeline
     warehouse = project.warehouse(kitchen.environment)
     if node.type == "sql":
         try:

@@ -9,10 +9,15 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from kitchen.backends.warehouse.sql import Identifier, Literal, Placeholder, Query, join, sql
+from kitchen.errors import WarehouseError
 
 SELECT_ALL = sql("*")
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+
+def _listed(columns: list[tuple[str, str]]) -> str:
+    return "(" + ", ".join(f"{name} {kind}" for name, kind in columns) + ")"
 
 
 def select_from(
@@ -109,10 +114,29 @@ class Structure(Protocol):
         ...
 
 
+LINK_MARK = "kitchen: view of "  # the comment on a view kitchen made onto a parent's table
+
+
+@dataclass(frozen=True)
+class Link:
+    """A view kitchen made in ``schema`` onto ``origin_schema.table`` (``data: views``)."""
+
+    schema: str
+    table: str
+    origin_schema: str
+
+    @property
+    def origin(self) -> str:
+        return f"{self.origin_schema}.{self.table}"
+
+
 class Warehouse(Protocol):
     """One release environment's warehouse. Data moves inside it, never through the client."""
 
     environment: str
+    dialect: str  # sqlglot's name for the engine's SQL
+    zero_copy_clone: bool  # a table can be cloned without copying its data (data: clone)
+    views_hold_tables: bool  # a view keeps the tables it reads from being dropped
 
     @property
     def location(self) -> str:
@@ -211,6 +235,30 @@ class Warehouse(Protocol):
     def column_types(self, schema: str, table: str, *, base: bool = False) -> list[tuple[str, str]]:
         """Each column's name and full SQL type, in table order; with ``base``, a domain's
         column as the type the domain constrains, which is what masking works on."""
+        ...
+
+    def kitchen_tables(self, schema: str) -> list[str]:
+        """The tables a kitchen has: its own, and its views onto its parent's (views mode)."""
+        ...
+
+    def links(self, schema: str | None = None) -> list[Link]:
+        """The views kitchen made in ``schema`` (None: in every schema) onto other tables."""
+        ...
+
+    def link(self, origin_schema: str, schema: str, tables: Sequence[str]) -> None:
+        """In one transaction: make each of ``tables`` in ``schema`` a view onto
+        ``origin_schema``'s table of that name, replacing the kitchen's own table or view of
+        it. Nobody writes through the views."""
+        ...
+
+    def unlink(self, schema: str, tables: Sequence[str], *, keep: bool = False) -> None:
+        """Drop the kitchen's views among ``tables``; with ``keep``, each becomes a table of
+        its own holding what it showed (in one transaction)."""
+        ...
+
+    def link_problem(self, link: Link) -> str | None:
+        """Why a view no longer shows its origin as it is (the table was dropped or changed
+        under it), or None."""
         ...
 
     def overlap(
@@ -364,6 +412,9 @@ class SqlWarehouse(ABC):
     """What every SQL warehouse does the same way; adapters supply connection and naming."""
 
     environment: str
+    dialect: str
+    zero_copy_clone = False
+    views_hold_tables = False
     INSERT_BATCH = 500  # rows per multi-row INSERT: far faster than executemany on DuckDB
 
     @property
@@ -479,6 +530,64 @@ class SqlWarehouse(ABC):
             [schema],
         )
         return [row[0] for row in rows]
+
+    def kitchen_tables(self, schema: str) -> list[str]:
+        return sorted({*self.list_tables(schema), *(link.table for link in self.links(schema))})
+
+    @abstractmethod
+    def _marked_views(self, schema: str | None) -> list[tuple[str, str, str]]:
+        """(schema, view, comment) of the views whose comment starts with ``LINK_MARK``."""
+
+    def links(self, schema: str | None = None) -> list[Link]:
+        found = []
+        for where, view, comment in self._marked_views(schema):
+            origin_schema, _, table = comment.removeprefix(LINK_MARK).partition(".")
+            if table == view:
+                found.append(Link(where, view, origin_schema))
+        return found
+
+    def _link_view(self, origin: Identifier, view: Identifier) -> Query:
+        """The statement that makes ``view`` show ``origin``, which nobody writes through."""
+        return sql("CREATE VIEW {} AS SELECT * FROM {}", view, origin)
+
+    def link(self, origin_schema: str, schema: str, tables: Sequence[str]) -> None:
+        linked = {link.table for link in self.links(schema)}
+        own = set(self.list_tables(schema))
+        with self.transaction():
+            for table in tables:
+                view = self.table(schema, table)
+                if table in linked:
+                    self.execute(sql("DROP VIEW {}", view))
+                elif table in own:
+                    self.execute(sql("DROP TABLE {}", view))
+                self.execute(self._link_view(self.table(origin_schema, table), view))
+                mark = Literal(f"{LINK_MARK}{origin_schema}.{table}")
+                self.execute(sql("COMMENT ON VIEW {} IS {}", view, mark))
+
+    def unlink(self, schema: str, tables: Sequence[str], *, keep: bool = False) -> None:
+        linked = {link.table: link for link in self.links(schema)}
+        with self.transaction():
+            for table in tables:
+                if table not in linked:
+                    continue
+                view = self.table(schema, table)
+                self.execute(sql("DROP VIEW {}", view))
+                if keep:
+                    origin = self.table(linked[table].origin_schema, table)
+                    self.execute(sql("CREATE TABLE {} AS SELECT * FROM {}", view, origin))
+
+    def link_problem(self: Warehouse, link: Link) -> str | None:
+        origin = link.origin
+        if link.table not in self.list_tables(link.origin_schema):
+            return f"{origin} is gone"
+        try:
+            self.execute(sql("SELECT * FROM {} WHERE false", self.table(link.schema, link.table)))
+        except WarehouseError as exc:
+            return f"it cannot be read: {exc.reason}"
+        shown = self.column_types(link.schema, link.table)
+        if shown != (now := self.column_types(link.origin_schema, link.table)):
+            return f"{origin} changed: its columns are {_listed(now)}, the view's {_listed(shown)}"
+        return None
 
     def create_table(self, schema: str, spec: TableSpec) -> None:
         items = [sql(f"{{}} {column.type}", Identifier(column.name)) for column in spec.columns]

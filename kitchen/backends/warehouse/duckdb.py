@@ -14,6 +14,7 @@ import duckdb
 
 from kitchen.backends.warehouse import duckdb_structure
 from kitchen.backends.warehouse.base import (
+    LINK_MARK,
     Probe,
     Reference,
     SqlWarehouse,
@@ -23,6 +24,7 @@ from kitchen.backends.warehouse.base import (
 )
 from kitchen.backends.warehouse.sql import (
     Identifier,
+    Literal,
     Placeholder,
     Query,
     join,
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 
 
 class DuckDBWarehouse(SqlWarehouse):
+    dialect = "duckdb"
+
     def __init__(self, path: Path, environment: str, part: str = "warehouse") -> None:
         self.path = path
         self.environment = environment
@@ -255,6 +259,21 @@ class DuckDBWarehouse(SqlWarehouse):
         order = duckdb_structure.arrival([t for t in tables if t in existing], references)
         for table in reversed(order):
             self.execute(sql("DROP TABLE {}", self.table(schema, table)))
+
+    def _marked_views(self, schema: str | None) -> list[tuple[str, str, str]]:
+        rows = self.execute(
+            sql(
+                "SELECT schema_name, view_name, comment FROM duckdb_views()"
+                " WHERE database_name = {} AND starts_with(comment, {})"
+                " AND (schema_name = {} OR {} IS NULL) ORDER BY 1, 2",
+                Literal(CATALOG),
+                Placeholder(),
+                Placeholder(),
+                sql("{}::text", Placeholder()),
+            ),
+            [LINK_MARK, schema, schema],
+        )
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     def client_environment(self, schema: str) -> dict[str, str]:
         # the file's catalog is its name (dev.duckdb: dev): tools use "<catalog>.<schema>"

@@ -33,6 +33,7 @@ from psycopg.types.datetime import DateLoader, IntervalLoader, TimestampLoader, 
 from kitchen import config, redaction
 from kitchen.backends.warehouse import pg_structure
 from kitchen.backends.warehouse.base import (
+    LINK_MARK,
     Item,
     Probe,
     Reference,
@@ -105,6 +106,7 @@ CONNECT_TIMEOUT = 10
 TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
 SNAPSHOTS_SINCE = 90200  # pg_export_snapshot: PostgreSQL 9.2 (Redshift says 8.0.2)
 PARTITIONS_SINCE = 100000  # declarative partitioning: PostgreSQL 10
+INVOKER_VIEWS_SINCE = 150000  # views that read with the reader's rights (security_invoker)
 # lock_timeout, relispopulated (and aclexplode, 9.0): PostgreSQL 9.3. Redshift says 8.0.2;
 # there the swap and the drop wait as before, and views and grants are left as they are.
 CATALOGUE_SINCE = 90300
@@ -147,6 +149,9 @@ TOLERANT_LOADERS = {
 
 
 class PostgresWarehouse(SqlWarehouse):
+    dialect = "postgres"
+    views_hold_tables = True  # a view is bound to its tables: DROP TABLE refuses
+
     def __init__(
         self, settings: config.PostgresWarehouse, environment: str, part: str = "warehouse"
     ) -> None:
@@ -805,6 +810,36 @@ class PostgresWarehouse(SqlWarehouse):
             sql("SELECT 1 FROM pg_roles WHERE rolname = {}", Placeholder()), [role]
         )
         return bool(found)
+
+    def _marked_views(self, schema: str | None) -> list[tuple[str, str, str]]:
+        rows = self.execute(
+            sql(
+                "SELECT n.nspname, c.relname, d.description FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " JOIN pg_description d ON d.objoid = c.oid"
+                " AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0"
+                " WHERE c.relkind = 'v' AND starts_with(d.description, {})"
+                " AND (n.nspname = {} OR {} IS NULL) ORDER BY 1, 2",
+                Placeholder(),
+                Placeholder(),
+                sql("{}::text", Placeholder()),
+            ),
+            [LINK_MARK, schema, schema],
+        )
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+    def _link_view(self, origin: Identifier, view: Identifier) -> Query:
+        """A view that reads with its reader's rights where the server has them (15+): a
+        kitchen's login reads the parent's table only where it may. ``WITH`` makes it one
+        PostgreSQL does not write through (views with WITH are not automatically
+        updatable), and the planner inlines it: the table's indexes still serve."""
+        invoker = self.connection.info.server_version >= INVOKER_VIEWS_SINCE
+        return sql(
+            "CREATE VIEW {} {} AS WITH origin AS (SELECT * FROM {}) SELECT * FROM origin",
+            view,
+            sql("WITH (security_invoker = true)" if invoker else ""),
+            origin,
+        )
 
     def list_tables(self, schema: str) -> list[str]:
         """A partitioned table is one table: a copy of it holds its partitions' rows, which
