@@ -118,6 +118,15 @@ class Project:
     def environment(self, name: str) -> config.Environment:
         return self.config.environments[name]
 
+    def needs_masking(self, source: Kitchen, target: Kitchen) -> bool:
+        """Data is masked when it leaves a sensitive environment or crosses environments."""
+        sensitive = self.environment(source.environment).sensitive
+        return sensitive or source.environment != target.environment
+
+    def excluded(self, table: str) -> bool:
+        """Named by ``data.exclude``: no copy takes it, and settings that name it are no typo."""
+        return any(fnmatchcase(table, pattern) for pattern in self.config.data.exclude)
+
     def warehouse(self, environment: str) -> Warehouse:
         if environment not in self._warehouses:
             settings = self.environment(environment).warehouse

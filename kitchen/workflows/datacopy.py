@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from contextlib import closing
-from fnmatch import fnmatchcase
 
 from kitchen import config, faults
 from kitchen.backends.secrets import reference
@@ -21,12 +20,6 @@ from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.text import counted
 from kitchen.workflows.data import describe_unread
-
-
-def needs_masking(project: Project, source: Kitchen, target: Kitchen) -> bool:
-    """Data is masked when it leaves a sensitive environment or crosses environments."""
-    sensitive = project.environment(source.environment).sensitive
-    return sensitive or source.environment != target.environment
 
 
 def copy_tables(
@@ -43,14 +36,14 @@ def copy_tables(
     reads them (a bare table each where it does not). ``home``: the kitchen's schema,
     where ``target`` is a refresh's staging schema.
 
-    Masking and the configured sampling apply where data leaves safety (``needs_masking``);
+    Masking and the configured sampling apply where data leaves safety (``Project.needs_masking``);
     ``sample`` (``--sample``) samples any copy.
     """
     origin = project.warehouse(source.environment)
     destination = project.warehouse(target.environment)
     tables = _copied_tables(project, origin, source)
     types = {table: origin.column_types(source.schema, table) for table in tables}
-    mask = needs_masking(project, source, target)
+    mask = project.needs_masking(source, target)
     columns = _plans(project, origin, source.schema, tables) if mask else _unmasked(types)
     if project.environment(source.environment).sensitive:
         _gate_unmasked_pii(project, origin, source, tables, report)
@@ -319,13 +312,13 @@ def _sample_settings(project: Project) -> config.Sample:
     """``data.sample`` without the sizes and references of tables ``data.exclude`` leaves
     out."""
     settings = project.config.data.sample
-    kept = {table: spec for table, spec in settings.tables.items() if not excluded(project, table)}
+    kept = {table: spec for table, spec in settings.tables.items() if not project.excluded(table)}
     references = [
         text
         for text, reference in zip(
             settings.foreign_keys, sampling.virtual_references(settings.foreign_keys), strict=True
         )
-        if not (excluded(project, reference.table) or excluded(project, reference.parent))
+        if not (project.excluded(reference.table) or project.excluded(reference.parent))
     ]
     return settings.model_copy(update={"tables": kept, "foreign_keys": references})
 
@@ -350,7 +343,7 @@ def _plans(
     types = {table: origin.column_types(schema, table, base=True) for table in tables}
     rules = masking.parse_rules(project.config.data.masking.rules)
     masking.check_targets(
-        [rule for rule in rules if not excluded(project, rule.pattern.partition(".")[0])], types
+        [rule for rule in rules if not project.excluded(rule.pattern.partition(".")[0])], types
     )
     return masking.plan_all(rules, types)
 
@@ -362,7 +355,7 @@ def _copied_tables(project: Project, origin: Warehouse, source: Kitchen) -> list
     hidden = {
         table: columns
         for table, columns in origin.unreadable(source.schema).items()
-        if not excluded(project, table)
+        if not project.excluded(table)
     }
     if hidden:
         raise NotAllowed(
@@ -372,12 +365,7 @@ def _copied_tables(project: Project, origin: Warehouse, source: Kitchen) -> list
             hint="Grant that login SELECT on them, or leave them out of every copy with "
             f"data.exclude in kitchen.yaml (exclude: [{', '.join(hidden)}]).",
         )
-    return [table for table in origin.list_tables(source.schema) if not excluded(project, table)]
-
-
-def excluded(project: Project, table: str) -> bool:
-    """Named by ``data.exclude``: no copy takes it, and settings that name it are no typo."""
-    return any(fnmatchcase(table, pattern) for pattern in project.config.data.exclude)
+    return [table for table in origin.list_tables(source.schema) if not project.excluded(table)]
 
 
 def _gate_unmasked_pii(

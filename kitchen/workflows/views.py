@@ -38,8 +38,6 @@ def choose(
     kitchen.yaml's ``data.mode``. Asked for, a mode this copy cannot take is refused (exit 2
     or 3, before anything is made); set in kitchen.yaml for every kitchen, it falls back to a
     copy, saying why."""
-    from kitchen.workflows.datacopy import needs_masking
-
     mode = asked or project.config.data.mode
     if mode not in MODES:
         raise BadInput(f"--data {mode!r} is not a way kitchen fills a kitchen.", hint=_MODES_HINT)
@@ -47,7 +45,7 @@ def choose(
     why = None
     if mode == "clone" and not warehouse.zero_copy_clone:
         why = f"the {target.environment} warehouse ({warehouse.location}) has no zero-copy clones"
-    elif mode != "copy" and needs_masking(project, source, target):
+    elif mode != "copy" and project.needs_masking(source, target):
         why = f"{source.name}'s data is masked on its way to {target.name}: a view cannot mask"
     elif mode != "copy" and sample:
         why = "--sample takes a copy: a view shows its parent's whole table"
@@ -83,11 +81,9 @@ def _refuse_copy_of_views(project: Project, source: Kitchen, target: Kitchen) ->
 def link_tables(project: Project, source: Kitchen, target: Kitchen, report: Reporter) -> DataState:
     """A view in ``target``'s schema onto each of ``source``'s tables (onto the table a
     view of ``source``'s shows: views of views would break with the view between)."""
-    from kitchen.workflows.datacopy import excluded
-
     warehouse = project.warehouse(target.environment)
     shown = {link.table: link.origin_schema for link in warehouse.links(source.schema)}
-    tables = [t for t in warehouse.kitchen_tables(source.schema) if not excluded(project, t)]
+    tables = [t for t in warehouse.kitchen_tables(source.schema) if not project.excluded(t)]
     report.step(f"Views onto {counted(len(tables), 'table')} of {source.name} (nothing copied)")
     with warehouse.transaction():
         for origin, group in _by_origin(tables, shown, source.schema).items():
