@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -32,7 +32,25 @@ class Strict(BaseModel):
 # Warehouses
 
 
-class DuckDBWarehouse(Strict):
+class WarehouseSettings(Strict):
+    """What the settings of every engine may say."""
+
+    LOGINS: ClassVar[bool] = False  # the engine has logins kitchen may make, one per kitchen
+    kitchen_roles: bool = False  # a login role per kitchen, limited to its own schema
+    read_parent: bool = False  # kitchen roles may also read their parent's schema
+
+    @model_validator(mode="after")
+    def _logins_where_the_engine_has_them(self) -> WarehouseSettings:
+        if (self.kitchen_roles or self.read_parent) and not self.LOGINS:
+            kind = getattr(self, "type", "this engine")
+            raise ValueError(
+                f"{kind} has no logins kitchen could make per kitchen: leave out kitchen_roles"
+                " and read_parent"
+            )
+        return self
+
+
+class DuckDBWarehouse(WarehouseSettings):
     type: Literal["duckdb"]
     path: str = Field(description="DuckDB database file, relative to the repository root")
 
@@ -43,7 +61,8 @@ class DuckDBWarehouse(Strict):
         return Adapter(root / self.path, environment, part)
 
 
-class PostgresWarehouse(Strict):
+class PostgresWarehouse(WarehouseSettings):
+    LOGINS: ClassVar[bool] = True
     type: Literal["postgres"]
     dsn: str | None = None
     host: str | None = None
@@ -52,8 +71,6 @@ class PostgresWarehouse(Strict):
     user: str | None = None
     password: str | None = None
     sslmode: str | None = None
-    kitchen_roles: bool = False  # a login role per kitchen, limited to its own schema
-    read_parent: bool = False  # kitchen roles may also read their parent's schema
     threads: int = Field(default=4, ge=1, le=64)  # tables copied (and verified) at once
 
     def connect(self, root: Path, environment: str, part: str = "warehouse") -> WarehousePort:

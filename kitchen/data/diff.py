@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kitchen.backends.warehouse.base import Warehouse
+from kitchen.backends.warehouse.dialect import Dialect
 from kitchen.backends.warehouse.sql import Identifier, Query, join, sql
 from kitchen.data.masking import NUMBER, base_type, family
 
@@ -119,7 +120,7 @@ def compare(
     selected = join(
         ", ",
         [
-            sql("CAST({} AS TEXT) AS {}", Identifier(c), Identifier(c))
+            sql("{} AS {}", warehouse.dialect.text(Identifier(c)), Identifier(c))
             if c in own
             else sql("{}", Identifier(c))
             for c in common
@@ -279,7 +280,7 @@ def _by_key(
         for n in range(len(values))
     ]
     for condition, label in kinds.values():
-        text = _key_text(label, len(found.key))
+        text = _key_text(warehouse.dialect, label, len(found.key))
         parts += [
             sql("min({}) FILTER (WHERE {})", text, condition),
             sql("max({}) FILTER (WHERE {})", text, condition),
@@ -319,13 +320,12 @@ def _count(condition: Query) -> Query:
     return sql("count(*) FILTER (WHERE {})", condition)
 
 
-def _key_text(label: str, columns: int) -> Query:
+def _key_text(dialect: Dialect, label: str, columns: int) -> Query:
     """A key as it is (``17``), or as text for a key of several columns (``17|2026-01-01``):
     an aggregate's argument, so made only for the rows its filter lets through."""
     if columns == 1:
         return sql("{}", _nth(label, 0))
-    parts = [sql("CAST({} AS VARCHAR)", _nth(label, n)) for n in range(columns)]
-    return sql("concat_ws('|', {})", join(", ", parts))
+    return dialect.joined([dialect.text(_nth(label, n)) for n in range(columns)])
 
 
 def _as_multiset(

@@ -124,8 +124,9 @@ class Strategy:
 def digest(warehouse: Warehouse, value: Value, strategy: Strategy, sql_type: str) -> Query:
     tag = Literal(f":{strategy.name}:")
     if _zoned(sql_type):  # its text is in the session's time zone: read it in UTC
-        value = sql("({} AT TIME ZONE 'UTC')", value)
-    hexdigest = sql("md5({} || {} || CAST({} AS TEXT))", warehouse.salt_sql, tag, value)
+        value = warehouse.dialect.in_utc(value)
+    text = warehouse.dialect.text(value)
+    hexdigest = sql("md5({} || {} || {})", warehouse.salt_sql, tag, text)
     return warehouse.hash_int(hexdigest) if strategy.digest == "number" else hexdigest
 
 
@@ -135,14 +136,12 @@ def _pick(t: Target, size: int, low: int = 0, width: int = 28) -> Query:
     Two picks from one value use disjoint bits (independent), and the number is computed
     once per row: md5 and the hex conversion are most of a masked copy's cost.
     """
-    bits = sql("(({} >> {}) & {})", t.digest, Literal(low), Literal((1 << width) - 1))
+    bits = t.warehouse.dialect.bits(t.digest, low, width)
     return sql("({} % {})", bits, Literal(size))
 
 
 def _choice(t: Target, words: tuple[str, ...], low: int) -> Query:
-    # an array index, not a CASE: one lookup instead of a comparison per word
-    listed = join(", ", [Literal(word) for word in words])
-    return sql("(ARRAY[{}])[1 + {}]", listed, _pick(t, len(words), low, 14))
+    return t.warehouse.dialect.pick(words, _pick(t, len(words), low, 14))
 
 
 def _cast(expression: Query, sql_type: str) -> Query:
@@ -276,8 +275,9 @@ def _name(t: Target, option: Any) -> Query:
 
 
 def _phone(t: Target, option: Any) -> Query:
-    area = sql("CAST(200 + {} AS TEXT)", _pick(t, 800, 0, 14))
-    line = sql("lpad(CAST({} AS TEXT), 2, '0')", _pick(t, 100, 14, 14))
+    text = t.warehouse.dialect.text
+    area = text(sql("200 + {}", _pick(t, 800, 0, 14)))
+    line = sql("lpad({}, 2, '0')", text(_pick(t, 100, 14, 14)))
     return sql("('+1-' || {} || '-555-01' || {})", area, line)  # 555-01xx: fictional numbers
 
 
@@ -302,8 +302,9 @@ def _in_utc(t: Target, change: Callable[[Query], Query]) -> Query:
     """``change`` applied to the value, in UTC for a type with a time zone (``_zoned``)."""
     if not _zoned(t.type):
         return _cast(change(sql("{}", t.value)), t.type)
-    utc = sql("({} AT TIME ZONE 'UTC')", t.value)  # the UTC wall clock, without a zone
-    return _cast(sql("(({}) AT TIME ZONE 'UTC')", change(utc)), t.type)
+    in_utc = t.warehouse.dialect.in_utc
+    utc = in_utc(t.value)  # the UTC wall clock, without a zone
+    return _cast(in_utc(sql("({})", change(utc))), t.type)
 
 
 def _shift(t: Target, option: Any) -> Query:
@@ -357,7 +358,7 @@ def _noise(t: Target, option: Any) -> Query:
     factor = sql("(1 + {} * {} / 10000.0)", Literal(float(option)), offset)
     moved = sql("{} * {}", t.value, factor)
     if t.type.lower() in ("numeric", "decimal"):  # PostgreSQL's unconstrained numeric: no
-        moved = sql("round({}, scale({}))", moved, t.value)  # 20 decimals, the value's own
+        moved = t.warehouse.dialect.same_scale(moved, t.value)  # not 20 decimals
     return _within_type(moved, t.type)
 
 
@@ -715,7 +716,8 @@ def select_list(
             masked = strategy.compile(target, column.rule.option)
             if family(column.type) == TEXT and column.rule.strategy not in ("null", "sql"):
                 # nothing to hide, and a fake value would invent one (a phone for none)
-                masked = sql("CASE WHEN CAST({} AS TEXT) = '' THEN '' ELSE {} END", value, masked)
+                empty = sql("{} = ''", warehouse.dialect.text(value))
+                masked = sql("CASE WHEN {} THEN '' ELSE {} END", empty, masked)
             value = sql("CASE WHEN {} IS NULL THEN NULL ELSE {} END", value, masked)
             if column.rule.strategy != "sql":  # the user's expression makes its own type
                 # around the CASE, which loses lengths: char(2) stays char(2), uuid uuid

@@ -299,11 +299,12 @@ class _Walker:
     def _fingerprint(self, table: str) -> Query:
         """A hash of the seed and the row's key (or whole row): the same rows for the same
         seed, every time. A key also keeps a row whose other columns change in the sample."""
+        dialect = self.warehouse.dialect
         values = [
-            sql("coalesce(CAST({} AS TEXT), '~')", Identifier(table, column))
+            sql("coalesce({}, '~')", dialect.text(Identifier(table, column)))
             for column in self.identity[table]
         ]
-        row = sql("{} || concat_ws('|', {})", Literal(f"{table}:"), join(", ", values))
+        row = sql("{} || {}", Literal(f"{table}:"), dialect.joined(values))
         return self.warehouse.fingerprint(row, self.seed)
 
     def _sample(self, table: str, spec: Percent | Rows) -> Query:

@@ -10,6 +10,7 @@ from typing import Any
 
 from kitchen import redaction
 from kitchen.backends.warehouse.base import Warehouse
+from kitchen.backends.warehouse.dialect import Dialect
 from kitchen.backends.warehouse.sql import Identifier, Literal, Query, join, sql
 from kitchen.data.masking import base_type, family
 from kitchen.errors import BadInput, KitchenError
@@ -189,8 +190,8 @@ def _evaluate(
         # as text: reading a zoned timestamp as a value needs pytz in DuckDB's driver
         newest = warehouse.execute(
             sql(
-                "SELECT CAST(max({}) AS TEXT) FROM {}",
-                Identifier(spec.column),
+                "SELECT {} FROM {}",
+                warehouse.dialect.text(sql("max({})", Identifier(spec.column))),
                 _table(warehouse, schema, spec.table),
             )
         )[0][0]
@@ -217,7 +218,7 @@ def _violations(warehouse: Warehouse, schema: str, spec: Any) -> Query:
         types = warehouse.column_types(*_located(schema, spec.table), base=True)
         kind = dict(types).get(spec.column)
         column = Identifier(spec.column)
-        compared, allowed = _accepted(column, kind or "", spec.values)
+        compared, allowed = _accepted(warehouse.dialect, column, kind or "", spec.values)
         return sql(
             "SELECT count(*) FROM {} WHERE {} IS NOT NULL AND {} NOT IN ({})",
             table,
@@ -238,7 +239,7 @@ def _violations(warehouse: Warehouse, schema: str, spec: Any) -> Query:
 
 
 def _accepted(
-    column: Identifier, kind: str, values: list[Any]
+    dialect: Dialect, column: Identifier, kind: str, values: list[Any]
 ) -> tuple[Query | Identifier, list[Query | Literal]]:
     """The column and its accepted values, compared as numbers, as booleans or as text:
     1.5 is accepted in a numeric(5,2) column that shows it as 1.50, true in a boolean one."""
@@ -251,7 +252,7 @@ def _accepted(
         if not all(isinstance(value, bool) for value in values):
             raise BadInput(f"{column.parts[-1]} is boolean: accept true or false.")
         return column, [sql("TRUE" if value else "FALSE") for value in values]
-    return sql("CAST({} AS TEXT)", column), [Literal(_text(value)) for value in values]
+    return dialect.text(column), [Literal(_text(value)) for value in values]
 
 
 def _text(value: Any) -> str:

@@ -417,7 +417,7 @@ def _open_databases(project: Project, environment: str, report: Reporter) -> lis
     """Where kitchens have logins of their own, an environment's database that PUBLIC may
     enter is open to every kitchen's login: a dev kitchen's could read production's."""
     settings = [env.warehouse for env in project.config.environments.values()]
-    if not any(getattr(warehouse, "kitchen_roles", False) for warehouse in settings):
+    if not any(warehouse.kitchen_roles for warehouse in settings):
         return []
     database, rights = project.warehouse(environment).open_to_all()
     if not rights:

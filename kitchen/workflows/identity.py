@@ -7,7 +7,7 @@ connects with it instead of kitchen's own account.
 
 from __future__ import annotations
 
-from kitchen import config, redaction
+from kitchen import redaction
 from kitchen.errors import SecretsError
 from kitchen.model import Kitchen
 from kitchen.project import Project
@@ -18,16 +18,14 @@ USER, PASSWORD = "warehouse#user", "warehouse#password"
 def enabled(project: Project, kitchen: Kitchen) -> bool:
     """Whether the kitchen has a login of its own: kitchens made by `kitchen create` where
     the environment asks for them. Root kitchens, made by init, use kitchen's own login."""
-    settings = project.environment(kitchen.environment).warehouse
-    roles = isinstance(settings, config.PostgresWarehouse) and settings.kitchen_roles
-    return roles and not kitchen.root
+    return project.environment(kitchen.environment).warehouse.kitchen_roles and not kitchen.root
 
 
 def readable(project: Project, kitchen: Kitchen) -> list[str]:
     """The parent's schema, where the config lets kitchen roles read it, and the schemas
     whose tables its views show (views mode: they read with the reader's rights)."""
     settings = project.environment(kitchen.environment).warehouse
-    if not isinstance(settings, config.PostgresWarehouse):
+    if not settings.LOGINS:
         return []
     warehouse = project.warehouse(kitchen.environment)
     shown = sorted({link.origin_schema for link in warehouse.links(kitchen.schema)})

@@ -20,7 +20,6 @@ from sqlglot.errors import SqlglotError
 
 from kitchen import journal, redaction
 from kitchen.backends.warehouse.base import Warehouse
-from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.errors import BadInput, KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, utcnow
 from kitchen.names import did_you_mean
@@ -245,7 +244,7 @@ def _run_pipeline(
     context = project.template_context(kitchen, pipeline.vars, request.vars)
     login = identity.login(project, kitchen)
     scope = Scope(project, kitchen, pipeline, context, secrets.get, login, request.full)
-    serial = isinstance(project.warehouse(kitchen.environment), DuckDBWarehouse)
+    serial = not project.warehouse(kitchen.environment).sessions_side_by_side
     only = set(request.nodes) | ({request.node} if request.node else set()) or None
     failed: set[str] = set()
 
@@ -339,7 +338,7 @@ def _writes(
     declared for a Python or shell node (changed, for all kitchen can tell), left to dbt."""
     if node.type == "sql":
         with contextlib.suppress(SqlglotError):  # kitchen lineage says why; the SQL may run
-            return lineage.replaced_and_changed(script or "", warehouse.dialect, schema)
+            return lineage.replaced_and_changed(script or "", warehouse.dialect.name, schema)
         return set(), set()
     return set(), {table for table in node.writes if "." not in table}
 
@@ -364,8 +363,8 @@ def _run_in(scope: Scope, node: model.Node, source: Path, script: str | None) ->
         node = node.model_copy(update={"command": scope.render(node.command, source)})
     if node.type == "dbt":
         return _run_dbt(scope, node, env)
-    if isinstance(warehouse, DuckDBWarehouse):
-        warehouse.close()  # the tool may open the file itself (after the registry is read)
+    if warehouse.exclusive:
+        warehouse.close()  # the tool may open it itself (after the registry is read)
     return runners.run_process(node, pipeline.folder, script, env)
 
 
@@ -377,8 +376,8 @@ def _run_dbt(scope: Scope, node: model.Node, env: dict[str, str]) -> runners.Out
     base = full or slim.state(project, kitchen, pipeline.name, node.name)
     warehouse = project.warehouse(kitchen.environment)
     output = warehouse.dbt_output()
-    if isinstance(warehouse, DuckDBWarehouse):
-        warehouse.close()  # dbt opens the file itself, once the registry has been read
+    if warehouse.exclusive:
+        warehouse.close()  # dbt opens it itself, once the registry has been read
     parsed = slim.parsed(project, kitchen, pipeline.name, node.name)
     return dbt.run(
         node, pipeline.folder, env, output, pipeline.name, seeds=seeds, base=base, parsed=parsed

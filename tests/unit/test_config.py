@@ -65,6 +65,43 @@ def test_unknown_backend_type_lists_the_choices() -> None:
     assert "'mysql'" in error.message
 
 
+def test_logins_per_kitchen_are_refused_where_the_engine_has_none() -> None:
+    error = error_for(VALID.replace("path: dev.duckdb", "path: dev.duckdb, kitchen_roles: true"))
+    assert (
+        "kitchen.yaml:4: environments.dev.warehouse: duckdb has no logins kitchen could make "
+        "per kitchen: leave out kitchen_roles and read_parent" in error.message
+    )
+
+
+def test_a_registry_store_is_an_environments_own() -> None:
+    loaded = config.parse(
+        VALID.replace(
+            "    secrets: {type: file, path: dev.yaml}",
+            "    registry: {type: duckdb, path: registry.duckdb}\n"
+            "    secrets: {type: file, path: dev.yaml}",
+        ),
+        SOURCE,
+    )
+    assert isinstance(loaded.environments["dev"].registry, config.DuckDBWarehouse)
+    shared = VALID.replace(
+        "kitchens:",
+        "  prod:\n    warehouse: {type: duckdb, path: prod.duckdb}\n"
+        "    registry: {type: duckdb, path: dev.duckdb}\n"
+        "    secrets: {type: file, path: p.yaml}\n    artifacts: {type: local, path: p}\n"
+        "kitchens:",
+    )
+    error = error_for(shared)
+    assert "environments.prod.registry: the registry of environment 'dev' is kept there" in (
+        error.message
+    )
+
+
+def test_data_mode_is_one_of_three() -> None:
+    assert config.parse(VALID + "data: {mode: views}\n", SOURCE).data.mode == "views"
+    error = error_for(VALID + "data: {mode: lazy}\n")
+    assert "data.mode: Input should be 'copy', 'views' or 'clone'" in error.message
+
+
 def test_missing_required_key() -> None:
     error = error_for(VALID.replace(", path: dev.yaml", ""))
     assert "environments.dev.secrets.path: required key is missing" in error.message

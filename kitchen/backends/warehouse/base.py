@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from kitchen.backends.warehouse.dialect import Dialect
 from kitchen.backends.warehouse.sql import Identifier, Literal, Placeholder, Query, join, sql
 from kitchen.errors import WarehouseError
 
@@ -134,9 +135,11 @@ class Warehouse(Protocol):
     """One release environment's warehouse. Data moves inside it, never through the client."""
 
     environment: str
-    dialect: str  # sqlglot's name for the engine's SQL
+    dialect: Dialect  # the SQL the data layer writes, as this engine spells it
     zero_copy_clone: bool  # a table can be cloned without copying its data (data: clone)
     views_hold_tables: bool  # a view keeps the tables it reads from being dropped
+    sessions_side_by_side: bool  # several sessions may work at once (nodes run in parallel)
+    exclusive: bool  # one process at a time: closed while a tool (dbt, a script) uses it
 
     @property
     def location(self) -> str:
@@ -412,9 +415,11 @@ class SqlWarehouse(ABC):
     """What every SQL warehouse does the same way; adapters supply connection and naming."""
 
     environment: str
-    dialect: str
+    dialect: Dialect
     zero_copy_clone = False
     views_hold_tables = False
+    sessions_side_by_side = True
+    exclusive = False
     INSERT_BATCH = 500  # rows per multi-row INSERT: far faster than executemany on DuckDB
 
     @property

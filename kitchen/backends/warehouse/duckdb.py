@@ -22,6 +22,7 @@ from kitchen.backends.warehouse.base import (
     Warehouse,
     select_from,
 )
+from kitchen.backends.warehouse.dialect import Dialect
 from kitchen.backends.warehouse.sql import (
     Identifier,
     Literal,
@@ -42,7 +43,9 @@ log = logging.getLogger(__name__)
 
 
 class DuckDBWarehouse(SqlWarehouse):
-    dialect = "duckdb"
+    dialect = Dialect("duckdb")
+    sessions_side_by_side = False  # one writer: a file's connection is shared
+    exclusive = True  # another process opens the file only once this one closed it
 
     def __init__(self, path: Path, environment: str, part: str = "warehouse") -> None:
         self.path = path

@@ -43,6 +43,7 @@ from kitchen.backends.warehouse.base import (
     Warehouse,
     select_from,
 )
+from kitchen.backends.warehouse.dialect import Dialect
 from kitchen.backends.warehouse.sql import (
     Identifier,
     Literal,
@@ -149,7 +150,7 @@ TOLERANT_LOADERS = {
 
 
 class PostgresWarehouse(SqlWarehouse):
-    dialect = "postgres"
+    dialect = Dialect("postgres")
     views_hold_tables = True  # a view is bound to its tables: DROP TABLE refuses
 
     def __init__(
