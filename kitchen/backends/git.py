@@ -201,6 +201,14 @@ class Git:
     def has_tag(self, tag: str) -> bool:
         return tag in self.repo.tags
 
+    def valid_tag(self, tag: str) -> bool:
+        """Whether git takes ``tag`` as a tag's name (``git check-ref-format``)."""
+        try:
+            self.repo.git.check_ref_format(f"refs/tags/{tag}")
+        except GitCommandError:
+            return False
+        return True
+
     def tag(self, tag: str, message: str, commit: str) -> None:
         with _mapped(f"tag {commit[:10]} as {tag!r}"):
             self.repo.git.tag("-a", tag, "-m", message, commit)

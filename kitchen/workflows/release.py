@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from git.exc import GitCommandError
-
 from kitchen import journal
 from kitchen.backends.git import ROLLBACK_TRAILER
 from kitchen.errors import BadInput, GitError, PreconditionFailed
@@ -23,12 +21,9 @@ from kitchen.workflows import merge, recover
 
 def _check_tag(project: Project, tag: str, exists: bool | None) -> None:
     """A valid tag name, and (unless ``exists`` is None) one that exists or does not."""
-    repo = project.git.repo
-    try:
-        repo.git.check_ref_format(f"refs/tags/{tag}")
-    except GitCommandError:
-        raise BadInput(f"{tag!r} is not a valid tag name.", hint="Use e.g. v1.4.0.") from None
-    if exists is not None and (tag in repo.tags) != exists:
+    if not project.git.valid_tag(tag):
+        raise BadInput(f"{tag!r} is not a valid tag name.", hint="Use e.g. v1.4.0.")
+    if exists is not None and project.git.has_tag(tag) != exists:
         if exists:
             raise BadInput(f"There is no release tag {tag!r}.", hint="See `kitchen releases`.")
         raise PreconditionFailed(f"Tag {tag!r} exists already.", hint="Choose the next version.")
