@@ -86,12 +86,13 @@ def _relink(project: Project, kitchen: Kitchen, source: Kitchen, report: Reporte
     """A refresh in views mode: the views made again, in one transaction (nothing aside)."""
     with journal.operation(
         project, kitchen.environment, "refresh", kitchen.name, alone=True, source=source.name
-    ):
+    ) as operation:
         warehouse = project.warehouse(kitchen.environment)
         if not warehouse.schema_exists(kitchen.schema):
             report.warn(f"Schema {kitchen.schema} was gone; making it again.")
             warehouse.create_schema(kitchen.schema)
         state = views.relink(project, source, kitchen, report)
+        operation.step("swapped", state=asdict(state))  # a crash after: recovery records it
         identity.regrant(project, kitchen)
         project.registry(kitchen.environment).set_data(kitchen.name, state)
         project.audit(kitchen, "refresh", source=source.name, mode="views")

@@ -89,6 +89,14 @@ def refreshed(cli: Cli, shop: Path) -> None:
     assert cli("show", "feature", "--json").json()["data"]["rows"] == copied  # its record too
 
 
+def relinked(cli: Cli, shop: Path) -> None:
+    shown = cli("show", "feature", "--json").json()
+    assert shown["data"]["mode"] == "views"  # its record too
+    viewed = {t["name"]: t.get("view_of") for t in shown["tables"]}
+    assert {viewed[name] for name in ("customers", "orders", "products")} == {"dev"}
+    assert rows(cli, "feature")["orders"] == 1000
+
+
 def dev_moved(cli: Cli, shop: Path) -> None:
     assert cli("checkout", "dev").code == 0
     commit(shop, "dev.md", "dev moved on\n")
@@ -170,6 +178,12 @@ CASES = {
         ("refresh.staging", "refresh.copied", "refresh.swapped"),
         fewer_orders,
         refreshed,
+    ),
+    "refresh to views": Case(
+        ("data", "refresh", "feature", "--data", "views"),
+        ("refresh.swapped",),
+        fewer_orders,
+        relinked,
     ),
     "update": Case(("update", "feature"), ("update.fetched", "update.merged"), dev_moved, updated),
     "merge": Case(

@@ -189,6 +189,8 @@ def test_a_parents_table_dropped_or_changed_is_reported_and_mended(views_shop: S
     assert copied.code == 0, copied.err
     assert shop.tables("quick") == dict.fromkeys(["customers", "customers_old", "products"])
     assert base_tables(shop, "quick") == {"customers", "customers_old", "products"}
+    assert cli("data", "refresh", "quick", "--data", "views").code == 0  # and back
+    assert set(shop.tables("quick").values()) == {"dev"} and base_tables(shop, "quick") == set()
 
 
 def test_what_views_cannot_do_is_refused_before_anything_is_made(views_shop: Shop) -> None:

@@ -555,16 +555,19 @@ class SqlWarehouse(ABC):
         """The statement that makes ``view`` show ``origin``, which nobody writes through."""
         return sql("CREATE VIEW {} AS SELECT * FROM {}", view, origin)
 
+    @abstractmethod
+    def _drop_tables(self, schema: str, tables: Sequence[str]) -> None:
+        """Drop those of ``tables`` there are, keys between them first."""
+
     def link(self, origin_schema: str, schema: str, tables: Sequence[str]) -> None:
         linked = {link.table for link in self.links(schema)}
         own = set(self.list_tables(schema))
         with self.transaction():
+            self._drop_tables(schema, [table for table in tables if table in own])
             for table in tables:
                 view = self.table(schema, table)
                 if table in linked:
                     self.execute(sql("DROP VIEW {}", view))
-                elif table in own:
-                    self.execute(sql("DROP TABLE {}", view))
                 self.execute(self._link_view(self.table(origin_schema, table), view))
                 mark = Literal(f"{LINK_MARK}{origin_schema}.{table}")
                 self.execute(sql("COMMENT ON VIEW {} IS {}", view, mark))
