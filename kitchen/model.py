@@ -47,6 +47,45 @@ class DataState:
 
 
 FIELDS = {item.name for item in fields(DataState)}
+
+
+@dataclass(frozen=True)
+class Release:
+    """A promotion or a rollback of a kitchen, as its registry keeps it."""
+
+    tag: str
+    kitchen: str
+    kind: str  # promote, rollback
+    commit_sha: str
+    at: str
+    actor: str
+    source: str | None = None  # promote: the kitchen promoted
+    commits: list[str] = field(default_factory=list)  # promote: the commits it brought
+    run: str | None = None  # promote: the source's passing run that admitted it
+    approved_by: str | None = None
+    destination_test: dict[str, Any] | None = None  # its tests in the kitchen, after
+
+    DETAILS = ("source", "commits", "run", "approved_by", "destination_test")
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """What a release of its kind says beyond who, what and when (docs/json.md)."""
+        said = {name: getattr(self, name) for name in self.DETAILS}
+        return {name: value for name, value in said.items() if value is not None}
+
+    def to_json(self) -> dict[str, Any]:
+        shown = {name: getattr(self, name) for name in ("tag", "kitchen", "kind", "commit_sha")}
+        return {**shown, "at": self.at, "actor": self.actor, "details": self.details}
+
+    @classmethod
+    def load(cls, row: dict[str, Any], details: dict[str, Any]) -> Release:
+        """A registry row and its details; details a later kitchen version added are left
+        out."""
+        known = {name: details[name] for name in cls.DETAILS if name in details}
+        main = {name: row[name] for name in ("tag", "kitchen", "kind", "commit_sha", "at")}
+        return cls(**main, actor=row["actor"], **known)
+
+
 INTERRUPTED = "interrupted"  # the status of a run that crashed, recorded by its recovery
 
 

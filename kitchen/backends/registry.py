@@ -34,7 +34,7 @@ from kitchen.backends.registry_layout import (
 from kitchen.backends.warehouse.base import TableSpec, Warehouse
 from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join, sql
 from kitchen.errors import NotAllowed, PreconditionFailed, WarehouseError
-from kitchen.model import DataState, Kitchen, Status, utcnow
+from kitchen.model import DataState, Kitchen, Release, Status, utcnow
 from kitchen.names import REGISTRY_SCHEMA
 from kitchen.text import moment
 
@@ -230,17 +230,15 @@ class Registry:
             return []
         return self._select(OWNED, "name", None)
 
-    def add_release(self, release: dict[str, Any]) -> None:
-        self._insert(RELEASES, {**release, "details": json.dumps(release.get("details") or {})})
+    def add_release(self, release: Release) -> None:
+        self._insert(RELEASES, {**release.to_json(), "details": json.dumps(release.details)})
 
-    def releases(self, kitchen: str | None = None) -> list[dict[str, Any]]:
+    def releases(self, kitchen: str | None = None) -> list[Release]:
         """Releases and rollbacks, newest first."""
         if not self.exists() or not self._has(RELEASES.name):
             return []
         found = self._select(RELEASES, "at", kitchen)
-        for release in found:
-            release["details"] = json.loads(release["details"] or "{}")
-        return found
+        return [Release.load(row, json.loads(row["details"] or "{}")) for row in found]
 
     def record(self, event: dict[str, Any]) -> None:
         """Append to the audit trail; ``details`` is stored as JSON."""

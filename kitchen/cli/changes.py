@@ -24,6 +24,7 @@ from kitchen.errors import BadInput, ExitCode, KitchenError
 from kitchen.text import counted
 
 if TYPE_CHECKING:
+    from kitchen.model import Release
     from kitchen.workflows.merge import Preview
 
 
@@ -235,20 +236,20 @@ def rollback_command(
     _show_release(state, rollback(project_for(ctx), name, to, state.console))
 
 
-def _show_release(state: State, release: dict[str, Any]) -> None:
-    tested = release["details"].get("destination_test") or {}
+def _show_release(state: State, release: Release) -> None:
+    tested = release.destination_test or {}
     if state.console.json_mode:
-        state.console.json(release)
+        state.console.json(release.to_json())
     else:
         done = (
-            f"Rolled {release['kitchen']} back to {release['tag']}"
-            if release["kind"] == "rollback"
-            else f"Promoted {release['tag']} to {release['kitchen']}"
+            f"Rolled {release.kitchen} back to {release.tag}"
+            if release.kind == "rollback"
+            else f"Promoted {release.tag} to {release.kitchen}"
         )
         why = f" ({tested['reason']})" if tested.get("reason") else ""
         outcome = TEST_OUTCOMES.get(tested.get("status", ""), f"; its tests did not run{why}")
-        state.console.success(f"{done} ({release['commit_sha'][:10]}){outcome}.")
-    _after_tests(state, tested, release["kitchen"])
+        state.console.success(f"{done} ({release.commit_sha[:10]}){outcome}.")
+    _after_tests(state, tested, release.kitchen)
 
 
 TEST_OUTCOMES = {  # failed or could not run: said by _after_tests, as an error
@@ -296,6 +297,6 @@ def releases_command(
     kitchen = project.current_or_named(name)
     found = project.registry(kitchen.environment).releases(kitchen.name)
     if json_mode:
-        state.console.json({"kitchen": kitchen.name, "releases": found})
+        state.console.json({"kitchen": kitchen.name, "releases": [r.to_json() for r in found]})
         return
     state.console.show(render.releases_table(kitchen.name, found))

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kitchen import model
-from kitchen.model import DataState, Kitchen, Status, TableInfo
+from kitchen.model import DataState, Kitchen, Release, Status, TableInfo
 from kitchen.text import counted, moment
 
 if TYPE_CHECKING:  # the workflows behind one command's output are imported by that command alone
@@ -474,17 +474,16 @@ def _event_details(event: dict[str, Any]) -> str:
     )
 
 
-def releases_table(kitchen: str, releases: list[dict[str, Any]]) -> RenderableType:
+def releases_table(kitchen: str, releases: list[Release]) -> RenderableType:
     if not releases:
         return f"No releases of {kitchen} yet."
     rows, details = [], []
     for release in releases:
-        said = release["details"]
-        row = [moment(release["at"]), release["kind"], escape(release["tag"])]
-        rows.append([*row, release["commit_sha"][:10], escape(release["actor"])])
-        source = [f"from {said['source']}"] if said.get("source") else []
-        approved = [f"approved by {said['approved_by']}"] if said.get("approved_by") else []
-        tested = (said.get("destination_test") or {}).get("status")
+        row = [moment(release.at), release.kind, escape(release.tag)]
+        rows.append([*row, release.commit_sha[:10], escape(release.actor)])
+        source = [f"from {release.source}"] if release.source else []
+        approved = [f"approved by {release.approved_by}"] if release.approved_by else []
+        tested = (release.destination_test or {}).get("status")
         outcome = [f"tests {tested}"] if tested else []
         details.append(", ".join(source + approved + outcome))
     columns = ["at", "what", "tag", "commit", "by"]

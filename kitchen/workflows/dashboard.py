@@ -93,7 +93,9 @@ def _read(project: Project) -> Site:
             for kitchen in site.kitchens:
                 if kitchen.environment == environment:
                     site.runs[kitchen.name] = registry.runs(kitchen.name, RECENT)
-            site.releases += [{**r, "environment": environment} for r in registry.releases()]
+            site.releases += [
+                {**r.to_json(), "environment": environment} for r in registry.releases()
+            ]
             site.events += [
                 {**e, "environment": environment} for e in registry.events(None, EVENTS)
             ]

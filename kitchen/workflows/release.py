@@ -13,7 +13,7 @@ from typing import Any
 from kitchen import journal
 from kitchen.backends.git import ROLLBACK_TRAILER
 from kitchen.errors import BadInput, GitError, PreconditionFailed
-from kitchen.model import Kitchen, utcnow
+from kitchen.model import Kitchen, Release, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows import merge, recover
@@ -38,7 +38,7 @@ def promote(
     approved_by: str | None,
     report: Reporter,
     wait: float = 0,
-) -> dict[str, Any]:
+) -> Release:
     source, destination = project.kitchen(source_name), project.kitchen(to)
     if source.parent != destination.name or source.environment == destination.environment:
         raise BadInput(
@@ -93,14 +93,14 @@ def _back_to(project: Project, branch: str | None, report: Reporter) -> None:
         report.warn(f"Stayed on {git.current_branch()}: {exc.message}")
 
 
-def _released(project: Project, kitchen: Kitchen, tag: str, source: str) -> dict[str, Any] | None:
+def _released(project: Project, kitchen: Kitchen, tag: str, source: str) -> Release | None:
     for release in project.registry(kitchen.environment).releases(kitchen.name):
-        if release["tag"] == tag and release["details"].get("source") == source:
+        if release.tag == tag and release.source == source:
             return release
     return None
 
 
-def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[str, Any]:
+def rollback(project: Project, name: str, tag: str, report: Reporter) -> Release:
     kitchen = project.kitchen(name)
     _check_tag(project, tag, exists=True)
     project.require_staff(kitchen, "roll it back")
@@ -112,7 +112,7 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
     remote = project.sync(kitchen.branch)
     if git.tree(kitchen.branch) == git.tree(tag):
         for release in project.registry(kitchen.environment).releases(kitchen.name):
-            if release["tag"] == tag:
+            if release.tag == tag:
                 return release  # there already (perhaps by the recovery just now): saying so
     with journal.operation(
         project, kitchen.environment, "rollback", kitchen.name, tag=tag
@@ -149,18 +149,11 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> dict[st
 
 def record(
     project: Project, kitchen: Kitchen, tag: str, kind: str, commit: str, **details: Any
-) -> dict[str, Any]:
-    """The release record in the kitchen's registry, and its line in the audit trail."""
-    release = {
-        "tag": tag,
-        "kitchen": kitchen.name,
-        "kind": kind,
-        "commit_sha": commit,
-        "at": utcnow(),
-        "actor": project.user,
-        "details": details,
-    }
+) -> Release:
+    """The release record in the kitchen's registry, and its line in the audit trail;
+    ``details``: the fields of a ``Release`` its kind has."""
+    release = Release(tag, kitchen.name, kind, commit, utcnow(), project.user, **details)
     project.registry(kitchen.environment).add_release(release)
-    trail = {"source": details["source"]} if "source" in details else {}
+    trail = {"source": release.source} if release.source else {}
     project.audit(kitchen, kind, tag=tag, commit=commit, **trail)
     return release

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from kitchen.cli import render
 from kitchen.data import masking, pii
-from kitchen.model import DataState, Kitchen, Status, utcnow
+from kitchen.model import DataState, Kitchen, Release, Status, utcnow
 from kitchen.pipelines.checks import CheckResult
 from kitchen.pipelines.runners import NodeResult
 from kitchen.text import moment, number
@@ -179,24 +179,23 @@ def test_the_audit_trail_puts_details_under_events_when_a_column_is_too_narrow()
 
 def test_releases_read_a_line_each_with_who_approved_and_the_tests_under_when_narrow() -> None:
     """A release was one long line that wrapped anywhere: `by` / `demo@kitchen.example`."""
-    release = {
-        "at": "2026-11-21T20:48:47+00:00",
-        "kind": "promote",
-        "tag": "v1.0.0",
-        "commit_sha": "6f5176f3dc0123456789",
-        "actor": "demo@kitchen.example",
-        "details": {
-            "source": "dev",
-            "approved_by": "lead@shop.example",
-            "destination_test": {"status": "passed", "run_id": "r1"},
-        },
-    }
+    release = Release(
+        tag="v1.0.0",
+        kitchen="production",
+        kind="promote",
+        commit_sha="6f5176f3dc0123456789",
+        at="2026-11-21T20:48:47+00:00",
+        actor="demo@kitchen.example",
+        source="dev",
+        approved_by="lead@shop.example",
+        destination_test={"status": "passed", "run_id": "r1"},
+    )
     said = "from dev, approved by lead@shop.example, tests passed"
     for width in (80, 160):
         console = Console(width=width, record=True, color_system=None)
         console.print(render.releases_table("production", [release]))
         lines = [line.rstrip() for line in console.export_text().splitlines()]
-        row = f"{moment(release['at'])}  promote  v1.0.0  6f5176f3dc  demo@kitchen.example"
+        row = f"{moment(release.at)}  promote  v1.0.0  6f5176f3dc  demo@kitchen.example"
         assert lines[2] == (f"{row}  {said}" if width == 160 else row)
         assert width == 160 or lines[3] == f"    {said}"
     assert text(render.releases_table("production", [])).strip() == "No releases of production yet."
