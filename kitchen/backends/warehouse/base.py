@@ -395,19 +395,19 @@ class Probe:
     allowed: Query | None = None  # the constant a fixed or redact rule writes: not a leak
     text: bool = False  # a text column, whose empty strings every rule keeps: not a leak
 
-    def value(self, *qualifier: str) -> Query:
+    def value(self, dialect: Dialect, *qualifier: str) -> Query:
         """The column (of ``qualifier``, a table alias) as the check compares it."""
         column = Identifier(*qualifier, self.column)
-        return sql("CAST({} AS TEXT)", column) if self.as_text else sql("{}", column)
+        return dialect.text(column) if self.as_text else sql("{}", column)
 
-    def leaked(self, *qualifier: str) -> Query:
+    def leaked(self, dialect: Dialect, *qualifier: str) -> Query:
         """The condition that a value the kitchen holds may be an original one."""
-        value, conditions = self.value(*qualifier), [sql("TRUE")]
+        value, conditions = self.value(dialect, *qualifier), [sql("TRUE")]
         if self.allowed is not None:
-            allowed = sql("CAST({} AS TEXT)", self.allowed) if self.as_text else self.allowed
+            allowed = dialect.text(self.allowed) if self.as_text else self.allowed
             conditions.append(sql("{} IS DISTINCT FROM {}", value, allowed))
         if self.text:
-            conditions.append(sql("CAST({} AS TEXT) <> ''", value))
+            conditions.append(sql("{} <> ''", dialect.text(value)))
         return join(" AND ", conditions)
 
 
@@ -642,10 +642,17 @@ class SqlWarehouse(ABC):
 
     def _overlap_query(self, kitchen: Identifier, origin: Identifier, probe: Probe) -> Query:
         # The semi-join first: only the (normally no) matches are made distinct.
-        mine = probe.value("k")
+        mine = probe.value(self.dialect, "k")
         return sql(
             "SELECT count(DISTINCT {}) FROM {} AS k WHERE {} IN (SELECT {} FROM {}) AND {}",
-            *(mine, kitchen, mine, probe.value(), origin, probe.leaked("k")),
+            *(
+                mine,
+                kitchen,
+                mine,
+                probe.value(self.dialect),
+                origin,
+                probe.leaked(self.dialect, "k"),
+            ),
         )
 
     def row_count(self, schema: str, table: str) -> int:

@@ -1289,7 +1289,7 @@ class PostgresWarehouse(SqlWarehouse):
         # original values never leave the source environment. It takes the kitchen's type,
         # not the source's: a masked domain's values need not pass the domain's checks.
         copied = Identifier("kitchen_overlap_probe")
-        values = sql("SELECT DISTINCT {} FROM {}", probe.value(), kitchen)
+        values = sql("SELECT DISTINCT {} FROM {}", probe.value(self.dialect), kitchen)
         kind = "text" if probe.as_text else dict(self.column_types(schema, table))[probe.column]
         try:
             with source.transaction():
