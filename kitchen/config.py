@@ -35,7 +35,9 @@ class Strict(BaseModel):
 class WarehouseSettings(Strict):
     """What the settings of every engine may say."""
 
+    DIALECT: ClassVar[str]  # sqlglot's name for its SQL: lineage parses it without a connection
     LOGINS: ClassVar[bool] = False  # the engine has logins kitchen may make, one per kitchen
+    HOLDS_REGISTRY: ClassVar[bool] = True  # enforced keys and transactions: a merge lock holds
     kitchen_roles: bool = False  # a login role per kitchen, limited to its own schema
     read_parent: bool = False  # kitchen roles may also read their parent's schema
 
@@ -51,6 +53,7 @@ class WarehouseSettings(Strict):
 
 
 class DuckDBWarehouse(WarehouseSettings):
+    DIALECT: ClassVar[str] = "duckdb"
     type: Literal["duckdb"]
     path: str = Field(description="DuckDB database file, relative to the repository root")
 
@@ -62,6 +65,7 @@ class DuckDBWarehouse(WarehouseSettings):
 
 
 class PostgresWarehouse(WarehouseSettings):
+    DIALECT: ClassVar[str] = "postgres"
     LOGINS: ClassVar[bool] = True
     type: Literal["postgres"]
     dsn: str | None = None
@@ -79,7 +83,32 @@ class PostgresWarehouse(WarehouseSettings):
         return Adapter(self, environment, part)
 
 
-Warehouse = Annotated[DuckDBWarehouse | PostgresWarehouse, Field(discriminator="type")]
+class SparkWarehouse(WarehouseSettings):
+    """Apache Spark through Spark Connect: a cluster's (standalone, YARN, Kubernetes) or a
+    managed service's. A kitchen's schema is a database of the server's catalog."""
+
+    DIALECT: ClassVar[str] = "spark"
+    HOLDS_REGISTRY: ClassVar[bool] = False  # no enforced keys, no transactions
+    type: Literal["spark"]
+    url: str  # sc://host:15002
+    token: str | None = None  # {{ secret('spark#token') }}: sent as the Connect token
+
+    @field_validator("url")
+    @classmethod
+    def _a_connect_url(cls, value: str) -> str:
+        if not re.fullmatch(r"sc://[^/;\s]+(/;.*)?", value):
+            raise ValueError("must be a Spark Connect URL: sc://host:port")
+        return value
+
+    def connect(self, root: Path, environment: str, part: str = "warehouse") -> WarehousePort:
+        from kitchen.backends.warehouse.spark import SparkWarehouse as Adapter
+
+        return Adapter(self, environment, part)
+
+
+Warehouse = Annotated[
+    DuckDBWarehouse | PostgresWarehouse | SparkWarehouse, Field(discriminator="type")
+]
 
 
 # Secrets
@@ -469,7 +498,7 @@ def _tree_problems(config: Config) -> list[Problem]:
     """Checks across sections: environments exist, parents exist, no parent cycle."""
     if not config.kitchens:
         return [(["kitchens"], "declare at least one root kitchen")]
-    problems: list[Problem] = _shared_registries(config)
+    problems: list[Problem] = _registries_held(config) + _shared_registries(config)
     known = ", ".join(sorted(config.environments)) or "none"
     for name, kitchen in config.kitchens.items():
         if kitchen.environment not in config.environments:
@@ -483,6 +512,26 @@ def _tree_problems(config: Config) -> list[Problem]:
             problems.append((["kitchens", name, "parent"], f"unknown kitchen {kitchen.parent!r}"))
         elif (cycle := _cycle_from(config, name)) is not None:
             problems.append((["kitchens", name, "parent"], f"parent cycle {cycle}"))
+    return problems
+
+
+def _registries_held(config: Config) -> list[Problem]:
+    """An engine without enforced keys and transactions cannot hold the registry (two
+    merges would both take the lock): such an environment names a store of its own."""
+    problems: list[Problem] = []
+    for name, environment in config.environments.items():
+        store, key = environment.registry or environment.warehouse, "registry"
+        if environment.registry is None:
+            key = "warehouse"
+        if not store.HOLDS_REGISTRY:
+            problems.append(
+                (
+                    ["environments", name, key],
+                    f"{store.type} enforces neither keys nor transactions, so it cannot hold "
+                    "kitchen's registry: keep it in a store of its own, registry: {type: "
+                    "postgres, ...} or {type: duckdb, path: ...}",
+                )
+            )
     return problems
 
 
@@ -577,6 +626,7 @@ def strip_union_tags(loc: list[int | str], node: yaml.Node | None) -> list[int |
 _TAGS = {
     "duckdb",
     "postgres",
+    "spark",
     "file",
     "vault",
     "local",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -27,11 +28,13 @@ from tests.servers import (
     OpenBaoServer,
     PostgresServer,
     S3Server,
+    SparkServer,
     free_port,
     let_in,
     start_openbao,
     start_postgres,
     start_s3,
+    start_spark,
     wheel_binaries,
 )
 
@@ -137,7 +140,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """The canary check's tally (each worker's, under pytest-xdist)."""
+    """The canary check's tally (each worker's, under pytest-xdist); at the very end (in
+    the process that started the workers) the shared Spark server is stopped."""
+    if not hasattr(session.config, "workerinput"):
+        factory = session.config._tmp_path_factory  # type: ignore[attr-defined]
+        server = SparkServer.saved(factory.getbasetemp() / SPARK_FILE)
+        if server is not None:
+            server.stop()
     if PRINTED and exitstatus == pytest.ExitCode.OK:
         sys.stderr.write(
             f"\ncanary check: {len(PRINTED)} kitchen outputs and {len(CHECKED_FILES)} files it "
@@ -250,9 +259,55 @@ def postgres_database(postgres: PostgresServer) -> Iterator[Callable[[str], str]
 WarehouseFactory = Callable[[str], "Warehouse"]
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def open_warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WarehouseFactory]:
-    """Opens the warehouse of an environment, each in its own file or database."""
+def _run_folder(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The folder every worker of this run shares."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if worker_id != "master" else base
+
+
+@contextlib.contextmanager
+def _taking_turns(lock: Path) -> Iterator[None]:
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+def spark(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[SparkServer]:
+    """One Spark Connect server on loopback (Java 17) for the whole run: the first test to
+    need it starts it, the run's end stops it. Its tests take turns, across workers: they
+    share its catalog, and each starts with no database but the default."""
+    if shutil.which("java") is None:
+        pytest.skip("no Java: the Spark Connect server needs Java 17 (.ci/run installs it)")
+    shared = _run_folder(tmp_path_factory, worker_id)
+    with _taking_turns(shared / "spark.lock"):
+        server = SparkServer.saved(shared / SPARK_FILE)
+        if server is None:
+            server = start_spark()
+            server.save(shared / SPARK_FILE)
+        _empty_catalog(server)
+        yield server
+
+
+SPARK_FILE = "spark-server.json"
+
+
+def _empty_catalog(server: SparkServer) -> None:
+    from kitchen.backends.warehouse.spark import SparkWarehouse
+
+    warehouse = SparkWarehouse(config.SparkWarehouse(type="spark", url=server.url), "test")
+    for schema in warehouse.list_schemas():
+        if schema != "default":
+            warehouse.drop_schema(schema)
+    warehouse.close()
+
+
+def _opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WarehouseFactory]:
+    """Opens the warehouse of an environment on the engine ``request.param`` names, each in
+    its own file or database (on Spark, one catalog, which each test finds empty)."""
     opened: list[Warehouse] = []
 
     def duckdb(environment: str) -> Warehouse:
@@ -262,14 +317,35 @@ def open_warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[W
         dsn = request.getfixturevalue("postgres_database")(environment)
         return PostgresWarehouse(config.PostgresWarehouse(type="postgres", dsn=dsn), environment)
 
+    def spark(environment: str) -> Warehouse:
+        from kitchen.backends.warehouse.spark import SparkWarehouse
+
+        server = request.getfixturevalue("spark")
+        return SparkWarehouse(config.SparkWarehouse(type="spark", url=server.url), environment)
+
     def make(environment: str) -> Warehouse:
-        warehouse = (duckdb if request.param == "duckdb" else postgres)(environment)
+        engines = {"duckdb": duckdb, "postgres": postgres, "spark": spark}
+        warehouse = engines[request.param](environment)
         opened.append(warehouse)
         return warehouse
 
     yield make
     for warehouse in opened:
         warehouse.close()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def open_warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WarehouseFactory]:
+    """The engines the data layer's tests run on (Spark's: tests/integration/test_spark.py)."""
+    yield from _opener(request, tmp_path)
+
+
+@pytest.fixture(params=["duckdb", "postgres", "spark"])
+def open_any_warehouse(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[WarehouseFactory]:
+    """Every engine: the port's contract suite runs on each."""
+    yield from _opener(request, tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
+import json
 import os
 import pwd
 import secrets
@@ -241,6 +243,92 @@ def start_s3() -> S3Server:
     server = S3Server(f"http://127.0.0.1:{port}", process, folder)
     _wait_for_http(server.url, process, folder, server.stop, "moto_server")
     return server
+
+
+@dataclass
+class SparkServer:
+    url: str  # sc://127.0.0.1:PORT
+    pid: int
+    folder: Path
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGTERM)  # spark-submit and its JVM
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _alive(self.pid):
+            time.sleep(0.2)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps({"url": self.url, "pid": self.pid, "folder": str(self.folder)}))
+
+    @classmethod
+    def saved(cls, path: Path) -> SparkServer | None:
+        if not path.exists():
+            return None
+        said = json.loads(path.read_text())
+        return cls(said["url"], int(said["pid"]), Path(said["folder"]))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def start_spark() -> SparkServer:
+    """A Spark Connect server from the pyspark wheel (it ships the server; it needs Java
+    17): local[2], its catalog (Hive's, in an embedded Derby) and its tables under a temp
+    folder, on loopback. In a process group of its own, outliving the test worker that
+    started it (the others use it too): the run's end stops it."""
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    folder = Path(tempfile.mkdtemp(prefix="kitchen-spark-"))
+    port = free_port()
+    settings = {
+        "spark.connect.grpc.binding.address": "127.0.0.1",
+        "spark.connect.grpc.binding.port": str(port),
+        "spark.sql.warehouse.dir": str(folder / "warehouse"),
+        "spark.sql.catalogImplementation": "hive",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={folder / 'derby'}",
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.driver.host": "127.0.0.1",
+    }
+    command = [str(home / "bin" / "spark-submit"), "--master", "local[2]"]
+    for key, value in settings.items():
+        command += ["--conf", f"{key}={value}"]
+    command += [
+        "--class",
+        "org.apache.spark.sql.connect.service.SparkConnectServer",
+        "spark-internal",
+    ]
+    log = (folder / "server.log").open("wb")
+    process = subprocess.Popen(
+        command,
+        cwd=folder,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1"},
+        start_new_session=True,
+    )
+    server = SparkServer(f"sc://127.0.0.1:{port}", process.pid, folder)
+    deadline = time.monotonic() + 120
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return server
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = (folder / "server.log").read_text(errors="replace")
+            server.stop()
+            raise RuntimeError(f"Spark Connect did not start:\n{output[-2000:]}")
+        time.sleep(0.5)
 
 
 def _wait_for_http(

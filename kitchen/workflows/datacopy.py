@@ -296,6 +296,17 @@ def _sampling(
     would keep every row it was given. Deterministic all the same."""
     columns = {table: [name for name, _ in found] for table, found in types.items()}
     settings = _sample_settings(project)
+    specs = [sample if sample is not None else settings.default, *settings.tables.values()]
+    drawing = any(sampling.parse_spec(spec, "data.sample") is not sampling.ALL for spec in specs)
+    if drawing and not origin.declares_keys and not references and len(columns) > 1:
+        # an engine whose catalog holds no keys: sampled table by table, orders would
+        # keep customers the sample left out. Refused, not labelled FK-consistent.
+        raise PreconditionFailed(
+            f"The {origin.environment} warehouse declares no foreign keys, so kitchen cannot "
+            "tell which rows of one table another's need: a sample would leave orphans.",
+            hint='Name them in data.sample.foreign_keys ("orders.customer_id -> '
+            'customers.customer_id"), or copy every row (no --sample).',
+        )
     settings = settings.model_copy(update={"seed": settings.seed + drawn})
     return sampling.plan(origin, settings, columns, references, default=sample, keys=keys)
 

@@ -17,8 +17,6 @@ from kitchen.pipelines.dbt import State
 from kitchen.project import Project
 from kitchen.workflows import slim
 
-DIALECTS = {"duckdb": "duckdb", "postgres": "postgres"}  # warehouse type: sqlglot dialect
-
 
 @dataclass
 class Graph:
@@ -103,7 +101,7 @@ def reading(
         render=lambda text, source: templating.render(
             text, source, context, lambda reference: f"secret_{len(reference)}"
         ),
-        dialect=DIALECTS[warehouse.type],
+        dialect=warehouse.DIALECT,
         schema=kitchen.schema,
         manifest=manifest,
         known=known or {},

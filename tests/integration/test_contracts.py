@@ -31,13 +31,19 @@ PEOPLE = TableSpec("people", (Column("id", "INTEGER"), Column("name", "TEXT")), 
 
 
 @pytest.fixture
-def warehouse(open_warehouse: WarehouseFactory) -> Warehouse:
-    return open_warehouse("dev")
+def warehouse(open_any_warehouse: WarehouseFactory) -> Warehouse:
+    return open_any_warehouse("dev")
 
 
 @pytest.fixture
-def other_environment(open_warehouse: WarehouseFactory) -> Warehouse:
-    return open_warehouse("production")
+def other_environment(open_any_warehouse: WarehouseFactory) -> Warehouse:
+    return open_any_warehouse("production")
+
+
+def needs(warehouse: Warehouse, capability: str, why: str) -> None:
+    """Skip a contract of what this engine, by its own account, does not do."""
+    if not getattr(warehouse, capability):
+        pytest.skip(f"{warehouse.dialect.name}: {why}")
 
 
 def test_schemas_tables_rows(warehouse: Warehouse) -> None:
@@ -63,7 +69,8 @@ def test_present_finds_values_that_the_first_rows_leave_empty(warehouse: Warehou
     warehouse.insert_rows("alpha", "people", ["id", "mail"], rows)
     found = warehouse.present("alpha", "people", ["mail"], 10, within=1000)
     assert len(found) == 10 and all(mail.endswith("@corp.example") for (mail,) in found)
-    assert warehouse.present("alpha", "people", ["mail"], 10, within=500) == []
+    if warehouse.dialect.name != "spark":  # Spark reads a table's files in no set order
+        assert warehouse.present("alpha", "people", ["mail"], 10, within=500) == []
 
 
 def test_preview_reads_times_with_their_zone(warehouse: Warehouse) -> None:
@@ -88,17 +95,24 @@ def test_copy_inside_and_across_environments(
     warehouse.create_schema("feature")
     assert warehouse.copy_table(warehouse, "dev", "people", "feature") == 2
     assert warehouse.preview("feature", "people", 5)[1] == [(1, "ann"), (2, "bo")]
-    assert not other_environment.schema_exists("dev")  # environments stay separate
+    if warehouse.location != other_environment.location:  # one Spark server: one catalog
+        assert not other_environment.schema_exists("dev")  # environments stay separate
 
 
 def test_identifiers_are_quoted_not_interpreted(warehouse: Warehouse) -> None:
     hostile = 'x"; DROP SCHEMA victim CASCADE; --'
     warehouse.create_schema("victim")
+    if not warehouse.any_names:  # refused as a name, never read as SQL
+        with pytest.raises(WarehouseError, match="not a valid name"):
+            warehouse.create_schema(hostile)
+        assert warehouse.schema_exists("victim")
+        return
     warehouse.create_schema(hostile)
     assert warehouse.schema_exists(hostile) and warehouse.schema_exists("victim")
 
 
 def test_transaction_rolls_back_on_error(warehouse: Warehouse) -> None:
+    needs(warehouse, "transactional", "no transactions")
     warehouse.create_schema("t")
     warehouse.create_table("t", PEOPLE)
     with pytest.raises(WarehouseError), warehouse.transaction():
@@ -128,6 +142,7 @@ def test_swap_in_moves_the_new_tables_and_drops_the_gone_ones(warehouse: Warehou
 
 
 def test_registry_round_trip(warehouse: Warehouse) -> None:
+    needs(warehouse, "holds_registry", "the registry is kept in a store of its own")
     registry = Registry(warehouse)
     assert registry.all() == [] and registry.get("x") is None  # no registry yet: empty
     kitchen = Kitchen(
@@ -162,6 +177,7 @@ def test_registry_round_trip(warehouse: Warehouse) -> None:
 def test_registry_pages_kitchens_in_byte_order(warehouse: Warehouse) -> None:
     """Pages of several environments' registries merge in Python, which sorts by code point:
     a database collation that skips '-' and '_' (en_US) would order 'a-b' after 'ab'."""
+    needs(warehouse, "holds_registry", "the registry is kept in a store of its own")
     registry = Registry(warehouse)
     names = ["ab", "a_b", "a-b", "b", "a"]
     registry.add_all(
@@ -181,6 +197,7 @@ def test_registry_pages_kitchens_in_byte_order(warehouse: Warehouse) -> None:
 def test_registry_pages_the_trail_by_time_and_never_ends_a_page_inside_one(
     warehouse: Warehouse,
 ) -> None:
+    needs(warehouse, "holds_registry", "the registry is kept in a store of its own")
     registry = Registry(warehouse)
     times = ["2026-01-05", "2026-01-04", "2026-01-04", "2026-01-04", "2026-01-03", "2026-01-01"]
     for number, at in enumerate(times):
@@ -197,6 +214,7 @@ def test_registry_pages_the_trail_by_time_and_never_ends_a_page_inside_one(
 def test_registry_reads_a_kitchens_runs_a_page_at_a_time_none_twice_none_skipped(
     warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    needs(warehouse, "holds_registry", "the registry is kept in a store of its own")
     registry = Registry(warehouse)
     times = ["2026-01-05", "2026-01-04", "2026-01-04", "2026-01-04", "2026-01-03", "2026-01-01"]
     for number, at in enumerate(times):
@@ -225,6 +243,8 @@ def test_a_registry_made_before_migrations_is_brought_forward_once_by_the_next_w
     """A registry as the release of 2026-12-03 made it: its tables and indexes, no record of
     migrations, locks without host and pid, kitchens without ticket and notify."""
     from kitchen.backends import registry_layout as layout
+
+    needs(warehouse, "holds_registry", "the registry is kept in a store of its own")
 
     warehouse.create_schema("kitchen_meta")
     for spec in (layout.KITCHENS, *layout.TABLES):
@@ -402,6 +422,8 @@ def test_artifact_keys_cannot_escape(artifacts: ArtifactStore, key: str) -> None
 def test_foreign_keys_with_nullability(warehouse: Warehouse) -> None:
     from kitchen.backends.warehouse.base import ForeignKey, Reference
 
+    needs(warehouse, "declares_keys", "no keys in its catalog (data.sample.foreign_keys)")
+
     warehouse.create_schema("shop")
     warehouse.create_table("shop", PEOPLE)
     staff = TableSpec(
@@ -419,6 +441,7 @@ def test_foreign_keys_with_nullability(warehouse: Warehouse) -> None:
 
 
 def test_primary_keys_in_key_order(warehouse: Warehouse) -> None:
+    needs(warehouse, "declares_keys", "no keys in its catalog")
     warehouse.create_schema("shop")
     warehouse.create_table("shop", PEOPLE)
     warehouse.execute(sql("CREATE TABLE shop.visits (day DATE, person INTEGER, note TEXT)"))
@@ -435,6 +458,7 @@ ODD = 'we"ird;--%s{x}'  # a quote, a comment, a psycopg placeholder, a format fi
 def test_odd_names_reach_every_query_as_names(warehouse: Warehouse) -> None:
     """A table so named made every query with parameters fail on PostgreSQL ("the query
     has 2 placeholders but 1 parameters"): the PII scan's, and so every refresh."""
+    needs(warehouse, "any_names", "its catalog takes letters, digits and _ in names")
     column = "e%s'mail{0}"
     spec = TableSpec(ODD, (Column("id", "INTEGER"), Column(column, "TEXT")), primary_key="id")
     warehouse.create_schema("shop")
@@ -474,6 +498,7 @@ SHOP = [
 def test_a_copy_keeps_keys_defaults_sequences_and_views(
     warehouse: Warehouse, other_environment: Warehouse, across: bool
 ) -> None:
+    needs(warehouse, "declares_keys", "tables alone: no keys, defaults or sequences")
     source = other_environment if across else warehouse
     source.create_schema("alpha")
     for statement in SHOP:

@@ -96,6 +96,31 @@ def test_a_registry_store_is_an_environments_own() -> None:
     )
 
 
+def test_spark_keeps_its_registry_elsewhere_and_has_no_logins() -> None:
+    spark = VALID.replace(
+        "{type: duckdb, path: dev.duckdb}", '{type: spark, url: "sc://spark:15002"}'
+    )
+    error = error_for(spark)
+    assert (
+        "environments.dev.warehouse: spark enforces neither keys nor transactions, so it cannot "
+        "hold kitchen's registry" in error.message
+    )
+    stored = spark.replace(
+        "    secrets: {type: file, path: dev.yaml}",
+        "    registry: {type: duckdb, path: registry.duckdb}\n"
+        "    secrets: {type: file, path: dev.yaml}",
+    )
+    assert isinstance(
+        config.parse(stored, SOURCE).environments["dev"].warehouse, config.SparkWarehouse
+    )
+    roles = error_for(
+        stored.replace('url: "sc://spark:15002"', 'url: "sc://spark:15002", kitchen_roles: true')
+    )
+    assert "spark has no logins kitchen could make per kitchen" in roles.message
+    bad = error_for(stored.replace("sc://spark:15002", "http://spark:15002"))
+    assert "must be a Spark Connect URL: sc://host:port" in bad.message
+
+
 def test_data_mode_is_one_of_three() -> None:
     assert config.parse(VALID + "data: {mode: views}\n", SOURCE).data.mode == "views"
     error = error_for(VALID + "data: {mode: lazy}\n")

@@ -139,6 +139,10 @@ class Warehouse(Protocol):
     zero_copy_clone: bool  # a table can be cloned without copying its data (data: clone)
     views_hold_tables: bool  # a view keeps the tables it reads from being dropped
     sessions_side_by_side: bool  # several sessions may work at once (nodes run in parallel)
+    transactional: bool  # statements in a transaction stand or fall together
+    declares_keys: bool  # primary and foreign keys are declared (and read) in its catalogue
+    any_names: bool  # a quoted name may hold any character (Spark's catalog: letters, digits, _)
+    holds_registry: bool  # enforced keys and transactions: kitchen's registry may live there
     exclusive: bool  # one process at a time: closed while a tool (dbt, a script) uses it
 
     @property
@@ -420,6 +424,10 @@ class SqlWarehouse(ABC):
     views_hold_tables = False
     sessions_side_by_side = True
     exclusive = False
+    transactional = True
+    declares_keys = True
+    any_names = True
+    holds_registry = True
     INSERT_BATCH = 500  # rows per multi-row INSERT: far faster than executemany on DuckDB
 
     @property
@@ -569,8 +577,11 @@ class SqlWarehouse(ABC):
                 if table in linked:
                     self.execute(sql("DROP VIEW {}", view))
                 self.execute(self._link_view(self.table(origin_schema, table), view))
-                mark = Literal(f"{LINK_MARK}{origin_schema}.{table}")
-                self.execute(sql("COMMENT ON VIEW {} IS {}", view, mark))
+                self._mark(view, f"{LINK_MARK}{origin_schema}.{table}")
+
+    def _mark(self, view: Identifier, mark: str) -> None:
+        """Say on ``view`` that kitchen made it, and of what (``LINK_MARK``)."""
+        self.execute(sql("COMMENT ON VIEW {} IS {}", view, Literal(mark)))
 
     def unlink(self, schema: str, tables: Sequence[str], *, keep: bool = False) -> None:
         linked = {link.table: link for link in self.links(schema)}

@@ -49,7 +49,13 @@ Part = str | Identifier | Placeholder | Literal | SourceTable
 class Query:
     parts: tuple[Part, ...]
 
-    def render(self, quote: Callable[[str], str], placeholder: str) -> str:
+    def render(
+        self,
+        quote: Callable[[str], str],
+        placeholder: str,
+        literal: Callable[[str | int | float], str] | None = None,
+    ) -> str:
+        literal = literal or quote_literal
         out = []
         for part in self.parts:
             if isinstance(part, Identifier):
@@ -57,7 +63,7 @@ class Query:
             elif isinstance(part, Placeholder):
                 out.append(placeholder)
             elif isinstance(part, Literal):
-                out.append(quote_literal(part.value))
+                out.append(literal(part.value))
             elif isinstance(part, SourceTable):
                 raise ValueError(f"unresolved source table {part.table!r}: resolve_sources first")
             else:

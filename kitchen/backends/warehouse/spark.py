@@ -1,0 +1,486 @@
+"""Apache Spark through Spark Connect: a kitchen's schema is a database of the server's
+catalog, its tables Parquet tables made by ``CREATE TABLE ... AS SELECT``.
+
+Spark enforces no keys and has no transactions: the registry lives in a store of its own
+(``registry:``), a statement that fails half-way leaves what it made, and a refresh's swap
+is a drop and a rename per table. It has no logins kitchen could make per kitchen.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
+
+from kitchen import config
+from kitchen.backends.warehouse.base import (
+    LINK_MARK,
+    Probe,
+    Reference,
+    SqlWarehouse,
+    Structure,
+    TableSpec,
+    Warehouse,
+    select_from,
+)
+from kitchen.backends.warehouse.dialect import Dialect, Value
+from kitchen.backends.warehouse.sql import (
+    Identifier,
+    Literal,
+    Placeholder,
+    Query,
+    join,
+    resolve_sources,
+    sql,
+)
+from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
+
+if TYPE_CHECKING:
+    from pyspark.sql.connect.session import SparkSession
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT = 10  # seconds
+LINK_PROPERTY = "kitchen.view_of"  # a view's table property: kitchen's mark (views mode)
+# portable names (TableSpec) as Spark spells them; its TIMESTAMP is a point in time
+TYPES = {"TEXT": "STRING", "INTEGER": "INT", "TIMESTAMPTZ": "TIMESTAMP"}
+
+
+class SparkDialect(Dialect):
+    def text(self, value: Value) -> Query:
+        return sql("CAST({} AS STRING)", value)
+
+    def bits(self, number: Value, low: int, width: int) -> Query:
+        return sql("(shiftright({}, {}) & {})", number, Literal(low), Literal((1 << width) - 1))
+
+    def pick(self, words: Sequence[str], index: Query) -> Query:
+        listed = join(", ", [Literal(word) for word in words])
+        return sql("element_at(array({}), 1 + {})", listed, index)  # element_at counts from 1
+
+    def same_scale(self, number: Value, like: Value) -> Query:
+        return sql("{}", number)  # every Spark decimal has its scale: the cast keeps it
+
+
+def quote_identifier(name: str) -> str:
+    if "\x00" in name:
+        raise ValueError("identifiers cannot contain NUL")
+    return "`" + name.replace("`", "``") + "`"
+
+
+def quote_literal(value: str | int | float) -> str:
+    """Spark reads backslash escapes in string literals, and two quoted strings side by
+    side as one ('it''s' is its): quotes and backslashes are escaped."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TypeError(f"cannot write {type(value).__name__} as a SQL literal")
+    if isinstance(value, int | float):
+        return repr(value)
+    if "\x00" in value:
+        raise ValueError("literals cannot contain NUL")
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@dataclass
+class Bare:
+    """A Spark schema's structure: tables alone (no keys, indexes or routines to build)."""
+
+    tables: list[str]
+    left_out: list[str] = field(default_factory=list)
+    loosened: list[str] = field(default_factory=list)
+
+    @property
+    def arrival(self) -> list[str]:
+        return self.tables
+
+
+class SparkWarehouse(SqlWarehouse):
+    dialect: Dialect = SparkDialect("spark")
+    sessions_side_by_side = False  # one Connect session per command
+    views_hold_tables = False  # a view is its SQL, read when the view is
+    transactional = False
+    declares_keys = False
+    any_names = False  # the catalog takes letters, digits and _ in names
+    holds_registry = False  # a registry store of its own (registry:)
+
+    def __init__(
+        self, settings: config.SparkWarehouse, environment: str, part: str = "warehouse"
+    ) -> None:
+        self.settings = settings
+        self.environment = environment
+        self.part = part
+        self._session: SparkSession | None = None
+
+    @property
+    def location(self) -> str:
+        address = self.settings.url.removeprefix("sc://").split("/")[0]
+        return f"Spark Connect at {address}"
+
+    @property
+    def spark(self) -> SparkSession:
+        if self._session is None:
+            self._session = self._connect()
+        return self._session
+
+    def _connect(self) -> SparkSession:
+        import warnings
+
+        with warnings.catch_warnings():  # pyspark warns about pandas versions on import
+            warnings.simplefilter("ignore")
+            from pyspark.sql.connect.session import SparkSession
+
+        # pyspark logs each failed statement's whole plan (values and all) to stderr, beside
+        # the error kitchen raises: kitchen says what failed, once, scrubbed
+        from pyspark.logger import PySparkLogger
+
+        for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+            PySparkLogger.getLogger(name).setLevel(logging.CRITICAL + 1)
+        host, _, port = self.settings.url.removeprefix("sc://").split("/")[0].rpartition(":")
+        try:  # pyspark retries an unreachable server for minutes: asked once, here
+            socket.create_connection(
+                (host or "localhost", int(port or 15002)), CONNECT_TIMEOUT
+            ).close()
+        except OSError as exc:
+            raise WarehouseUnreachable(
+                f"Cannot connect to the {self.environment} {self.part} ({self.location}): "
+                f"{exc.strerror or exc}",
+                hint="Check that the Spark Connect server runs, and the url in "
+                f"environments.{self.environment}.{self.part}.",
+            ) from None
+        url = self.settings.url
+        if self.settings.token:
+            url += ("" if "/;" in url else "/") + f";token={self.settings.token}"
+        try:
+            session = SparkSession.builder.remote(url).create()
+            session.sql("SET spark.sql.session.timeZone = UTC").collect()
+        except Exception as exc:  # grpc's, pyspark's: the server cannot be reached
+            raise WarehouseUnreachable(
+                f"Cannot connect to the {self.environment} {self.part} ({self.location}): "
+                f"{_first_line(exc)}",
+                hint="Check that the Spark Connect server runs and the url and token in "
+                f"environments.{self.environment}.{self.part}.",
+            ) from None
+        return session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.stop()
+            self._session = None
+
+    @property
+    def connected(self) -> bool:
+        return self._session is not None
+
+    def qualify(self, *names: str) -> Identifier:
+        return Identifier(*names)
+
+    def execute(self, query: Query, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        from pyspark.sql.types import TimestampType
+
+        text = _render(query)
+        log.debug("%s: %s", self.environment, text)
+        try:
+            frame = self.spark.sql(text, args=list(params) if params else None)
+            rows = frame.collect()
+            zoned = [isinstance(f.dataType, TimestampType) for f in frame.schema.fields]
+        except WarehouseUnreachable:
+            raise
+        except Exception as exc:
+            reason = _first_line(exc)
+            if "UNAVAILABLE" in reason or "Connection refused" in reason:
+                self._session = None
+                raise WarehouseUnreachable(
+                    f"Lost the {self.environment} {self.part} ({self.location}): {reason}"
+                ) from None
+            raise WarehouseError(
+                f"The {self.environment} {self.part} refused a statement: {reason}",
+                reason=reason,
+            ) from None
+        if not any(zoned):
+            return [tuple(row) for row in rows]
+        # a TIMESTAMP is a point in time, handed over in the session's zone (UTC): said so
+        return [
+            tuple(
+                value.replace(tzinfo=UTC) if is_zoned and value is not None else value
+                for value, is_zoned in zip(row, zoned, strict=True)
+            )
+            for row in rows
+        ]
+
+    # no transactions: each statement stands alone
+    def _begin(self) -> None:
+        pass
+
+    def _commit(self) -> None:
+        pass
+
+    def _rollback(self) -> None:
+        pass
+
+    @property
+    def salt_sql(self) -> Query:
+        return sql("kitchen_salt")
+
+    def set_salt(self, salt: str) -> None:
+        self.execute(sql("DECLARE OR REPLACE VARIABLE kitchen_salt STRING"))
+        self.execute(sql("SET VAR kitchen_salt = {}", Placeholder()), [salt])
+
+    def hash_int(self, hex_digest: Query) -> Query:
+        return sql("CAST(conv(substr({}, 1, 7), 16, 10) AS INT)", hex_digest)
+
+    # schemas and tables
+
+    def list_schemas(self) -> list[str]:
+        return sorted(str(row[0]) for row in self.execute(sql("SHOW DATABASES")))
+
+    def create_schema(self, schema: str) -> None:
+        self.execute(sql("CREATE DATABASE IF NOT EXISTS {}", Identifier(schema)))
+
+    def drop_schema(self, schema: str) -> None:
+        self.execute(sql("DROP DATABASE IF EXISTS {} CASCADE", Identifier(schema)))
+
+    def _relations(self, schema: str) -> list[tuple[str, str]]:
+        """(name, MANAGED | EXTERNAL | VIEW) of each relation in ``schema``."""
+        if not self.schema_exists(schema):
+            return []
+        try:
+            found = self.spark.catalog.listTables(schema)
+        except Exception as exc:
+            raise WarehouseError(f"Cannot list {schema}: {_first_line(exc)}") from None
+        return [(t.name, str(t.tableType)) for t in found if not t.isTemporary]
+
+    def list_tables(self, schema: str) -> list[str]:
+        return sorted(name for name, kind in self._relations(schema) if kind != "VIEW")
+
+    def column_types(self, schema: str, table: str, *, base: bool = False) -> list[tuple[str, str]]:
+        rows = self.execute(sql("DESCRIBE TABLE {}", Identifier(schema, table)))
+        found = []
+        for name, kind, *_ in rows:
+            if not name or str(name).startswith("#"):
+                break  # partitioning and details follow the columns
+            found.append((str(name), str(kind)))
+        return found
+
+    def create_table(self, schema: str, spec: TableSpec) -> None:
+        columns = [
+            sql(f"{{}} {TYPES.get(column.type, column.type)}", Identifier(column.name))
+            for column in spec.columns
+        ]  # keys: Spark enforces none
+        target = self.table(schema, spec.name)
+        self.execute(sql("CREATE TABLE {} ({}) USING parquet", target, join(", ", columns)))
+
+    def insert_rows(
+        self, schema: str, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        """One Arrow batch through Spark Connect, not statements of parameters (1,234 rows
+        took 30 s as multi-row INSERTs), typed as the table's columns."""
+        from pyspark.sql.types import StructType
+
+        if not rows:
+            return
+        fields = {field.name: field for field in self.spark.table(f"`{schema}`.`{table}`").schema}
+        shape = StructType([fields[column] for column in columns])
+        try:
+            frame = self.spark.createDataFrame([tuple(row) for row in rows], schema=shape)
+            frame.createOrReplaceTempView("kitchen_rows")
+            names = join(", ", [Identifier(column) for column in columns])
+            self.execute(
+                sql(
+                    "INSERT INTO {} ({}) SELECT * FROM kitchen_rows",
+                    self.table(schema, table),
+                    names,
+                )
+            )
+        finally:
+            self.spark.catalog.dropTempView("kitchen_rows")
+
+    def _drop_tables(self, schema: str, tables: Sequence[str]) -> None:
+        for table in tables:
+            self.execute(sql("DROP TABLE IF EXISTS {}", self.table(schema, table)))
+
+    def copy_table(
+        self,
+        source: Warehouse,
+        source_schema: str,
+        table: str,
+        schema: str,
+        *,
+        select: Query | None = None,
+        where: Sequence[Query] = (),
+        derived: Query | None = None,
+        into_existing: bool = False,
+    ) -> int:
+        if not isinstance(source, SparkWarehouse):
+            raise WarehouseError(
+                f"Cannot copy from {source.location} into {self.location}.",
+                hint="Both environments must use the same warehouse type.",
+            )
+        origin = Identifier(source_schema, table)
+        query = resolve_sources(
+            select_from(select, origin, where, derived),
+            lambda name: Identifier(source_schema, name),
+        )
+        target = self.table(schema, table)  # build_before made nothing: always made here
+        self.execute(sql("CREATE TABLE {} USING parquet AS {}", target, query))
+        return self.row_count(schema, table)
+
+    def read_structure(
+        self, schema: str, tables: Sequence[str], masked: Mapping[str, Collection[str]]
+    ) -> Structure:
+        return Bare(list(tables))
+
+    def build_before(self, structure: Structure, schema: str, home: str | None = None) -> None:
+        pass  # the copy makes each table
+
+    def build_after(self, structure: Structure, schema: str) -> None:
+        pass
+
+    @contextmanager
+    def snapshot(self, source: Warehouse, schema: str, tables: Sequence[str]) -> Iterator[None]:
+        yield  # Spark reads each table as it is when read
+
+    def swap_in(
+        self, staging: str, schema: str, tables: Sequence[str], gone: Sequence[str] = ()
+    ) -> None:
+        """No transaction, and no table moves between databases: each table dropped and
+        made again from the staging one, which is then dropped."""
+        self._drop_tables(schema, [*tables, *gone])
+        for table in tables:
+            target, staged = self.table(schema, table), self.table(staging, table)
+            self.execute(sql("CREATE TABLE {} USING parquet AS SELECT * FROM {}", target, staged))
+            self.execute(sql("DROP TABLE {}", staged))
+
+    def overlap(
+        self, source: Warehouse, source_schema: str, table: str, schema: str, probe: Probe
+    ) -> int:
+        origin = Identifier(source_schema, table)
+        return int(
+            self.execute(self._overlap_query(self.table(schema, table), origin, probe))[0][0]
+        )
+
+    def foreign_keys(self, schema: str) -> list[Reference]:
+        return []  # Spark declares none it enforces: data.sample.foreign_keys names them
+
+    def primary_keys(self, schema: str) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    def outside_readers(self, schema: str) -> list[str]:
+        return []
+
+    def unreadable(self, schema: str) -> dict[str, list[str]]:
+        return {}
+
+    # views mode
+
+    def _link_view(self, origin: Identifier, view: Identifier) -> Query:
+        return sql("CREATE VIEW {} AS SELECT * FROM {}", view, origin)
+
+    def _mark(self, view: Identifier, mark: str) -> None:
+        self.execute(
+            sql(
+                "ALTER VIEW {} SET TBLPROPERTIES ({} = {})",
+                view,
+                Literal(LINK_PROPERTY),
+                Literal(mark),
+            )
+        )
+
+    def _marked_views(self, schema: str | None) -> list[tuple[str, str, str]]:
+        found = []
+        for where in [schema] if schema is not None else self.list_schemas():
+            for name, kind in self._relations(where):
+                if kind != "VIEW":
+                    continue
+                view = Identifier(where, name)
+                rows = self.execute(sql("SHOW TBLPROPERTIES {} ({})", view, Literal(LINK_PROPERTY)))
+                said = str(rows[0][-1]) if rows else ""
+                if said.startswith(LINK_MARK):
+                    found.append((where, name, said))
+        return found
+
+    # tools
+
+    def client_environment(self, schema: str) -> dict[str, str]:
+        """A Python node's ``SparkSession.builder.remote(os.environ["SPARK_REMOTE"])``."""
+        host, _, port = self.settings.url.removeprefix("sc://").split("/")[0].rpartition(":")
+        try:  # pyspark retries an unreachable server for minutes: asked once, here
+            socket.create_connection(
+                (host or "localhost", int(port or 15002)), CONNECT_TIMEOUT
+            ).close()
+        except OSError as exc:
+            raise WarehouseUnreachable(
+                f"Cannot connect to the {self.environment} {self.part} ({self.location}): "
+                f"{exc.strerror or exc}",
+                hint="Check that the Spark Connect server runs, and the url in "
+                f"environments.{self.environment}.{self.part}.",
+            ) from None
+        url = self.settings.url
+        if self.settings.token:
+            url += ("" if "/;" in url else "/") + f";token={self.settings.token}"
+        return {"SPARK_REMOTE": url, "KITCHEN_SPARK_DATABASE": schema}
+
+    def dbt_output(self) -> dict[str, object]:
+        raise ConfigError(
+            "dbt cannot run against Spark Connect: dbt-spark reaches Spark through Thrift, "
+            "HTTP or ODBC, not Spark Connect.",
+            hint="Run dbt against the cluster's Thrift server with a profile of your own "
+            "(profile: project), or write the pipeline's nodes in SQL or Python.",
+        )
+
+    def run_script(self, schema: str, script: str) -> list[tuple[Any, ...]]:
+        import sqlglot
+
+        self.execute(sql("USE {}", Identifier(schema)))
+        rows: list[tuple[Any, ...]] = []
+        for statement in sqlglot.transpile(script, read="spark", write="spark"):
+            rows = self.execute(Query((statement,)))
+        return rows
+
+    # logins: Spark has none kitchen could make
+
+    def identity_names(self, schema: str) -> list[str]:
+        return []
+
+    def create_identity(
+        self,
+        schema: str,
+        read: list[str],
+        *,
+        ours: Collection[str] = (),
+        record: Callable[[str], None] | None = None,
+    ) -> tuple[str, str] | None:
+        return None
+
+    def grant_identity(self, role: str, schema: str, read: list[str]) -> None:
+        pass
+
+    def drop_identity(self, role: str) -> None:
+        pass
+
+    def list_identities(self) -> list[str]:
+        return []
+
+    def open_to_all(self) -> tuple[str, list[str]]:
+        return "", []
+
+    def preview(
+        self, schema: str, table: str, limit: int, ordered: bool = True
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        columns = [name for name, _ in self.column_types(schema, table)]
+        order = sql(" ORDER BY 1") if ordered else sql("")
+        rows = self.execute(
+            sql("SELECT * FROM {}{} LIMIT {}", self.table(schema, table), order, Literal(limit))
+        )
+        return columns, rows
+
+
+def _render(query: Query) -> str:
+    return query.render(quote_identifier, "?", literal=quote_literal)
+
+
+def _first_line(exc: BaseException) -> str:
+    said = str(exc).strip()
+    said = re.sub(r"\s*JVM stacktrace:.*", "", said, flags=re.DOTALL)
+    return said.splitlines()[0] if said else type(exc).__name__
