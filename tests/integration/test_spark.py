@@ -132,6 +132,14 @@ def test_a_team_on_spark_gets_masked_kitchens_of_copies_samples_and_views(
         ("mart", "passed"),
     ]
     assert on_spark(spark, "SELECT count(*) FROM quick.enriched") == [(4000,)]
+    on_spark(spark, "DROP TABLE dev.products")  # under quick's view, past kitchen
+    tables = cli("show", "quick", "--json").json()["tables"]
+    assert {t["name"]: t["problem"] for t in tables if t.get("problem")} == {
+        "products": "dev.products is gone"
+    }
+    assert cli("doctor", "--env", "dev").code == 3
+    assert cli("data", "refresh", "quick").code == 0  # mended: products is gone from dev
+    assert "products" not in {t["name"] for t in cli("show", "quick", "--json").json()["tables"]}
     assert cli("delete", "small", "--yes").code == 0
     assert "small" not in {name for (name,) in on_spark(spark, "SHOW DATABASES")}
 
