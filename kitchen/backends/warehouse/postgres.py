@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql as pgsql
@@ -30,7 +30,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.composite import CompositeInfo, register_composite
 from psycopg.types.datetime import DateLoader, IntervalLoader, TimestampLoader, TimestamptzLoader
 
-from kitchen import config, redaction
+from kitchen import redaction
 from kitchen.backends.warehouse import pg_structure
 from kitchen.backends.warehouse.base import (
     LINK_MARK,
@@ -57,6 +57,9 @@ from kitchen.backends.warehouse.sql import (
     sql,
 )
 from kitchen.errors import ConfigError, PreconditionFailed, WarehouseError, WarehouseUnreachable
+
+if TYPE_CHECKING:
+    from kitchen import config
 
 OPEN_RIGHTS = ("CONNECT", "TEMPORARY", "CREATE")  # on a database, as PUBLIC may hold them
 SET_OPTION_SINCE = 160000  # GRANT ... WITH SET: acting as a role, apart from membership

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from kitchen import config
 from kitchen.backends.warehouse.base import (
     LINK_MARK,
     Probe,
@@ -42,6 +41,8 @@ from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
 
 if TYPE_CHECKING:
     from pyspark.sql.connect.session import SparkSession
+
+    from kitchen import config
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 10  # seconds
