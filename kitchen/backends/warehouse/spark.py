@@ -119,6 +119,11 @@ class SparkWarehouse(SqlWarehouse):
         address = self.settings.url.removeprefix("sc://").split("/")[0]
         return f"Spark Connect at {address}"
 
+    def _url(self) -> str:
+        """The Connect URL with the token, if any, as a parameter (sc://host:port/;token=)."""
+        url, token = self.settings.url, self.settings.token
+        return url + ("" if "/;" in url else "/") + f";token={token}" if token else url
+
     @property
     def spark(self) -> SparkSession:
         if self._session is None:
@@ -150,9 +155,7 @@ class SparkWarehouse(SqlWarehouse):
                 hint="Check that the Spark Connect server runs, and the url in "
                 f"environments.{self.environment}.{self.part}.",
             ) from None
-        url = self.settings.url
-        if self.settings.token:
-            url += ("" if "/;" in url else "/") + f";token={self.settings.token}"
+        url = self._url()
         try:
             session = SparkSession.builder.remote(url).create()
             session.sql("SET spark.sql.session.timeZone = UTC").collect()
@@ -417,9 +420,7 @@ class SparkWarehouse(SqlWarehouse):
                 hint="Check that the Spark Connect server runs, and the url in "
                 f"environments.{self.environment}.{self.part}.",
             ) from None
-        url = self.settings.url
-        if self.settings.token:
-            url += ("" if "/;" in url else "/") + f";token={self.settings.token}"
+        url = self._url()
         return {"SPARK_REMOTE": url, "KITCHEN_SPARK_DATABASE": schema}
 
     def dbt_output(self) -> dict[str, object]:
