@@ -544,6 +544,33 @@ class SqlWarehouse(ABC):
         )
         return [row[0] for row in rows]
 
+    # An engine without logins kitchen could make (DuckDB, Spark): none to make or keep.
+
+    def identity_names(self, schema: str) -> list[str]:
+        return []
+
+    def create_identity(
+        self,
+        schema: str,
+        read: list[str],
+        *,
+        ours: Collection[str] = (),
+        record: Callable[[str], None] | None = None,
+    ) -> tuple[str, str] | None:
+        return None
+
+    def grant_identity(self, role: str, schema: str, read: list[str]) -> None:
+        return None  # no login to grant anything to
+
+    def drop_identity(self, role: str) -> None:
+        return None  # no login was made
+
+    def list_identities(self) -> list[str]:
+        return []
+
+    def open_to_all(self) -> tuple[str, list[str]]:
+        return "", []
+
     def kitchen_tables(self, schema: str) -> list[str]:
         return sorted({*self.list_tables(schema), *(link.table for link in self.links(schema))})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -302,28 +302,6 @@ class DuckDBWarehouse(SqlWarehouse):
             self.execute(sql("USE {}", Identifier(CATALOG, "main")))
 
     # An embedded file has no users: the kitchen's identity is the file's permissions.
-
-    def identity_names(self, schema: str) -> list[str]:
-        return []
-
-    def create_identity(
-        self,
-        schema: str,
-        read: list[str],
-        *,
-        ours: Collection[str] = (),
-        record: Callable[[str], None] | None = None,
-    ) -> tuple[str, str] | None:
-        return None
-
-    def grant_identity(self, role: str, schema: str, read: list[str]) -> None:
-        pass
-
-    def drop_identity(self, role: str) -> None:
-        pass
-
-    def list_identities(self) -> list[str]:
-        return []
 
     def open_to_all(self) -> tuple[str, list[str]]:
         return self.path.stem, []

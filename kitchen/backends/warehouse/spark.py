@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -408,20 +408,7 @@ class SparkWarehouse(SqlWarehouse):
 
     def client_environment(self, schema: str) -> dict[str, str]:
         """A Python node's ``SparkSession.builder.remote(os.environ["SPARK_REMOTE"])``."""
-        host, _, port = self.settings.url.removeprefix("sc://").split("/")[0].rpartition(":")
-        try:  # pyspark retries an unreachable server for minutes: asked once, here
-            socket.create_connection(
-                (host or "localhost", int(port or 15002)), CONNECT_TIMEOUT
-            ).close()
-        except OSError as exc:
-            raise WarehouseUnreachable(
-                f"Cannot connect to the {self.environment} {self.part} ({self.location}): "
-                f"{exc.strerror or exc}",
-                hint="Check that the Spark Connect server runs, and the url in "
-                f"environments.{self.environment}.{self.part}.",
-            ) from None
-        url = self._url()
-        return {"SPARK_REMOTE": url, "KITCHEN_SPARK_DATABASE": schema}
+        return {"SPARK_REMOTE": self._url(), "KITCHEN_SPARK_DATABASE": schema}
 
     def dbt_output(self) -> dict[str, object]:
         raise ConfigError(
@@ -439,33 +426,6 @@ class SparkWarehouse(SqlWarehouse):
         for statement in sqlglot.transpile(script, read="spark", write="spark"):
             rows = self.execute(Query((statement,)))
         return rows
-
-    # logins: Spark has none kitchen could make
-
-    def identity_names(self, schema: str) -> list[str]:
-        return []
-
-    def create_identity(
-        self,
-        schema: str,
-        read: list[str],
-        *,
-        ours: Collection[str] = (),
-        record: Callable[[str], None] | None = None,
-    ) -> tuple[str, str] | None:
-        return None
-
-    def grant_identity(self, role: str, schema: str, read: list[str]) -> None:
-        pass
-
-    def drop_identity(self, role: str) -> None:
-        pass
-
-    def list_identities(self) -> list[str]:
-        return []
-
-    def open_to_all(self) -> tuple[str, list[str]]:
-        return "", []
 
     def preview(
         self, schema: str, table: str, limit: int, ordered: bool = True
