@@ -1,10 +1,13 @@
 """Multi-step commands as recorded steps, so that a crash leaves a trail to finish or undo.
 
-A command opens an operation in its kitchen's registry, records each step as it completes
-(each step is also a fault-injection point, ``KITCHEN_FAIL_AT=<command>.<step>``), and ends
-the operation when it returns: on success, or after it cleaned up its own failure. An
-operation still open whose process is gone was cut short by a crash; running the command
-again, or ``kitchen doctor --repair``, finishes or undoes it (kitchen/workflows/recover.py).
+Each multi-step command declares itself once, in its own module, as a ``Command``: its
+name, what it does to its kitchen (for whoever it holds back), its steps (an enum) and the
+function that finishes or undoes a run of it that a crash cut short. A run opens an
+operation in its kitchen's registry, records each step as it completes (each step is also a
+fault-injection point, ``KITCHEN_FAIL_AT=<command>.<step>``), and ends the operation when it
+returns: on success, or after it cleaned up its own failure. Before it begins, a run settles
+an earlier one of its command on the same kitchen that a crash left open;
+``kitchen doctor --repair`` settles any (kitchen/workflows/recover.py holds the list).
 """
 
 from __future__ import annotations
@@ -13,16 +16,20 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from kitchen import faults
 from kitchen.backends.registry import OPERATION_TTL, Registry, stale
 from kitchen.errors import KitchenError, PreconditionFailed
-from kitchen.model import Kitchen, Status, utcnow
+from kitchen.model import Kitchen, Operation, Status, utcnow
 from kitchen.project import Project
+from kitchen.reporting import Reporter
 from kitchen.text import moment
+
+BEGUN = "begun"  # the step of an operation recorded and not yet past its first step
 
 
 def typed(command: str) -> str:
@@ -30,82 +37,138 @@ def typed(command: str) -> str:
     return f"kitchen data {command}" if command == "refresh" else f"kitchen {command}"
 
 
-DOING = {  # what a live run of each command is doing to its kitchen, for refusals
-    "test": "is being tested",
-    "create": "is being created",
-    "delete": "is being deleted",
-    "refresh": "is having its data refreshed",
-    "update": "is being updated from its parent",
-    "merge": "is being merged into its parent",
-    "promote": "is receiving a promotion",
-    "rollback": "is being rolled back",
-}
+Repair = Callable[[Project, Operation, Reporter], str]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A multi-step command: its ``steps`` (an enum whose values are the names the journal
+    and ``KITCHEN_FAIL_AT`` use) and its ``repair``, which finishes or undoes an interrupted
+    run and says what it did, in words."""
+
+    name: str
+    doing: str  # what a live run does to its kitchen: "is being merged into its parent"
+    steps: type[StrEnum]
+    repair: Repair
+
+
 LOOK_WAIT = 10.0  # seconds to wait for the lock under which an ``alone`` run looks
 
 
 @dataclass
-class Operation:
-    registry: Registry
-    id: str
-    command: str
-    kitchen: str
-    details: dict[str, Any]
+class Run:
+    """A command's run as it goes: ``step`` records each step it completes."""
 
-    def step(self, name: str, **details: Any) -> None:
-        """Record that step ``name`` is done, with what recovery needs to know of it."""
-        self.details.update(details)
-        self.registry.advance(self.id, name, self.details)
-        faults.checkpoint(f"{self.command}.{name}")
+    registry: Registry
+    command: Command
+    record: Operation
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return self.record.details
+
+    def step(self, done: StrEnum, **details: Any) -> None:
+        """Record that step ``done`` is done, with what recovery needs to know of it."""
+        if done not in self.command.steps.__members__.values():
+            raise ValueError(f"{done!r} is not a step of {self.command.name}")
+        self.record.details.update(details)
+        self.record.step = done.value
+        self.registry.advance(self.record)
+        faults.checkpoint(f"{self.command.name}.{done.value}")
+
+
+def interrupted(project: Project, environment: str) -> list[Operation]:
+    """Operations of ``environment`` whose process is gone, each with why it is presumed so."""
+    found = []
+    for operation in project.registry(environment).operations():
+        why = stale(operation, OPERATION_TTL)
+        if why:
+            found.append(replace(operation, environment=environment, why=why))
+    return found
+
+
+def settle(project: Project, command: Command, operation: Operation, report: Reporter) -> str:
+    """Finish or undo ``operation``, an interrupted run of ``command``, and close it; what
+    was done, in words."""
+    done = command.repair(project, operation, report)
+    project.registry(operation.environment).end(operation.id)
+    return done
+
+
+def resume(
+    project: Project, environment: str, command: Command, kitchen: str, report: Reporter
+) -> bool:
+    """Before ``command`` runs on ``kitchen``: settle an earlier run of it that crashed.
+    True when there was one."""
+    settled = False
+    for operation in interrupted(project, environment):
+        if operation.command == command.name and operation.kitchen == kitchen:
+            said(operation, settle(project, command, operation, report), report)
+            settled = True
+    return settled
+
+
+def said(operation: Operation, done: str, report: Reporter) -> None:
+    """Tell that an interrupted run was settled, and how."""
+    report.warn(
+        f"An earlier `{typed(operation.command)}` of {operation.kitchen} stopped "
+        f"after step {operation.step!r}: {done}"
+    )
 
 
 @contextlib.contextmanager
 def operation(
     project: Project,
     environment: str,
-    command: str,
+    command: Command,
     kitchen: str,
     *,
     alone: bool = False,
     **details: Any,
-) -> Iterator[Operation]:
+) -> Iterator[Run]:
     """Record ``command`` on ``kitchen`` as it runs. ``alone``: refuse (exit 3) while another
     run of it on the same kitchen is alive."""
     registry = project.registry(environment)
     registry.ensure()
-    begun = Operation(registry, uuid.uuid4().hex[:12], command, kitchen, dict(details))
-    record = {
-        "id": begun.id,
-        "command": command,
-        "kitchen": kitchen,
-        "actor": project.user,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "since": utcnow(),
-        "step": "begun",
-        "details": begun.details,
-    }
+    record = Operation(
+        id=uuid.uuid4().hex[:12],
+        command=command.name,
+        kitchen=kitchen,
+        actor=project.user,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        since=utcnow(),
+        step=BEGUN,
+        details=dict(details),
+        doing=command.doing,
+        environment=environment,
+    )
     if alone:
         # looking and recording at once, under a lock held for just that: of two runs
         # started together, the second to get the lock sees the first
-        doing = f"`{typed(command)}` of {kitchen}"
-        with registry.locked(f"{kitchen}:{command}", project.user, LOOK_WAIT, doing):
-            _refuse_if_running(registry, command, kitchen)
+        doing = f"`{typed(command.name)}` of {kitchen}"
+        with registry.locked(f"{kitchen}:{command.name}", project.user, LOOK_WAIT, doing):
+            _refuse_if_running(registry, command.name, kitchen)
             registry.begin(record)
     else:
         registry.begin(record)
     try:
-        yield begun
+        yield Run(registry, command, record)
     finally:  # a crash never gets here: that is what leaves the operation open
         with contextlib.suppress(KitchenError):
-            registry.end(begun.id)
+            registry.end(record.id)
 
 
-def _alive(registry: Registry, kitchen: str, command: str | None = None) -> dict[str, Any] | None:
+def _alive(registry: Registry, kitchen: str, command: str | None = None) -> Operation | None:
     """A run on ``kitchen`` (of ``command``, or of any command) whose process is alive."""
     for other in registry.operations():
         if (
-            other["kitchen"] == kitchen
-            and command in (None, other["command"])
+            other.kitchen == kitchen
+            and command in (None, other.command)
             and not stale(other, OPERATION_TTL)
         ):
             return other
@@ -117,7 +180,7 @@ def _refuse_if_running(registry: Registry, command: str, kitchen: str) -> None:
     if other:
         raise PreconditionFailed(
             f"Another `{typed(command)}` of {kitchen} is running: "
-            f"{other['actor']}'s, on {other['host']} since {moment(other['since'])}.",
+            f"{other.actor}'s, on {other.host} since {moment(other.since)}.",
             hint="Wait for it to finish; run this again only if you still need to.",
         )
 
@@ -126,9 +189,10 @@ def refuse_busy(project: Project, kitchen: Kitchen) -> None:
     """Refuse (exit 3) while a run of any command on ``kitchen`` is alive."""
     other = _alive(project.registry(kitchen.environment), kitchen.name)
     if other:
+        doing = other.doing or f"is busy with `{typed(other.command)}`"
         raise PreconditionFailed(
-            f"Kitchen {kitchen.name!r} {DOING[other['command']]} right now, by "
-            f"{other['actor']} on {other['host']} since {moment(other['since'])}.",
+            f"Kitchen {kitchen.name!r} {doing} right now, by "
+            f"{other.actor} on {other.host} since {moment(other.since)}.",
             hint="Wait for it to finish, then run this again.",
         )
 

@@ -86,6 +86,37 @@ class Release:
         return cls(**main, actor=row["actor"], **known)
 
 
+@dataclass(frozen=True)
+class Lock:
+    """A merge's hold on the kitchen it merges into (one at a time), or a short hold while
+    a command looks before it records itself."""
+
+    target: str
+    holder: str
+    since: str
+    host: str | None = None
+    pid: int | None = None
+
+
+@dataclass
+class Operation:
+    """A multi-step command as its registry journals it while it runs (kitchen/journal.py):
+    the last step it completed and what recovery needs to finish or undo it."""
+
+    id: str
+    command: str
+    kitchen: str
+    actor: str
+    host: str | None
+    pid: int | None
+    since: str
+    step: str
+    details: dict[str, Any] = field(default_factory=dict)
+    doing: str | None = None  # what it does to its kitchen, said to whoever it holds back
+    environment: str = ""  # where it is journaled: its registry's environment
+    why: str | None = None  # why its process is presumed gone, once it is
+
+
 INTERRUPTED = "interrupted"  # the status of a run that crashed, recorded by its recovery
 
 

@@ -34,7 +34,7 @@ from kitchen.backends.registry_layout import (
 from kitchen.backends.warehouse.base import TableSpec, Warehouse
 from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join, sql
 from kitchen.errors import NotAllowed, PreconditionFailed, WarehouseError
-from kitchen.model import DataState, Kitchen, Release, Status, utcnow
+from kitchen.model import DataState, Kitchen, Lock, Operation, Release, Status, utcnow
 from kitchen.names import REGISTRY_SCHEMA
 from kitchen.text import moment
 
@@ -43,20 +43,28 @@ LOCK_POLL = 0.5
 OPERATION_TTL = timedelta(hours=6)  # an operation on another host is presumed dead after
 
 
-def stale(held: dict[str, Any], ttl: timedelta = LOCK_TTL) -> str | None:
+def stale(held: Lock | Operation, ttl: timedelta = LOCK_TTL) -> str | None:
     """Why the process behind a lock or an operation is gone, if it is: it died (told on its
     own host), or it is older than ``ttl`` (anywhere, and against a reused process id)."""
-    if held.get("host") == socket.gethostname() and held.get("pid"):
+    if held.host == socket.gethostname() and held.pid:
         try:
-            os.kill(int(held["pid"]), 0)
+            os.kill(int(held.pid), 0)
         except ProcessLookupError:
-            return f"its process {held['pid']} on {held['host']} is gone"
+            return f"its process {held.pid} on {held.host} is gone"
         except PermissionError:
             pass  # alive, another user's
-    age = datetime.now(UTC) - datetime.fromisoformat(held["since"])
+    age = datetime.now(UTC) - datetime.fromisoformat(held.since)
     if age > ttl:
-        return f"it started more than {_duration(ttl)} ago on {held.get('host') or 'a host'}"
+        return f"it started more than {_duration(ttl)} ago on {held.host or 'a host'}"
     return None
+
+
+DOING = "doing"  # kept with an operation's details: what it does to its kitchen
+
+
+def _journaled(operation: Operation) -> str:
+    """An operation's details as its row keeps them, with what it is doing."""
+    return json.dumps({**operation.details, DOING: operation.doing})
 
 
 def _duration(delta: timedelta) -> str:
@@ -158,12 +166,12 @@ class Registry:
                 self._insert(LOCKS, {**mine, "host": socket.gethostname(), "pid": os.getpid()})
                 return
             except WarehouseError:
-                held = next((lock for lock in self.locks() if lock["target"] == target), None)
+                held = next((lock for lock in self.locks() if lock.target == target), None)
             if held is not None and stale(held):
                 self.release(held)
                 continue
             if time.monotonic() >= deadline:
-                who = f" by {held['holder']} since {moment(held['since'])}" if held else ""
+                who = f" by {held.holder} since {moment(held.since)}" if held else ""
                 raise PreconditionFailed(
                     f"Another {activity or f'merge into {target}'} is in progress{who}.",
                     hint=f"Wait for it to finish, then {'try' if activity else 'merge'} again.",
@@ -180,41 +188,44 @@ class Registry:
         finally:
             self.unlock(target)
 
-    def locks(self) -> list[dict[str, Any]]:
+    def locks(self) -> list[Lock]:
         """Every lock held, oldest first."""
         if not self.exists() or not self._has(LOCKS.name):
             return []
-        return self._select(LOCKS, "since", None)[::-1]
+        return [Lock(**row) for row in self._select(LOCKS, "since", None)[::-1]]
 
     def unlock(self, target: str) -> None:
         self._delete(LOCKS, {"target": target})
 
-    def release(self, held: dict[str, Any]) -> None:
+    def release(self, held: Lock) -> None:
         """Remove exactly the lock ``held`` (not one taken since by someone else)."""
-        self._delete(LOCKS, {key: held[key] for key in ("target", "holder", "since")})
+        self._delete(LOCKS, {"target": held.target, "holder": held.holder, "since": held.since})
 
     # the journal: operations in progress, and what kitchen made for each kitchen
 
-    def begin(self, operation: dict[str, Any]) -> None:
-        self._insert(OPERATIONS, {**operation, "details": json.dumps(operation["details"])})
+    def begin(self, operation: Operation) -> None:
+        row = {column.name: getattr(operation, column.name) for column in OPERATIONS.columns}
+        self._insert(OPERATIONS, {**row, "details": _journaled(operation)})
 
-    def advance(self, operation: str, step: str, details: dict[str, Any]) -> None:
+    def advance(self, operation: Operation) -> None:
+        """Record the step ``operation`` completed last, and its details as they are now."""
         table = self.warehouse.table(REGISTRY_SCHEMA, OPERATIONS.name)
         self.warehouse.execute(
             sql("UPDATE {} SET step = {}, details = {} WHERE id = {}", table, *[Placeholder()] * 3),
-            [step, json.dumps(details), operation],
+            [operation.step, _journaled(operation), operation.id],
         )
 
     def end(self, operation: str) -> None:
         self._delete(OPERATIONS, {"id": operation})
 
-    def operations(self) -> list[dict[str, Any]]:
+    def operations(self) -> list[Operation]:
         """Operations begun and not ended, oldest first."""
         if not self.exists() or not self._has(OPERATIONS.name):
             return []
-        found = self._select(OPERATIONS, "since", None)[::-1]
-        for operation in found:
-            operation["details"] = json.loads(operation["details"] or "{}")
+        found = []
+        for row in self._select(OPERATIONS, "since", None)[::-1]:
+            details = json.loads(row.pop("details") or "{}")
+            found.append(Operation(**row, doing=details.pop(DOING, None), details=details))
         return found
 
     def own(self, kind: str, name: str, kitchen: str) -> None:

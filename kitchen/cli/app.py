@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,3 +190,6 @@ def project_for(ctx: typer.Context) -> Project:
 
 
 RAW_ARGS: ContextVar[tuple[str, ...]] = ContextVar("kitchen_raw_args", default=())
+# the entry point running the command line (kitchen.cli.main.main), for `kitchen demo` to run
+# its steps through, handed down rather than imported (it imports every command module)
+ENTRY: ContextVar[Callable[[Sequence[str]], int]] = ContextVar("kitchen_entry")

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from kitchen.cli.app import (
+    ENTRY,
     CurrentKitchen,
     JsonOption,
     SampleOption,
@@ -382,9 +383,8 @@ def demo(
     Example: kitchen demo --keep
     """
     from kitchen.cli.demo import run_demo
-    from kitchen.cli.main import main
 
     state = state_for(ctx)
-    code = run_demo(state.console, main, keep=keep)
+    code = run_demo(state.console, ENTRY.get(), keep=keep)
     if code:
         raise typer.Exit(code)

@@ -27,7 +27,7 @@ from kitchen.cli import (
     schedule,
     secrets,
 )
-from kitchen.cli.app import RAW_ARGS, app
+from kitchen.cli.app import ENTRY, RAW_ARGS, app
 from kitchen.cli.console import Console
 from kitchen.errors import BadInput, ExitCode, KitchenError
 
@@ -50,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code; errors are reported, not raised."""
     args = kitchens.flavoured(list(sys.argv[1:] if argv is None else argv))
     RAW_ARGS.set(tuple(args))  # `kitchen run` needs to see where `--` was
+    ENTRY.set(main)
     verbose = "--verbose" in args or "-v" in args
     console = Console(json_mode="--json" in args, verbose=verbose)
     try:

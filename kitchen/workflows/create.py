@@ -1,4 +1,6 @@
-"""kitchen create: registry row -> branch -> schema -> data -> ready, undone on failure."""
+"""kitchen create: registry row -> branch -> schema -> data -> login -> ready, undone on
+failure; one a crash cut short is taken down (kitchen/workflows/teardown.py) by the next
+create of its name or by `kitchen doctor --repair`."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import contextlib
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from kitchen import journal, names
 from kitchen.data import sampling
@@ -16,12 +19,22 @@ from kitchen.errors import (
     PreconditionFailed,
     WarehouseError,
 )
-from kitchen.model import DataState, Kitchen, Status, utcnow
+from kitchen.model import DataState, Kitchen, Operation, Status, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import identity, notify, recover, views
+from kitchen.workflows import identity, notify, teardown, views
 
 DEFAULT_PARENT = "dev"
+
+
+class Step(StrEnum):
+    REGISTRY = "registry"  # its row, and the branch and schema it will make, recorded
+    BRANCH = "branch"
+    SCHEMA = "schema"
+    DATA = "data"
+    IDENTITY = "identity"  # its login
+
+
 TTL_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -52,7 +65,7 @@ def create(project: Project, request: CreateRequest, report: Reporter) -> Kitche
         report.warn(
             f"{problem.message} Its kitchens were not checked for the name {request.name!r}."
         )
-    if recover.resume(project, parent.environment, "create", request.name, report):
+    if journal.resume(project, parent.environment, CREATE, request.name, report):
         kitchens, _ = project.kitchens()  # as the recovery left them
     same_environment = [(k.name, k.schema) for k in kitchens if k.environment == parent.environment]
     names.check_available(request.name, same_environment, project.config.kitchens)
@@ -125,8 +138,8 @@ def _provision(
     registry = project.registry(kitchen.environment)
     warehouse = project.warehouse(kitchen.environment)
     with journal.operation(
-        project, kitchen.environment, "create", kitchen.name, parent=parent.name
-    ) as operation:
+        project, kitchen.environment, CREATE, kitchen.name, parent=parent.name
+    ) as run:
         try:
             registry.add(kitchen)  # the primary key: of two creates of one name, one stops here
         except WarehouseError:
@@ -136,24 +149,24 @@ def _provision(
         try:
             registry.own("branch", kitchen.branch, kitchen.name)
             registry.own("schema", kitchen.schema, kitchen.name)
-            operation.step("registry")
+            run.step(Step.REGISTRY)
             report.step(f"Branch {kitchen.branch} from {parent.branch}")
             project.git.create_branch(kitchen.branch, parent.branch)
             made.append("branch")
-            operation.step("branch")
+            run.step(Step.BRANCH)
             report.step(f"Schema {kitchen.schema} in the {kitchen.environment} warehouse")
             warehouse.create_schema(kitchen.schema)
             made.append("schema")
-            operation.step("schema")
+            run.step(Step.SCHEMA)
             if request.data:
                 state = _fill(project, parent, kitchen, request, report)
                 registry.set_data(kitchen.name, state)
-                operation.step("data")
+                run.step(Step.DATA)
             if identity.enabled(project, kitchen):
                 report.step(f"Login role for {kitchen.name}, limited to its schema")
                 made.append("identity")
                 identity.make(project, kitchen)
-                operation.step("identity")
+                run.step(Step.IDENTITY)
             registry.set_status(kitchen.name, Status.READY)
         except BaseException as exc:
             _undo(project, kitchen, made, exc, report)
@@ -198,6 +211,19 @@ def _undo(
     else:
         ended = "was interrupted" if isinstance(cause, KeyboardInterrupt) else "failed"
         report.warn(f"Create of {kitchen.name!r} {ended}; nothing was left behind.")
+
+
+def _repair(project: Project, operation: Operation, report: Reporter) -> str:
+    kitchen = project.registry(operation.environment).get(operation.kitchen)
+    if kitchen is None:
+        return "it had made nothing yet."
+    if kitchen.status == Status.READY:
+        return "it had finished."
+    teardown.remove(project, kitchen, report)
+    return "what it had made is removed; it can be created again."
+
+
+CREATE = journal.Command("create", "is being created", Step, _repair)
 
 
 def _parent(

@@ -1,18 +1,19 @@
-"""kitchen delete: drop the schema, delete the branch, remove the registry row."""
+"""kitchen delete: every refusal first (a root, a protected kitchen, children, unmerged
+commits, readers outside), then what a crash left half-done on the kitchen is settled and
+it is taken down (kitchen/workflows/teardown.py, which holds the command's steps)."""
 
 from __future__ import annotations
 
 import contextlib
-import shutil
 from dataclasses import dataclass, field
 
-from kitchen import journal, names
-from kitchen.errors import GitError, GitUnreachable, NotAllowed, PreconditionFailed
-from kitchen.model import Kitchen, Status
+from kitchen import journal
+from kitchen.errors import GitUnreachable, NotAllowed, PreconditionFailed
+from kitchen.model import Kitchen
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.text import counted
-from kitchen.workflows import identity, recover, slim
+from kitchen.workflows import recover, teardown
 
 
 @dataclass
@@ -96,47 +97,6 @@ def _refuse_unmerged(project: Project, kitchen: Kitchen, sweep: Sweep | None) ->
 
 
 def delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
-    """Each step is idempotent, so running it again after a crash finishes the job."""
+    """Settle what a crash left half-done on ``kitchen``, then take it down."""
     recover.before_delete(project, kitchen, report)  # first: an update may have left a merge
-    git = project.git
-    if git.current_branch() == kitchen.branch and kitchen.parent:
-        # first, so that a checkout git refuses leaves the kitchen untouched
-        parent = project.kitchen(kitchen.parent)
-        report.step(f"Checking out {parent.branch} (the parent's branch)")
-        git.checkout(parent.branch)
-    registry = project.registry(kitchen.environment)
-    with journal.operation(project, kitchen.environment, "delete", kitchen.name) as operation:
-        registry.set_status(kitchen.name, Status.DELETING)
-        operation.step("marked")
-        report.step(f"Dropping schema {kitchen.schema}")
-        warehouse = project.warehouse(kitchen.environment)
-        warehouse.drop_schema(names.staging_schema(kitchen.schema))  # left by a dead refresh
-        warehouse.drop_schema(kitchen.schema)
-        registry.disown("schema", kitchen.schema)
-        shutil.rmtree(slim.parsed_all(project, kitchen), ignore_errors=True)  # dbt's, local
-        operation.step("schema")
-        identity.drop(project, kitchen)
-        operation.step("identity")
-        report.step(f"Deleting branch {kitchen.branch}")
-        git.delete_branch(kitchen.branch)
-        _delete_on_remote(project, kitchen, report)
-        registry.disown("branch", kitchen.branch)
-        operation.step("branch")
-        registry.remove(kitchen.name)
-        project.audit(kitchen, "delete", status=kitchen.status.value)
-
-
-def _delete_on_remote(project: Project, kitchen: Kitchen, report: Reporter) -> None:
-    """The kitchen's branch goes from the remote too, unless someone pushed to it since this
-    clone last fetched; a remote that refuses or cannot be reached keeps it, said."""
-    remote = project.remote
-    if remote is None:
-        return
-    try:
-        if project.git.delete_remote_branch(remote, kitchen.branch):
-            report.step(f"Deleted branch {kitchen.branch} on {remote}")
-    except GitError as exc:
-        report.warn(
-            f"{exc.message} The branch stays on {remote}: delete it there when its work is done "
-            f"(`git push {remote} --delete {kitchen.branch}`)."
-        )
+    teardown.remove(project, kitchen, report)

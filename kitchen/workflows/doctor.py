@@ -19,7 +19,7 @@ from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.sql import quote_identifier
 from kitchen.errors import ExitCode, KitchenError
-from kitchen.model import Kitchen, Status
+from kitchen.model import Kitchen, Lock, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.text import counted, moment
@@ -153,9 +153,9 @@ def _interrupted(project: Project, environment: str, report: Reporter) -> list[F
         Finding(
             "interrupted",
             environment,
-            operation["kitchen"],
-            f"`{journal.typed(operation['command'])} {operation['kitchen']}` stopped after step "
-            f"{operation['step']!r} ({operation['why']})",
+            operation.kitchen,
+            f"`{journal.typed(operation.command)} {operation.kitchen}` stopped after step "
+            f"{operation.step!r} ({operation.why})",
             "finish or undo it, as running the command again would",
             fix=partial(recover.repair, project, operation, report),
         )
@@ -173,9 +173,9 @@ def _stale_locks(project: Project, environment: str, report: Reporter) -> list[F
                 Finding(
                     "stale-lock",
                     environment,
-                    lock["target"],
-                    f"the lock on {lock['target']} held by {lock['holder']} since "
-                    f"{moment(lock['since'])} is stale: {why}",
+                    lock.target,
+                    f"the lock on {lock.target} held by {lock.holder} since "
+                    f"{moment(lock.since)} is stale: {why}",
                     "release it",
                     fix=partial(_release, registry, lock),
                 )
@@ -183,7 +183,7 @@ def _stale_locks(project: Project, environment: str, report: Reporter) -> list[F
     return found
 
 
-def _release(registry: Registry, lock: dict[str, Any]) -> str:
+def _release(registry: Registry, lock: Lock) -> str:
     registry.release(lock)
     return "released"
 
@@ -214,7 +214,7 @@ def _delete_secrets(store: SecretStore, keys: list[str]) -> str:
 
 def _kitchens(project: Project, environment: str, report: Reporter) -> list[Finding]:
     """Kitchens stuck half-made, or missing their branch or their schema."""
-    busy = {op["kitchen"] for op in project.registry(environment).operations()}
+    busy = {op.kitchen for op in project.registry(environment).operations()}
     warehouse = project.warehouse(environment)
     git, remote = project.git, project.remote
     found = []
@@ -341,7 +341,7 @@ def _live(project: Project, environment: str) -> tuple[dict[str, Kitchen], set[s
     """The kitchens recorded in ``environment``, and those a command is working on."""
     registry = project.registry(environment)
     kitchens = {kitchen.name: kitchen for kitchen in registry.all()}
-    return kitchens, {operation["kitchen"] for operation in registry.operations()}
+    return kitchens, {operation.kitchen for operation in registry.operations()}
 
 
 def _owned_orphans(project: Project, environment: str, report: Reporter) -> list[Finding]:

@@ -7,15 +7,22 @@ data intact, and the leftover staging schema is dropped by the next refresh or b
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+from enum import StrEnum
 
 from kitchen import journal, names
 from kitchen.data import sampling
 from kitchen.errors import BadInput, NotAllowed
-from kitchen.model import Kitchen
+from kitchen.model import DataState, Kitchen, Operation
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import identity, recover, views
+from kitchen.workflows import identity, views
 from kitchen.workflows.datacopy import copy_tables
+
+
+class Step(StrEnum):
+    STAGING = "staging"  # the staging schema is made, empty
+    COPIED = "copied"  # the new data is in the staging schema
+    SWAPPED = "swapped"  # the new data is in the kitchen's schema (views: made again)
 
 
 def refresh(
@@ -47,24 +54,24 @@ def refresh(
     source = journal.require_ready(project, source)
     kept = kitchen.data.mode if kitchen.data else None
     mode = views.choose(project, source, kitchen, mode or kept, sample=sample, report=report)
-    recover.resume(project, kitchen.environment, "refresh", name, report)
+    journal.resume(project, kitchen.environment, REFRESH, name, report)
     if mode == "views":
         return _relink(project, kitchen, source, report)
     warehouse = project.warehouse(kitchen.environment)
     staging = names.staging_schema(kitchen.schema)
     with journal.operation(
-        project, kitchen.environment, "refresh", name, alone=True, source=source.name
-    ) as operation:
+        project, kitchen.environment, REFRESH, name, alone=True, source=source.name
+    ) as run:
         if not warehouse.schema_exists(kitchen.schema):  # dropped by hand: make it again
             report.warn(f"Schema {kitchen.schema} was gone; making it again.")
             warehouse.create_schema(kitchen.schema)
         warehouse.drop_schema(staging)  # a previous refresh may have died half-way
         warehouse.create_schema(staging)
         try:
-            operation.step("staging")
+            run.step(Step.STAGING)
             aside = replace(kitchen, schema=staging)
             state = copy_tables(project, source, aside, report, sample, home=kitchen.schema)
-            operation.step("copied", state=asdict(state))
+            run.step(Step.COPIED, state=asdict(state))
             report.step(f"Swapping the new tables and their structure into {kitchen.schema}")
             before = kitchen.data.copied if kitchen.data else []
             if gone := [table for table in before if table not in state.copied]:
@@ -73,7 +80,7 @@ def refresh(
                 )
             warehouse.unlink(kitchen.schema, [*state.copied, *gone])  # views, were it views
             warehouse.swap_in(staging, kitchen.schema, state.copied, gone)
-            operation.step("swapped")
+            run.step(Step.SWAPPED)
             identity.regrant(project, kitchen)
         finally:
             warehouse.drop_schema(staging)
@@ -85,15 +92,36 @@ def refresh(
 def _relink(project: Project, kitchen: Kitchen, source: Kitchen, report: Reporter) -> Kitchen:
     """A refresh in views mode: the views made again, in one transaction (nothing aside)."""
     with journal.operation(
-        project, kitchen.environment, "refresh", kitchen.name, alone=True, source=source.name
-    ) as operation:
+        project, kitchen.environment, REFRESH, kitchen.name, alone=True, source=source.name
+    ) as run:
         warehouse = project.warehouse(kitchen.environment)
         if not warehouse.schema_exists(kitchen.schema):
             report.warn(f"Schema {kitchen.schema} was gone; making it again.")
             warehouse.create_schema(kitchen.schema)
         state = views.relink(project, source, kitchen, report)
-        operation.step("swapped", state=asdict(state))  # a crash after: recovery records it
+        run.step(Step.SWAPPED, state=asdict(state))  # a crash after: recovery records it
         identity.regrant(project, kitchen)
         project.registry(kitchen.environment).set_data(kitchen.name, state)
         project.audit(kitchen, "refresh", source=source.name, mode="views")
     return project.kitchen(kitchen.name)
+
+
+def _repair(project: Project, operation: Operation, report: Reporter) -> str:
+    registry = project.registry(operation.environment)
+    kitchen = registry.get(operation.kitchen)
+    if kitchen is None:
+        return "the kitchen is gone."
+    warehouse = project.warehouse(kitchen.environment)
+    staging = names.staging_schema(kitchen.schema)
+    swapped = operation.step == Step.SWAPPED or (
+        operation.step == Step.COPIED and not warehouse.list_tables(staging)
+    )
+    warehouse.drop_schema(staging)
+    if not swapped:
+        return "its staging schema is dropped; the kitchen kept its previous data."
+    registry.set_data(kitchen.name, DataState.load(operation.details["state"]))
+    identity.regrant(project, kitchen)
+    return "the new data was in place; its record is now updated."
+
+
+REFRESH = journal.Command("refresh", "is having its data refreshed", Step, _repair)

@@ -8,15 +8,18 @@ commit whose tree equals a release tag's (no history rewritten) and records it t
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
 from typing import Any
 
 from kitchen import journal
 from kitchen.backends.git import ROLLBACK_TRAILER
 from kitchen.errors import BadInput, GitError, PreconditionFailed
-from kitchen.model import Kitchen, Release, utcnow
+from kitchen.model import Kitchen, Operation, Release, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import merge, recover
+from kitchen.workflows import landing
+from kitchen.workflows.landing import Step
 
 
 def _check_tag(project: Project, tag: str, exists: bool | None) -> None:
@@ -48,35 +51,24 @@ def promote(
     source = journal.require_ready(project, source)
     destination = journal.require_ready(project, destination)
     _check_tag(project, tag, exists=None)
-    merge.admit(project, source, destination, approved_by)
+    landing.admit(project, source, destination, approved_by)
     start = project.git.current_branch()
-    recover.resume(project, destination.environment, "promote", destination.name, report)
+    journal.resume(project, destination.environment, PROMOTE, destination.name, report)
     done = _released(project, destination, tag, source.name)
     if done is not None:
         return done  # released already (perhaps by the recovery just now): saying so
     _check_tag(project, tag, exists=False)
     with journal.operation(
-        project, destination.environment, "promote", destination.name, source=source.name, tag=tag
-    ) as operation:
+        project, destination.environment, PROMOTE, destination.name, source=source.name, tag=tag
+    ) as run:
         with project.registry(destination.environment).locked(destination.name, project.user, wait):
-            operation.step("locked")
-            landed = merge.land(project, source, destination, approved_by, operation, tag=tag)
+            run.step(Step.LOCKED)
+            landed = landing.land(project, source, destination, approved_by, run, tag=tag)
         assert landed is not None  # a promotion always lands: its tag is new
-        tested = merge.test_parent(project, destination, report)
-        operation.step("tested", destination_test=tested)
-        release = record(
-            project,
-            destination,
-            tag,
-            "promote",
-            landed.commit,
-            source=source.name,
-            commits=landed.commits,
-            run=landed.run,
-            approved_by=landed.approver,
-            destination_test=tested,
-        )
-        operation.step("recorded")
+        tested = landing.test_parent(project, destination, report)
+        run.step(Step.TESTED, destination_test=tested)
+        release = _promoted(project, destination, tag, landed, source=source.name, tested=tested)
+        run.step(Step.RECORDED)
     _back_to(project, start, report)
     return release
 
@@ -108,22 +100,19 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> Release
     git = project.git
     project.require_clean("roll back")
     start = git.current_branch()
-    recover.resume(project, kitchen.environment, "rollback", kitchen.name, report)
+    journal.resume(project, kitchen.environment, ROLLBACK, kitchen.name, report)
     remote = project.sync(kitchen.branch)
     if git.tree(kitchen.branch) == git.tree(tag):
         for release in project.registry(kitchen.environment).releases(kitchen.name):
             if release.tag == tag:
                 return release  # there already (perhaps by the recovery just now): saying so
-    with journal.operation(
-        project, kitchen.environment, "rollback", kitchen.name, tag=tag
-    ) as operation:
+    with journal.operation(project, kitchen.environment, ROLLBACK, kitchen.name, tag=tag) as run:
         before = git.sha(kitchen.branch)
         message = f"Roll {kitchen.name} back to {tag}\n\n{ROLLBACK_TRAILER}: {tag}"
         commit = git.commit_tree(tag, [before], message)
         git.move_branch(kitchen.branch, commit)
-        operation.step(
-            "committed", branch=kitchen.branch, before=before, commit=commit, remote=remote
-        )
+        made = RolledBack(kitchen.branch, before, remote, commit)
+        run.step(Back.COMMITTED, **asdict(made))
         if remote is not None:
             pushed = False
             try:
@@ -136,13 +125,13 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> Release
                     f"{kitchen.branch} moved on {remote} during the rollback; nothing changed.",
                     hint=f"Run `kitchen rollback {name} --to {tag}` again.",
                 )
-            operation.step("pushed")
+            run.step(Back.PUSHED)
         if git.current_branch() != kitchen.branch:
             git.checkout(kitchen.branch)  # its tests run on what it now is
-        tested = merge.test_parent(project, kitchen, report)
-        operation.step("tested", destination_test=tested)
+        tested = landing.test_parent(project, kitchen, report)
+        run.step(Back.TESTED, destination_test=tested)
         release = record(project, kitchen, tag, "rollback", commit, destination_test=tested)
-        operation.step("recorded")
+        run.step(Back.RECORDED)
     _back_to(project, start, report)
     return release
 
@@ -157,3 +146,98 @@ def record(
     trail = {"source": release.source} if release.source else {}
     project.audit(kitchen, kind, tag=tag, commit=commit, **trail)
     return release
+
+
+def _promoted(
+    project: Project,
+    kitchen: Kitchen,
+    tag: str,
+    landed: landing.Landed,
+    *,
+    source: str,
+    tested: dict[str, Any],
+) -> Release:
+    """The record of a promotion of ``source`` into ``kitchen`` that landed."""
+    return record(
+        project,
+        kitchen,
+        tag,
+        "promote",
+        landed.commit,
+        source=source,
+        commits=landed.commits,
+        run=landed.run,
+        approved_by=landed.approver,
+        destination_test=tested,
+    )
+
+
+def _tested(operation: Operation) -> dict[str, Any]:
+    """The destination's tests as an interrupted release left them."""
+    return operation.details.get("destination_test") or {
+        "status": "not run",
+        "reason": "interrupted",
+    }
+
+
+def _repair_promote(project: Project, operation: Operation, report: Reporter) -> str:
+    """A promotion not pushed is undone; one pushed is tagged and recorded."""
+    landing.release_lock(project, operation)
+    if operation.step in (journal.BEGUN, Step.LOCKED):
+        return "nothing had been merged."
+    if operation.step == Step.RECORDED:
+        return "it had finished."
+    landed = landing.landed_remotely(project, operation)
+    if landed is None:
+        return "its merge had not been pushed and is undone; run the command again."
+    kitchen, tag = project.kitchen(operation.kitchen), operation.details["tag"]
+    source = operation.details["source"]
+    _promoted(project, kitchen, tag, landed, source=source, tested=_tested(operation))
+    return f"release {tag} had landed; it is now recorded (run `kitchen test {kitchen.name}`)."
+
+
+PROMOTE = journal.Command("promote", "is receiving a promotion", Step, _repair_promote)
+
+
+class Back(StrEnum):
+    """The steps of a rollback."""
+
+    COMMITTED = "committed"  # the commit with the tag's tree is made, on the local branch
+    PUSHED = "pushed"
+    TESTED = "tested"
+    RECORDED = "recorded"
+
+
+@dataclass
+class RolledBack:
+    """A rollback's commit, as the journal keeps it until it is recorded."""
+
+    branch: str
+    before: str
+    remote: str | None
+    commit: str
+
+    @classmethod
+    def load(cls, details: dict[str, Any]) -> RolledBack:
+        return cls(**{item.name: details[item.name] for item in fields(cls)})
+
+
+def _repair_rollback(project: Project, operation: Operation, report: Reporter) -> str:
+    if operation.step == journal.BEGUN:
+        return "nothing had been changed."
+    if operation.step == Back.RECORDED:
+        return "it had finished."
+    made, tag = RolledBack.load(operation.details), operation.details["tag"]
+    git = project.git
+    if operation.step == Back.COMMITTED and not landing.reached_remote(
+        project, made.commit, made.branch, made.remote
+    ):
+        if git.sha(made.branch) == made.commit:
+            git.move_branch(made.branch, made.before)
+        return "its commit had not been pushed and is undone; run the command again."
+    kitchen = project.kitchen(operation.kitchen)
+    record(project, kitchen, tag, "rollback", made.commit, destination_test=_tested(operation))
+    return f"the rollback had landed; it is now recorded (run `kitchen test {kitchen.name}`)."
+
+
+ROLLBACK = journal.Command("rollback", "is being rolled back", Back, _repair_rollback)

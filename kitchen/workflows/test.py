@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,12 @@ from sqlglot.errors import SqlglotError
 from kitchen import journal, redaction
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.errors import BadInput, KitchenError, PreconditionFailed
-from kitchen.model import Kitchen, utcnow
+from kitchen.model import INTERRUPTED, Kitchen, Operation, utcnow
 from kitchen.names import did_you_mean
 from kitchen.pipelines import checks, dbt, junit, lineage, model, runners, templating
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.workflows import artifacts, identity, notify, recover, slim, spc, views
+from kitchen.workflows import artifacts, identity, notify, slim, spc, views
 from kitchen.workflows import lineage as lineage_workflow
 from kitchen.workflows import report as run_report
 from kitchen.workflows import run as tool_run
@@ -69,6 +70,10 @@ class TestRun:
         return "passed" if self.passed else "failed"
 
 
+class Step(StrEnum):
+    PIPELINES = "pipelines"  # every pipeline ran; the run is recorded next
+
+
 class NoPipelines(BadInput):
     """The project has no pipeline to run (a merge's tests are then skipped, not failed)."""
 
@@ -90,13 +95,13 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
         trigger=request.trigger,
     )
     # one run at a time in a kitchen's schema: another's tables are no test of this commit
-    recover.resume(project, kitchen.environment, "test", kitchen.name, report)
+    journal.resume(project, kitchen.environment, TEST, kitchen.name, report)
     with journal.operation(
-        project, kitchen.environment, "test", kitchen.name, alone=True, run=_record(run, pipelines)
+        project, kitchen.environment, TEST, kitchen.name, alone=True, run=_record(run, pipelines)
     ) as op:
         for pipeline in pipelines:
             _run_pipeline(project, run, pipeline, request, report)
-        op.step("pipelines")
+        op.step(Step.PIPELINES)
         run.ended_at = utcnow()
         recorded = _record(run, pipelines)
         project.registry(kitchen.environment).add_run(recorded)  # never lost
@@ -446,3 +451,17 @@ def to_json(run: TestRun) -> dict[str, Any]:
         "nodes": [vars(node) for node in run.nodes],
         "checks": [vars(check) for check in run.checks],
     }
+
+
+def _repair(project: Project, operation: Operation, report: Reporter) -> str:
+    """The run is recorded as interrupted: what it built in the kitchen is not known (a
+    dbt node's next run builds everything, see kitchen.workflows.slim)."""
+    run = operation.details.get("run")
+    registry = project.registry(operation.environment)
+    if run is None or any(known["id"] == run["id"] for known in registry.runs(run["kitchen"])):
+        return "its run was recorded; there is nothing to undo."
+    registry.add_run({**run, "status": INTERRUPTED})
+    return f"its run {run['id']} is recorded as interrupted; there is nothing to undo."
+
+
+TEST = journal.Command("test", "is being tested", Step, _repair)

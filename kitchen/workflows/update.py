@@ -7,15 +7,20 @@ finish (`--continue`) or give up (`--abort`): nothing is half-done without the u
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from kitchen import config, journal
 from kitchen.errors import BadInput, PreconditionFailed
-from kitchen.model import Kitchen
+from kitchen.model import Kitchen, Operation
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.text import counted
-from kitchen.workflows import recover
 from kitchen.workflows.refresh import refresh
+
+
+class Step(StrEnum):
+    FETCHED = "fetched"  # the branches are as the team has them; the kitchen's is checked out
+    MERGED = "merged"  # the parent's commits are merged in
 
 
 @dataclass(frozen=True)
@@ -40,12 +45,12 @@ def update(
     if action is not None:
         return _resume(project, kitchen, parent, action, refresh_data=refresh_data, report=report)
     project.require_clean("update")
-    recover.resume(project, kitchen.environment, "update", name, report)
-    with journal.operation(project, kitchen.environment, "update", name) as operation:
+    journal.resume(project, kitchen.environment, UPDATE, name, report)
+    with journal.operation(project, kitchen.environment, UPDATE, name) as run:
         project.sync(parent.branch, kitchen.branch)  # the parent as the team has it
         if git.current_branch() != kitchen.branch:
             git.checkout(kitchen.branch)
-        operation.step("fetched", branch=kitchen.branch, before=git.sha(kitchen.branch))
+        run.step(Step.FETCHED, branch=kitchen.branch, before=git.sha(kitchen.branch))
         tip = project.parent_tip(kitchen, parent.branch)
         whole = tip == git.sha(parent.branch)
         if not whole:
@@ -65,7 +70,7 @@ def update(
             if conflicted:  # left for the user to resolve: not a crash
                 project.audit(kitchen, "update", "conflicts", parent=parent.name, files=conflicted)
                 raise _conflicts(kitchen, conflicted)
-            operation.step("merged")
+            run.step(Step.MERGED)
     return _done(project, kitchen, behind, refresh_data, report)
 
 
@@ -110,3 +115,14 @@ def _conflicts(kitchen: Kitchen, files: list[str]) -> PreconditionFailed:
         hint=f"Resolve them and `git add` them, then `kitchen update {kitchen.name} --continue`;"
         f" or `{abort} --abort` to leave everything as it was.",
     )
+
+
+def _repair(project: Project, operation: Operation, report: Reporter) -> str:
+    git = project.git
+    if git.merging():
+        git.abort_merge()
+        return "its unfinished merge is aborted; the branch is as it was."
+    return "nothing was left half-done."
+
+
+UPDATE = journal.Command("update", "is being updated from its parent", Step, _repair)
