@@ -541,9 +541,9 @@ def test_postgres_copy_works_where_the_parallel_hint_is_unknown(
     postgres_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Servers that speak the protocol without PostgreSQL's settings (Redshift) still copy."""
-    from kitchen.backends.warehouse import postgres
+    from kitchen.backends.warehouse.postgres import copying
 
-    monkeypatch.setattr(postgres, "PARALLEL_COPY", ("no_such_setting", "parallel_setup_cost"))
+    monkeypatch.setattr(copying, "PARALLEL_COPY", ("no_such_setting", "parallel_setup_cost"))
     dsn = postgres_database("dev")
     warehouse = PostgresWarehouse(config.PostgresWarehouse(type="postgres", dsn=dsn), "dev")
     warehouse.create_schema("a")

@@ -11,8 +11,10 @@ import pytest
 import yaml
 
 from kitchen import config
-from kitchen.backends.warehouse import pg_structure
+from kitchen.backends.warehouse.postgres import structure as pg_structure
 from kitchen.backends.warehouse import postgres as warehouse_postgres
+from kitchen.backends.warehouse.postgres import connection as pg_connection
+from kitchen.backends.warehouse.postgres import swap as pg_swap
 from tests.conftest import CONFIG, CONFIG_DEV, LOGINS, Cli, edit_config
 from tests.servers import PostgresServer, free_port
 
@@ -343,7 +345,7 @@ def test_tables_the_source_login_may_not_read_stop_the_copy_until_excluded(
     )
     assert "data.exclude" in refused.err
     with monkeypatch.context() as old:  # Redshift (8.0.2) is asked about whole tables only,
-        old.setattr(warehouse_postgres, "CATALOGUE_SINCE", 10**7)  # so some columns read
+        old.setattr(pg_connection, "CATALOGUE_SINCE", 10**7)  # so some columns read
         settings = config.PostgresWarehouse(type="postgres", dsn=as_reader)  # as none
         redshift = warehouse_postgres.PostgresWarehouse(settings, "production")
         assert redshift.unreadable("analytics") == {"orders": [], "products": []}
@@ -430,8 +432,8 @@ def test_a_session_holding_a_kitchens_tables_is_named_not_waited_on_for_ever(
     """A session left idle in a transaction (a BI tool, a psql window) that had read a
     kitchen's table made refresh and delete hang for good at the swap or the drop; and the
     lock timeout, were one set, read as 'Lost the dev warehouse'."""
-    monkeypatch.setattr(warehouse_postgres, "LOCK_WAIT_MS", 100)
-    monkeypatch.setattr(warehouse_postgres, "LOCK_PATIENCE", 0.3)
+    monkeypatch.setattr(pg_swap, "LOCK_WAIT_MS", 100)
+    monkeypatch.setattr(pg_swap, "LOCK_PATIENCE", 0.3)
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
     assert cli("create", "feature").code == 0
@@ -456,7 +458,7 @@ def test_servers_older_than_9_3_swap_and_drop_as_before(
 ) -> None:
     """Redshift says 8.0.2: no lock_timeout, relispopulated or aclexplode. The swap and the
     drop must not ask for them; a view on a table then stops the swap, as it always did."""
-    monkeypatch.setattr(warehouse_postgres, "CATALOGUE_SINCE", 10**7)
+    monkeypatch.setattr(pg_connection, "CATALOGUE_SINCE", 10**7)
     cli = Cli(capsys, pg_project)
     assert cli("init", "--demo").code == 0
     assert cli("create", "feature").code == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import networkx as nx
 
 PACKAGE = Path(__file__).parents[2] / "kitchen"
-ENGINES = ("kitchen.backends.warehouse.duckdb", "kitchen.backends.warehouse.postgres")
+ENGINES = tuple(f"kitchen.backends.warehouse.{name}" for name in ("duckdb", "postgres", "spark"))
 
 
 def imports(path: Path, *, typing: bool = True) -> set[str]:
@@ -44,12 +44,16 @@ def dotted(name: str) -> str:
 
 
 def cycles(found: dict[str, set[str]]) -> list[list[str]]:
-    """The groups of modules that import one another, each sorted."""
+    """The groups of modules that import one another, each sorted. A module's own packages
+    do not count: Python runs them before it, whatever it imports."""
     graph = nx.DiGraph()
     known = {dotted(name) for name in found}
     for name, imported in found.items():
-        graph.add_node(dotted(name))
-        graph.add_edges_from((dotted(name), other) for other in imported & known)
+        module = dotted(name)
+        graph.add_node(module)
+        for other in imported & known:
+            if not module.startswith(f"{other}."):
+                graph.add_edge(module, other)
     groups = nx.strongly_connected_components(graph)
     return sorted(sorted(group) for group in groups if len(group) > 1)
 

@@ -9,8 +9,6 @@ is a drop and a rename per table. It has no logins kitchen could make per kitche
 from __future__ import annotations
 
 import logging
-import re
-import socket
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +25,9 @@ from kitchen.backends.warehouse.base import (
     Warehouse,
     select_from,
 )
-from kitchen.backends.warehouse.dialect import Dialect, Value
+from kitchen.backends.warehouse.dialect import Dialect
+from kitchen.backends.warehouse.spark import session
+from kitchen.backends.warehouse.spark.dialect import SparkDialect, render
 from kitchen.backends.warehouse.sql import (
     Identifier,
     Literal,
@@ -45,43 +45,9 @@ if TYPE_CHECKING:
     from kitchen import config
 
 log = logging.getLogger(__name__)
-CONNECT_TIMEOUT = 10  # seconds
 LINK_PROPERTY = "kitchen.view_of"  # a view's table property: kitchen's mark (views mode)
 # portable names (TableSpec) as Spark spells them; its TIMESTAMP is a point in time
 TYPES = {"TEXT": "STRING", "INTEGER": "INT", "TIMESTAMPTZ": "TIMESTAMP"}
-
-
-class SparkDialect(Dialect):
-    def text(self, value: Value) -> Query:
-        return sql("CAST({} AS STRING)", value)
-
-    def bits(self, number: Value, low: int, width: int) -> Query:
-        return sql("(shiftright({}, {}) & {})", number, Literal(low), Literal((1 << width) - 1))
-
-    def pick(self, words: Sequence[str], index: Query) -> Query:
-        listed = join(", ", [Literal(word) for word in words])
-        return sql("element_at(array({}), 1 + {})", listed, index)  # element_at counts from 1
-
-    def same_scale(self, number: Value, like: Value) -> Query:
-        return sql("{}", number)  # every Spark decimal has its scale: the cast keeps it
-
-
-def quote_identifier(name: str) -> str:
-    if "\x00" in name:
-        raise ValueError("identifiers cannot contain NUL")
-    return "`" + name.replace("`", "``") + "`"
-
-
-def quote_literal(value: str | int | float) -> str:
-    """Spark reads backslash escapes in string literals, and two quoted strings side by
-    side as one ('it''s' is its): quotes and backslashes are escaped."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise TypeError(f"cannot write {type(value).__name__} as a SQL literal")
-    if isinstance(value, int | float):
-        return repr(value)
-    if "\x00" in value:
-        raise ValueError("literals cannot contain NUL")
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 @dataclass
@@ -119,54 +85,13 @@ class SparkWarehouse(SqlWarehouse):
         address = self.settings.url.removeprefix("sc://").split("/")[0]
         return f"Spark Connect at {address}"
 
-    def _url(self) -> str:
-        """The Connect URL with the token, if any, as a parameter (sc://host:port/;token=)."""
-        url, token = self.settings.url, self.settings.token
-        return url + ("" if "/;" in url else "/") + f";token={token}" if token else url
-
     @property
     def spark(self) -> SparkSession:
         if self._session is None:
-            self._session = self._connect()
+            self._session = session.connect(
+                self.settings, self.environment, self.part, self.location
+            )
         return self._session
-
-    def _connect(self) -> SparkSession:
-        import warnings
-
-        with warnings.catch_warnings():  # pyspark warns about pandas versions on import
-            warnings.simplefilter("ignore")
-            from pyspark.sql.connect.session import SparkSession
-
-        # pyspark logs each failed statement's whole plan (values and all) to stderr, beside
-        # the error kitchen raises: kitchen says what failed, once, scrubbed
-        from pyspark.logger import PySparkLogger
-
-        for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
-            PySparkLogger.getLogger(name).setLevel(logging.CRITICAL + 1)
-        host, _, port = self.settings.url.removeprefix("sc://").split("/")[0].rpartition(":")
-        try:  # pyspark retries an unreachable server for minutes: asked once, here
-            socket.create_connection(
-                (host or "localhost", int(port or 15002)), CONNECT_TIMEOUT
-            ).close()
-        except OSError as exc:
-            raise WarehouseUnreachable(
-                f"Cannot connect to the {self.environment} {self.part} ({self.location}): "
-                f"{exc.strerror or exc}",
-                hint="Check that the Spark Connect server runs, and the url in "
-                f"environments.{self.environment}.{self.part}.",
-            ) from None
-        url = self._url()
-        try:
-            session = SparkSession.builder.remote(url).create()
-            session.sql("SET spark.sql.session.timeZone = UTC").collect()
-        except Exception as exc:  # grpc's, pyspark's: the server cannot be reached
-            raise WarehouseUnreachable(
-                f"Cannot connect to the {self.environment} {self.part} ({self.location}): "
-                f"{_first_line(exc)}",
-                hint="Check that the Spark Connect server runs and the url and token in "
-                f"environments.{self.environment}.{self.part}.",
-            ) from None
-        return session
 
     def close(self) -> None:
         if self._session is not None:
@@ -183,7 +108,7 @@ class SparkWarehouse(SqlWarehouse):
     def execute(self, query: Query, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         from pyspark.sql.types import TimestampType
 
-        text = _render(query)
+        text = render(query)
         log.debug("%s: %s", self.environment, text)
         try:
             frame = self.spark.sql(text, args=list(params) if params else None)
@@ -192,7 +117,7 @@ class SparkWarehouse(SqlWarehouse):
         except WarehouseUnreachable:
             raise
         except Exception as exc:
-            reason = _first_line(exc)
+            reason = session.first_line(exc)
             if "UNAVAILABLE" in reason or "Connection refused" in reason:
                 self._session = None
                 raise WarehouseUnreachable(
@@ -252,7 +177,7 @@ class SparkWarehouse(SqlWarehouse):
         try:
             found = self.spark.catalog.listTables(schema)
         except Exception as exc:
-            raise WarehouseError(f"Cannot list {schema}: {_first_line(exc)}") from None
+            raise WarehouseError(f"Cannot list {schema}: {session.first_line(exc)}") from None
         return [(t.name, str(t.tableType)) for t in found if not t.isTemporary]
 
     def list_tables(self, schema: str) -> list[str]:
@@ -408,7 +333,7 @@ class SparkWarehouse(SqlWarehouse):
 
     def client_environment(self, schema: str) -> dict[str, str]:
         """A Python node's ``SparkSession.builder.remote(os.environ["SPARK_REMOTE"])``."""
-        return {"SPARK_REMOTE": self._url(), "KITCHEN_SPARK_DATABASE": schema}
+        return {"SPARK_REMOTE": session.url(self.settings), "KITCHEN_SPARK_DATABASE": schema}
 
     def dbt_output(self) -> dict[str, object]:
         raise ConfigError(
@@ -436,13 +361,3 @@ class SparkWarehouse(SqlWarehouse):
             sql("SELECT * FROM {}{} LIMIT {}", self.table(schema, table), order, Literal(limit))
         )
         return columns, rows
-
-
-def _render(query: Query) -> str:
-    return query.render(quote_identifier, "?", literal=quote_literal)
-
-
-def _first_line(exc: BaseException) -> str:
-    said = str(exc).strip()
-    said = re.sub(r"\s*JVM stacktrace:.*", "", said, flags=re.DOTALL)
-    return said.splitlines()[0] if said else type(exc).__name__
