@@ -4,8 +4,6 @@ Command modules (kitchens, data, secrets) register on these apps; they import wo
 inside each command so `kitchen --help` stays cheap.
 """
 
-from __future__ import annotations
-
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -164,7 +162,7 @@ def state_for(ctx: typer.Context, json_mode: bool = False) -> State:
     return state
 
 
-def named_kitchen(project: Project, name: str | None) -> str:
+def named_kitchen(project: "Project", name: str | None) -> str:
     """The kitchen named, or the one whose branch is checked out."""
     return name if name is not None else project.current_or_named(None).name
 
@@ -175,7 +173,7 @@ def confirm(yes: bool, question: str) -> None:
         raise typer.Exit(int(ExitCode.PRECONDITION))
 
 
-def project_for(ctx: typer.Context) -> Project:
+def project_for(ctx: typer.Context) -> "Project":
     """The project, its files first moved from an earlier release's layout (said)."""
     from kitchen.project import Project
     from kitchen.workflows import layout

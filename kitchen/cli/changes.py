@@ -1,7 +1,5 @@
 """Commands that move changes between kitchens: update, merge, promote, rollback, releases."""
 
-from __future__ import annotations
-
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -125,7 +123,7 @@ def merge_command(
     _after_tests(state, merged.post_test, merged.into)
 
 
-def _show_preview(state: State, seen: Preview) -> None:
+def _show_preview(state: State, seen: "Preview") -> None:
     """What a merge or promotion would bring; exit 3 when it would conflict."""
     if state.console.json_mode:
         state.console.json(asdict(seen))
@@ -236,7 +234,7 @@ def rollback_command(
     _show_release(state, rollback(project_for(ctx), name, to, state.console))
 
 
-def _show_release(state: State, release: Release) -> None:
+def _show_release(state: State, release: "Release") -> None:
     tested = release.destination_test or {}
     if state.console.json_mode:
         state.console.json(release.to_json())

@@ -1,7 +1,5 @@
 """kitchen data: PII scans and refreshes."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,18 +1,17 @@
 """`kitchen diff`: what a kitchen's pipelines did to its tables, against its parent's."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Group, RenderableType
 from rich.markup import escape
-from rich.table import Table
 
 from kitchen.cli.app import CurrentKitchen, JsonOption, app, project_for, state_for
 from kitchen.text import counted, number
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from kitchen.data.diff import Numbers, TableDiff
     from kitchen.workflows.diff import Comparison
 
@@ -72,7 +71,7 @@ def diff_command(
     state.console.show(_shown(found))
 
 
-def _shown(found: Comparison) -> RenderableType:
+def _shown(found: "Comparison") -> RenderableType:
     mine, theirs = found.kitchen.name, found.other.name
     parts: list[RenderableType] = [f"[bold]{escape(mine)}[/] against [bold]{escape(theirs)}[/]"]
     if not found.tables:
@@ -88,7 +87,7 @@ def _shown(found: Comparison) -> RenderableType:
     return Group(*parts)
 
 
-def _table(found: TableDiff, mine: str, theirs: str) -> RenderableType:
+def _table(found: "TableDiff", mine: str, theirs: str) -> RenderableType:
     head = f"\n[bold]{escape(found.table)}[/]"
     if found.rows[0] is None or found.rows[1] is None:
         where = theirs if found.rows[0] is None else mine
@@ -120,7 +119,7 @@ def _table(found: TableDiff, mine: str, theirs: str) -> RenderableType:
     return Group("\n".join(lines), *([_numbers(moved, mine, theirs)] if moved else []))
 
 
-def _how(found: TableDiff, mine: str, theirs: str) -> str:
+def _how(found: "TableDiff", mine: str, theirs: str) -> str:
     """How the rows were compared: by which key, or as whole rows and why."""
     if found.duplicates:
         on = ", ".join(
@@ -131,8 +130,10 @@ def _how(found: TableDiff, mine: str, theirs: str) -> str:
     return "key " + ", ".join(found.key) if found.key else "no key: whole rows"
 
 
-def _numbers(moved: list[Numbers], mine: str, theirs: str) -> Table:
+def _numbers(moved: "list[Numbers]", mine: str, theirs: str) -> "Table":
     """The figures that moved past the threshold, the kitchen's highlighted."""
+    from rich.table import Table  # on use: --help need not load it
+
     numbers = Table(box=None, padding=(0, 2, 0, 2), header_style="dim")
     for title in ("column", "", mine, theirs):
         numbers.add_column(escape(title), justify="left" if title in ("", "column") else "right")

@@ -1,7 +1,5 @@
 """`kitchen doctor`: what is unreachable or inconsistent, and with --repair, what was fixed."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -62,7 +60,7 @@ def doctor(
         raise typer.Exit(int(found.exit_code))
 
 
-def _show(console: Console, found: Examination, repair: bool) -> None:
+def _show(console: Console, found: "Examination", repair: bool) -> None:
     for backend in found.backends:
         where = " ".join(filter(None, (backend["environment"], backend["backend"])))
         if backend["status"] == "ok":

@@ -1,7 +1,5 @@
 """Commands on kitchens themselves: init, create, list, show, staff, checkout, delete, gc, demo."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated

@@ -1,8 +1,6 @@
 """`kitchen lineage`: which tables each node reads and writes, and what a table comes from or
 feeds."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -74,7 +72,7 @@ def lineage(
         state.console.show(top)
 
 
-def _nodes(graph: Graph) -> Tree:
+def _nodes(graph: "Graph") -> Tree:
     top = Tree(f"[bold]{escape(graph.kitchen.name)}[/] [dim]({escape(graph.kitchen.schema)})[/]")
     pipelines: dict[str, Tree] = {}
     for node in graph.nodes:

@@ -1,7 +1,5 @@
 """`kitchen metrics`: runs and checks as OpenMetrics text, for a scraper."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """Commands on pipelines' runs: test, runs, log (the audit trail), artifacts."""
 
-from __future__ import annotations
-
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated

@@ -1,7 +1,5 @@
 """`kitchen report` and `kitchen dashboard`: a run, and the project, as pages to look at."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,13 +1,10 @@
 """kitchen schedule list/enable/disable/run-due/export."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated, Literal
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from kitchen.cli.app import CurrentKitchen, JsonOption, project_for, schedule_app, state_for
 from kitchen.errors import ExitCode
@@ -41,6 +38,8 @@ def schedule_list(
     if not rows:
         state.console.show("No schedules declared (see docs/schedules.md).")
         return
+    from rich.table import Table  # on use: --help need not load it
+
     table = Table(title="Schedules", title_justify="left")
     for column in ("kitchen", "schedule", "when", "enabled", "next", "last run"):
         table.add_column(column, overflow="fold")

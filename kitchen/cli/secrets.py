@@ -1,7 +1,5 @@
 """kitchen secrets list/set, and kitchen run with a kitchen's credentials."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated
