@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from kitchen import config, names
-from kitchen.backends import artifacts, secrets
 from kitchen.backends.artifacts.base import ArtifactStore
+from kitchen.backends.factory import Backends
 from kitchen.backends.git import Git
 from kitchen.backends.registry import Registry
 from kitchen.backends.secrets import Scoped
@@ -48,16 +48,19 @@ def find_root(start: Path) -> Path:
 
 
 class Project:
-    def __init__(self, root: Path, settings: config.Config) -> None:
+    def __init__(
+        self, root: Path, settings: config.Config, backends: Backends | None = None
+    ) -> None:
         self.root = root
         self.config = settings
+        self.backends = backends or Backends()
         self._warehouses: dict[str, Warehouse] = {}
         self._registries: dict[str, Registry] = {}
 
     @classmethod
-    def load(cls, start: Path) -> Project:
+    def load(cls, start: Path, backends: Backends | None = None) -> Project:
         root = find_root(start)
-        return cls(root, config.load(root / config.CONFIG_FILE))
+        return cls(root, config.load(root / config.CONFIG_FILE), backends)
 
     def close(self) -> None:
         for registry in self._registries.values():
@@ -71,7 +74,7 @@ class Project:
 
     @cached_property
     def git(self) -> Git:
-        return Git.open(self.root)
+        return self.backends.git(self.root)
 
     @cached_property
     def local(self) -> Path:
@@ -149,11 +152,11 @@ class Project:
         if "{{" in settings.model_dump_json():  # resolved only when there is a reference
             where = f"environments.{environment}.{part}"
             settings = self.scoped(environment).resolve_settings(settings, where)
-        return settings.connect(self.local, environment, part)
+        return self.backends.warehouse(settings, self.local, environment, part)
 
     def secrets(self, environment: str) -> SecretStore:
         settings = self.environment(environment).secrets
-        return secrets.connect(settings, self.local, environment)
+        return self.backends.secrets(settings, self.local, environment)
 
     def scoped(self, environment: str, kitchen: str | None = None) -> Scoped:
         """The environment's secrets as a kitchen sees them (its own path first)."""
@@ -161,7 +164,7 @@ class Project:
 
     def artifacts(self, environment: str) -> ArtifactStore:
         settings = self.environment(environment).artifacts
-        return artifacts.connect(settings, self.local, environment)
+        return self.backends.artifacts(settings, self.local, environment)
 
     # who is acting
 

@@ -274,7 +274,7 @@ def _run_slot(
         return {"status": "error", "reason": exc.message}
     trigger = f"schedule {found.ref}, slot {slot.isoformat()}"
     report.step(f"Running {found.ref} in {kitchen.name} for its slot {slot.isoformat()}")
-    scheduled = Project(folder, config.load(folder / config.CONFIG_FILE))
+    scheduled = Project(folder, config.load(folder / config.CONFIG_FILE), project.backends)
     request = TestRequest(
         kitchen=kitchen.name,
         pipeline=found.pipeline,

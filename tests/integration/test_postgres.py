@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from kitchen import config
-from kitchen.backends.warehouse.postgres import structure as pg_structure
 from kitchen.backends.warehouse import postgres as warehouse_postgres
 from kitchen.backends.warehouse.postgres import connection as pg_connection
+from kitchen.backends.warehouse.postgres import structure as pg_structure
 from kitchen.backends.warehouse.postgres import swap as pg_swap
 from tests.conftest import CONFIG, CONFIG_DEV, LOGINS, Cli, edit_config
 from tests.servers import PostgresServer, free_port

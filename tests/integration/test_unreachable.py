@@ -10,6 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from kitchen import config
+from kitchen.backends.factory import Backends
+from kitchen.backends.warehouse.base import Warehouse
+from kitchen.errors import WarehouseUnreachable
+from kitchen.model import Status
+from kitchen.project import Project
 from tests.conftest import Cli
 
 
@@ -77,3 +83,36 @@ def test_the_checked_out_kitchen_in_an_unreachable_environment_is_exit_5(
         result = cli("test")
     assert result.code == 5 and "dev warehouse" in result.err
     assert "No kitchen's branch is checked out" not in result.err
+
+
+class DownInProduction(Backends):
+    """The project's own factory, but production's warehouse cannot be reached; counts
+    what it opens."""
+
+    def __init__(self) -> None:
+        self.opened: list[tuple[str, str]] = []
+
+    def warehouse(
+        self, settings: config.Warehouse, local: Path, environment: str, part: str
+    ) -> Warehouse:
+        self.opened.append((environment, part))
+        if environment == "production":
+            raise WarehouseUnreachable("The production warehouse is down for this test.")
+        return super().warehouse(settings, local, environment, part)
+
+
+def test_a_project_opens_its_backends_through_the_factory_handed_in(shop: Path) -> None:
+    backends = DownInProduction()
+    project = Project.load(shop, backends)
+    try:
+        kitchens, problems = project.kitchens()
+        project.kitchens()
+        trail = project.events()
+    finally:
+        project.close()
+    assert list(problems) == ["production"]
+    assert problems["production"].message == "The production warehouse is down for this test."
+    statuses = {kitchen.name: kitchen.status for kitchen in kitchens}
+    assert statuses == {"production": Status.UNREACHABLE, "dev": Status.READY}
+    assert backends.opened.count(("dev", "warehouse")) == 1  # kept for the command's life
+    assert list(trail.problems) == ["production"]  # dev's trail read, production's said
