@@ -8,6 +8,7 @@ connects with it instead of kitchen's own account.
 from __future__ import annotations
 
 from kitchen import redaction
+from kitchen.backends.warehouse.base import Readable
 from kitchen.errors import SecretsError
 from kitchen.model import Kitchen
 from kitchen.project import Project
@@ -21,18 +22,29 @@ def enabled(project: Project, kitchen: Kitchen) -> bool:
     return project.environment(kitchen.environment).warehouse.kitchen_roles and not kitchen.root
 
 
-def readable(project: Project, kitchen: Kitchen) -> list[str]:
-    """The parent's schema, where the config lets kitchen roles read it, and the schemas
-    whose tables its views show (views mode: they read with the reader's rights)."""
+def readable(project: Project, kitchen: Kitchen) -> list[Readable]:
+    """The parent's schema, where the config lets kitchen roles read it, and the tables its
+    views show (views mode: they read with the reader's rights), those alone: a table the
+    kitchen does not show (one ``data.exclude`` names) stays closed to its login."""
     settings = project.environment(kitchen.environment).warehouse
     if not settings.LOGINS:
         return []
     warehouse = project.warehouse(kitchen.environment)
-    shown = sorted({link.origin_schema for link in warehouse.links(kitchen.schema)})
+    shown: dict[str, list[str]] = {}
+    for link in warehouse.links(kitchen.schema):
+        shown.setdefault(link.origin_schema, []).append(link.table)
     parent = project.kitchen(kitchen.parent) if kitchen.parent else None
-    if not settings.read_parent or parent is None or parent.environment != kitchen.environment:
-        return shown
-    return [parent.schema, *(schema for schema in shown if schema != parent.schema)]
+    whole = (
+        [parent.schema]
+        if settings.read_parent and parent is not None and parent.environment == kitchen.environment
+        else []
+    )
+    tables = [
+        Readable(schema, tuple(sorted(names)))
+        for schema, names in sorted(shown.items())
+        if schema not in whole
+    ]
+    return [*(Readable(schema) for schema in whole), *tables]
 
 
 def make(project: Project, kitchen: Kitchen) -> bool:

@@ -537,3 +537,36 @@ def test_a_registry_of_the_earlier_layout_is_brought_forward_by_a_login_that_is_
             " WHERE table_schema = 'kitchen_meta' AND table_name = 'locks'"
         ).fetchall()
         assert {"host", "pid"} <= {row[0] for row in columns}
+
+
+SHOWN = """
+import json, psycopg
+results = {}
+with psycopg.connect("", autocommit=True) as connection:
+    for table in ("customers", "orders", "products"):
+        for name in (table, f"dev.{table}"):
+            try:
+                results[name] = connection.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            except psycopg.Error as exc:
+                results[name] = type(exc).__name__
+print(json.dumps(results))
+"""
+
+
+def test_a_views_kitchens_login_reads_the_tables_it_shows_and_no_other(
+    roles_project: Cli, pg_project: Path
+) -> None:
+    """Without read_parent, a kitchen of views is granted its views' origins alone: a table
+    of the parent that data.exclude keeps out of kitchens stays closed to its login."""
+    edit_config(pg_project, "data:\n", "data:\n  exclude: [products]\n")
+    created = roles_project("create", "glance", "--data", "views", "--no-checkout")
+    assert created.code == 0, created.err
+    seen = as_login(pg_project, "glance", "-c", SHOWN)
+    assert seen == {
+        "customers": 1000,
+        "dev.customers": 1000,
+        "orders": 4000,
+        "dev.orders": 4000,
+        "products": "UndefinedTable",  # not shown
+        "dev.products": "InsufficientPrivilege",  # and not readable where it is
+    }

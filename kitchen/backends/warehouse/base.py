@@ -119,6 +119,15 @@ LINK_MARK = "kitchen: view of "  # the comment on a view kitchen made onto a par
 
 
 @dataclass(frozen=True)
+class Readable:
+    """What a kitchen's login may read outside its own schema: ``schema`` whole, or only
+    its ``tables`` (the origins of the kitchen's views)."""
+
+    schema: str
+    tables: tuple[str, ...] | None = None  # None: every table, view and sequence
+
+
+@dataclass(frozen=True)
 class Link:
     """A view kitchen made in ``schema`` onto ``origin_schema.table`` (``data: views``)."""
 
@@ -319,7 +328,7 @@ class Warehouse(Protocol):
     def create_identity(
         self,
         schema: str,
-        read: list[str],
+        read: Sequence[Readable],
         *,
         ours: Collection[str] = (),
         record: Callable[[str], None] | None = None,
@@ -329,8 +338,8 @@ class Warehouse(Protocol):
         only if it is one of ``ours``; ``record`` is told the name before it is made."""
         ...
 
-    def grant_identity(self, role: str, schema: str, read: list[str]) -> None:
-        """(Re-)grant the login ``role`` its rights: all in ``schema``, SELECT in ``read``."""
+    def grant_identity(self, role: str, schema: str, read: Sequence[Readable]) -> None:
+        """(Re-)grant the login ``role`` its rights: all in ``schema``, SELECT on ``read``."""
         ...
 
     def drop_identity(self, role: str) -> None:
@@ -552,14 +561,14 @@ class SqlWarehouse(ABC):
     def create_identity(
         self,
         schema: str,
-        read: list[str],
+        read: Sequence[Readable],
         *,
         ours: Collection[str] = (),
         record: Callable[[str], None] | None = None,
     ) -> tuple[str, str] | None:
         return None
 
-    def grant_identity(self, role: str, schema: str, read: list[str]) -> None:
+    def grant_identity(self, role: str, schema: str, read: Sequence[Readable]) -> None:
         return None  # no login to grant anything to
 
     def drop_identity(self, role: str) -> None:

@@ -8,10 +8,11 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
 from kitchen import redaction
+from kitchen.backends.warehouse.base import Readable
 from kitchen.backends.warehouse.postgres import structure as pg_structure
 from kitchen.backends.warehouse.postgres.catalog import PostgresCatalog
 from kitchen.backends.warehouse.sql import (
@@ -75,7 +76,7 @@ class PostgresIdentities(PostgresCatalog):
     def create_identity(
         self,
         schema: str,
-        read: list[str],
+        read: Sequence[Readable],
         *,
         ours: Collection[str] = (),
         record: Callable[[str], None] | None = None,
@@ -108,7 +109,7 @@ class PostgresIdentities(PostgresCatalog):
             self.grant_identity(role, schema, read)
         return role, password
 
-    def grant_identity(self, role: str, schema: str, read: list[str]) -> None:
+    def grant_identity(self, role: str, schema: str, read: Sequence[Readable]) -> None:
         if not self.settings.kitchen_roles or not self._role_exists(role):
             return
         who, own = Identifier(role), Identifier(schema)
@@ -129,16 +130,24 @@ class PostgresIdentities(PostgresCatalog):
             )
             self.execute(sql(later, own, who))  # tables kitchen makes there later (a refresh)
             for other in read:
-                self.execute(sql("GRANT USAGE ON SCHEMA {} TO {}", Identifier(other), who))
-                for kind in ("TABLES", "SEQUENCES"):  # views come with tables
-                    self.execute(
-                        sql(
-                            f"GRANT SELECT ON ALL {kind} IN SCHEMA {{}} TO {{}}",
-                            Identifier(other),
-                            who,
-                        )
-                    )
+                self._grant_reading(other, who)
             self._hand_over(schema, role)
+
+    def _grant_reading(self, other: Readable, who: Identifier) -> None:
+        self.execute(sql("GRANT USAGE ON SCHEMA {} TO {}", Identifier(other.schema), who))
+        if other.tables is not None:  # a views kitchen's origins, and nothing else there
+            for table in other.tables:
+                origin = self.table(other.schema, table)
+                self.execute(sql("GRANT SELECT ON {} TO {}", origin, who))
+            return
+        for kind in ("TABLES", "SEQUENCES"):  # views come with tables
+            self.execute(
+                sql(
+                    f"GRANT SELECT ON ALL {kind} IN SCHEMA {{}} TO {{}}",
+                    Identifier(other.schema),
+                    who,
+                )
+            )
 
     def _hand_over(self, schema: str, role: str) -> None:
         """Make ``role`` the owner of what kitchen's login owns in ``schema``: tables,
