@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kitchen.model import Kitchen, Status
+from kitchen.model import Kitchen, Run, Status
 from kitchen.project import Project
 from tests.servers import PostgresServer, isolated, start_postgres, team_login, timed_kitchen
 
@@ -135,17 +135,17 @@ class Scale:
             for index in range(runs):
                 at = (start + timedelta(hours=number, minutes=index)).isoformat()
                 ran.append(
-                    {
-                        "id": f"{name}r{index:05d}",
-                        "kitchen": name,
-                        "pipelines": "shop",
-                        "commit_sha": tip,
-                        "dirty": False,
-                        "started_at": at,
-                        "ended_at": at,
-                        "status": "passed" if index % 7 else "failed",
-                        "results": {"nodes": [], "checks": []},
-                    }
+                    Run(
+                        id=f"{name}r{index:05d}",
+                        kitchen=name,
+                        pipelines="shop",
+                        commit_sha=tip,
+                        dirty=False,
+                        started_at=at,
+                        ended_at=at,
+                        status="passed" if index % 7 else "failed",
+                        results={"nodes": [], "checks": []},
+                    )
                 )
             for index in range(events):
                 at = (start + timedelta(hours=number, seconds=index)).isoformat()

@@ -86,6 +86,24 @@ class Release:
         return cls(**main, actor=row["actor"], **known)
 
 
+@dataclass
+class Run:
+    """A test run as its kitchen's registry records it (docs/json.md, `runs --json`)."""
+
+    id: str
+    kitchen: str
+    pipelines: str  # their names, comma-separated
+    commit_sha: str
+    dirty: bool
+    started_at: str
+    ended_at: str | None
+    status: str  # passed, failed, or interrupted (recorded by the next command's recovery)
+    results: dict[str, Any] = field(default_factory=dict)  # nodes and checks, as run
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass(frozen=True)
 class Lock:
     """A merge's hold on the kitchen it merges into (one at a time), or a short hold while

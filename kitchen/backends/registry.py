@@ -34,7 +34,7 @@ from kitchen.backends.registry_layout import (
 from kitchen.backends.warehouse.base import TableSpec, Warehouse
 from kitchen.backends.warehouse.sql import Identifier, Placeholder, Query, join, sql
 from kitchen.errors import NotAllowed, PreconditionFailed, WarehouseError
-from kitchen.model import DataState, Kitchen, Lock, Operation, Release, Status, utcnow
+from kitchen.model import DataState, Kitchen, Lock, Operation, Release, Run, Status, utcnow
 from kitchen.names import REGISTRY_SCHEMA
 from kitchen.text import moment
 
@@ -60,6 +60,11 @@ def stale(held: Lock | Operation, ttl: timedelta = LOCK_TTL) -> str | None:
 
 
 DOING = "doing"  # kept with an operation's details: what it does to its kitchen
+
+
+def _run_row(run: Run) -> dict[str, Any]:
+    """A run as the runs table keeps it: its results as JSON."""
+    return {**asdict(run), "results": json.dumps(run.results)}
 
 
 def _journaled(operation: Operation) -> str:
@@ -131,7 +136,7 @@ class Registry:
     def add_all(
         self,
         kitchens: list[Kitchen],
-        runs: list[dict[str, Any]],
+        runs: list[Run],
         events: list[dict[str, Any]],
     ) -> None:
         """Record many kitchens, runs and events at once, each as ``add``, ``add_run`` and
@@ -141,7 +146,7 @@ class Registry:
             self._insert_all(
                 KITCHENS, [dict(zip(COLUMNS, _to_row(k), strict=True)) for k in kitchens]
             )
-            self._insert_all(RUNS, [{**run, "results": json.dumps(run["results"])} for run in runs])
+            self._insert_all(RUNS, [_run_row(run) for run in runs])
             self._insert_all(
                 EVENTS, [{**e, "details": json.dumps(e.get("details") or {})} for e in events]
             )
@@ -151,9 +156,9 @@ class Registry:
         rows = [[value.get(name) for name in names] for value in values]
         self.warehouse.insert_rows(REGISTRY_SCHEMA, spec.name, names, rows)
 
-    def add_run(self, run: dict[str, Any]) -> None:
-        """Record a run: the keys are the RUNS columns; ``results`` is stored as JSON."""
-        self._insert(RUNS, {**run, "results": json.dumps(run["results"])})
+    def add_run(self, run: Run) -> None:
+        """Record a run; its ``results`` are stored as JSON."""
+        self._insert(RUNS, _run_row(run))
 
     def lock(self, target: str, holder: str, wait: float = 0, activity: str = "") -> None:
         """Take the lock on ``target`` (one merge into a kitchen at a time), waiting up to
@@ -395,26 +400,33 @@ class Registry:
 
     def runs(
         self, kitchen: str | None = None, limit: int = 0, before: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[Run]:
         """Recorded runs, newest first (of one kitchen, or all): the newest ``limit`` (0: all;
         more where the last start time is shared), those started ``before`` a time."""
         if not self.exists() or not self._has(RUNS.name):
             return []
         found = self._select(RUNS, "started_at", kitchen, limit, before=before)
-        for run in found:
-            run["results"] = json.loads(run["results"] or "{}")
-        return found
+        return [
+            Run(
+                **{
+                    **row,
+                    "dirty": bool(row["dirty"]),
+                    "results": json.loads(row["results"] or "{}"),
+                }
+            )
+            for row in found
+        ]
 
-    def each_run(self, kitchen: str, page: int = 100) -> Iterator[dict[str, Any]]:
+    def each_run(self, kitchen: str, page: int = 100) -> Iterator[Run]:
         """A kitchen's runs, newest first, read a page at a time as they are consumed: a
         caller that stops at the run it looks for reads no further (a page never ends inside
         one start time, so the next page, before it, skips nothing)."""
         before = None
         while found := self.runs(kitchen, page, before):
             yield from found
-            before = found[-1]["started_at"]
+            before = found[-1].started_at
 
-    def lineage_runs(self, kitchen: Kitchen) -> Iterator[tuple[Kitchen, dict[str, Any]]]:
+    def lineage_runs(self, kitchen: Kitchen) -> Iterator[tuple[Kitchen, Run]]:
         """The kitchen's runs, then its parent's, up to the root of its environment (another
         environment's kitchens are not in this registry), each newest first with the kitchen
         it ran in; read as consumed, as ``each_run`` reads them."""

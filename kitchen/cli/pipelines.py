@@ -147,7 +147,7 @@ def runs_list(
         state.console.json(
             {
                 "kitchen": page.kitchen.name,
-                "runs": page.runs,
+                "runs": [run.to_json() for run in page.runs],
                 "total": page.total,
                 "next": page.before,
             }

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kitchen import model
-from kitchen.model import DataState, Kitchen, Release, Status, TableInfo
+from kitchen.model import DataState, Kitchen, Release, Run, Status, TableInfo
 from kitchen.text import counted, moment
 
 if TYPE_CHECKING:  # the workflows behind one command's output are imported by that command alone
@@ -241,21 +241,21 @@ def _tested(tested: dict[str, Any] | None) -> str:
     return f"[yellow]{run}[/], {why}: run kitchen test again"
 
 
-def runs_table(kitchen: str, runs: list[dict[str, Any]]) -> RenderableType:
+def runs_table(kitchen: str, runs: list[Run]) -> RenderableType:
     if not runs:
         return f"No runs recorded for {kitchen}: run kitchen test {kitchen}."
     table = Table(title=f"Runs of {kitchen}", title_justify="left")
     for column in ("run", "started", "status", "commit", "pipelines"):
         table.add_column(column, no_wrap=column != "pipelines")
     for run in runs:
-        colour = "green" if run["status"] == "passed" else "red"
-        commit = run["commit_sha"][:10] + (" (dirty)" if run["dirty"] else "")
+        colour = "green" if run.status == "passed" else "red"
+        commit = run.commit_sha[:10] + (" (dirty)" if run.dirty else "")
         table.add_row(
-            run["id"],
-            moment(run["started_at"]),
-            f"[{colour}]{run['status']}[/]",
+            run.id,
+            moment(run.started_at),
+            f"[{colour}]{run.status}[/]",
             commit,
-            escape(run["pipelines"]),
+            escape(run.pipelines),
         )
     return table
 

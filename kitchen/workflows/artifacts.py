@@ -72,7 +72,7 @@ def listing(project: Project, kitchen: Kitchen, run_id: str | None) -> list[str]
     name order; a run the registry does not know (its record gone) comes last."""
     keys = project.artifacts(kitchen.environment).list(run_prefix(kitchen.name, run_id))
     runs = project.registry(kitchen.environment).runs(kitchen.name)
-    order = {run["id"]: place for place, run in enumerate(runs)}
+    order = {run.id: place for place, run in enumerate(runs)}
     prefix = run_prefix(kitchen.name)
 
     def newest_first(key: str) -> tuple[int, str]:
@@ -85,8 +85,8 @@ def listing(project: Project, kitchen: Kitchen, run_id: str | None) -> list[str]
 def require_run(project: Project, kitchen: Kitchen, run_id: str) -> None:
     """Refuse a run the kitchen's registry does not know, with the nearest ids."""
     registry = project.registry(kitchen.environment)
-    if not any(run["id"] == run_id for run in registry.each_run(kitchen.name)):
-        runs = [run["id"] for run in registry.runs(kitchen.name)]
+    if not any(run.id == run_id for run in registry.each_run(kitchen.name)):
+        runs = [run.id for run in registry.runs(kitchen.name)]
         raise BadInput(
             f"No run {run_id!r} of {kitchen.name}.{did_you_mean(run_id, runs)}",
             hint=f"`kitchen runs {kitchen.name}` lists them.",

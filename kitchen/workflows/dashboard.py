@@ -21,7 +21,7 @@ from typing import Any
 from kitchen import model, redaction
 from kitchen.errors import BadInput, KitchenError
 from kitchen.files import make_folder
-from kitchen.model import Kitchen, utcnow
+from kitchen.model import Kitchen, Run, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.reports import charts, pages
@@ -33,7 +33,7 @@ EVENTS = 200  # audit trail entries per environment
 PAGES = ("index", "pipelines", "checks", "releases", "audit", "schedules")
 
 
-Entry = tuple[str, dict[str, Any], list[dict[str, Any]], bool]  # kitchen, run, nodes, passed
+Entry = tuple[str, Run, list[dict[str, Any]], bool]  # kitchen, run, nodes, passed
 
 
 @dataclass
@@ -42,7 +42,7 @@ class Site:
 
     kitchens: list[Kitchen]
     unreadable: dict[str, str]  # environment: why its registry could not be read
-    runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by kitchen, newest first
+    runs: dict[str, list[Run]] = field(default_factory=dict)  # by kitchen, newest first
     releases: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     schedules: list[dict[str, Any]] = field(default_factory=list)
@@ -115,20 +115,20 @@ def _link_runs(project: Project, site: Site, kitchen: Kitchen, out: Path, wanted
     run's artifacts, else drawn now. A run no page names gets none: a thousand kitchens
     cost a thousand reports, not twenty thousand."""
     runs = site.runs.get(kitchen.name, [])
-    for run in [r for index, r in enumerate(runs) if index == 0 or str(r["id"]) in wanted]:
-        path = f"runs/{kitchen.name}/{run['id']}.html"
-        html = _kept(project, kitchen, str(run["id"])) or report.render(project, kitchen, run)
+    for run in [r for index, r in enumerate(runs) if index == 0 or str(r.id) in wanted]:
+        path = f"runs/{kitchen.name}/{run.id}.html"
+        html = _kept(project, kitchen, str(run.id)) or report.render(project, kitchen, run)
         target = out / path
         make_folder(target.parent, "the dashboard's folder")
         target.write_text(html, encoding="utf-8")
-        site.linked[str(run["id"])] = path
+        site.linked[str(run.id)] = path
 
 
 def _referenced(site: Site) -> set[str]:
     """The runs the pages list: each pipeline's newest, the releases' (the run that let it
     through, the destination's tests), the audit trail's (a merge's run) and the schedules'
     (their last run)."""
-    found = {str(run["id"]) for entries in site.pipelines.values() for run in _newest(entries)}
+    found = {str(run.id) for entries in site.pipelines.values() for run in _newest(entries)}
     found |= {str(r["details"].get("run") or "") for r in site.releases}
     found |= {
         str((r["details"].get("destination_test") or {}).get("run_id") or "") for r in site.releases
@@ -169,8 +169,8 @@ def _health(site: Site) -> dict[str, Any]:
     latest = [runs[0] for runs in site.runs.values() if runs]
     spc = [c for run in latest for c in report.checks_of(run) if c["type"] == "spc"]
     return {
-        "passed": sum(run["status"] == "passed" for run in latest),
-        "failed": sum(run["status"] != "passed" for run in latest),
+        "passed": sum(run.status == "passed" for run in latest),
+        "failed": sum(run.status != "passed" for run in latest),
         "in_control": sum(c["status"] == "pass" for c in spc),
         "out_of_control": sum(c["status"] == "fail" for c in spc),
         "release": site.releases[0] if site.releases else None,
@@ -190,10 +190,8 @@ def _tree(site: Site) -> list[dict[str, Any]]:
                 "kitchen": kitchen,
                 "depth": len(path) - 1,
                 "latest": latest,
-                "link": site.linked.get(str(latest["id"])) if latest else None,
-                "pass_rate": sum(r["status"] == "passed" for r in runs) / len(runs)
-                if runs
-                else None,
+                "link": site.linked.get(str(latest.id)) if latest else None,
+                "pass_rate": sum(r.status == "passed" for r in runs) / len(runs) if runs else None,
                 "runs": len(runs),
                 "median": durations[len(durations) // 2] if durations else None,
             }
@@ -219,15 +217,15 @@ def _per_pipeline(site: Site) -> dict[str, list[Entry]]:
     return dict(sorted(per.items()))
 
 
-def _newest(entries: list[Entry]) -> list[dict[str, Any]]:
-    runs = sorted((entry[1] for entry in entries), key=lambda r: str(r["started_at"]))
+def _newest(entries: list[Entry]) -> list[Run]:
+    runs = sorted((entry[1] for entry in entries), key=lambda r: str(r.started_at))
     return runs[::-1][:NEWEST]
 
 
 def _pipeline(site: Site, name: str, entries: list[Entry]) -> dict[str, Any]:
     durations = [
         {
-            "at": run["started_at"],
+            "at": run.started_at,
             "seconds": round(sum(float(n["seconds"]) for n in own if _own(n)), 2),
             "series": kitchen,
         }
@@ -235,12 +233,12 @@ def _pipeline(site: Site, name: str, entries: list[Entry]) -> dict[str, Any]:
     ]
     days: dict[str, list[bool]] = defaultdict(list)
     for _, run, _, passed in entries:
-        days[run["started_at"][:10]].append(passed)
+        days[run.started_at[:10]].append(passed)
     rates = [
         {"at": day, "pass rate": round(sum(ok) / len(ok), 3), "series": name}
         for day, ok in sorted(days.items())
     ]
-    newest = sorted(entries, key=lambda e: str(e[1]["started_at"]), reverse=True)[:NEWEST]
+    newest = sorted(entries, key=lambda e: str(e[1].started_at), reverse=True)[:NEWEST]
     return {
         "name": name,
         "rate": charts.svg(charts.trend(rates, "pass rate", f"{name}: pass rate per day")),
@@ -252,7 +250,7 @@ def _pipeline(site: Site, name: str, entries: list[Entry]) -> dict[str, Any]:
                 "kitchen": kitchen,
                 "run": run,
                 "passed": passed,
-                "link": site.linked.get(str(run["id"])),
+                "link": site.linked.get(str(run.id)),
             }
             for kitchen, run, _, passed in newest
         ],

@@ -8,7 +8,7 @@ from typing import Any
 
 from kitchen import journal
 from kitchen.errors import BadInput, KitchenError
-from kitchen.model import Kitchen, Status, TableInfo
+from kitchen.model import Kitchen, Run, Status, TableInfo
 from kitchen.names import did_you_mean
 from kitchen.project import Project, Trail
 from kitchen.workflows import views
@@ -80,16 +80,16 @@ def _tested(project: Project, kitchen: Kitchen) -> dict[str, Any] | None:
     if kitchen.status != Status.READY or not project.git.branch_exists(kitchen.branch):
         return None
     runs = project.registry(kitchen.environment).each_run(kitchen.name)
-    latest = next((r for r in runs if r["status"] == "passed"), None)
+    latest = next((r for r in runs if r.status == "passed"), None)
     if latest is None:
         return None
     head = project.git.sha(kitchen.branch)
-    covers = latest["commit_sha"] == head and not latest["dirty"]
+    covers = latest.commit_sha == head and not latest.dirty
     return {
-        "run_id": latest["id"],
-        "commit": latest["commit_sha"],
-        "at": latest["started_at"],
-        "dirty": bool(latest["dirty"]),
+        "run_id": latest.id,
+        "commit": latest.commit_sha,
+        "at": latest.started_at,
+        "dirty": bool(latest.dirty),
         "covers_head": covers,
         "head": head,
     }
@@ -98,7 +98,7 @@ def _tested(project: Project, kitchen: Kitchen) -> dict[str, Any] | None:
 @dataclass
 class Runs:
     kitchen: Kitchen
-    runs: list[dict[str, Any]]  # newest first
+    runs: list[Run]  # newest first
     total: int  # of all pages
     before: str | None  # where the next (older) page starts; None: this is the last
 
@@ -109,9 +109,9 @@ def runs(project: Project, name: str | None, limit: int = 0, before: str | None 
     kitchen = project.current_or_named(name)
     registry = project.registry(kitchen.environment)
     found = registry.runs(kitchen.name, limit, before)
-    older = bool(limit and found) and bool(registry.runs(kitchen.name, 1, found[-1]["started_at"]))
+    older = bool(limit and found) and bool(registry.runs(kitchen.name, 1, found[-1].started_at))
     total = registry.count("runs", kitchen.name) if limit else len(found)
-    return Runs(kitchen, found, total, found[-1]["started_at"] if older else None)
+    return Runs(kitchen, found, total, found[-1].started_at if older else None)
 
 
 def audit_trail(project: Project, name: str | None, limit: int, before: str | None) -> Trail:

@@ -178,14 +178,14 @@ def admit(
 def _tested(project: Project, kitchen: Kitchen, head: str) -> str:
     latest = None
     for run in project.registry(kitchen.environment).each_run(kitchen.name):
-        if run["status"] == "passed" and run["commit_sha"] == head and not run["dirty"]:
-            return str(run["id"])
+        if run.status == "passed" and run.commit_sha == head and not run.dirty:
+            return str(run.id)
         latest = latest or run
     seen = (
         (
-            f"the latest run, {latest['id']}, {latest['status']} at {latest['commit_sha'][:10]}"
-            + (" with uncommitted changes" if latest["dirty"] else "")
-            + _what_failed(latest["results"])
+            f"the latest run, {latest.id}, {latest.status} at {latest.commit_sha[:10]}"
+            + (" with uncommitted changes" if latest.dirty else "")
+            + _what_failed(latest.results)
         )
         if latest
         else "no runs"

@@ -81,7 +81,7 @@ def _impact(project: Project, kitchen: Kitchen, parent: Kitchen, seen: Preview) 
         )
     else:
         runs = project.registry(kitchen.environment).runs(kitchen.name, 20)
-        passed = next((str(r["id"]) for r in runs if r["status"] == "passed"), None)
+        passed = next((str(r.id) for r in runs if r.status == "passed"), None)
         if passed is None:
             seen.no_diff = f"no passing run of {kitchen.name} yet: `kitchen test {kitchen.name}`"
             return

@@ -81,17 +81,13 @@ class Runs:
                 if not runs:
                     continue
                 latest = runs[0]
-                started.add_metric(labels, _epoch(latest["started_at"]))
-                if latest["ended_at"]:
-                    took.add_metric(
-                        labels, _epoch(latest["ended_at"]) - _epoch(latest["started_at"])
-                    )
-                passed.add_metric(labels, 1 if latest["status"] == "passed" else 0)
-                ratio.add_metric(labels, sum(r["status"] == "passed" for r in runs) / len(runs))
-                nodes = {
-                    n["node"]: n.get("pipeline", "") for n in latest["results"].get("nodes", [])
-                }
-                for check in latest["results"].get("checks", []):
+                started.add_metric(labels, _epoch(latest.started_at))
+                if latest.ended_at:
+                    took.add_metric(labels, _epoch(latest.ended_at) - _epoch(latest.started_at))
+                passed.add_metric(labels, 1 if latest.status == "passed" else 0)
+                ratio.add_metric(labels, sum(r.status == "passed" for r in runs) / len(runs))
+                nodes = {n["node"]: n.get("pipeline", "") for n in latest.results.get("nodes", [])}
+                for check in latest.results.get("checks", []):
                     where = [*labels, nodes.get(check["node"], ""), check["node"], check["name"]]
                     _check(values, results, where, check)
         yield from (up, kitchens, started, took, passed, ratio, values, results)

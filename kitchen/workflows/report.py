@@ -16,7 +16,7 @@ from typing import Any
 from kitchen import redaction
 from kitchen.errors import BadInput, KitchenError, PreconditionFailed
 from kitchen.files import write_text
-from kitchen.model import Kitchen
+from kitchen.model import Kitchen, Run
 from kitchen.project import Project
 from kitchen.reports import charts, pages
 from kitchen.workflows import artifacts
@@ -39,16 +39,16 @@ CHECK = {
 }
 
 
-def nodes_of(run: dict[str, Any]) -> list[dict[str, Any]]:
+def nodes_of(run: Run) -> list[dict[str, Any]]:
     """A recorded run's nodes, each with every field (a record of an earlier release may
     lack the newer ones), secrets scrubbed."""
-    found = (run.get("results") or {}).get("nodes", [])
+    found = run.results.get("nodes", [])
     return [redaction.cleaned({**NODE, **node}) for node in found]
 
 
-def checks_of(run: dict[str, Any]) -> list[dict[str, Any]]:
+def checks_of(run: Run) -> list[dict[str, Any]]:
     """A recorded run's checks, as ``nodes_of`` gives its nodes."""
-    found = (run.get("results") or {}).get("checks", [])
+    found = run.results.get("checks", [])
     return [redaction.cleaned({**CHECK, **check}) for check in found]
 
 
@@ -57,7 +57,7 @@ def wanted() -> bool:
     return os.environ.get(SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def run_of(project: Project, kitchen: Kitchen, run_id: str | None) -> dict[str, Any]:
+def run_of(project: Project, kitchen: Kitchen, run_id: str | None) -> Run:
     """The recorded run ``run_id`` of ``kitchen`` (a prefix will do), or its latest."""
     runs = project.registry(kitchen.environment).runs(kitchen.name)
     if not runs:
@@ -66,7 +66,7 @@ def run_of(project: Project, kitchen: Kitchen, run_id: str | None) -> dict[str, 
         )
     if run_id is None:
         return runs[0]
-    found = [run for run in runs if str(run["id"]).startswith(run_id)]
+    found = [run for run in runs if str(run.id).startswith(run_id)]
     if len(found) != 1:
         said = "No run" if not found else f"{len(found)} runs"
         raise BadInput(
@@ -76,17 +76,17 @@ def run_of(project: Project, kitchen: Kitchen, run_id: str | None) -> dict[str, 
     return found[0]
 
 
-def render(project: Project, kitchen: Kitchen, run: dict[str, Any]) -> str:
+def render(project: Project, kitchen: Kitchen, run: Run) -> str:
     """The report of ``run`` as HTML, secrets scrubbed (none is ever in a record; a value
     that reached a message is scrubbed again here)."""
     lineage = _lineage_runs(project, kitchen, run)
     nodes, checks = nodes_of(run), checks_of(run)
     where = {node["node"]: node["pipeline"] for node in nodes}
     context = {
-        "title": f"Run {run['id']} of {kitchen.name}",
+        "title": f"Run {run.id} of {kitchen.name}",
         "kitchen": kitchen,
         "run": run,
-        "trigger": (run.get("results") or {}).get("trigger") or "manual",
+        "trigger": run.results.get("trigger") or "manual",
         "seconds": seconds(run),
         "pipelines": _pipelines(nodes),
         "checks": [{**check, "pipeline": where.get(check["node"], "")} for check in checks],
@@ -94,7 +94,7 @@ def render(project: Project, kitchen: Kitchen, run: dict[str, Any]) -> str:
         "trends": _trends(checks, where, lineage, kitchen.name),
         "dbt_parts": [node for node in nodes if str(node["type"]).startswith("dbt ")],
         "dbt_tests": [check for check in checks if check["type"] == "dbt"],
-        "diff": _diff(project, kitchen, str(run["id"])),
+        "diff": _diff(project, kitchen, str(run.id)),
     }
     return redaction.scrub(pages.render("run.html.j2", **context))
 
@@ -107,8 +107,8 @@ def write(
     kitchen = project.current_or_named(name)
     run = run_of(project, kitchen, run_id)
     html = render(project, kitchen, run)
-    kept = keep(project, kitchen, str(run["id"]), html)
-    target = out or project.local / ".kitchen" / "reports" / kitchen.name / f"{run['id']}.html"
+    kept = keep(project, kitchen, str(run.id), html)
+    target = out or project.local / ".kitchen" / "reports" / kitchen.name / f"{run.id}.html"
     write_text(target, html, "the report")
     return target, kept
 
@@ -145,16 +145,14 @@ def _pipelines(nodes: list[dict[str, Any]]) -> list[Pipeline]:
     return drawn
 
 
-def _lineage_runs(
-    project: Project, kitchen: Kitchen, run: dict[str, Any]
-) -> list[tuple[str, dict[str, Any]]]:
+def _lineage_runs(project: Project, kitchen: Kitchen, run: Run) -> list[tuple[str, Run]]:
     """(kitchen, run) of the newest ``LINEAGE`` runs up to ``run``: the kitchen's, then its
     parents' up to the root of its environment, newest first (as an SPC check's history)."""
     registry = project.registry(kitchen.environment)
     older = (
         (here.name, past)
         for here, past in registry.lineage_runs(kitchen)
-        if past["started_at"] <= run["started_at"]
+        if past.started_at <= run.started_at
     )
     return list(itertools.islice(older, LINEAGE))
 
@@ -166,7 +164,7 @@ def _same(check: dict[str, Any], where: dict[str, str], result: dict[str, Any]) 
 
 
 def _control(
-    check: dict[str, Any], where: dict[str, str], lineage: list[tuple[str, dict[str, Any]]]
+    check: dict[str, Any], where: dict[str, str], lineage: list[tuple[str, Run]]
 ) -> dict[str, Any]:
     """An SPC check's chart: its values on the same data shape, oldest first, up to this
     run's, each in or out of control as it was judged then; this run's limits."""
@@ -189,15 +187,15 @@ def _control(
     }
 
 
-def point(owner: str, run: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+def point(owner: str, run: Run, result: dict[str, Any]) -> dict[str, Any]:
     """An SPC result as a control chart's point: its value, how its run judged it, and why
     it was out of control (the rule its message names)."""
     state = {"pass": "in control", "fail": "out of control"}.get(result["status"], "no limits yet")
     message = str(result["message"])
     why = message.split(" out of control: ", 1)[-1].split("; limits ", 1)[0]
     return {
-        "run": f"{owner} {run['id']}",
-        "at": run["started_at"],
+        "run": f"{owner} {run.id}",
+        "at": run.started_at,
         "value": float(result["metric"]),
         "state": state,
         "why": why if state == "out of control" else "",
@@ -207,7 +205,7 @@ def point(owner: str, run: dict[str, Any], result: dict[str, Any]) -> dict[str, 
 def _trends(
     checks: list[dict[str, Any]],
     where: dict[str, str],
-    lineage: list[tuple[str, dict[str, Any]]],
+    lineage: list[tuple[str, Run]],
     kitchen: str,
 ) -> list[str]:
     """A row-count or freshness check's metric over the kitchen's own runs."""
@@ -216,7 +214,7 @@ def _trends(
         if check["type"] not in TRENDS:
             continue
         points = [
-            {"at": past["started_at"], "value": float(result["metric"]), "series": check["name"]}
+            {"at": past.started_at, "value": float(result["metric"]), "series": check["name"]}
             for owner, past in lineage
             if owner == kitchen
             for result in checks_of(past)
@@ -241,9 +239,9 @@ def _diff(project: Project, kitchen: Kitchen, run_id: str) -> dict[str, Any] | N
     return found if isinstance(found, dict) and isinstance(found.get("diffs"), list) else None
 
 
-def seconds(run: dict[str, Any]) -> float | None:
+def seconds(run: Run) -> float | None:
     """How long a recorded run took; None while it has not ended."""
-    if not run.get("ended_at"):
+    if not run.ended_at:
         return None
-    began = datetime.fromisoformat(run["started_at"])
-    return (datetime.fromisoformat(run["ended_at"]) - began).total_seconds()
+    began = datetime.fromisoformat(run.started_at)
+    return (datetime.fromisoformat(run.ended_at) - began).total_seconds()

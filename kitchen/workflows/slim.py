@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from kitchen.errors import ArtifactsError, KitchenError
-from kitchen.model import INTERRUPTED, Kitchen
+from kitchen.model import INTERRUPTED, Kitchen, Run
 from kitchen.pipelines.dbt import State, Whole
 from kitchen.project import Project
 from kitchen.workflows.artifacts import run_prefix
@@ -42,15 +41,15 @@ def state(project: Project, kitchen: Kitchen, pipeline: str, node: str) -> State
     for here, run in _line(project, kitchen):
         ran, built = _ran(run, pipeline, node)
         if ran == "unknown":
-            return Whole(f"run {run['id']} of {here.name} stopped before dbt said what it built")
-        kept = _kept(project, here, run["id"], f"{pipeline}.{node}") if ran == "whole" else None
+            return Whole(f"run {run.id} of {here.name} stopped before dbt said what it built")
+        kept = _kept(project, here, run.id, f"{pipeline}.{node}") if ran == "whole" else None
         if isinstance(kept, Whole):
             return kept
         if kept is not None:
             manifest, results = kept
             rebuilt = list(dict.fromkeys(rebuilt))
             own = here == kitchen
-            found = State(here.name, here.schema, run["id"], manifest, results, tuple(rebuilt))
+            found = State(here.name, here.schema, run.id, manifest, results, tuple(rebuilt))
             return replace(found, own=True, defers_to=_above(project, kitchen)) if own else found
         rebuilt += built  # built, and not one state: built again
     return Whole(f"no earlier build of {pipeline}.{node} in {kitchen.name} or its parents")
@@ -81,7 +80,7 @@ def _kept(
         return manifest, b""
 
 
-def _line(project: Project, kitchen: Kitchen) -> Iterator[tuple[Kitchen, dict[str, Any]]]:
+def _line(project: Project, kitchen: Kitchen) -> Iterator[tuple[Kitchen, Run]]:
     """The runs that built what a kitchen's tables hold, newest first: its own since its data
     was loaded, then its parent's before that copy, and so on up its environment (not into
     another's: other data, and a registry that may be closed to the user)."""
@@ -90,21 +89,21 @@ def _line(project: Project, kitchen: Kitchen) -> Iterator[tuple[Kitchen, dict[st
     while here is not None:
         loaded = here.data.copied_at if here.data else ""
         for run in project.registry(here.environment).each_run(here.name):
-            if run["started_at"] < loaded:
+            if run.started_at < loaded:
                 break  # before this kitchen's data came: overwritten since
-            if not before or run["started_at"] < before:
+            if not before or run.started_at < before:
                 yield here, run
         registry = project.registry(here.environment)
         here, before = (registry.get(here.parent) if here.parent else None), loaded
 
 
-def _ran(run: dict[str, Any], pipeline: str, node: str) -> tuple[str, list[str]]:
+def _ran(run: Run, pipeline: str, node: str) -> tuple[str, list[str]]:
     """How ``run`` built the node, and what it built: "none" (it did not run it, or dbt
     stopped before building), "whole" (all it set out to), "part" (some failed or were
     skipped), "unknown" (it stopped without saying)."""
-    if run["status"] == INTERRUPTED:
+    if run.status == INTERRUPTED:
         return "unknown", []
-    nodes = run["results"].get("nodes", [])
+    nodes = run.results.get("nodes", [])
     mine = [n for n in nodes if (n.get("pipeline"), n["node"]) == (pipeline, node)]
     if not mine or mine[0]["status"] == "skipped":
         return "none", []

@@ -28,13 +28,13 @@ def history(
         if len(values) >= window:  # the limits need no more: older runs are not read
             break
         mine = here.name == kitchen.name
-        for result in run["results"].get("checks", []):
+        for result in run.results.get("checks", []):
             same = (result.get("pipeline", pipeline), result["node"], result["name"])
             measured = result.get("metric") is not None and result["status"] != "error"
             alike = result.get("shape") == shape or (  # before shapes were recorded:
                 "shape" not in result  # the kitchen's own runs on the data it holds
                 and mine
-                and run["started_at"] >= copied
+                and run.started_at >= copied
             )
             if same == (pipeline, node, check.name) and measured and alike:
                 values.append(float(result["metric"]))

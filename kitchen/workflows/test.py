@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from sqlglot.errors import SqlglotError
 from kitchen import journal, redaction
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.errors import BadInput, KitchenError, PreconditionFailed
-from kitchen.model import INTERRUPTED, Kitchen, Operation, utcnow
+from kitchen.model import INTERRUPTED, Kitchen, Operation, Run, utcnow
 from kitchen.names import did_you_mean
 from kitchen.pipelines import checks, dbt, junit, lineage, model, runners, templating
 from kitchen.project import Project
@@ -97,7 +97,12 @@ def test(project: Project, request: TestRequest, report: Reporter) -> TestRun:
     # one run at a time in a kitchen's schema: another's tables are no test of this commit
     journal.resume(project, kitchen.environment, TEST, kitchen.name, report)
     with journal.operation(
-        project, kitchen.environment, TEST, kitchen.name, alone=True, run=_record(run, pipelines)
+        project,
+        kitchen.environment,
+        TEST,
+        kitchen.name,
+        alone=True,
+        run=_record(run, pipelines).to_json(),
     ) as op:
         for pipeline in pipelines:
             _run_pipeline(project, run, pipeline, request, report)
@@ -204,9 +209,7 @@ def _artifacts(run: TestRun) -> dict[str, bytes]:
     return {**files, **run.files}
 
 
-def _html(
-    project: Project, kitchen: Kitchen, recorded: dict[str, Any], report: Reporter
-) -> dict[str, bytes]:
+def _html(project: Project, kitchen: Kitchen, recorded: Run, report: Reporter) -> dict[str, bytes]:
     """The run's HTML report, from its record; none, said, where it cannot be drawn (the
     run stands)."""
     try:
@@ -421,21 +424,20 @@ def _checks(scope: Scope, node: model.Node) -> list[checks.CheckResult]:
     return results
 
 
-def _record(run: TestRun, pipelines: list[model.Pipeline]) -> dict[str, Any]:
+def _record(run: TestRun, pipelines: list[model.Pipeline]) -> Run:
     """The run as the registry keeps it: every secret this process resolved scrubbed (a
     node's error may quote one), since a later reader knows none of them."""
-    record = {
-        "id": run.id,
-        "kitchen": run.kitchen.name,
-        "pipelines": ",".join(p.name for p in pipelines),
-        "commit_sha": run.commit,
-        "dirty": run.dirty,
-        "started_at": run.started_at,
-        "ended_at": run.ended_at,
-        "status": run.status,
-        "results": to_json(run),
-    }
-    return {key: redaction.cleaned(value) for key, value in record.items()}
+    return Run(
+        id=run.id,
+        kitchen=run.kitchen.name,
+        pipelines=redaction.cleaned(",".join(p.name for p in pipelines)),
+        commit_sha=run.commit,
+        dirty=run.dirty,
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        status=run.status,
+        results=redaction.cleaned(to_json(run)),
+    )
 
 
 def to_json(run: TestRun) -> dict[str, Any]:
@@ -456,12 +458,13 @@ def to_json(run: TestRun) -> dict[str, Any]:
 def _repair(project: Project, operation: Operation, report: Reporter) -> str:
     """The run is recorded as interrupted: what it built in the kitchen is not known (a
     dbt node's next run builds everything, see kitchen.workflows.slim)."""
-    run = operation.details.get("run")
+    begun = operation.details.get("run")
     registry = project.registry(operation.environment)
-    if run is None or any(known["id"] == run["id"] for known in registry.runs(run["kitchen"])):
+    run = Run(**begun) if begun else None
+    if run is None or any(known.id == run.id for known in registry.runs(run.kitchen)):
         return "its run was recorded; there is nothing to undo."
-    registry.add_run({**run, "status": INTERRUPTED})
-    return f"its run {run['id']} is recorded as interrupted; there is nothing to undo."
+    registry.add_run(replace(run, status=INTERRUPTED))
+    return f"its run {run.id} is recorded as interrupted; there is nothing to undo."
 
 
 TEST = journal.Command("test", "is being tested", Step, _repair)

@@ -22,7 +22,7 @@ from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.backends.warehouse.sql import Literal, Query, sql
 from kitchen.errors import ArtifactsError, SecretsError, WarehouseError, WarehouseUnreachable
-from kitchen.model import DataState, Kitchen, Status
+from kitchen.model import DataState, Kitchen, Run, Status
 from tests.conftest import WarehouseFactory
 
 SECRETS = ["file", "vault"]
@@ -221,19 +221,19 @@ def test_registry_reads_a_kitchens_runs_a_page_at_a_time_none_twice_none_skipped
         for kitchen in ("k", "other"):
             run = {"id": f"{kitchen}{number}", "kitchen": kitchen, "pipelines": "p"}
             run |= {"commit_sha": "c", "dirty": False, "started_at": at, "ended_at": at}
-            registry.add_run(run | {"status": "passed", "results": {}})
-    everything = [run["id"] for run in registry.runs("k")]
-    assert [run["id"] for run in registry.each_run("k", page=2)] == everything
+            registry.add_run(Run(**run, status="passed", results={}))
+    everything = [run.id for run in registry.runs("k")]
+    assert [run.id for run in registry.each_run("k", page=2)] == everything
     assert sorted(everything) == [f"k{number}" for number in range(6)]
     read: list[tuple[object, ...]] = []
     original = registry.runs
 
-    def spy(*args: object) -> list[dict[str, object]]:
+    def spy(*args: object) -> list[Run]:
         read.append(args)
         return original(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(registry, "runs", spy)
-    assert next(run["id"] for run in registry.each_run("k", page=2)) == "k0"
+    assert next(run.id for run in registry.each_run("k", page=2)) == "k0"
     assert read == [("k", 2, None)]  # the first page only: the caller stopped there
 
 

@@ -534,27 +534,30 @@ def seed_history(
     recorded before kitchen recorded shapes)."""
     from kitchen.backends.registry import Registry
     from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
+    from kitchen.model import Run
 
     warehouse = DuckDBWarehouse(shop / ".kitchen/warehouse/dev_warehouse.duckdb", "dev")
     registry = Registry(warehouse)
     for index, value in enumerate(values):
         registry.add_run(
-            {
-                "id": f"seed{kitchen}{index}",
-                "kitchen": kitchen,
-                "pipelines": "spc",
-                "commit_sha": "0" * 40,
-                "dirty": False,
-                "started_at": f"2026-01-01T00:00:{index:02d}",
-                "ended_at": "",
-                "status": "passed",
-                "results": {
-                    "checks": [
-                        {"node": "build", "name": "volume", "status": "pass", "metric": value}
-                        | ({"shape": shape} if shape is not None else {})
-                    ]
-                },
-            }
+            Run(
+                **{
+                    "id": f"seed{kitchen}{index}",
+                    "kitchen": kitchen,
+                    "pipelines": "spc",
+                    "commit_sha": "0" * 40,
+                    "dirty": False,
+                    "started_at": f"2026-01-01T00:00:{index:02d}",
+                    "ended_at": "",
+                    "status": "passed",
+                    "results": {
+                        "checks": [
+                            {"node": "build", "name": "volume", "status": "pass", "metric": value}
+                            | ({"shape": shape} if shape is not None else {})
+                        ]
+                    },
+                }
+            )
         )
     warehouse.close()
 
