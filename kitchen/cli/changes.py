@@ -288,7 +288,7 @@ def releases_command(
 
     Example: kitchen releases production --json
     """
-    from kitchen.cli import render
+    from kitchen.cli import listings
 
     state = state_for(ctx, json_mode)
     project = project_for(ctx)
@@ -297,4 +297,4 @@ def releases_command(
     if json_mode:
         state.console.json({"kitchen": kitchen.name, "releases": [r.to_json() for r in found]})
         return
-    state.console.show(render.releases_table(kitchen.name, found))
+    state.console.show(listings.releases_table(kitchen.name, found))

@@ -25,7 +25,7 @@ def data_scan(
 
     Example: kitchen data scan production --json
     """
-    from kitchen.cli import render
+    from kitchen.cli import listings
     from kitchen.workflows.data import describe_unread, scan
 
     state = state_for(ctx, json_mode)
@@ -34,9 +34,9 @@ def data_scan(
         unread = describe_unread(result.unread)
         state.console.warn(f"Not scanned, as this login may not read them: {unread}.")
     if json_mode:
-        state.console.json(render.scan_json(result))
+        state.console.json(listings.scan_json(result))
     else:
-        state.console.show(render.scan_table(result))
+        state.console.show(listings.scan_table(result))
 
 
 @data_app.command("refresh")

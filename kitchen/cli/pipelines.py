@@ -56,7 +56,7 @@ def test_pipelines(
 
     Example: kitchen test profitability --pipeline shop --junit report.xml
     """
-    from kitchen.cli import render
+    from kitchen.cli import listings
     from kitchen.pipelines import junit as junit_report
     from kitchen.workflows.test import TestRequest, test, to_json
 
@@ -74,7 +74,7 @@ def test_pipelines(
     if json_mode:
         state.console.json(to_json(run))
     else:
-        state.console.show(render.test_summary(run))
+        state.console.show(listings.test_summary(run))
     if not run.passed:
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))
 
@@ -108,7 +108,7 @@ def log_command(
 
     Example: kitchen log profitability --limit 50
     """
-    from kitchen.cli import render
+    from kitchen.cli import listings
     from kitchen.workflows.inspect import audit_trail
 
     state = state_for(ctx, json_mode)
@@ -122,7 +122,7 @@ def log_command(
             {"events": events, "total": trail.total, "problems": unread, "next": trail.before}
         )
     else:
-        state.console.show(render.events_table(events, name))
+        state.console.show(listings.events_table(events, name))
         _more(state, len(events), trail.total, "event", trail.before)
 
 
@@ -138,7 +138,7 @@ def runs_list(
 
     Example: kitchen runs profitability --limit 5
     """
-    from kitchen.cli import render
+    from kitchen.cli import listings
     from kitchen.workflows.inspect import runs
 
     state = state_for(ctx, json_mode)
@@ -153,7 +153,7 @@ def runs_list(
             }
         )
     else:
-        state.console.show(render.runs_table(page.kitchen.name, page.runs))
+        state.console.show(listings.runs_table(page.kitchen.name, page.runs))
         _more(state, len(page.runs), page.total, "run", page.before)
 
 

@@ -29,15 +29,15 @@ def secrets_list(
 
     Example: kitchen secrets list profitability
     """
-    from kitchen.cli import render
+    from kitchen.cli import listings
     from kitchen.workflows.secrets import list_secrets
 
     state = state_for(ctx, json_mode)
     listing = list_secrets(project_for(ctx), name)
     if json_mode:
-        state.console.json(render.secrets_json(listing))
+        state.console.json(listings.secrets_json(listing))
     else:
-        state.console.show(render.secrets_table(listing))
+        state.console.show(listings.secrets_table(listing))
 
 
 @secrets_app.command("set")

@@ -11,7 +11,7 @@ from typing import Any
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.dialect import Dialect
 from kitchen.backends.warehouse.sql import Identifier, Query, join, sql
-from kitchen.data.masking import NUMBER, base_type, family
+from kitchen.data.kinds import NUMBER, base_type, family
 
 SIDE = "kitchen_diff_side"  # a marker column: which side of the full join a row is on
 EXAMPLES = 2  # example keys per kind of difference: the smallest and the largest

@@ -21,7 +21,7 @@ import yaml
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.data import masking
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
-from kitchen.data.masking import NUMBER, TEMPORAL, family
+from kitchen.data.kinds import NUMBER, TEMPORAL, family
 
 SAMPLE_SIZE = 200
 SCAN_DEPTH = 100_000  # rows read for values of a column the first SAMPLE_SIZE leave empty

@@ -12,7 +12,7 @@ from kitchen import redaction
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.dialect import Dialect
 from kitchen.backends.warehouse.sql import Identifier, Literal, Query, join, sql
-from kitchen.data.masking import base_type, family
+from kitchen.data.kinds import base_type, family
 from kitchen.errors import BadInput, KitchenError
 from kitchen.pipelines import model
 from kitchen.text import counted, number

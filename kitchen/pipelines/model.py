@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kitchen import config
+from kitchen import yamlfile
 from kitchen.errors import BadInput, ConfigError
 from kitchen.names import did_you_mean
 
@@ -216,7 +216,7 @@ def load(path: Path) -> Pipeline:
 def parse(text: str, path: Path) -> tuple[Pipeline, Any]:
     """The pipeline file ``path`` holds ``text`` (as on disk, or at a commit), validated but
     for its nodes' files; and its node tree, for line numbers."""
-    node, data = config.read_yaml(text, path)
+    node, data = yamlfile.read_yaml(text, path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with description and nodes.")
     try:
@@ -224,11 +224,11 @@ def parse(text: str, path: Path) -> tuple[Pipeline, Any]:
             {**data, "name": path.parent.name, "folder": path.parent}
         )
     except ValidationError as exc:
-        problems = config.validation_problems(exc, node)
-        raise ConfigError(config.describe(problems, path, node)) from None
+        problems = yamlfile.validation_problems(exc, node)
+        raise ConfigError(yamlfile.describe(problems, path, node)) from None
     problems = _graph_problems(pipeline)
     if problems:
-        raise ConfigError(config.describe(problems, path, node))
+        raise ConfigError(yamlfile.describe(problems, path, node))
     return pipeline, node
 
 
@@ -279,19 +279,21 @@ def _check_files(pipeline: Pipeline, node: Node, path: Path, tree: Any) -> None:
     where: list[int | str] = ["nodes", pipeline.nodes.index(node)]
     if node.type in ("sql", "python") and node.file is None:
         raise ConfigError(
-            config.describe([([*where, "file"], f"a {node.type} node needs a file")], path, tree)
+            yamlfile.describe([([*where, "file"], f"a {node.type} node needs a file")], path, tree)
         )
     if node.type == "shell" and node.command is None:
         raise ConfigError(
-            config.describe([([*where, "command"], "a shell node needs a command")], path, tree)
+            yamlfile.describe([([*where, "command"], "a shell node needs a command")], path, tree)
         )
     if node.file and not (pipeline.folder / node.file).is_file():
-        raise ConfigError(config.describe([([*where, "file"], f"no file {node.file}")], path, tree))
+        raise ConfigError(
+            yamlfile.describe([([*where, "file"], f"no file {node.file}")], path, tree)
+        )
     if node.file and not (pipeline.folder / node.file).resolve().is_relative_to(
         pipeline.folder.resolve()
     ):
         problem = f"{node.file} is a link to a file outside the pipeline's folder"
-        raise ConfigError(config.describe([([*where, "file"], problem)], path, tree))
+        raise ConfigError(yamlfile.describe([([*where, "file"], problem)], path, tree))
 
 
 def order(pipeline: Pipeline, only: set[str] | None = None) -> list[list[Node]]:

@@ -301,7 +301,7 @@ def _spc(site: Site) -> list[dict[str, Any]]:
                     "svg": charts.svg(spec),
                     "out": sum(p["state"] == "out of control" for p in points),
                     "message": latest["message"],
-                    "link": site.linked.get(str(latest["run"]["id"])),
+                    "link": site.linked.get(str(latest["run"].id)),
                 }
             )
     return drawn

@@ -13,7 +13,7 @@ from kitchen import config, faults
 from kitchen.backends.secrets import reference
 from kitchen.backends.warehouse.base import Probe, Reference, Structure, Warehouse
 from kitchen.backends.warehouse.sql import Identifier, join, sql
-from kitchen.data import masking, pii, sampling
+from kitchen.data import kinds, masking, pii, sampling
 from kitchen.errors import ChecksFailed, ConfigError, NotAllowed, PreconditionFailed
 from kitchen.model import DataState, Kitchen, utcnow
 from kitchen.project import Project
@@ -199,7 +199,7 @@ def overlaps(
 
     def overlap(into: Warehouse, origin: Warehouse, item: tuple[str, masking.Column]) -> int:
         table, column = item
-        kind = masking.family(column.type)
+        kind = kinds.family(column.type)
         probe = Probe(
             column.name,
             # types outside the families may have no equality (PostgreSQL's json, xml, point)

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from kitchen import config
-from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse, select_from
+from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.spark import SparkWarehouse
 from kitchen.backends.warehouse.sql import sql
+from kitchen.backends.warehouse.sqlbase import select_from
 from kitchen.data import masking
 from tests.conftest import Cli
 from tests.gitrepo import git

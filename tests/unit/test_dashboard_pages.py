@@ -6,21 +6,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kitchen.model import Kitchen, Status
+from kitchen.model import Kitchen, Run, Status
 from kitchen.reports import pages
 from kitchen.workflows import dashboard
 
 AT = "2026-12-04T01:00:00+00:00"
 
 
-def run(run_id: str, kitchen: str, status: str = "passed") -> dict[str, Any]:
+def run(run_id: str, kitchen: str, status: str = "passed") -> Run:
     node = {"pipeline": "shop", "node": "mart", "type": "sql", "status": status, "seconds": 0.5}
     check = {"node": "mart", "name": "rows", "type": "spc", "severity": "error", "metric": 9.0}
     check |= {"status": "fail" if status == "failed" else "pass", "message": "m"}
     check |= {"shape": "all rows", "limits": [1.0, 5.0, 9.5]}
     results = {"nodes": [node], "checks": [check]}
-    recorded = {"id": run_id, "kitchen": kitchen, "status": status, "started_at": AT}
-    return recorded | {"ended_at": AT, "results": results, "commit_sha": "a" * 40, "dirty": False}
+    return Run(run_id, kitchen, "shop", "a" * 40, False, AT, AT, status, results)
 
 
 def site() -> dashboard.Site:

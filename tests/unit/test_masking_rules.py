@@ -5,7 +5,7 @@ import re
 import pytest
 
 from kitchen.backends.warehouse.base import Reference
-from kitchen.data import masking
+from kitchen.data import kinds, masking
 from kitchen.errors import ConfigError, ExitCode
 
 COLUMNS = {
@@ -206,7 +206,7 @@ def test_specificity_exact_beats_table_glob_beats_column_glob() -> None:
     ],
 )
 def test_type_families(kind: str, family: str) -> None:
-    assert masking.family(kind) == family
+    assert kinds.family(kind) == family
 
 
 def test_yaml_null_means_the_null_strategy() -> None:

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from rich.console import Console
 
-from kitchen.cli import render
+from kitchen.cli import listings, render
 from kitchen.data import masking, pii
 from kitchen.model import DataState, Kitchen, Release, Status, utcnow
 from kitchen.pipelines.checks import CheckResult
@@ -127,7 +127,7 @@ def test_the_scan_names_each_column_whole_and_the_rule_that_masks_it() -> None:
         ],
     )
     console = Console(width=80, record=True, color_system=None)
-    console.print(render.scan_table(result))
+    console.print(listings.scan_table(result))
     shown = console.export_text()
     assert "customer_preferences.secondary_email " in shown and "…" not in shown  # nothing cut
     rule = [line.split("│")[-2].strip() for line in shown.splitlines()[4:-1]]
@@ -144,7 +144,7 @@ def test_the_audit_trail_fits_80_columns_with_its_times_whole() -> None:
         "details": {"into": "dev", "commit": "1b41e614570cfc6e11769b3fc909d03974233aa1"},
     }
     console = Console(width=80, record=True, color_system=None)
-    console.print(render.events_table([event], "profitability"))
+    console.print(listings.events_table([event], "profitability"))
     shown = console.export_text()
     assert moment(event["at"]) in shown and "…" not in shown
     assert "commit=1b41e61457" in shown and "1b41e614570" not in shown  # as git shows a sha
@@ -165,7 +165,7 @@ def test_the_audit_trail_puts_details_under_events_when_a_column_is_too_narrow()
     merge = "into=dev, commit=7d0568b6da, run=01dffd4a6027"
     for width, beside in ((80, False), (150, True)):
         console = Console(width=width, record=True, color_system=None)
-        console.print(render.events_table(events))
+        console.print(listings.events_table(events))
         lines = [line.rstrip() for line in console.export_text().splitlines()]
         assert all(len(line) <= width for line in lines)
         header = ["at", "who", "what", "kitchen", "result"] + (["details"] if beside else [])
@@ -193,12 +193,14 @@ def test_releases_read_a_line_each_with_who_approved_and_the_tests_under_when_na
     said = "from dev, approved by lead@shop.example, tests passed"
     for width in (80, 160):
         console = Console(width=width, record=True, color_system=None)
-        console.print(render.releases_table("production", [release]))
+        console.print(listings.releases_table("production", [release]))
         lines = [line.rstrip() for line in console.export_text().splitlines()]
         row = f"{moment(release.at)}  promote  v1.0.0  6f5176f3dc  demo@kitchen.example"
         assert lines[2] == (f"{row}  {said}" if width == 160 else row)
         assert width == 160 or lines[3] == f"    {said}"
-    assert text(render.releases_table("production", [])).strip() == "No releases of production yet."
+    assert (
+        text(listings.releases_table("production", [])).strip() == "No releases of production yet."
+    )
 
 
 def test_a_checks_name_is_never_cut_in_the_run_summary() -> None:
@@ -207,7 +209,7 @@ def test_a_checks_name_is_never_cut_in_the_run_summary() -> None:
     )
     run = Run("r1", kitchen("dev", "prod"), "abc", False, "t1", checks=[check])
     console = Console(width=80, record=True, color_system=None)
-    console.print(render.test_summary(run))
+    console.print(listings.test_summary(run))
     shown = console.export_text()
     assert "mart.customer-count-in-control" in shown and "…" not in shown
 
@@ -218,11 +220,11 @@ def test_an_spc_check_building_its_history_is_not_listed_as_a_problem() -> None:
     )
     failed = CheckResult("mart", "rows", "row_count", "error", "fail", 0.0, "0 rows")
     run = Run("r1", kitchen("dev", "prod"), "abc", False, "t1", checks=[building])
-    shown = text(render.test_summary(run))
+    shown = text(listings.test_summary(run))
     assert "○ mart.revenue (spc) builds its history: 6,752,250; ..." in shown
     assert "did not pass" not in shown
     run = Run("r1", kitchen("dev", "prod"), "abc", False, "t1", checks=[building, failed])
-    problems = text(render.test_summary(run)).split("did not pass", 1)[1]
+    problems = text(listings.test_summary(run)).split("did not pass", 1)[1]
     assert "mart.rows" in problems and "mart.revenue" not in problems
 
 
@@ -230,7 +232,7 @@ def test_the_run_summary_says_why_a_node_failed() -> None:
     failed = NodeResult("shop", "mart", "sql", "failed", 0.01, 'relation "orders" does not exist')
     skipped = NodeResult("shop", "report", "python", "skipped", 0.0, "skipped: mart failed")
     run = Run("r1", kitchen("dev", "prod"), "abc", False, "t1", nodes=[failed, skipped])
-    shown = text(render.test_summary(run))
+    shown = text(listings.test_summary(run))
     assert '✗ shop.mart: relation "orders" does not exist' in shown
     assert "skipped: mart failed" not in shown  # the table says skipped; the cause is above
 

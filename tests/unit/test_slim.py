@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from kitchen.model import Run
 from kitchen.workflows.slim import _ran
 
 
-def run(status: str, *nodes: tuple[str, str, str], message: str = "") -> dict[str, Any]:
+def run(status: str, *nodes: tuple[str, str, str], message: str = "") -> Run:
     listed = [
         {"pipeline": "shop", "node": name, "type": kind, "status": done, "message": message}
         for name, kind, done in nodes
     ]
-    return {"id": "r1", "status": status, "results": {"nodes": listed}}
+    at = "2026-12-04T01:00:00+00:00"
+    return Run("r1", "k", "shop", "a" * 40, False, at, at, status, {"nodes": listed})
 
 
 def test_a_run_that_built_all_it_set_out_to_is_a_state_whatever_its_tests_said() -> None:

@@ -8,12 +8,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 
-from kitchen.backends.warehouse.base import (
-    Probe,
-    Structure,
-    Warehouse,
-    select_from,
-)
+from kitchen.backends.warehouse.base import Probe, Structure, Warehouse
 from kitchen.backends.warehouse.duckdb import structure as duckdb_structure
 from kitchen.backends.warehouse.duckdb.connection import CATALOG, DuckDBConnection
 from kitchen.backends.warehouse.sql import (
@@ -24,6 +19,7 @@ from kitchen.backends.warehouse.sql import (
     resolve_sources,
     sql,
 )
+from kitchen.backends.warehouse.sqlbase import select_from
 from kitchen.errors import WarehouseError
 
 SOURCE_ALIAS = "0source"

@@ -12,12 +12,7 @@ from typing import Any
 
 import duckdb
 
-from kitchen.backends.warehouse.base import (
-    LINK_MARK,
-    Reference,
-    SqlWarehouse,
-    Warehouse,
-)
+from kitchen.backends.warehouse.base import LINK_MARK, Reference, Warehouse
 from kitchen.backends.warehouse.dialect import Dialect
 from kitchen.backends.warehouse.sql import (
     Identifier,
@@ -27,6 +22,7 @@ from kitchen.backends.warehouse.sql import (
     quote_identifier,
     sql,
 )
+from kitchen.backends.warehouse.sqlbase import SqlWarehouse
 from kitchen.errors import BadInput, WarehouseError, WarehouseUnreachable
 
 # The file is attached under a catalog name that no schema can have (kitchen names and schemas

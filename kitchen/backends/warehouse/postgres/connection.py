@@ -16,10 +16,7 @@ from psycopg.adapt import Loader
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.datetime import DateLoader, IntervalLoader, TimestampLoader, TimestamptzLoader
 
-from kitchen.backends.warehouse.base import (
-    SqlWarehouse,
-    Warehouse,
-)
+from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.dialect import Dialect
 from kitchen.backends.warehouse.sql import (
     Identifier,
@@ -32,6 +29,7 @@ from kitchen.backends.warehouse.sql import (
     quote_literal,
     sql,
 )
+from kitchen.backends.warehouse.sqlbase import SqlWarehouse
 from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
 
 if TYPE_CHECKING:

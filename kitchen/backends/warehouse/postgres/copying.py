@@ -11,9 +11,6 @@ from typing import TYPE_CHECKING, Self
 import psycopg
 from psycopg import sql as pgsql
 
-from kitchen.backends.warehouse.base import (
-    select_from,
-)
 from kitchen.backends.warehouse.postgres.connection import _compose, log
 from kitchen.backends.warehouse.postgres.swap import PostgresSwap
 from kitchen.backends.warehouse.sql import (
@@ -25,6 +22,7 @@ from kitchen.backends.warehouse.sql import (
     resolve_sources,
     sql,
 )
+from kitchen.backends.warehouse.sqlbase import select_from
 from kitchen.errors import WarehouseError, WarehouseUnreachable
 
 if TYPE_CHECKING:

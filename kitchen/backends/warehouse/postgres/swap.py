@@ -10,9 +10,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from kitchen.backends.warehouse.base import (
-    SqlWarehouse,
-)
 from kitchen.backends.warehouse.postgres import structure as pg_structure
 from kitchen.backends.warehouse.postgres.catalog import PARTITIONS_SINCE
 from kitchen.backends.warehouse.postgres.connection import DEPENDENT_OBJECTS, LOCK_NOT_AVAILABLE
@@ -24,6 +21,7 @@ from kitchen.backends.warehouse.sql import (
     join,
     sql,
 )
+from kitchen.backends.warehouse.sqlbase import SqlWarehouse
 from kitchen.errors import WarehouseError
 
 if TYPE_CHECKING:

@@ -19,11 +19,9 @@ from kitchen.backends.warehouse.base import (
     LINK_MARK,
     Probe,
     Reference,
-    SqlWarehouse,
     Structure,
     TableSpec,
     Warehouse,
-    select_from,
 )
 from kitchen.backends.warehouse.dialect import Dialect
 from kitchen.backends.warehouse.spark import session
@@ -37,6 +35,7 @@ from kitchen.backends.warehouse.sql import (
     resolve_sources,
     sql,
 )
+from kitchen.backends.warehouse.sqlbase import SqlWarehouse, select_from
 from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
 
 if TYPE_CHECKING:
