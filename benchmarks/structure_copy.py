@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kitchen import config
 from kitchen.backends.warehouse import postgres as pg
 from kitchen.data import masking, sampling
-from kitchen.workflows import datacopy
+from kitchen.workflows import datacopy, samplecopy
 
 SALT = "benchmark-salt-of-some-length"
 RULES: dict[str, Any] = {
@@ -249,7 +249,7 @@ def kitchen_copy(
         ):
             copied += count
     if rows_of:
-        datacopy._check_orphans(destination, schema, references, tables)
+        samplecopy.check_orphans(destination, schema, references, tables)
     destination.build_after(structure, schema)
     if verify:
         found = datacopy.overlaps(origin, destination, "shop", schema, plans)

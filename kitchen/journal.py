@@ -22,7 +22,8 @@ from enum import StrEnum
 from typing import Any
 
 from kitchen import faults
-from kitchen.backends.registry import OPERATION_TTL, Registry, stale
+from kitchen.backends.registry import Registry
+from kitchen.backends.registry_journal import OPERATION_TTL, stale
 from kitchen.errors import KitchenError, PreconditionFailed
 from kitchen.model import Kitchen, Operation, Status, utcnow
 from kitchen.project import Project

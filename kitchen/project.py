@@ -1,32 +1,22 @@
-"""A kitchen project: its config, its git repository and the backends of each environment.
-
-Backends are opened on first use and kept for the life of the command, so a command that
-never touches an environment never connects to it.
-"""
+"""A kitchen project: its config, its git repository and the backends of each environment
+(environments.py), and what commands ask of it: its kitchens, declared and recorded, who
+may act on one, whether the worktree is clean, and the audit trail."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from kitchen import config, names
-from kitchen.backends.artifacts.base import ArtifactStore
 from kitchen.backends.factory import Backends
-from kitchen.backends.git import Git
-from kitchen.backends.registry import Registry
-from kitchen.backends.secrets import Scoped
-from kitchen.backends.secrets.base import SecretStore
-from kitchen.backends.warehouse.base import Warehouse
+from kitchen.environments import Environments
 from kitchen.errors import (
     BadInput,
     ConfigError,
     ExitCode,
-    GitError,
     KitchenError,
     KitchenNotFound,
     NotAllowed,
@@ -47,130 +37,21 @@ def find_root(start: Path) -> Path:
     )
 
 
-class Project:
-    def __init__(
-        self, root: Path, settings: config.Config, backends: Backends | None = None
-    ) -> None:
-        self.root = root
-        self.config = settings
-        self.backends = backends or Backends()
-        self._warehouses: dict[str, Warehouse] = {}
-        self._registries: dict[str, Registry] = {}
+@dataclass
+class Trail:
+    """A page of the audit trail of every environment this user can reach."""
 
+    events: list[dict[str, Any]]
+    total: int  # of all pages
+    problems: dict[str, KitchenError]  # environment: why its trail could not be read
+    before: str | None  # where the next (older) page starts; None: this is the last
+
+
+class Project(Environments):
     @classmethod
     def load(cls, start: Path, backends: Backends | None = None) -> Project:
         root = find_root(start)
         return cls(root, config.load(root / config.CONFIG_FILE), backends)
-
-    def close(self) -> None:
-        for registry in self._registries.values():
-            registry.warehouse.close()  # the warehouse's own where it keeps it: closed twice
-        for connection in self._warehouses.values():
-            connection.close()
-        self._warehouses.clear()
-        self._registries.clear()
-
-    # backends
-
-    @cached_property
-    def git(self) -> Git:
-        return self.backends.git(self.root)
-
-    @cached_property
-    def local(self) -> Path:
-        """Where backends' relative paths (`.kitchen/...`) resolve: the main worktree's
-        folder, so that every worktree of the repository (`git worktree add`, to have two
-        kitchens checked out at once) shares one embedded warehouse, vault and artifacts."""
-        try:
-            return self.git.main_folder()
-        except GitError:
-            return self.root
-
-    @cached_property
-    def remote(self) -> str | None:
-        """The git remote shared branches are fetched from and pushed to, if configured."""
-        name = self.config.git.remote
-        if name is not None and name not in self.git.remotes():
-            raise ConfigError(
-                f"kitchen.yaml names git.remote {name!r}, but the repository has no such remote.",
-                hint=f"Add it with `git remote add {name} URL`, or set git.remote: null.",
-            )
-        return name
-
-    def sync(self, *branches: str, fetched: bool = False) -> str | None:
-        """Fetch the remote (unless this command has just ``fetched`` it) and bring
-        ``branches`` up to it; the remote, or None."""
-        remote = self.remote
-        if remote is not None:
-            if not fetched:
-                self.git.fetch(remote)
-            for branch in branches:
-                self.git.follow(remote, branch)
-        return remote
-
-    def require_environments(self, chosen: list[str]) -> None:
-        """Refuse (exit 2) a name in ``chosen`` that is no environment of kitchen.yaml."""
-        known = list(self.config.environments)
-        for name in chosen:
-            if name not in known:
-                raise BadInput(
-                    f"No environment named {name!r}.{names.did_you_mean(name, known)}",
-                    hint=f"kitchen.yaml declares {', '.join(known)}.",
-                )
-
-    def environment(self, name: str) -> config.Environment:
-        return self.config.environments[name]
-
-    def needs_masking(self, source: Kitchen, target: Kitchen) -> bool:
-        """Data is masked when it leaves a sensitive environment or crosses environments."""
-        sensitive = self.environment(source.environment).sensitive
-        return sensitive or source.environment != target.environment
-
-    def excluded(self, table: str) -> bool:
-        """Named by ``data.exclude``: no copy takes it, and settings that name it are no typo."""
-        return any(fnmatchcase(table, pattern) for pattern in self.config.data.exclude)
-
-    def warehouse(self, environment: str) -> Warehouse:
-        if environment not in self._warehouses:
-            settings = self.environment(environment).warehouse
-            self._warehouses[environment] = self._connect(settings, environment, "warehouse")
-        return self._warehouses[environment]
-
-    def registry(self, environment: str) -> Registry:
-        """The environment's registry: in its warehouse, or in the store ``registry:`` names."""
-        if environment not in self._registries:
-            settings = self.environment(environment).registry
-            store = (
-                self.warehouse(environment)
-                if settings is None
-                else self._connect(settings, environment, "registry")
-            )
-            self._registries[environment] = Registry(store)
-        return self._registries[environment]
-
-    def _connect(self, settings: config.Warehouse, environment: str, part: str) -> Warehouse:
-        if "{{" in settings.model_dump_json():  # resolved only when there is a reference
-            where = f"environments.{environment}.{part}"
-            settings = self.scoped(environment).resolve_settings(settings, where)
-        return self.backends.warehouse(settings, self.local, environment, part)
-
-    def secrets(self, environment: str) -> SecretStore:
-        settings = self.environment(environment).secrets
-        return self.backends.secrets(settings, self.local, environment)
-
-    def scoped(self, environment: str, kitchen: str | None = None) -> Scoped:
-        """The environment's secrets as a kitchen sees them (its own path first)."""
-        return Scoped(self.secrets(environment), kitchen)
-
-    def artifacts(self, environment: str) -> ArtifactStore:
-        settings = self.environment(environment).artifacts
-        return self.backends.artifacts(settings, self.local, environment)
-
-    # who is acting
-
-    @cached_property
-    def user(self) -> str:
-        return identify(self.git.user_email())
 
     def require_staff(self, kitchen: Kitchen, action: str) -> None:
         """Staff patterns are globs (``*@acme.io``); an empty staff list admits everyone."""
@@ -205,8 +86,6 @@ class Project:
             raise PreconditionFailed(
                 "The worktree has uncommitted changes.", hint=f"Commit or stash them, then {then}."
             )
-
-    # kitchens
 
     def root_kitchen(self, name: str) -> Kitchen:
         """A root kitchen as kitchen.yaml declares it (status not yet known)."""
@@ -396,24 +275,3 @@ class Project:
                 if found is not None and found.branch == branch:
                     return found
         return None
-
-
-@dataclass
-class Trail:
-    """A page of the audit trail of every environment this user can reach."""
-
-    events: list[dict[str, Any]]
-    total: int  # of all pages
-    problems: dict[str, KitchenError]  # environment: why its trail could not be read
-    before: str | None  # where the next (older) page starts; None: this is the last
-
-
-def identify(email: str | None) -> str:
-    """The acting user: ``KITCHEN_USER`` if set, else git's ``user.email`` (``email``)."""
-    user = os.environ.get("KITCHEN_USER") or email
-    if not user:
-        raise BadInput(
-            "Cannot tell who you are.",
-            hint="Set `git config user.email you@example.com` or the KITCHEN_USER variable.",
-        )
-    return user

@@ -13,37 +13,18 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from kitchen import journal, names
-from kitchen.backends.registry import Registry, stale
-from kitchen.backends.secrets.base import SecretStore
-from kitchen.backends.warehouse.base import Warehouse
-from kitchen.backends.warehouse.sql import quote_identifier
+from kitchen import journal
+from kitchen.backends.registry import Registry
+from kitchen.backends.registry_journal import stale
 from kitchen.errors import ExitCode, KitchenError
 from kitchen.model import Kitchen, Lock, Status
 from kitchen.project import Project
 from kitchen.reporting import Reporter
-from kitchen.text import counted, moment
-from kitchen.workflows import recover, views
+from kitchen.text import moment
+from kitchen.workflows import orphans, recover, views
+from kitchen.workflows.orphans import Finding
 
 BROKEN = (Status.PROVISIONING, Status.FAILED, Status.DELETING)
-
-
-@dataclass
-class Finding:
-    kind: str  # interrupted, stale-lock, half-made, no-branch, no-schema, orphan, stray-branch...
-    environment: str | None
-    subject: str
-    problem: str
-    repair: str  # what --repair does about it
-    repaired: str | None = None  # what --repair did
-    error: str | None = None  # why the repair could not be done
-    fix: Callable[[], str] | None = field(default=None, repr=False, compare=False)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            key: getattr(self, key)
-            for key in ("kind", "environment", "subject", "problem", "repair", "repaired", "error")
-        }
 
 
 @dataclass
@@ -79,7 +60,7 @@ def examine(
         for check in CHECKS:
             for finding in check(project, environment, report):
                 found.findings.append(_attempt(finding) if repair else finding)
-    for finding in _stray_branches(project):
+    for finding in orphans.stray_branches(project):
         found.findings.append(_attempt(finding) if repair else finding)
     return found
 
@@ -193,23 +174,6 @@ def _remove(project: Project, kitchen: Kitchen, report: Reporter) -> str:
 
     delete.delete(project, kitchen, report)
     return "removed"
-
-
-def _drop(warehouse: Warehouse, schema: str) -> str:
-    warehouse.drop_schema(schema)
-    return "dropped"
-
-
-def _drop_login(warehouse: Warehouse, registry: Registry, role: str) -> str:
-    warehouse.drop_identity(role)
-    registry.disown("role", role)
-    return "dropped"
-
-
-def _delete_secrets(store: SecretStore, keys: list[str]) -> str:
-    for key in keys:
-        store.delete(key)
-    return "deleted"
 
 
 def _kitchens(project: Project, environment: str, report: Reporter) -> list[Finding]:
@@ -337,189 +301,14 @@ def _refresh(project: Project, kitchen: Kitchen, report: Reporter) -> str:
     return f"views made again onto {kitchen.parent}'s tables"
 
 
-def _live(project: Project, environment: str) -> tuple[dict[str, Kitchen], set[str]]:
-    """The kitchens recorded in ``environment``, and those a command is working on."""
-    registry = project.registry(environment)
-    kitchens = {kitchen.name: kitchen for kitchen in registry.all()}
-    return kitchens, {operation.kitchen for operation in registry.operations()}
-
-
-def _owned_orphans(project: Project, environment: str, report: Reporter) -> list[Finding]:
-    """Schemas and branches the ownership ledger says kitchen made for kitchens now gone."""
-    registry = project.registry(environment)
-    kitchens, busy = _live(project, environment)
-    found = []
-    for owned in registry.owned():
-        if owned["kitchen"] in kitchens or owned["kitchen"] in busy:
-            continue
-        if owned["kind"] == "role":
-            continue  # a login: found by _login_orphans, whose drop forgets it
-        if owned["kind"] == "schema":
-            found.append(
-                Finding(
-                    "orphan",
-                    environment,
-                    owned["name"],
-                    f"schema {owned['name']} was made for kitchen {owned['kitchen']}, "
-                    "which no longer exists",
-                    "drop it",
-                    fix=partial(_drop_schema, project, environment, owned),
-                )
-            )
-        elif project.git.branch_exists(owned["name"]):
-            forget = partial(registry.disown, owned["kind"], owned["name"])
-            found.append(_stray(project, owned["name"], environment, forget))
-    return found
-
-
-def _staging_orphans(project: Project, environment: str, report: Reporter) -> list[Finding]:
-    kitchens, busy = _live(project, environment)
-    refreshing = {kitchens[name].schema for name in busy if name in kitchens}
-    warehouse = project.warehouse(environment)
-    return [
-        Finding(
-            "orphan",
-            environment,
-            schema,
-            f"staging schema {schema} was left by a refresh that did not finish",
-            "drop it",
-            fix=partial(_drop, warehouse, schema),
-        )
-        for schema in warehouse.list_schemas()
-        if schema.startswith(names.STAGING_PREFIX)
-        and schema.removeprefix(names.STAGING_PREFIX) not in refreshing
-    ]
-
-
-def _login_orphans(project: Project, environment: str, report: Reporter) -> list[Finding]:
-    """Logins granted the environment's database that no kitchen's can be: none recorded
-    for a kitchen at work, none that a live kitchen's schema gives."""
-    kitchens, busy = _live(project, environment)
-    warehouse = project.warehouse(environment)
-    registry = project.registry(environment)
-    claimed = {name for k in kitchens.values() for name in warehouse.identity_names(k.schema)}
-    claimed |= {o["name"] for o in registry.owned() if o["kind"] == "role" and o["kitchen"] in busy}
-    return [
-        Finding(
-            "orphan",
-            environment,
-            role,
-            f"the login role {role} belongs to no kitchen",
-            "drop it",
-            fix=partial(_drop_login, warehouse, registry, role),
-        )
-        for role in warehouse.list_identities()
-        if role not in claimed
-    ]
-
-
-def _open_databases(project: Project, environment: str, report: Reporter) -> list[Finding]:
-    """Where kitchens have logins of their own, an environment's database that PUBLIC may
-    enter is open to every kitchen's login: a dev kitchen's could read production's."""
-    settings = [env.warehouse for env in project.config.environments.values()]
-    if not any(warehouse.kitchen_roles for warehouse in settings):
-        return []
-    database, rights = project.warehouse(environment).open_to_all()
-    if not rights:
-        return []
-    return [
-        Finding(
-            "open-database",
-            environment,
-            database,
-            f"every login of the server may {', '.join(rights)} in the {environment} "
-            f"database {database} (PUBLIC's defaults): kitchens' logins could enter it",
-            f"none by kitchen: its owner runs REVOKE {', '.join(rights)} ON DATABASE "
-            f"{quote_identifier(database)} FROM PUBLIC (docs/secrets.md)",
-        )
-    ]
-
-
-def _secret_orphans(project: Project, environment: str, report: Reporter) -> list[Finding]:
-    kitchens, busy = _live(project, environment)
-    store = project.secrets(environment)
-    try:
-        kept = store.keys()
-    except KitchenError:  # reported with the backends
-        return []
-    owners: dict[str, list[str]] = {}
-    for key in kept:
-        if key.startswith("kitchens/"):
-            owners.setdefault(key.split("/")[1], []).append(key)
-    return [
-        Finding(
-            "orphan",
-            environment,
-            f"kitchens/{name}/",
-            f"{counted(len(keys), 'secret')} of kitchen {name}, which no longer exists",
-            "delete them",
-            fix=partial(_delete_secrets, store, keys),
-        )
-        for name, keys in sorted(owners.items())
-        if name not in kitchens and name not in busy
-    ]
-
-
-def _drop_schema(project: Project, environment: str, owned: dict[str, Any]) -> str:
-    project.warehouse(environment).drop_schema(owned["name"])
-    project.registry(environment).disown("schema", owned["name"])
-    return "dropped"
-
-
-def _stray(
-    project: Project, branch: str, environment: str | None, forget: Callable[[], None]
-) -> Finding:
-    git = project.git
-    roots = [k.branch for k in map(project.root_kitchen, project.config.kitchens)]
-    keeps = [b for b in roots if git.branch_exists(b)]
-    unique = git.count_not_in(branch, keeps) if keeps else 0
-
-    def fix() -> str:
-        if unique:
-            raise KitchenError(
-                f"kept: {branch} has {counted(unique, 'commit')} on no root kitchen's branch; "
-                f"delete it yourself with `git branch -D {branch}` if they are not needed"
-            )
-        git.delete_branch(branch)
-        forget()
-        return "deleted (every commit of it is on a root kitchen's branch)"
-
-    return Finding(
-        "stray-branch",
-        environment,
-        branch,
-        f"branch {branch} is named like a kitchen's, but no kitchen has it",
-        "delete it if all its commits are merged; otherwise keep it and say so",
-        fix=fix,
-    )
-
-
-def _stray_branches(project: Project) -> list[Finding]:
-    """Branches under the kitchen prefix that no kitchen (and no ledger) accounts for."""
-    prefix = project.config.git.branch_prefix
-    if not prefix:
-        return []  # without a prefix every branch could be anyone's
-    kitchens, problems = project.kitchens()
-    if problems:
-        return []  # an unreachable registry could hold the missing kitchens
-    known = {kitchen.branch for kitchen in kitchens}
-    for environment in project.config.environments:
-        known |= {o["name"] for o in project.registry(environment).owned() if o["kind"] == "branch"}
-    found = []
-    for branch in project.git.branches():
-        if branch.startswith(prefix) and branch not in known:
-            found.append(_stray(project, branch, None, lambda: None))
-    return found
-
-
 CHECKS: tuple[Callable[[Project, str, Reporter], list[Finding]], ...] = (
     _interrupted,
     _stale_locks,
     _roots,
     _kitchens,
-    _owned_orphans,
-    _staging_orphans,
-    _login_orphans,
-    _secret_orphans,
-    _open_databases,
+    orphans.owned_orphans,
+    orphans.staging_orphans,
+    orphans.login_orphans,
+    orphans.secret_orphans,
+    orphans.open_databases,
 )

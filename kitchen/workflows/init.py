@@ -16,10 +16,11 @@ from kitchen import config, demo, templates
 from kitchen.backends.git import Git, user_email
 from kitchen.backends.secrets import reference
 from kitchen.backends.secrets.file import FileSecretStore
+from kitchen.environments import identify
 from kitchen.errors import GitError, SecretsError
 from kitchen.files import make_folder
 from kitchen.model import DataState, Kitchen, Status, utcnow
-from kitchen.project import Project, identify
+from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows.datacopy import copy_tables
 

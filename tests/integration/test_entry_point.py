@@ -12,7 +12,16 @@ from tests.conftest import Cli, run_kitchen
 # the drivers, git, the config and the registry: what a command that opens a project loads
 LAYERS = tuple(  # no command module imports a workflow or a backend until it runs
     f"kitchen.{layer}"
-    for layer in ("workflows", "backends", "pipelines", "data", "reports", "journal", "project")
+    for layer in (
+        "workflows",
+        "backends",
+        "pipelines",
+        "data",
+        "reports",
+        "journal",
+        "project",
+        "environments",
+    )
 )
 HEAVY = (
     *("duckdb", "psycopg", "hvac", "boto3", "botocore", "faker", "git", "yaml"),

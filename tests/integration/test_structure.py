@@ -18,7 +18,7 @@ from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse, login_name
 from kitchen.backends.warehouse.sql import sql
 from kitchen.data import masking
-from kitchen.workflows import datacopy
+from kitchen.workflows import datacopy, samplecopy
 from kitchen.workflows.datacopy import DataCheckFailed
 from tests.conftest import CONFIG_DEV, LOGINS, Cli, edit_config
 from tests.integration.test_postgres import production_dsn
@@ -256,9 +256,9 @@ def test_an_orphan_the_sample_left_fails_the_copy_naming_the_key(tmp_path: Path)
     )
     key = Reference("payment", ("rental_id",), "rental", ("rental_id",), True)
     with pytest.raises(DataCheckFailed, match=r"1 row of payment \(rental_id\) with no row in"):
-        datacopy._check_orphans(warehouse, "feature", [key], ["payment", "rental"])
+        samplecopy.check_orphans(warehouse, "feature", [key], ["payment", "rental"])
     warehouse.execute(sql("DELETE FROM feature.payment WHERE rental_id = 2"))
-    datacopy._check_orphans(warehouse, "feature", [key], ["payment", "rental"])  # passes
+    samplecopy.check_orphans(warehouse, "feature", [key], ["payment", "rental"])  # passes
     warehouse.close()
 
 

@@ -61,7 +61,7 @@ def cycles(found: dict[str, set[str]]) -> list[list[str]]:
 def test_only_the_git_adapter_uses_gitpython() -> None:
     users = [
         name
-        for name, found in modules("kitchen/backends/git.py").items()
+        for name, found in modules("kitchen/backends/git/").items()
         if any(module == "git" or module.startswith("git.") for module in found)
     ]
     assert users == []

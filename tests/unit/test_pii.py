@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from kitchen.data import pii
+from kitchen.data import detectors, pii
 
 rng = random.Random(7)
 
@@ -16,14 +16,14 @@ rng = random.Random(7)
 def card() -> str:
     """A random 16-digit number with a valid Luhn check digit."""
     digits = "".join(str(rng.randrange(10)) for _ in range(15))
-    return next(digits + str(c) for c in range(10) if pii.luhn(digits + str(c)))
+    return next(digits + str(c) for c in range(10) if detectors.luhn(digits + str(c)))
 
 
 def iban() -> str:
     body = "".join(str(rng.randrange(10)) for _ in range(18))
     for check in range(100):
         candidate = f"DE{check:02d}{body}"
-        if pii.is_iban(candidate):
+        if detectors.is_iban(candidate):
             return candidate
     raise AssertionError
 
@@ -282,21 +282,21 @@ def test_precision_and_recall_on_the_labelled_corpus(capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize(
     ("check", "good", "bad"),
     [
-        (pii.is_card, "4111 1111 1111 1111", "4111 1111 1111 1112"),  # Luhn fails
-        (pii.is_iban, "GB82 WEST 1234 5698 7654 32", "GB83 WEST 1234 5698 7654 32"),
-        (pii.is_ssn, "123-45-6789", "666-45-6789"),
-        (pii.is_ip, "192.168.0.1", "999.1.1.1"),
-        (pii.is_email, "a.b+c@x.example", "a@b"),
-        (pii.is_street_address, "221B Baker Street", "Baker"),
-        (pii.is_person_name, "Smith, Olivia", "Olivia Espresso Beans Deluxe Extra"),
-        (pii.is_person_name, "Pieter de Vries", "Rose"),  # one word is not enough
-        (pii.is_name_shaped, "Siobhán O'Brien-Hale", "SKU-1234"),
-        (pii.is_secret, "$2b$12$" + "a" * 53, "$2 off today"),
-        (pii.is_secret, "sk_live_" + "a1" * 12, "sk_live"),
-        (pii.is_credential, "8cb2237d0679ca88db6464eac60da96345513964", "8cb2237d0679ca88"),
-        (pii.is_postal_code, "SW1A 1AA", "Springfield"),
-        (pii.is_username, "@night_owl", "Ann Lee"),
-        (pii.is_document, b"%PDF-1.4 ...", b"\x00\x01random"),
+        (detectors.is_card, "4111 1111 1111 1111", "4111 1111 1111 1112"),  # Luhn fails
+        (detectors.is_iban, "GB82 WEST 1234 5698 7654 32", "GB83 WEST 1234 5698 7654 32"),
+        (detectors.is_ssn, "123-45-6789", "666-45-6789"),
+        (detectors.is_ip, "192.168.0.1", "999.1.1.1"),
+        (detectors.is_email, "a.b+c@x.example", "a@b"),
+        (detectors.is_street_address, "221B Baker Street", "Baker"),
+        (detectors.is_person_name, "Smith, Olivia", "Olivia Espresso Beans Deluxe Extra"),
+        (detectors.is_person_name, "Pieter de Vries", "Rose"),  # one word is not enough
+        (detectors.is_name_shaped, "Siobhán O'Brien-Hale", "SKU-1234"),
+        (detectors.is_secret, "$2b$12$" + "a" * 53, "$2 off today"),
+        (detectors.is_secret, "sk_live_" + "a1" * 12, "sk_live"),
+        (detectors.is_credential, "8cb2237d0679ca88db6464eac60da96345513964", "8cb2237d0679ca88"),
+        (detectors.is_postal_code, "SW1A 1AA", "Springfield"),
+        (detectors.is_username, "@night_owl", "Ann Lee"),
+        (detectors.is_document, b"%PDF-1.4 ...", b"\x00\x01random"),
     ],
 )
 def test_detectors(check, good: str, bad: str) -> None:
