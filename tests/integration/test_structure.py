@@ -21,6 +21,7 @@ from kitchen.data import masking
 from kitchen.workflows import datacopy, samplecopy
 from kitchen.workflows.datacopy import DataCheckFailed
 from tests.conftest import CONFIG_DEV, LOGINS, Cli, edit_config
+from tests.integration.test_kitchen_roles import as_login
 from tests.integration.test_postgres import production_dsn
 from tests.servers import PostgresServer
 
@@ -498,3 +499,50 @@ def test_kitchen_diff_on_the_rental_shop_as_the_least_privilege_login(
         assert table["only_in_other"] == rows["other"] - rows["kitchen"], name
         assert table["columns"] == {"added": [], "removed": [], "retyped": []}, name
     assert compared["payment"]["only_in_other"] > 0  # sampled; parents of kept rows stay
+
+
+LOOK = """
+import json, psycopg
+seen = {}
+with psycopg.connect("", autocommit=True) as connection:
+    for query in (
+        "SELECT count(*) FROM payment",  # partitioned, keys declared on the partitions
+        "SELECT count(*) FROM dev.payment",
+        "SELECT count(DISTINCT rating) FROM film",  # an enum
+        "DELETE FROM payment",
+    ):
+        try:
+            row = connection.execute(query).fetchone()
+            seen[query] = row[0] if row else "done"
+        except psycopg.Error as exc:
+            seen[query] = type(exc).__name__
+print(json.dumps(seen))
+"""
+
+
+def test_a_kitchen_of_views_of_the_rental_shop_reads_as_its_login_and_writes_nothing(
+    capsys, shop: Path, postgres: PostgresServer
+) -> None:
+    """Views mode on a team's schema (partitions, an enum, domains), with a login per
+    kitchen and kitchen itself no superuser: ten views, read as the kitchen's login, never
+    written through; refreshed, checked by doctor and deleted like any kitchen."""
+    edit_config(shop, ", dbname:", ", kitchen_roles: true, dbname:")
+    cli = Cli(capsys, shop)
+    assert cli("init").code == 0
+    made = cli("create", "glance", "--data", "views", "--no-checkout")
+    assert made.code == 0, made.err
+    assert "Views onto 10 tables of dev (nothing copied)" in made.err
+    with psycopg.connect(postgres.dsn(CONFIG_DEV[shop])) as connection:
+        payments = connection.execute("SELECT count(*) FROM dev.payment").fetchone()
+        kinds = connection.execute(
+            "SELECT DISTINCT relkind FROM pg_class WHERE relnamespace = 'glance'::regnamespace"
+        ).fetchall()
+    assert payments is not None and payments[0] > 0 and kinds == [("v",)]
+    seen = as_login(shop, "glance", "-c", LOOK)
+    assert seen["SELECT count(*) FROM payment"] == payments[0]
+    assert seen["SELECT count(*) FROM dev.payment"] == payments[0]
+    assert seen["SELECT count(DISTINCT rating) FROM film"] > 1
+    assert seen["DELETE FROM payment"] == "ObjectNotInPrerequisiteState"  # not updatable
+    assert cli("data", "refresh", "glance").code == 0
+    assert cli("doctor").code == 0
+    assert cli("delete", "glance", "--yes").code == 0
