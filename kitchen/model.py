@@ -50,6 +50,38 @@ FIELDS = {item.name for item in fields(DataState)}
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """How the tests of the kitchen a change landed in went: a merge's post-test, a
+    release's destination test (docs/json.md)."""
+
+    status: str  # passed, failed, skipped (no pipelines), error (could not run), not run
+    run_id: str | None = None  # passed, failed: the run
+    reason: str | None = None  # skipped, not run: why
+    message: str | None = None  # error: what stopped them, with its hint and exit code
+    hint: str | None = None
+    exit_code: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields its status has: a run's id, a reason, or an error with its hint."""
+        kept = OUTCOME_SAID.get(self.status, ("run_id",))
+        return {"status": self.status, **{name: getattr(self, name) for name in kept}}
+
+    @classmethod
+    def load(cls, stored: dict[str, Any]) -> Outcome:
+        """As a record or a journal keeps it; fields a later version added are left out."""
+        return cls(**{name: stored[name] for name in OUTCOME_FIELDS if name in stored})
+
+
+OUTCOME_FIELDS = ("status", "run_id", "reason", "message", "hint", "exit_code")
+OUTCOME_SAID = {  # the fields each status has; passed and failed: run_id
+    "error": ("message", "hint", "exit_code"),
+    "skipped": ("reason",),
+    "not run": ("reason",),
+}
+INTERRUPTED_TEST = Outcome("not run", reason="interrupted")
+
+
+@dataclass(frozen=True)
 class Release:
     """A promotion or a rollback of a kitchen, as its registry keeps it."""
 
@@ -63,7 +95,7 @@ class Release:
     commits: list[str] = field(default_factory=list)  # promote: the commits it brought
     run: str | None = None  # promote: the source's passing run that admitted it
     approved_by: str | None = None
-    destination_test: dict[str, Any] | None = None  # its tests in the kitchen, after
+    destination_test: Outcome | None = None  # its tests in the kitchen, after
 
     DETAILS = ("source", "commits", "run", "approved_by", "destination_test")
 
@@ -71,6 +103,8 @@ class Release:
     def details(self) -> dict[str, Any]:
         """What a release of its kind says beyond who, what and when (docs/json.md)."""
         said = {name: getattr(self, name) for name in self.DETAILS}
+        if self.destination_test is not None:
+            said["destination_test"] = self.destination_test.to_json()
         return {name: value for name, value in said.items() if value is not None}
 
     def to_json(self) -> dict[str, Any]:
@@ -82,6 +116,8 @@ class Release:
         """A registry row and its details; details a later kitchen version added are left
         out."""
         known = {name: details[name] for name in cls.DETAILS if name in details}
+        if known.get("destination_test") is not None:
+            known["destination_test"] = Outcome.load(known["destination_test"])
         main = {name: row[name] for name in ("tag", "kitchen", "kind", "commit_sha", "at")}
         return cls(**main, actor=row["actor"], **known)
 

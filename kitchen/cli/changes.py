@@ -22,7 +22,7 @@ from kitchen.errors import BadInput, ExitCode, KitchenError
 from kitchen.text import counted
 
 if TYPE_CHECKING:
-    from kitchen.model import Release
+    from kitchen.model import Outcome, Release
     from kitchen.workflows.merge import Preview
 
 
@@ -115,7 +115,7 @@ def merge_command(
         delete_after=delete_after,
     )
     if json_mode:
-        state.console.json(asdict(merged))
+        state.console.json(merged.to_json())
     elif merged.commit is None:
         state.console.success(f"{name} is merged into {merged.into} already.")
     else:
@@ -235,7 +235,7 @@ def rollback_command(
 
 
 def _show_release(state: State, release: "Release") -> None:
-    tested = release.destination_test or {}
+    tested = release.destination_test
     if state.console.json_mode:
         state.console.json(release.to_json())
     else:
@@ -244,8 +244,9 @@ def _show_release(state: State, release: "Release") -> None:
             if release.kind == "rollback"
             else f"Promoted {release.tag} to {release.kitchen}"
         )
-        why = f" ({tested['reason']})" if tested.get("reason") else ""
-        outcome = TEST_OUTCOMES.get(tested.get("status", ""), f"; its tests did not run{why}")
+        why = f" ({tested.reason})" if tested and tested.reason else ""
+        status = tested.status if tested else ""
+        outcome = TEST_OUTCOMES.get(status, f"; its tests did not run{why}")
         state.console.success(f"{done} ({release.commit_sha[:10]}){outcome}.")
     _after_tests(state, tested, release.kitchen)
 
@@ -258,19 +259,19 @@ TEST_OUTCOMES = {  # failed or could not run: said by _after_tests, as an error
 }
 
 
-def _after_tests(state: State, tested: dict[str, Any] | None, kitchen: str) -> None:
+def _after_tests(state: State, tested: "Outcome | None", kitchen: str) -> None:
     """Fail a merge or release whose change landed but whose tests in the kitchen it landed
     in failed (exit 1) or could not run (that error's exit code, said on stderr)."""
-    tested = tested or {}
-    status = tested.get("status")
-    if status == "error":
+    if tested is None:
+        return
+    if tested.status == "error":
         if not state.console.json_mode:
             message = f"The change landed, but the tests of {kitchen} could not run: "
-            state.console.error(KitchenError(message + tested["message"], tested["hint"]))
-        raise typer.Exit(tested["exit_code"])
-    if status == "failed":
+            state.console.error(KitchenError(message + str(tested.message), tested.hint))
+        raise typer.Exit(tested.exit_code or int(ExitCode.INTERNAL))
+    if tested.status == "failed":
         if not state.console.json_mode:
-            run = tested["run_id"]
+            run = tested.run_id
             state.console.error(
                 KitchenError(
                     f"The change landed, but the tests of {kitchen} failed (run {run}).",

@@ -190,7 +190,7 @@ def releases_table(kitchen: str, releases: list[Release]) -> RenderableType:
         rows.append([*row, release.commit_sha[:10], escape(release.actor)])
         source = [f"from {release.source}"] if release.source else []
         approved = [f"approved by {release.approved_by}"] if release.approved_by else []
-        tested = (release.destination_test or {}).get("status")
+        tested = release.destination_test.status if release.destination_test else None
         outcome = [f"tests {tested}"] if tested else []
         details.append(", ".join(source + approved + outcome))
     columns = ["at", "what", "tag", "commit", "by"]

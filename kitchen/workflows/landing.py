@@ -19,7 +19,7 @@ from typing import Any
 
 from kitchen import journal
 from kitchen.errors import BadInput, KitchenError, NotAllowed, PreconditionFailed
-from kitchen.model import Kitchen, Operation
+from kitchen.model import Kitchen, Operation, Outcome
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 
@@ -275,7 +275,7 @@ def merge_commit(
     return commit
 
 
-def test_parent(project: Project, parent: Kitchen, report: Reporter) -> dict[str, Any]:
+def test_parent(project: Project, parent: Kitchen, report: Reporter) -> Outcome:
     """The tests of the kitchen merged or released into, once the change has landed: their
     result, or why they could not run (the change stays; the caller says so and fails)."""
     from kitchen.workflows.test import NoPipelines, TestRequest, test
@@ -283,11 +283,10 @@ def test_parent(project: Project, parent: Kitchen, report: Reporter) -> dict[str
     try:
         run = test(project, TestRequest(kitchen=parent.name), report)
     except NoPipelines as exc:
-        return {"status": "skipped", "reason": exc.message}
+        return Outcome("skipped", reason=exc.message)
     except KitchenError as exc:
-        failure = {"message": exc.message, "hint": exc.hint, "exit_code": int(exc.exit_code)}
-        return {"status": "error", **failure}
-    return {"status": run.status, "run_id": run.id}
+        return Outcome("error", message=exc.message, hint=exc.hint, exit_code=int(exc.exit_code))
+    return Outcome(run.status, run_id=run.id)
 
 
 def landed_remotely(project: Project, operation: Operation) -> Landed | None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from kitchen import journal
 from kitchen.errors import KitchenError
-from kitchen.model import Kitchen, utcnow
+from kitchen.model import Kitchen, Outcome, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows import artifacts, delete, landing
@@ -40,7 +40,11 @@ class Merged:
     commit: str | None  # None: it was merged already
     run: str | None = None
     approved_by: str | None = None
-    post_test: dict[str, Any] | None = field(default=None)
+    post_test: Outcome | None = field(default=None)
+
+    def to_json(self) -> dict[str, Any]:
+        said = asdict(self)
+        return {**said, "post_test": self.post_test.to_json() if self.post_test else None}
 
 
 def preview(project: Project, name: str, into: str | None, *, promotion: bool = False) -> Preview:

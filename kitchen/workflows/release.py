@@ -15,7 +15,7 @@ from typing import Any
 from kitchen import journal
 from kitchen.backends.git import ROLLBACK_TRAILER
 from kitchen.errors import BadInput, GitError, PreconditionFailed
-from kitchen.model import Kitchen, Operation, Release, utcnow
+from kitchen.model import INTERRUPTED_TEST, Kitchen, Operation, Outcome, Release, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows import landing
@@ -66,7 +66,7 @@ def promote(
             landed = landing.land(project, source, destination, approved_by, run, tag=tag)
         assert landed is not None  # a promotion always lands: its tag is new
         tested = landing.test_parent(project, destination, report)
-        run.step(Step.TESTED, destination_test=tested)
+        run.step(Step.TESTED, destination_test=tested.to_json())
         release = _promoted(project, destination, tag, landed, source=source.name, tested=tested)
         run.step(Step.RECORDED)
     _back_to(project, start, report)
@@ -129,7 +129,7 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> Release
         if git.current_branch() != kitchen.branch:
             git.checkout(kitchen.branch)  # its tests run on what it now is
         tested = landing.test_parent(project, kitchen, report)
-        run.step(Back.TESTED, destination_test=tested)
+        run.step(Back.TESTED, destination_test=tested.to_json())
         release = record(project, kitchen, tag, "rollback", commit, destination_test=tested)
         run.step(Back.RECORDED)
     _back_to(project, start, report)
@@ -155,7 +155,7 @@ def _promoted(
     landed: landing.Landed,
     *,
     source: str,
-    tested: dict[str, Any],
+    tested: Outcome,
 ) -> Release:
     """The record of a promotion of ``source`` into ``kitchen`` that landed."""
     return record(
@@ -172,12 +172,10 @@ def _promoted(
     )
 
 
-def _tested(operation: Operation) -> dict[str, Any]:
+def _tested(operation: Operation) -> Outcome:
     """The destination's tests as an interrupted release left them."""
-    return operation.details.get("destination_test") or {
-        "status": "not run",
-        "reason": "interrupted",
-    }
+    stored = operation.details.get("destination_test")
+    return Outcome.load(stored) if stored else INTERRUPTED_TEST
 
 
 def _repair_promote(project: Project, operation: Operation, report: Reporter) -> str:

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from kitchen.cli import listings, render
 from kitchen.data import masking, pii
-from kitchen.model import DataState, Kitchen, Release, Status, utcnow
+from kitchen.model import DataState, Kitchen, Outcome, Release, Status, utcnow
 from kitchen.pipelines.checks import CheckResult
 from kitchen.pipelines.runners import NodeResult
 from kitchen.text import moment, number
@@ -188,7 +188,7 @@ def test_releases_read_a_line_each_with_who_approved_and_the_tests_under_when_na
         actor="demo@kitchen.example",
         source="dev",
         approved_by="lead@shop.example",
-        destination_test={"status": "passed", "run_id": "r1"},
+        destination_test=Outcome("passed", run_id="r1"),
     )
     said = "from dev, approved by lead@shop.example, tests passed"
     for width in (80, 160):
