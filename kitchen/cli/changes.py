@@ -290,11 +290,10 @@ def releases_command(
     Example: kitchen releases production --json
     """
     from kitchen.cli import listings
+    from kitchen.workflows.release import releases
 
     state = state_for(ctx, json_mode)
-    project = project_for(ctx)
-    kitchen = project.current_or_named(name)
-    found = project.registry(kitchen.environment).releases(kitchen.name)
+    kitchen, found = releases(project_for(ctx), name)
     if json_mode:
         state.console.json({"kitchen": kitchen.name, "releases": [r.to_json() for r in found]})
         return

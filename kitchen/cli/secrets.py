@@ -88,12 +88,8 @@ def run_tool(
 
     Example: kitchen run profitability --pipeline shop -- dbt seed
     """
-    import signal
-    import subprocess
-
-    from kitchen.errors import BadInput, CannotRun, ToolNotFound
-    from kitchen.pipelines import dbt
-    from kitchen.workflows.run import dbt_project, environment
+    from kitchen.errors import BadInput
+    from kitchen.workflows.run import run_tool
 
     raw = RAW_ARGS.get()
     if "--" not in raw:
@@ -105,30 +101,5 @@ def run_tool(
         raise BadInput("Put the command after --.", hint=usage)
     if len(before) > 1:
         raise BadInput(f"Give at most one kitchen before --, not {' '.join(before)}.", hint=usage)
-    project = project_for(ctx)
-    kitchen, variables = environment(project, before[0] if before else None)
-    found = dbt_project(project, pipeline, Path.cwd())
-    output = project.warehouse(kitchen.environment).dbt_output() if found else {}
-    project.close()  # a DuckDB file can be opened by one process at a time: let the tool have it
-    # Ctrl-C reaches the tool too, and is the tool's to handle (psql cancels its query, a
-    # REPL its line): kitchen waits on. A handler, not SIG_IGN, which the tool would inherit.
-    previous = signal.signal(signal.SIGINT, lambda *_: None)
-    try:
-        if found is None:
-            code = subprocess.call(command, env=variables)
-        else:
-            folder, node = found
-            with dbt.workspace(output, node.profile == "project", files_out=False) as more:
-                code = subprocess.call(command, env={**variables, **more}, cwd=folder)
-    except FileNotFoundError:
-        raise ToolNotFound(
-            f"Command not found: {command[0]}.", hint="Check its name and PATH."
-        ) from None
-    except PermissionError:
-        raise CannotRun(
-            f"Command {command[0]} cannot be run: permission denied.",
-            hint="Check that it is a program and executable (chmod +x).",
-        ) from None
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    raise typer.Exit(128 - code if code < 0 else code)  # killed by signal N: 128 + N, as shells say
+    code = run_tool(project_for(ctx), before[0] if before else None, command, pipeline, Path.cwd())
+    raise typer.Exit(code)

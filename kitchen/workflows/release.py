@@ -136,6 +136,12 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> Release
     return release
 
 
+def releases(project: Project, name: str | None) -> tuple[Kitchen, list[Release]]:
+    """The kitchen named (or checked out) and its releases and rollbacks, newest first."""
+    kitchen = project.current_or_named(name)
+    return kitchen, project.registry(kitchen.environment).releases(kitchen.name)
+
+
 def record(
     project: Project, kitchen: Kitchen, tag: str, kind: str, commit: str, **details: Any
 ) -> Release:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from pathlib import Path
 
 from kitchen import journal
-from kitchen.errors import BadInput
+from kitchen.errors import BadInput, CannotRun, ToolNotFound
 from kitchen.model import Kitchen
-from kitchen.pipelines import model
+from kitchen.pipelines import dbt, model
 from kitchen.pipelines.model import Node
 from kitchen.project import Project
 from kitchen.workflows import identity
@@ -56,3 +58,37 @@ def dbt_project(project: Project, pipeline: str | None, cwd: Path) -> tuple[Path
     if pipeline is not None:
         raise BadInput(f"Pipeline {pipeline!r} has no dbt node.", hint="See docs/dbt.md.")
     return None
+
+
+def run_tool(
+    project: Project, name: str | None, command: list[str], pipeline: str | None, cwd: Path
+) -> int:
+    """Run ``command`` with kitchen ``name``'s context (in a dbt project's folder with
+    kitchen's dbt profile where there is one); its exit code, 128 + N when signal N killed
+    it, as shells say."""
+    kitchen, variables = environment(project, name)
+    found = dbt_project(project, pipeline, cwd)
+    output = project.warehouse(kitchen.environment).dbt_output() if found else {}
+    project.close()  # a DuckDB file can be opened by one process at a time: let the tool have it
+    # Ctrl-C reaches the tool too, and is the tool's to handle (psql cancels its query, a
+    # REPL its line): kitchen waits on. A handler, not SIG_IGN, which the tool would inherit.
+    previous = signal.signal(signal.SIGINT, lambda *_: None)
+    try:
+        if found is None:
+            code = subprocess.call(command, env=variables)
+        else:
+            folder, node = found
+            with dbt.workspace(output, node.profile == "project", files_out=False) as more:
+                code = subprocess.call(command, env={**variables, **more}, cwd=folder)
+    except FileNotFoundError:
+        raise ToolNotFound(
+            f"Command not found: {command[0]}.", hint="Check its name and PATH."
+        ) from None
+    except PermissionError:
+        raise CannotRun(
+            f"Command {command[0]} cannot be run: permission denied.",
+            hint="Check that it is a program and executable (chmod +x).",
+        ) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 128 - code if code < 0 else code
