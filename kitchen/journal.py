@@ -57,7 +57,7 @@ LOOK_WAIT = 10.0  # seconds to wait for the lock under which an ``alone`` run lo
 
 
 @dataclass
-class Run:
+class Ongoing:
     """A command's run as it goes: ``step`` records each step it completes."""
 
     registry: Registry
@@ -130,7 +130,7 @@ def operation(
     *,
     alone: bool = False,
     **details: Any,
-) -> Iterator[Run]:
+) -> Iterator[Ongoing]:
     """Record ``command`` on ``kitchen`` as it runs. ``alone``: refuse (exit 3) while another
     run of it on the same kitchen is alive."""
     registry = project.registry(environment)
@@ -158,7 +158,7 @@ def operation(
     else:
         registry.begin(record)
     try:
-        yield Run(registry, command, record)
+        yield Ongoing(registry, command, record)
     finally:  # a crash never gets here: that is what leaves the operation open
         with contextlib.suppress(KitchenError):
             registry.end(record.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ from kitchen.model import DataState, Kitchen, Status, TableInfo
 from kitchen.text import counted, moment
 
 if TYPE_CHECKING:  # the workflows behind one command's output are imported by that command alone
-    from kitchen.workflows.inspect import Details, Listing
+    from kitchen.workflows.inspect import Details, Listing, Tested
 
 STATUS_STYLE = {
     Status.READY: "green",
@@ -228,13 +228,13 @@ def cell(value: Any) -> str:
     return escape(text[:CELL_WIDTH]) + (f"[dim]… ({size})[/]" if len(text) > CELL_WIDTH else "")
 
 
-def _tested(tested: dict[str, Any] | None) -> str:
+def _tested(tested: Tested | None) -> str:
     if tested is None:
         return "[yellow]no passing run[/]: run kitchen test"
-    run = f"run {tested['run_id']} passed at {tested['commit'][:10]}"
-    if tested["covers_head"]:
+    run = f"run {tested.run_id} passed at {tested.commit[:10]}"
+    if tested.covers_head:
         return f"[green]{run}[/] (covers HEAD)"
-    why = "with uncommitted changes" if tested["dirty"] else f"HEAD is {tested['head'][:10]}"
+    why = "with uncommitted changes" if tested.dirty else f"HEAD is {tested.head[:10]}"
     return f"[yellow]{run}[/], {why}: run kitchen test again"
 
 
@@ -303,7 +303,7 @@ def details_json(result: Details) -> dict[str, Any]:
         "commits_ahead": result.commits_ahead,
         "commits_behind": result.commits_behind,
         "tables": [_table_json(info) for info in result.tables],
-        "tested": result.tested,
+        "tested": asdict(result.tested) if result.tested else None,
         "ticket_url": result.ticket_url,
         "preview": {  # with --rows or --table: each table's first rows, as the table has them
             table: {"columns": columns, "rows": [list(row) for row in rows]}

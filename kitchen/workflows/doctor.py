@@ -140,7 +140,7 @@ def _interrupted(project: Project, environment: str, report: Reporter) -> list[F
             "finish or undo it, as running the command again would",
             fix=partial(recover.repair, project, operation, report),
         )
-        for operation in recover.interrupted(project, environment)
+        for operation in journal.interrupted(project, environment)
     ]
 
 

@@ -22,6 +22,18 @@ class Listing:
     after: str | None = None  # where the next page starts (``--after``); None: this is the last
 
 
+@dataclass(frozen=True)
+class Tested:
+    """A kitchen's latest passing run, and whether it covers its branch's HEAD (show)."""
+
+    run_id: str
+    commit: str
+    at: str
+    dirty: bool
+    covers_head: bool
+    head: str
+
+
 @dataclass
 class Details:
     kitchen: Kitchen
@@ -30,7 +42,7 @@ class Details:
     commits_ahead: int | None
     commits_behind: int | None
     preview: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = field(default_factory=dict)
-    tested: dict[str, Any] | None = None  # the latest passing run, and whether it covers HEAD
+    tested: Tested | None = None  # the latest passing run, and whether it covers HEAD
     ticket_url: str | None = None  # the kitchen's ticket, where kitchen.yaml says how to link it
 
 
@@ -76,7 +88,7 @@ def show(project: Project, name: str, preview: int = 0, only: str | None = None)
     return Details(kitchen, current, tables, ahead, behind, samples, tested, link)
 
 
-def _tested(project: Project, kitchen: Kitchen) -> dict[str, Any] | None:
+def _tested(project: Project, kitchen: Kitchen) -> Tested | None:
     if kitchen.status != Status.READY or not project.git.branch_exists(kitchen.branch):
         return None
     runs = project.registry(kitchen.environment).each_run(kitchen.name)
@@ -85,14 +97,7 @@ def _tested(project: Project, kitchen: Kitchen) -> dict[str, Any] | None:
         return None
     head = project.git.sha(kitchen.branch)
     covers = latest.commit_sha == head and not latest.dirty
-    return {
-        "run_id": latest.id,
-        "commit": latest.commit_sha,
-        "at": latest.started_at,
-        "dirty": bool(latest.dirty),
-        "covers_head": covers,
-        "head": head,
-    }
+    return Tested(latest.id, latest.commit_sha, latest.started_at, latest.dirty, covers, head)
 
 
 @dataclass

@@ -97,7 +97,7 @@ def land(
     kitchen: Kitchen,
     parent: Kitchen,
     approved_by: str | None,
-    operation: journal.Run,
+    operation: journal.Ongoing,
     *,
     tag: str | None = None,
 ) -> Landed | None:

@@ -29,11 +29,6 @@ COMMANDS = {
 REDONE_BY_DELETE = (CREATE.name, DELETE.name)  # a delete redoes these whole
 
 
-def interrupted(project: Project, environment: str) -> list[Operation]:
-    """Operations of ``environment`` whose process is gone, each with why it is presumed so."""
-    return journal.interrupted(project, environment)
-
-
 def repair(project: Project, operation: Operation, report: Reporter) -> str:
     """Finish or undo one interrupted operation; what was done, in words."""
     return journal.settle(project, COMMANDS[operation.command], operation, report)
@@ -45,7 +40,7 @@ def before_delete(project: Project, kitchen: Kitchen, report: Reporter) -> None:
     interrupted run on it, so that a merge which landed is recorded and no staging schema
     or half-done merge outlives the kitchen."""
     registry = project.registry(kitchen.environment)
-    for operation in interrupted(project, kitchen.environment):
+    for operation in journal.interrupted(project, kitchen.environment):
         if operation.kitchen != kitchen.name:
             continue
         if operation.command in REDONE_BY_DELETE:
