@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from contextlib import closing
+from dataclasses import dataclass
 
 from kitchen import faults
 from kitchen.backends.secrets import reference
-from kitchen.backends.warehouse.base import Probe, Structure, Warehouse
+from kitchen.backends.warehouse.base import Probe, Reference, Structure, Warehouse
 from kitchen.data import kinds, masking, pii, sampling
 from kitchen.errors import ConfigError, NotAllowed, PreconditionFailed
 from kitchen.model import DataState, Kitchen, utcnow
@@ -21,6 +22,29 @@ from kitchen.text import counted
 from kitchen.workflows import samplecopy
 from kitchen.workflows.data import describe_unread
 from kitchen.workflows.samplecopy import DataCheckFailed
+
+
+@dataclass
+class CopyPlan:
+    """What a copy does, decided before any row moves: its tables and their columns' types,
+    whether it masks (each column's strategy), the keys and references a sample follows,
+    each table's sample, and how many samples the source's data went through already."""
+
+    tables: list[str]
+    types: dict[str, list[tuple[str, str]]]
+    mask: bool
+    columns: dict[str, list[masking.Column]]
+    references: list[Reference]
+    keys: dict[str, list[str]]
+    drawn: int
+    rows_of: dict[str, sampling.TablePlan]
+
+    @property
+    def masked(self) -> dict[str, set[str]]:
+        """Each table's masked columns, which the structure rebuilt must not constrain."""
+        return {
+            table: {c.name for c in planned if c.masked} for table, planned in self.columns.items()
+        }
 
 
 def copy_tables(
@@ -42,6 +66,50 @@ def copy_tables(
     """
     origin = project.warehouse(source.environment)
     destination = project.warehouse(target.environment)
+    planned = plan(project, source, target, sample, report)
+    if planned.mask:
+        salt = _salt(project, source.environment)
+        origin.set_salt(salt)
+        destination.set_salt(salt)
+        for table, columns in planned.columns.items():
+            masking.rehearse(origin, source.schema, table, columns)
+    rows, structure = _copy(origin, destination, source, target, planned, report=report, home=home)
+    if planned.rows_of:
+        samplecopy.check_orphans(destination, target.schema, planned.references, planned.tables)
+    if structure is None:  # bare tables: say which columns lost their type
+        _report_changed_types(report, destination, target.schema, planned.types, planned.columns)
+    else:
+        _build_after(report, destination, target, structure)
+    problems = _verify(origin, destination, source, target, planned) if planned.mask else []
+    inherited = planned.mask or bool(source.data and source.data.masked)
+    return DataState(
+        source=source.name,
+        masked=inherited,
+        tables=len(planned.tables),
+        rows=rows,
+        copied_at=utcnow(),
+        rules=_rules(planned) if planned.mask else 0,
+        verified_at=utcnow() if planned.mask else None,
+        problems=problems,
+        sample=samplecopy.describe(project, sample) if planned.rows_of else None,
+        sample_option=sample,
+        references=[
+            [r.table, list(r.columns), r.parent, list(r.parent_columns), r.nullable]
+            for r in planned.references
+        ],
+        keys=planned.keys,
+        copied=planned.tables,
+        left_out=structure.left_out if structure else [],
+        samplings=planned.drawn + (1 if planned.rows_of else 0),  # all rows: its source's
+    )
+
+
+def plan(
+    project: Project, source: Kitchen, target: Kitchen, sample: str | None, report: Reporter
+) -> CopyPlan:
+    """What copying ``source`` into ``target`` does (see ``CopyPlan``); the PII gate of a
+    sensitive source first, and keys that would not join after masking, said."""
+    origin = project.warehouse(source.environment)
     tables = _copied_tables(project, origin, source)
     types = {table: origin.column_types(source.schema, table) for table in tables}
     mask = project.needs_masking(source, target)
@@ -50,11 +118,10 @@ def copy_tables(
         _gate_unmasked_pii(project, origin, source, tables, report)
     references = samplecopy.references(project, origin, source)
     keys = samplecopy.keys(origin, source)
-    sampled = mask or sample
     drawn = samplecopy.samplings(source)
     rows_of = (
         samplecopy.sampling_for(project, origin, types, references, sample, keys=keys, drawn=drawn)
-        if sampled
+        if mask or sample
         else {}
     )
     if mask and (broken := masking.unjoined(columns, references)):
@@ -62,23 +129,31 @@ def copy_tables(
             f"These keys are masked differently on each side: {'; '.join(broken)}. The "
             "kitchen's rows will not join there; give both sides of a key the same rule."
         )
-    if mask:
-        salt = _salt(project, source.environment)
-        origin.set_salt(salt)
-        destination.set_salt(salt)
-        for table, planned in columns.items():
-            masking.rehearse(origin, source.schema, table, planned)
+    return CopyPlan(tables, types, mask, columns, references, keys, drawn, rows_of)
+
+
+def _copy(
+    origin: Warehouse,
+    destination: Warehouse,
+    source: Kitchen,
+    target: Kitchen,
+    planned: CopyPlan,
+    *,
+    report: Reporter,
+    home: str | None,
+) -> tuple[int, Structure | None]:
+    """The rows copied, within one snapshot of the source, into the structure rebuilt
+    (before the rows: tables, partitions; after: the rest, by the caller)."""
     rows = 0
-    label = "Masking and copying" if mask else "Copying"
+    label = "Masking and copying" if planned.mask else "Copying"
+    tables = planned.tables
     with (
         destination.snapshot(origin, source.schema, tables),
         report.progress(f"{label} {len(tables)} tables from {source.name}", len(tables)) as done,
     ):
         # read within the snapshot: the sequences stand past every row it shows
-        masked = {
-            table: {c.name for c in planned if c.masked} for table, planned in columns.items()
-        }
-        structure = origin.read_structure(source.schema, tables, masked)
+        structure = origin.read_structure(source.schema, tables, planned.masked)
+        columns = planned.columns
         if structure is not None:
             destination.build_before(structure, target.schema, home)
             columns = {table: columns[table] for table in structure.arrival} | columns
@@ -88,7 +163,7 @@ def copy_tables(
             source.schema,
             target.schema,
             columns=columns,
-            rows_of=rows_of,
+            rows_of=planned.rows_of,
             into_existing=structure is not None,
         )
         with closing(moved):  # if this loop stops early, the copies running are cancelled
@@ -96,65 +171,38 @@ def copy_tables(
                 rows += count
                 done(1)
                 faults.checkpoint("copy.table")  # mid-copy, in create and refresh
-    if rows_of:
-        samplecopy.check_orphans(destination, target.schema, references, tables)
-    if structure is None:  # bare tables: say which columns lost their type
-        _report_changed_types(report, destination, target.schema, types, columns)
-    else:
-        _build_after(report, destination, target, structure)
-    left_out = structure.left_out if structure else []
-    described = samplecopy.describe(project, sample) if rows_of else None
-    samplings = drawn + (1 if rows_of else 0)  # a copy of all rows holds its source's
-    recorded = [
-        [r.table, list(r.columns), r.parent, list(r.parent_columns), r.nullable] for r in references
-    ]
-    if not mask:
-        inherited = source.data.masked if source.data else False
-        return DataState(
-            source.name,
-            inherited,
-            len(tables),
-            rows,
-            utcnow(),
-            sample=described,
-            sample_option=sample,
-            references=recorded,
-            keys=keys,
-            copied=tables,
-            left_out=left_out,
-            samplings=samplings,
-        )
+    return rows, structure
+
+
+def _verify(
+    origin: Warehouse, destination: Warehouse, source: Kitchen, target: Kitchen, planned: CopyPlan
+) -> list[str]:
+    """No original value of a replaced column is left in the copy: otherwise it fails,
+    closed (a create leaves nothing, a refresh keeps the old data)."""
+    found = overlaps(origin, destination, source.schema, target.schema, planned.columns)
     problems = [
-        f"{table}.{column}: {counted(found, 'original value')} present"
-        for table, column, found in overlaps(
-            origin, destination, source.schema, target.schema, columns
-        )
-        if found
+        f"{table}.{column}: {counted(count, 'original value')} present"
+        for table, column, count in found
+        if count
     ]
-    if problems:  # fails closed: a create leaves nothing, a refresh keeps the old data
+    if problems:
         raise DataCheckFailed(
             f"Masking check failed in {target.name}: {'; '.join(problems)}.",
             hint="Nothing was kept. Give those columns a rule that replaces every value "
             "(docs/masking.md, Verification), then run the command again.",
         )
-    return DataState(
-        source=source.name,
-        masked=True,
-        tables=len(tables),
-        rows=rows,
-        copied_at=utcnow(),
-        rules=len(
-            {c.rule.pattern for planned in columns.values() for c in planned if c.rule and c.masked}
-        ),
-        verified_at=None if problems else utcnow(),
-        problems=problems,
-        sample=described,
-        sample_option=sample,
-        references=recorded,
-        keys=keys,
-        copied=tables,
-        left_out=left_out,
-        samplings=samplings,
+    return problems
+
+
+def _rules(planned: CopyPlan) -> int:
+    """How many masking rules the copy applied."""
+    return len(
+        {
+            c.rule.pattern
+            for columns in planned.columns.values()
+            for c in columns
+            if c.rule and c.masked
+        }
     )
 
 
