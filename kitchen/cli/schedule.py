@@ -33,7 +33,7 @@ def schedule_list(
             f"The {environment} registry could not be read: its kitchens are left out."
         )
     if json_mode:
-        state.console.json({"schedules": rows, "unreadable": unreadable})
+        state.console.json({"schedules": [row.to_json() for row in rows], "unreadable": unreadable})
         return
     if not rows:
         state.console.show("No schedules declared (see docs/schedules.md).")
@@ -44,13 +44,13 @@ def schedule_list(
     for column in ("kitchen", "schedule", "when", "enabled", "next", "last run"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        last = f"{row['last_run']} {row['last_status']}" if row["last_run"] else ""
+        last = f"{row.last_run} {row.last_status}" if row.last_run else ""
         table.add_row(
-            row["kitchen"],
-            escape(row["schedule"]),
-            escape(f"{row['cron']} {row['timezone']}"),
-            "[green]yes[/]" if row["enabled"] else "no",
-            (row["next"] or "")[:16].replace("T", " ") + (" UTC" if row["next"] else ""),
+            row.kitchen,
+            escape(row.schedule),
+            escape(f"{row.cron} {row.timezone}"),
+            "[green]yes[/]" if row.enabled else "no",
+            (row.next or "")[:16].replace("T", " ") + (" UTC" if row.next else ""),
             last,
         )
     state.console.show(table)

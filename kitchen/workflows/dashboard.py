@@ -16,7 +16,7 @@ import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kitchen import model, redaction
 from kitchen.errors import BadInput, KitchenError
@@ -26,6 +26,9 @@ from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.reports import charts, pages
 from kitchen.workflows import artifacts, report
+
+if TYPE_CHECKING:
+    from kitchen.workflows.schedule import Scheduled
 
 RECENT = 20  # runs per kitchen: its pass rate, durations and SPC series
 NEWEST = 10  # a pipeline's newest runs listed (and linked) on its page
@@ -45,7 +48,7 @@ class Site:
     runs: dict[str, list[Run]] = field(default_factory=dict)  # by kitchen, newest first
     releases: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
-    schedules: list[dict[str, Any]] = field(default_factory=list)
+    schedules: list[Scheduled] = field(default_factory=list)
     linked: dict[str, str] = field(default_factory=dict)  # run id: its page's path in the site
     pipelines: dict[str, list[Entry]] = field(default_factory=dict)  # by name: its runs
 
@@ -104,7 +107,7 @@ def _read(project: Project) -> Site:
     site.releases.sort(key=lambda r: str(r["at"]), reverse=True)
     site.events.sort(key=lambda e: str(e["at"]), reverse=True)
     rows, _ = schedule.listing(project, None)
-    site.schedules = [row for row in rows if row["enabled"]]
+    site.schedules = [row for row in rows if row.enabled]
     site.pipelines = _per_pipeline(site)
     return site
 
@@ -134,7 +137,7 @@ def _referenced(site: Site) -> set[str]:
         str((r["details"].get("destination_test") or {}).get("run_id") or "") for r in site.releases
     }
     found |= {str(e["details"].get("run") or "") for e in site.events}
-    found |= {str(s.get("last_run") or "") for s in site.schedules}
+    found |= {str(s.last_run or "") for s in site.schedules}
     return found - {""}
 
 

@@ -15,7 +15,7 @@ import shlex
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -123,7 +123,29 @@ def _chosen(project: Project, kitchen: Kitchen, ref: str) -> Declared:
     )
 
 
-def listing(project: Project, name: str | None) -> tuple[list[dict[str, Any]], list[str]]:
+@dataclass(frozen=True)
+class Scheduled:
+    """A schedule a kitchen's branch declares: where it is enabled, its next slot and its
+    last run (`kitchen schedule list --json`)."""
+
+    kitchen: str
+    schedule: str
+    cron: str
+    timezone: str
+    nodes: list[str]
+    catch_up: bool
+    enabled: bool
+    changed_by: str | None
+    next: str | None
+    last_slot: str | None
+    last_run: str | None
+    last_status: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def listing(project: Project, name: str | None) -> tuple[list[Scheduled], list[str]]:
     """Every schedule of the kitchens (or of one) with where it is enabled, its next slot
     and its last run; and the environments whose registry could not be read."""
     problems: dict[str, KitchenError] = {}
@@ -144,22 +166,20 @@ def listing(project: Project, name: str | None) -> tuple[list[dict[str, Any]], l
             state = states.get(f"{kitchen.name}/{found.ref}", {})
             enabled = bool(state.get("enabled"))
             rows.append(
-                {
-                    "kitchen": kitchen.name,
-                    "schedule": found.ref,
-                    "cron": found.schedule.cron,
-                    "timezone": found.schedule.timezone,
-                    "nodes": found.schedule.nodes,
-                    "catch_up": found.schedule.catch_up,
-                    "enabled": enabled,
-                    "changed_by": state.get("changed_by"),
-                    "next": schedules.following(found.schedule, now).isoformat()
-                    if enabled
-                    else None,
-                    "last_slot": state.get("last_slot") if state.get("last_run") else None,
-                    "last_run": state.get("last_run"),
-                    "last_status": state.get("last_status"),
-                }
+                Scheduled(
+                    kitchen=kitchen.name,
+                    schedule=found.ref,
+                    cron=found.schedule.cron,
+                    timezone=found.schedule.timezone,
+                    nodes=found.schedule.nodes,
+                    catch_up=found.schedule.catch_up,
+                    enabled=enabled,
+                    changed_by=state.get("changed_by"),
+                    next=schedules.following(found.schedule, now).isoformat() if enabled else None,
+                    last_slot=state.get("last_slot") if state.get("last_run") else None,
+                    last_run=state.get("last_run"),
+                    last_status=state.get("last_status"),
+                )
             )
     return rows, sorted(problems)
 
@@ -299,9 +319,7 @@ def crontab(project: Project) -> str:
     rows, _ = listing(project, None)
     lines = [f"# kitchen schedules of {project.root} (kitchen schedule export)"]
     lines += [
-        f"#   {r['kitchen']}: {r['schedule']} at {r['cron']} ({r['timezone']})"
-        for r in rows
-        if r["enabled"]
+        f"#   {r.kitchen}: {r.schedule} at {r.cron} ({r.timezone})" for r in rows if r.enabled
     ]
     state = project.local / ".kitchen"
     lock, log = (shlex.quote(str(state / name)) for name in ("schedule.lock", "schedule.log"))

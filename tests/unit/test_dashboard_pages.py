@@ -9,6 +9,7 @@ from typing import Any
 from kitchen.model import Kitchen, Run, Status
 from kitchen.reports import pages
 from kitchen.workflows import dashboard
+from kitchen.workflows.schedule import Scheduled
 
 AT = "2026-12-04T01:00:00+00:00"
 
@@ -63,7 +64,8 @@ def test_a_run_the_site_has_no_report_of_is_named_not_linked() -> None:
 
 def test_the_runs_that_releases_events_and_schedules_name_get_reports() -> None:
     found = site()
-    found.schedules = [{"last_run": "s9"}]
+    nightly = ("dev", "shop/nightly", "0 2 * * *", "UTC", [], False, True, "a", AT, AT, "s9")
+    found.schedules = [Scheduled(*nightly, "passed")]
     assert dashboard._referenced(found) == {"d1", "p2", "gone", "s9"}
 
 
