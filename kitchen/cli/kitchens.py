@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -20,9 +20,6 @@ from kitchen.cli.app import (
 )
 from kitchen.errors import BadInput, ExitCode
 from kitchen.text import counted
-
-if TYPE_CHECKING:
-    pass
 
 
 def flavoured(args: list[str]) -> list[str]:

@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -18,9 +18,6 @@ from kitchen.cli.app import (
 )
 from kitchen.errors import BadInput, ExitCode
 from kitchen.text import counted
-
-if TYPE_CHECKING:
-    pass
 
 
 @app.command("test")

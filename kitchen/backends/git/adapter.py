@@ -15,7 +15,7 @@ from pathlib import Path
 import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
-from kitchen.backends.git.repository import Repository, _mapped
+from kitchen.backends.git.repository import Repository, mapped
 from kitchen.errors import GitError, GitUnreachable, PreconditionFailed
 
 ROLLBACK_TRAILER = "Rollback-To"  # on the commit of a `kitchen rollback`
@@ -36,22 +36,22 @@ class Git(Repository):
         """Open the repository at ``path``, creating it if there is none."""
         if (path / ".git").exists():
             return cls.open(path)
-        with _mapped(f"create a git repository in {path}"):
+        with mapped(f"create a git repository in {path}"):
             return cls(git.Repo.init(path, initial_branch=initial_branch))
 
     def log(self, revisions: str, form: str) -> list[str]:
         """``git log --format=<form> <revisions>``, a line a commit (``%ae%n%an``: two)."""
-        with _mapped(f"read the commits {revisions}"):
+        with mapped(f"read the commits {revisions}"):
             return str(self.repo.git.log(f"--format={form}", revisions)).splitlines()
 
     def changed_files(self, base: str, head: str) -> list[str]:
         """The files ``head`` changed since it parted from ``base`` (``base...head``)."""
-        with _mapped(f"compare {head!r} with {base!r}"):
+        with mapped(f"compare {head!r} with {base!r}"):
             return str(self.repo.git.diff("--name-only", f"{base}...{head}")).splitlines()
 
     def count_not_in(self, branch: str, others: Sequence[str]) -> int:
         """How many commits of ``branch`` none of ``others`` has."""
-        with _mapped(f"compare {branch!r} with {', '.join(others)}"):
+        with mapped(f"compare {branch!r} with {', '.join(others)}"):
             return int(self.repo.git.rev_list("--count", branch, "--not", *others))
 
     def branches(self) -> list[str]:
@@ -126,7 +126,7 @@ class Git(Repository):
         if not self.repo.git.ls_tree("--name-only", ref, "--", folder).strip():
             return False
         packed = io.BytesIO()
-        with _mapped(f"read {folder} at {ref}"):
+        with mapped(f"read {folder} at {ref}"):
             self.repo.archive(packed, ref, path=folder)
         packed.seek(0)
         with tarfile.open(fileobj=packed) as archive:
@@ -140,7 +140,7 @@ class Git(Repository):
         if seen is None:
             return False
         lease = f"--force-with-lease=refs/heads/{branch}:{seen}"
-        with _mapped(f"delete {branch} on {remote}"):
+        with mapped(f"delete {branch} on {remote}"):
             self.repo.git.push("--porcelain", lease, remote, f":refs/heads/{branch}")
         return True
 
@@ -156,7 +156,7 @@ class Git(Repository):
         the worktree: committed since, or changed and not yet committed."""
         root = Path(self.repo.working_tree_dir or ".").resolve()
         paths = [os.path.relpath(folder.resolve(), root) for folder in folders]
-        with _mapped(f"compare the worktree with {base!r}"):
+        with mapped(f"compare the worktree with {base!r}"):
             parted = self.repo.git.merge_base(base, "HEAD")
             listed: str = self.repo.git.diff("--name-only", parted, "--", *paths)
             new: str = self.repo.git.ls_files("--others", "--exclude-standard", "--", *paths)
@@ -164,7 +164,7 @@ class Git(Repository):
 
     def commits_not_in(self, branch: str, base: str) -> int:
         """How many commits ``branch`` has that ``base`` does not."""
-        with _mapped(f"compare {branch!r} with {base!r}"):
+        with mapped(f"compare {branch!r} with {base!r}"):
             return int(self.repo.git.rev_list("--count", f"{base}..{branch}"))
 
     def before_rollbacks(self, branch: str) -> str:

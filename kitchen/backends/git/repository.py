@@ -18,7 +18,7 @@ FALLBACK_AUTHOR = git.Actor("kitchen", "kitchen@localhost")
 
 
 @contextlib.contextmanager
-def _mapped(action: str, hint: str | None = None) -> Iterator[None]:
+def mapped(action: str, hint: str | None = None) -> Iterator[None]:
     """Turn GitPython's errors into a ``GitError`` that says what was being done."""
     try:
         yield
@@ -71,12 +71,12 @@ class Repository:
 
     def create_branch(self, name: str, start: str) -> None:
         """Create ``name`` at ``start`` (a branch or any revision, e.g. ``HEAD``)."""
-        with _mapped(f"create branch {name!r} from {start!r}"):
+        with mapped(f"create branch {name!r} from {start!r}"):
             self.repo.git.branch("--no-track", name, start)
 
     def delete_branch(self, name: str) -> None:
         if self.branch_exists(name):
-            with _mapped(f"delete branch {name!r}"):
+            with mapped(f"delete branch {name!r}"):
                 self.repo.git.branch("-D", name)
 
     def checkout(self, branch: str) -> None:
@@ -85,7 +85,7 @@ class Repository:
                 f"{branch} is checked out in another worktree, {elsewhere}.",
                 hint=f"Work on it there (cd {elsewhere}), or check out another branch there first.",
             )
-        with _mapped(f"check out {branch!r}", hint="Commit or stash your changes, then retry."):
+        with mapped(f"check out {branch!r}", hint="Commit or stash your changes, then retry."):
             self.repo.git.checkout(branch)
 
     def checked_out_elsewhere(self, branch: str) -> Path | None:
@@ -136,7 +136,7 @@ class Repository:
             conflicted = self.conflicts()
             if conflicted:
                 return conflicted
-            with _mapped(f"merge {branch!r}"):
+            with mapped(f"merge {branch!r}"):
                 raise exc from None
         return []
 
@@ -155,15 +155,15 @@ class Repository:
         return []
 
     def finish_merge(self) -> None:
-        with _mapped("finish the merge"):
+        with mapped("finish the merge"):
             self.repo.git.commit("--no-edit", env=self.identity())
 
     def abort_merge(self) -> None:
-        with _mapped("abort the merge"):
+        with mapped("abort the merge"):
             self.repo.git.merge("--abort")
 
     def sha(self, revision: str) -> str:
-        with _mapped(f"find the commit {revision!r}"):
+        with mapped(f"find the commit {revision!r}"):
             return str(self.repo.git.rev_parse("--verify", f"{revision}^{{commit}}"))
 
     def head_sha(self) -> str:
@@ -182,20 +182,20 @@ class Repository:
         return True
 
     def tag(self, tag: str, message: str, commit: str) -> None:
-        with _mapped(f"tag {commit[:10]} as {tag!r}"):
+        with mapped(f"tag {commit[:10]} as {tag!r}"):
             self.repo.git.tag("-a", tag, "-m", message, commit)
 
     def delete_tag(self, tag: str) -> None:
-        with _mapped(f"delete the tag {tag!r}"):
+        with mapped(f"delete the tag {tag!r}"):
             self.repo.git.tag("-d", tag)
 
     def add_worktree(self, folder: Path, revision: str) -> None:
         """A worktree of its own in ``folder``, detached at ``revision``."""
-        with _mapped(f"add a worktree at {revision!r}"):
+        with mapped(f"add a worktree at {revision!r}"):
             self.repo.git.worktree("add", "--detach", str(folder), revision)
 
     def remove_worktree(self, folder: Path) -> None:
-        with _mapped(f"remove the worktree {folder}"):
+        with mapped(f"remove the worktree {folder}"):
             self.repo.git.worktree("remove", "--force", str(folder))
 
     def tree(self, revision: str) -> str:
@@ -211,7 +211,7 @@ class Repository:
     def move_branch(self, branch: str, to: str) -> None:
         """Point ``branch`` at ``to``; the worktree follows when it is checked out."""
         if self.current_branch() == branch:
-            with _mapped(f"move {branch!r}", hint="Commit or stash your changes, then retry."):
+            with mapped(f"move {branch!r}", hint="Commit or stash your changes, then retry."):
                 self.repo.git.reset("--keep", to)
         else:
             self.repo.git.update_ref(f"refs/heads/{branch}", to)
@@ -219,7 +219,7 @@ class Repository:
     def commit_tree(self, tree_of: str, parents: Sequence[str], message: str) -> str:
         """A commit holding ``tree_of``'s tree exactly, on ``parents``; no branch moves."""
         options = [option for parent in parents for option in ("-p", parent)]
-        with _mapped("commit"):
+        with mapped("commit"):
             made: str = self.repo.git.commit_tree(
                 self.tree(tree_of), *options, "-m", message, env=self.identity()
             )
@@ -235,7 +235,7 @@ class Repository:
         paths = [path for path in paths if self.repo.git.status("--porcelain", "--", path)]
         if not paths:
             return False
-        with _mapped("commit " + ", ".join(paths)):
+        with mapped("commit " + ", ".join(paths)):
             self.repo.git.add("--", *paths)
             self.repo.git.commit("-m", message, "--only", "--", *paths, env=self.identity())
         return True

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg.conninfo import make_conninfo
@@ -35,10 +34,6 @@ from kitchen.backends.warehouse.sql import (
     sql,
 )
 from kitchen.errors import WarehouseError, WarehouseUnreachable
-
-if TYPE_CHECKING:
-    pass
-
 
 SNAPSHOTS_SINCE = 90200  # pg_export_snapshot: PostgreSQL 9.2 (Redshift says 8.0.2)
 

@@ -4,7 +4,7 @@ types, previews, views onto other schemas), and a schema's structure read and bu
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from psycopg import sql as pgsql
 from psycopg.types.composite import CompositeInfo, register_composite
@@ -15,17 +15,13 @@ from kitchen.backends.warehouse.base import (
     Structure,
 )
 from kitchen.backends.warehouse.postgres import structure as pg_structure
-from kitchen.backends.warehouse.postgres.connection import PostgresConnection, _compose
+from kitchen.backends.warehouse.postgres.connection import PostgresConnection, compose
 from kitchen.backends.warehouse.sql import (
     Identifier,
     Placeholder,
     Query,
     sql,
 )
-
-if TYPE_CHECKING:
-    pass
-
 
 PARTITIONS_SINCE = 100000  # declarative partitioning: PostgreSQL 10
 
@@ -173,7 +169,7 @@ class PostgresCatalog(PostgresConnection):
         with self.connection.transaction(force_rollback=True):
             self.connection.execute(
                 pgsql.SQL("CREATE TEMPORARY VIEW {} AS {}").format(
-                    view, _compose(query, escape_percent=False)
+                    view, compose(query, escape_percent=False)
                 )
             )
             rows = self.connection.execute(

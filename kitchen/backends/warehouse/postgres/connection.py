@@ -73,7 +73,7 @@ TOLERANT_LOADERS = {
 }
 
 
-def _compose(query: Query, escape_percent: bool) -> pgsql.Composed:
+def compose(query: Query, escape_percent: bool) -> pgsql.Composed:
     """Our query parts, one to one as psycopg.sql parts. With parameters, psycopg reads
     every ``%`` of the text as a placeholder's, within quotes too: a table named ``a%sb``
     made the query's placeholders outnumber its parameters. There names and constants
@@ -177,7 +177,7 @@ class PostgresConnection(SqlWarehouse):
         return Identifier(*names)
 
     def execute(self, query: Query, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        statement = _compose(query, escape_percent=bool(params))
+        statement = compose(query, escape_percent=bool(params))
         if log.isEnabledFor(logging.DEBUG):  # the statement only, never its values
             log.debug("%s: %s", self.environment, statement.as_string(self.connection))
         try:
@@ -230,7 +230,7 @@ class PostgresConnection(SqlWarehouse):
                 self.execute(sql("CREATE TEMPORARY TABLE {} (salt text)", salt))
                 with self.connection.cursor() as cursor:
                     statement = pgsql.SQL("COPY {} FROM STDIN").format(
-                        _compose(sql("{}", salt), False)
+                        compose(sql("{}", salt), False)
                     )
                     with cursor.copy(statement) as copy:
                         copy.write_row((self._salt,))

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
 import psycopg
 from psycopg import sql as pgsql
 
-from kitchen.backends.warehouse.postgres.connection import _compose, log
+from kitchen.backends.warehouse.postgres.connection import compose, log
 from kitchen.backends.warehouse.postgres.swap import PostgresSwap
 from kitchen.backends.warehouse.sql import (
     Identifier,
@@ -24,10 +24,6 @@ from kitchen.backends.warehouse.sql import (
 )
 from kitchen.backends.warehouse.sqlbase import select_from
 from kitchen.errors import WarehouseError, WarehouseUnreachable
-
-if TYPE_CHECKING:
-    pass
-
 
 PARALLEL_COPY: tuple[str, ...] = (
     "parallel_setup_cost",
@@ -152,10 +148,10 @@ class PostgresCopying(PostgresSwap):
         ``textual``), never decoded here."""
         form = pgsql.SQL("TEXT" if textual else "BINARY")
         outgoing = pgsql.SQL("COPY ({}) TO STDOUT (FORMAT {})").format(
-            _compose(query, escape_percent=False), form
+            compose(query, escape_percent=False), form
         )
         incoming = pgsql.SQL("COPY {} FROM STDIN (FORMAT {})").format(
-            _compose(sql("{}", table), escape_percent=False), form
+            compose(sql("{}", table), escape_percent=False), form
         )
         with (
             self.connection.cursor().copy(outgoing) as reader,

@@ -9,7 +9,6 @@ import hmac
 import os
 import secrets
 from collections.abc import Callable, Collection, Sequence
-from typing import TYPE_CHECKING
 
 from kitchen import redaction
 from kitchen.backends.warehouse.base import Readable
@@ -23,10 +22,6 @@ from kitchen.backends.warehouse.sql import (
     sql,
 )
 from kitchen.errors import PreconditionFailed
-
-if TYPE_CHECKING:
-    pass
-
 
 OPEN_RIGHTS = ("CONNECT", "TEMPORARY", "CREATE")  # on a database, as PUBLIC may hold them
 

@@ -8,12 +8,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
 
 from kitchen.backends.warehouse.postgres import structure as pg_structure
 from kitchen.backends.warehouse.postgres.catalog import PARTITIONS_SINCE
 from kitchen.backends.warehouse.postgres.connection import DEPENDENT_OBJECTS, LOCK_NOT_AVAILABLE
-from kitchen.backends.warehouse.postgres.views import PostgresViews, _granting
+from kitchen.backends.warehouse.postgres.views import PostgresViews, granting
 from kitchen.backends.warehouse.sql import (
     Identifier,
     Placeholder,
@@ -23,10 +22,6 @@ from kitchen.backends.warehouse.sql import (
 )
 from kitchen.backends.warehouse.sqlbase import SqlWarehouse
 from kitchen.errors import WarehouseError
-
-if TYPE_CHECKING:
-    pass
-
 
 _GRANTED = ("VIEW", "MATERIALIZED VIEW", "SEQUENCE")  # besides tables: grants kept on refresh
 
@@ -87,7 +82,7 @@ class PostgresSwap(PostgresViews):
                     )
                 )
             for (kind, name), granted in grants.items():
-                for statement in _granting(self.table(schema, name), granted, kind):
+                for statement in granting(self.table(schema, name), granted, kind):
                     self.execute(statement)
             self._empty(staging, schema)
             replaced = {(schema, name) for keyword, name in brought if keyword.endswith("VIEW")}

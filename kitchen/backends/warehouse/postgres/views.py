@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from kitchen.backends.warehouse.postgres.identity import PostgresIdentities
 from kitchen.backends.warehouse.sql import (
@@ -17,10 +16,6 @@ from kitchen.backends.warehouse.sql import (
     sql,
 )
 from kitchen.errors import PreconditionFailed, WarehouseError
-
-if TYPE_CHECKING:
-    pass
-
 
 SET_OPTION_SINCE = 160000  # GRANT ... WITH SET: acting as a role, apart from membership
 
@@ -55,7 +50,7 @@ class View:
     extras: list[str]  # its indexes, triggers and rules, as PostgreSQL writes them
 
 
-def _granting(name: Identifier, grants: Sequence[Grant], kind: str = "TABLE") -> list[Query]:
+def granting(name: Identifier, grants: Sequence[Grant], kind: str = "TABLE") -> list[Query]:
     """``kind``: SEQUENCE for a sequence (its USAGE has no TABLE form); TABLE otherwise,
     which views take too."""
     kind = "SEQUENCE" if kind == "SEQUENCE" else "TABLE"
@@ -211,7 +206,7 @@ class PostgresViews(PostgresIdentities):
             statements.append(
                 sql(f"COMMENT ON {view.kind} {{}} IS {{}}", view.name, Literal(view.comment))
             )
-        statements += _granting(view.name, view.grants)
+        statements += granting(view.name, view.grants)
         try:
             for statement in statements:
                 self.execute(statement)
