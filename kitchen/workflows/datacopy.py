@@ -80,7 +80,8 @@ def copy_tables(
         _report_changed_types(report, destination, target.schema, planned.types, planned.columns)
     else:
         _build_after(report, destination, target, structure)
-    problems = _verify(origin, destination, source, target, planned) if planned.mask else []
+    if planned.mask:
+        _verify(origin, destination, source, target, planned)  # fails closed
     inherited = planned.mask or bool(source.data and source.data.masked)
     return DataState(
         source=source.name,
@@ -90,7 +91,6 @@ def copy_tables(
         copied_at=utcnow(),
         rules=_rules(planned) if planned.mask else 0,
         verified_at=utcnow() if planned.mask else None,
-        problems=problems,
         sample=samplecopy.describe(project, sample) if planned.rows_of else None,
         sample_option=sample,
         references=[
@@ -176,7 +176,7 @@ def _copy(
 
 def _verify(
     origin: Warehouse, destination: Warehouse, source: Kitchen, target: Kitchen, planned: CopyPlan
-) -> list[str]:
+) -> None:
     """No original value of a replaced column is left in the copy: otherwise it fails,
     closed (a create leaves nothing, a refresh keeps the old data)."""
     found = overlaps(origin, destination, source.schema, target.schema, planned.columns)
@@ -191,7 +191,6 @@ def _verify(
             hint="Nothing was kept. Give those columns a rule that replaces every value "
             "(docs/masking.md, Verification), then run the command again.",
         )
-    return problems
 
 
 def _rules(planned: CopyPlan) -> int:

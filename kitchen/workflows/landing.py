@@ -15,7 +15,7 @@ import os
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Self
 
 from kitchen import journal
 from kitchen.errors import BadInput, KitchenError, NotAllowed, PreconditionFailed
@@ -65,22 +65,44 @@ def target(
 
 
 @dataclass
-class Landed:
-    """A merge commit made on a branch, as the journal keeps it until it is recorded."""
+class Committed:
+    """A commit made here on a branch (a merge's, a rollback's), as the journal keeps it
+    until it is recorded."""
 
-    branch: str  # the branch merged into
-    before: str  # its commit before the merge
+    branch: str  # the branch it was made on
+    before: str  # the branch's commit before it
     remote: str | None  # where it is pushed, if anywhere
     commit: str
+
+    @classmethod
+    def load(cls, details: dict[str, Any]) -> Self:
+        """As an interrupted operation's details keep it."""
+        return cls(**{item.name: details[item.name] for item in fields(cls)})
+
+    def reached_remote(self, project: Project) -> bool:
+        """Whether the remote's branch holds the commit (true without a remote)."""
+        if self.remote is None:
+            return True
+        project.git.fetch(self.remote)
+        return project.git.is_ancestor(self.commit, f"{self.remote}/{self.branch}")
+
+    def undo(self, project: Project, tag: str | None = None) -> None:
+        """Take back the commit (and ``tag`` on it) where it was never pushed."""
+        git = project.git
+        if tag and git.has_tag(tag) and git.sha(tag) == self.commit:
+            git.delete_tag(tag)
+        if git.sha(self.branch) == self.commit:
+            git.move_branch(self.branch, self.before)
+
+
+@dataclass
+class Landed(Committed):
+    """A merge commit, with what let it through and what it brought."""
+
     head: str  # the kitchen's tested HEAD
     run: str
     approver: str | None
     commits: list[str]  # what the merge brought
-
-    @classmethod
-    def load(cls, details: dict[str, Any]) -> Landed:
-        """As an interrupted operation's details keep it."""
-        return cls(**{item.name: details[item.name] for item in fields(cls)})
 
     def trail(self, into: str) -> dict[str, Any]:
         """What the audit trail says of the merge into ``into``."""
@@ -289,36 +311,23 @@ def test_parent(project: Project, parent: Kitchen, report: Reporter) -> Outcome:
     return Outcome(run.status, run_id=run.id)
 
 
-def landed_remotely(project: Project, operation: Operation) -> Landed | None:
-    """The merge an interrupted merge or promotion made, once the remote has it (or it has
-    no remote); None when it never reached the remote: then it is undone here (the commit
-    and its tag taken back), so the command can run again."""
+def settle(project: Project, operation: Operation) -> Landed | str:
+    """An interrupted merge or promotion: the merge it made, once the remote has it (or it
+    has no remote), for the caller to record; else what was done, in words. Its lock is
+    given back; a merge that never reached the remote is undone (the commit and its tag
+    taken back), so the command can run again."""
+    release_lock(project, operation)
+    if operation.step in (journal.BEGUN, Step.LOCKED):
+        return "nothing had been merged."
+    if operation.step == Step.RECORDED:
+        return "it had finished."
     landed, tag = Landed.load(operation.details), operation.details.get("tag")
-    if operation.step in (Step.MERGED, Step.TAGGED) and not reached_remote(
-        project, landed.commit, landed.branch, landed.remote
-    ):
-        undo_landing(project, landed, tag)
-        return None
+    if operation.step in (Step.MERGED, Step.TAGGED) and not landed.reached_remote(project):
+        landed.undo(project, tag)
+        return "its merge had not been pushed and is undone; run the command again."
     if tag and not project.git.has_tag(tag):  # no remote, stopped between merge and tag
         project.git.tag(tag, f"Release {tag} of {operation.kitchen}", landed.commit)
     return landed
-
-
-def reached_remote(project: Project, commit: str, branch: str, remote: str | None) -> bool:
-    """Whether ``remote``'s ``branch`` holds ``commit``, made here (true without a remote)."""
-    if remote is None:
-        return True
-    project.git.fetch(remote)
-    return project.git.is_ancestor(commit, f"{remote}/{branch}")
-
-
-def undo_landing(project: Project, landed: Landed, tag: str | None) -> None:
-    """Take back a commit (and tag) made on a branch but never pushed."""
-    git = project.git
-    if tag and git.has_tag(tag) and git.sha(tag) == landed.commit:
-        git.delete_tag(tag)
-    if git.sha(landed.branch) == landed.commit:
-        git.move_branch(landed.branch, landed.before)
 
 
 def release_lock(project: Project, operation: Operation) -> None:
@@ -331,14 +340,9 @@ def release_lock(project: Project, operation: Operation) -> None:
 
 def _repair(project: Project, operation: Operation, report: Reporter) -> str:
     """A merge commit not pushed is undone; one pushed is recorded."""
-    release_lock(project, operation)
-    if operation.step in (journal.BEGUN, Step.LOCKED):
-        return "nothing had been merged."
-    if operation.step == Step.RECORDED:
-        return "it had finished."
-    landed = landed_remotely(project, operation)
-    if landed is None:
-        return "its merge had not been pushed and is undone; run the command again."
+    landed = settle(project, operation)
+    if isinstance(landed, str):
+        return landed
     kitchen = project.kitchen(operation.kitchen)
     project.audit(kitchen, "merge", **landed.trail(operation.details["into"]))
     return "its merge had landed; it is now recorded."

@@ -8,7 +8,7 @@ commit whose tree equals a release tag's (no history rewritten) and records it t
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from enum import StrEnum
 from typing import Any
 
@@ -19,7 +19,7 @@ from kitchen.model import INTERRUPTED_TEST, Kitchen, Operation, Outcome, Release
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows import landing
-from kitchen.workflows.landing import Step
+from kitchen.workflows.landing import Committed, Step
 
 
 def _check_tag(project: Project, tag: str, exists: bool | None) -> None:
@@ -111,7 +111,7 @@ def rollback(project: Project, name: str, tag: str, report: Reporter) -> Release
         message = f"Roll {kitchen.name} back to {tag}\n\n{ROLLBACK_TRAILER}: {tag}"
         commit = git.commit_tree(tag, [before], message)
         git.move_branch(kitchen.branch, commit)
-        made = RolledBack(kitchen.branch, before, remote, commit)
+        made = Committed(kitchen.branch, before, remote, commit)
         run.step(Back.COMMITTED, **asdict(made))
         if remote is not None:
             pushed = False
@@ -186,14 +186,9 @@ def _tested(operation: Operation) -> Outcome:
 
 def _repair_promote(project: Project, operation: Operation, report: Reporter) -> str:
     """A promotion not pushed is undone; one pushed is tagged and recorded."""
-    landing.release_lock(project, operation)
-    if operation.step in (journal.BEGUN, Step.LOCKED):
-        return "nothing had been merged."
-    if operation.step == Step.RECORDED:
-        return "it had finished."
-    landed = landing.landed_remotely(project, operation)
-    if landed is None:
-        return "its merge had not been pushed and is undone; run the command again."
+    landed = landing.settle(project, operation)
+    if isinstance(landed, str):
+        return landed
     kitchen, tag = project.kitchen(operation.kitchen), operation.details["tag"]
     source = operation.details["source"]
     _promoted(project, kitchen, tag, landed, source=source, tested=_tested(operation))
@@ -212,32 +207,14 @@ class Back(StrEnum):
     RECORDED = "recorded"
 
 
-@dataclass
-class RolledBack:
-    """A rollback's commit, as the journal keeps it until it is recorded."""
-
-    branch: str
-    before: str
-    remote: str | None
-    commit: str
-
-    @classmethod
-    def load(cls, details: dict[str, Any]) -> RolledBack:
-        return cls(**{item.name: details[item.name] for item in fields(cls)})
-
-
 def _repair_rollback(project: Project, operation: Operation, report: Reporter) -> str:
     if operation.step == journal.BEGUN:
         return "nothing had been changed."
     if operation.step == Back.RECORDED:
         return "it had finished."
-    made, tag = RolledBack.load(operation.details), operation.details["tag"]
-    git = project.git
-    if operation.step == Back.COMMITTED and not landing.reached_remote(
-        project, made.commit, made.branch, made.remote
-    ):
-        if git.sha(made.branch) == made.commit:
-            git.move_branch(made.branch, made.before)
+    made, tag = Committed.load(operation.details), operation.details["tag"]
+    if operation.step == Back.COMMITTED and not made.reached_remote(project):
+        made.undo(project)
         return "its commit had not been pushed and is undone; run the command again."
     kitchen = project.kitchen(operation.kitchen)
     record(project, kitchen, tag, "rollback", made.commit, destination_test=_tested(operation))
