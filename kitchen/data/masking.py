@@ -242,30 +242,44 @@ SHORTER: dict[str, Callable[[int], str]] = {
 
 
 def rehearse(warehouse: Warehouse, schema: str, table: str, columns: list[Column]) -> None:
-    """Have the warehouse plan each masked column's SQL over no rows, and cast each fixed
-    or redact value once: a rule it cannot apply there (a custom expression's typo, a fixed
+    """Have the warehouse plan the masked columns' SQL over no rows, and cast each fixed or
+    redact value once: a rule it cannot apply there (a custom expression's typo, a fixed
     value the column's type cannot hold) is exit 2 naming the rule, before anything is
-    copied. The salt must be set."""
-    for column in columns:
-        if column.rule is None or not column.masked:
-            continue
-        projection = select_list(warehouse, [column])
-        rows = select_from(
-            projection.columns, warehouse.table(schema, table), (), projection.derived
-        )
-        probes = [sql("SELECT * FROM ({}) AS rehearsal LIMIT 0", rows)]
-        if (value := constant(warehouse, column)) is not None:  # DuckDB casts none over 0 rows
-            probes.append(sql("SELECT {}", value))
-        try:
-            for probe in probes:
-                warehouse.execute(probe)
-        except WarehouseUnreachable:
-            raise
-        except WarehouseError as exc:
-            raise ConfigError(
-                f"{column.rule.where()}: the {warehouse.environment} warehouse cannot apply "
-                f"{column.rule.strategy} to {table}.{column.name} ({column.type}): {exc.reason}"
-            ) from None
+    copied. All of a table's rules are tried in one statement (each is a job on Spark), one
+    by one only to name the rule that failed. The salt must be set."""
+    ruled = [column for column in columns if column.rule is not None and column.masked]
+    if not ruled:
+        return
+    try:
+        _probe(warehouse, schema, table, ruled)
+    except WarehouseUnreachable:
+        raise
+    except WarehouseError as together:
+        for column in ruled:
+            try:
+                _probe(warehouse, schema, table, [column])
+            except WarehouseUnreachable:
+                raise
+            except WarehouseError as exc:
+                assert column.rule is not None
+                raise ConfigError(
+                    f"{column.rule.where()}: the {warehouse.environment} warehouse cannot "
+                    f"apply {column.rule.strategy} to {table}.{column.name} ({column.type}): "
+                    f"{exc.reason}"
+                ) from None
+        raise ConfigError(  # each rule alone works: together they do not
+            f"data.masking.rules: the {warehouse.environment} warehouse cannot apply the "
+            f"rules of {table} together: {together.reason}"
+        ) from None
+
+
+def _probe(warehouse: Warehouse, schema: str, table: str, columns: list[Column]) -> None:
+    projection = select_list(warehouse, columns)
+    rows = select_from(projection.columns, warehouse.table(schema, table), (), projection.derived)
+    warehouse.execute(sql("SELECT * FROM ({}) AS rehearsal LIMIT 0", rows))
+    # DuckDB casts nothing over no rows: each constant cast once
+    if values := [v for column in columns if (v := constant(warehouse, column)) is not None]:
+        warehouse.execute(sql("SELECT {}", join(", ", values)))
 
 
 def constant(warehouse: Warehouse, column: Column) -> Query | None:
