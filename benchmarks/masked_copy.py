@@ -150,7 +150,6 @@ def kitchen_copy(
     plans = {t: masking.plan(rules, t, types[t]) for t in types}
     rows = (
         sampling.plan(
-            warehouse,
             sample,
             {t: [c for c, _ in types[t]] for t in types},
             [ORDERS_FK],

@@ -221,7 +221,6 @@ def kitchen_copy(
     references = origin.foreign_keys("shop")
     rows_of = (
         sampling.plan(
-            origin,
             config.Sample(default=sample),
             {t: [c for c, _ in found] for t, found in types.items()},
             references,

@@ -1,4 +1,5 @@
-"""Deterministic, foreign-key-consistent samples, as SQL predicates on the source.
+"""Deterministic, foreign-key-consistent samples, planned as data (``rows.py``'s tree)
+that each engine compiles to SQL (``rowsql.py``).
 
 Each sampled table keeps its own sample (a deterministic hash of the seed and the row's
 primary key, or of the whole row when the table has none) plus every row that a kept row of a
@@ -11,42 +12,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from kitchen import config
-from kitchen.backends.warehouse.base import Reference, Warehouse
-from kitchen.backends.warehouse.sql import (
-    Identifier,
-    Literal,
-    Query,
-    SourceTable,
-    join,
-    sql,
+from kitchen.backends.warehouse.base import Reference
+from kitchen.backends.warehouse.rows import (
+    AnyOf,
+    Keep,
+    KeyIn,
+    Own,
+    Percent,
+    Referenced,
+    Rows,
+    Select,
+    Spec,
+    TablePlan,
 )
 from kitchen.errors import ConfigError
 from kitchen.names import did_you_mean
 from kitchen.text import counted
 
 ALL = None  # every row
-
-
-@dataclass(frozen=True)
-class Percent:
-    value: float
-
-
-@dataclass(frozen=True)
-class Rows:
-    count: int
-
-
-Spec = Percent | Rows | None
-
-
-@dataclass
-class TablePlan:
-    where: list[Query] = field(default_factory=list)  # a row meets one; none: every row
-    columns: dict[str, Query] = field(default_factory=dict)  # referencing columns to NULL out
 
 
 def parse_spec(value: str | int | None, where: str) -> Spec:
@@ -115,7 +100,6 @@ def check(settings: config.Sample, tables: Mapping[str, Sequence[str]]) -> None:
 
 
 def plan(
-    warehouse: Warehouse,
     settings: config.Sample,
     tables: Mapping[str, list[str]],
     references: list[Reference],
@@ -147,24 +131,16 @@ def plan(
     identity = {
         table: list((keys or {}).get(table) or columns) for table, columns in tables.items()
     }
-    walker = _Walker(warehouse, specs, kept, settings.seed, identity)
-    plans = {table: TablePlan(where=walker.alternatives(table)) for table in tables}
+    walker = _Walker(specs, kept, settings.seed, identity)
+    plans = {table: TablePlan(keep=walker.alternatives(table)) for table in tables}
     for reference in broken:
         parent_rows = walker.kept(reference.parent)
         if parent_rows is None:
             continue
-        columns, parents = _columns(reference.columns), _columns(reference.parent_columns)
-        present = sql(
-            "({}) IN (SELECT {} FROM {} WHERE {})",
-            columns,
-            parents,
-            SourceTable(reference.parent),
-            parent_rows,
-        )
+        parents = Select(reference.parent, reference.parent_columns, parent_rows)
+        present = KeyIn(reference.columns, (parents,))
         for column in reference.columns:
-            plans[reference.table].columns[column] = sql(
-                "CASE WHEN {} THEN {} END", present, Identifier(column)
-            )
+            plans[reference.table].nulled[column] = present
     return plans
 
 
@@ -217,52 +193,49 @@ def _cycle(edges: list[Reference], specs: Mapping[str, Spec]) -> list[Reference]
     return None
 
 
-def _columns(names: tuple[str, ...]) -> Query:
-    return join(", ", [Identifier(name) for name in names])
-
-
 class _Walker:
-    """Builds each table's keep predicate from its sample and its children's kept rows."""
+    """Builds each table's keep tree from its sample and its children's kept rows."""
 
     def __init__(
         self,
-        warehouse: Warehouse,
         specs: Mapping[str, Spec],
         edges: list[Reference],
         seed: int,
         identity: Mapping[str, list[str]],
     ) -> None:
-        self.warehouse = warehouse
         self.identity = identity  # the columns that identify a row: its key, or all
         self.specs = specs
         self.children: dict[str, list[Reference]] = {}
         for edge in edges:
             self.children.setdefault(edge.parent, []).append(edge)
         self.seed = seed
-        self.memo: dict[str, Query | None] = {}
+        self.memo: dict[str, Keep | None] = {}
 
-    def kept(self, table: str) -> Query | None:
+    def kept(self, table: str) -> Keep | None:
         if table not in self.memo:
             self.memo[table] = self._kept(table)
         return self.memo[table]
 
-    def alternatives(self, table: str) -> list[Query]:
-        """``kept(table)`` as predicates of which a row must meet one: the table's own
-        sample, then one per child, that a kept row of the child references it. Never NULL,
-        so that a copy may negate them (see ``select_from``); none: every row."""
-        spec = self.specs[table]
-        if spec is ALL:
+    def alternatives(self, table: str) -> list[Keep]:
+        """``kept(table)`` as alternatives of which a row must meet one: the table's own
+        sample, then one per child, that a kept row of the child references it; none:
+        every row."""
+        own = self._own(table)
+        if own is None:
             return []
-        own = sql("coalesce({}, FALSE)", self._sample(table, spec))
-        return [own, *(self._referencing(edge) for edge in self.children.get(table, []))]
+        return [
+            own,
+            *(Referenced(edge, self.kept(edge.table)) for edge in self.children.get(table, [])),
+        ]
 
-    def _kept(self, table: str) -> Query | None:
+    def _own(self, table: str) -> Own | None:
         spec = self.specs[table]
-        if spec is ALL:
-            return None
-        own = self._sample(table, spec)
+        return None if spec is ALL else Own(table, spec, tuple(self.identity[table]), self.seed)
+
+    def _kept(self, table: str) -> Keep | None:
+        own = self._own(table)
         edges = self.children.get(table, [])
-        if not edges:
+        if own is None or not edges:
             return own
         branches = [(edge.parent_columns, self._referenced(edge)) for edge in edges]
         keys = {columns for columns, _ in branches}
@@ -270,60 +243,11 @@ class _Walker:
             # key IN (own sample UNION ALL what the children reference): a single semi-join.
             # PostgreSQL cannot make a semi-join of a subquery under OR, and falls back to
             # rescanning it for every row once its hash no longer fits in work_mem.
-            key = _columns(keys.pop())
-            mine = sql("SELECT {} FROM {} WHERE {}", key, SourceTable(table), own)
-            union = join(" UNION ALL ", [mine, *(select for _, select in branches)])
-            return sql("({}) IN ({})", key, union)
-        alternatives = [own] + [sql("({}) IN ({})", _columns(k), q) for k, q in branches]
-        return sql("({})", join(" OR ", alternatives))
+            key = keys.pop()
+            mine = Select(table, key, own)
+            return KeyIn(key, (mine, *(select for _, select in branches)))
+        return AnyOf((own, *(KeyIn(key, (select,)) for key, select in branches)))
 
-    def _referenced(self, edge: Reference) -> Query:
+    def _referenced(self, edge: Reference) -> Select:
         """The parent keys that the kept rows of ``edge.table`` reference."""
-        select = sql("SELECT {} FROM {}", _columns(edge.columns), SourceTable(edge.table))
-        child_rows = self.kept(edge.table)
-        return sql("{} WHERE {}", select, child_rows) if child_rows is not None else select
-
-    def _referencing(self, edge: Reference) -> Query:
-        """Whether a kept row of ``edge.table`` references the ``edge.parent`` row at hand."""
-        matches = [
-            sql("{} = {}", Identifier(edge.table, column), Identifier(edge.parent, parent))
-            for column, parent in zip(edge.columns, edge.parent_columns, strict=True)
-        ]
-        child_rows = self.kept(edge.table)
-        if child_rows is not None:
-            matches.append(sql("({})", child_rows))
-        return sql(
-            "EXISTS (SELECT 1 FROM {} WHERE {})", SourceTable(edge.table), join(" AND ", matches)
-        )
-
-    def _fingerprint(self, table: str) -> Query:
-        """A hash of the seed and the row's key (or whole row): the same rows for the same
-        seed, every time. A key also keeps a row whose other columns change in the sample."""
-        dialect = self.warehouse.dialect
-        values = [
-            sql("coalesce({}, '~')", dialect.text(Identifier(table, column)))
-            for column in self.identity[table]
-        ]
-        row = sql("{} || {}", Literal(f"{table}:"), dialect.joined(values))
-        return self.warehouse.fingerprint(row, self.seed)
-
-    def _sample(self, table: str, spec: Percent | Rows) -> Query:
-        fingerprint = self._fingerprint(table)
-        if isinstance(spec, Percent):
-            bucket = self.warehouse.bucket(fingerprint, 10000)
-            return sql("{} < {}", bucket, Literal(round(spec.value * 100)))
-        # the rows up to the count-th smallest fingerprint, a constant the server computes
-        # once: an IN list of them, negated in a copy's later scans (see select_from), would
-        # be a subplan that PostgreSQL reads once per row when its hash outgrows work_mem
-        first = sql(
-            "SELECT {} AS kitchen_fingerprint FROM {} AS {} ORDER BY 1 LIMIT {}",
-            self._fingerprint(table),
-            SourceTable(table),
-            Identifier(table),
-            Literal(spec.count),
-        )
-        return sql(
-            "{} <= (SELECT max(kitchen_fingerprint) FROM ({}) AS kitchen_first)",
-            fingerprint,
-            first,
-        )
+        return Select(edge.table, edge.columns, self.kept(edge.table))

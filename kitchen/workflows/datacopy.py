@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from kitchen import faults
 from kitchen.backends.secrets import reference
 from kitchen.backends.warehouse.base import Probe, Reference, Structure, Warehouse
-from kitchen.data import kinds, masking, pii, sampling
+from kitchen.backends.warehouse.rows import TablePlan
+from kitchen.backends.warehouse.rowsql import compile_plan
+from kitchen.backends.warehouse.sql import Query
+from kitchen.data import kinds, masking, pii
 from kitchen.errors import ConfigError, NotAllowed, PreconditionFailed
 from kitchen.model import DataState, Kitchen, utcnow
 from kitchen.project import Project
@@ -26,9 +29,12 @@ from kitchen.workflows.samplecopy import DataCheckFailed
 
 @dataclass
 class CopyPlan:
-    """What a copy does, decided before any row moves: its tables and their columns' types,
-    whether it masks (each column's strategy), the keys and references a sample follows,
-    each table's sample, and how many samples the source's data went through already."""
+    """What a copy does, as data, decided before any row moves: its tables and their
+    columns' types, whether it masks (each column's strategy), the keys and references a
+    sample follows, each table's sample (a tree of which rows it keeps), how many samples
+    the source's data went through already, and the structure to rebuild (read within the
+    copy's snapshot: its sequences then stand past every row the copy reads). The source
+    engine's dialect compiles it (``compile_copy``); the destination's adapter runs it."""
 
     tables: list[str]
     types: dict[str, list[tuple[str, str]]]
@@ -37,7 +43,8 @@ class CopyPlan:
     references: list[Reference]
     keys: dict[str, list[str]]
     drawn: int
-    rows_of: dict[str, sampling.TablePlan]
+    rows_of: dict[str, TablePlan]
+    structure: Structure | None = None
 
     @property
     def masked(self) -> dict[str, set[str]]:
@@ -73,10 +80,10 @@ def copy_tables(
         destination.set_salt(salt)
         for table, columns in planned.columns.items():
             masking.rehearse(origin, source.schema, table, columns)
-    rows, structure = _copy(origin, destination, source, target, planned, report=report, home=home)
+    rows = _copy(origin, destination, source, target, planned, report=report, home=home)
     if planned.rows_of:
         samplecopy.check_orphans(destination, target.schema, planned.references, planned.tables)
-    if structure is None:  # bare tables: say which columns lost their type
+    if (structure := planned.structure) is None:  # bare tables: say which columns lost their type
         _report_changed_types(report, destination, target.schema, planned.types, planned.columns)
     else:
         _build_after(report, destination, target, structure)
@@ -141,7 +148,7 @@ def _copy(
     *,
     report: Reporter,
     home: str | None,
-) -> tuple[int, Structure | None]:
+) -> int:
     """The rows copied, within one snapshot of the source, into the structure rebuilt
     (before the rows: tables, partitions; after: the rest, by the caller)."""
     rows = 0
@@ -151,12 +158,11 @@ def _copy(
         destination.snapshot(origin, source.schema, tables),
         report.progress(f"{label} {len(tables)} tables from {source.name}", len(tables)) as done,
     ):
-        # read within the snapshot: the sequences stand past every row it shows
-        structure = origin.read_structure(source.schema, tables, planned.masked)
+        planned.structure = origin.read_structure(source.schema, tables, planned.masked)
         columns = planned.columns
-        if structure is not None:
-            destination.build_before(structure, target.schema, home)
-            columns = {table: columns[table] for table in structure.arrival} | columns
+        if planned.structure is not None:
+            destination.build_before(planned.structure, target.schema, home)
+            columns = {table: columns[table] for table in planned.structure.arrival} | columns
         moved = move(
             origin,
             destination,
@@ -164,14 +170,14 @@ def _copy(
             target.schema,
             columns=columns,
             rows_of=planned.rows_of,
-            into_existing=structure is not None,
+            into_existing=planned.structure is not None,
         )
         with closing(moved):  # if this loop stops early, the copies running are cancelled
             for _, count in moved:
                 rows += count
                 done(1)
                 faults.checkpoint("copy.table")  # mid-copy, in create and refresh
-    return rows, structure
+    return rows
 
 
 def _verify(
@@ -205,6 +211,30 @@ def _rules(planned: CopyPlan) -> int:
     )
 
 
+@dataclass(frozen=True)
+class TableCopy:
+    """One table's copy as its engine runs it: the (masked) columns, the sample's
+    predicates (a row meets one; none: every row), the per-row values they read."""
+
+    select: Query
+    where: list[Query]
+    derived: Query | None
+
+
+def compile_copy(
+    origin: Warehouse,
+    columns: dict[str, list[masking.Column]],
+    rows_of: dict[str, TablePlan],
+) -> dict[str, TableCopy]:
+    """Each table's copy compiled through the source engine's dialect, before any runs."""
+    copies = {}
+    for table, planned in columns.items():
+        sampled = compile_plan(origin, rows_of.get(table, TablePlan()))
+        projection = masking.select_list(origin, planned, sampled.nulled)
+        copies[table] = TableCopy(projection.columns, sampled.where, projection.derived)
+    return copies
+
+
 def move(
     origin: Warehouse,
     destination: Warehouse,
@@ -212,27 +242,27 @@ def move(
     schema: str,
     *,
     columns: dict[str, list[masking.Column]],
-    rows_of: dict[str, sampling.TablePlan],
+    rows_of: dict[str, TablePlan],
     into_existing: bool = False,
 ) -> Generator[tuple[str, int], None, None]:
-    """Each table of ``columns`` copied masked and sampled as planned: (table, rows) as each
-    finishes. The salt must be set on both warehouses."""
+    """Each table of ``columns`` copied masked and sampled as planned, in that order: (table,
+    rows) as each finishes. The salt must be set on both warehouses."""
+    copies = compile_copy(origin, columns, rows_of)
 
     def copy(into: Warehouse, origin: Warehouse, table: str) -> int:
-        sampled = rows_of.get(table, sampling.TablePlan())
-        projection = masking.select_list(origin, columns[table], sampled.columns)
+        planned = copies[table]
         return into.copy_table(
             origin,
             source_schema,
             table,
             schema,
-            select=projection.columns,
-            where=sampled.where,
-            derived=projection.derived,
+            select=planned.select,
+            where=planned.where,
+            derived=planned.derived,
             into_existing=into_existing,
         )
 
-    return destination.concurrently(origin, copy, list(columns))
+    return destination.concurrently(origin, copy, list(copies))
 
 
 def overlaps(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from kitchen import config
 from kitchen.backends.warehouse.base import Reference, Warehouse
+from kitchen.backends.warehouse.rows import TablePlan
 from kitchen.backends.warehouse.sql import Identifier, join, sql
 from kitchen.data import sampling
 from kitchen.errors import ChecksFailed, PreconditionFailed
@@ -41,7 +42,7 @@ def sampling_for(
     *,
     keys: dict[str, list[str]],
     drawn: int,
-) -> dict[str, sampling.TablePlan]:
+) -> dict[str, TablePlan]:
     """The rows to copy, drawn with the seed moved on by the samples the source's data
     already went through (``drawn``): with the same seed a 10% sample of a 10% sample
     would keep every row it was given. Deterministic all the same."""
@@ -59,7 +60,7 @@ def sampling_for(
             'customers.customer_id"), or copy every row (no --sample).',
         )
     settings = settings.model_copy(update={"seed": settings.seed + drawn})
-    return sampling.plan(origin, settings, columns, references, default=sample, keys=keys)
+    return sampling.plan(settings, columns, references, default=sample, keys=keys)
 
 
 def samplings(source: Kitchen) -> int:

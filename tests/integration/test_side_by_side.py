@@ -12,6 +12,7 @@ import pytest
 from kitchen import config
 from kitchen.backends.warehouse.base import Reference, Warehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
+from kitchen.backends.warehouse.rowsql import compile_plan
 from kitchen.backends.warehouse.sql import Query, sql
 from kitchen.data import masking, sampling
 from kitchen.errors import WarehouseError
@@ -196,8 +197,8 @@ def test_a_sampled_parent_is_masked_in_parallel_workers_too(
     visits = Reference("visits", ("person",), "people", ("id",), nullable=False)
     tables = {"people": ["id", "name", "email", "phone", "born"], "visits": ["id", "person"]}
     keys = {"people": ["id"], "visits": ["id"]}
-    plans = sampling.plan(warehouse, config.Sample(default="10%"), tables, [visits], keys=keys)
-    outputs = explain_masked_copy(warehouse, plans["people"].where)
+    plans = sampling.plan(config.Sample(default="10%"), tables, [visits], keys=keys)
+    outputs = explain_masked_copy(warehouse, compile_plan(warehouse, plans["people"]).where)
     assert sum(text.count("md5(") for text, _ in outputs) == 4
     assert any("-555-01" in text and "Gather" in above for text, above in outputs), outputs
     warehouse.close()
