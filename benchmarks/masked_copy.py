@@ -35,7 +35,7 @@ from kitchen import config
 from kitchen.backends.warehouse.base import Reference
 from kitchen.backends.warehouse.postgres import PARALLEL_COPY, PostgresWarehouse
 from kitchen.backends.warehouse.sql import Identifier, sql
-from kitchen.data import masking, sampling
+from kitchen.data import masking, projection, sampling
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
 from kitchen.workflows import datacopy
 
@@ -120,7 +120,7 @@ def digests_only(dsn: str, schema: str) -> None:
         try:
             warehouse.set_salt(SALT)
             planned = masking.plan(rules, table, warehouse.column_types("src", table))
-            derived = masking.select_list(warehouse, planned).derived
+            derived = projection.select_list(warehouse, planned).derived
             extra = sql(", {}", derived) if derived is not None else sql("")
             with warehouse.transaction():
                 for setting in PARALLEL_COPY:

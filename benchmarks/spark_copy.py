@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kitchen import config
 from kitchen.backends.warehouse.spark import SparkWarehouse
 from kitchen.backends.warehouse.sql import sql
-from kitchen.data import masking
+from kitchen.data import masking, projection
 from tests.servers import isolated, start_spark, timed_kitchen
 
 RULES: dict[str, Any] = {
@@ -102,14 +102,14 @@ def masked_statements(warehouse: SparkWarehouse) -> float:
         columns = masking.plan(
             masking.parse_rules(RULES), table, warehouse.column_types("production", table)
         )
-        projection = masking.select_list(warehouse, columns)
+        projected = projection.select_list(warehouse, columns)
         warehouse.copy_table(
             warehouse,
             "production",
             table,
             "bench",
-            select=projection.columns,
-            derived=projection.derived,
+            select=projected.columns,
+            derived=projected.derived,
         )
     return time.perf_counter() - started
 

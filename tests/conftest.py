@@ -421,7 +421,7 @@ def snapshot(project: Path, *, trail: bool = False) -> dict[str, Any]:
 
 
 def copy_args(projection: Any) -> dict[str, Any]:
-    """copy_table's keyword arguments for a masking.Projection."""
+    """copy_table's keyword arguments for a projection.Projection."""
     return {"select": projection.columns, "derived": projection.derived}
 
 

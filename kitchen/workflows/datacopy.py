@@ -16,7 +16,7 @@ from kitchen.backends.warehouse.base import Probe, Reference, Structure, Warehou
 from kitchen.backends.warehouse.rows import TablePlan
 from kitchen.backends.warehouse.rowsql import compile_plan
 from kitchen.backends.warehouse.sql import Query
-from kitchen.data import kinds, masking, pii
+from kitchen.data import kinds, masking, pii, projection
 from kitchen.errors import ConfigError, NotAllowed, PreconditionFailed
 from kitchen.model import DataState, Kitchen, utcnow
 from kitchen.project import Project
@@ -79,7 +79,7 @@ def copy_tables(
         origin.set_salt(salt)
         destination.set_salt(salt)
         for table, columns in planned.columns.items():
-            masking.rehearse(origin, source.schema, table, columns)
+            projection.rehearse(origin, source.schema, table, columns)
     rows = _copy(origin, destination, source, target, planned, report=report, home=home)
     if planned.rows_of:
         samplecopy.check_orphans(destination, target.schema, planned.references, planned.tables)
@@ -230,8 +230,8 @@ def compile_copy(
     copies = {}
     for table, planned in columns.items():
         sampled = compile_plan(origin, rows_of.get(table, TablePlan()))
-        projection = masking.select_list(origin, planned, sampled.nulled)
-        copies[table] = TableCopy(projection.columns, sampled.where, projection.derived)
+        projected = projection.select_list(origin, planned, sampled.nulled)
+        copies[table] = TableCopy(projected.columns, sampled.where, projected.derived)
     return copies
 
 
@@ -282,7 +282,7 @@ def overlaps(
             column.name,
             # types outside the families may have no equality (PostgreSQL's json, xml, point)
             as_text=kind == "other",
-            allowed=masking.constant(origin, column),
+            allowed=projection.constant(origin, column),
             text=kind == "text",
         )
         return into.overlap(origin, source_schema, table, schema, probe)

@@ -16,7 +16,7 @@ from kitchen.backends.warehouse.base import Column, Probe, TableSpec, Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.backends.warehouse.sql import sql
-from kitchen.data import masking
+from kitchen.data import masking, projection
 from kitchen.data.dictionaries import FIRST_NAMES, LAST_NAMES
 from kitchen.errors import ConfigError, ExitCode
 from kitchen.workflows import datacopy
@@ -77,10 +77,12 @@ def masked(
 ) -> list[tuple]:
     parsed = masking.parse_rules(rules)
     columns = masking.plan(parsed, table, warehouse.column_types("src", table))
-    masking.rehearse(warehouse, "src", table, columns)  # as every copy does: rules that work pass
+    projection.rehearse(
+        warehouse, "src", table, columns
+    )  # as every copy does: rules that work pass
     warehouse.create_schema(schema)
     warehouse.copy_table(
-        warehouse, "src", table, schema, **copy_args(masking.select_list(warehouse, columns))
+        warehouse, "src", table, schema, **copy_args(projection.select_list(warehouse, columns))
     )
     return warehouse.preview(schema, table, 10)[1]
 
@@ -147,7 +149,7 @@ def test_picks_spread_over_their_range_independently(warehouse: Warehouse) -> No
     columns = masking.plan(rules, "many", warehouse.column_types("src", "many"))
     warehouse.create_schema("dst")
     warehouse.copy_table(
-        warehouse, "src", "many", "dst", **copy_args(masking.select_list(warehouse, columns))
+        warehouse, "src", "many", "dst", **copy_args(projection.select_list(warehouse, columns))
     )
     result = warehouse.preview("dst", "many", 2000)[1]  # by id
     fakes = [name.split(" ") for _, name, _ in result]
@@ -406,7 +408,7 @@ def test_same_value_masks_the_same_in_every_table_and_kitchen(warehouse: Warehou
         "src",
         "contacts",
         "kitchen_a",
-        **copy_args(masking.select_list(warehouse, columns)),
+        **copy_args(projection.select_list(warehouse, columns)),
     )
     contact = warehouse.preview("kitchen_a", "contacts", 1)[1][0][0]
     assert contact == column(first, "email")[1]  # so masked keys still join
@@ -478,8 +480,8 @@ def test_the_constant_a_rule_writes_is_no_leak_but_other_originals_are(
 
     def copied(columns: list[masking.Column]) -> list[tuple[str, str, int]]:
         into.create_schema("dst")
-        projection = masking.select_list(warehouse, columns)
-        into.copy_table(warehouse, "src", "people", "dst", **copy_args(projection))
+        projected = projection.select_list(warehouse, columns)
+        into.copy_table(warehouse, "src", "people", "dst", **copy_args(projected))
         found = datacopy.overlaps(warehouse, into, "src", "dst", {"people": planned})
         into.drop_schema("dst")
         return found
@@ -511,7 +513,7 @@ def test_verification_compares_types_without_equality_as_text(
     )
     into.create_schema("dst")
     into.copy_table(
-        warehouse, "src", "events", "dst", **copy_args(masking.select_list(warehouse, planned))
+        warehouse, "src", "events", "dst", **copy_args(projection.select_list(warehouse, planned))
     )
     found = datacopy.overlaps(warehouse, into, "src", "dst", {"events": planned})
     assert found == [("events", "payload", 2)]  # both original values are found

@@ -13,7 +13,7 @@ from kitchen.backends.warehouse.base import Column, Reference, TableSpec, Wareho
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.backends.warehouse.rows import TablePlan
 from kitchen.backends.warehouse.rowsql import compile_plan
-from kitchen.data import sampling
+from kitchen.data import projection, sampling
 from kitchen.errors import ConfigError
 from tests.conftest import Cli, WarehouseFactory, copy_args, edit_config
 
@@ -221,9 +221,9 @@ def copy(warehouse: Warehouse, plans: dict[str, TablePlan], schema: str = "dst")
     for table, plan in plans.items():
         columns = masking.plan([], table, warehouse.column_types("src", table))
         compiled = compile_plan(warehouse, plan)
-        projection = masking.select_list(warehouse, columns, compiled.nulled)
+        projected = projection.select_list(warehouse, columns, compiled.nulled)
         warehouse.copy_table(
-            warehouse, "src", table, schema, where=compiled.where, **copy_args(projection)
+            warehouse, "src", table, schema, where=compiled.where, **copy_args(projected)
         )
 
 

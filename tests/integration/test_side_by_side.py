@@ -14,7 +14,7 @@ from kitchen.backends.warehouse.base import Reference, Warehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.backends.warehouse.rowsql import compile_plan
 from kitchen.backends.warehouse.sql import Query, sql
-from kitchen.data import masking, sampling
+from kitchen.data import masking, projection, sampling
 from kitchen.errors import WarehouseError
 
 
@@ -161,8 +161,8 @@ def explain_masked_copy(
     node types above it."""
     types = warehouse.column_types("public", "people")
     columns = masking.plan(masking.parse_rules(PEOPLE_RULES), "people", types)
-    projection = masking.select_list(warehouse, columns)
-    query = warehouse._copy_query("public", "people", projection.columns, where, projection.derived)
+    projected = projection.select_list(warehouse, columns)
+    query = warehouse._copy_query("public", "people", projected.columns, where, projected.derived)
     with warehouse._parallel():
         plan = warehouse.execute(sql("EXPLAIN (VERBOSE, FORMAT JSON) {}", query))[0][0][0]["Plan"]
     return [(" ".join(node.get("Output", [])), above) for node, above in plan_nodes(plan)]

@@ -17,7 +17,7 @@ from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.spark import SparkWarehouse
 from kitchen.backends.warehouse.sql import sql
 from kitchen.backends.warehouse.sqlbase import select_from
-from kitchen.data import masking
+from kitchen.data import masking, projection
 from tests.conftest import Cli
 from tests.gitrepo import git
 from tests.servers import SparkServer
@@ -214,9 +214,9 @@ def masked(warehouse: Warehouse) -> list[tuple[object, ...]]:
     columns = masking.plan(
         masking.parse_rules(RULES), "people", warehouse.column_types("src", "people", base=True)
     )
-    projection = masking.select_list(warehouse, columns)
+    projected = projection.select_list(warehouse, columns)
     origin = warehouse.table("src", "people")
-    query = select_from(projection.columns, origin, (), projection.derived)
+    query = select_from(projected.columns, origin, (), projected.derived)
     return sorted(warehouse.execute(sql("SELECT * FROM ({}) AS m", query)))
 
 
