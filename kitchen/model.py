@@ -122,6 +122,53 @@ class Release:
         return cls(**main, actor=row["actor"], **known)
 
 
+@dataclass(frozen=True)
+class Event:
+    """An entry of the audit trail, as its environment's registry keeps it (`log --json`)."""
+
+    at: str
+    actor: str
+    action: str  # create, delete, refresh, update, merge, promote, ...
+    kitchen: str
+    result: str  # ok, failed
+    details: dict[str, Any] = field(default_factory=dict)  # commits, sources, runs...
+    environment: str | None = None  # whose registry it was read from, where that is said
+
+    FIELDS = ("at", "actor", "action", "kitchen", "result", "details")  # as stored
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A schedule switched on or off in a kitchen, and its latest slot, as the registry of
+    the kitchen's environment keeps it."""
+
+    kitchen: str
+    schedule: str  # pipeline.schedule
+    enabled: bool
+    changed_by: str
+    changed_at: str
+    last_slot: str | None = None  # the newest slot run (or, until one is, when enabled)
+    last_run: str | None = None
+    last_status: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.kitchen}/{self.schedule}"
+
+
+@dataclass(frozen=True)
+class Owned:
+    """Something kitchen made for a kitchen (a schema, a branch, a login role), recorded
+    before it was made."""
+
+    kind: str  # schema, branch, role
+    name: str
+    kitchen: str
+
+
 @dataclass
 class Run:
     """A test run as its kitchen's registry records it (docs/json.md, `runs --json`)."""

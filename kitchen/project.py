@@ -22,7 +22,7 @@ from kitchen.errors import (
     NotAllowed,
     PreconditionFailed,
 )
-from kitchen.model import Kitchen, Status, utcnow
+from kitchen.model import Event, Kitchen, Status, utcnow
 
 
 def find_root(start: Path) -> Path:
@@ -41,7 +41,7 @@ def find_root(start: Path) -> Path:
 class Trail:
     """A page of the audit trail of every environment this user can reach."""
 
-    events: list[dict[str, Any]]
+    events: list[Event]
     total: int  # of all pages
     problems: dict[str, KitchenError]  # environment: why its trail could not be read
     before: str | None  # where the next (older) page starts; None: this is the last
@@ -179,16 +179,8 @@ class Project(Environments):
 
     def audit(self, kitchen: Kitchen, action: str, result: str = "ok", **details: object) -> None:
         """Append to the audit trail of the kitchen's environment: who did what, when."""
-        self.registry(kitchen.environment).record(
-            {
-                "at": utcnow(),
-                "actor": self.user,
-                "action": action,
-                "kitchen": kitchen.name,
-                "result": result,
-                "details": details,
-            }
-        )
+        event = Event(utcnow(), self.user, action, kitchen.name, result, details)
+        self.registry(kitchen.environment).record(event)
 
     def events(
         self, kitchen: str | None = None, limit: int = 0, before: str | None = None
@@ -196,7 +188,7 @@ class Project(Environments):
         """The newest ``limit`` events (0: all), those ``before`` a time where given, of the
         audit trail of every environment this user can reach, newest first; the
         environments that could not be read are reported (by name), not fatal."""
-        found: list[dict[str, Any]] = []
+        found: list[Event] = []
         total = 0
         problems: dict[str, KitchenError] = {}
         reached = []
@@ -208,20 +200,20 @@ class Project(Environments):
                 reached.append(registry)
             except KitchenError as exc:
                 problems[environment] = exc
-        newest = sorted(found, key=lambda event: str(event["at"]), reverse=True)
+        newest = sorted(found, key=lambda event: event.at, reverse=True)
         if not limit or len(newest) <= limit:
             shown = newest
         else:  # never through events of one time: the next page starts before it
-            last = str(newest[limit - 1]["at"])
-            shown = [event for event in newest if str(event["at"]) >= last]
+            last = newest[limit - 1].at
+            shown = [event for event in newest if event.at >= last]
         older = bool(limit and shown) and any(
-            registry.events(kitchen, 1, str(shown[-1]["at"])) for registry in reached
+            registry.events(kitchen, 1, shown[-1].at) for registry in reached
         )
         return Trail(
             shown,
             total if limit else len(found),
             problems,
-            str(shown[-1]["at"]) if older else None,
+            shown[-1].at if older else None,
         )
 
     def template_context(

@@ -20,7 +20,7 @@ from kitchen.backends.registry_layout import (
     SLOTS,
 )
 from kitchen.backends.warehouse.sql import Placeholder, sql
-from kitchen.model import DataState, Kitchen, Release, Run, Status
+from kitchen.model import DataState, Event, Kitchen, Release, Run, Status
 from kitchen.names import REGISTRY_SCHEMA
 
 
@@ -104,22 +104,20 @@ class Registry(RegistryJournal):
         found = self._select(RELEASES, "at", kitchen)
         return [Release.load(row, json.loads(row["details"] or "{}")) for row in found]
 
-    def record(self, event: dict[str, Any]) -> None:
+    def record(self, event: Event) -> None:
         """Append to the audit trail; ``details`` is stored as JSON."""
-        self._insert(EVENTS, {**event, "details": json.dumps(event.get("details") or {})})
+        self._insert(EVENTS, {**event.to_json(), "details": json.dumps(event.details)})
 
     def events(
         self, kitchen: str | None = None, limit: int = 0, before: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[Event]:
         """The audit trail, newest first (of one kitchen, or all): the newest ``limit``
         events (0: all; more where the last time is shared), those ``before`` a time where
         given, read as such, not all then cut."""
         if not self.exists() or not self._has(EVENTS.name):
             return []
         found = self._select(EVENTS, "at", kitchen, limit, before=before)
-        for event in found:
-            event["details"] = json.loads(event["details"] or "{}")
-        return found
+        return [Event(**{**row, "details": json.loads(row["details"] or "{}")}) for row in found]
 
     def event_kitchens(self) -> set[str]:
         """Every kitchen the audit trail names (deleted ones too)."""

@@ -10,8 +10,8 @@ import os
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from kitchen.backends.registry_layout import (
     LOCKS,
@@ -23,7 +23,7 @@ from kitchen.backends.registry_layout import (
 from kitchen.backends.registry_store import RegistryStore
 from kitchen.backends.warehouse.sql import Placeholder, sql
 from kitchen.errors import PreconditionFailed, WarehouseError
-from kitchen.model import Lock, Operation, utcnow
+from kitchen.model import Lock, Operation, Owned, Switch, utcnow
 from kitchen.names import REGISTRY_SCHEMA
 from kitchen.text import moment
 
@@ -147,23 +147,24 @@ class RegistryJournal(RegistryStore):
         if self.exists() and self._has(OWNED.name):
             self._delete(OWNED, {"kind": kind, "name": name})
 
-    def owned(self) -> list[dict[str, Any]]:
+    def owned(self) -> list[Owned]:
         if not self.exists() or not self._has(OWNED.name):
             return []
-        return self._select(OWNED, "name", None)
+        return [Owned(**row) for row in self._select(OWNED, "name", None)]
 
-    def schedules(self, kitchen: str | None = None) -> list[dict[str, Any]]:
+    def schedules(self, kitchen: str | None = None) -> list[Switch]:
         """Schedules switched on or off (of one kitchen, or all), last changed first."""
         if not self.exists() or not self._has(SCHEDULES.name):
             return []
-        return self._select(SCHEDULES, "changed_at", kitchen)
+        rows = self._select(SCHEDULES, "changed_at", kitchen)
+        return [Switch(**{k: v for k, v in row.items() if k != "id"}) for row in rows]
 
-    def put_schedule(self, row: dict[str, Any]) -> None:
-        """Record a schedule's state in a kitchen (the SCHEDULES columns), replacing the last."""
+    def put_schedule(self, switch: Switch) -> None:
+        """Record a schedule's state in a kitchen, replacing the last."""
         self.ensure()
         with self.warehouse.transaction():
-            self._delete(SCHEDULES, {"id": row["id"]})
-            self._insert(SCHEDULES, row)
+            self._delete(SCHEDULES, {"id": switch.id})
+            self._insert(SCHEDULES, {"id": switch.id, **asdict(switch)})
 
     def take_slot(self, schedule_id: str, slot: str) -> bool:
         """Take ``slot`` of a schedule to run it: False where another run-due took it."""

@@ -1,7 +1,6 @@
 """Commands that move changes between kitchens: update, merge, promote, rollback, releases."""
 
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -22,6 +21,7 @@ from kitchen.errors import BadInput, ExitCode, KitchenError
 from kitchen.text import counted
 
 if TYPE_CHECKING:
+    from kitchen.data.diff import TableDiff
     from kitchen.model import Outcome, Release
     from kitchen.workflows.merge import Preview
 
@@ -126,7 +126,7 @@ def merge_command(
 def _show_preview(state: State, seen: "Preview") -> None:
     """What a merge or promotion would bring; exit 3 when it would conflict."""
     if state.console.json_mode:
-        state.console.json(asdict(seen))
+        state.console.json(seen.to_json())
     else:
         state.console.show(
             f"{counted(len(seen.commits), 'commit')} from {seen.kitchen} into {seen.into}; "
@@ -145,24 +145,24 @@ def _show_preview(state: State, seen: "Preview") -> None:
         raise typer.Exit(int(ExitCode.PRECONDITION))
 
 
-def _diff_line(found: dict[str, Any], mine: str, theirs: str) -> str:
+def _diff_line(found: "TableDiff", mine: str, theirs: str) -> str:
     """``profitability: 52 rows changed (margin 52)``: a table's diff in a line."""
-    rows = found["rows"]
-    if rows["kitchen"] is None or rows["other"] is None:
-        return f"{found['table']}: only in {theirs if rows['kitchen'] is None else mine}"
-    if found["same"]:
-        return f"{found['table']}: the same"
-    said = [f"{rows['kitchen']:,} rows in {mine}, {rows['other']:,} in {theirs}"]
-    if found["changed"]:
-        columns = ", ".join(f"{c} {n:,}" for c, n in found["changed_columns"].items())
-        said.append(f"{found['changed']:,} changed ({columns})")
+    ours, other = found.rows
+    if ours is None or other is None:
+        return f"{found.table}: only in {theirs if ours is None else mine}"
+    if found.same:
+        return f"{found.table}: the same"
+    said = [f"{ours:,} rows in {mine}, {other:,} in {theirs}"]
+    if found.changed:
+        columns = ", ".join(f"{c} {n:,}" for c, n in found.changed_columns.items())
+        said.append(f"{found.changed:,} changed ({columns})")
     for label, count in (
-        (f"only in {mine}", found["only_in_kitchen"]),
-        (f"only in {theirs}", found["only_in_other"]),
+        (f"only in {mine}", found.only_kitchen),
+        (f"only in {theirs}", found.only_other),
     ):
         if count:
             said.append(f"{count:,} {label}")
-    return f"{found['table']}: {'; '.join(said)}"
+    return f"{found.table}: {'; '.join(said)}"
 
 
 @app.command("promote")

@@ -50,7 +50,7 @@ def doctor(
         console.json(
             {
                 "healthy": found.exit_code == ExitCode.OK,
-                "backends": found.backends,
+                "backends": [backend.to_json() for backend in found.backends],
                 "findings": [finding.to_json() for finding in found.findings],
             }
         )
@@ -62,11 +62,11 @@ def doctor(
 
 def _show(console: Console, found: "Examination", repair: bool) -> None:
     for backend in found.backends:
-        where = " ".join(filter(None, (backend["environment"], backend["backend"])))
-        if backend["status"] == "ok":
+        where = " ".join(filter(None, (backend.environment, backend.backend)))
+        if backend.status == "ok":
             console.show(f"[green]✓[/] {escape(where)}")
         else:
-            console.show(f"[red]✗[/] {escape(where)}: {escape(backend['detail'])}")
+            console.show(f"[red]✗[/] {escape(where)}: {escape(backend.detail)}")
     for finding in found.findings:
         console.show(f"[yellow]•[/] {escape(finding.problem)}")
         if finding.repaired:

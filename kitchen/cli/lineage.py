@@ -1,7 +1,7 @@
 """`kitchen lineage`: which tables each node reads and writes, and what a table comes from or
 feeds."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -11,7 +11,7 @@ from kitchen.cli.app import JsonOption, app, project_for, state_for
 from kitchen.errors import BadInput
 
 if TYPE_CHECKING:
-    from kitchen.workflows.lineage import Graph
+    from kitchen.workflows.lineage import Graph, Reach
 
 
 @app.command()
@@ -65,7 +65,7 @@ def lineage(
     tree = graph.downstream(named) if downstream else graph.upstream(named)
     if json_mode:
         direction = "downstream" if downstream else "upstream"
-        state.console.json({"kitchen": graph.kitchen.name, direction: tree})
+        state.console.json({"kitchen": graph.kitchen.name, direction: tree.to_json()})
     else:
         top = Tree(f"[bold]{escape(named)}[/]")
         _grow(top, tree, "→" if downstream else "←")
@@ -93,8 +93,8 @@ def _nodes(graph: "Graph") -> Tree:
     return top
 
 
-def _grow(tree: Tree, found: dict[str, Any], arrow: str) -> None:
-    for node in found.get("nodes", []):  # a table met again on its path has none: a loop
-        branch = tree.add(f"[dim]{arrow} {escape(node['node'])}[/]")
-        for table in node["tables"]:
-            _grow(branch.add(f"[bold]{escape(table['table'])}[/]"), table, arrow)
+def _grow(tree: Tree, found: "Reach", arrow: str) -> None:
+    for hop in found.nodes or []:  # a table met again on its path has none: a loop
+        branch = tree.add(f"[dim]{arrow} {escape(hop.node)}[/]")
+        for table in hop.tables:
+            _grow(branch.add(f"[bold]{escape(table.table)}[/]"), table, arrow)

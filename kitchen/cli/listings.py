@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kitchen.cli.render import UNBOUNDED
-from kitchen.model import Release, Run
+from kitchen.model import Event, Release, Run
 from kitchen.text import moment
 
 if TYPE_CHECKING:  # the workflows behind one command's output are imported by that command alone
@@ -154,30 +154,30 @@ def test_summary(run: TestRun) -> RenderableType:
     return Group(*parts)
 
 
-def events_table(events: list[dict[str, Any]], kitchen: str | None = None) -> RenderableType:
+def events_table(events: list[Event], kitchen: str | None = None) -> RenderableType:
     """The audit trail; one kitchen's leaves its name out, for the details' room."""
     if not events:
         return "No events recorded yet."
     columns = ["at", "who", "what", *([] if kitchen else ["kitchen"]), "result"]
     rows = []
     for event in events:
-        colour = "green" if event["result"] == "ok" else "red"
-        cells = [moment(event["at"]), escape(event["actor"]), event["action"]]
-        cells += [] if kitchen else [escape(event["kitchen"])]
-        rows.append([*cells, f"[{colour}]{event['result']}[/]"])
+        colour = "green" if event.result == "ok" else "red"
+        cells = [moment(event.at), escape(event.actor), event.action]
+        cells += [] if kitchen else [escape(event.kitchen)]
+        rows.append([*cells, f"[{colour}]{event.result}[/]"])
     details = [_event_details(event) for event in events]
     title = f"Audit trail of {kitchen}" if kitchen else "Audit trail"
     return Detailed(title, columns, rows, details)
 
 
-def _event_details(event: dict[str, Any]) -> str:
+def _event_details(event: Event) -> str:
     def shown(key: str, value: Any) -> str:
         if isinstance(value, list):  # staff added or removed
             return ",".join(map(str, value))
         return str(value)[:10] if key == "commit" else str(value)  # a sha, as git shows it
 
     return ", ".join(
-        f"{key}={shown(key, value)}" for key, value in event["details"].items() if value is not None
+        f"{key}={shown(key, value)}" for key, value in event.details.items() if value is not None
     )
 
 

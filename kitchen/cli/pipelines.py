@@ -116,7 +116,12 @@ def log_command(
     if json_mode:
         unread = [p.message for p in problems.values()]
         state.console.json(
-            {"events": events, "total": trail.total, "problems": unread, "next": trail.before}
+            {
+                "events": [event.to_json() for event in events],
+                "total": trail.total,
+                "problems": unread,
+                "next": trail.before,
+            }
         )
     else:
         state.console.show(listings.events_table(events, name))

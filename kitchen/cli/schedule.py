@@ -60,13 +60,12 @@ def _switch(ctx: typer.Context, name: str | None, schedule: str, on: bool) -> No
     from kitchen.workflows.schedule import switch
 
     state = state_for(ctx)
-    row = switch(project_for(ctx), name, schedule, on)
-    where = row["id"].split("/", 1)
+    done = switch(project_for(ctx), name, schedule, on)
     said = "enabled" if on else "disabled"
-    if row["changed"]:
-        state.console.success(f"Schedule {where[1]} is {said} in {where[0]}.")
+    if done.changed:
+        state.console.success(f"Schedule {done.schedule} is {said} in {done.kitchen}.")
     else:
-        state.console.show(f"Schedule {where[1]} was already {said} in {where[0]}.")
+        state.console.show(f"Schedule {done.schedule} was already {said} in {done.kitchen}.")
 
 
 @schedule_app.command("enable")
@@ -107,17 +106,15 @@ def schedule_run_due(
     state = state_for(ctx, json_mode)
     done = run_due(project_for(ctx), env, state.console)
     if json_mode:
-        state.console.json({"runs": done})
+        state.console.json({"runs": [entry.to_json() for entry in done]})
     elif not done:
         state.console.show("Nothing is due.")
     for entry in done if not json_mode else []:
-        what = f"{entry['kitchen']}: {entry['schedule']}" + (
-            f" ({entry['slot']})" if "slot" in entry else ""
-        )
-        run = f", run {entry['run_id']}" if entry.get("run_id") else ""
-        reason = f": {entry['reason']}" if entry.get("reason") else ""
-        state.console.show(f"{escape(what)}: {entry['status']}{run}{escape(reason)}")
-    if any(entry["status"] in ("failed", "error") for entry in done):
+        what = f"{entry.kitchen}: {entry.schedule}" + (f" ({entry.slot})" if entry.slot else "")
+        run = f", run {entry.run_id}" if entry.run_id else ""
+        reason = f": {entry.reason}" if entry.reason else ""
+        state.console.show(f"{escape(what)}: {entry.status}{run}{escape(reason)}")
+    if any(entry.failed for entry in done):
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))
 
 

@@ -74,6 +74,13 @@ class TableDiff:
             "duplicate_keys": self.duplicates,
         }
 
+    SUMMARY = ("table", "same", "rows", "only_in_kitchen", "only_in_other", "changed")
+
+    def summary(self) -> dict[str, Any]:
+        """The diff in short, as a merge preview gives it (docs/json.md)."""
+        whole = self.to_json()
+        return {name: whole[name] for name in (*self.SUMMARY, "changed_columns")}
+
 
 def compare(
     warehouse: Warehouse,

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import shutil
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kitchen import model, redaction
 from kitchen.errors import BadInput, KitchenError
 from kitchen.files import make_folder
-from kitchen.model import Kitchen, Run, utcnow
+from kitchen.model import Event, Kitchen, Run, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.reports import charts, pages
@@ -47,7 +47,7 @@ class Site:
     unreadable: dict[str, str]  # environment: why its registry could not be read
     runs: dict[str, list[Run]] = field(default_factory=dict)  # by kitchen, newest first
     releases: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     schedules: list[Scheduled] = field(default_factory=list)
     linked: dict[str, str] = field(default_factory=dict)  # run id: its page's path in the site
     pipelines: dict[str, list[Entry]] = field(default_factory=dict)  # by name: its runs
@@ -100,12 +100,12 @@ def _read(project: Project) -> Site:
                 {**r.to_json(), "environment": environment} for r in registry.releases()
             ]
             site.events += [
-                {**e, "environment": environment} for e in registry.events(None, EVENTS)
+                replace(e, environment=environment) for e in registry.events(None, EVENTS)
             ]
         except KitchenError as exc:
             site.unreadable[environment] = exc.message
     site.releases.sort(key=lambda r: str(r["at"]), reverse=True)
-    site.events.sort(key=lambda e: str(e["at"]), reverse=True)
+    site.events.sort(key=lambda e: e.at, reverse=True)
     rows, _ = schedule.listing(project, None)
     site.schedules = [row for row in rows if row.enabled]
     site.pipelines = _per_pipeline(site)
@@ -136,7 +136,7 @@ def _referenced(site: Site) -> set[str]:
     found |= {
         str((r["details"].get("destination_test") or {}).get("run_id") or "") for r in site.releases
     }
-    found |= {str(e["details"].get("run") or "") for e in site.events}
+    found |= {str(e.details.get("run") or "") for e in site.events}
     found |= {str(s.last_run or "") for s in site.schedules}
     return found - {""}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from kitchen.data import diff
 from kitchen.errors import BadInput, NotAllowed
@@ -78,26 +77,17 @@ def compare(
 
 def summaries(
     project: Project, kitchen: Kitchen, other: Kitchen, graph: lineage.Graph, tables: list[str]
-) -> list[dict[str, Any]]:
-    """Each of ``tables`` (those either kitchen has) in short, as a merge preview gives it."""
+) -> list[diff.TableDiff]:
+    """Each of ``tables`` (those either kitchen has) compared, for a merge preview."""
     warehouse = project.warehouse(kitchen.environment)
     there = {*warehouse.kitchen_tables(kitchen.schema), *warehouse.kitchen_tables(other.schema)}
     key_of = _keys(project, kitchen, graph, None)
     schemas = (kitchen.schema, other.schema)
-    short = (
-        "table",
-        "same",
-        "rows",
-        "only_in_kitchen",
-        "only_in_other",
-        "changed",
-        "changed_columns",
-    )
-    found = []
-    for table in [t for t in tables if t in there]:
-        whole = diff.compare(warehouse, table, schemas, key_of(table), 0.01).to_json()
-        found.append({name: whole[name] for name in short})
-    return found
+    return [
+        diff.compare(warehouse, table, schemas, key_of(table), 0.01)
+        for table in tables
+        if table in there
+    ]
 
 
 def _keys(

@@ -9,7 +9,7 @@ found nowhere else: a branch with commits no root kitchen has is reported, not d
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any
 
@@ -27,9 +27,22 @@ from kitchen.workflows.orphans import Finding
 BROKEN = (Status.PROVISIONING, Status.FAILED, Status.DELETING)
 
 
+@dataclass(frozen=True)
+class Reached:
+    """One backend doctor tried (`doctor --json`'s ``backends``)."""
+
+    environment: str  # empty for the git remote, which is the project's
+    backend: str
+    status: str  # ok, error
+    detail: str  # why not, where it failed
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
 @dataclass
 class Examination:
-    backends: list[dict[str, str]] = field(default_factory=list)
+    backends: list[Reached] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     failures: list[KitchenError] = field(default_factory=list)  # of the backends
 
@@ -86,9 +99,7 @@ def _probe(found: Examination, environment: str, backend: str, probe: Callable[[
         status, detail = "error", exc.message
     else:
         status, detail = "ok", ""
-    found.backends.append(
-        {"environment": environment, "backend": backend, "status": status, "detail": detail}
-    )
+    found.backends.append(Reached(environment, backend, status, detail))
     return status == "ok"
 
 

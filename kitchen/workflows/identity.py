@@ -71,7 +71,7 @@ def make(project: Project, kitchen: Kitchen) -> bool:
 def recorded(project: Project, kitchen: Kitchen) -> list[str]:
     """The login roles recorded as made for ``kitchen``."""
     owned = project.registry(kitchen.environment).owned()
-    return [o["name"] for o in owned if o["kind"] == "role" and o["kitchen"] == kitchen.name]
+    return [o.name for o in owned if o.kind == "role" and o.kitchen == kitchen.name]
 
 
 def regrant(project: Project, kitchen: Kitchen) -> None:

@@ -18,6 +18,30 @@ from kitchen.project import Project
 from kitchen.workflows import slim
 
 
+@dataclass(frozen=True)
+class Reach:
+    """A table and the nodes that write it (upstream) or read it (downstream), each with
+    the tables it reads or writes in turn; ``nodes`` None: the table was met again on its
+    own path (a loop), named, not followed."""
+
+    table: str
+    nodes: list[Hop] | None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.nodes is None:
+            return {"table": self.table}
+        hops = [
+            {"node": hop.node, "tables": [t.to_json() for t in hop.tables]} for hop in self.nodes
+        ]
+        return {"table": self.table, "nodes": hops}
+
+
+@dataclass(frozen=True)
+class Hop:
+    node: str  # pipeline.node
+    tables: list[Reach]
+
+
 @dataclass
 class Graph:
     kitchen: Kitchen
@@ -33,12 +57,12 @@ class Graph:
     def tables(self) -> list[str]:
         return sorted({t for node in self.nodes for t in (*node.reads, *node.writes)})
 
-    def upstream(self, table: str) -> dict[str, Any]:
+    def upstream(self, table: str) -> Reach:
         """``table``, the nodes that write it and, under each, the tables it reads, and so on
         (a table met again on its own path is named, not followed: a loop)."""
         return self._tree(table, self.writers, lambda node: node.reads, frozenset())
 
-    def downstream(self, table: str) -> dict[str, Any]:
+    def downstream(self, table: str) -> Reach:
         """``table``, the nodes that read it and, under each, the tables it writes, and so on."""
         return self._tree(table, self.readers, lambda node: node.writes, frozenset())
 
@@ -48,22 +72,20 @@ class Graph:
         nodes_of: Callable[[str], list[lineage.NodeLineage]],
         next_of: Callable[[lineage.NodeLineage], list[str]],
         seen: frozenset[str],
-    ) -> dict[str, Any]:
-        return {
-            "table": table,
-            "nodes": [
-                {
-                    "node": f"{node.pipeline}.{node.node}",
-                    "tables": [
-                        {"table": further}
-                        if further in seen
-                        else self._tree(further, nodes_of, next_of, seen | {table})
-                        for further in next_of(node)
-                    ],
-                }
-                for node in nodes_of(table)
-            ],
-        }
+    ) -> Reach:
+        hops = [
+            Hop(
+                f"{node.pipeline}.{node.node}",
+                [
+                    Reach(further, None)
+                    if further in seen
+                    else self._tree(further, nodes_of, next_of, seen | {table})
+                    for further in next_of(node)
+                ],
+            )
+            for node in nodes_of(table)
+        ]
+        return Reach(table, hops)
 
     def downstream_of_nodes(self, names: set[str]) -> list[str]:
         """Every table the nodes ``names`` (pipeline.node) write, and all downstream of them."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kitchen import journal
 from kitchen.errors import KitchenError
@@ -18,6 +18,9 @@ from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.workflows import artifacts, delete, landing
 from kitchen.workflows.landing import MERGE, Step
+
+if TYPE_CHECKING:
+    from kitchen.data.diff import TableDiff
 
 
 @dataclass
@@ -29,8 +32,11 @@ class Preview:
     pipelines: list[str]
     conflicts: list[str]
     downstream: list[str] = field(default_factory=list)  # tables the changed nodes may change
-    diffs: list[dict[str, Any]] = field(default_factory=list)  # each of them against the parent
+    diffs: list[TableDiff] = field(default_factory=list)  # each of them against the parent
     no_diff: str | None = None  # why there is no data diff
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "diffs": [found.summary() for found in self.diffs]}
 
 
 @dataclass
@@ -90,7 +96,7 @@ def _impact(project: Project, kitchen: Kitchen, parent: Kitchen, seen: Preview) 
             seen.no_diff = f"no passing run of {kitchen.name} yet: `kitchen test {kitchen.name}`"
             return
         seen.diffs = diff.summaries(project, kitchen, parent, graph, seen.downstream)
-        _keep_diff(project, kitchen, passed, parent.name, seen.diffs)
+        _keep_diff(project, kitchen, passed, parent.name, [d.summary() for d in seen.diffs])
 
 
 def _keep_diff(

@@ -17,7 +17,7 @@ from kitchen.backends.secrets.base import SecretStore
 from kitchen.backends.warehouse.base import Warehouse
 from kitchen.backends.warehouse.sql import quote_identifier
 from kitchen.errors import KitchenError
-from kitchen.model import Kitchen
+from kitchen.model import Kitchen, Owned
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.text import counted
@@ -71,25 +71,25 @@ def owned_orphans(project: Project, environment: str, report: Reporter) -> list[
     kitchens, busy = _live(project, environment)
     found = []
     for owned in registry.owned():
-        if owned["kitchen"] in kitchens or owned["kitchen"] in busy:
+        if owned.kitchen in kitchens or owned.kitchen in busy:
             continue
-        if owned["kind"] == "role":
+        if owned.kind == "role":
             continue  # a login: found by login_orphans, whose drop forgets it
-        if owned["kind"] == "schema":
+        if owned.kind == "schema":
             found.append(
                 Finding(
                     "orphan",
                     environment,
-                    owned["name"],
-                    f"schema {owned['name']} was made for kitchen {owned['kitchen']}, "
+                    owned.name,
+                    f"schema {owned.name} was made for kitchen {owned.kitchen}, "
                     "which no longer exists",
                     "drop it",
                     fix=partial(_drop_schema, project, environment, owned),
                 )
             )
-        elif project.git.branch_exists(owned["name"]):
-            forget = partial(registry.disown, owned["kind"], owned["name"])
-            found.append(_stray(project, owned["name"], environment, forget))
+        elif project.git.branch_exists(owned.name):
+            forget = partial(registry.disown, owned.kind, owned.name)
+            found.append(_stray(project, owned.name, environment, forget))
     return found
 
 
@@ -119,7 +119,7 @@ def login_orphans(project: Project, environment: str, report: Reporter) -> list[
     warehouse = project.warehouse(environment)
     registry = project.registry(environment)
     claimed = {name for k in kitchens.values() for name in warehouse.identity_names(k.schema)}
-    claimed |= {o["name"] for o in registry.owned() if o["kind"] == "role" and o["kitchen"] in busy}
+    claimed |= {o.name for o in registry.owned() if o.kind == "role" and o.kitchen in busy}
     return [
         Finding(
             "orphan",
@@ -181,9 +181,9 @@ def secret_orphans(project: Project, environment: str, report: Reporter) -> list
     ]
 
 
-def _drop_schema(project: Project, environment: str, owned: dict[str, Any]) -> str:
-    project.warehouse(environment).drop_schema(owned["name"])
-    project.registry(environment).disown("schema", owned["name"])
+def _drop_schema(project: Project, environment: str, owned: Owned) -> str:
+    project.warehouse(environment).drop_schema(owned.name)
+    project.registry(environment).disown("schema", owned.name)
     return "dropped"
 
 
@@ -225,7 +225,7 @@ def stray_branches(project: Project) -> list[Finding]:
         return []  # an unreachable registry could hold the missing kitchens
     known = {kitchen.branch for kitchen in kitchens}
     for environment in project.config.environments:
-        known |= {o["name"] for o in project.registry(environment).owned() if o["kind"] == "branch"}
+        known |= {o.name for o in project.registry(environment).owned() if o.kind == "branch"}
     found = []
     for branch in project.git.branches():
         if branch.startswith(prefix) and branch not in known:

@@ -15,7 +15,7 @@ import shlex
 import shutil
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any
 
 from kitchen import config
 from kitchen.errors import BadInput, GitError, KitchenError, NotAllowed, PreconditionFailed
-from kitchen.model import Kitchen, Status
+from kitchen.model import Kitchen, Status, Switch
 from kitchen.names import did_you_mean
 from kitchen.pipelines import model, schedules
 from kitchen.project import Project
@@ -57,33 +57,31 @@ def declared(project: Project, kitchen: Kitchen) -> list[Declared]:
     return found
 
 
-def switch(project: Project, name: str | None, ref: str, on: bool) -> dict[str, Any]:
-    """Enable (``on``) or disable a schedule in a kitchen; its record, and whether it
-    changed. Enabling starts from now: the slots before it are not missed ones."""
+@dataclass(frozen=True)
+class Switched:
+    kitchen: str
+    schedule: str
+    changed: bool  # False: it was so already
+
+
+def switch(project: Project, name: str | None, ref: str, on: bool) -> Switched:
+    """Enable (``on``) or disable a schedule in a kitchen, and whether that changed it.
+    Enabling starts from now: the slots before it are not missed ones."""
     kitchen = project.current_or_named(name)
     _may_switch(project, kitchen)
     found = _chosen(project, kitchen, ref)
     registry = project.registry(kitchen.environment)
-    key = f"{kitchen.name}/{found.ref}"
-    known = next((row for row in registry.schedules(kitchen.name) if row["id"] == key), {})
-    if bool(known.get("enabled")) == on:
-        return (
-            {**known, "changed": False} if known else {"id": key, "enabled": on, "changed": False}
-        )
+    known = next((s for s in registry.schedules(kitchen.name) if s.schedule == found.ref), None)
+    if (known is not None and known.enabled) == on:
+        return Switched(kitchen.name, found.ref, changed=False)
     now = schedules.now().isoformat()
-    row = {
-        **known,
-        "id": key,
-        "kitchen": kitchen.name,
-        "schedule": found.ref,
-        "enabled": on,
-        "changed_by": project.user,
-        "changed_at": now,
-        "last_slot": now if on else known.get("last_slot"),
-    }
-    registry.put_schedule(row)
+    last = known or Switch(kitchen.name, found.ref, on, project.user, now)
+    slot = now if on else last.last_slot
+    registry.put_schedule(
+        replace(last, enabled=on, changed_by=project.user, changed_at=now, last_slot=slot)
+    )
     project.audit(kitchen, "schedule-enable" if on else "schedule-disable", schedule=found.ref)
-    return {**row, "changed": True}
+    return Switched(kitchen.name, found.ref, changed=True)
 
 
 def _may_switch(project: Project, kitchen: Kitchen) -> None:
@@ -161,10 +159,10 @@ def listing(project: Project, name: str | None) -> tuple[list[Scheduled], list[s
         states = {}
         if kitchen.status == Status.READY:
             registry = project.registry(kitchen.environment)
-            states = {r["id"]: r for r in registry.schedules(kitchen.name)}
+            states = {state.schedule: state for state in registry.schedules(kitchen.name)}
         for found in declared(project, kitchen):
-            state = states.get(f"{kitchen.name}/{found.ref}", {})
-            enabled = bool(state.get("enabled"))
+            state = states.get(found.ref)
+            enabled = state is not None and state.enabled
             rows.append(
                 Scheduled(
                     kitchen=kitchen.name,
@@ -174,17 +172,36 @@ def listing(project: Project, name: str | None) -> tuple[list[Scheduled], list[s
                     nodes=found.schedule.nodes,
                     catch_up=found.schedule.catch_up,
                     enabled=enabled,
-                    changed_by=state.get("changed_by"),
+                    changed_by=state.changed_by if state else None,
                     next=schedules.following(found.schedule, now).isoformat() if enabled else None,
-                    last_slot=state.get("last_slot") if state.get("last_run") else None,
-                    last_run=state.get("last_run"),
-                    last_status=state.get("last_status"),
+                    last_slot=state.last_slot if state and state.last_run else None,
+                    last_run=state.last_run if state else None,
+                    last_status=state.last_status if state else None,
                 )
             )
     return rows, sorted(problems)
 
 
-def run_due(project: Project, environment: str | None, report: Reporter) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Due:
+    """What run-due did with one schedule, or one slot of it (`schedule run-due --json`)."""
+
+    kitchen: str
+    schedule: str
+    status: str  # passed, failed, taken, error; not run at all: skipped, busy, error
+    slot: str | None = None  # none: the schedule was not run at all
+    run_id: str | None = None
+    reason: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("failed", "error")
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
+def run_due(project: Project, environment: str | None, report: Reporter) -> list[Due]:
     """Run every enabled schedule whose slot has come, in every environment (or one);
     what was run, skipped or refused, one entry per schedule and slot."""
     names = [environment] if environment else list(project.config.environments)
@@ -195,42 +212,42 @@ def run_due(project: Project, environment: str | None, report: Reporter) -> list
             hint=f"The environments: {', '.join(project.config.environments)}.",
         )
     now = schedules.now()
-    done: list[dict[str, Any]] = []
+    done: list[Due] = []
     for name in names:
-        for row in project.registry(name).schedules():
-            if row["enabled"]:
-                done += _run_schedule(project, name, row, now, report)
+        for switch in project.registry(name).schedules():
+            if switch.enabled:
+                done += _run_schedule(project, name, switch, now, report)
     return done
 
 
 def _run_schedule(
-    project: Project, environment: str, row: dict[str, Any], now: datetime, report: Reporter
-) -> list[dict[str, Any]]:
+    project: Project, environment: str, switch: Switch, now: datetime, report: Reporter
+) -> list[Due]:
     registry = project.registry(environment)
-    said = {"kitchen": row["kitchen"], "schedule": row["schedule"]}
-    kitchen = registry.get(row["kitchen"])
+    said = {"kitchen": switch.kitchen, "schedule": switch.schedule}
+    kitchen = registry.get(switch.kitchen)
     if kitchen is None or kitchen.status != Status.READY:
-        why = f"{row['kitchen']} is not ready" if kitchen else f"{row['kitchen']} is gone"
-        return [{**said, "status": "skipped", "reason": why}]
+        why = f"{switch.kitchen} is not ready" if kitchen else f"{switch.kitchen} is gone"
+        return [Due(**said, status="skipped", reason=why)]
     try:
         _sync(project, kitchen)
-        found = next((d for d in declared(project, kitchen) if d.ref == row["schedule"]), None)
+        found = next((d for d in declared(project, kitchen) if d.ref == switch.schedule), None)
     except KitchenError as exc:  # the remote is away, the pipeline file at the tip is broken
-        report.warn(f"Schedule {row['schedule']} of {kitchen.name} was not run: {exc.message}")
-        return [{**said, "status": "error", "reason": exc.message}]
+        report.warn(f"Schedule {switch.schedule} of {kitchen.name} was not run: {exc.message}")
+        return [Due(**said, status="error", reason=exc.message)]
     if found is None:
         why = f"the tip of {kitchen.branch} no longer declares it"
         if branch_ref(project, kitchen.branch) is None:
             why = f"its branch {kitchen.branch} is not in this clone nor on its remote"
-        report.warn(f"Schedule {row['schedule']} of {kitchen.name} was not run: {why}.")
-        return [{**said, "status": "error", "reason": why}]
+        report.warn(f"Schedule {switch.schedule} of {kitchen.name} was not run: {why}.")
+        return [Due(**said, status="error", reason=why)]
     lock = f"{kitchen.name}:schedules"  # one kitchen's schedules: one caller at a time
     try:
         registry.lock(lock, project.user, 0, f"run of {kitchen.name}'s schedules")
     except PreconditionFailed:
-        return [{**said, "status": "busy", "reason": "another run-due runs its schedules"}]
+        return [Due(**said, status="busy", reason="another run-due runs its schedules")]
     try:
-        return _run_slots(project, kitchen, found, row=row, now=now, report=report)
+        return _run_slots(project, kitchen, found, switch=switch, now=now, report=report)
     finally:
         project.registry(environment).unlock(lock)  # a run closed the connection it had
 
@@ -240,33 +257,34 @@ def _run_slots(
     kitchen: Kitchen,
     found: Declared,
     *,
-    row: dict[str, Any],
+    switch: Switch,
     now: datetime,
     report: Reporter,
-) -> list[dict[str, Any]]:
+) -> list[Due]:
     """The due slots of one schedule, oldest first, each taken before it runs."""
     environment = kitchen.environment
-    said = {"kitchen": row["kitchen"], "schedule": row["schedule"]}
+    said = {"kitchen": switch.kitchen, "schedule": switch.schedule}
     ran = []
-    for slot in schedules.due(found.schedule, datetime.fromisoformat(row["last_slot"]), now):
+    last = switch.last_slot or switch.changed_at  # enabling sets last_slot: never None here
+    for slot in schedules.due(found.schedule, datetime.fromisoformat(last), now):
         registry = project.registry(environment)  # a run closes the project's connections
-        if not registry.take_slot(row["id"], slot.isoformat()):
-            ran.append({**said, "slot": slot.isoformat(), "status": "taken"})
+        if not registry.take_slot(switch.id, slot.isoformat()):
+            ran.append(Due(**said, status="taken", slot=slot.isoformat()))
             continue  # another run-due ran it
         outcome = _run_slot(project, kitchen, found, slot, report)
-        ran.append({**said, "slot": slot.isoformat(), **outcome})
+        ran.append(outcome)
         registry = project.registry(environment)
-        if "run_id" not in outcome:  # it could not start: the next call tries the slot again
-            registry.free_slot(row["id"], slot.isoformat())
+        if outcome.run_id is None:  # it could not start: the next call tries the slot again
+            registry.free_slot(switch.id, slot.isoformat())
             break
-        latest = next(r for r in registry.schedules(kitchen.name) if r["id"] == row["id"])
+        latest = next(s for s in registry.schedules(kitchen.name) if s.id == switch.id)
         registry.put_schedule(
-            {
-                **latest,
-                "last_slot": slot.isoformat(),
-                "last_run": outcome["run_id"],
-                "last_status": outcome["status"],
-            }
+            replace(
+                latest,
+                last_slot=slot.isoformat(),
+                last_run=outcome.run_id,
+                last_status=outcome.status,
+            )
         )
     return ran
 
@@ -280,10 +298,12 @@ def _sync(project: Project, kitchen: Kitchen) -> None:
 
 def _run_slot(
     project: Project, kitchen: Kitchen, found: Declared, slot: datetime, report: Reporter
-) -> dict[str, Any]:
+) -> Due:
     """The schedule's run for ``slot``: `kitchen test` of its pipeline (or nodes) at the tip
     of the kitchen's branch, in a worktree of its own that goes afterwards."""
     from kitchen.workflows.test import TestRequest, test
+
+    said = Due(kitchen.name, found.ref, "error", slot=slot.isoformat())
 
     project.close()  # the run opens the warehouses itself (DuckDB: one holder at a time)
     folder = Path(tempfile.mkdtemp(prefix="kitchen-schedule-")) / "worktree"
@@ -291,7 +311,7 @@ def _run_slot(
         project.git.add_worktree(folder, branch_ref(project, kitchen.branch) or kitchen.branch)
     except GitError as exc:
         shutil.rmtree(folder.parent, ignore_errors=True)
-        return {"status": "error", "reason": exc.message}
+        return replace(said, reason=exc.message)
     trigger = f"schedule {found.ref}, slot {slot.isoformat()}"
     report.step(f"Running {found.ref} in {kitchen.name} for its slot {slot.isoformat()}")
     scheduled = Project(folder, config.load(folder / config.CONFIG_FILE), project.backends)
@@ -305,12 +325,12 @@ def _run_slot(
         run = test(scheduled, request, report)
     except KitchenError as exc:
         report.warn(f"Schedule {found.ref} of {kitchen.name} could not run: {exc.message}")
-        return {"status": "error", "reason": exc.message}
+        return replace(said, reason=exc.message)
     finally:
         scheduled.close()
         project.git.remove_worktree(folder)
         shutil.rmtree(folder.parent, ignore_errors=True)
-    return {"status": run.status, "run_id": run.id}
+    return replace(said, status=run.status, run_id=run.id)
 
 
 def crontab(project: Project) -> str:

@@ -22,7 +22,7 @@ from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
 from kitchen.backends.warehouse.postgres import PostgresWarehouse
 from kitchen.backends.warehouse.sql import Literal, Query, sql
 from kitchen.errors import ArtifactsError, SecretsError, WarehouseError, WarehouseUnreachable
-from kitchen.model import DataState, Kitchen, Run, Status
+from kitchen.model import DataState, Event, Kitchen, Run, Status
 from tests.conftest import WarehouseFactory
 
 SECRETS = ["file", "vault"]
@@ -201,12 +201,10 @@ def test_registry_pages_the_trail_by_time_and_never_ends_a_page_inside_one(
     registry = Registry(warehouse)
     times = ["2026-01-05", "2026-01-04", "2026-01-04", "2026-01-04", "2026-01-03", "2026-01-01"]
     for number, at in enumerate(times):
-        registry.record(
-            {"at": at, "actor": "a", "action": f"a{number}", "kitchen": "k", "result": "ok"}
-        )
-    first = [event["at"] for event in registry.events("k", limit=2)]
+        registry.record(Event(at, "a", f"a{number}", "k", "ok"))
+    first = [event.at for event in registry.events("k", limit=2)]
     assert first == times[:4]  # the two newest, and the rest of the second's time
-    assert [event["at"] for event in registry.events("k", 2, before="2026-01-04")] == times[4:]
+    assert [event.at for event in registry.events("k", 2, before="2026-01-04")] == times[4:]
     assert registry.events("k", 2, before="2026-01-01") == []
     assert registry.events("other", 2) == [] and len(registry.events(limit=0)) == 6
 
@@ -253,9 +251,7 @@ def test_a_registry_made_before_migrations_is_brought_forward_once_by_the_next_w
     warehouse.insert_rows("kitchen_meta", "kitchens", ["name", "status"], [("kept", "ready")])
     registry = Registry(warehouse)
     assert [k.name for k in registry.all()] == ["kept"]  # read as it is
-    registry.record(
-        {"at": "2026-12-04", "actor": "a", "action": "x", "kitchen": "k", "result": "ok"}
-    )
+    registry.record(Event("2026-12-04", "a", "x", "k", "ok"))
     table = warehouse.table("kitchen_meta", "migrations")
     recorded = warehouse.execute(sql("SELECT version, name FROM {} ORDER BY version", table))
     assert [tuple(row) for row in recorded] == [(m.version, m.name) for m in layout.MIGRATIONS]
@@ -264,9 +260,7 @@ def test_a_registry_made_before_migrations_is_brought_forward_once_by_the_next_w
     assert [k.name for k in registry.all()] == ["kept"]
     registry.lock("dev", "someone@acme.example")  # the renewed locks table takes holders
     monkeypatch.setattr(layout, "migrate", lambda *args: pytest.fail("migrated twice"))
-    Registry(warehouse).record(
-        {"at": "2026-12-05", "actor": "a", "action": "y", "kitchen": "k", "result": "ok"}
-    )
+    Registry(warehouse).record(Event("2026-12-05", "a", "y", "k", "ok"))
 
 
 def test_duckdb_file_in_use_is_unreachable(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kitchen.model import Kitchen, Run, Status
+from kitchen.model import Event, Kitchen, Run, Status
 from kitchen.reports import pages
 from kitchen.workflows import dashboard
 from kitchen.workflows.schedule import Scheduled
@@ -34,10 +34,7 @@ def site() -> dashboard.Site:
     release |= {"commit_sha": "b" * 40, "actor": "lead@shop.example"}
     release |= {"details": {"run": "d1", "destination_test": {"status": "failed", "run_id": "p2"}}}
     found.releases = [release]
-    found.events = [
-        {"at": AT, "actor": "a", "action": "merge", "kitchen": "x", "result": "ok"}
-        | {"environment": "dev", "details": {"run": "gone"}}
-    ]
+    found.events = [Event(AT, "a", "merge", "x", "ok", {"run": "gone"}, environment="dev")]
     found.linked = {"d1": "runs/dev/d1.html", "p2": "runs/production/p2.html"}
     found.pipelines = dashboard._per_pipeline(found)  # as reading the registries leaves it
     return found

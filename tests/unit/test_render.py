@@ -8,7 +8,7 @@ from rich.console import Console
 
 from kitchen.cli import listings, render
 from kitchen.data import masking, pii
-from kitchen.model import DataState, Kitchen, Outcome, Release, Status, utcnow
+from kitchen.model import DataState, Event, Kitchen, Outcome, Release, Status, utcnow
 from kitchen.pipelines.checks import CheckResult
 from kitchen.pipelines.runners import NodeResult
 from kitchen.text import moment, number
@@ -135,26 +135,26 @@ def test_the_scan_names_each_column_whole_and_the_rule_that_masks_it() -> None:
 
 
 def test_the_audit_trail_fits_80_columns_with_its_times_whole() -> None:
-    event = {
-        "at": "2026-11-21T15:59:44.123456+00:00",
-        "actor": "a.long.address@analytics.example",
-        "action": "merge",
-        "kitchen": "profitability",
-        "result": "ok",
-        "details": {"into": "dev", "commit": "1b41e614570cfc6e11769b3fc909d03974233aa1"},
-    }
+    event = Event(
+        at="2026-11-21T15:59:44.123456+00:00",
+        actor="a.long.address@analytics.example",
+        action="merge",
+        kitchen="profitability",
+        result="ok",
+        details={"into": "dev", "commit": "1b41e614570cfc6e11769b3fc909d03974233aa1"},
+    )
     console = Console(width=80, record=True, color_system=None)
     console.print(listings.events_table([event], "profitability"))
     shown = console.export_text()
-    assert moment(event["at"]) in shown and "…" not in shown
+    assert moment(event.at) in shown and "…" not in shown
     assert "commit=1b41e61457" in shown and "1b41e614570" not in shown  # as git shows a sha
     assert "profitability" not in shown.split("\n", 1)[1]  # one kitchen's: said in the title
 
 
 def test_the_audit_trail_puts_details_under_events_when_a_column_is_too_narrow() -> None:
-    def event(action: str, kitchen: str, **details: str) -> dict[str, object]:
+    def event(action: str, kitchen: str, **details: str) -> Event:
         at = "2026-11-21T15:59:44+00:00"
-        return dict(
+        return Event(
             at=at, actor="ann@acme.io", action=action, kitchen=kitchen, result="ok", details=details
         )
 
