@@ -83,11 +83,12 @@ def branch_for(name: str, prefix: str) -> str:
 
 
 STAGING_PREFIX = f"{INTERNAL_PREFIX}stage_"
+STAGING_LONGEST = 63  # characters of a staging schema's name (PostgreSQL's identifiers)
 
 
 def staging_schema(schema: str) -> str:
-    """Where ``kitchen data refresh`` builds a kitchen's new tables (within 63 characters)."""
-    return f"{STAGING_PREFIX}{schema}"[:63]
+    """Where ``kitchen data refresh`` builds a kitchen's new tables (cut to fit)."""
+    return f"{STAGING_PREFIX}{schema}"[:STAGING_LONGEST]
 
 
 def is_reserved_schema(schema: str) -> bool:

@@ -116,8 +116,20 @@ def test_a_team_on_spark_gets_masked_kitchens_of_copies_samples_and_views(
         " ON o.customer_id = c.customer_id",
     )
     assert orphans == [(0,)]
-    rows = {t["name"]: t["rows"] for t in cli("show", "small", "--json").json()["tables"]}
+    shown_small = cli("show", "small", "--json").json()["tables"]
+    rows = {t["name"]: t["rows"] for t in shown_small}
     assert 0 < rows["orders"] < 4000
+    # a refresh stages its tables in the kitchen's own database (Spark moves none between
+    # databases) and renames them in; what a refresh that died left there is not shown,
+    # and the next refresh clears it
+    on_spark(spark, "CREATE TABLE small.kitchen_staged__orders USING parquet AS SELECT 1 AS x")
+    assert cli("show", "small", "--json").json()["tables"] == shown_small
+    refreshed = cli("data", "refresh", "small")
+    assert refreshed.code == 0, refreshed.err
+    assert [row[1] for row in on_spark(spark, "SHOW TABLES IN small")] == list(rows)
+    assert not [name for (name,) in on_spark(spark, "SHOW DATABASES") if "stage" in name]
+    again = {t["name"]: t["rows"] for t in cli("show", "small", "--json").json()["tables"]}
+    assert again == rows  # the same sample, drawn again
 
     viewed = cli("create", "quick", "--data", "views", "--no-checkout")
     assert viewed.code == 0, viewed.err

@@ -3,7 +3,10 @@ catalog, its tables Parquet tables made by ``CREATE TABLE ... AS SELECT``.
 
 Spark enforces no keys and has no transactions: the registry lives in a store of its own
 (``registry:``), a statement that fails half-way leaves what it made, and a refresh's swap
-is a drop and a rename per table. It has no logins kitchen could make per kitchen.
+is a drop and a rename per table. Spark moves no table between databases, so a refresh's
+staging schema is, here, tables of the kitchen's own database under a name of kitchen's
+(``STAGED``), renamed in place by the swap: a catalog change, not a second copy. It has no
+logins kitchen could make per kitchen.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
+from kitchen import names
 from kitchen.backends.warehouse.base import (
     LINK_MARK,
     Probe,
@@ -47,6 +51,7 @@ log = logging.getLogger(__name__)
 LINK_PROPERTY = "kitchen.view_of"  # a view's table property: kitchen's mark (views mode)
 # portable names (TableSpec) as Spark spells them; its TIMESTAMP is a point in time
 TYPES = {"TEXT": "STRING", "INTEGER": "INT", "TIMESTAMPTZ": "TIMESTAMP"}
+STAGED = "kitchen_staged__"  # a refresh's new table, in the kitchen's own database
 
 
 @dataclass
@@ -103,6 +108,10 @@ class SparkWarehouse(SqlWarehouse):
 
     def qualify(self, *names: str) -> Identifier:
         return Identifier(*names)
+
+    def table(self, schema: str, table: str) -> Identifier:
+        home = _home(schema)
+        return Identifier(home, STAGED + table) if home else Identifier(schema, table)
 
     def execute(self, query: Query, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         from pyspark.sql.types import TimestampType
@@ -163,27 +172,38 @@ class SparkWarehouse(SqlWarehouse):
     def list_schemas(self) -> list[str]:
         return sorted(str(row[0]) for row in self.execute(sql("SHOW DATABASES")))
 
+    def schema_exists(self, schema: str) -> bool:
+        return super().schema_exists(_home(schema) or schema)
+
     def create_schema(self, schema: str) -> None:
-        self.execute(sql("CREATE DATABASE IF NOT EXISTS {}", Identifier(schema)))
+        self.execute(sql("CREATE DATABASE IF NOT EXISTS {}", Identifier(_home(schema) or schema)))
 
     def drop_schema(self, schema: str) -> None:
-        self.execute(sql("DROP DATABASE IF EXISTS {} CASCADE", Identifier(schema)))
+        if _home(schema) is None:
+            self.execute(sql("DROP DATABASE IF EXISTS {} CASCADE", Identifier(schema)))
+        else:  # a refresh's staged tables, in the kitchen's database
+            self._drop_tables(schema, self.list_tables(schema))
 
     def _relations(self, schema: str) -> list[tuple[str, str]]:
-        """(name, MANAGED | EXTERNAL | VIEW) of each relation in ``schema``."""
-        if not self.schema_exists(schema):
+        """(name, MANAGED | EXTERNAL | VIEW) of each relation in ``schema``: a staging
+        schema's are the staged tables of its kitchen's database, by their own names."""
+        home = _home(schema)
+        if not self.schema_exists(home or schema):
             return []
         try:
-            found = self.spark.catalog.listTables(schema)
+            found = self.spark.catalog.listTables(home or schema)
         except Exception as exc:
             raise WarehouseError(f"Cannot list {schema}: {session.first_line(exc)}") from None
-        return [(t.name, str(t.tableType)) for t in found if not t.isTemporary]
+        relations = [(t.name, str(t.tableType)) for t in found if not t.isTemporary]
+        if home:
+            return [(n.removeprefix(STAGED), k) for n, k in relations if n.startswith(STAGED)]
+        return [(name, kind) for name, kind in relations if not name.startswith(STAGED)]
 
     def list_tables(self, schema: str) -> list[str]:
         return sorted(name for name, kind in self._relations(schema) if kind != "VIEW")
 
     def column_types(self, schema: str, table: str, *, base: bool = False) -> list[tuple[str, str]]:
-        rows = self.execute(sql("DESCRIBE TABLE {}", Identifier(schema, table)))
+        rows = self.execute(sql("DESCRIBE TABLE {}", self.table(schema, table)))
         found = []
         for name, kind, *_ in rows:
             if not name or str(name).startswith("#"):
@@ -272,11 +292,15 @@ class SparkWarehouse(SqlWarehouse):
     def swap_in(
         self, staging: str, schema: str, tables: Sequence[str], gone: Sequence[str] = ()
     ) -> None:
-        """No transaction, and no table moves between databases: each table dropped and
-        made again from the staging one, which is then dropped."""
+        """No transaction: each table dropped, then its staged one renamed in its place
+        (staged in the kitchen's own database, as ``table`` places them); a staging schema
+        whose name was cut (names.STAGING_LONGEST) is a database of its own, copied from instead."""
         self._drop_tables(schema, [*tables, *gone])
         for table in tables:
             target, staged = self.table(schema, table), self.table(staging, table)
+            if _home(staging) == schema:
+                self.execute(sql("ALTER TABLE {} RENAME TO {}", staged, target))
+                continue
             self.execute(sql("CREATE TABLE {} USING parquet AS SELECT * FROM {}", target, staged))
             self.execute(sql("DROP TABLE {}", staged))
 
@@ -360,3 +384,12 @@ class SparkWarehouse(SqlWarehouse):
             sql("SELECT * FROM {}{} LIMIT {}", self.table(schema, table), order, Literal(limit))
         )
         return columns, rows
+
+
+def _home(schema: str) -> str | None:
+    """The kitchen's database whose staging schema ``schema`` is, if it is one whose name
+    was not cut (one cut to fit could stand for several): None else."""
+    home = schema.removeprefix(names.STAGING_PREFIX)
+    if home == schema or len(schema) >= names.STAGING_LONGEST:
+        return None
+    return home
