@@ -169,6 +169,43 @@ class Owned:
     kitchen: str
 
 
+@dataclass(frozen=True)
+class NodeRun:
+    """A node as a recorded run keeps it; a record of an earlier release may lack the
+    fields after ``node``, which then read as their defaults."""
+
+    node: str
+    pipeline: str = ""
+    type: str = ""
+    status: str = ""  # passed, failed, skipped
+    seconds: float = 0.0
+    message: str = ""
+    output: str = ""
+    depends_on: list[str] = field(default_factory=list)  # the nodes it ran after
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """A check as a recorded run keeps it (see ``NodeRun``)."""
+
+    node: str
+    name: str
+    type: str = ""
+    severity: str = "error"
+    status: str = ""  # pass, fail, error, insufficient
+    metric: float | None = None
+    message: str = ""
+    shape: str | None = None  # SPC: the data the metric was measured on
+    limits: list[float] | None = None  # SPC: lower limit, centre line, upper limit
+    pipeline: str | None = None
+    shape_recorded: bool = True  # False: recorded before kitchen recorded shapes
+
+
+def _known(kind: type[Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """The fields of ``kind`` that ``stored`` has: a later release's extra ones left out."""
+    return {name: stored[name] for name in kind.__dataclass_fields__ if name in stored}
+
+
 @dataclass
 class Run:
     """A test run as its kitchen's registry records it (docs/json.md, `runs --json`)."""
@@ -181,10 +218,25 @@ class Run:
     started_at: str
     ended_at: str | None
     status: str  # passed, failed, or interrupted (recorded by the next command's recovery)
-    results: dict[str, Any] = field(default_factory=dict)  # nodes and checks, as run
+    results: dict[str, Any] = field(default_factory=dict)  # as `test --json` printed it
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def nodes(self) -> list[NodeRun]:
+        return [NodeRun(**_known(NodeRun, node)) for node in self.results.get("nodes", [])]
+
+    @property
+    def checks(self) -> list[CheckRun]:
+        return [
+            CheckRun(**_known(CheckRun, check), shape_recorded="shape" in check)
+            for check in self.results.get("checks", [])
+        ]
+
+    @property
+    def trigger(self) -> str:
+        return str(self.results.get("trigger") or "manual")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from kitchen import model, redaction
 from kitchen.errors import BadInput, KitchenError
 from kitchen.files import make_folder
-from kitchen.model import Event, Kitchen, Run, utcnow
+from kitchen.model import CheckRun, Event, Kitchen, NodeRun, Run, utcnow
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 from kitchen.reports import charts, pages
@@ -36,7 +36,7 @@ EVENTS = 200  # audit trail entries per environment
 PAGES = ("index", "pipelines", "checks", "releases", "audit", "schedules")
 
 
-Entry = tuple[str, Run, list[dict[str, Any]], bool]  # kitchen, run, nodes, passed
+Entry = tuple[str, Run, list[NodeRun], bool]  # kitchen, run, nodes, passed
 
 
 @dataclass
@@ -170,12 +170,12 @@ def _health(site: Site) -> dict[str, Any]:
     """The indicators at a glance: each kitchen's latest run, the SPC checks of those runs,
     the newest release."""
     latest = [runs[0] for runs in site.runs.values() if runs]
-    spc = [c for run in latest for c in report.checks_of(run) if c["type"] == "spc"]
+    spc = [c for run in latest for c in report.checks_of(run) if c.type == "spc"]
     return {
         "passed": sum(run.status == "passed" for run in latest),
         "failed": sum(run.status != "passed" for run in latest),
-        "in_control": sum(c["status"] == "pass" for c in spc),
-        "out_of_control": sum(c["status"] == "fail" for c in spc),
+        "in_control": sum(c.status == "pass" for c in spc),
+        "out_of_control": sum(c.status == "fail" for c in spc),
         "release": site.releases[0] if site.releases else None,
     }
 
@@ -213,8 +213,8 @@ def _per_pipeline(site: Site) -> dict[str, list[Entry]]:
     for kitchen, runs in site.runs.items():
         for run in runs:
             nodes = report.nodes_of(run)
-            for pipeline in dict.fromkeys(n["pipeline"] for n in nodes):
-                own = [n for n in nodes if n["pipeline"] == pipeline]
+            for pipeline in dict.fromkeys(n.pipeline for n in nodes):
+                own = [n for n in nodes if n.pipeline == pipeline]
                 passed = _passed(own, report.checks_of(run))
                 per[pipeline].append((kitchen, run, own, passed))
     return dict(sorted(per.items()))
@@ -229,7 +229,7 @@ def _pipeline(site: Site, name: str, entries: list[Entry]) -> dict[str, Any]:
     durations = [
         {
             "at": run.started_at,
-            "seconds": round(sum(float(n["seconds"]) for n in own if _own(n)), 2),
+            "seconds": round(sum(float(n.seconds) for n in own if _own(n)), 2),
             "series": kitchen,
         }
         for kitchen, run, own, _ in entries
@@ -260,21 +260,18 @@ def _pipeline(site: Site, name: str, entries: list[Entry]) -> dict[str, Any]:
     }
 
 
-def _own(node: dict[str, Any]) -> bool:
+def _own(node: NodeRun) -> bool:
     """A pipeline's own node, not one of a dbt node's models (counted in the dbt node)."""
-    return not str(node["type"]).startswith("dbt ")
+    return not node.type.startswith("dbt ")
 
 
-def _passed(nodes: list[dict[str, Any]], checks: list[dict[str, Any]]) -> bool:
+def _passed(nodes: list[NodeRun], checks: list[CheckRun]) -> bool:
     """Whether a pipeline passed in a run: its nodes ran, its error-severity checks passed."""
-    names = {n["node"] for n in nodes}
+    names = {n.node for n in nodes}
     blocking = any(
-        c.get("node") in names
-        and c.get("severity") == "error"
-        and c.get("status") in ("fail", "error")
-        for c in checks
+        c.node in names and c.severity == "error" and c.status in ("fail", "error") for c in checks
     )
-    return not blocking and all(n["status"] in ("passed", "skipped") for n in nodes)
+    return not blocking and all(n.status in ("passed", "skipped") for n in nodes)
 
 
 def _spc(site: Site) -> list[dict[str, Any]]:
@@ -283,28 +280,28 @@ def _spc(site: Site) -> list[dict[str, Any]]:
     drawn = []
     for kitchen in site.kitchens:
         runs = site.runs.get(kitchen.name, [])[:RECENT]
-        newest: dict[tuple[str, str], dict[str, Any]] = {}
+        newest: dict[tuple[str, str], tuple[CheckRun, Run]] = {}
         series: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for run in runs:
             for check in report.checks_of(run):
-                if check["type"] != "spc" or check["metric"] is None:
+                if check.type != "spc" or check.metric is None:
                     continue
-                key = (check["node"], check["name"])
-                newest.setdefault(key, {**check, "run": run})
-                if check.get("shape") == newest[key].get("shape"):
+                key = (check.node, check.name)
+                newest.setdefault(key, (check, run))
+                if check.shape == newest[key][0].shape:
                     series[key].append(report.point(kitchen.name, run, check))
-        for key, latest in newest.items():
+        for key, (latest, latest_run) in newest.items():
             points = series[key][::-1]
             title = f"{kitchen.name}: {key[0]}.{key[1]}"
-            spec = charts.control_chart(points, latest.get("limits"), title)
+            spec = charts.control_chart(points, latest.limits, title)
             drawn.append(
                 {
                     "kitchen": kitchen.name,
                     "check": f"{key[0]}.{key[1]}",
                     "svg": charts.svg(spec),
                     "out": sum(p["state"] == "out of control" for p in points),
-                    "message": latest["message"],
-                    "link": site.linked.get(str(latest["run"].id)),
+                    "message": latest.message,
+                    "link": site.linked.get(str(latest_run.id)),
                 }
             )
     return drawn

@@ -19,7 +19,7 @@ from typing import Any, Self
 
 from kitchen import journal
 from kitchen.errors import BadInput, KitchenError, NotAllowed, PreconditionFailed
-from kitchen.model import Kitchen, Operation, Outcome
+from kitchen.model import Kitchen, Operation, Outcome, Run
 from kitchen.project import Project
 from kitchen.reporting import Reporter
 
@@ -207,7 +207,7 @@ def _tested(project: Project, kitchen: Kitchen, head: str) -> str:
         (
             f"the latest run, {latest.id}, {latest.status} at {latest.commit_sha[:10]}"
             + (" with uncommitted changes" if latest.dirty else "")
-            + _what_failed(latest.results)
+            + _what_failed(latest)
         )
         if latest
         else "no runs"
@@ -218,20 +218,16 @@ def _tested(project: Project, kitchen: Kitchen, head: str) -> str:
     )
 
 
-def _what_failed(results: dict[str, Any]) -> str:
+def _what_failed(run: Run) -> str:
     """What failed a run, the first three named: its failing error-severity checks (a dbt
     test among them), then the failed nodes they do not explain."""
-    checks = [
-        check
-        for check in results.get("checks", [])
-        if check.get("severity") == "error" and check.get("status") in ("fail", "error")
-    ]
-    explained = {check["node"] for check in checks}
-    failed = [f"{check['node']}.{check['name']}" for check in checks]
+    checks = [c for c in run.checks if c.severity == "error" and c.status in ("fail", "error")]
+    explained = {check.node for check in checks}
+    failed = [f"{check.node}.{check.name}" for check in checks]
     failed += [
-        f"{node['pipeline']}.{node['node']}"
-        for node in results.get("nodes", [])
-        if node.get("status") == "failed" and node["node"] not in explained
+        f"{node.pipeline}.{node.node}"
+        for node in run.nodes
+        if node.status == "failed" and node.node not in explained
     ]
     if not failed:
         return ""

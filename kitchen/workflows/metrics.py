@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 from prometheus_client.core import CollectorRegistry, GaugeMetricFamily, Metric
 from prometheus_client.openmetrics.exposition import generate_latest
 
 from kitchen.errors import KitchenError
+from kitchen.model import CheckRun
 from kitchen.project import Project
 
 RECENT = 50  # runs a pass ratio is taken over
@@ -86,20 +86,20 @@ class Runs:
                     took.add_metric(labels, _epoch(latest.ended_at) - _epoch(latest.started_at))
                 passed.add_metric(labels, 1 if latest.status == "passed" else 0)
                 ratio.add_metric(labels, sum(r.status == "passed" for r in runs) / len(runs))
-                nodes = {n["node"]: n.get("pipeline", "") for n in latest.results.get("nodes", [])}
-                for check in latest.results.get("checks", []):
-                    where = [*labels, nodes.get(check["node"], ""), check["node"], check["name"]]
+                nodes = {n.node: n.pipeline for n in latest.nodes}
+                for check in latest.checks:
+                    where = [*labels, nodes.get(check.node, ""), check.node, check.name]
                     _check(values, results, where, check)
         yield from (up, kitchens, started, took, passed, ratio, values, results)
 
 
 def _check(
-    values: GaugeMetricFamily, results: GaugeMetricFamily, where: list[str], check: dict[str, Any]
+    values: GaugeMetricFamily, results: GaugeMetricFamily, where: list[str], check: CheckRun
 ) -> None:
-    if check.get("metric") is not None:
-        values.add_metric(where, float(check["metric"]))
-    if check["status"] in ("pass", "fail", "error"):  # insufficient: no verdict yet
-        results.add_metric(where, 1 if check["status"] == "pass" else 0)
+    if check.metric is not None:
+        values.add_metric(where, float(check.metric))
+    if check.status in ("pass", "fail", "error"):  # insufficient: no verdict yet
+        results.add_metric(where, 1 if check.status == "pass" else 0)
 
 
 def _epoch(moment: str) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from kitchen import redaction
 from kitchen.errors import BadInput, KitchenError, PreconditionFailed
 from kitchen.files import write_text
-from kitchen.model import Kitchen, Run
+from kitchen.model import CheckRun, Kitchen, NodeRun, Run
 from kitchen.project import Project
 from kitchen.reports import charts, pages
 from kitchen.workflows import artifacts
@@ -27,29 +27,15 @@ TRENDS = ("row_count", "freshness")
 SWITCH = "KITCHEN_REPORT"  # 0: `kitchen test` keeps no report.html (a fast local loop)
 
 
-NODE = {"pipeline": "", "type": "", "status": "", "seconds": 0.0, "message": "", "depends_on": []}
-CHECK = {
-    "type": "",
-    "severity": "error",
-    "status": "",
-    "metric": None,
-    "message": "",
-    "shape": None,
-    "limits": None,
-}
+def nodes_of(run: Run) -> list[NodeRun]:
+    """A recorded run's nodes, secrets scrubbed (none is ever in a record; a value that
+    reached a message is scrubbed again here)."""
+    return [NodeRun(**redaction.cleaned(asdict(node))) for node in run.nodes]
 
 
-def nodes_of(run: Run) -> list[dict[str, Any]]:
-    """A recorded run's nodes, each with every field (a record of an earlier release may
-    lack the newer ones), secrets scrubbed."""
-    found = run.results.get("nodes", [])
-    return [redaction.cleaned({**NODE, **node}) for node in found]
-
-
-def checks_of(run: Run) -> list[dict[str, Any]]:
+def checks_of(run: Run) -> list[CheckRun]:
     """A recorded run's checks, as ``nodes_of`` gives its nodes."""
-    found = run.results.get("checks", [])
-    return [redaction.cleaned({**CHECK, **check}) for check in found]
+    return [CheckRun(**redaction.cleaned(asdict(check))) for check in run.checks]
 
 
 def wanted() -> bool:
@@ -81,19 +67,19 @@ def render(project: Project, kitchen: Kitchen, run: Run) -> str:
     that reached a message is scrubbed again here)."""
     lineage = _lineage_runs(project, kitchen, run)
     nodes, checks = nodes_of(run), checks_of(run)
-    where = {node["node"]: node["pipeline"] for node in nodes}
+    where = {node.node: node.pipeline for node in nodes}
     context = {
         "title": f"Run {run.id} of {kitchen.name}",
         "kitchen": kitchen,
         "run": run,
-        "trigger": run.results.get("trigger") or "manual",
+        "trigger": run.trigger,
         "seconds": seconds(run),
         "pipelines": _pipelines(nodes),
-        "checks": [{**check, "pipeline": where.get(check["node"], "")} for check in checks],
-        "spc": [_control(check, where, lineage) for check in checks if check["type"] == "spc"],
+        "checks": [replace(check, pipeline=where.get(check.node, "")) for check in checks],
+        "spc": [_control(check, where, lineage) for check in checks if check.type == "spc"],
         "trends": _trends(checks, where, lineage, kitchen.name),
-        "dbt_parts": [node for node in nodes if str(node["type"]).startswith("dbt ")],
-        "dbt_tests": [check for check in checks if check["type"] == "dbt"],
+        "dbt_parts": [node for node in nodes if node.type.startswith("dbt ")],
+        "dbt_tests": [check for check in checks if check.type == "dbt"],
         "diff": _diff(project, kitchen, str(run.id)),
     }
     return redaction.scrub(pages.render("run.html.j2", **context))
@@ -127,20 +113,15 @@ def keep(project: Project, kitchen: Kitchen, run_id: str, html: str) -> bool:
 class Pipeline:
     name: str
     svg: str
-    nodes: list[dict[str, Any]]
+    nodes: list[NodeRun]
 
 
-def _pipelines(nodes: list[dict[str, Any]]) -> list[Pipeline]:
+def _pipelines(nodes: list[NodeRun]) -> list[Pipeline]:
     """Each pipeline's own nodes (not dbt's models) drawn as its DAG."""
     drawn = []
-    for name in dict.fromkeys(node["pipeline"] for node in nodes):
-        own = [n for n in nodes if n["pipeline"] == name and not str(n["type"]).startswith("dbt ")]
-        dag = [
-            charts.DagNode(
-                n["node"], n["status"], float(n["seconds"]), tuple(n.get("depends_on", []))
-            )
-            for n in own
-        ]
+    for name in dict.fromkeys(node.pipeline for node in nodes):
+        own = [n for n in nodes if n.pipeline == name and not n.type.startswith("dbt ")]
+        dag = [charts.DagNode(n.node, n.status, float(n.seconds), tuple(n.depends_on)) for n in own]
         drawn.append(Pipeline(name, charts.svg(charts.dag(dag, f"pipeline {name}")), own))
     return drawn
 
@@ -157,29 +138,29 @@ def _lineage_runs(project: Project, kitchen: Kitchen, run: Run) -> list[tuple[st
     return list(itertools.islice(older, LINEAGE))
 
 
-def _same(check: dict[str, Any], where: dict[str, str], result: dict[str, Any]) -> bool:
-    mine = (where.get(check["node"], ""), check["node"], check["name"])
-    pipeline = result.get("pipeline") or where.get(result["node"], mine[0])
-    return (pipeline, result["node"], result["name"]) == mine and result.get("metric") is not None
+def _same(check: CheckRun, where: dict[str, str], result: CheckRun) -> bool:
+    mine = (where.get(check.node, ""), check.node, check.name)
+    pipeline = result.pipeline or where.get(result.node, mine[0])
+    return (pipeline, result.node, result.name) == mine and result.metric is not None
 
 
 def _control(
-    check: dict[str, Any], where: dict[str, str], lineage: list[tuple[str, Run]]
+    check: CheckRun, where: dict[str, str], lineage: list[tuple[str, Run]]
 ) -> dict[str, Any]:
     """An SPC check's chart: its values on the same data shape, oldest first, up to this
     run's, each in or out of control as it was judged then; this run's limits."""
     points = []
     for owner, past in lineage:
         for result in checks_of(past):
-            if _same(check, where, result) and result["shape"] == check["shape"]:
+            if _same(check, where, result) and result.shape == check.shape:
                 points.append(point(owner, past, result))
         if len(points) >= SERIES:
             break
     points.reverse()
-    title = f"{check['node']}.{check['name']}"
-    if check["shape"]:
-        title += f" on {check['shape']}"
-    svg = charts.svg(charts.control_chart(points, check["limits"], title))
+    title = f"{check.node}.{check.name}"
+    if check.shape:
+        title += f" on {check.shape}"
+    svg = charts.svg(charts.control_chart(points, check.limits, title))
     return {
         "check": check,
         "svg": svg,
@@ -187,23 +168,23 @@ def _control(
     }
 
 
-def point(owner: str, run: Run, result: dict[str, Any]) -> dict[str, Any]:
+def point(owner: str, run: Run, result: CheckRun) -> dict[str, Any]:
     """An SPC result as a control chart's point: its value, how its run judged it, and why
     it was out of control (the rule its message names)."""
-    state = {"pass": "in control", "fail": "out of control"}.get(result["status"], "no limits yet")
-    message = str(result["message"])
+    state = {"pass": "in control", "fail": "out of control"}.get(result.status, "no limits yet")
+    message = result.message
     why = message.split(" out of control: ", 1)[-1].split("; limits ", 1)[0]
     return {
         "run": f"{owner} {run.id}",
         "at": run.started_at,
-        "value": float(result["metric"]),
+        "value": float(result.metric or 0),
         "state": state,
         "why": why if state == "out of control" else "",
     }
 
 
 def _trends(
-    checks: list[dict[str, Any]],
+    checks: list[CheckRun],
     where: dict[str, str],
     lineage: list[tuple[str, Run]],
     kitchen: str,
@@ -211,17 +192,17 @@ def _trends(
     """A row-count or freshness check's metric over the kitchen's own runs."""
     drawn = []
     for check in checks:
-        if check["type"] not in TRENDS:
+        if check.type not in TRENDS:
             continue
         points = [
-            {"at": past.started_at, "value": float(result["metric"]), "series": check["name"]}
+            {"at": past.started_at, "value": float(result.metric or 0), "series": check.name}
             for owner, past in lineage
             if owner == kitchen
             for result in checks_of(past)
             if _same(check, where, result)
         ][:SERIES]
-        unit = "rows" if check["type"] == "row_count" else "hours"
-        title = f"{check['node']}.{check['name']} over {kitchen}'s runs"
+        unit = "rows" if check.type == "row_count" else "hours"
+        title = f"{check.node}.{check.name} over {kitchen}'s runs"
         drawn.append(charts.svg(charts.trend(points[::-1], "value", title, unit)))
     return drawn
 

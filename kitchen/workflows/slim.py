@@ -103,18 +103,18 @@ def _ran(run: Run, pipeline: str, node: str) -> tuple[str, list[str]]:
     skipped), "unknown" (it stopped without saying)."""
     if run.status == INTERRUPTED:
         return "unknown", []
-    nodes = run.results.get("nodes", [])
-    mine = [n for n in nodes if (n.get("pipeline"), n["node"]) == (pipeline, node)]
-    if not mine or mine[0]["status"] == "skipped":
+    nodes = run.nodes
+    mine = [n for n in nodes if (n.pipeline, n.node) == (pipeline, node)]
+    if not mine or mine[0].status == "skipped":
         return "none", []
-    if mine[0]["message"].startswith("timed out"):
+    if mine[0].message.startswith("timed out"):
         return "unknown", []
     parts = [
         n
         for n in nodes
-        if n.get("pipeline") == pipeline and n["node"].startswith(f"{node}.") and n["type"] in BUILT
+        if n.pipeline == pipeline and n.node.startswith(f"{node}.") and n.type in BUILT
     ]
-    built = [n["node"].split(".", 1)[1] for n in parts if n["status"] == "passed"]
-    if mine[0]["status"] == "failed" and not parts:
+    built = [n.node.split(".", 1)[1] for n in parts if n.status == "passed"]
+    if mine[0].status == "failed" and not parts:
         return "none", []  # dbt stopped before it built anything
     return ("whole" if len(built) == len(parts) else "part"), built

@@ -28,16 +28,17 @@ def history(
         if len(values) >= window:  # the limits need no more: older runs are not read
             break
         mine = here.name == kitchen.name
-        for result in run.results.get("checks", []):
-            same = (result.get("pipeline", pipeline), result["node"], result["name"])
-            measured = result.get("metric") is not None and result["status"] != "error"
-            alike = result.get("shape") == shape or (  # before shapes were recorded:
-                "shape" not in result  # the kitchen's own runs on the data it holds
+        for result in run.checks:
+            if result.metric is None or result.status == "error":
+                continue  # not measured
+            same = (result.pipeline or pipeline, result.node, result.name)
+            alike = result.shape == shape or (  # before shapes were recorded:
+                not result.shape_recorded  # the kitchen's own runs on the data it holds
                 and mine
                 and run.started_at >= copied
             )
-            if same == (pipeline, node, check.name) and measured and alike:
-                values.append(float(result["metric"]))
+            if same == (pipeline, node, check.name) and alike:
+                values.append(float(result.metric))
                 own += mine
     return checks.History(values, shape, own)
 
