@@ -27,24 +27,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.masked_copy import RULES  # the same five rules as on PostgreSQL
 from kitchen import config
 from kitchen.backends.warehouse.spark import SparkWarehouse
 from kitchen.backends.warehouse.sql import sql
 from kitchen.data import masking, projection
 from tests.servers import isolated, start_spark, timed_kitchen
-
-RULES: dict[str, Any] = {
-    "customers.full_name": "name",
-    "customers.email": "email",
-    "customers.phone": "phone",
-    "customers.birth_date": {"shift": 180},
-    "customers.street_address": "redact",
-}
-
 
 CONFIG = """\
 project: sparkbench
