@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kitchen.backends.warehouse.base import Warehouse
+from kitchen.backends.warehouse.rowsql import select_from
 from kitchen.backends.warehouse.sql import Identifier, Query, join, sql
-from kitchen.backends.warehouse.sqlbase import select_from
 from kitchen.data.kinds import TEXT, Value, family
 from kitchen.data.masking import Column
 from kitchen.data.strategies import STRATEGIES, Target, cast, digest

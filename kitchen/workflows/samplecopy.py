@@ -7,7 +7,6 @@ from __future__ import annotations
 from kitchen import config
 from kitchen.backends.warehouse.base import Reference, Warehouse
 from kitchen.backends.warehouse.rows import TablePlan
-from kitchen.backends.warehouse.sql import Identifier, join, sql
 from kitchen.data import sampling
 from kitchen.errors import ChecksFailed, PreconditionFailed
 from kitchen.model import Kitchen
@@ -110,21 +109,7 @@ def check_orphans(
     for key in references:
         if key.table not in tables or key.parent not in tables:
             continue
-        child, parent = warehouse.table(schema, key.table), warehouse.table(schema, key.parent)
-        pairs = zip(key.columns, key.parent_columns, strict=True)
-        matched = join(
-            " AND ",
-            [sql("p.{} = c.{}", Identifier(theirs), Identifier(ours)) for ours, theirs in pairs],
-        )
-        present = join(" AND ", [sql("c.{} IS NOT NULL", Identifier(c)) for c in key.columns])
-        query = sql(
-            "SELECT count(*) FROM {} AS c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} AS p WHERE {})",
-            child,
-            present,
-            parent,
-            matched,
-        )
-        if orphans := int(warehouse.execute(query)[0][0]):
+        if orphans := warehouse.orphans(schema, key):
             found.append(
                 f"{counted(orphans, 'row')} of {key.table} "
                 f"({', '.join(key.columns)}) with no row in {key.parent}"

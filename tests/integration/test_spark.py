@@ -14,9 +14,9 @@ import pytest
 from kitchen import config
 from kitchen.backends.warehouse.base import Column, TableSpec, Warehouse
 from kitchen.backends.warehouse.duckdb import DuckDBWarehouse
+from kitchen.backends.warehouse.rowsql import select_from
 from kitchen.backends.warehouse.spark import SparkWarehouse
 from kitchen.backends.warehouse.sql import sql
-from kitchen.backends.warehouse.sqlbase import select_from
 from kitchen.data import masking, projection
 from tests.conftest import Cli
 from tests.gitrepo import git

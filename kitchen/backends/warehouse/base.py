@@ -233,6 +233,11 @@ class Warehouse(Protocol):
         the source's table (apart from the value ``probe`` allows)."""
         ...
 
+    def orphans(self, schema: str, key: Reference) -> int:
+        """How many rows of ``schema.<key.table>`` reference, through ``key``, a row that
+        ``schema.<key.parent>`` does not hold (a NULL reference is none)."""
+        ...
+
     def swap_in(
         self, staging: str, schema: str, tables: Sequence[str], gone: Sequence[str] = ()
     ) -> None:

@@ -1,11 +1,14 @@
-"""A sample plan (``rows.py``) as SQL, written through the engine's dialect and its hash
-functions: the predicates a copy's rows meet and the referencing columns it nulls."""
+"""A copy's rows as SQL: a sample plan (``rows.py``) written through the engine's dialect
+and its hash functions (the predicates a copy's rows meet, the referencing columns it
+nulls), and the one ``SELECT`` a copy runs, with the masking expressions and those
+predicates on the source's rows (``select_from``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kitchen.backends.warehouse.base import Warehouse
+from kitchen.backends.warehouse.base import SELECT_ALL, Warehouse
 from kitchen.backends.warehouse.rows import (
     AnyOf,
     Keep,
@@ -107,3 +110,53 @@ class _Writer:
 
 def _columns(names: tuple[str, ...]) -> Query:
     return join(", ", [Identifier(name) for name in names])
+
+
+def select_from(
+    columns: Query | None,
+    origin: Identifier,
+    where: Sequence[Query],
+    derived: Query | None,
+    *,
+    postgres: bool = False,
+) -> Query:
+    """``SELECT <columns> FROM <origin> [WHERE <where>]``; with ``derived`` (per-row values
+    the columns read), ``SELECT <columns> FROM (SELECT *, <derived> FROM ...) AS <table>``.
+
+    ``where`` holds predicates, never NULL, of which a row must meet one (none: every row).
+
+    ``postgres`` shapes the query for PostgreSQL's planner, in two ways:
+
+    - It ends the inner SELECT with ``LIMIT ALL``, which keeps the planner from inlining the
+      subquery and computing a derived value once per use instead of once per row. Not
+      ``OFFSET 0``: PostgreSQL judges whether a subquery may run in parallel workers before
+      it folds that offset to a constant, so the outer columns (the masking) would run in
+      the leader alone.
+    - Several predicates become a ``UNION ALL`` of one scan each, the n-th taking the rows
+      that meet it and none of the ones before: each scan is a filter, a semi-join or an
+      anti-join, which the server runs in its parallel workers, where it would run an ``OR``
+      of semi-joins in the leader alone.
+
+    DuckDB shares repeated expressions and plans an ``OR`` of semi-joins well by itself.
+    """
+    name, source = Identifier(origin.parts[-1]), sql("{}", origin)
+    if len(where) > 1 and postgres:
+        scans = [
+            sql(
+                "SELECT * FROM {} WHERE {}",
+                origin,
+                join(" AND ", [*(sql("NOT ({})", p) for p in where[:n]), sql("({})", where[n])]),
+            )
+            for n in range(len(where))
+        ]
+        source, where = sql("({}) AS {}", join(" UNION ALL ", scans), name), ()  # applied
+    rows = (
+        sql("SELECT *, {} FROM {}", derived, source) if derived else sql("SELECT * FROM {}", source)
+    )
+    if where:
+        rows = sql("{} WHERE {}", rows, join(" OR ", [sql("({})", p) for p in where]))
+    if derived is not None and postgres:
+        rows = sql("{} LIMIT ALL", rows)
+    if derived is None and columns is None:
+        return rows
+    return sql("SELECT {} FROM ({}) AS {}", columns or SELECT_ALL, rows, name)

@@ -1,6 +1,5 @@
 """What the adapters of SQL engines share (``SqlWarehouse``: DuckDB, PostgreSQL and Spark
-extend it), and the one ``SELECT`` a copy runs: the masking expressions and a sample's
-predicate on the source's rows (``select_from``)."""
+extend it)."""
 
 from __future__ import annotations
 
@@ -11,11 +10,11 @@ from typing import Any
 
 from kitchen.backends.warehouse.base import (
     LINK_MARK,
-    SELECT_ALL,
     Item,
     Link,
     Probe,
     Readable,
+    Reference,
     Result,
     Structure,
     TableSpec,
@@ -28,56 +27,6 @@ from kitchen.errors import WarehouseError
 
 def _listed(columns: list[tuple[str, str]]) -> str:
     return "(" + ", ".join(f"{name} {kind}" for name, kind in columns) + ")"
-
-
-def select_from(
-    columns: Query | None,
-    origin: Identifier,
-    where: Sequence[Query],
-    derived: Query | None,
-    *,
-    postgres: bool = False,
-) -> Query:
-    """``SELECT <columns> FROM <origin> [WHERE <where>]``; with ``derived`` (per-row values
-    the columns read), ``SELECT <columns> FROM (SELECT *, <derived> FROM ...) AS <table>``.
-
-    ``where`` holds predicates, never NULL, of which a row must meet one (none: every row).
-
-    ``postgres`` shapes the query for PostgreSQL's planner, in two ways:
-
-    - It ends the inner SELECT with ``LIMIT ALL``, which keeps the planner from inlining the
-      subquery and computing a derived value once per use instead of once per row. Not
-      ``OFFSET 0``: PostgreSQL judges whether a subquery may run in parallel workers before
-      it folds that offset to a constant, so the outer columns (the masking) would run in
-      the leader alone.
-    - Several predicates become a ``UNION ALL`` of one scan each, the n-th taking the rows
-      that meet it and none of the ones before: each scan is a filter, a semi-join or an
-      anti-join, which the server runs in its parallel workers, where it would run an ``OR``
-      of semi-joins in the leader alone.
-
-    DuckDB shares repeated expressions and plans an ``OR`` of semi-joins well by itself.
-    """
-    name, source = Identifier(origin.parts[-1]), sql("{}", origin)
-    if len(where) > 1 and postgres:
-        scans = [
-            sql(
-                "SELECT * FROM {} WHERE {}",
-                origin,
-                join(" AND ", [*(sql("NOT ({})", p) for p in where[:n]), sql("({})", where[n])]),
-            )
-            for n in range(len(where))
-        ]
-        source, where = sql("({}) AS {}", join(" UNION ALL ", scans), name), ()  # applied
-    rows = (
-        sql("SELECT *, {} FROM {}", derived, source) if derived else sql("SELECT * FROM {}", source)
-    )
-    if where:
-        rows = sql("{} WHERE {}", rows, join(" OR ", [sql("({})", p) for p in where]))
-    if derived is not None and postgres:
-        rows = sql("{} LIMIT ALL", rows)
-    if derived is None and columns is None:
-        return rows
-    return sql("SELECT {} FROM ({}) AS {}", columns or SELECT_ALL, rows, name)
 
 
 class SqlWarehouse(ABC):
@@ -357,6 +306,23 @@ class SqlWarehouse(ABC):
                 probe.leaked(self.dialect, "k"),
             ),
         )
+
+    def orphans(self, schema: str, key: Reference) -> int:
+        child, parent = self.table(schema, key.table), self.table(schema, key.parent)
+        pairs = zip(key.columns, key.parent_columns, strict=True)
+        matched = join(
+            " AND ",
+            [sql("p.{} = c.{}", Identifier(theirs), Identifier(ours)) for ours, theirs in pairs],
+        )
+        present = join(" AND ", [sql("c.{} IS NOT NULL", Identifier(c)) for c in key.columns])
+        query = sql(
+            "SELECT count(*) FROM {} AS c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} AS p WHERE {})",
+            child,
+            present,
+            parent,
+            matched,
+        )
+        return int(self.execute(query)[0][0])
 
     def row_count(self, schema: str, table: str) -> int:
         return int(self.execute(sql("SELECT count(*) FROM {}", self.table(schema, table)))[0][0])

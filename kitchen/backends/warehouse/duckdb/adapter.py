@@ -11,6 +11,7 @@ from dataclasses import replace
 from kitchen.backends.warehouse.base import Probe, Structure, Warehouse
 from kitchen.backends.warehouse.duckdb import structure as duckdb_structure
 from kitchen.backends.warehouse.duckdb.connection import CATALOG, DuckDBConnection
+from kitchen.backends.warehouse.rowsql import select_from
 from kitchen.backends.warehouse.sql import (
     Identifier,
     Placeholder,
@@ -19,7 +20,6 @@ from kitchen.backends.warehouse.sql import (
     resolve_sources,
     sql,
 )
-from kitchen.backends.warehouse.sqlbase import select_from
 from kitchen.errors import WarehouseError
 
 SOURCE_ALIAS = "0source"

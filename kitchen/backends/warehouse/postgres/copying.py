@@ -13,6 +13,7 @@ from psycopg import sql as pgsql
 
 from kitchen.backends.warehouse.postgres.connection import compose, log
 from kitchen.backends.warehouse.postgres.swap import PostgresSwap
+from kitchen.backends.warehouse.rowsql import select_from
 from kitchen.backends.warehouse.sql import (
     Identifier,
     Literal,
@@ -22,7 +23,6 @@ from kitchen.backends.warehouse.sql import (
     resolve_sources,
     sql,
 )
-from kitchen.backends.warehouse.sqlbase import select_from
 from kitchen.errors import WarehouseError, WarehouseUnreachable
 
 PARALLEL_COPY: tuple[str, ...] = (

@@ -28,6 +28,7 @@ from kitchen.backends.warehouse.base import (
     Warehouse,
 )
 from kitchen.backends.warehouse.dialect import Dialect
+from kitchen.backends.warehouse.rowsql import select_from
 from kitchen.backends.warehouse.spark import session
 from kitchen.backends.warehouse.spark.dialect import SparkDialect, render
 from kitchen.backends.warehouse.sql import (
@@ -39,7 +40,7 @@ from kitchen.backends.warehouse.sql import (
     resolve_sources,
     sql,
 )
-from kitchen.backends.warehouse.sqlbase import SqlWarehouse, select_from
+from kitchen.backends.warehouse.sqlbase import SqlWarehouse
 from kitchen.errors import ConfigError, WarehouseError, WarehouseUnreachable
 
 if TYPE_CHECKING:
