@@ -10,8 +10,9 @@ from dataclasses import asdict, replace
 from enum import StrEnum
 
 from kitchen import journal, names
+from kitchen.backends.warehouse.base import Warehouse
 from kitchen.data import sampling
-from kitchen.errors import BadInput, NotAllowed
+from kitchen.errors import BadInput, KitchenError, NotAllowed
 from kitchen.model import DataState, Kitchen, Operation
 from kitchen.project import Project
 from kitchen.reporting import Reporter
@@ -79,7 +80,7 @@ def refresh(
                     f"Dropping the tables no longer copied from {source.name}: {', '.join(gone)}"
                 )
             warehouse.unlink(kitchen.schema, [*state.copied, *gone])  # views, were it views
-            warehouse.swap_in(staging, kitchen.schema, state.copied, gone)
+            _swap(warehouse, staging, kitchen, state.copied, gone)
             run.step(Step.SWAPPED)
             identity.regrant(project, kitchen)
         finally:
@@ -87,6 +88,23 @@ def refresh(
         project.registry(kitchen.environment).set_data(kitchen.name, state)
         project.audit(kitchen, "refresh", source=source.name, rows=state.rows, masked=state.masked)
     return project.kitchen(name)
+
+
+def _swap(
+    warehouse: Warehouse, staging: str, kitchen: Kitchen, tables: list[str], gone: list[str]
+) -> None:
+    """The new tables swapped in; on an engine without transactions a failure between two
+    tables leaves the kitchen without some of its tables, and says how to fill them."""
+    try:
+        warehouse.swap_in(staging, kitchen.schema, tables, gone)
+    except KitchenError as exc:
+        if not warehouse.transactional:
+            exc.hint = (
+                f"The swap into {kitchen.schema} stopped between two tables (no transactions "
+                f"on {warehouse.location}), so some may be missing: run `kitchen data refresh "
+                f"{kitchen.name}` again to fill them."
+            )
+        raise
 
 
 def _relink(project: Project, kitchen: Kitchen, source: Kitchen, report: Reporter) -> Kitchen:
@@ -113,15 +131,29 @@ def _repair(project: Project, operation: Operation, report: Reporter) -> str:
         return "the kitchen is gone."
     warehouse = project.warehouse(kitchen.environment)
     staging = names.staging_schema(kitchen.schema)
-    swapped = operation.step == Step.SWAPPED or (
-        operation.step == Step.COPIED and not warehouse.list_tables(staging)
-    )
+    copied = operation.step == Step.COPIED
+    swapped = operation.step == Step.SWAPPED or (copied and not warehouse.list_tables(staging))
+    finished = copied and not swapped and _finish_cut_swap(warehouse, kitchen, staging)
     warehouse.drop_schema(staging)
-    if not swapped:
+    if not (swapped or finished):
         return "its staging schema is dropped; the kitchen kept its previous data."
     registry.set_data(kitchen.name, DataState.load(operation.details["state"]))
     identity.regrant(project, kitchen)
+    if finished:
+        return "its swap was cut between tables; the rest of the new data is moved in."
     return "the new data was in place; its record is now updated."
+
+
+def _finish_cut_swap(warehouse: Warehouse, kitchen: Kitchen, staging: str) -> bool:
+    """An engine without transactions (Spark) swaps table by table: a crash between two
+    leaves the kitchen without some of its tables, whose new ones wait in ``staging``. The
+    copy was complete and verified, so they are moved in; True where that was the case."""
+    present = set(warehouse.list_tables(kitchen.schema))
+    before = kitchen.data.copied if kitchen.data else []
+    if warehouse.transactional or all(table in present for table in before):
+        return False
+    warehouse.swap_in(staging, kitchen.schema, warehouse.list_tables(staging))
+    return True
 
 
 REFRESH = journal.Command("refresh", "is having its data refreshed", Step, _repair)

@@ -18,7 +18,8 @@ from kitchen.backends.warehouse.rowsql import select_from
 from kitchen.backends.warehouse.spark import SparkWarehouse
 from kitchen.backends.warehouse.sql import sql
 from kitchen.data import masking, projection
-from tests.conftest import Cli
+from kitchen.faults import CRASH_EXIT
+from tests.conftest import Cli, run_kitchen
 from tests.gitrepo import git
 from tests.servers import SparkServer
 
@@ -77,7 +78,10 @@ def on_spark(spark: SparkServer, query: str) -> list[tuple[object, ...]]:
 
 
 def test_a_team_on_spark_gets_masked_kitchens_of_copies_samples_and_views(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], spark: SparkServer
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    spark: SparkServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cli = made(tmp_path / "sparkshop", capsys, spark, keys="")  # no keys named yet
     dev = cli("show", "dev", "--json").json()
@@ -130,6 +134,22 @@ def test_a_team_on_spark_gets_masked_kitchens_of_copies_samples_and_views(
     assert not [name for (name,) in on_spark(spark, "SHOW DATABASES") if "stage" in name]
     again = {t["name"]: t["rows"] for t in cli("show", "small", "--json").json()["tables"]}
     assert again == rows  # the same sample, drawn again
+    # no transaction: killed between two tables of the swap, the kitchen lacks the others,
+    # which wait staged; the repair moves them in (the copy was whole and verified)
+    cut = {"KITCHEN_FAIL_AT": "swap.table:crash"}
+    assert run_kitchen(cli.directory, "data", "refresh", "small", env=cut).code == CRASH_EXIT
+    assert len(on_spark(spark, "SHOW TABLES IN small")) == 3  # one swapped, two staged
+    repaired = cli("doctor", "--repair", "--env", "dev")
+    assert repaired.code == 0, repaired.out + repaired.err
+    assert [row[1] for row in on_spark(spark, "SHOW TABLES IN small")] == list(rows)
+    after = {t["name"]: t["rows"] for t in cli("show", "small", "--json").json()["tables"]}
+    assert after == rows
+    monkeypatch.setenv("KITCHEN_FAIL_AT", "swap.table")  # a statement refused between two
+    failed = cli("data", "refresh", "small")
+    monkeypatch.delenv("KITCHEN_FAIL_AT")
+    assert failed.code == 3 and "run `kitchen data refresh small` again" in failed.err
+    assert cli("data", "refresh", "small").code == 0
+    assert [row[1] for row in on_spark(spark, "SHOW TABLES IN small")] == list(rows)
 
     viewed = cli("create", "quick", "--data", "views", "--no-checkout")
     assert viewed.code == 0, viewed.err

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from kitchen import names
+from kitchen import faults, names
 from kitchen.backends.warehouse.base import (
     LINK_MARK,
     Probe,
@@ -301,9 +301,11 @@ class SparkWarehouse(SqlWarehouse):
             target, staged = self.table(schema, table), self.table(staging, table)
             if _home(staging) == schema:
                 self.execute(sql("ALTER TABLE {} RENAME TO {}", staged, target))
-                continue
-            self.execute(sql("CREATE TABLE {} USING parquet AS SELECT * FROM {}", target, staged))
-            self.execute(sql("DROP TABLE {}", staged))
+            else:
+                query = sql("CREATE TABLE {} USING parquet AS SELECT * FROM {}", target, staged)
+                self.execute(query)
+                self.execute(sql("DROP TABLE {}", staged))
+            faults.checkpoint("swap.table")  # between two tables: what a refresh's repair ends
 
     def overlap(
         self, source: Warehouse, source_schema: str, table: str, schema: str, probe: Probe
