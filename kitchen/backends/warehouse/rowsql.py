@@ -29,6 +29,7 @@ class Compiled:
 
 
 def compile_plan(warehouse: Warehouse, plan: TablePlan) -> Compiled:
+    """One table's sample plan as SQL, through ``warehouse``'s dialect and hashes."""
     writer = _Writer(warehouse)
     # never NULL, so that a copy may negate them; a Referenced is an EXISTS, never NULL
     where = [
