@@ -102,19 +102,23 @@ def resolve_sources(query: Query, name: Callable[[str], Identifier]) -> Query:
     )
 
 
-def quote_identifier(name: str) -> str:
-    """Standard SQL identifier quoting, shared by PostgreSQL and DuckDB."""
+def quote_identifier(name: str, mark: str = '"') -> str:
+    """Standard SQL identifier quoting (PostgreSQL, DuckDB); ``mark``: the engine's quote,
+    doubled inside the name (Spark's backtick)."""
     if "\x00" in name:
         raise ValueError("identifiers cannot contain NUL")
-    return '"' + name.replace('"', '""') + '"'
+    return mark + name.replace(mark, mark * 2) + mark
 
 
-def quote_literal(value: str | int | float) -> str:
-    """Standard SQL literal: numbers as they are, strings in quotes with quotes doubled."""
+def quote_literal(
+    value: str | int | float, escape: Callable[[str], str] = lambda text: text.replace("'", "''")
+) -> str:
+    """Standard SQL literal: numbers as they are, strings in quotes with quotes doubled
+    (``escape``: how the engine escapes a string's quotes, where it does otherwise)."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise TypeError(f"cannot write {type(value).__name__} as a SQL literal")
     if isinstance(value, int | float):
         return repr(value)
     if "\x00" in value:
         raise ValueError("literals cannot contain NUL")
-    return "'" + value.replace("'", "''") + "'"
+    return "'" + escape(value) + "'"

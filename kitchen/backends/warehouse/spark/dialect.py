@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kitchen.backends.warehouse import sql as sql_text
 from kitchen.backends.warehouse.dialect import Dialect, Value
 from kitchen.backends.warehouse.sql import Literal, Query, join, sql
 
@@ -26,21 +27,15 @@ class SparkDialect(Dialect):
 
 
 def quote_identifier(name: str) -> str:
-    if "\x00" in name:
-        raise ValueError("identifiers cannot contain NUL")
-    return "`" + name.replace("`", "``") + "`"
+    return sql_text.quote_identifier(name, "`")
 
 
 def quote_literal(value: str | int | float) -> str:
     """Spark reads backslash escapes in string literals, and two quoted strings side by
     side as one ('it''s' is its): quotes and backslashes are escaped."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise TypeError(f"cannot write {type(value).__name__} as a SQL literal")
-    if isinstance(value, int | float):
-        return repr(value)
-    if "\x00" in value:
-        raise ValueError("literals cannot contain NUL")
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return sql_text.quote_literal(
+        value, lambda text: text.replace("\\", "\\\\").replace("'", "\\'")
+    )
 
 
 def render(query: Query) -> str:
