@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from kitchen import journal
@@ -36,7 +36,8 @@ class Preview:
     no_diff: str | None = None  # why there is no data diff
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "diffs": [found.summary() for found in self.diffs]}
+        said = {each.name: getattr(self, each.name) for each in fields(self)}  # not deep:
+        return {**said, "diffs": [found.summary() for found in self.diffs]}  # diffs in short
 
 
 @dataclass
